@@ -1,0 +1,512 @@
+"""Reading policy record files: frontmatter (JSON or YAML) + body.
+
+A record file is UTF-8 text (an optional BOM is dropped), a frontmatter block between two `---`
+lines, then the body. The body is kept exactly as written, so clause and measure offsets index it.
+Loading failures are raised as `RecordError` subclasses that carry the path, line and column; the
+validator turns them into findings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 16 * 1024 * 1024  # a policy text of 16 MiB is already ~10,000 pages
+MAX_DEPTH = 32  # records nest 3 levels deep; anything near this limit is hostile or broken
+MAX_YAML_NODES = 100_000  # aliases may expand a small text into an exponential tree
+RECORD_SUFFIXES = (".md", ".markdown", ".txt")
+# Files that live beside records in a folder but are not records.
+NOT_RECORDS = ("readme", "license", "licence", "changelog", "contributing", "notice")
+LANG_DIRS = {"ja", "zh", "en", "zh-hant", "zh-hans", "ko"}
+
+_FENCE = re.compile(r"---[ \t]*\r?$")
+
+
+class RecordError(Exception):
+    """A file that cannot be read as a record. One subclass per failure class."""
+
+    rule = "load.error"
+
+    def __init__(self, path: str, message: str, line: int = 1, col: int = 1):
+        super().__init__(message)
+        self.path, self.message, self.line, self.col = str(path), message, line, col
+
+
+class UnreadableFile(RecordError):
+    rule = "load.unreadable"
+
+
+class TooLarge(RecordError):
+    rule = "load.too-large"
+
+
+class BinaryFile(RecordError):
+    rule = "load.binary"
+
+
+class NotUtf8(RecordError):
+    rule = "load.encoding"
+
+
+class EmptyFile(RecordError):
+    rule = "load.empty"
+
+
+class NoFrontmatter(RecordError):
+    rule = "load.no-frontmatter"
+
+
+class UnterminatedFrontmatter(RecordError):
+    rule = "load.unterminated-frontmatter"
+
+
+class FrontmatterSyntax(RecordError):
+    rule = "load.syntax"
+
+
+class DuplicateKey(RecordError):
+    rule = "load.duplicate-key"
+
+
+class AliasBomb(RecordError):
+    rule = "load.alias-bomb"
+
+
+class TooDeep(RecordError):
+    rule = "load.too-deep"
+
+
+class NotAMapping(RecordError):
+    rule = "load.not-a-mapping"
+
+
+class BadValue(RecordError):
+    """NaN, Infinity or a number too large to represent: JSON Schema cannot reason about them."""
+
+    rule = "load.bad-value"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    path: str
+    meta: dict[str, Any]
+    body: str
+    lang: str
+    fm_format: str | None  # "json", "yaml", or None when the file has no frontmatter
+    fm_text: str = ""  # the frontmatter source, LF line ends
+    fm_line: int = 0  # file line of the frontmatter's first line
+    body_line: int = 1  # file line where the body starts
+    sha256: str = ""
+    positions: dict = field(default_factory=dict, compare=False, repr=False)  # filled lazily
+
+    @property
+    def id(self) -> str | None:
+        value = self.meta.get("id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def stem_id(self) -> str:
+        """The id the file name gives: `x.md` and `x.ja.md` both say `x`."""
+        stem = Path(self.path).name.split(".")[0]
+        return stem
+
+    def locate(self, path: tuple, key: bool = False) -> tuple[int, int]:
+        """File line and column of the value at `path` (or of its key), falling back to the
+        nearest located parent, then to the frontmatter's opening line."""
+        if not self.positions:
+            self.positions.update(_positions(self))
+        for depth in range(len(path), -1, -1):
+            hit = self.positions.get((tuple(path[:depth]), key and depth == len(path)))
+            if hit is None and key and depth == len(path):
+                hit = self.positions.get((tuple(path[:depth]), False))
+            if hit is not None:
+                return hit
+        return (max(self.fm_line - 1, 1), 1)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
+    """Decode a file as UTF-8 text; return (text, sha256 of the bytes)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise TooLarge(str(path), f"file is {size:,} bytes; the limit is {max_bytes:,}")
+        data = p.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(str(path), f"cannot read file: {exc.strerror or exc}") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if b"\x00" in data[:8192] or b"\x00" in data:
+        raise BinaryFile(str(path), "binary file (contains NUL bytes); a record must be UTF-8 text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise NotUtf8(str(path), f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded", line, col) from None
+    return text.removeprefix("\ufeff"), digest
+
+
+def load_record(path: str | Path, *, require_frontmatter: bool = True, max_bytes: int = MAX_BYTES) -> Record:
+    text, digest = read_text(path, max_bytes)
+    return parse_record(text, str(path), sha256=digest, require_frontmatter=require_frontmatter)
+
+
+def parse_record(text: str, path: str = "<string>", *, sha256: str = "", require_frontmatter: bool = True) -> Record:
+    text = text.removeprefix("\ufeff")
+    if not sha256:
+        sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if not text.strip():
+        if require_frontmatter:
+            raise EmptyFile(path, "empty file: a record needs a frontmatter block between `---` lines")
+        return Record(path, {}, text, _detect_lang(text), None, sha256=sha256)
+    first_end = text.find("\n")
+    first = text if first_end < 0 else text[:first_end]
+    if not _FENCE.fullmatch(first):
+        if require_frontmatter:
+            raise NoFrontmatter(path, "no frontmatter: the file must start with a `---` line")
+        return Record(path, {}, text, _detect_lang(text), None, sha256=sha256)
+    # Find the closing fence: the next line that is exactly `---`.
+    close = None
+    for m in re.finditer(r"^---[ \t]*\r?$", text[first_end + 1:], re.M):
+        close = m
+        break
+    if first_end < 0 or close is None:
+        raise UnterminatedFrontmatter(path, "frontmatter opened on line 1 is never closed by a `---` line")
+    fm_raw = text[first_end + 1: first_end + 1 + close.start()]
+    body_start = first_end + 1 + close.end()
+    if text.startswith("\r\n", body_start):
+        body_start += 2
+    elif text.startswith("\n", body_start):
+        body_start += 1
+    body = text[body_start:]
+    fm_text = fm_raw.replace("\r\n", "\n")
+    body_line = text.count("\n", 0, body_start) + 1
+    meta, fmt = _parse_frontmatter(fm_text, path)
+    lang = _record_lang(meta, path, body)
+    return Record(path, meta, body, lang, fmt, fm_text, 2, body_line, sha256)
+
+
+def _parse_frontmatter(fm: str, path: str) -> tuple[dict, str]:
+    stripped = fm.lstrip()
+    if not stripped:
+        raise NotAMapping(path, "frontmatter is empty: it must be a mapping of fields", 2, 1)
+    if stripped[0] == "{":
+        try:
+            data = json.loads(fm, parse_constant=_reject_constant, object_pairs_hook=_unique_pairs)
+            fmt = "json"
+        except _DuplicateJsonKey as exc:
+            line, col = _json_key_position(fm, exc.key)
+            raise DuplicateKey(path, f"duplicate key {exc.key!r} in frontmatter", line, col) from None
+        except _BadJsonConstant as exc:
+            raise BadValue(path, f"{exc.args[0]} is not a valid value (JSON has no NaN or Infinity)", *_find(fm, exc.args[0])) from None
+        except RecursionError:
+            raise TooDeep(path, f"frontmatter nests deeper than {MAX_DEPTH} levels", 2, 1) from None
+        except ValueError as json_exc:
+            # Not JSON. YAML flow style (single quotes, trailing commas) also opens with `{`.
+            if re.match(r'\{\s*"', stripped):
+                if isinstance(json_exc, json.JSONDecodeError):
+                    raise FrontmatterSyntax(path, f"invalid JSON: {json_exc.msg}", json_exc.lineno + 1, json_exc.colno) from None
+                raise FrontmatterSyntax(path, f"invalid JSON: {json_exc}", 2, 1) from None
+            data, fmt = _load_yaml(fm, path), "yaml"
+    else:
+        data, fmt = _load_yaml(fm, path), "yaml"
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise NotAMapping(path, f"frontmatter is {kind}, not a mapping of fields", 2, 1)
+    _check_values(data, path, fm)
+    return data, fmt
+
+
+def _check_values(data: Any, path: str, fm: str) -> None:
+    """Reject what JSON Schema cannot judge: non-finite or unrepresentable numbers, odd YAML types,
+    and nesting deep enough to exhaust the stack of later stages."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise TooDeep(path, f"frontmatter nests deeper than {MAX_DEPTH} levels", 2, 1)
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise BadValue(path, f"key {k!r} is not a string", *_find(fm, str(k)))
+                stack.append((v, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise BadValue(path, f"{value} is not a finite number", *_find(fm, str(value).replace("inf", "inf")))
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63:
+            raise BadValue(path, "number too large to store (more than 64 bits)", 2, 1)
+        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            raise BadValue(path, f"unsupported value of type {type(value).__name__}", 2, 1)
+
+
+def _find(fm: str, needle: str) -> tuple[int, int]:
+    i = fm.find(needle)
+    return _offset_position(fm, max(i, 0))
+
+
+def _offset_position(fm: str, offset: int) -> tuple[int, int]:
+    line = fm.count("\n", 0, offset) + 2  # frontmatter starts on file line 2
+    col = offset - (fm.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+class _DuplicateJsonKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+class _BadJsonConstant(ValueError):
+    pass
+
+
+def _reject_constant(name: str):
+    raise _BadJsonConstant(name)
+
+
+def _unique_pairs(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateJsonKey(k)
+        out[k] = v
+    return out
+
+
+def _json_key_position(fm: str, key: str) -> tuple[int, int]:
+    needle = json.dumps(key, ensure_ascii=False)
+    first = fm.find(needle)
+    second = fm.find(needle, first + 1) if first >= 0 else -1
+    return _offset_position(fm, second if second >= 0 else max(first, 0))
+
+
+# --- YAML -----------------------------------------------------------------------------------
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """Safe loader that keeps dates as the text the author wrote (no timestamp resolver)."""
+
+
+class _PyLoader(yaml.SafeLoader):
+    """The pure-Python twin, for text nested deeply enough to overflow libyaml's C stack: Python
+    recursion fails with a catchable RecursionError instead of a crash."""
+
+
+for _cls in (_Loader, _PyLoader):
+    _cls.yaml_implicit_resolvers = {
+        ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+_QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"")
+_NEST = re.compile(r"[\[\]{}]|^[ \t-]{%d,}" % (2 * MAX_DEPTH), re.M)
+
+
+def _deeply_nested(fm: str) -> bool:
+    depth = 0
+    for m in _NEST.finditer(_QUOTED.sub("", fm)):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif c in "]}":
+            depth -= 1
+        else:  # a long run of indentation or `- - -` sequence markers
+            return True
+    return False
+
+
+def _load_yaml(fm: str, path: str) -> Any:
+    loader = (_PyLoader if _deeply_nested(fm) else _Loader)(fm)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, path)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 2, mark.column + 1) if mark else (2, 1)
+        raise FrontmatterSyntax(path, f"invalid YAML: {exc.problem or exc.context}", line, col) from None
+    except yaml.YAMLError as exc:
+        raise FrontmatterSyntax(path, f"invalid YAML: {exc}", 2, 1) from None
+    except RecursionError:
+        raise TooDeep(path, f"frontmatter nests deeper than {MAX_DEPTH} levels", 2, 1) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python will convert
+        raise BadValue(path, f"unreadable value: {exc}", 2, 1) from None
+    finally:
+        loader.dispose()
+
+
+def _check_nodes(root: yaml.Node, path: str) -> None:
+    """Duplicate keys, depth and alias expansion, checked on the node graph before constructing."""
+    sizes: dict[int, int] = {}
+    # Iterative post-order walk; a node reached again through an alias reuses its size.
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if id(node) in sizes and not done:
+            continue
+        if depth > MAX_DEPTH:
+            m = node.start_mark
+            raise TooDeep(path, f"frontmatter nests deeper than {MAX_DEPTH} levels", m.line + 2, m.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            sizes[id(node)] = 1
+            continue
+        if done:
+            total = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if total > MAX_YAML_NODES:
+                m = node.start_mark
+                raise AliasBomb(path, f"aliases expand the frontmatter to over {MAX_YAML_NODES:,} values", m.line + 2, m.column + 1)
+            sizes[id(node)] = total
+            continue
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, yaml.Node] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value in seen:
+                        m = key_node.start_mark
+                        raise DuplicateKey(path, f"duplicate key {key_node.value!r} in frontmatter", m.line + 2, m.column + 1)
+                    seen[key_node.value] = key_node
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
+
+
+# --- positions (computed only for files that have findings) ----------------------------------
+
+
+def _positions(record: Record) -> dict:
+    """Map (field path, is_key) -> (file line, column)."""
+    if record.fm_format == "json":
+        try:
+            return _json_positions(record.fm_text)
+        except (ValueError, IndexError, RecursionError):
+            return {}
+    if record.fm_format == "yaml":
+        try:
+            node = yaml.compose(record.fm_text, Loader=_PyLoader if _deeply_nested(record.fm_text) else _Loader)
+        except (yaml.YAMLError, RecursionError):
+            return {}
+        out: dict = {}
+        stack = [(node, ())]
+        while stack:
+            n, p = stack.pop()
+            out[(p, False)] = (n.start_mark.line + 2, n.start_mark.column + 1)
+            if isinstance(n, yaml.MappingNode):
+                for k, v in n.value:
+                    child = p + (k.value,)
+                    out[(child, True)] = (k.start_mark.line + 2, k.start_mark.column + 1)
+                    stack.append((v, child))
+            elif isinstance(n, yaml.SequenceNode):
+                stack.extend((v, p + (i,)) for i, v in enumerate(n.value))
+        return out
+    return {}
+
+
+_WS = re.compile(r"\s*")
+_LITERAL = re.compile(r"-?[0-9][0-9.eE+-]*|true|false|null")
+
+
+def _json_positions(text: str) -> dict:
+    out: dict = {}
+    scan = json.decoder.scanstring
+
+    def value(i: int, path: tuple) -> int:
+        i = _WS.match(text, i).end()
+        out[(path, False)] = _offset_position(text, i)
+        c = text[i]
+        if c == "{":
+            i += 1
+            while True:
+                i = _WS.match(text, i).end()
+                if text[i] == "}":
+                    return i + 1
+                if text[i] == ",":
+                    i += 1
+                    continue
+                key, j = scan(text, i + 1)
+                out[(path + (key,), True)] = _offset_position(text, i)
+                j = _WS.match(text, j).end()  # at ':'
+                i = value(j + 1, path + (key,))
+        if c == "[":
+            i, n = i + 1, 0
+            while True:
+                i = _WS.match(text, i).end()
+                if text[i] == "]":
+                    return i + 1
+                if text[i] == ",":
+                    i += 1
+                    continue
+                i = value(i, path + (n,))
+                n += 1
+        if c == '"':
+            return scan(text, i + 1)[1]
+        return _LITERAL.match(text, i).end()
+
+    value(0, ())
+    return out
+
+
+# --- language --------------------------------------------------------------------------------
+
+
+def _record_lang(meta: dict, path: str, body: str) -> str:
+    """The record's language: its `lang` field, else a language folder (`zh/x.md`) or suffix
+    (`x.ja.md`), else the script of its title and body."""
+    lang = meta.get("lang")
+    if isinstance(lang, str) and lang.strip():
+        return lang.strip()
+    p = Path(path)
+    parts = p.name.split(".")
+    if len(parts) > 2 and parts[-2].lower() in LANG_DIRS:
+        return parts[-2].lower()
+    if p.parent.name.lower() in LANG_DIRS:
+        return p.parent.name.lower()
+    title = meta.get("title") if isinstance(meta.get("title"), str) else ""
+    return _detect_lang(f"{title}\n{body[:4000]}")
+
+
+def _detect_lang(text: str) -> str:
+    from kb.tokens import detect_lang
+
+    return detect_lang(text)
+
+
+def iter_record_paths(paths: list[str | Path]) -> list[Path]:
+    """Record files under the given files and folders, sorted; hidden entries skipped.
+    A missing path raises FileNotFoundError (a usage error, not a finding)."""
+    found: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p).parts
+                if any(part.startswith(".") for part in rel):
+                    continue
+                if f.name.lower().startswith(NOT_RECORDS):
+                    continue
+                if f.is_file() and f.suffix.lower() in RECORD_SUFFIXES:
+                    found.append(f)
+        elif p.exists() or p.is_symlink():
+            found.append(p)
+        else:
+            raise FileNotFoundError(str(raw))
+    return found

@@ -1,0 +1,60 @@
+"""Rendering findings. Each reporter is a function (findings, files_checked) -> str; the CLI picks
+one by name, so adding a format means adding one function to REPORTERS."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict
+from typing import Callable, Sequence
+
+from kb.validation import ERROR, WARNING, Finding
+
+
+def summary(findings: Sequence[Finding], files: int) -> dict:
+    counts = Counter(f.severity for f in findings)
+    bad_files = len({f.path for f in findings if f.severity == ERROR})
+    return {"files": files, "errors": counts[ERROR], "warnings": counts[WARNING], "files_with_errors": bad_files}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def text(findings: Sequence[Finding], files: int) -> str:
+    lines = [f"{f.path}:{f.line}:{f.col}: {f.severity} {f.rule}: {_one_line(f.message)}" for f in findings]
+    s = summary(findings, files)
+    verdict = "ok" if not s["errors"] else f"{_plural(s['files_with_errors'], 'file')} with errors"
+    lines.append(f"{_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')} in {_plural(files, 'file')} checked: {verdict}")
+    return "\n".join(lines)
+
+
+def as_json(findings: Sequence[Finding], files: int) -> str:
+    return json.dumps({"findings": [asdict(f) for f in findings], "summary": summary(findings, files)}, ensure_ascii=False, indent=2)
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(findings: Sequence[Finding], files: int) -> str:
+    """GitHub Actions workflow commands, so findings appear as annotations on the pull request."""
+    out = []
+    for f in findings:
+        level = "error" if f.severity == ERROR else "warning"
+        props = f"file={_escape_property(f.path)},line={f.line},col={f.col},title={_escape_property(f.rule)}"
+        out.append(f"::{level} {props}::{_escape_data(f.message)}")
+    s = summary(findings, files)
+    out.append(f"{_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')} in {_plural(files, 'file')} checked")
+    return "\n".join(out)
+
+
+def _one_line(s: str) -> str:
+    return " ".join(s.split())
+
+
+REPORTERS: dict[str, Callable[[Sequence[Finding], int], str]] = {"text": text, "json": as_json, "github": github}

@@ -1,0 +1,338 @@
+"""Checking records: the JSON Schema, the vocabularies, data-quality warnings, and the corpus.
+
+Every problem is a `Finding` value. Nothing here prints or exits; `kb.reporting` renders findings
+and the CLI decides the exit code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from kb.records import Record, RecordError, iter_record_paths, load_record
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    path: str
+    line: int
+    col: int
+    severity: str  # "error" | "warning"
+    rule: str
+    field: str  # dotted field path, "" for the file as a whole
+    message: str
+    record: str | None = None  # record id when known
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.col, self.rule, self.field, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The outcome for one file: the record (None when it could not be loaded) and its findings."""
+
+    path: str
+    record: Record | None
+    findings: tuple[Finding, ...]
+
+
+# --- resources -------------------------------------------------------------------------------
+
+
+def resource_path(name: str) -> Path:
+    """A file shipped beside the package: inside the wheel (kb/<name>) or in a source checkout."""
+    packaged = resources.files("kb").joinpath(name)
+    if packaged.is_file() or packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[1] / name
+
+
+@cache
+def schema() -> dict:
+    return json.loads(resource_path("schema/policy-record.schema.json").read_text(encoding="utf-8"))
+
+
+@cache
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(schema())
+    return Draft202012Validator(schema())
+
+
+@cache
+def quality_rules() -> dict:
+    return json.loads(resources.files("kb").joinpath("data/quality.json").read_text(encoding="utf-8"))
+
+
+def vocabulary_fields() -> dict[str, str]:
+    """Top-level fields whose values come from a vocabulary, read from the schema's x-vocabulary."""
+    return {k: v["x-vocabulary"] for k, v in schema()["properties"].items() if "x-vocabulary" in v}
+
+
+# --- one record ------------------------------------------------------------------------------
+
+
+def check_file(path: str | Path) -> Checked:
+    try:
+        record = load_record(path)
+    except RecordError as exc:
+        return Checked(str(path), None, (Finding(exc.path, exc.line, exc.col, ERROR, exc.rule, "", exc.message),))
+    return Checked(record.path, record, tuple(check_record(record)))
+
+
+def check_record(record: Record) -> list[Finding]:
+    out: list[Finding] = []
+    add = _adder(record, out)
+    for error in _validator().iter_errors(record.meta):
+        _schema_finding(error, add)
+    _vocabulary_findings(record, add)
+    _quality_findings(record, add)
+    return out
+
+
+def _adder(record: Record, out: list[Finding]):
+    def add(severity: str, rule: str, path: tuple, message: str, key: bool = False, field_path: tuple | None = None) -> None:
+        line, col = record.locate(path, key=key)
+        field = ".".join(str(p) for p in (path if field_path is None else field_path))
+        out.append(Finding(record.path, line, col, severity, rule, field, message, record.id))
+
+    return add
+
+
+def _subschema(path: tuple) -> dict:
+    node = schema()
+    for part in path:
+        props = node.get("properties", {})
+        if isinstance(part, str) and part in props:
+            node = props[part]
+        elif isinstance(part, int) and "items" in node:
+            node = node["items"]
+        else:
+            return {}
+    return node
+
+
+def _schema_finding(error, add) -> None:
+    path = tuple(error.absolute_path)
+    kind, value, inst = error.validator, error.validator_value, error.instance
+    sub = _subschema(path)
+    name = ".".join(map(str, path)) or "frontmatter"
+    if kind == "additionalProperties" and isinstance(inst, dict):
+        known = list(error.schema.get("properties", {}))
+        for key in sorted(k for k in inst if k not in known):
+            hint = _did_you_mean(key, known)
+            where = f" in {name}" if path else ""
+            add(ERROR, "schema.unknown-field", path + (key,), f"unknown field {key!r}{where}{hint}; known fields: {', '.join(known)}", key=True)
+        return
+    if kind == "required" and isinstance(inst, dict):
+        # jsonschema reports each missing property as its own error, naming it in the message.
+        m = re.match(r"'(.+)' is a required property", error.message)
+        key = m.group(1) if m else ", ".join(k for k in value if k not in inst)
+        where = f" in {name}" if path else ""
+        add(ERROR, "schema.required", path, f"missing required field {key!r}{where}", field_path=path + (key,))
+        return
+    if kind == "type":
+        expected = value if isinstance(value, str) else " or ".join(value)
+        add(ERROR, "schema.type", path, f"{name}: expected {expected}, got {_json_type(inst)} {_short(inst)}")
+        return
+    if kind in ("minimum", "maximum"):
+        lo, hi = sub.get("minimum"), sub.get("maximum")
+        add(ERROR, "schema.range", path, f"{name}: {inst!r} is outside the range {lo}..{hi}")
+        return
+    if kind == "pattern":
+        title = sub.get("title", name)
+        add(ERROR, "schema.format", path, f"{name}: {_short(inst)} is not a valid {title.lower()}: {sub.get('description', '')}".rstrip(": "))
+        return
+    if kind in ("minLength", "maxLength"):
+        add(ERROR, "schema.length", path, f"{name}: length {len(inst)} is outside the allowed {sub.get('minLength', 0)}..{sub.get('maxLength', '∞')}")
+        return
+    add(ERROR, f"schema.{kind}", path, f"{name}: {error.message[:300]}")
+
+
+def _json_type(v: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def _short(v: Any, limit: int = 60) -> str:
+    s = repr(v)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    choices = list(choices)
+    folded = {c.casefold(): c for c in choices}
+    if word.casefold() in folded:
+        return f" (did you mean {folded[word.casefold()]!r}?)"
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _vocabulary_findings(record: Record, add) -> None:
+    from kb.vocabularies import vocabulary
+
+    lang = record.lang.split("-")[0]
+    for field, vocab_name in vocabulary_fields().items():
+        value = record.meta.get(field)
+        if not isinstance(value, str) or not value.strip():
+            continue  # type and presence are the schema's findings
+        vocab = vocabulary(vocab_name)
+        match = vocab.lookup(value)
+        if match is None:
+            suggestions = vocab.suggest(value)
+            hint = f" (did you mean {' or '.join(repr(s) for s in suggestions)}?)" if suggestions else ""
+            allowed = vocab.labels(lang) or vocab.labels("en")
+            shown = ", ".join(allowed[:12]) + (", …" if len(allowed) > 12 else "")
+            add(ERROR, "vocab.unknown", (field,), f"{field}: unknown {vocab_name.replace('_', ' ')} {value!r}{hint}; allowed: {shown}")
+        elif match.langs and lang not in match.langs:
+            own = vocab.label(match.term.key, lang)
+            other = "/".join(sorted(match.langs))
+            better = f"; in a {lang} record write {own!r}" if own else ""
+            add(WARNING, "vocab.other-language", (field,), f"{field}: {value!r} is a {other} label{better}")
+
+
+def _quality_findings(record: Record, add) -> None:
+    meta, rules = record.meta, quality_rules()
+    url = meta.get("url")
+    if isinstance(url, str) and not url.strip():
+        add(WARNING, "quality.empty-url", ("url",), "url is empty: the record cannot be traced to its source")
+    analysis = meta.get("analysis")
+    if isinstance(analysis, dict):
+        evidences = defaultdict(list)
+        for dim, entry in analysis.items():
+            if not isinstance(entry, dict):
+                continue
+            citation = entry.get("citation")
+            if citation is None or (isinstance(citation, str) and not citation.strip()):
+                where = ("analysis", dim, "citation") if "citation" in entry else ("analysis", dim)
+                add(WARNING, "quality.empty-citation", where, f"analysis.{dim}: the score {entry.get('score')!r} cites no source")
+            evidence = entry.get("evidence")
+            if isinstance(evidence, str) and evidence.strip():
+                evidences[evidence.strip()].append(dim)
+                if any(re.search(p, evidence, re.I) for p in rules["placeholder_evidence"]):
+                    add(WARNING, "quality.placeholder-evidence", ("analysis", dim, "evidence"), f"analysis.{dim}.evidence is a placeholder: {evidence!r}")
+        for evidence, dims in evidences.items():
+            if len(dims) >= rules["repeated_evidence_min"]:
+                add(WARNING, "quality.repeated-evidence", ("analysis", dims[0], "evidence"),
+                    f"the same evidence backs {len(dims)} dimensions ({', '.join(dims)}): each score needs its own")
+    if _is_verified(meta.get("reviewStatus")):
+        prov = meta.get("provenance") if isinstance(meta.get("provenance"), dict) else {}
+        reviewer = prov.get("reviewer")
+        if not isinstance(reviewer, str) or not reviewer.strip() or any(re.search(p, reviewer, re.I) for p in rules["pending_reviewer"]):
+            where = ("provenance", "reviewer") if "reviewer" in prov else ("reviewStatus",)
+            add(WARNING, "quality.verified-unreviewed", where,
+                f"reviewStatus is verified but the reviewer is {reviewer!r}" if reviewer else "reviewStatus is verified but no reviewer is named")
+    regulatory = meta.get("regulatory")
+    if isinstance(regulatory, dict) and regulatory and all(not (isinstance(v, str) and v.strip()) for v in regulatory.values()):
+        add(WARNING, "quality.regulatory-empty", ("regulatory",), "every regulatory field is empty")
+
+
+def _is_verified(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    from kb.vocabularies import vocabulary
+
+    match = vocabulary("review_status").lookup(value)
+    return match is not None and match.term.key == "verified"
+
+
+# --- the corpus ------------------------------------------------------------------------------
+
+# Fields a record and its translation must agree on, compared through their vocabulary keys.
+_SHARED_FIELDS = ("country", "category", "status", "legalWeight", "year", "pubDate", "url")
+
+
+def check_corpus(records: list[Record]) -> list[Finding]:
+    out: list[Finding] = []
+    by_id: dict[str, list[Record]] = defaultdict(list)
+    for r in records:
+        if r.id:
+            by_id[r.id].append(r)
+    known = set(by_id)
+    for r in records:
+        add = _adder(r, out)
+        if r.id and r.id != r.stem_id:
+            add(ERROR, "corpus.id-filename", ("id",), f"id {r.id!r} differs from the file name {Path(r.path).name!r}; name the file {r.id}.md")
+        evolution = r.meta.get("evolution")
+        if isinstance(evolution, dict):
+            sup = evolution.get("supersedes")
+            for i, target in enumerate(sup if isinstance(sup, list) else []):
+                if isinstance(target, str) and target and target not in known:
+                    add(ERROR, "corpus.unknown-reference", ("evolution", "supersedes", i), f"evolution.supersedes names {target!r}, which is not a record of this corpus")
+            by = evolution.get("supersededBy")
+            if isinstance(by, str) and by and by not in known:
+                add(ERROR, "corpus.unknown-reference", ("evolution", "supersededBy"), f"evolution.supersededBy names {by!r}, which is not a record of this corpus")
+        year, pub = r.meta.get("year"), r.meta.get("pubDate")
+        if isinstance(year, int) and isinstance(pub, str) and re.match(r"\d{4}", pub) and int(pub[:4]) != year:
+            add(ERROR, "corpus.year-pubdate", ("year",), f"year {year} disagrees with pubDate {pub!r}")
+    for rid, group in by_id.items():
+        seen: dict[str, Record] = {}
+        for r in sorted(group, key=lambda r: r.path):
+            if r.lang in seen:
+                _adder(r, out)(ERROR, "corpus.duplicate-id", ("id",), f"id {rid!r} in language {r.lang!r} is also used by {seen[r.lang].path}")
+            else:
+                seen[r.lang] = r
+        twins = sorted(seen.values(), key=lambda r: r.path)
+        for other in twins[1:]:
+            _translation_findings(twins[0], other, out)
+    return out
+
+
+def _translation_findings(a: Record, b: Record, out: list[Finding]) -> None:
+    add = _adder(b, out)
+    fields = vocabulary_fields()
+    for field in _SHARED_FIELDS:
+        va, vb = a.meta.get(field), b.meta.get(field)
+        if field in fields:
+            va, vb = _vocab_key(fields[field], va), _vocab_key(fields[field], vb)
+        if va != vb and not (va in (None, "") and vb in (None, "")):
+            add(ERROR, "corpus.translation-mismatch", (field,),
+                f"{field} of this {b.lang} translation ({b.meta.get(field)!r}) disagrees with {a.path} ({a.meta.get(field)!r})")
+    sa, sb = _scores(a.meta), _scores(b.meta)
+    for dim in sorted(set(sa) | set(sb)):
+        if sa.get(dim) != sb.get(dim):
+            add(ERROR, "corpus.translation-mismatch", ("analysis", dim, "score"),
+                f"analysis.{dim}.score {sb.get(dim)!r} disagrees with {a.path} ({sa.get(dim)!r})")
+
+
+def _vocab_key(name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    from kb.vocabularies import vocabulary
+
+    match = vocabulary(name).lookup(value)
+    return match.term.key if match else value
+
+
+def _scores(meta: dict) -> dict:
+    analysis = meta.get("analysis")
+    if not isinstance(analysis, dict):
+        return {}
+    return {d: e.get("score") for d, e in analysis.items() if isinstance(e, dict)}
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def validate_paths(paths: list[str | Path], strict: bool = False) -> tuple[list[Checked], list[Finding]]:
+    """Check every record file under `paths`; return per-file results and all findings, sorted.
+    A path that does not exist raises FileNotFoundError (a usage error)."""
+    checked = [check_file(p) for p in iter_record_paths(paths)]
+    findings = [f for c in checked for f in c.findings]
+    findings += check_corpus([c.record for c in checked if c.record is not None])
+    if strict:
+        findings = [replace(f, severity=ERROR) for f in findings]
+    return checked, sorted(findings, key=Finding.sort_key)
+
+
+def iter_errors(findings: Iterable[Finding]) -> Iterator[Finding]:
+    return (f for f in findings if f.severity == ERROR)
