@@ -120,8 +120,14 @@ class Record:
     def locate(self, path: tuple, key: bool = False) -> tuple[int, int]:
         """File line and column of the value at `path` (or of its key), falling back to the
         nearest located parent, then to the frontmatter's opening line."""
-        if not self.positions:
-            self.positions.update(_positions(self))
+        if self.fm_format == "json":
+            if (tuple(path), key) not in self.positions:
+                try:
+                    self.positions.update(_json_locate(self.fm_text, tuple(path)))
+                except (ValueError, IndexError):
+                    pass
+        elif not self.positions:
+            self.positions.update(_yaml_positions(self))
         for depth in range(len(path), -1, -1):
             hit = self.positions.get((tuple(path[:depth]), key and depth == len(path)))
             if hit is None and key and depth == len(path):
@@ -202,13 +208,18 @@ def _parse_frontmatter(fm: str, path: str) -> tuple[dict, str]:
         raise NotAMapping(path, "frontmatter is empty: it must be a mapping of fields", 2, 1)
     if stripped[0] == "{":
         try:
-            data = json.loads(fm, parse_constant=_reject_constant, object_pairs_hook=_unique_pairs)
+            if _deeply_nested(fm):
+                raise TooDeep(path, f"frontmatter nests deeper than {MAX_DEPTH} levels", 2, 1)
+            data = json.loads(fm, parse_constant=_reject_constant, parse_float=_finite_float,
+                              parse_int=_bounded_int, object_pairs_hook=_unique_pairs)
+            if isinstance(data, dict):
+                return data, "json"  # the hooks above already did what _check_values does
             fmt = "json"
         except _DuplicateJsonKey as exc:
             line, col = _json_key_position(fm, exc.key)
             raise DuplicateKey(path, f"duplicate key {exc.key!r} in frontmatter", line, col) from None
         except _BadJsonConstant as exc:
-            raise BadValue(path, f"{exc.args[0]} is not a valid value (JSON has no NaN or Infinity)", *_find(fm, exc.args[0])) from None
+            raise BadValue(path, f"{exc.args[0][:40]} is not a finite number that fits in 64 bits (JSON has no NaN or Infinity)", *_find(fm, exc.args[0])) from None
         except RecursionError:
             raise TooDeep(path, f"frontmatter nests deeper than {MAX_DEPTH} levels", 2, 1) from None
         except ValueError as json_exc:
@@ -273,6 +284,19 @@ class _BadJsonConstant(ValueError):
 
 def _reject_constant(name: str):
     raise _BadJsonConstant(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadJsonConstant(text)
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 19 or abs(int(text)) > 2**63:
+        raise _BadJsonConstant(text)
+    return int(text)
 
 
 def _unique_pairs(pairs):
@@ -393,13 +417,8 @@ def _check_nodes(root: yaml.Node, path: str) -> None:
 # --- positions (computed only for files that have findings) ----------------------------------
 
 
-def _positions(record: Record) -> dict:
-    """Map (field path, is_key) -> (file line, column)."""
-    if record.fm_format == "json":
-        try:
-            return _json_positions(record.fm_text)
-        except (ValueError, IndexError, RecursionError):
-            return {}
+def _yaml_positions(record: Record) -> dict:
+    """Map (field path, is_key) -> (file line, column) for every node of a YAML frontmatter."""
     if record.fm_format == "yaml":
         try:
             node = yaml.compose(record.fm_text, Loader=_PyLoader if _deeply_nested(record.fm_text) else _Loader)
@@ -422,46 +441,45 @@ def _positions(record: Record) -> dict:
 
 
 _WS = re.compile(r"\s*")
-_LITERAL = re.compile(r"-?[0-9][0-9.eE+-]*|true|false|null")
+_SKIP = json.JSONDecoder(parse_constant=float)
 
 
-def _json_positions(text: str) -> dict:
+def _json_locate(text: str, path: tuple) -> dict:
+    """Positions of the values (and keys) along one field path, found by walking down that path
+    only; sibling values are skipped with the C JSON scanner, so this costs one pass at most."""
     out: dict = {}
-    scan = json.decoder.scanstring
-
-    def value(i: int, path: tuple) -> int:
-        i = _WS.match(text, i).end()
-        out[(path, False)] = _offset_position(text, i)
-        c = text[i]
-        if c == "{":
-            i += 1
-            while True:
-                i = _WS.match(text, i).end()
-                if text[i] == "}":
-                    return i + 1
-                if text[i] == ",":
-                    i += 1
-                    continue
+    scan, ws = json.decoder.scanstring, _WS
+    i = ws.match(text, 0).end()
+    out[((), False)] = _offset_position(text, i)
+    for depth, want in enumerate(path):
+        opener = text[i] if i < len(text) else ""
+        if opener not in "{[" or isinstance(want, int) != (opener == "["):
+            break
+        i, n, found = i + 1, 0, False
+        while True:
+            i = ws.match(text, i).end()
+            c = text[i]
+            if c in "}]":
+                break
+            if c == ",":
+                i += 1
+                continue
+            if opener == "{":
                 key, j = scan(text, i + 1)
-                out[(path + (key,), True)] = _offset_position(text, i)
-                j = _WS.match(text, j).end()  # at ':'
-                i = value(j + 1, path + (key,))
-        if c == "[":
-            i, n = i + 1, 0
-            while True:
-                i = _WS.match(text, i).end()
-                if text[i] == "]":
-                    return i + 1
-                if text[i] == ",":
-                    i += 1
-                    continue
-                i = value(i, path + (n,))
-                n += 1
-        if c == '"':
-            return scan(text, i + 1)[1]
-        return _LITERAL.match(text, i).end()
-
-    value(0, ())
+                key_at, j = i, ws.match(text, j).end() + 1
+                i = ws.match(text, j).end()
+                if key == want:
+                    out[(path[: depth + 1], True)] = _offset_position(text, key_at)
+                    found = True
+                    break
+            elif n == want:
+                found = True
+                break
+            _, i = _SKIP.raw_decode(text, i)
+            n += 1
+        if not found:
+            break
+        out[(path[: depth + 1], False)] = _offset_position(text, i)
     return out
 
 

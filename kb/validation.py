@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -70,8 +71,26 @@ def _validator():
 
 
 @cache
+def _fast_check():
+    from kb.fastschema import compile_schema
+
+    return compile_schema(schema())
+
+
+@cache
 def quality_rules() -> dict:
-    return json.loads(resources.files("kb").joinpath("data/quality.json").read_text(encoding="utf-8"))
+    rules = json.loads(resources.files("kb").joinpath("data/quality.json").read_text(encoding="utf-8"))
+    for key in ("placeholder_evidence", "pending_reviewer"):
+        rules[key] = [re.compile(p, re.I) for p in rules[key]]
+    return rules
+
+
+@lru_cache(maxsize=4096)
+def lookup(vocab_name: str, value: str):
+    """Vocabulary lookups, memoised: a corpus repeats the same few dozen labels thousands of times."""
+    from kb.vocabularies import vocabulary
+
+    return vocabulary(vocab_name).lookup(value)
 
 
 def vocabulary_fields() -> dict[str, str]:
@@ -93,8 +112,10 @@ def check_file(path: str | Path) -> Checked:
 def check_record(record: Record) -> list[Finding]:
     out: list[Finding] = []
     add = _adder(record, out)
-    for error in _validator().iter_errors(record.meta):
-        _schema_finding(error, add)
+    fast = _fast_check()
+    if fast is None or not fast(record.meta):
+        for error in _validator().iter_errors(record.meta):
+            _schema_finding(error, add)
     _vocabulary_findings(record, add)
     _quality_findings(record, add)
     return out
@@ -186,7 +207,7 @@ def _vocabulary_findings(record: Record, add) -> None:
         if not isinstance(value, str) or not value.strip():
             continue  # type and presence are the schema's findings
         vocab = vocabulary(vocab_name)
-        match = vocab.lookup(value)
+        match = lookup(vocab_name, value)
         if match is None:
             suggestions = vocab.suggest(value)
             hint = f" (did you mean {' or '.join(repr(s) for s in suggestions)}?)" if suggestions else ""
@@ -218,7 +239,7 @@ def _quality_findings(record: Record, add) -> None:
             evidence = entry.get("evidence")
             if isinstance(evidence, str) and evidence.strip():
                 evidences[evidence.strip()].append(dim)
-                if any(re.search(p, evidence, re.I) for p in rules["placeholder_evidence"]):
+                if any(p.search(evidence) for p in rules["placeholder_evidence"]):
                     add(WARNING, "quality.placeholder-evidence", ("analysis", dim, "evidence"), f"analysis.{dim}.evidence is a placeholder: {evidence!r}")
         for evidence, dims in evidences.items():
             if len(dims) >= rules["repeated_evidence_min"]:
@@ -227,7 +248,7 @@ def _quality_findings(record: Record, add) -> None:
     if _is_verified(meta.get("reviewStatus")):
         prov = meta.get("provenance") if isinstance(meta.get("provenance"), dict) else {}
         reviewer = prov.get("reviewer")
-        if not isinstance(reviewer, str) or not reviewer.strip() or any(re.search(p, reviewer, re.I) for p in rules["pending_reviewer"]):
+        if not isinstance(reviewer, str) or not reviewer.strip() or any(p.search(reviewer) for p in rules["pending_reviewer"]):
             where = ("provenance", "reviewer") if "reviewer" in prov else ("reviewStatus",)
             add(WARNING, "quality.verified-unreviewed", where,
                 f"reviewStatus is verified but the reviewer is {reviewer!r}" if reviewer else "reviewStatus is verified but no reviewer is named")
@@ -239,9 +260,7 @@ def _quality_findings(record: Record, add) -> None:
 def _is_verified(value: Any) -> bool:
     if not isinstance(value, str):
         return False
-    from kb.vocabularies import vocabulary
-
-    match = vocabulary("review_status").lookup(value)
+    match = lookup("review_status", value)
     return match is not None and match.term.key == "verified"
 
 
@@ -307,9 +326,7 @@ def _translation_findings(a: Record, b: Record, out: list[Finding]) -> None:
 def _vocab_key(name: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    from kb.vocabularies import vocabulary
-
-    match = vocabulary(name).lookup(value)
+    match = lookup(name, value)
     return match.term.key if match else value
 
 
@@ -323,10 +340,35 @@ def _scores(meta: dict) -> dict:
 # --- entry point -------------------------------------------------------------------------------
 
 
+PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
+
+
+def _check_files(paths: list[Path]) -> list[Checked]:
+    # Bodies are dropped: validation never reads them, and they would be pickled back for nothing.
+    return [replace(c, record=replace(c.record, body="")) if c.record else c for c in map(check_file, paths)]
+
+
+def check_files(paths: list[Path], workers: int | None = None) -> list[Checked]:
+    """check_file over many files, spread over the machine's cores for large corpora; the result
+    is in the order of `paths` whatever the number of workers."""
+    workers = workers or os.cpu_count() or 1
+    if workers < 2 or len(paths) < PARALLEL_MIN_FILES:
+        return _check_files(paths)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(50, len(paths) // (workers * 8))
+    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+    # Warm the caches before forking so every worker inherits the compiled schema and vocabularies.
+    _fast_check(), quality_rules(), vocabulary_fields()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return [c for chunk in pool.map(_check_files, chunks) for c in chunk]
+
+
 def validate_paths(paths: list[str | Path], strict: bool = False) -> tuple[list[Checked], list[Finding]]:
     """Check every record file under `paths`; return per-file results and all findings, sorted.
     A path that does not exist raises FileNotFoundError (a usage error)."""
-    checked = [check_file(p) for p in iter_record_paths(paths)]
+    checked = check_files(iter_record_paths(paths))
     findings = [f for c in checked for f in c.findings]
     findings += check_corpus([c.record for c in checked if c.record is not None])
     if strict:
