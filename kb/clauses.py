@@ -1,0 +1,495 @@
+"""Split a record body into clauses (headings, list items, sentences, sub-clauses, table
+rows, formulas) with exact offsets.
+
+All detection runs on mask(body): same length as the body, with HTML tags and Markdown
+emphasis markers blanked, so a position found there is a position in the body. Language
+rules live in kb/data/clauses.json.
+
+Clause ids are f"{record_id}/{sha1(section)[:8]}/{ordinal}": the section path and the
+1-based position inside that section (sections with the same path share one counter).
+Editing text in one section therefore renumbers only that section's clauses. A heading
+clause belongs to the section it opens, so it is ordinal 1 there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from functools import cache
+from itertools import accumulate
+from pathlib import Path
+from types import SimpleNamespace
+
+from kb.tokens import detect_lang
+
+__all__ = ["Clause", "mask", "readable", "split_clauses"]
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    id: str
+    record_id: str
+    ordinal: int  # 1-based position within its section
+    start: int  # offsets into the original body, end exclusive
+    end: int
+    line: int  # 1-based line in the file
+    section: str  # heading path, " > "-joined
+    kind: str  # heading | paragraph | item | sentence | subclause | table_row | formula
+    lang: str
+    text: str  # readable: tags and markers removed, whitespace collapsed
+
+
+# HTML tags have ASCII names, so <基準価格> or <措置①> (labels) are left alone, as is a < b.
+_TAG = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
+_ATX = re.compile(r"(#{1,6})(?:[ \t]+|$)")
+_ATX_ANY = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t\r]|$)", re.M)
+_ATX_CLOSE = re.compile(r"(?:^|[ \t]+)#+$")
+_PIPE_SEP = re.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?")
+_NOT_LINEBREAK = re.compile(r"[^\r\n]")
+_LETTER = re.compile(r"[^\W\d_]")
+_WORDCHAR = re.compile(r"\w")
+_WS = re.compile(r"\s+")
+_CJK = "\u2e80-\u2fff\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+# A line break between two CJK characters is a wrap, not a word gap.
+_CJK_WRAP = re.compile(f"(?<=[{_CJK}])[ \\t\\r\u3000]*\\n\\s*(?=[{_CJK}])")
+_ENTITY_BEFORE = re.compile(r"&#?[A-Za-z0-9]{1,10}\Z")
+_WORD_BEFORE = re.compile(r"(?<![A-Za-z.])[A-Za-z][A-Za-z.]{0,14}\Z")
+_LOWER_NEXT = re.compile(r"\s*[a-z]")
+
+
+@cache
+def _rules() -> SimpleNamespace:
+    data = json.loads((Path(__file__).parent / "data" / "clauses.json").read_text("utf-8"))
+    alt = "|".join
+    b = data["bullets"]
+    bullet = alt(
+        [re.escape(c) + r"(?=[ \t]|$)" for c in b["ascii_need_space"]]
+        + ["[" + re.escape("".join(b["flush"])) + "]"]
+    )
+    s = data["sentences"]
+    closers = "[" + re.escape(s["closers"]) + "]*"
+    fw = re.escape(s["fullwidth_period"])
+    ender = (
+        f"(?:[{re.escape(s['cjk_enders'])}]+|(?<![0-9０-９]){fw}|{fw}(?![0-9０-９])){closers}"
+        f"|(?P<ascii>[{re.escape(s['ascii_enders'])}]+){closers}(?=\\s|\\Z)"
+    )
+    pairs = data["brackets"]["pairs"]
+    ph = data["plain_heading"]
+    return SimpleNamespace(
+        mask=re.compile(alt([_TAG] + data["emphasis_markers"]["patterns"])),
+        emphasis=re.compile(alt(data["emphasis_markers"]["patterns"])),
+        marker=re.compile(
+            f"(?:{bullet}|{alt(data['enumerators']['patterns'])})[ \\t\u3000]*"
+        ),
+        article=re.compile(alt(data["articles"]["patterns"])),
+        hr=re.compile(data["horizontal_rule"]),
+        chapters=[(c["level"], re.compile(c["pattern"])) for c in data["chapter_headings"]["levels"]],
+        chapter_max=data["chapter_headings"]["max_chars"],
+        label=re.compile(data["label"]["pattern"]),
+        plain_level=ph["level"],
+        plain_max=ph["max_chars"],
+        plain_forbidden=re.compile("[" + re.escape(ph["forbidden_chars"]) + "]"),
+        plain_bad_last=set(ph["forbidden_last_chars"]),
+        notes=tuple(ph["note_prefixes"]),
+        break_after=set(data["line_break_after"]["chars"]),
+        ender=re.compile(ender),
+        abbreviations=frozenset(s["abbreviations"]),
+        semicolon=re.compile("[" + re.escape(data["subclauses"]["chars"]) + "]"),
+        bracket=re.compile("[" + re.escape("".join(pairs)) + "]"),
+        openers={p[0]: i for i, p in enumerate(pairs)},
+        closers={p[1]: i for i, p in enumerate(pairs)},
+        npairs=len(pairs),
+        bracket_max=data["brackets"]["max_span"],
+        dollars=data["formula"]["delimiter"],
+        formula_max=data["formula"]["max_chars"],
+    )
+
+
+def mask(body: str) -> str:
+    """`body` with HTML tags and emphasis markers turned into spaces (line breaks kept)."""
+    rx = _rules().mask
+    return rx.sub(_blank, body) if rx.search(body) else body
+
+
+def _blank(m: re.Match) -> str:
+    s = m.group()
+    return _NOT_LINEBREAK.sub(" ", s) if "\n" in s or "\r" in s else " " * len(s)
+
+
+# Tags that sit inside a word (CO<sub>2</sub>, <b>运营</b>费用) vanish; any other tag
+# (li, br, td...) separates words and becomes a space.
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|rp|rt|ruby|s|"
+    r"samp|small|span|strong|sub|sup|time|u|var)(?:\s[^<>]*)?/?>",
+    re.I,
+)
+
+
+def _drop(m: re.Match) -> str:
+    s = m.group()
+    return "" if s[0] != "<" or _INLINE_TAG.fullmatch(s) else " "
+
+
+# Anything readable() would change: markup, entities, runs or odd kinds of whitespace.
+_UNTIDY = re.compile(r"[<*_`~&]|[^\S ]| \s|^\s|\s$")
+
+
+def readable(raw: str) -> str:
+    """Display text for a slice of the body."""
+    if not _UNTIDY.search(raw):
+        return raw  # most clauses are already plain
+    t = _rules().mask.sub(_drop, raw)
+    t = html.unescape(t) if "&" in t else t
+    return _WS.sub(" ", _CJK_WRAP.sub("", t)).strip()
+
+
+# ---------------------------------------------------------------- sentences
+
+
+def _protected(seg: str, r) -> tuple[list[int], list[int]]:
+    """Disjoint (starts, ends) of matched bracket pairs and inline $$...$$ spans in `seg`,
+    where sentence and sub-clause boundaries do not count."""
+    spans = []
+    stack: list[tuple[int, int]] = []
+    open_count = [0] * r.npairs
+    for m in r.bracket.finditer(seg):
+        ch, p = m.group(), m.start()
+        if ch in r.openers and (ch not in r.closers or open_count[r.openers[ch]] == 0):
+            k = r.openers[ch]
+            stack.append((k, p))
+            open_count[k] += 1
+            continue
+        k = r.closers.get(ch)
+        if k is None or open_count[k] == 0:
+            continue  # a closer with nothing to close
+        while stack:  # unwind to the matching opener; skipped openers were unmatched
+            j, q = stack.pop()
+            open_count[j] -= 1
+            if j == k:
+                break
+        if p - q <= r.bracket_max:
+            spans.append((q, p + 1))
+    d, at = r.dollars, 0
+    while (i := seg.find(d, at)) >= 0:
+        # Each failed search covers at most formula_max characters past a '$$' that is
+        # then skipped, so the scan stays linear.
+        j = seg.find(d, i + len(d), i + r.formula_max)
+        if j < 0:
+            at = i + len(d)
+            continue
+        spans.append((i, j + len(d)))
+        at = j + len(d)
+    spans.sort()
+    starts: list[int] = []
+    ends: list[int] = []
+    for s, e in spans:
+        if ends and s < ends[-1]:
+            ends[-1] = max(ends[-1], e)
+        else:
+            starts.append(s)
+            ends.append(e)
+    return starts, ends
+
+
+def _inside(pos: int, prot: tuple[list[int], list[int]]) -> bool:
+    i = bisect_right(prot[0], pos) - 1
+    return i >= 0 and pos < prot[1][i]
+
+
+def _keeps_going(seg: str, m: re.Match, r) -> bool:
+    """True when an ASCII '.' does not end the sentence: abbreviation, initial, dotted
+    acronym, or a lowercase word follows."""
+    if m.group("ascii")[-1] != ".":
+        return False
+    w = _WORD_BEFORE.search(seg, max(0, m.start() - 16), m.start())
+    if w:
+        word = w.group()
+        if len(word) == 1 or "." in word or word.lower() in r.abbreviations:
+            return True
+    return bool(_LOWER_NEXT.match(seg, m.end()))
+
+
+def _pieces(seg: str, cuts: list[int]) -> list[tuple[int, int]]:
+    """Whitespace-trimmed spans between consecutive cuts. A piece without any word
+    character (a stray '。' or '）') is glued to the piece before it."""
+    out: list[tuple[int, int]] = []
+    for a, b in zip(cuts, cuts[1:]):
+        piece = seg[a:b]
+        s = piece.lstrip()
+        if not s:
+            continue
+        a += len(piece) - len(s)
+        b = a + len(s.rstrip())
+        if out and not _WORDCHAR.search(seg, a, b):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _sentences(seg: str, r) -> list[list[tuple[int, int]]]:
+    """Sentences of a block as lists of sub-clause spans, offsets relative to `seg`."""
+    prot = _protected(seg, r)
+    guarded = bool(prot[0])
+    cuts = [0]
+    for m in r.ender.finditer(seg):
+        if (guarded and _inside(m.start(), prot)) or (m.group("ascii") and _keeps_going(seg, m, r)):
+            continue
+        cuts.append(m.end())
+    cuts.append(len(seg))
+    sentences = _pieces(seg, cuts)
+    semis = [
+        m.end()
+        for m in r.semicolon.finditer(seg)
+        if not (guarded and _inside(m.start(), prot))
+        and not (m.group() == ";" and _ENTITY_BEFORE.search(seg, max(0, m.start() - 12), m.start()))
+    ]
+    if not semis:
+        return [[s] for s in sentences]
+    out = []
+    for a, b in sentences:
+        lo, hi = bisect_right(semis, a), bisect_left(semis, b)
+        out.append(_pieces(seg, [a, *semis[lo:hi], b]) if lo < hi else [(a, b)])
+    return out
+
+
+# ---------------------------------------------------------------- lines and blocks
+
+
+class _Splitter:
+    def __init__(self, body: str, record_id: str, first_line: int):
+        self.body = body
+        self.m = mask(body)
+        self.r = _rules()
+        self.record_id = record_id
+        self.first_line = first_line
+        parts = self.m.split("\n")
+        self.line_starts = [0, *accumulate(len(p) + 1 for p in parts[:-1])]
+        self.bounds: list[tuple[int, int] | None] = []
+        for off, p in zip(self.line_starts, parts):
+            s = p.lstrip()
+            if s:
+                a = off + len(p) - len(s)
+                self.bounds.append((a, a + len(s.rstrip())))
+            else:
+                self.bounds.append(None)
+        self.has_markdown_headings = bool(_ATX_ANY.search(self.m))
+        self.levels: dict[int, str] = {}
+        self.counters: dict[str, int] = {}
+        self.enter("")
+        self.out: list[Clause] = []
+        self.in_pipe_table = False
+
+    # -- output
+
+    def emit(self, kind: str, start: int, end: int, text: str | None = None) -> None:
+        if text is None:
+            text = readable(self.body[start:end])
+        if not text:
+            return
+        sec = self.section
+        n = self.counters[sec] = self.counters.get(sec, 0) + 1
+        self.out.append(
+            Clause(
+                self.prefix + str(n),  # id
+                self.record_id,
+                n,  # ordinal
+                start,
+                end,
+                self.first_line + bisect_right(self.line_starts, start) - 1,  # line
+                sec,
+                kind,
+                detect_lang(text),
+                text,
+            )
+        )
+
+    def enter(self, section: str) -> None:
+        self.section = section
+        digest = hashlib.sha1(section.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        self.prefix = f"{self.record_id}/{digest}/"
+
+    def heading(self, level: int, start: int, end: int) -> None:
+        text = readable(self.body[start:end])
+        if not text:
+            return
+        for k in [k for k in self.levels if k >= level]:
+            del self.levels[k]
+        self.levels[level] = text
+        self.enter(" > ".join(self.levels[k] for k in sorted(self.levels)))
+        self.emit("heading", start, end, text)
+
+    def block(self, kind: str, a: int, b: int) -> None:
+        """A paragraph or list item: one clause, or its sentences / sub-clauses."""
+        seg = self.m[a:b]
+        sentences = _sentences(seg, self.r)
+        if len(sentences) == 1 and len(sentences[0]) == 1:
+            s, e = sentences[0][0]
+            self.emit(kind, a + s, a + e)
+            return
+        for parts in sentences:
+            sub = "sentence" if len(parts) == 1 else "subclause"
+            for s, e in parts:
+                self.emit(sub, a + s, a + e)
+
+    # -- line classification
+
+    def text(self, i: int) -> str:
+        a, b = self.bounds[i]
+        return self.m[a:b]
+
+    def blank(self, i: int) -> bool:
+        return i < 0 or i >= len(self.bounds) or self.bounds[i] is None
+
+    def is_pipe_row(self, i: int) -> bool:
+        t = self.text(i)
+        if "|" not in t:
+            self.in_pipe_table = False
+            return False
+        if t[0] == "|" and t.count("|") >= 2:
+            return True
+        if self.in_pipe_table:
+            return True
+        nxt = i + 1
+        return not self.blank(nxt) and self._is_pipe_sep(self.text(nxt))
+
+    @staticmethod
+    def _is_pipe_sep(t: str) -> bool:
+        return "|" in t and "-" in t and _PIPE_SEP.fullmatch(t) is not None
+
+    def chapter_level(self, t: str) -> int | None:
+        if len(t) > self.r.chapter_max or self.r.ender.search(t):
+            return None
+        for level, rx in self.r.chapters:
+            if rx.match(t):
+                return level
+        return None
+
+    def starts_block(self, t: str) -> bool:
+        """Whether a line cannot continue the paragraph or item above it."""
+        r = self.r
+        return bool(
+            _ATX.match(t)
+            or r.hr.match(t)
+            or t.startswith(r.dollars)
+            or t[0] == "|"
+            or "\t" in t
+            or r.marker.match(t)
+            or r.article.match(t)
+            or r.label.match(t)
+            or self.chapter_level(t)
+        )
+
+    def is_plain_heading(self, i: int, t: str) -> bool:
+        r = self.r
+        return (
+            not self.has_markdown_headings
+            and self.blank(i - 1)
+            and self.blank(i + 1)
+            and len(t) <= r.plain_max
+            and t[-1] not in r.plain_bad_last
+            and not r.plain_forbidden.search(t)
+            and not t.startswith(r.notes)
+            and not r.label.match(t)
+            and _LETTER.search(t) is not None
+        )
+
+    # -- main loop
+
+    def run(self) -> list[Clause]:
+        r, n, i = self.r, len(self.bounds), 0
+        while i < n:
+            if self.bounds[i] is None:
+                self.in_pipe_table = False
+                i += 1
+                continue
+            ls, le = self.bounds[i]
+            t = self.m[ls:le]
+            if h := _ATX.match(t):
+                self.atx(ls, t, h)
+                i += 1
+            elif r.hr.match(t):
+                i += 1
+            elif t.startswith(r.dollars) and (j := self.formula(i)) is not None:
+                i = j
+            elif self.is_pipe_row(i):
+                self.pipe_row(ls, le, t)
+                i += 1
+            elif (mk := r.marker.match(t)) and mk.end() > 0:
+                i = self.paragraph(i, "item", ls + mk.end())
+            elif r.article.match(t):
+                i = self.paragraph(i, "item", ls)
+            elif "\t" in t:
+                self.emit("table_row", ls, le, self.cells(self.body[ls:le].split("\t")))
+                i += 1
+            elif level := self.chapter_level(t):
+                self.heading(level, ls, le)
+                i += 1
+            elif self.is_plain_heading(i, t):
+                self.heading(r.plain_level, ls, le)
+                i += 1
+            else:
+                i = self.paragraph(i, "paragraph", ls)
+        return self.out
+
+    def atx(self, ls: int, t: str, h: re.Match) -> None:
+        rest = t[h.end():]
+        if c := _ATX_CLOSE.search(rest):
+            rest = rest[: c.start()]
+        rest = rest.rstrip()
+        if rest:
+            a = ls + h.end()
+            self.heading(len(h.group(1)), a, a + len(rest))
+
+    def formula(self, i: int) -> int | None:
+        """Emit the $$ block starting on line i; return the next line index, or None when
+        the block never closes (then the line is ordinary text)."""
+        d = self.r.dollars
+        ls, le = self.bounds[i]
+        close = self.m.find(d, ls + len(d), ls + self.r.formula_max)
+        if close < 0:
+            return None
+        j = bisect_right(self.line_starts, close) - 1  # line holding the closing $$
+        end = max(self.bounds[j][1], close + len(d))
+        inner = self.body[ls + len(d) : close]
+        self.emit("formula", ls, end, readable(inner) or readable(self.body[ls:end]))
+        return j + 1
+
+    def pipe_row(self, ls: int, le: int, t: str) -> None:
+        if self._is_pipe_sep(t):
+            self.in_pipe_table = True
+            return
+        self.in_pipe_table = True
+        raw = self.body[ls:le]
+        cells = re.split(r"(?<!\\)\|", raw)
+        self.emit("table_row", ls, le, self.cells(cells))
+
+    @staticmethod
+    def cells(cells: list[str]) -> str:
+        return " | ".join(c for c in map(readable, cells) if c)
+
+    def paragraph(self, i: int, kind: str, a: int) -> int:
+        """Collect the lines of a paragraph or item starting at line i; return the index
+        of the first line after it."""
+        n = len(self.bounds)
+        b = self.bounds[i][1]
+        j = i + 1
+        while j < n and self.bounds[j] is not None and self.m[b - 1] not in self.r.break_after:
+            if self.starts_block(self.text(j)):
+                break
+            b = self.bounds[j][1]
+            j += 1
+        if a < b:
+            self.block(kind, a, b)
+        return j
+
+
+def split_clauses(body: str, record_id: str = "", first_line: int = 1) -> list[Clause]:
+    """Clauses of `body` in order; spans never overlap and are stripped of whitespace."""
+    if not body or body.isspace():
+        return []
+    return _Splitter(body, record_id, first_line).run()
