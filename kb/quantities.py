@@ -1,0 +1,659 @@
+"""Numbers, ranges, comparators, percents, durations, money, tonnes and dates in ja/zh/en text.
+
+One anchor regex finds a numeric core (Arabic digits, kanji numerals, a leading 半, 元 of an era's
+first year, 每年-style frequencies, or a letter run that may be an English number word).  What stands
+around the core -- currency, comparator or era before it; multiplier, unit, comparator or a second range
+end after it -- is matched with anchored regexes at known positions, so the work per core is bounded and
+a scan is linear.  Words *before* a core are matched anchored on the reversed text (a `$`-anchored search
+of a window was the slowest step).  Word lists live in data/quantities.json; this file is the grammar.
+
+Offsets: full-width ASCII is folded with a 1:1 str.translate (never NFKC), so an offset in the folded
+text is an offset in the caller's text.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+__all__ = ["Quantity", "find_quantities", "parse_number", "parse_quantity"]
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    kind: str  # number | duration | percent | money | quantity | date | count | ordinal
+    value: float | None  # normalised; the low end of a range
+    value_max: float | None  # the high end of a range
+    unit: str | None
+    comparator: str | None  # >= <= < > range ~ or None
+    surface: str
+    start: int
+    end: int
+
+
+# Full-width ASCII, ideographic/no-break spaces, the minus sign, the wave dash and the full-width yen
+# sign fold to one character each, so lengths and offsets never change.
+_FOLD = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
+_FOLD.update({0x3000: 0x20, 0xA0: 0x20, 0x202F: 0x20, 0x2212: 0x2D, 0x301C: 0x7E, 0xFFE5: 0xA5})
+_ASCII_END = re.compile(r"[A-Za-z0-9.]$")
+_TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|.", re.S)
+_MAX_RUN = 40  # the longest numeral run we interpret; longer runs are identifiers, not quantities
+
+
+def _alt(words, ci=False, not_before="", reverse=False) -> str:
+    """Alternation of literal words, longest first (Python takes the first alternative that fits).
+    ASCII words get letter boundaries so that 't' does not match inside 'to'.  reverse spells the
+    words backwards, to match what stands *before* a position on the reversed text."""
+    parts = []
+    for w in sorted(set(words), key=len, reverse=True):
+        p = re.escape(w[::-1] if reverse else w)
+        p = f"(?i:{p})" if ci else p
+        if w[:1].isascii() and w[:1].isalpha():
+            p = p + "(?![A-Za-z])" if reverse else "(?<![A-Za-z])" + p
+        if _ASCII_END.search(w) and not reverse:
+            p += "(?![A-Za-z])"
+        parts.append(p + (f"(?![{re.escape(not_before)}])" if not_before else ""))
+    return "|".join(parts) or "(?!)"
+
+
+def _firsts(words, i=0) -> frozenset:
+    """First (i=0) or last (i=-1) characters of words in both cases: a cheap test before a regex."""
+    return frozenset(c for w in words for c in (w[i].lower(), w[i].upper()))
+
+
+def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
+    """Pattern over the reversed text: one of words, then an optional space, ending where we stand."""
+    return re.compile(f"[ ]?(?P<c>{_alt(words, ci, reverse=True)})"), _firsts(words, -1)
+
+
+class _Rules:
+    """Everything compiled from the data file, built once."""
+
+    def __init__(self, d: dict):
+        e = re.escape
+        self.d, self.digits = d, {**d["digits"], **d["two"]}
+        # floats, so that an absurd pile of multipliers overflows to inf (rejected) and never raises
+        self.tens, self.small, self.big = ({k: float(v) for k, v in d[x].items()}
+                                           for x in ("tens", "small_multipliers", "big_multipliers"))
+        self.seconds, self.half_grain, self.freq = d["grain_seconds"], d["half_grain"], d["frequency_words"]
+        dig, two, dp = e("".join(d["digits"])), e("".join(d["two"])), e(d["decimal_points"])
+        mult = e("".join(d["tens"]) + "".join(k for k in self.small if k != "千") + "".join(self.big))
+        qian = f"千(?![{e(d['kilo_unit_heads'])}])"  # 千瓦/千克/千米: an SI prefix, not a multiplier
+        first = f"[0-9{dig}{mult}{two}]|{qian}"
+        cont = (f"[0-9{dig}{mult}]|{qian}|(?<![0-9{dig}])[{two}]"  # 两 right after a digit is the tael
+                f"|(?<=[0-9]),(?=[0-9]{{3}}(?![0-9]))|(?<=[0-9])\\.(?=[0-9])|[{dp}](?=[0-9{dig}])")
+        num = f"(?:{first})(?:{cont}){{0,{_MAX_RUN}}}"
+        self.num, self.num_full, self.run_tail = re.compile(num), re.compile(f"(?:{first})(?:{cont})*"), re.compile(f"(?:{cont})*")
+        # English number words are plain letter runs looked up afterwards: a case-insensitive word
+        # alternation in the anchor made the scan of CJK text ten times slower.
+        cjk_freq = _alt([w for w in self.freq if not w.isascii()])
+        self.anchor = re.compile(f"(?P<n>{num})|(?P<h>半)|(?P<e>{e(d['era_first_year'])}(?=年))|(?P<f>{cjk_freq})"
+                                 f"|(?P<w>[A-Za-z]+)")
+        self.words = set(d["en_numbers"]) | {w for w in self.freq if w.isascii()}
+        self.stop = re.compile(_alt(d["stopwords"]))
+        self.units: dict[str, dict] = {}
+        entries = []  # (word, pattern, loose), sorted over all groups so that 年間 is tried before 年
+        for g in d["units"]:
+            for w in g["words"]:
+                self.units[w.lower() if g.get("ci") else w] = g
+                entries.append((w, _alt([w], g.get("ci", False), g.get("not_before", "")), g.get("loose", False)))
+        entries.sort(key=lambda x: len(x[0]), reverse=True)
+        lead = r"(?:[ ]|-(?=[A-Za-z]))?"
+        self.unit_strict = re.compile(f"{lead}(?P<u>{'|'.join(p for _, p, lz in entries if not lz)})")
+        self.unit_loose = re.compile(f"{lead}(?P<u>{'|'.join(p for _, p, _ in entries)})")
+        self.unit_first = _firsts(w for w, _, _ in entries)
+        self.half_infix = re.compile("[ ]?[個个]?半")
+        self.half_tail = re.compile(f"半(?![{e(d['half_not_before'])}])[{e(d['half_tails'])}]?")
+        self.join = re.compile("[ ]?(?:零|又|and )?[ ]?")
+        self.spaced_big = re.compile(f"[ ]?([{e(''.join(self.big))}]+)")
+        self.en_mult = re.compile(f"[ ]?(?P<m>{_alt(d['en_multipliers'], ci=True)})")
+        self.frac = re.compile("分之|分の")
+        self.per = {w.lower(): k for k, ws in d["per_units"].items() for w in ws}
+        self.per_re = re.compile(f"(?:[ ]?CO(?:2e?|₂))?[ ]?(?P<p>{_alt(self.per, ci=True)})")  # Mt CO2/yr
+        self.per_after = tuple(d["rate_markers"])
+        self.cur_map = d["currency_prefixes"]
+        self.cur_fwd = re.compile(f"(?P<c>{_alt(self.cur_map)})[ ]?")
+        self.cmp_pre = {k.lower(): v for k, v in d["comparator_prefixes"].items()}
+        self.cmp_suf = {k.lower(): v for k, v in d["comparator_suffixes"].items()}
+        self.cmp_suf_re = re.compile(f"[ ]?(?P<c>{_alt(d['comparator_suffixes'], ci=True)})")
+        self.cmp_first = _firsts(d["comparator_suffixes"])
+        self.connector = re.compile(f"[ ]?(?:{_alt(d['range_connectors'], ci=True)})[ ]?")
+        self.connector_first = _firsts(d["range_connectors"] + list(d["range_openers"].values()))
+        self.closers = {k: re.compile(f"[ ]?(?i:{e(v)})[ ]") for k, v in d["range_openers"].items()}
+        self.ordinal_full = re.compile(f"(?:{_alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
+        letters = _firsts("abcdefghijklmnopqrstuvwxyz")
+        self.b_cur, self.b_per_tonne = _before(self.cur_map), _before(d["per_tonne_prefixes"])
+        self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
+        self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
+        self.b_fiscal = _before(d["fiscal_prefixes"], True)
+        self.b_opener = re.compile(f"[ ](?P<c>{_alt(d['range_openers'], True, reverse=True)})"), letters
+        self.b_word = re.compile("[ ](?P<c>[A-Za-z]+)"), letters
+        day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?日"
+        self.month = re.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day})?")
+        self.day = re.compile(f"[ ]?{day}")
+        self.iso = re.compile(r"(?:19|20)[0-9]{2}([-/.])(0?[1-9]|1[0-2])(?:\1(?:[0-2]?[0-9]|3[01]))?(?![0-9])")
+        self.si = re.compile(f"([0-9.,]+)([{e(''.join(d['si_suffixes']))}])")
+        self.denoms = {w: float(k) for k, ws in d["money_denominations"].items() for w in ws}
+        self.denom_re = re.compile(_alt(self.denoms))
+        money_words = [w for g in d["units"] if g["kind"] == "money" for w in g["words"]]
+        self.money_suffix = re.compile(f"(?P<c>{_alt(money_words, ci=True)})$")
+
+    def unit_of(self, word: str) -> dict:
+        return self.units.get(word) or self.units[word.lower()]
+
+
+@cache
+def _rules() -> _Rules:
+    return _Rules(json.loads((Path(__file__).with_name("data") / "quantities.json").read_text(encoding="utf-8")))
+
+
+# ---------------------------------------------------------------- numerals
+
+def _kanji_int(s: str, r: _Rules) -> tuple[float, float, float] | None:
+    """(value, trailing 万/億 multiplier, the 十/百/千 just before it) of a numeral without a decimal
+    point; Arabic digits may mix in (3.5万, 1億2000万)."""
+    toks: list[tuple[str, float]] = []  # a: Arabic number, d: kanji digit, s: 十百千, b: 万億兆
+    for x in _TOKEN.findall(s):
+        if x[0].isdigit():
+            toks.append(("a", float(x)))
+        elif x in r.digits:
+            toks.append(("d", float(r.digits[x])))
+        elif x in r.tens:  # 廿 is 二十
+            toks += [("d", r.tens[x] / 10), ("s", 10.0)]
+        elif x in r.small or x in r.big:
+            toks.append(("s", float(r.small[x])) if x in r.small else ("b", float(r.big[x])))
+        else:
+            return None
+    if not toks:
+        return None
+    if all(k in "ad" for k, _ in toks):  # no multiplier: one number, or positional digits (二〇三〇)
+        if len(toks) == 1 or all(k == "d" for k, _ in toks):
+            return float("".join(str(int(v)) for _, v in toks)) if len(toks) > 1 else toks[0][1], 1.0, 1.0
+        return None
+    total = section = prev_mult = 0.0
+    cur: float | None = None
+    cur_kanji = gap = False
+    last_small = last_big = math.inf
+    for k, v in toks:
+        if k in "ad":
+            if k == "d" and v == 0:  # 零 holds an empty place: 一万零四十
+                gap = True
+            elif cur is not None:
+                return None
+            else:
+                cur, cur_kanji = v, k == "d"
+            continue
+        if k == "s":
+            if v >= last_small:
+                return None
+            section, last_small = section + (1.0 if cur is None else cur) * v, v
+        else:
+            if v >= last_big:
+                return None
+            total += (section + (cur or 0.0) or 1.0) * v
+            section, last_small, last_big = 0.0, math.inf, v
+        cur, prev_mult, gap = None, v, False
+    if cur is not None:
+        # Colloquial zh 千一 = 1100, 萬九 = 19000: a lone digit after 千/万 is the next place down.
+        # Not after 百: Japanese 百一 is 101.
+        if cur_kanji and not gap and prev_mult >= 1000 and toks[-1][0] == "d":
+            cur *= prev_mult / 10
+        section += cur
+    tail, i = 1.0, len(toks) - 1
+    while i > 0 and toks[i][0] == "b":
+        tail, i = tail * toks[i][1], i - 1
+    return total + section, tail, toks[i][1] if tail > 1 and i > 0 and toks[i][0] == "s" else 1.0
+
+
+def _core_value(core: str, r: _Rules) -> tuple[float, float, float] | None:
+    """(value, trailing multipliers as _kanji_int) of a numeral run found by the core regex."""
+    core = core.replace(",", "")
+    if core.isascii() and core.replace(".", "", 1).isdigit():
+        return float(core), 1.0, 1.0
+    for p in r.d["decimal_points"]:  # 一點一, 零點77, 一點五万
+        if p in core:
+            ip, fp = core.split(p, 1)
+            j = next((i for i, c in enumerate(fp) if not (c.isdigit() or c in r.digits)), len(fp))
+            whole = _kanji_int(ip, r)
+            if not j or any(c not in r.big for c in fp[j:]) or whole is None or whole[1] != 1:
+                return None
+            frac = "".join(c if c.isdigit() else str(r.digits[c]) for c in fp[:j])
+            mult = math.prod(r.big[c] for c in fp[j:])
+            return (whole[0] + float("0." + frac)) * mult, float(mult), 1.0
+    return _kanji_int(core, r)
+
+
+def _finite(v: float | None) -> float | None:
+    if v is None or not math.isfinite(v):
+        return None
+    return float(f"{v:.12g}")  # drop binary noise such as 0.035000000000000003
+
+
+def parse_number(s: str) -> float | None:
+    """The whole string as one number, or None (百分之七十五 is a percent, not a number)."""
+    if not isinstance(s, str):
+        return None
+    r, x, sign = _rules(), s.translate(_FOLD).strip(), 1.0
+    if not x or len(x) > 200:
+        return None
+    for w in r.d["negative_words"]:
+        if x.startswith(w) and len(x) > len(w):
+            x, sign = x[len(w):].lstrip(" "), -1.0
+            break
+    v = _plain_number(x, r, True)
+    return _finite(None if v is None else sign * v)
+
+
+def _plain_number(x: str, r: _Rules, fractions: bool) -> float | None:
+    if x in r.d["word_numbers"] or x.lower() in r.d["en_numbers"]:
+        return float(r.d["word_numbers"].get(x, r.d["en_numbers"].get(x.lower())))
+    x = "0" + x if x.startswith(".") else x
+    if m := r.si.fullmatch(x):  # 100K, .0012G
+        head = _plain_number(m.group(1), r, False)
+        return None if head is None else head * r.d["si_suffixes"][m.group(2)]
+    m = r.num_full.match(x)
+    if m and (em := r.en_mult.fullmatch(x, m.end())):  # 1.2 million
+        cv = _core_value(m.group(), r)
+        return cv[0] * r.d["en_multipliers"][em.group("m").lower()] if cv else None
+    if m and m.end() == len(x):
+        cv = _core_value(x, r)
+        return None if cv is None else cv[0]
+    if not fractions:
+        return None
+    for j in r.d["mixed_fraction_joiners"]:  # 一又十分一 = 1 + 1/10
+        if j in x:
+            a, b = x.split(j, 1)
+            va, vb = _plain_number(a, r, False), _plain_number(b, r, True)
+            return None if va is None or vb is None else va + vb
+    for mk in r.d["fraction_markers"]:  # 二分之一, 二份一, 3分の1
+        if mk in x:
+            den, numr = x.split(mk, 1)
+            vd, vn = _plain_number(den, r, False), _plain_number(numr, r, False)
+            if vd is None or vn is None or vd == 0 or (vd == 100 and mk in ("分之", "分の")):
+                return None
+            return vn / vd
+    return None
+
+
+# ---------------------------------------------------------------- scanning
+
+class _Draft:
+    """A quantity being built; offsets index the folded text."""
+    __slots__ = ("kind", "value", "vmax", "unit", "cmp", "start", "end", "scale", "small", "bare_kanji")
+
+    def __init__(self, kind, value, unit, start, end, scale=1.0, bare_kanji=False, small=1.0):
+        self.kind, self.value, self.vmax, self.unit, self.cmp = kind, value, None, unit, None
+        # scale: what the trailing 万/億, multiplier words and unit made of one unit of the numeral
+        # (万吨 -> 1e4), and small the 十/百/千 before a trailing 万 (千万 -> 1000): the bare low end
+        # of 600-1200万吨 or 3-5千万円 is read with them
+        self.start, self.end, self.scale, self.small, self.bare_kanji = start, end, scale, small, bare_kanji
+
+
+def _base(g: dict | None, r: _Rules, month_ok: bool = False) -> float | None:
+    """Size of one unit in its family's base (seconds, grams), for chains like 一小時零十五秒.  年 counts
+    as a year here; 月 as a month only after 半/个半 (month_ok), where it cannot be a calendar month."""
+    if g is None:
+        return None
+    if g.get("role") == "year" or (month_ok and g.get("role") == "month"):
+        return r.seconds[g["unit"]]
+    if g["kind"] == "duration":
+        return r.seconds[g["unit"]] * g.get("factor", 1)
+    return g.get("factor", 1) if g["unit"] == "g" else None
+
+
+def _is_year(v: float | None, r: _Rules) -> bool:
+    return v is not None and r.d["date_year_min"] <= v <= r.d["date_year_max"] and v == int(v)
+
+
+def _same_dimension(a: _Draft, b: _Draft) -> bool:
+    return a.kind == b.kind and (a.unit == b.unit or a.kind == "money") and b.value is not None
+
+
+_DURATION_MONTH, _DURATION_YEAR = {"kind": "duration", "unit": "month"}, {"kind": "duration", "unit": "year"}
+
+
+class _Scan:
+    """One pass over one folded text.  loose admits Duckling-style readings (whole-string parsing);
+    dim is the dimension asked for, which settles 十 月 (October or ten months) and the like."""
+
+    def __init__(self, t: str, loose: bool, dim: str | None):
+        self.r, self.t, self.n, self.loose, self.dim = _rules(), t, len(t), loose, dim
+        self.units = self.r.unit_loose if loose else self.r.unit_strict
+        self._rev: str | None = None
+
+    def follows(self, pos: int, first: frozenset, skip: str = " -") -> bool:
+        """Could a word starting with one of first begin at pos (after one skip character)?"""
+        c = self.t[pos:pos + 1]
+        return (self.t[pos + 1:pos + 2] if c and c in skip else c) in first
+
+    def before(self, pat: tuple[re.Pattern, frozenset], s: int, floor: int) -> tuple[int, str] | None:
+        """(start, word) of the word of pat ending at s, after an optional space, not below floor."""
+        rx, last = pat
+        if s <= floor or (self.t[s - 1] not in last and not (self.t[s - 1] == " " and s - 1 > floor
+                                                             and self.t[s - 2] in last)):
+            return None
+        if self._rev is None:
+            self._rev = self.t[::-1]
+        m = rx.match(self._rev, self.n - s, self.n - floor)
+        return (self.n - m.end(), m.group("c")[::-1]) if m else None
+
+    def unit(self, pos: int, month_ok: bool = False) -> tuple[dict, int] | None:
+        """(unit group, end) of the unit word at pos."""
+        um = self.units.match(self.t, pos) if self.follows(pos, self.r.unit_first) else None
+        if um is None:
+            return None
+        g = self.r.unit_of(um.group("u"))
+        return (_DURATION_MONTH if g.get("role") == "month" and (month_ok or self.dim == "duration") else g), um.end()
+
+    def run(self) -> list[_Draft]:
+        r, t = self.r, self.t
+        out: list[_Draft] = []
+        last = skip = 0
+        for m in r.anchor.finditer(t):
+            s, g = m.start(), m.lastgroup
+            if s < last or s < skip or (g == "w" and m.group().lower() not in r.words):
+                continue
+            if g == "n" and m.end() - s > _MAX_RUN:
+                skip = r.run_tail.match(t, m.end()).end()  # an over-long digit run is an identifier
+            elif not self.loose and (st := r.stop.match(t, s)):
+                skip = st.end()
+            elif (d := self.read(m, last, True)) and d.start >= last and \
+                    all(v is None or math.isfinite(v) for v in (d.value, d.vmax)):
+                out.append(d)
+                last = d.end
+        return out
+
+    def core(self, m: re.Match, floor: int) -> _Draft | None:
+        """The bare number at anchor m, with a spaced or English multiplier (2000 万, 1.2 million)."""
+        r, t = self.r, self.t
+        s, pos, g, core = m.start(), m.end(), m.lastgroup, m.group()
+        if g == "w":
+            d = _Draft("number", float(r.d["en_numbers"][core.lower()]), None, s, pos)
+        elif g == "h":  # 半年, 半個鐘: only before a unit
+            return _Draft("number", 0.5, None, s, pos) if self.follows(pos, r.unit_first) else None
+        elif g == "e":  # 元 of 令和元年
+            return _Draft("number", 1.0, None, s, pos) if self.before(r.b_era, s, floor) else None
+        else:
+            prev = t[s - 1] if s else ""
+            if prev and self.ordinal_before(s):
+                return None
+            if prev and ((core == "一" and prev in r.d["word_before_one"])
+                         or (prev in r.d["vague_before"] and core[0] in r.small)):
+                return None  # 统一, 上一年度, 每一公噸; 数百万トン and 几十万元 have no value to give
+            if core[0] == "千" and t[pos:pos + 1] and t[pos] in r.d["kilo_unit_heads"]:
+                return None
+            arabic = core[0].isdigit()
+            if arabic and prev.isascii() and prev.isalpha() and not self.before(r.b_fiscal, s, 0):
+                return None  # CO2, A1, COP28: part of an identifier
+            iso = r.iso.match(t, s) if arabic else None
+            if iso and iso.end() > pos:  # 2024-06-01
+                return _Draft("date", int(t[s:s + 4]) + int(iso.group(2)) / 100, "date", s, iso.end())
+            cv = _core_value(core, r)
+            if cv is None:
+                return None
+            d = _Draft("number", cv[0], None, s, pos, cv[1], len(core) == 1 and not arabic, cv[2])
+            if core[-1].isdigit() and (bm := r.spaced_big.match(t, pos)):
+                k = math.prod(r.big[c] for c in bm.group(1))
+                d.value, d.scale, d.end = d.value * k, d.scale * k, bm.end()
+            if arabic and d.end == pos and t[pos:pos + 1].isascii() and t[pos:pos + 1].isalpha() \
+                    and not self.unit(pos) and not r.en_mult.match(t, pos):
+                return None  # 5G, 2nd, 3D
+            if not core[-1].isdigit():
+                return d if math.isfinite(d.value) else None
+        if em := r.en_mult.match(t, d.end):
+            k = float(r.d["en_multipliers"][em.group("m").lower()])
+            d.value, d.scale, d.end = d.value * k, d.scale * k, em.end()
+        return d if math.isfinite(d.value) else None
+
+    def read(self, m: re.Match, floor: int, ranged: bool) -> _Draft | None:
+        """The quantity whose core is anchor m, or None."""
+        r, t, g = self.r, self.t, m.lastgroup
+        if g == "f" or (g == "w" and m.group().lower() in r.freq):  # 每年 = every year: 1 year
+            if r.num.match(t, m.end() + (t[m.end():m.end() + 1] == " ")):
+                return None  # 每年100万吨 (a per-year prefix), 毎年6月 (a date)
+            return self.finish(_Draft("duration", 1.0, r.freq[m.group().lower()], m.start(), m.end()), floor, ranged)
+        if (g == "w" and m.group().lower() not in r.d["en_numbers"]) or not (d := self.core(m, floor)):
+            return None
+        if d.kind == "date":
+            return self.finish(d, floor, ranged)
+        fm = r.frac.match(t, d.end) if g == "n" else None
+        nm = r.num.match(t, fm.end()) if fm else None
+        if nm and (nv := _core_value(nm.group(), r)) and d.value:  # 三分之一, 百分之七十五, 3分の1
+            if d.value in (100, 1000):
+                d.kind, d.unit, d.value = "percent", "percent", nv[0] * 100 / d.value
+            else:
+                d.value = nv[0] / d.value
+            d.end, d.bare_kanji = nm.end(), False
+            return self.finish(d, floor, ranged)
+        hm = r.half_infix.match(t, d.end) if g != "h" else None
+        hit = self.unit(hm.end(), True) if hm else None
+        infix = half = _base(hit and hit[0], r, True) is not None  # 一個半小時, 一个半月
+        if not infix:
+            hit, half = self.unit(d.end, g == "h"), g == "h"
+            if half and _base(hit and hit[0], r, True) is None:
+                return None
+        if hit is None:
+            return None if g in ("w", "e") else self.finish(d, floor, ranged)
+        (u, d.end), value, d.bare_kanji, role = hit, d.value, False, hit[0].get("role")
+        if role == "year":
+            era = self.before(r.b_era, d.start, floor) if g in ("n", "e") else None
+            if era and value == int(value) and 0 < value < 200:  # 令和8年, 民國一百三十九年
+                d.kind, d.unit, d.value, d.start = "date", "date", float(r.d["eras"][era[1]] + value), era[0]
+                return self.finish(self.month_day(d), floor, ranged)
+            if g == "e":
+                return None
+            if self.dim != "duration" and not half and _is_year(value, r):  # 2030年; 15年 is a duration
+                d.kind, d.unit = "date", "date"
+                return self.finish(self.month_day(d), floor, ranged)
+            u = _DURATION_YEAR
+        elif g == "e":
+            return None
+        elif role == "fiscal":  # 2026 财年
+            if not _is_year(value, r):
+                return None
+            d.kind, d.unit = "date", "date"
+            return self.finish(d, floor, ranged)
+        elif role == "month":  # 3月 in running text is March (a date with no year); 十 月 via dim
+            if value != int(value) or not 1 <= value <= 12:
+                return None
+            dm = r.day.match(t, d.end)
+            d.kind, d.unit, d.value, d.end = "date", "date", None, dm.end() if dm else d.end
+            return self.finish(d, floor, ranged)
+        d.kind, d.unit = u["kind"], u["unit"]
+        if _base(u, r) is None:
+            d.value, d.scale = value * u.get("factor", 1), d.scale * u.get("factor", 1)
+        else:
+            self.chain(d, u, value + 0.5 * infix, half)
+        if "subunits" in u and (nm := r.num.match(t, d.end)):  # 4割5分
+            sub = u["subunits"].get(t[nm.end():nm.end() + 1])
+            if sub and (cv := _core_value(nm.group(), r)):
+                d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
+        if d.unit in ("t", "m3") and (pm := r.per_re.match(t, d.end)) and r.per[pm.group("p").lower()] == "yr":
+            d.unit, d.end = d.unit + "/yr", pm.end()  # 万吨/年, Mt per year
+        return self.finish(d, floor, ranged)
+
+    def chain(self, d: _Draft, u: dict, amount: float, half: bool) -> None:
+        """Durations and masses chain smaller units and halves: 兩年零三個月, 3斤5两, 一年半, 五分半鐘.
+        A plain reading keeps the text's unit; a chain or a half is given in the smaller unit."""
+        r, t = self.r, self.t
+        total, smallest, pos = amount * _base(u, r), u, d.end
+        while (nm := r.num.match(t, r.join.match(t, pos).end())) and (hit := self.unit(nm.end())):
+            b2 = _base(hit[0], r) if hit[0]["kind"] == u["kind"] and not hit[0].get("role") else None
+            cv = _core_value(nm.group(), r) if b2 is not None else None
+            if b2 is None or cv is None or b2 >= _base(smallest, r):
+                break
+            total, smallest, pos = total + cv[0] * b2, hit[0], hit[1]
+        if not half and (ht := r.half_tail.match(t, pos)):
+            total, half, pos = total + 0.5 * _base(smallest, r), True, ht.end()
+        d.end = pos
+        if u["kind"] != "duration":
+            d.value, d.scale = total, d.scale * _base(u, r)
+        elif smallest is u and not half:
+            d.value, d.scale = amount * u.get("factor", 1), d.scale * u.get("factor", 1)
+        else:
+            d.unit = r.half_grain[smallest["unit"]] if half else smallest["unit"]
+            d.value, d.scale = total / r.seconds[d.unit], d.scale * _base(u, r) / r.seconds[d.unit]
+
+    def month_day(self, d: _Draft) -> _Draft:
+        mm = self.r.month.match(self.t, d.end)
+        cv = _core_value(mm.group("m"), self.r) if mm else None
+        if cv and cv[0] == int(cv[0]) and 1 <= cv[0] <= 12:
+            d.value, d.end = round(d.value + cv[0] / 100, 2), mm.end()  # 2024年6月 -> 2024.06
+        return d
+
+    def ordinal_before(self, s: int) -> bool:
+        c = self.t[s - 1]
+        if c == "第" or (c == " " and s > 1 and self.t[s - 2] == "第"):
+            return True
+        return (c in " .§" or (c.isascii() and c.isalpha())) and self.before(self.r.b_ordinal, s, 0) is not None
+
+    def finish(self, d: _Draft, floor: int, ranged: bool) -> _Draft | None:
+        """Prefixes (currency, per tonne, comparator), suffix comparator and ranges."""
+        r, t = self.r, self.t
+        if d.bare_kanji and not self.loose:
+            # A lone 一/三/万 in running text is nearly always part of a word; keep it only as the low
+            # end of a range such as 三〜五年 (and skip the look-behind work: CJK text is full of them).
+            return self.connector_range(d, floor) if ranged else None
+        if d.value == 1 and t.startswith(r.per_after, d.end):
+            return None  # 1トン当たり, 1日当たり: the denominator of a rate, not a quantity
+        s = d.start
+        if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
+            d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
+        if d.kind == "money" and (pt := self.before(r.b_per_tonne, s, floor)):
+            d.unit, s = d.unit + "/t", pt[0]  # 每一公噸新臺幣一千五百元, 每吨50元
+        elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
+            d.unit, d.end = f"{d.unit}/{r.per[pm.group('p').lower()]}", pm.end()  # per tonne, /t
+        if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
+            if fy := self.before(r.b_fiscal, s, floor):
+                d.kind, d.unit, s = "date", "date", fy[0]
+            elif not self.loose and self.before(r.b_word, s, floor):
+                d.kind, d.unit = "date", "date"  # "by 2030" in English text
+        if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
+            d.unit, s = "t/yr", py[0]  # 年間100万トン
+        if cp := self.before(r.b_cmp, s, floor):
+            d.cmp, s = r.cmp_pre[cp[1].lower()], cp[0]
+        d.start = s
+        if ranged and d.value is not None and not d.cmp and (merged := self.connector_range(d, floor)):
+            return merged
+        if self.follows(d.end, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, d.end)):
+            d.cmp, d.end = r.cmp_suf[cs.group("c").lower()], cs.end()
+            if ranged and d.cmp in (">=", ">") and d.value is not None:  # 5万元以上50万元以下
+                p = d.end + (t[d.end:d.end + 1] == " ")
+                hi = self.read(am, p, False) if (am := r.anchor.match(t, p)) else None
+                if hi and hi.cmp in ("<=", "<") and hi.start == p and _same_dimension(d, hi) and d.value <= hi.value:
+                    d.vmax, d.cmp, d.end = hi.value, "range", hi.end
+        if not self.loose and d.kind == "number" and not d.cmp:
+            nxt, prev = t[d.end:d.end + 1], t[s - 1:s] if s else "\n"
+            if nxt in ("、", ")", "）") or (nxt and nxt in ". " and prev == "\n") \
+                    or (nxt == "." and t[d.end + 1:d.end + 2] in (" ", "")):
+                return None  # list and paragraph markers: (1) 一、 2. and a line-leading "２　"
+        return d
+
+    def connector_range(self, d: _Draft, floor: int) -> _Draft | None:
+        """600-1200 万吨, 600から1,200万トン, from 10 to 20 years, between X and Y, NT$100,000 to NT$1 million."""
+        r, t = self.r, self.t
+        if not (self.follows(d.end, r.connector_first, "") or self.follows(d.end, r.connector_first, " ")):
+            return None
+        opener = self.before(r.b_opener, d.start, floor)
+        between = opener is not None and opener[1].lower() == "between"
+        if not (cm := (r.closers["between"] if between else r.connector).match(t, d.end)):
+            return None
+        p = cm.end()
+        fw = r.cur_fwd.match(t, p)
+        hi = self.read(am, p, False) if (am := r.anchor.match(t, fw.end() if fw else p)) else None
+        if hi is None or hi.start != p or hi.value is None or hi.cmp:
+            return None
+        low, kind, unit = d.value, d.kind, d.unit
+        if d.kind == "number" and d.unit is None:
+            if d.scale == 1:  # 600-1200万吨, 20-25 Mt, 1-2年半, 3-5千万円 but 二十〜三十万
+                own_small = any(c in r.small or c in r.tens for c in t[d.start:d.end])
+                low *= hi.scale * (1 if own_small else hi.small)
+            kind, unit = hi.kind, hi.unit
+        elif not _same_dimension(d, hi):
+            return None
+        if low > hi.value:
+            return None  # ISO 14064-1 is not a range
+        d.kind, d.unit, d.value, d.vmax, d.cmp, d.end, d.bare_kanji = kind, unit, low, hi.value, "range", hi.end, False
+        d.start = opener[0] if opener else d.start
+        return d
+
+
+def find_quantities(text: str, base: int = 0) -> list[Quantity]:
+    """All quantities in running text: sorted, non-overlapping, offsets into text (+ base)."""
+    if not isinstance(text, str) or not text or not isinstance(base, int):
+        return []
+    return [Quantity(d.kind, _finite(d.value), _finite(d.vmax), d.unit, d.cmp, text[d.start:d.end],
+                     d.start + base, d.end + base) for d in _Scan(text.translate(_FOLD), False, None).run()]
+
+
+_DIMENSIONS = {"numeral": "number", "amountofmoney": "money"}
+
+
+def parse_quantity(s: str, kind: str | None = None) -> Quantity | None:
+    """The whole string as exactly one quantity; kind restricts the reading as a Duckling dimension
+    does ("numeral"/"number", "duration", "money", "quantity", "ordinal", "percent", "date", "count")."""
+    if not isinstance(s, str) or (kind is not None and not isinstance(kind, str)):
+        return None
+    dim, r, body = (_DIMENSIONS.get(kind.lower(), kind.lower()) if kind else None), _rules(), s.strip()
+    if not body or len(body) > 1000:
+        return None
+    lead, t = s.index(body), body.translate(_FOLD)
+
+    def whole(k: str, v: float | None, unit: str | None = None, vmax=None, cmp=None) -> Quantity | None:
+        v = _finite(v)
+        return None if v is None and k != "date" else Quantity(k, v, _finite(vmax), unit, cmp, body, lead, lead + len(body))
+
+    if dim == "number":
+        return whole("number", _loose_number(t, r))
+    if dim == "ordinal":
+        cv = _core_value(m.group("n"), r) if (m := r.ordinal_full.fullmatch(t)) else None
+        return whole("ordinal", cv[0]) if cv else None
+    if dim == "money" and (mv := _money_words(t, r)):
+        return whole("money", *mv)
+    # Cantonese drops a leading 一 (個半鐘 = 一個半鐘); try the reading with it put back.
+    for v in [t] + (["一" + t] if t[0] in r.d["implied_one_heads"] else []):
+        ds = _Scan(v, True, dim).run()
+        if len(ds) == 1 and ds[0].start == 0 and ds[0].end == len(v) and dim in (None, ds[0].kind):
+            return whole(ds[0].kind, ds[0].value, ds[0].unit, ds[0].vmax, ds[0].cmp)
+    return None
+
+
+def _loose_number(t: str, r: _Rules) -> float | None:
+    """A numeral as Duckling's numeral dimension reads it: with a classifier (二個) or a pair (五對)."""
+    if (v := parse_number(t)) is not None or len(t) < 2:
+        return v
+    if t[-1] in r.d["numeral_counters"]:
+        return parse_number(t[:-1])
+    f = r.d["numeral_suffix_factors"].get(t[-1])
+    return None if f is None or (v := parse_number(t[:-1])) is None else v * f
+
+
+def _money_words(t: str, r: _Rules) -> tuple[float, str] | None:
+    """Colloquial sums of denominations (money only): 两毛五, 一块二, 港幣三個一毫四, 個半."""
+    pos, cur = 0, None
+    if cm := r.cur_fwd.match(t):
+        pos, cur = cm.end(), r.cur_map[cm.group("c")]
+    total, rank, n = 0.0, None, 0
+    while pos < len(t):
+        cv = _core_value(nm.group(), r) if (nm := r.num.match(t, pos)) else None
+        p = nm.end() if cv else pos
+        if dm := r.denom_re.match(t, p):
+            rk = r.denoms[dm.group()]
+            if (cv is None and not (n == 0 and rk == 1)) or (rank is not None and rk >= rank):
+                return None
+            total += (cv[0] if cv else 1.0) * rk  # a bare 個 is one dollar (個九 = 1.9)
+            rank, pos, n = rk, dm.end(), n + 1
+            if rk == 1 and t.startswith("半", pos):
+                total, pos = total + 0.5, pos + 1
+            continue
+        if cv is not None:
+            total, pos, n = total + cv[0] * (rank / 10 if rank is not None else 1.0), p, n + 1  # 一块二
+        break
+    if sm := r.money_suffix.match(t, pos):
+        cur, pos = cur or r.unit_of(sm.group("c"))["unit"], sm.end()
+    if n == 0 or pos != len(t) or (cur is None and rank is None):
+        return None
+    return total, cur or "CNY"

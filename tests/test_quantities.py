@@ -1,0 +1,260 @@
+"""Quantity finding: a table of real-world style cases, parse_number, the shared seed and gold texts,
+invariants under random input, and speed."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kb.quantities import Quantity, find_quantities, parse_number, parse_quantity
+from tests.conftest import CASES, shared
+
+
+def _opt(cell: str) -> float | None:
+    return float(cell) if cell else None
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _load_cases() -> list[dict]:
+    with (CASES / "quantities.tsv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+CASE_ROWS = _load_cases()
+
+
+def check_invariants(text: str, qs: list[Quantity], base: int = 0) -> None:
+    prev_end = base
+    for q in qs:
+        assert base <= q.start < q.end <= base + len(text), q
+        assert text[q.start - base:q.end - base] == q.surface, q
+        assert q.start >= prev_end, f"overlap or disorder at {q}"
+        prev_end = q.end
+        for v in (q.value, q.value_max):
+            assert v is None or (isinstance(v, float) and math.isfinite(v)), q
+
+
+def test_case_table_is_substantial():
+    assert len([r for r in CASE_ROWS if r["kind"] != "none"]) >= 80
+    langs = {"ja": "の", "zh": "的", "en": " the "}
+    for lang, marker in langs.items():
+        assert any(marker in r["text"] for r in CASE_ROWS), f"no {lang} rows"
+
+
+@pytest.mark.parametrize("row", CASE_ROWS, ids=[f"{i + 2}:{r['text'][:24]}" for i, r in enumerate(CASE_ROWS)])
+def test_case_table(row):
+    text = row["text"]
+    qs = find_quantities(text)
+    check_invariants(text, qs)
+    if row["kind"] == "none":
+        assert qs == [], f"expected no quantity in {text!r}, got {qs}"
+        return
+    hits = [q for q in qs if q.surface == row["surface"]]
+    assert hits, f"no quantity with surface {row['surface']!r} in {text!r}; found {qs}"
+    q = hits[0]
+    assert q.kind == row["kind"], q
+    assert _close(q.value, _opt(row["value"])) or (
+        q.value is not None and row["value"] and math.isclose(q.value, float(row["value"]), rel_tol=1e-6)), q
+    assert _close(q.value_max, _opt(row["value_max"])), q
+    assert q.unit == (row["unit"] or None), q
+    assert q.comparator == (row["comparator"] or None), q
+
+
+def test_offsets_include_base_and_survive_full_width_and_masks():
+    text = "前文\u3000\u3000処５万元以上５０万元以下の罰金。"
+    qs = find_quantities(text, base=1000)
+    assert len(qs) == 1
+    q = qs[0]
+    assert (q.kind, q.value, q.value_max, q.unit, q.comparator) == ("money", 50000.0, 500000.0, "CNY", "range")
+    assert text[q.start - 1000:q.end - 1000] == q.surface == "５万元以上５０万元以下"
+    masked = "<b>75</b>%を上限".replace("<b>", "   ").replace("</b>", "    ")  # same length, tags blanked
+    assert [q.surface for q in find_quantities(masked)] == ["75"]  # the tag gap breaks the unit: no guess
+
+
+@pytest.mark.parametrize("s, expected", [
+    ("1,200", 1200), ("１２", 12), ("十五", 15), ("一千二百", 1200), ("壹佰", 100), ("3.5万", 35000),
+    ("12億", 1.2e9), ("二十万", 200000), ("0.5", 0.5), ("-1,200,000", -1.2e6), (".0012G", 1.2e6),
+    ("百分之七十五", None), ("1，200", 1200), ("一万零四十", 10040), ("三百万", 3e6), ("两千", 2000),
+    ("兩百", 200), ("貳佰零參", 203), ("二〇三〇", 2030), ("1億2000万", 1.2e8), ("零點五", 0.5),
+    ("二分之一", 0.5), ("3分の1", 1 / 3), ("1.2 million", 1.2e6), ("萬九", 19000), ("千一", 1100),
+    ("百一", 101), ("负 1,200,000", -1.2e6), ("100K", 1e5), ("ゼロ", 0), ("廿七", 27),
+    ("", None), ("abc", None), ("十十", None), ("1,2", None), ("第七", None), ("5年", None),
+    ("1" * 400, None), ("9" * 30 + "兆兆", None), ("兆" * 5, None), ("1e400", None), ("nan", None), ("inf", None),
+])
+def test_parse_number(s, expected):
+    v = parse_number(s)
+    if expected is None:
+        assert v is None
+    else:
+        assert v is not None and math.isclose(v, expected, rel_tol=1e-12), v
+
+
+@pytest.mark.parametrize("s, kind, expected", [
+    ("十 月", "duration", ("duration", 10, "month")),
+    ("十月", None, ("date", None, "date")),
+    ("5万元以上50万元以下", None, ("money", 50000, "CNY")),
+    ("两毛五", "money", ("money", 0.25, "CNY")),
+    ("3斤5两", "quantity", ("quantity", 1750, "g")),
+    ("第二十五", "ordinal", ("ordinal", 25, None)),
+    ("二個", "numeral", ("number", 2, None)),
+    ("五年以下", "duration", ("duration", 5, "year")),
+    ("2030年", "duration", ("duration", 2030, "year")),
+    ("2030年", None, ("date", 2030, "date")),
+    ("15年 and more", None, None),
+    ("", None, None),
+    ("五分", "percent", None),
+])
+def test_parse_quantity(s, kind, expected):
+    q = parse_quantity(s, kind)
+    if expected is None:
+        assert q is None
+        return
+    assert q is not None and q.surface == s.strip()
+    assert (q.kind, q.unit) == (expected[0], expected[2])
+    assert _close(q.value, None if expected[1] is None else float(expected[1]))
+
+
+@pytest.mark.parametrize("text", [
+    "1 " + "兆" * 40 + "年", "0 " + "兆" * 40 + "年", "一點五" + "兆" * 40 + "年", "1" * 41 + "年",
+    "1 " + "兆" * 30 + " million", "9" * 39 + "兆 " + "兆" * 20 + "以上" + "9" * 39 + "兆以下", "1e308年",
+])
+def test_absurd_magnitudes_are_rejected_not_raised(text):
+    qs = find_quantities(text)
+    check_invariants(text, qs)
+    for kind in (None, "duration", "number", "money"):
+        q = parse_quantity(text, kind)
+        assert q is None or (q.value is not None and math.isfinite(q.value))
+    assert parse_number(text) is None or math.isfinite(parse_number(text))
+
+
+@pytest.mark.parametrize("bad", [None, 5, b"15\xe5\xb9\xb4", ["15年"]])
+def test_non_strings_never_raise(bad):
+    assert find_quantities(bad) == []
+    assert parse_number(bad) is None
+    assert parse_quantity(bad) is None
+
+
+# ---------------------------------------------------------------- the shared seed and gold texts
+
+def _body(path) -> str:
+    text = path.read_text("utf-8")
+    if text.startswith("---\n"):
+        return text[text.index("\n---\n", 4) + 5:]
+    if text.startswith("# source:"):
+        return text.split("\n", 3)[3]
+    return text
+
+
+SEED_EXPECTED = {
+    "000_59518ccce50359ba.txt": [
+        ("date", 2030, None, "date", "2030 年"), ("quantity", 6e6, 1.2e7, "t", "600-1200 万吨"),
+        ("count", 9, None, None, "9 个"), ("quantity", 2e7, None, "t", "2000 万吨"),
+        ("money", 3.5e9, None, "JPY", "约 35 亿日元"), ("date", 2026, None, "date", "2026 财年"),
+        ("date", 2024.06, None, "date", "2024 年 6 月"),
+    ],
+    "002_aed6cdfe81896611.txt": [
+        ("duration", 15, None, "year", "15年"), ("duration", 10, None, "year", "10年間"),
+        ("percent", 75, None, "percent", "75%を上限として"), ("percent", 10, None, "percent", "最大10%"),
+        ("percent", 110, None, "percent", "110\\%以下"), ("percent", 40, None, "percent", "4割"),
+        ("date", 2026.03, None, "date", "令和8年3月"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEED_EXPECTED))
+def test_seed_documents(name):
+    body = _body(shared("seeds", name))
+    qs = find_quantities(body)
+    check_invariants(body, qs)
+    found = {(q.kind, q.value, q.value_max, q.unit, q.surface) for q in qs}
+    for kind, value, vmax, unit, surface in SEED_EXPECTED[name]:
+        assert (kind, float(value), None if vmax is None else float(vmax), unit, surface) in found, surface
+
+
+def test_gold_quantities_are_found_in_their_clauses():
+    """Every numeric gold measure's value, value_max and unit is among the quantities of its clause
+    (gold writes a rate per day as unit percent/day: the '/day' comes from context, not the number)."""
+    path = shared("peer", "policy-gold", "gold.jsonl")
+    missing, total = [], 0
+    for line in path.read_text("utf-8").splitlines():
+        g = json.loads(line)
+        if g["kind"] == "rule":
+            continue
+        total += 1
+        unit = g["unit"].removesuffix("/day") if g["unit"] == "percent/day" else g["unit"]
+        qs = find_quantities(g["clause"])
+        check_invariants(g["clause"], qs)
+        if not any(_close(q.value, g["value"]) and _close(q.value_max, g["value_max"]) and q.unit == unit for q in qs):
+            missing.append((g["doc"], g["value"], g["unit"], g["clause"][:60]))
+    assert total >= 50
+    assert not missing, missing
+
+
+def test_gold_documents_leave_out_article_numbers():
+    for path in sorted(shared("peer", "policy-gold", "docs").glob("*.txt")):
+        body = _body(path)
+        qs = find_quantities(body)
+        check_invariants(body, qs)
+        for q in qs:
+            before = body[max(0, q.start - 8):q.start]
+            assert not before.rstrip().endswith(("第", "Article")), (path.name, q)
+
+
+# ---------------------------------------------------------------- invariants and speed
+
+ALPHABET = ("0123456789０１２３４５６７８９一二三四五六七八九十百千万萬億亿兆两兩零〇壹貳參廿半元年月日"
+            "%％割成倍个つ件以上下内未満超约約第令和民國财FYNT$US€¥,.，．-~〜から至到to and between from "
+            "吨トンtMtkgWkW分之の點点时小時間週天秒円美ドル人民币港幣新臺每年度 \u3000\n")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(ALPHABET), max_size=80) | st.text(max_size=60), st.integers(0, 10**6))
+def test_find_quantities_invariants(text, base):
+    check_invariants(text, find_quantities(text, base), base)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(ALPHABET), max_size=30) | st.text(max_size=30),
+       st.sampled_from([None, "number", "numeral", "duration", "money", "quantity", "ordinal", "percent", "bogus"]))
+def test_parse_functions_never_raise(s, kind):
+    v = parse_number(s)
+    assert v is None or math.isfinite(v)
+    q = parse_quantity(s, kind)
+    assert q is None or (q.surface == s.strip() and (q.value is None or math.isfinite(q.value)))
+
+
+def _timed(text: str) -> float:
+    t0 = time.perf_counter()
+    find_quantities(text)
+    return time.perf_counter() - t0
+
+
+def test_throughput_on_mixed_ja_zh_text():
+    parts = [_body(p) for p in sorted(shared("peer", "policy-gold", "docs").glob("*.txt"))]
+    parts += [_body(p) for p in sorted(shared("seeds").glob("*.txt"))]
+    base = "\n".join(parts)
+    text = (base * (1_000_000 // len(base) + 1))[:1_000_000]
+    rate = len(text) / min(_timed(text) for _ in range(2))
+    print(f"\nfind_quantities: {rate / 1e6:.2f}M chars/s on 1 MB of mixed ja/zh/en policy text")
+    assert rate > 5e5  # a loose floor for slow CI machines; about 2M chars/s on a developer machine
+
+
+@pytest.mark.parametrize("unit", ["1", "一", "十", "1,", "1-", "半", "元年", "1 ", "5万元以上", "令和", "NT$1 to ",
+                                  "between 1 and ", "一點", "兆", "2030年", "1.", "第"])
+def test_pathological_single_lines_stay_linear(unit):
+    small, large = unit * (20_000 // len(unit)), unit * (200_000 // len(unit))
+    t_small, t_large = min(_timed(small) for _ in range(3)), min(_timed(large) for _ in range(2))
+    assert t_large < 10, f"{unit!r}: {t_large:.1f}s for 200k chars"
+    # ten times the text may take at most thirty times as long (a quadratic scan would take 100x)
+    assert t_large < 30 * max(t_small, 0.01), f"{unit!r}: {t_small:.3f}s -> {t_large:.3f}s looks superlinear"
