@@ -76,6 +76,7 @@ def build(paths: tuple[Path, ...], db_path: Path) -> None:
 def serve(paths: tuple[Path, ...], db_path: Path, host: str, port: int, sql_time_limit_ms: int) -> None:
     """Bring the database up to date with the record files (a no-op when nothing changed), then
     browse it in Datasette, read-only."""
+    import signal
     import subprocess
     import tempfile
 
@@ -84,10 +85,13 @@ def serve(paths: tuple[Path, ...], db_path: Path, host: str, port: int, sql_time
     with tempfile.TemporaryDirectory() as scratch:
         args = datasette_args(db_path, host=host, port=port, sql_time_limit_ms=sql_time_limit_ms, scratch=Path(scratch))
         click.echo(f"serving http://{host}:{port}/{db_path.stem}", err=True)
+        child = subprocess.Popen([sys.executable, "-m", "datasette", *args])
+        # A service manager stops us with SIGTERM: pass it on, or Datasette would outlive us.
+        signal.signal(signal.SIGTERM, lambda *_: child.terminate())
         try:
-            code = subprocess.call([sys.executable, "-m", "datasette", *args])
-        except KeyboardInterrupt:
-            code = 0  # Ctrl-C reached Datasette too; stopping is what the user asked for
+            code = child.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached Datasette too (same process group)
+            code = child.wait()
     sys.exit(code)
 
 

@@ -1,0 +1,209 @@
+"""`policy-kb build` and `policy-kb serve`: exit codes, the summary line, incremental rebuilds,
+failed builds that leave the previous database in place, and Datasette serving the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from kb import publish
+from kb.cli import cli, datasette_args
+from tests.conftest import REPO
+
+SEEDS = REPO / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def pinned_fingerprint(monkeypatch):
+    """Other work edits kb/*.py while tests run; pin the fingerprint so rebuilds stay incremental."""
+    monkeypatch.setattr(publish, "_fingerprint", lambda: "pinned")
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    src = tmp_path / "records"
+    shutil.copytree(SEEDS, src)
+    return src
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["build", *args])
+
+
+def query(db: Path, sql: str, args=()) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def test_build_defaults_to_seeds(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    result = run("--db", str(tmp_path / "kb.db"))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("\n") == 1 and result.output.startswith("2 files (full build);")
+    assert " 0 errors" in result.output
+    assert query(tmp_path / "kb.db", "select count(*) from records") == [(2,)]
+
+
+def test_build_exits_0_with_error_findings(corpus, tmp_path):
+    target = corpus / "jp-jogmec-advanced-ccs-2024.md"
+    target.write_text(target.read_text(encoding="utf-8").replace('"country": "日本"', '"country": "Atlantis"'), encoding="utf-8")
+    result = run(str(corpus), "--db", str(tmp_path / "kb.db"))
+    assert result.exit_code == 0, result.output
+    assert "1 errors" in result.output
+    assert query(tmp_path / "kb.db", "select error_count, country_code from records where key = ?", [target.name]) == [(1, None)]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing-folder"], "no such file or folder: missing-folder"),
+    (["--db"], "requires an argument"),
+])
+def test_usage_errors_exit_2(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "kb.db").exists()
+
+
+def test_foreign_database_is_a_usage_error(corpus, tmp_path):
+    db = tmp_path / "data.db"
+    conn = sqlite3.connect(db)
+    conn.execute("create table precious (x)")
+    conn.commit()
+    conn.close()
+    result = run(str(corpus), "--db", str(db))
+    assert result.exit_code == 2 and "refusing to overwrite" in result.output
+    assert query(db, "select name from sqlite_master") == [("precious",)]
+
+
+def test_second_build_reports_unchanged(corpus, tmp_path):
+    db = tmp_path / "kb.db"
+    assert run(str(corpus), "--db", str(db)).exit_code == 0
+    rowids = query(db, "select key, rowid from records order by key")
+    stamp = db.stat().st_mtime_ns
+    second = run(str(corpus), "--db", str(db))
+    assert second.exit_code == 0
+    assert "0 added, 0 changed, 2 unchanged, 0 removed" in second.output and "not rewritten" in second.output
+    assert query(db, "select key, rowid from records order by key") == rowids
+    assert query(db, "select value from kb_meta where key = 'record_count'") == [("2",)]
+    assert db.stat().st_mtime_ns == stamp
+
+
+def test_removed_file_is_gone_after_rebuild(corpus, tmp_path):
+    db = tmp_path / "kb.db"
+    run(str(corpus), "--db", str(db))
+    gone = "jp-ccs-pipeline-support-interim-draft-2026.md"
+    (corpus / gone).unlink()
+    result = run(str(corpus), "--db", str(db))
+    assert "0 added, 0 changed, 1 unchanged, 1 removed" in result.output
+    tables = [t for (t,) in query(db, "select name from sqlite_master where type = 'table'")]
+    for table in tables:
+        columns = {c[1] for c in query(db, f"pragma table_info([{table}])")}
+        for column in {"record", "file"} & columns | ({"key"} & columns if table in ("records", "files") else set()):
+            assert query(db, f"select count(*) from [{table}] where [{column}] = ?", [gone]) == [(0,)], table
+    assert query(db, "select value from kb_meta where key = 'record_count'") == [("1",)]
+
+
+def test_changed_file_rows_are_replaced(corpus, tmp_path):
+    db = tmp_path / "kb.db"
+    run(str(corpus), "--db", str(db))
+    target = corpus / "jp-ccs-pipeline-support-interim-draft-2026.md"
+    other_rowid = query(db, "select rowid from records where key = 'jp-jogmec-advanced-ccs-2024.md'")
+    old_findings = query(db, "select rule from findings where file = ?", [target.name])
+    assert old_findings == [("quality.empty-url",)]
+    text = target.read_text(encoding="utf-8").replace('"url": ""', '"url": "https://www.meti.go.jp/"')
+    target.write_text(text, encoding="utf-8")
+    result = run(str(corpus), "--db", str(db))
+    assert "0 added, 1 changed, 1 unchanged, 0 removed" in result.output
+    assert query(db, "select url, warning_count from records where key = ?", [target.name]) == [("https://www.meti.go.jp/", 0)]
+    assert query(db, "select rule from findings where file = ?", [target.name]) == []
+    assert query(db, "select rowid from records where key = 'jp-jogmec-advanced-ccs-2024.md'") == other_rowid
+
+
+def test_interrupted_build_leaves_the_old_database(corpus, tmp_path, monkeypatch):
+    db = tmp_path / "kb.db"
+    run(str(corpus), "--db", str(db))
+    before = query(db, "select * from records order by key")
+    (corpus / "jp-jogmec-advanced-ccs-2024.md").unlink()
+    real = publish._publish
+
+    def interrupted(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt  # as if Ctrl-C arrived halfway through the transaction
+
+    monkeypatch.setattr(publish, "_publish", interrupted)
+    result = CliRunner().invoke(cli, ["build", str(corpus), "--db", str(db)])
+    assert result.exit_code == 1 and "Aborted" in result.output  # click's answer to Ctrl-C
+    assert query(db, "pragma integrity_check") == [("ok",)]
+    assert query(db, "select * from records order by key") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kb.db", "records"]
+
+
+# --- serve ---------------------------------------------------------------------------------------
+
+
+def test_serve_arguments(tmp_path):
+    args = datasette_args(tmp_path / "kb.db", host="127.0.0.1", port=8001, sql_time_limit_ms=250, scratch=tmp_path)
+    assert args[:3] == ["serve", "-i", str(tmp_path / "kb.db")]
+    pairs = {args[i + 1]: args[i + 2] for i, a in enumerate(args) if a == "--setting"}
+    assert pairs == {"sql_time_limit_ms": "250", "max_returned_rows": "1000", "suggest_facets": "off", "truncate_cells_html": "300"}
+    metadata = Path(args[args.index("--metadata") + 1])
+    assert json.loads(metadata.read_text(encoding="utf-8"))["title"] == "policy-kb"
+
+
+def test_serve_arguments_rename_the_database(tmp_path):
+    args = datasette_args(tmp_path / "policies.db", host="0.0.0.0", port=9000, sql_time_limit_ms=1000, scratch=tmp_path)
+    metadata = json.loads(Path(args[args.index("--metadata") + 1]).read_text(encoding="utf-8"))
+    assert list(metadata["databases"]) == ["policies"]
+    assert "records_by_country" in metadata["databases"]["policies"]["queries"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_builds_then_serves(corpus, tmp_path):
+    """The real command in a subprocess: it builds the missing database, then Datasette answers."""
+    port, db = free_port(), tmp_path / "kb.db"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", str(corpus), "--db", str(db), "--port", str(port)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/kb/records.json?_shape=array&_col=country_code"
+        rows, deadline = None, time.monotonic() + 60  # a readiness wait, not a timing assertion
+        while rows is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                rows = httpx.get(url, timeout=2).json()
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert rows is not None, f"datasette did not answer: {proc.poll()}"
+        assert [r["country_code"] for r in rows] == ["JP", "JP"]
+        settings = httpx.get(f"http://127.0.0.1:{port}/-/settings.json", timeout=5).json()
+        assert settings["suggest_facets"] is False and settings["sql_time_limit_ms"] == 1000
+    finally:
+        proc.terminate()  # serve passes SIGTERM on to Datasette
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: only what this test started
+            _, err = proc.communicate()
+            raise
+    assert f"serving http://127.0.0.1:{port}/kb" in err
+    assert "2 files (full build)" in err
