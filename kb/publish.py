@@ -10,7 +10,8 @@ moved into place with `os.replace`, so a reader never sees a half-built database
 build leaves the previous one untouched. Builds are incremental: the temporary file starts as a
 copy of the previous database and only files whose sha256 changed are parsed again. Any change
 to the code, data or schema changes a fingerprint and forces a full rebuild, so cached rows never
-outlive the rules that produced them.
+outlive the rules that produced them. The search index (kb/search.py) is updated in the same
+transaction, for the changed and removed files only.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any, Callable, ContextManager, Iterable
 import sqlite_utils
 
 import kb
+from kb import search
 from kb.records import MAX_BYTES, Record, iter_record_paths
 from kb.validation import ERROR, WARNING, Finding, check_corpus, check_file, resource_path, schema, vocabulary_fields
 
@@ -149,6 +151,8 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
             _publish(db, todo, files, progress)
             _path_moves(db, files, unchanged)
             _corpus(db, files)
+            # Only the files that were reprocessed or removed get new search rows.
+            search.index(db.conn, None if full else todo + removed)
             stats = {"files": len(files), "added": len(added), "changed": len(changed),
                      "unchanged": len(unchanged), "removed": len(removed)}
             findings, errors = _write_meta(db, fingerprint, commit, started, stats)

@@ -1,0 +1,235 @@
+"""Full-text search over clauses and records in Japanese, Chinese and English.
+
+SQLite's unicode61 tokenizer cuts words at spaces and punctuation, so a run of CJK text would
+be one long token. The index therefore stores clause text *segmented* by kb.tokens.segment
+(words joined by spaces), and queries go through kb.tokens.segment_query: the same segmenter on
+both sides, so a query word meets the words it was indexed as. What the segmenter does not cut
+out (a substring, a two-character word inside a longer one) is found by a trigram index for
+queries of three or more characters and by a bounded LIKE scan for one or two.
+
+Each clause also indexes, in a column of its own, the English labels and keys of the roles of
+its measures, so `support period` finds 支援期間は15年 and `prepayment` finds 先払い.
+
+Tables (written in the build's temporary database, so they swap in with everything else):
+  search_clauses   per clause: id, record, segmented text, role words, readable text
+  clauses_fts      FTS5(text, roles) on search_clauses; unicode61; ranked by bm25
+  clauses_trigram  FTS5(raw) on search_clauses; trigram tokenizer
+  search_records   per record: segmented title and description
+  records_fts      FTS5(title, description) on search_records
+
+The FTS tables use search_clauses / search_records as external content, so they keep no copy
+of the text of their own. The content tables are ours, not `clauses`, because deleting from an
+external-content FTS table needs the values that were indexed, and by the time the index is
+updated the build has already replaced the clauses of changed files (hence `raw`, a copy of
+clauses.text, which SQLite 3.43's contentless_delete could make unnecessary).
+
+Querying (ranking tiers, the bm25 window) is SQL in the `search` canned query of
+datasette_metadata.json; the functions it calls are registered by kb.plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from functools import cache, lru_cache
+from typing import Callable, Iterable
+
+from kb.html import Span, marked
+from kb.tokens import detect_lang, segment, segment_query
+
+__all__ = ["index", "match_expression", "substring_phrase", "like_pattern", "highlight", "role_labels",
+           "MAX_QUERY", "SEARCH_TABLES"]
+
+MAX_QUERY = 200  # characters of a query that are looked at: bounds segmenter and FTS work
+BATCH = 2000
+NOTHING = '""'  # an FTS5 expression that is valid and matches no row
+
+SEARCH_TABLES = ("search_clauses", "clauses_fts", "clauses_trigram", "search_records", "records_fts")
+_SCHEMA = """
+create table search_clauses (rowid integer primary key, clause_id text not null, record text not null,
+                             text text, roles text, raw text);
+create index search_clauses_record on search_clauses(record);
+create virtual table clauses_fts using fts5(text, roles, content='search_clauses', content_rowid='rowid');
+create virtual table clauses_trigram using fts5(raw, content='search_clauses', content_rowid='rowid',
+                                                tokenize='trigram');
+create table search_records (rowid integer primary key, record text not null unique, title text, description text);
+create virtual table records_fts using fts5(title, description, content='search_records', content_rowid='rowid');
+"""
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+def index(conn: sqlite3.Connection, changed: Iterable[str] | None = None, *, mapper: Callable = map) -> None:
+    """Bring the search tables in line with `clauses`, `measures` and `records`.
+
+    `changed` lists the record keys whose rows were added, replaced or removed since the last
+    build; only their search rows are redone (a record of 50 clauses takes ~0.1-0.4 s, where
+    rebuilding a million clauses takes minutes). None, or a database without search tables
+    yet, rebuilds everything. Runs inside the caller's transaction. `mapper` (like map)
+    segments the texts: a process pool's imap spreads a large rebuild over several cores."""
+    if changed is None or not _has_tables(conn):
+        _create(conn)
+        _add_clauses(conn, None, mapper)
+        _add_records(conn, None)
+        for table in ("clauses_fts", "clauses_trigram", "records_fts"):
+            # One bulk pass, then one merge: fewer, larger b-trees answer queries faster.
+            conn.execute(f"insert into {table}({table}) values ('rebuild')")
+            conn.execute(f"insert into {table}({table}) values ('optimize')")
+        return
+    keys = json.dumps(sorted(set(changed)))
+    if keys == "[]":
+        return
+    _remove(conn, keys)
+    _add_clauses(conn, keys, mapper)
+    _add_records(conn, keys)
+    _index_rows(conn, keys)
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    names = {r[0] for r in conn.execute("select name from sqlite_master")}
+    return all(t in names for t in SEARCH_TABLES)
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    for table in SEARCH_TABLES[::-1]:  # FTS tables first: they refer to their content tables
+        conn.execute(f"drop table if exists {table}")
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+_IN_KEYS = "record in (select value from json_each(?))"
+
+
+def _remove(conn: sqlite3.Connection, keys: str) -> None:
+    """Unindex the rows of the given records, handing FTS5 the values it indexed."""
+    conn.execute("insert into clauses_fts(clauses_fts, rowid, text, roles) "
+                 f"select 'delete', rowid, text, roles from search_clauses where {_IN_KEYS}", [keys])
+    conn.execute("insert into clauses_trigram(clauses_trigram, rowid, raw) "
+                 f"select 'delete', rowid, raw from search_clauses where {_IN_KEYS}", [keys])
+    conn.execute("insert into records_fts(records_fts, rowid, title, description) "
+                 f"select 'delete', rowid, title, description from search_records where {_IN_KEYS}", [keys])
+    conn.execute(f"delete from search_clauses where {_IN_KEYS}", [keys])
+    conn.execute(f"delete from search_records where {_IN_KEYS}", [keys])
+
+
+def _index_rows(conn: sqlite3.Connection, keys: str) -> None:
+    conn.execute("insert into clauses_fts(rowid, text, roles) "
+                 f"select rowid, text, roles from search_clauses where {_IN_KEYS}", [keys])
+    conn.execute("insert into clauses_trigram(rowid, raw) "
+                 f"select rowid, raw from search_clauses where {_IN_KEYS}", [keys])
+    conn.execute("insert into records_fts(rowid, title, description) "
+                 f"select rowid, title, description from search_records where {_IN_KEYS}", [keys])
+
+
+def _add_clauses(conn: sqlite3.Connection, keys: str | None, mapper: Callable = map) -> None:
+    where, args = (f"where {_IN_KEYS}", [keys]) if keys else ("", [])
+    roles: dict[str, set[str]] = {}
+    for clause_id, role in conn.execute(f"select clause_id, role from measures {where}", args):
+        if clause_id is not None and role:
+            roles.setdefault(clause_id, set()).add(role)
+    rows = conn.execute(f"select id, record, text from clauses {where} order by rowid", args)
+    while batch := rows.fetchmany(BATCH * 5):
+        words = mapper(segment, [text or "" for _, _, text in batch])
+        conn.executemany(
+            "insert into search_clauses (clause_id, record, text, roles, raw) values (?, ?, ?, ?, ?)",
+            [(cid, record, seg, role_words(roles.get(cid, ())), text) for (cid, record, text), seg in zip(batch, words)])
+
+
+def _add_records(conn: sqlite3.Connection, keys: str | None) -> None:
+    where = "where key in (select value from json_each(?))" if keys else ""
+    rows = conn.execute(f"select key, title, description from records {where} order by rowid", [keys] if keys else [])
+    conn.executemany("insert into search_records (record, title, description) values (?, ?, ?)",
+                     [(key, segment(_text(title)), segment(_text(description))) for key, title, description in rows])
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def role_words(roles: Iterable[str]) -> str:
+    """The English words a clause's roles are searched by: each key with spaces, then its
+    label. `unspecified` says nothing a reader would search for."""
+    labels = role_labels()
+    words = []
+    for key in sorted(roles):
+        if key and key != "unspecified":
+            words += [key.replace("_", " "), labels.get(key, "")]
+    return segment(" ; ".join(words), "en") if words else ""
+
+
+@cache
+def role_labels() -> dict[str, str]:
+    """Role key -> English label, as kb.measures (owner of kb/data/roles.json) defines them."""
+    try:
+        from kb.measures import roles
+    except ModuleNotFoundError as exc:
+        if exc.name != "kb.measures":
+            raise
+        return {}
+    return roles()
+
+
+# --- querying ----------------------------------------------------------------------------------
+
+
+def _clip(q: object) -> str:
+    return q.strip()[:MAX_QUERY].strip() if isinstance(q, str) else ""
+
+
+def match_expression(q: object) -> str:
+    """A safe FTS5 MATCH expression for the word index: every word quoted, segmented as the
+    index was. Never empty (FTS5 rejects an empty expression), so junk matches nothing."""
+    return segment_query(_clip(q)) or NOTHING
+
+
+def substring_phrase(q: object) -> str:
+    """A trigram-index phrase for the query as typed; matches nothing below three characters,
+    where a trigram index cannot help."""
+    q = _clip(q)
+    return '"' + q.replace('"', '""') + '"' if len(q) >= 3 else NOTHING
+
+
+def like_pattern(q: object) -> str:
+    """A LIKE pattern (ESCAPE '\\') finding the query anywhere in a text; '' (which matches
+    no clause, none being empty) for a query without a letter or digit, as such a scan
+    would only find punctuation."""
+    q = _clip(q)
+    return "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%" if _WORDY.search(q) else ""
+
+
+_WORDY = re.compile(r"[^\W_]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+SNIPPET = 240  # characters of clause text shown around the first match
+
+
+def highlight(text: object, q: object, width: int = SNIPPET) -> str:
+    """Clause text as HTML, escaped, with the query's words and the query itself wrapped in
+    <mark>, cut to a window of about `width` characters around the first match."""
+    text = text if isinstance(text, str) else "" if text is None else str(text)
+    q = _clip(q)
+    # The query as typed when the text holds it; else the words it was segmented into.
+    terms = re.compile(re.escape(q), re.IGNORECASE) if q and q.lower() in text.lower() else _terms(q)
+    spans = [Span(m.start(), m.end()) for m in terms.finditer(text) if m.end() > m.start()] if q else []
+    start, end = 0, len(text)
+    if len(text) > width:
+        first = spans[0].start if spans else 0
+        start = max(0, min(first - width // 3, len(text) - width))
+        end = start + width
+        spans = [s for s in spans if s.start >= start and s.end <= end]
+    html = marked(text, spans, start, end)
+    return ("…" if start > 0 else "") + html + ("…" if end < len(text) else "")
+
+
+@lru_cache(maxsize=256)
+def _terms(q: str) -> re.Pattern:
+    """The strings a query highlights: the query itself, then its words as the index saw them
+    (both segmentations for Han-only text). Single characters only when typed alone: a
+    segmenter falling back to characters would otherwise light up every 事 in a clause."""
+    words = {q}
+    for lang in ({detect_lang(q), "ja"} if _HAN.search(q) else {detect_lang(q)}):
+        words.update(w for w in segment(q, lang).split() if len(w) > 1)
+    alternatives = sorted(words, key=len, reverse=True)  # longest first: 事業継続義務 before 義務
+    return re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)

@@ -1,0 +1,303 @@
+"""Search and record pages through Datasette's in-process client, over the seeds built with the
+real extractor: CJK and English queries, hostile queries, escaping, the search index kept in
+step by incremental builds, and the plugin loading by entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from urllib.parse import quote
+
+import pytest
+from datasette.app import Datasette
+
+from kb import publish, search
+from kb.html import is_marked_text
+from kb.publish import SETTINGS, build
+from kb.tokens import segment
+from kb.validation import resource_path
+from tests.conftest import REPO
+
+METADATA = json.loads(resource_path("datasette_metadata.json").read_text(encoding="utf-8"))
+SEEDS = REPO / "seeds"
+PIPELINE = "jp-ccs-pipeline-support-interim-draft-2026.md"  # the seed made from document 002
+HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+
+
+def get(db, *paths: str):
+    """GET each path from one Datasette over `db` (named kb.db, so the database is /kb)."""
+    async def fetch():
+        ds = Datasette([str(db)], metadata=METADATA, settings=SETTINGS)
+        return [await ds.client.get(p) for p in paths]
+
+    got = asyncio.run(fetch())
+    return got[0] if len(paths) == 1 else got
+
+
+def hits(db, q: str) -> list[dict]:
+    resp = get(db, f"/kb/search.json?_shape=array&q={quote(q)}")
+    assert resp.status_code == 200, resp.text[:500]
+    rows = resp.json()
+    assert isinstance(rows, list), rows
+    return rows
+
+
+def rows(db, sql: str, args=()) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def seeds_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("seeds") / "kb.db"
+    build([SEEDS], db)
+    return db
+
+
+def hostile_copy(folder):
+    """A copy of the 002 seed with markup in its title, a metadata field and its body."""
+    text = (SEEDS / PIPELINE).read_text(encoding="utf-8")
+    meta_end = text.index("\n---\n", 4)
+    meta = json.loads(text[4:meta_end])
+    meta["id"] = "jp-hostile-copy"
+    meta["title"] = "Hostile " + HOSTILE
+    meta["source"] = HOSTILE
+    body = text[meta_end + 5:].replace("支援期間は15年とし", f"支援期間は15年とし{HOSTILE}", 1)
+    path = folder / "jp-hostile-copy.md"
+    path.write_text("---\n" + json.dumps(meta, ensure_ascii=False, indent=2) + "\n---\n" + body, encoding="utf-8")
+    return path
+
+
+# --- queries on the seeds -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q, expected", [
+    ("事業継続義務", "事業継続義務"),
+    ("義務", "義務"),
+    ("先払い", "先払いする"),
+    ("封存", "封存"),
+    ("万吨", "万吨"),
+    ("support period", "支援期間は15年とし"),  # English role words find the Japanese measure
+    ("prepayment", "先払いする"),
+])
+def test_query_finds_the_clause_first(seeds_db, q, expected):
+    got = hits(seeds_db, q)
+    assert got, f"nothing found for {q!r}"
+    assert expected in got[0]["text"], [r["text"][:60] for r in got[:3]]
+    assert got[0]["match"] == "word"
+    assert got[0]["record"] in {PIPELINE, "jp-jogmec-advanced-ccs-2024.md"} and got[0]["title"]
+
+
+def test_query_row_shape(seeds_db):
+    first = hits(seeds_db, "support period")[0]
+    assert set(first) == {"clause_id", "record", "title", "country", "category", "section", "snippet", "measures",
+                          "match", "text"}
+    assert first["record"] == PIPELINE and first["country"] == "日本"
+    assert "support_period: 15年" in first["measures"]
+    assert first["clause_id"].startswith(PIPELINE + "#")
+
+
+def test_every_clause_holding_the_words_is_found(seeds_db):
+    texts = [r["text"] for r in hits(seeds_db, "事業継続義務")]
+    assert any("支援期間は15年とし" in t for t in texts) and any("以下の事業継続義務を設ける" in t for t in texts)
+    assert all("事業継続義務" in t for t in texts)
+
+
+def test_snippet_marks_the_query_in_the_original_text(seeds_db):
+    snippet = hits(seeds_db, "事業継続義務")[0]["snippet"]
+    assert "<mark>事業継続義務</mark>" in snippet and " 事業 " not in snippet  # no segmenter spaces
+    assert is_marked_text(snippet)
+
+
+def test_substrings_the_word_index_misses_come_after_words(seeds_db):
+    # 間は15 straddles the words 期間 / は / 15: only the trigram index sees it.
+    got = hits(seeds_db, "間は15")
+    assert got and got[0]["match"] == "substring" and "支援期間は15年" in got[0]["text"]
+
+
+@pytest.mark.parametrize("q", ["吨", "援期"])
+def test_short_queries_fall_back_to_a_scan(seeds_db, q):
+    # 吨 only occurs inside the word 万吨, 援期 across 支援 / 期間: no word holds them.
+    got = hits(seeds_db, q)
+    assert got and all(r["match"] == "substring" and q in r["text"] for r in got)
+
+
+@pytest.mark.parametrize("q", ["CCS", "義務", "支援期間"])
+def test_word_matches_rank_before_substring_matches(seeds_db, q):
+    kinds = [r["match"] for r in hits(seeds_db, q)]
+    assert kinds == sorted(kinds, key=["word", "substring"].index)
+
+
+@pytest.mark.parametrize("q", ['"', "*", ")", "AND", "", " ", "NEAR(a b", "a OR", "'", "%", "_", "\\", "^x",
+                               "col:義務", "あ" * 500, "義務 " * 200, "<script>", "\x00"])
+def test_hostile_queries_answer_without_error(seeds_db, q):
+    got = hits(seeds_db, q)
+    for row in got:
+        assert is_marked_text(row["snippet"])
+
+
+def test_punctuation_alone_finds_nothing(seeds_db):
+    assert [hits(seeds_db, q) for q in ['"', "*", ")", "%", "_", ""]] == [[]] * 6
+
+
+def test_search_records(seeds_db):
+    resp = get(seeds_db, f"/kb/search_records.json?_shape=array&q={quote('资助计划')}")
+    assert resp.status_code == 200
+    assert [r["record"] for r in resp.json()] == ["jp-jogmec-advanced-ccs-2024.md"]
+
+
+# --- SQL functions ----------------------------------------------------------------------------------
+
+
+def test_kb_segment_is_the_index_segmentation(seeds_db):
+    text = "支援期間は15年とし、その支援期間終了後に10年間の事業継続義務を課す。"
+    resp = get(seeds_db, f"/kb.json?_shape=array&sql={quote('select kb_segment(:t) as s')}&t={quote(text)}")
+    assert resp.json() == [{"s": segment(text)}]
+    stored = rows(seeds_db, "select s.text, c.text from search_clauses s join clauses c on c.id = s.clause_id")
+    assert stored and all(seg == segment(raw) for seg, raw in stored)
+
+
+def test_kb_query_is_a_safe_match_expression(seeds_db):
+    for q in ['"', "a AND (", "義務", ""]:
+        expr = search.match_expression(q)
+        assert rows(seeds_db, "select count(*) from clauses_fts where clauses_fts match ?", [expr])  # no error
+
+
+def test_highlight_escapes_then_marks():
+    assert search.highlight("<b>15年</b> & 'x'", "15年") == "&lt;b&gt;<mark>15年</mark>&lt;/b&gt; &amp; &#x27;x&#x27;"
+    assert search.highlight("a <script> b", "<script>") == "a <mark>&lt;script&gt;</mark> b"
+    assert search.highlight(None, "x") == ""
+    long = "あ" * 500 + "義務" + "い" * 500
+    out = search.highlight(long, "義務")
+    assert "<mark>義務</mark>" in out and out.startswith("…") and out.endswith("…") and len(out) < 300
+
+
+@pytest.mark.parametrize("value, ok", [
+    ("a <mark>b</mark> &lt;c&gt; &amp; &quot; &#x27;", True),
+    ("<script>", False), ("<mark onclick=x>", False), ("&#60;", False), ('"', False), (None, False),
+])
+def test_only_escaped_text_with_marks_renders_as_html(value, ok):
+    assert is_marked_text(value) is ok
+
+
+# --- HTML ---------------------------------------------------------------------------------------------
+
+
+def test_search_page_renders_the_snippet_as_html(seeds_db):
+    resp = get(seeds_db, f"/kb/search?q={quote('事業継続義務')}")
+    assert resp.status_code == 200
+    assert "<mark>事業継続義務</mark>" in resp.text
+    assert f'href="/-/records/{PIPELINE}"' in resp.text
+
+
+def test_snippet_column_of_any_query_is_escaped_unless_safe(seeds_db):
+    sql = "select :v as snippet, kb_highlight(:v, 'x') as h"
+    resp = get(seeds_db, f"/kb?sql={quote(sql)}&v={quote(HOSTILE)}")
+    assert resp.status_code == 200
+    assert "<script>window.__pwned" not in resp.text and "<img src=x" not in resp.text
+    assert "&lt;script&gt;window.__pwned" in resp.text
+
+
+def test_record_page_marks_measures_in_place(seeds_db):
+    resp = get(seeds_db, f"/-/records/{PIPELINE}")
+    assert resp.status_code == 200
+    mark = re.search(r'<mark class="kb-measure"[^>]*><a href="([^"]+)">15年</a></mark>', resp.text)
+    assert mark, "the 15-year support period is not marked"
+    assert "支援期間は" + mark.group(0) + "とし" in resp.text  # in place, inside its sentence
+    assert get(seeds_db, mark.group(1)).status_code == 200  # the link opens the measure's row
+    assert "CCS事業（パイプライン案件）の支援措置の在り方" in resp.text
+
+
+def test_record_pages_are_linked_from_the_records_table(seeds_db):
+    resp = get(seeds_db, "/kb/records")
+    assert f'href="/-/records/{PIPELINE}"' in resp.text
+
+
+def test_unknown_record_is_404(seeds_db):
+    assert get(seeds_db, "/-/records/nope.md").status_code == 404
+    assert "&lt;x&gt;" in get(seeds_db, "/-/records/%3Cx%3E.md").text
+
+
+def test_record_page_escapes_record_text(tmp_path):
+    folder = tmp_path / "records"
+    folder.mkdir()
+    hostile_copy(folder)
+    db = tmp_path / "kb.db"
+    build([folder], db)
+    resp = get(db, "/-/records/jp-hostile-copy.md")
+    assert resp.status_code == 200
+    assert "<script>window.__pwned" not in resp.text and "<img src=x" not in resp.text
+    assert resp.text.count("&lt;script&gt;window.__pwned=1&lt;/script&gt;") >= 3  # title, source, body
+    assert re.search(r'<mark class="kb-measure"[^>]*><a [^>]*>15年</a></mark>とし&lt;script&gt;', resp.text)
+    found = hits(db, "pwned")
+    assert found and all("<script>" not in r["snippet"] for r in found)
+
+
+# --- the index follows the build ----------------------------------------------------------------------
+
+
+def _search_rows(db):
+    return rows(db, "select clause_id, record, text, roles, raw from search_clauses order by clause_id")
+
+
+def test_incremental_build_updates_only_what_changed(tmp_path, monkeypatch):
+    monkeypatch.setattr(publish, "_fingerprint", lambda: "pinned")  # other work edits kb/*.py meanwhile
+    folder = tmp_path / "records"
+    shutil.copytree(SEEDS, folder)
+    db = tmp_path / "kb.db"
+    build([folder], db)
+    page = folder / PIPELINE
+    page.write_text(page.read_text(encoding="utf-8").replace("先払いする", "前払いする"), encoding="utf-8")
+    (folder / "jp-jogmec-advanced-ccs-2024.md").unlink()
+    report = build([folder], db)
+    assert (report.full, report.changed, report.removed) == (False, 1, 1)
+    assert not any("先払いする" in r["text"] for r in hits(db, "先払いする"))
+    assert "前払いする" in hits(db, "前払い")[0]["text"]
+    assert hits(db, "封存") == []
+    for table in ("clauses_fts", "clauses_trigram", "records_fts"):
+        rows(db, f"insert into {table}({table}) values ('integrity-check')")
+    fresh = tmp_path / "fresh" / "kb.db"
+    build([folder], fresh)
+    assert _search_rows(db) == _search_rows(fresh)
+    assert rows(db, "select record, title from search_records") == rows(fresh, "select record, title from search_records")
+
+
+def test_search_rows_follow_clauses(seeds_db):
+    assert rows(seeds_db, "select count(*) from search_clauses") == rows(seeds_db, "select count(*) from clauses")
+    roles = dict(rows(seeds_db, "select c.text, s.roles from search_clauses s join clauses c on c.id = s.clause_id"))
+    assert any("support period" in r for r in roles.values())
+
+
+# --- the plugin loads by entry point ------------------------------------------------------------------
+
+
+def test_plugin_loads_when_datasette_starts(seeds_db):
+    installed = [e for e in importlib.metadata.entry_points(group="datasette") if e.value == "kb.plugin"]
+    if not installed:
+        pytest.skip("policy-kb is not installed (pip install -e .), so its datasette entry point is not registered")
+    out = subprocess.run([sys.executable, "-m", "datasette", str(seeds_db), "--get", "/-/plugins.json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    plugins = {p["name"]: p for p in json.loads(out.stdout)}
+    assert "policy-kb" in plugins or "kb.plugin" in plugins, list(plugins)
+    hooks = set((plugins.get("policy-kb") or plugins["kb.plugin"])["hooks"])
+    assert {"prepare_connection", "render_cell", "register_routes", "canned_queries"} <= hooks
+
+
+def test_search_works_without_the_metadata(seeds_db):
+    """`datasette kb.db` with no --metadata: the plugin brings the search queries along."""
+    async def fetch():
+        ds = Datasette([str(seeds_db)])
+        return await ds.client.get(f"/kb/search.json?_shape=array&q={quote('先払い')}")
+
+    resp = asyncio.run(fetch())
+    assert resp.status_code == 200 and "先払いする" in resp.json()[0]["text"]
