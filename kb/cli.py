@@ -5,6 +5,7 @@ Imports of the heavier stages happen inside each command so `policy-kb validate`
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -114,6 +115,130 @@ def datasette_args(db_path: Path, *, host: str, port: int, sql_time_limit_ms: in
     for key, value in {**SETTINGS, "sql_time_limit_ms": sql_time_limit_ms}.items():
         args += ["--setting", key, ("on" if value else "off") if isinstance(value, bool) else str(value)]
     return args
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table: one row per measure, for people; json: clauses and measures with offsets.")
+def extract(file: Path, fmt: str) -> None:
+    """Clauses and policy measures of one record, or of any text or Markdown file (a file without
+    frontmatter is all body). Exit 1 when the file cannot be read, 2 on a usage error."""
+    import json
+    import os
+
+    from kb.measures import extract as run_extract
+    from kb.records import RecordError, load_record
+
+    # A path that names nothing is a usage error; one that names something unreadable (a dangling
+    # or looping symlink, a folder, a file we may not open) is the file's problem: exit 1.
+    if not os.path.lexists(file):
+        raise click.UsageError(f"no such file: {_terminal_safe(str(file))}")
+    if file.is_dir():
+        raise click.UsageError(f"{_terminal_safe(str(file))} is a folder; give one file")
+    try:
+        record = load_record(file, require_frontmatter=False)
+    except RecordError as exc:
+        click.echo(_terminal_safe(f"{exc.path}:{exc.line}:{exc.col}: error: {exc.message}"), err=True)
+        sys.exit(1)
+    result = run_extract(record)
+    if fmt == "json":
+        doc = {
+            "path": str(file),
+            "lang": result.lang,
+            "clauses": [{k: getattr(c, k) for k in ("id", "start", "end", "line", "section", "lang", "text")}
+                        for c in result.clauses],
+            "measures": [{k: getattr(m, k) for k in ("id", "kind", "role", "value", "value_max", "unit", "comparator",
+                                                     "surface", "start", "end", "clause_id", "line")}
+                         for m in result.measures],
+        }
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        click.echo(measure_table(result))
+
+
+# What a terminal would act on or hide: controls, bidi overrides, zero-width characters, lone surrogates.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def _terminal_safe(s: str) -> str:
+    """One printable line: unsafe characters are written as escapes (\\x1b, \\u202e, \\n)."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+
+
+def measure_table(result) -> str:
+    """People's view of an extraction: line, clause (shortened), role, surface, value, unit."""
+    clauses = {c.id: c for c in result.clauses}
+    rows = [("line", "clause", "role", "surface", "value", "unit")]
+    for m in result.measures:
+        c = clauses.get(m.clause_id)
+        rows.append((str(m.line), _shorten(c.text if c else "", 24), m.role, _shorten(m.surface, 24),
+                     _format_value(m), m.unit or ""))
+    if len(rows) == 1:
+        return f"no measures ({len(result.clauses)} clauses)"
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(_pad(cell, w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"{len(result.measures)} measures in {len(result.clauses)} clauses")
+    return "\n".join(lines)
+
+
+def _format_value(m) -> str:
+    def num(v: float) -> str:
+        return f"{int(v):,}" if float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
+
+    if m.value is None:
+        return ""
+    if m.kind == "date":
+        return f"{m.value:.2f}".replace(".", "-") if not float(m.value).is_integer() else str(int(m.value))
+    text = num(m.value) if m.value_max is None else f"{num(m.value)}–{num(m.value_max)}"
+    cmp = {"<=": "≤ ", ">=": "≥ ", "<": "< ", ">": "> ", "~": "≈ "}.get(m.comparator or "", "")
+    return cmp + text
+
+
+def _width(s: str) -> int:
+    """Display width: East Asian wide and full-width characters take two columns."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _pad(s: str, width: int) -> str:
+    return s + " " * (width - _width(s))
+
+
+def _shorten(s: str, width: int) -> str:
+    s = " ".join(s.split())
+    if _width(s) <= width:
+        return s
+    out, used = "", 0
+    for ch in s:
+        w = _width(ch)
+        if used + w > width - 1:
+            break
+        out, used = out + ch, used + w
+    return out + "…"
+
+
+@cli.command(name="eval")
+@click.argument("gold_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--details", is_flag=True, help="Also list missed gold measures and spurious predictions.")
+def evaluate(gold_dir: Path, fmt: str, details: bool) -> None:
+    """Precision and recall of the measure extractor against a gold folder (docs/*.txt and
+    gold.jsonl), per language and kind; quantitative measures and rules apart."""
+    import json
+
+    from kb.evaluation import GoldError, evaluate as run_eval, format_table
+
+    try:
+        report = run_eval(gold_dir)
+    except GoldError as exc:
+        raise click.UsageError(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_table(report, details=details))
 
 
 def main() -> None:

@@ -1,0 +1,126 @@
+"""Evaluation against gold folders: the shared policy-gold set (read in place, never copied) and
+small folders written here to pin down the matching rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import cli
+from kb.evaluation import GoldError, evaluate, format_table, load_gold
+from tests.conftest import shared
+
+
+@pytest.fixture(scope="module")
+def gold_dir():
+    return shared("peer", "policy-gold")
+
+
+@pytest.fixture(scope="module")
+def gold_report(gold_dir):
+    return evaluate(gold_dir)
+
+
+def test_gold_quantitative_precision_and_recall(gold_report):
+    q = gold_report.total()
+    assert q.gold > 0
+    assert q.precision >= 0.9, format_table(gold_report, details=True)
+    assert q.recall >= 0.9, format_table(gold_report, details=True)
+
+
+def test_gold_rule_recall(gold_report):
+    r = gold_report.total(rules=True)
+    assert r.gold > 0
+    assert r.recall >= 0.7, format_table(gold_report, details=True)
+
+
+def test_gold_every_language_is_scored(gold_report):
+    assert set(gold_report.langs) >= {"ja", "zh", "en"}
+    for lang in gold_report.langs:
+        assert gold_report.total(lang).recall >= 0.9, lang
+    assert not gold_report.warnings  # every gold clause was found in its passage
+
+
+def test_cli_eval_table_and_json(gold_dir):
+    runner = CliRunner()
+    table = runner.invoke(cli, ["eval", str(gold_dir)])
+    assert table.exit_code == 0, table.output
+    assert table.output.splitlines()[0].split() == ["lang", "kind", "P", "R", "F1", "tp/pred", "tp/gold"]
+    assert any(line.startswith("all") and "quantities" in line for line in table.output.splitlines())
+    js = runner.invoke(cli, ["eval", str(gold_dir), "--format", "json"])
+    assert js.exit_code == 0, js.output
+    doc = json.loads(js.output)
+    assert doc["quantitative"]["recall"] >= 0.9 and doc["rules"]["recall"] >= 0.7
+    assert {row["lang"] for row in doc["rows"]} >= {"ja", "zh", "en"}
+    details = runner.invoke(cli, ["eval", str(gold_dir), "--details"])
+    assert details.exit_code == 0
+
+
+# ---------------------------------------------------------------- matching rules
+
+
+def write_gold(root, docs: dict[str, tuple[str, str]], gold: list[dict]):
+    (root / "docs").mkdir(parents=True)
+    for name, (lang, passage) in docs.items():
+        (root / "docs" / f"{name}.txt").write_text(f"# source: test\n# lang: {lang}\n\n{passage}", "utf-8")
+    (root / "gold.jsonl").write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gold), "utf-8")
+    return root
+
+
+def g(doc, clause, kind, value=None, value_max=None, unit=None, label=""):
+    return {"doc": doc, "clause": clause, "kind": kind, "value": value, "value_max": value_max, "unit": unit, "label": label}
+
+
+def test_one_to_one_matching_and_tolerance(tmp_path):
+    clause = "改善期限は最長一年とし、必要なときは再延長一年とすることができる。"
+    root = write_gold(tmp_path / "g", {"01_a": ("ja", clause + "\n")}, [
+        g("01_a", clause, "duration", 1.0000000001, None, "year"),
+        g("01_a", clause, "duration", 1, None, "year"),
+        g("01_a", clause, "duration", 1, None, "year"),  # a third year the text does not state twice
+        g("01_a", clause, "rule"),
+    ])
+    report = evaluate(root)
+    d = report.cell("ja", "duration")
+    assert (d.tp_gold, d.gold) == (2, 3) and (d.tp_pred, d.predicted) == (2, 2)
+    assert report.cell("ja", "rule").tp_gold == 1
+    assert len(report.misses) == 1
+
+
+def test_wrong_unit_or_outside_clause_is_not_a_match(tmp_path):
+    first, second = "罚款5万元以上50万元以下。", "另处罚款2万元。"
+    root = write_gold(tmp_path / "g", {"02_b": ("zh", first + second)}, [
+        g("02_b", first, "money", 50000, 500000, "JPY"),  # right numbers, wrong unit
+        g("02_b", first, "money", 20000, None, "CNY"),  # the 2万元 is in the other clause
+    ])
+    report = evaluate(root)
+    m = report.cell("zh", "money")
+    assert m.tp_gold == 0 and m.gold == 2 and m.predicted == 2 and m.precision == 0.0
+    assert len(report.spurious) == 2
+
+
+def test_unknown_clause_and_doc_are_warnings(tmp_path):
+    root = write_gold(tmp_path / "g", {"03_c": ("en", "The permit is valid for 10 years.")}, [
+        g("03_c", "This sentence is not in the passage.", "duration", 10, None, "year"),
+        g("99_missing", "x", "rule"),
+    ])
+    report = evaluate(root)
+    assert len(report.warnings) == 2
+    assert report.total().recall == 0.0 and report.total().precision == 0.0
+
+
+def test_not_a_gold_folder(tmp_path):
+    with pytest.raises(GoldError):
+        load_gold(tmp_path)
+    result = CliRunner().invoke(cli, ["eval", str(tmp_path)])
+    assert result.exit_code == 2 and "not a gold folder" in result.output
+    assert CliRunner().invoke(cli, ["eval", str(tmp_path / "absent")]).exit_code == 2
+
+
+def test_broken_gold_line_is_reported(tmp_path):
+    root = write_gold(tmp_path / "g", {"04_d": ("ja", "本文。")}, [])
+    (root / "gold.jsonl").write_text('{"doc": "04_d"\n', "utf-8")
+    with pytest.raises(GoldError, match=r"gold.jsonl:1"):
+        load_gold(root)
+    assert CliRunner().invoke(cli, ["eval", str(root)]).exit_code == 2
