@@ -287,6 +287,12 @@ class _Splitter:
     # -- output
 
     def emit(self, kind: str, start: int, end: int, text: str | None = None) -> None:
+        # Every span is trimmed here, once, so no rule above can leave a stray CR or U+3000
+        # (whitespace to str.strip, not to the line splitter) at either end of a clause.
+        raw = self.body[start:end]
+        start, end = start + (len(raw) - len(raw.lstrip())), start + len(raw.rstrip())
+        if start >= end:
+            return
         if text is None:
             text = readable(self.body[start:end])
         if not text:
