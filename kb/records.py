@@ -27,6 +27,13 @@ NOT_RECORDS = ("readme", "license", "licence", "changelog", "contributing", "not
 LANG_DIRS = {"ja", "zh", "en", "zh-hant", "zh-hans", "ko"}
 
 _FENCE = re.compile(r"---[ \t]*\r?$")
+# Longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
+_OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+               (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+# A JSON `\u` escape of half a UTF-16 surrogate pair with no other half beside it: the decoded
+# string cannot be written as UTF-8, so SQLite and stdout would both refuse it.
+_LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
 class RecordError(Exception):
@@ -151,6 +158,9 @@ def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
     except OSError as exc:
         raise UnreadableFile(str(path), f"cannot read file: {exc.strerror or exc}") from None
     digest = hashlib.sha256(data).hexdigest()
+    for bom, name in _OTHER_BOMS:  # UTF-16/32 text is full of NUL bytes but is not binary
+        if data.startswith(bom):
+            raise NotUtf8(str(path), f"{name} text (byte order mark {bom.hex(' ').upper()}); save the file as UTF-8")
     if b"\x00" in data[:8192] or b"\x00" in data:
         raise BinaryFile(str(path), "binary file (contains NUL bytes); a record must be UTF-8 text")
     try:
@@ -203,6 +213,11 @@ def parse_record(text: str, path: str = "<string>", *, sha256: str = "", require
 
 
 def _parse_frontmatter(fm: str, path: str) -> tuple[dict, str]:
+    try:  # text decoded from a file never fails this; a str handed to parse_record may
+        fm.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadValue(path, f"{fm[exc.start]!r} is half a UTF-16 surrogate pair: the text cannot be stored as UTF-8",
+                       *_offset_position(fm, exc.start)) from None
     stripped = fm.lstrip()
     if not stripped:
         raise NotAMapping(path, "frontmatter is empty: it must be a mapping of fields", 2, 1)
@@ -213,7 +228,12 @@ def _parse_frontmatter(fm: str, path: str) -> tuple[dict, str]:
             data = json.loads(fm, parse_constant=_reject_constant, parse_float=_finite_float,
                               parse_int=_bounded_int, object_pairs_hook=_unique_pairs)
             if isinstance(data, dict):
-                return data, "json"  # the hooks above already did what _check_values does
+                # The hooks above already did what _check_values does, except for surrogates.
+                lone = _LONE_SURROGATE.search(fm)
+                if lone and _unencodable(data) is not None:
+                    raise BadValue(path, f"{lone.group()} is half a UTF-16 surrogate pair: the text cannot be stored as UTF-8",
+                                   *_offset_position(fm, lone.start()))
+                return data, "json"
             fmt = "json"
         except _DuplicateJsonKey as exc:
             line, col = _json_key_position(fm, exc.key)
@@ -232,7 +252,7 @@ def _parse_frontmatter(fm: str, path: str) -> tuple[dict, str]:
     else:
         data, fmt = _load_yaml(fm, path), "yaml"
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        kind = "a list" if isinstance(data, list) else "null" if data is None else f"a {type(data).__name__}"
         raise NotAMapping(path, f"frontmatter is {kind}, not a mapping of fields", 2, 1)
     _check_values(data, path, fm)
     return data, fmt
@@ -250,9 +270,13 @@ def _check_values(data: Any, path: str, fm: str) -> None:
             for k, v in value.items():
                 if not isinstance(k, str):
                     raise BadValue(path, f"key {k!r} is not a string", *_find(fm, str(k)))
+                stack.append((k, depth + 1))
                 stack.append((v, depth + 1))
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str):
+            if not value.isascii() and _unencodable(value) is not None:
+                raise BadValue(path, "a string holds half a UTF-16 surrogate pair: it cannot be stored as UTF-8", 2, 1)
         elif isinstance(value, float) and not math.isfinite(value):
             raise BadValue(path, f"{value} is not a finite number", *_find(fm, str(value).replace("inf", "inf")))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63:
@@ -262,8 +286,28 @@ def _check_values(data: Any, path: str, fm: str) -> None:
 
 
 def _find(fm: str, needle: str) -> tuple[int, int]:
-    i = fm.find(needle)
-    return _offset_position(fm, max(i, 0))
+    """Position of `needle` written as a value of its own, not inside a word or a string
+    (`NaN` must not be found in "financial"); the frontmatter's start when it is not there."""
+    m = re.search(rf"(?<![\w.+\-\"']){re.escape(needle)}(?![\w.\"'])", fm)
+    return _offset_position(fm, m.start() if m else 0)
+
+
+def _unencodable(data: Any) -> str | None:
+    """The first string (key or value) in `data` that UTF-8 cannot encode, if any."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return value
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return None
 
 
 def _offset_position(fm: str, offset: int) -> tuple[int, int]:
@@ -355,13 +399,22 @@ def _deeply_nested(fm: str) -> bool:
 
 
 def _load_yaml(fm: str, path: str) -> Any:
-    loader = (_PyLoader if _deeply_nested(fm) else _Loader)(fm)
+    cls = _PyLoader if _deeply_nested(fm) else _Loader
+    loader = None
     try:
+        loader = cls(fm)  # the pure-Python reader rejects control characters right here
         node = loader.get_single_node()
         if node is None:
             return None
         _check_nodes(node, path)
         return loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:
+        offset = exc.position if isinstance(exc.position, int) else 0
+        if not issubclass(cls, yaml.SafeLoader):  # libyaml counts UTF-8 bytes, not characters
+            offset = len(fm.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
+        where = _offset_position(fm, offset)
+        raise FrontmatterSyntax(path, f"invalid YAML: character {chr(exc.character)!r} is not allowed in YAML text"
+                                if isinstance(exc.character, int) else f"invalid YAML: {exc.reason}", *where) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 2, mark.column + 1) if mark else (2, 1)
@@ -373,7 +426,31 @@ def _load_yaml(fm: str, path: str) -> Any:
     except ValueError as exc:  # e.g. an integer of more digits than Python will convert
         raise BadValue(path, f"unreadable value: {exc}", 2, 1) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+_TAG = "tag:yaml.org,2002:"
+_NOT_STR_KEYS = {_TAG + t for t in ("int", "float", "bool", "null")}
+_DECIMAL = re.compile(r"[-+]?[0-9][0-9_]*")
+
+
+def _check_scalar(node: yaml.ScalarNode, path: str) -> None:
+    """Numbers JSON Schema and SQLite cannot hold, reported where they are written. Spellings
+    this does not recognise are still caught, less precisely, by _check_values."""
+    text, message = node.value.replace("_", ""), None
+    if node.tag == _TAG + "float":
+        try:
+            if not math.isfinite(float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))):
+                message = f"{node.value} is not a finite number"
+        except ValueError:  # sexagesimal and other YAML 1.1 spellings
+            pass
+    elif node.tag == _TAG + "int" and _DECIMAL.fullmatch(node.value):
+        if len(text.lstrip("+-")) > 19 or abs(int(text)) > 2**63:
+            message = f"{node.value[:40]} is a number too large to store (more than 64 bits)"
+    if message:
+        m = node.start_mark
+        raise BadValue(path, message, m.line + 2, m.column + 1)
 
 
 def _check_nodes(root: yaml.Node, path: str) -> None:
@@ -393,6 +470,7 @@ def _check_nodes(root: yaml.Node, path: str) -> None:
         elif isinstance(node, yaml.SequenceNode):
             children = list(node.value)
         else:
+            _check_scalar(node, path)
             sizes[id(node)] = 1
             continue
         if done:
@@ -406,6 +484,9 @@ def _check_nodes(root: yaml.Node, path: str) -> None:
             seen: dict[str, yaml.Node] = {}
             for key_node, _ in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.tag in _NOT_STR_KEYS:
+                        m = key_node.start_mark
+                        raise BadValue(path, f"key {key_node.value!r} is not a string (quote it)", m.line + 2, m.column + 1)
                     if key_node.value in seen:
                         m = key_node.start_mark
                         raise DuplicateKey(path, f"duplicate key {key_node.value!r} in frontmatter", m.line + 2, m.column + 1)
@@ -508,6 +589,10 @@ def _detect_lang(text: str) -> str:
     return detect_lang(text)
 
 
+def _broken_link(p: Path) -> bool:
+    return p.is_symlink() and not p.exists()
+
+
 def iter_record_paths(paths: list[str | Path]) -> list[Path]:
     """Record files under the given files and folders, sorted; hidden entries skipped.
     A missing path raises FileNotFoundError (a usage error, not a finding)."""
@@ -521,8 +606,8 @@ def iter_record_paths(paths: list[str | Path]) -> list[Path]:
                     continue
                 if f.name.lower().startswith(NOT_RECORDS):
                     continue
-                if f.is_file() and f.suffix.lower() in RECORD_SUFFIXES:
-                    found.append(f)
+                if f.suffix.lower() in RECORD_SUFFIXES and (f.is_file() or _broken_link(f)):
+                    found.append(f)  # a dangling or looping link is reported unreadable, not skipped
         elif p.exists() or p.is_symlink():
             found.append(p)
         else:

@@ -280,7 +280,7 @@ def check_corpus(records: list[Record]) -> list[Finding]:
     for r in records:
         add = _adder(r, out)
         if r.id and r.id != r.stem_id:
-            add(ERROR, "corpus.id-filename", ("id",), f"id {r.id!r} differs from the file name {Path(r.path).name!r}; name the file {r.id}.md")
+            add(ERROR, "corpus.id-filename", ("id",), f"id {r.id!r} differs from the file name {Path(r.path).name!r}; name the file {r.id + '.md'!r}")
         evolution = r.meta.get("evolution")
         if isinstance(evolution, dict):
             sup = evolution.get("supersedes")

@@ -1,0 +1,181 @@
+"""Crash safety of `policy-kb build`: a build killed outright (SIGKILL, no cleanup possible) at any
+point leaves the previous database intact and readable, the next build succeeds and removes the
+killed build's temporary file, and a read-only reader never sees a half-written database while
+builds swap new files in.
+
+The corpus is generated: ~300 records recombined from the seed bodies with their own ids, and a
+second variant of every file so a rebuild has real work to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from kb.records import load_record
+from tests.conftest import REPO
+
+KILLS = 10
+TIMEOUT = 120  # hang guard per build
+
+
+def make_corpus(folder: Path, n: int, variant: int = 0) -> None:
+    """Write n valid records built from the seeds' frontmatter and shuffled seed paragraphs.
+    `variant` changes every body (a different paragraph mix plus one sentence with a figure)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    seeds = [load_record(p) for p in sorted((REPO / "seeds").glob("*.md"))]
+    paragraphs = [p for s in seeds for p in re.split(r"\n\s*\n", s.body) if p.strip()]
+    for i in range(n):
+        rng = random.Random(i * 7919 + variant)
+        seed = seeds[i % len(seeds)]
+        rid = f"{seed.id}-{i:04d}"
+        meta = {**seed.meta, "id": rid}
+        meta.pop("evolution", None)  # supersedes would name records outside this corpus
+        body = "\n\n".join(rng.sample(paragraphs, k=rng.randint(3, min(8, len(paragraphs)))))
+        if variant:
+            body += f"\n\n改訂 {variant}: 補助の上限は {variant * 100 + i} 万円とする。\n"
+        text = "---\n" + json.dumps(meta, ensure_ascii=False, indent=1) + "\n---\n" + body + "\n"
+        (folder / f"{rid}.md").write_text(text, encoding="utf-8")
+
+
+def build_cmd(folder: Path, db: Path) -> list[str]:
+    return [sys.executable, "-m", "kb", "build", str(folder), "--db", str(db)]
+
+
+def run_build(folder: Path, db: Path) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(build_cmd(folder, db), capture_output=True, text=True, timeout=TIMEOUT, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    return time.perf_counter() - started
+
+
+def snapshot(db: Path, *, immutable: bool = False) -> tuple[int, str]:
+    """(record count, hash of every record's sha256 in key order), read in one statement; raises
+    if the file is not a complete, consistent database."""
+    mode = "ro&immutable=1" if immutable else "ro"
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode={mode}", uri=True)
+    try:
+        if not immutable:
+            assert [r[0] for r in conn.execute("pragma integrity_check")] == ["ok"]
+        return state(conn)
+    finally:
+        conn.close()
+
+
+def state(conn: sqlite3.Connection) -> tuple[int, str]:
+    count, shas = conn.execute("select count(*), group_concat(sha256, ',') from (select sha256 from records order by key)").fetchone()
+    return count, hashlib.sha256((shas or "").encode()).hexdigest()
+
+
+def orphans(pgid: int, grace: float = 10.0) -> bool:
+    """True when processes of the killed build's group are still alive after `grace` seconds
+    (they are then killed, so one failure does not leak processes into the next round)."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.05)
+    os.killpg(pgid, signal.SIGKILL)
+    return True
+
+
+def temps(db: Path) -> list[Path]:
+    return sorted(db.parent.glob(f".{db.name}.tmp-*"))
+
+
+def test_killed_builds_leave_the_old_database(tmp_path):
+    corpus, db = tmp_path / "corpus", tmp_path / "out" / "kb.db"
+    make_corpus(corpus, 300)
+    run_build(corpus, db)
+    old = snapshot(db)
+    assert old[0] == 300
+    baseline = tmp_path / "baseline.db"
+    shutil.copyfile(db, baseline)
+
+    make_corpus(corpus, 300, variant=1)  # every file changes: the rebuild has all 300 to redo
+    probe = tmp_path / "probe" / "kb.db"
+    probe.parent.mkdir()
+    shutil.copyfile(baseline, probe)
+    duration = run_build(corpus, probe)
+    new = snapshot(probe)
+    assert new != old and new[0] == 300
+
+    killed = completed = 0
+    for k in range(KILLS):
+        delay = duration * (k + 0.5) / KILLS  # spread over the whole run, start-up included
+        # Its own session, so any worker processes it forked can be found (and reaped) after.
+        proc = subprocess.Popen(build_cmd(corpus, db), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO,
+                                start_new_session=True)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)  # the build only: its workers must notice on their own
+        _, err = proc.communicate(timeout=TIMEOUT)
+        if proc.returncode == 0:
+            assert b"Traceback" not in err
+        assert not orphans(proc.pid), "worker processes outlived the killed build"
+        got = snapshot(db)  # opens, passes integrity_check, or raises
+        if proc.returncode == -signal.SIGKILL and got == old:
+            killed += 1
+        else:  # finished (or was killed after the swap): the new database, whole
+            assert got == new, (k, delay, proc.returncode)
+            completed += 1
+            shutil.copyfile(baseline, db)  # start the next round from the old database again
+    assert killed >= KILLS // 2, f"only {killed} of {KILLS} kills landed mid-build (build takes {duration:.2f}s)"
+
+    run_build(corpus, db)  # a normal build after all that
+    assert snapshot(db) == new
+    assert temps(db) == [], "the next build must remove temporary files of killed builds"
+    assert not list(db.parent.glob("*-journal"))
+    print(f"kills survived: {killed}, builds that finished first: {completed}, build time {duration:.2f}s")
+
+
+def test_reader_never_sees_a_half_written_database(tmp_path):
+    """A Datasette -i style reader (immutable, read-only) querying in a loop while builds swap
+    new files in gets either the old or the new content, never an error."""
+    corpus, db = tmp_path / "corpus", tmp_path / "kb.db"
+    make_corpus(corpus, 60)
+    run_build(corpus, db)
+    states = {snapshot(db)}
+    seen: list[tuple[int, str]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+    held = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                seen.append(snapshot(db, immutable=True))  # a fresh connection, as a new request would
+                seen.append(state(held))  # a connection opened before the swaps keeps its file
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    try:
+        for round_ in range(4):
+            make_corpus(corpus, 60, variant=round_ % 2 + 1)
+            run_build(corpus, db)
+            states.add(snapshot(db))
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        held.close()
+    assert not errors, errors[0]
+    assert len(states) == 3
+    assert seen and set(seen) <= states, set(seen) - states
+    assert len(set(seen)) >= 2, "the reader never saw a swap; the test proves nothing"

@@ -1,0 +1,239 @@
+"""Property-based tests (hypothesis): the loader, the clause splitter, the quantity parser and the
+measure extractor hold their contracts on arbitrary text, not only on the examples we thought of.
+
+Contracts checked:
+- `parse_record` (any str) and `load_record` (any bytes) return a Record or raise a RecordError
+  subclass, nothing else; a Record's frontmatter is a mapping with string keys that JSON (without
+  NaN) and UTF-8 can both hold, and the validator checks it without raising.
+- clauses: spans inside the body, in order, non-overlapping, stripped, `line` right, ids unique.
+- quantities: `text[start:end] == surface`, sorted, non-overlapping, values finite or None.
+- measures: spans inside the body, `body[start:end] == surface`, values finite, each measure's
+  clause exists and contains it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kb.clauses import split_clauses
+from kb.quantities import find_quantities, parse_number, parse_quantity
+from kb.records import Record, RecordError, load_record, parse_record
+from kb.validation import check_record
+
+EXAMPLES = int(os.environ.get("KB_PROPERTY_EXAMPLES", "200"))  # raise it for a longer hunt
+PROPS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Every code point, lone surrogates included: parse_record takes a str, not only decoded files.
+ANY_CHAR = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())
+any_text = st.text(ANY_CHAR, max_size=400)
+
+# Fragments that steer generated text into the interesting branches of each parser.
+YAML_BITS = ["---", "- ", ": ", "? ", "[", "]", "{", "}", ",", "&a ", "*a", "!!str ", "!!binary ", "!!python/tuple ",
+             "<<: ", "'", '"', "#", "|", ">", "~", ".nan", "-.inf", "1e400", "0x1F", "1" * 25, "\\ud800", "\t",
+             "\n", "\n  ", "\r\n", " ", "id", "title", "year", "2024", "日本", "\x07", "\ufeff", "%YAML 1.2\n"]
+JSON_BITS = ["{", "}", "[", "]", ":", ",", '"', '"id"', '"x"', "NaN", "-Infinity", "1e400", "-0", "1e-400",
+             "9" * 25, "true", "null", "\\u", "\\ud800", "\\udc00", "\\ud83d\\ude00", "\\", "\n", " ", "日本"]
+MD_BITS = ["# ", "## ", "### ", "\n", "\n\n", "- ", "* ", "1. ", "（一）", "第一条", "| a | b |", "|---|---|",
+           "$$", "\\[", "**", "__", "<b>", "</b>", "<br>", "<script>", "&amp;", "`", "```", "。", "．", ". ",
+           "；", "? ", "！", "「", "」", "(", ")", "（", "）", "、", "，", " ", "\t", "\r\n", "\u3000",
+           "补贴上限为", "万元", "5000", "10%", "三年", "令和6年度", "以上", "不超过", "The cap is", "USD 2 million",
+           "up to 30 years", "1,000", "1.5", "〜", "~", "-", "x", "日本", "\u200b", "\u202e", "\x1b[31m"]
+QTY_BITS = ["0", "1", "5", "9", "10", "1,000", "1.5", ".", ",", "万", "億", "亿", "千", "百", "十", "一", "二", "三",
+            "半", "円", "元", "日元", "美元", "USD", "$", "€", "¥", "%", "％", "パーセント", "年", "か月", "个月",
+            "日", "時間", "t", "トン", "吨", "万吨", "Mt", "CO2", "以上", "以下", "未満", "超", "不超过", "至少",
+            "up to", "at least", "more than", "〜", "~", "-", "–", "から", "まで", "至", "到", "令和", "平成",
+            "元年", "年度", "财年", "million", "billion", "per", "/", " ", "\u3000", "１", "０", "e", "E", "+", "x"]
+
+
+def bits(pieces: list[str], max_size: int = 60):
+    """Text made of parser-relevant fragments, with an occasional arbitrary character between."""
+    return st.lists(st.one_of(st.sampled_from(pieces), st.text(ANY_CHAR, max_size=2)), max_size=max_size).map("".join)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
+
+
+def _cut(text: str, data) -> str:
+    """Damage a text: keep it whole, cut it short, or splice a fragment in."""
+    how = data.draw(st.sampled_from(["whole", "cut", "splice"]))
+    if how == "whole" or not text:
+        return text
+    at = data.draw(st.integers(0, len(text)))
+    return text[:at] if how == "cut" else text[:at] + data.draw(bits(JSON_BITS + YAML_BITS, 4)) + text[at:]
+
+
+@st.composite
+def frontmatter_files(draw):
+    kind = draw(st.sampled_from(["json", "yaml", "bits"]))
+    if kind == "json":
+        fm = json.dumps(draw(json_values), ensure_ascii=draw(st.booleans()), indent=draw(st.sampled_from([None, 2])))
+    elif kind == "yaml":
+        import yaml
+
+        fm = yaml.safe_dump(draw(json_values), allow_unicode=draw(st.booleans()))
+    else:
+        fm = draw(bits(YAML_BITS + JSON_BITS))
+    fm = _cut(fm, draw(st.data()))
+    fence = draw(st.sampled_from(["---\n", "---\r\n", "---  \n", "\ufeff---\n"]))
+    close = draw(st.sampled_from(["\n---\n", "\r\n---\r\n", "\n---", "\n"]))
+    return fence + fm + close + draw(st.text(max_size=40))
+
+
+def _check_loaded(text: str) -> None:
+    try:
+        record = parse_record(text, "prop.md")
+    except RecordError as exc:
+        assert isinstance(exc.line, int) and exc.line >= 1 and isinstance(exc.col, int) and exc.col >= 1
+        assert exc.rule.startswith("load.") and exc.message
+        return
+    assert isinstance(record, Record)
+    assert isinstance(record.meta, dict) and all(isinstance(k, str) for k in record.meta)
+    if record.fm_format is not None:
+        # What publish stores: JSON text without NaN/Infinity, encodable as UTF-8.
+        json.dumps(record.meta, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        assert text.endswith(record.body)
+        line, col = record.locate(("id",))
+        assert line >= 1 and col >= 1
+        for f in check_record(record):  # the validator copes with whatever the loader accepts
+            assert f.line >= 1 and f.col >= 1 and f.rule
+
+
+@PROPS
+@given(any_text)
+def test_parse_record_any_text(text):
+    _check_loaded(text)
+
+
+@PROPS
+@given(frontmatter_files())
+def test_parse_record_frontmatter_like(text):
+    _check_loaded(text)
+
+
+@PROPS
+@given(st.one_of(st.binary(max_size=300), frontmatter_files().map(lambda t: t.encode("utf-8", "surrogatepass"))),
+       st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"---\n"]))
+def test_load_record_any_bytes(data, prefix):
+    """From a file: a Record or a RecordError, whatever the bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "prop.md"
+        path.write_bytes(prefix + data)
+        try:
+            record = load_record(path)
+        except RecordError as exc:
+            assert exc.rule.startswith("load.") and exc.line >= 1 and exc.col >= 1
+            return
+        json.dumps(record.meta, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        record.body.encode("utf-8")
+
+
+# --- clauses -------------------------------------------------------------------------------------
+
+KINDS = {"heading", "paragraph", "item", "sentence", "subclause", "table_row", "formula"}
+markdown = st.one_of(bits(MD_BITS, 80), st.text(ANY_CHAR, max_size=200))
+
+
+def _check_clauses(body: str, clauses) -> None:
+    end = 0
+    for c in clauses:
+        assert 0 <= c.start < c.end <= len(body)
+        assert c.start >= end, "clauses overlap or are out of order"
+        end = c.end
+        span = body[c.start:c.end]
+        assert span == span.strip(), f"clause {span!r} is not stripped"
+        assert c.kind in KINDS
+        assert c.ordinal >= 1
+
+
+@PROPS
+@given(markdown, st.integers(1, 50))
+def test_clauses(body, first_line):
+    clauses = split_clauses(body, "rec", first_line)
+    _check_clauses(body, clauses)
+    for c in clauses:
+        assert c.line == first_line + body.count("\n", 0, c.start)
+    assert len({c.id for c in clauses}) == len(clauses)
+
+
+# --- quantities ----------------------------------------------------------------------------------
+
+quantity_text = st.one_of(bits(QTY_BITS, 40), st.text(ANY_CHAR, max_size=120))
+
+
+def _finite_or_none(v) -> bool:
+    return v is None or (isinstance(v, float | int) and math.isfinite(v))
+
+
+@PROPS
+@given(quantity_text, st.integers(0, 1000))
+def test_find_quantities(text, base):
+    found = find_quantities(text, base)
+    end = base
+    for q in found:
+        assert base <= q.start < q.end <= base + len(text)
+        assert q.start >= end, "quantities overlap or are out of order"
+        end = q.end
+        assert text[q.start - base:q.end - base] == q.surface
+        assert _finite_or_none(q.value) and _finite_or_none(q.value_max)
+
+
+@PROPS
+@given(quantity_text, st.sampled_from([None, "number", "duration", "money", "quantity", "percent", "date", "ordinal"]))
+def test_parse_quantity(text, kind):
+    q = parse_quantity(text, kind)
+    if q is not None:
+        assert q.surface == text.strip() and text[q.start:q.end] == q.surface
+        assert _finite_or_none(q.value) and _finite_or_none(q.value_max)
+    n = parse_number(text)
+    assert _finite_or_none(n)
+
+
+# --- measures ------------------------------------------------------------------------------------
+
+try:
+    from kb.measures import extract_text
+except ImportError as exc:  # the module lands separately
+    extract_text = None
+    _MEASURES_MISSING = f"kb.measures does not import ({exc}); the measure property cannot run"
+
+
+@pytest.mark.skipif(extract_text is None, reason=globals().get("_MEASURES_MISSING", ""))
+@PROPS
+@given(st.one_of(bits(MD_BITS + QTY_BITS, 80), st.text(ANY_CHAR, max_size=200)))
+def test_measures(body):
+    extraction = extract_text(body, "rec")
+    _check_clauses(body, extraction.clauses)
+    spans = {c.id: (c.start, c.end) for c in extraction.clauses}
+    ids = set()
+    for m in extraction.measures:
+        assert 0 <= m.start < m.end <= len(body)
+        assert body[m.start:m.end] == m.surface
+        assert _finite_or_none(m.value) and _finite_or_none(m.value_max)
+        assert m.clause_id in spans
+        lo, hi = spans[m.clause_id]
+        assert lo <= m.start and m.end <= hi, f"measure {m.surface!r} lies outside its clause"
+        assert m.id not in ids
+        ids.add(m.id)
+
+
+# --- shrunk counterexamples found by longer runs (KB_PROPERTY_EXAMPLES=3000) ----------------------
+
+
+@pytest.mark.parametrize("body", [
+    "# \r# ",  # a lone CR (old Mac line end) starts the heading's span
+    "### \u3000`billion\u3000",  # an ideographic space after the ATX marker stays in the span
+    "# \u3000見出し",
+])
+def test_clause_spans_are_stripped(body):
+    _check_clauses(body, split_clauses(body, "rec"))
