@@ -137,6 +137,8 @@ async def record_page(datasette, request):
     if not found:
         return Response.html(f"<h1>No record {escape(key)}</h1>", status=404)
     record = dict(found[0])
+    texts = (await db.execute("select body from record_texts where key = ?", [key])).rows
+    record["body"] = texts[0]["body"] if texts else ""
     clauses = [dict(r) for r in (await db.execute(
         "select id, ordinal, start, end, line, section, kind, lang, text from clauses where record = ? order by start, id",
         [key])).rows]

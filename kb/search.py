@@ -23,6 +23,10 @@ external-content FTS table needs the values that were indexed, and by the time t
 updated the build has already replaced the clauses of changed files (hence `raw`, a copy of
 clauses.text, which SQLite 3.43's contentless_delete could make unnecessary).
 
+A build computes each clause's search row in its worker processes (clause_rows: the record's
+clauses of one language segmented in one tokenizer call, see segment_many), inserts them, and
+indexes them once at the end of a full build or per changed record on an incremental one.
+
 Querying (ranking tiers, the bm25 window) is SQL in the `search` canned query of
 datasette_metadata.json; the functions it calls are registered by kb.plugin.
 """
@@ -32,19 +36,23 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from bisect import bisect_left, bisect_right
 from functools import cache, lru_cache
 from typing import Callable, Iterable
 
 from kb.html import Span, marked
-from kb.tokens import detect_lang, segment, segment_query
+from kb.tokens import SEARCHABLE, detect_lang, segment, segment_query, tokenize
 
 __all__ = ["index", "match_expression", "substring_phrase", "like_pattern", "highlight", "role_labels",
            "MAX_QUERY", "SEARCH_TABLES"]
 
 MAX_QUERY = 200  # characters of a query that are looked at: bounds segmenter and FTS work
 BATCH = 2000
+_searchable = SEARCHABLE.search  # the test segment() applies to each token
 NOTHING = '""'  # an FTS5 expression that is valid and matches no row
 
+INSERT_CLAUSES = "insert into search_clauses (clause_id, record, text, roles, raw) values (?, ?, ?, ?, ?)"
+INSERT_RECORDS = "insert into search_records (record, title, description) values (?, ?, ?)"
 SEARCH_TABLES = ("search_clauses", "clauses_fts", "clauses_trigram", "search_records", "records_fts")
 _SCHEMA = """
 create table search_clauses (rowid integer primary key, clause_id text not null, record text not null,
@@ -59,24 +67,90 @@ create virtual table records_fts using fts5(title, description, content='search_
 
 
 # --- building ----------------------------------------------------------------------------------
+# A build computes the content rows per file (clause_rows, record_row: in its worker processes),
+# inserts them, and calls prepare() before and finish() after; index() recomputes them from the
+# clauses, measures and records tables in one go.
+
+
+def clause_rows(key: str, clauses: list[tuple], measures: list[tuple]) -> list[tuple]:
+    """search_clauses rows (clause_id, record, text, roles, raw) of one record, from its clause rows
+    (id, record, ..., text last) and measure rows (id, record, record_id, clause_id, kind, role, ...)."""
+    roles: dict[str, set[str]] = {}
+    for m in measures:
+        if m[3] is not None and m[5]:
+            roles.setdefault(m[3], set()).add(m[5])
+    texts = [c[-1] or "" for c in clauses]
+    return [(c[0], key, seg, _role_words(tuple(sorted(roles.get(c[0], ())))), text)
+            for c, text, seg in zip(clauses, texts, segment_many(texts))]
+
+
+def record_row(key: str, title: object, description: object) -> tuple:
+    return (key, segment(_text(title)), segment(_text(description)))
+
+
+def segment_many(texts: list[str]) -> list[str]:
+    """[segment(t) for t in texts], with one tokenizer call per language instead of one per text:
+    a record's clauses of a language are joined by newlines, tokenized together and the tokens
+    handed back by offset. Thousands of small MeCab calls cost several times one large call. The
+    words equal segment()'s except where the analyzer reads context across a clause boundary
+    (about 1 clause in 1000 on the benchmark corpus, a word cut differently)."""
+    out = [""] * len(texts)
+    groups: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        if text and not text.isspace():
+            groups.setdefault(detect_lang(text), []).append(i)
+    for lang, members in groups.items():
+        bounds, at = [], 0
+        for i in members:
+            bounds.append((at, at + len(texts[i])))
+            at += len(texts[i]) + 1
+        tokens = tokenize("\n".join(texts[i] for i in members), lang)
+        surfaces = [t.surface for t in tokens]
+        starts, ends = [t.start for t in tokens], [t.end for t in tokens]
+        for i, (a, b) in zip(members, bounds):
+            # Tokens do not overlap, so both lists are sorted: the clause's tokens are a slice.
+            words = surfaces[bisect_left(starts, a):bisect_right(ends, b)]
+            out[i] = " ".join([w.lower() for w in words if _searchable(w)])
+    return out
+
+
+def prepare(conn: sqlite3.Connection, changed: Iterable[str] | None) -> None:
+    """Before a build writes search content rows: a full build (None) starts from empty tables,
+    an incremental one unindexes and deletes the rows of the records it will rewrite or drop."""
+    if changed is None or not _has_tables(conn):
+        _create(conn)
+        return
+    _remove(conn, json.dumps(sorted(set(changed))))
+
+
+def finish(conn: sqlite3.Connection, changed: Iterable[str] | None) -> None:
+    """After the content rows are in: index them, all at once on a full build."""
+    if changed is None:
+        _rebuild(conn)
+    else:
+        _index_rows(conn, json.dumps(sorted(set(changed))))
+
+
+def _rebuild(conn: sqlite3.Connection) -> None:
+    for table in ("clauses_fts", "clauses_trigram", "records_fts"):
+        # One bulk pass, then one merge: fewer, larger b-trees answer queries faster.
+        conn.execute(f"insert into {table}({table}) values ('rebuild')")
+        conn.execute(f"insert into {table}({table}) values ('optimize')")
 
 
 def index(conn: sqlite3.Connection, changed: Iterable[str] | None = None, *, mapper: Callable = map) -> None:
-    """Bring the search tables in line with `clauses`, `measures` and `records`.
+    """Bring the search tables in line with `clauses`, `measures` and `records` (for callers
+    that fill those tables themselves, e.g. bench/search_bench.py).
 
     `changed` lists the record keys whose rows were added, replaced or removed since the last
-    build; only their search rows are redone (a record of 50 clauses takes ~0.1-0.4 s, where
-    rebuilding a million clauses takes minutes). None, or a database without search tables
+    indexing; only their search rows are redone. None, or a database without search tables
     yet, rebuilds everything. Runs inside the caller's transaction. `mapper` (like map)
     segments the texts: a process pool's imap spreads a large rebuild over several cores."""
     if changed is None or not _has_tables(conn):
         _create(conn)
         _add_clauses(conn, None, mapper)
         _add_records(conn, None)
-        for table in ("clauses_fts", "clauses_trigram", "records_fts"):
-            # One bulk pass, then one merge: fewer, larger b-trees answer queries faster.
-            conn.execute(f"insert into {table}({table}) values ('rebuild')")
-            conn.execute(f"insert into {table}({table}) values ('optimize')")
+        _rebuild(conn)
         return
     keys = json.dumps(sorted(set(changed)))
     if keys == "[]":
@@ -133,20 +207,24 @@ def _add_clauses(conn: sqlite3.Connection, keys: str | None, mapper: Callable = 
     rows = conn.execute(f"select id, record, text from clauses {where} order by rowid", args)
     while batch := rows.fetchmany(BATCH * 5):
         words = mapper(segment, [text or "" for _, _, text in batch])
-        conn.executemany(
-            "insert into search_clauses (clause_id, record, text, roles, raw) values (?, ?, ?, ?, ?)",
+        conn.executemany(INSERT_CLAUSES,
             [(cid, record, seg, role_words(roles.get(cid, ())), text) for (cid, record, text), seg in zip(batch, words)])
 
 
 def _add_records(conn: sqlite3.Connection, keys: str | None) -> None:
     where = "where key in (select value from json_each(?))" if keys else ""
     rows = conn.execute(f"select key, title, description from records {where} order by rowid", [keys] if keys else [])
-    conn.executemany("insert into search_records (record, title, description) values (?, ?, ?)",
+    conn.executemany(INSERT_RECORDS,
                      [(key, segment(_text(title)), segment(_text(description))) for key, title, description in rows])
 
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+@lru_cache(maxsize=4096)
+def _role_words(roles: tuple[str, ...]) -> str:
+    return role_words(roles)  # clauses repeat the same few role sets: segment each set once
 
 
 def role_words(roles: Iterable[str]) -> str:

@@ -318,7 +318,7 @@ def tokenize(text: str, lang: str | None = None, base: int = 0) -> list[Token]:
 
 # SQLite's unicode61 tokenizer keeps letters, numbers and private-use characters and
 # splits on everything else. A token with none of those would index as nothing.
-_SEARCHABLE = re.compile(r"[^\W_]|[\ue000-\uf8ff]")
+_SEARCHABLE = SEARCHABLE = re.compile(r"[^\W_]|[\ue000-\uf8ff]")  # public for kb.search
 _HAN_ONLY = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]{2,}")
 
 

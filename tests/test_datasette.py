@@ -14,7 +14,7 @@ from datasette.app import Datasette
 from datasette.utils import tilde_encode
 
 from kb import publish
-from kb.publish import FIELD_COLUMNS, RECORDS, SETTINGS, build
+from kb.publish import FIELD_COLUMNS, RECORD_TEXTS, RECORDS, SETTINGS, build
 from kb.validation import resource_path, schema
 from tests.conftest import REPO, shared
 from tests.test_publish import fake_extract
@@ -109,7 +109,10 @@ def test_record_row_shape(hub_db):
     (row,) = get_json(hub_db, url)
     assert list(row) == list(RECORDS)
     assert (row["id"], row["country_code"], row["category_key"], row["year"]) == ("california-lcfs", "US", "market", 2024)
-    assert json.loads(row["frontmatter"])["id"] == "california-lcfs"
+    url = f"/kb/record_texts/{tilde_encode('en/california-lcfs.md')}.json?_shape=array"
+    (texts,) = get_json(hub_db, url)
+    assert list(texts) == list(RECORD_TEXTS)
+    assert json.loads(texts["frontmatter"])["id"] == "california-lcfs"
 
 
 def test_child_rows_link_to_the_record(hub_db):

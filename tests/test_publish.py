@@ -4,7 +4,9 @@ atomic behaviour at the library level (the CLI side is in test_cli_build.py)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import time
 from contextlib import contextmanager
 import sqlite3
 from dataclasses import dataclass
@@ -69,7 +71,7 @@ def test_seed_records_and_vocabulary_keys(tmp_path):
 
 def test_seed_body_and_frontmatter_kept_exactly(tmp_path):
     build([SEEDS], tmp_path / "kb.db")
-    for r in rows(tmp_path / "kb.db", "select path, body, fm_text, body_line, sha256 from records"):
+    for r in rows(tmp_path / "kb.db", "select r.path, t.body, t.fm_text, r.body_line, r.sha256 from records r join record_texts t on t.key = r.key"):
         text = Path(r["path"]).read_text(encoding="utf-8")
         lines = text.split("\n")
         assert "\n".join(lines[r["body_line"] - 1:]) == r["body"]
@@ -237,7 +239,7 @@ def test_extraction_rows_are_keyed_by_file(tmp_path, monkeypatch):
     assert len(measures) == 2
     for m in measures:
         assert m["id"].startswith(m["record"] + "#") and m["cid"].startswith(m["record"] + "#")
-        body = rows(tmp_path / "kb.db", "select body from records where key = ?", [m["record"]])[0]["body"]
+        body = rows(tmp_path / "kb.db", "select body from record_texts where key = ?", [m["record"]])[0]["body"]
         assert body[m["start"]:m["end"]] == m["surface"]
 
 
@@ -441,3 +443,59 @@ def test_year_column(value, expected):
 @pytest.mark.parametrize("value, expected", [("x", "x"), (3, 3), (1.5, 1.5), (None, None), ([1, "a"], '[1, "a"]'), ({"k": "値"}, '{"k": "値"}')])
 def test_scalar_column(value, expected):
     assert publish._scalar(value) == expected
+
+
+# --- workers and the stat cache -----------------------------------------------------------------
+
+
+def dump(db: Path) -> dict[str, list[tuple]]:
+    """Every row of every table a build derives from the files (not the build log or its stamp)."""
+    conn = sqlite3.connect(db)
+    try:
+        names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' and sql not like"
+                                            " 'create virtual%' and name not like '%fts%' and name not like '%trigram%'"
+                                            " and name not in ('builds', 'kb_meta') order by name")]
+        return {n: conn.execute(f"select * from [{n}] order by rowid").fetchall() for n in names}
+    finally:
+        conn.close()
+
+
+def test_worker_build_equals_in_process_build(tmp_path, monkeypatch):
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: builds never start workers")
+    hub = shared(*HUB)
+    monkeypatch.setattr(publish, "PARALLEL_MIN_FILES", 10**9)
+    build([hub], tmp_path / "serial.db")
+    forked = []
+    real_warm = publish._warm
+    monkeypatch.setattr(publish, "_warm", lambda: (forked.append(1), real_warm()))
+    monkeypatch.setattr(publish, "PARALLEL_MIN_FILES", 1)
+    build([hub], tmp_path / "workers.db")
+    assert forked == [1]  # the pool did run
+    serial, workers = dump(tmp_path / "serial.db"), dump(tmp_path / "workers.db")
+    assert set(serial) == set(workers) and len(serial["search_clauses"]) > 100
+    for table in serial:
+        assert serial[table] == workers[table], table
+    word = next(w for _, _, _, text, *_ in serial["search_clauses"] for w in text.split() if len(w) > 1)
+    found = [rows(tmp_path / db, "select rowid from clauses_fts where clauses_fts match ? order by rowid", [f'"{word}"'])
+             for db in ("serial.db", "workers.db")]
+    assert found[0] and found[0] == found[1]
+
+
+def test_files_not_modified_since_the_last_build_are_not_hashed(corpus, tmp_path, monkeypatch):
+    db = tmp_path / "kb.db"
+    old = time.time() - 3600
+    for p in corpus.iterdir():
+        os.utime(p, (old, old))
+    build([corpus], db)
+    target = corpus / "jp-jogmec-advanced-ccs-2024.md"
+    target.write_text(target.read_text(encoding="utf-8").replace('"score": 85', '"score": 86'), encoding="utf-8")
+    hashed = []
+    real = publish._rows.sha256
+    monkeypatch.setattr(publish._rows, "sha256", lambda p: (hashed.append(Path(p).name), real(p))[1])
+    report = build([corpus], db)
+    assert (report.changed, report.unchanged) == (1, 1)
+    assert hashed == [target.name]
+    # The file just written is too new to trust its stat; the other keeps the one cached before.
+    assert rows(db, "select key, size is not null as cached from files order by key") == [
+        {"key": "jp-ccs-pipeline-support-interim-draft-2026.md", "cached": 1}, {"key": target.name, "cached": 0}]

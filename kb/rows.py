@@ -1,0 +1,247 @@
+"""The per-file half of a build: one record file in, the rows of every table it owns out.
+
+Everything here is a pure function of the file's bytes (and the code), so a build can run it in
+worker processes and only insert the results: `file_rows` returns plain tuples in the column
+order of kb.publish's table definitions, ready for `executemany`. kb.publish owns the tables and
+the transaction; this module never touches a database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from enum import Enum
+from typing import Any, Callable, Iterable
+
+from kb import search
+from kb.records import MAX_BYTES, Record
+from kb.validation import ERROR, Finding, check_file, vocabulary_fields
+
+S, I, F = str, int, float
+# Column -> frontmatter path, for columns that copy a field as written. The metadata test checks
+# that these columns carry the schema's description of the field.
+FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id",), "lang": ("lang",), "title": ("title",), "country": ("country",),
+    "category": ("category",), "status": ("status",), "legal_weight": ("legalWeight",),
+    "pub_date": ("pubDate",), "year": ("year",), "source": ("source",), "url": ("url",),
+    "review_status": ("reviewStatus",), "description": ("description",),
+    "provenance_author": ("provenance", "author"), "provenance_reviewer": ("provenance", "reviewer"),
+    "provenance_last_audit": ("provenance", "lastAuditDate"),
+    "provenance_source_file": ("provenance", "sourceFile"), "provenance_note": ("provenance", "note"),
+}
+# Vocabulary-backed column -> the column holding its canonical key.
+KEY_COLUMNS = {"country": "country_code", "category": "category_key", "status": "status_key",
+               "legal_weight": "legal_weight_key", "review_status": "review_status_key"}
+COUNTRY_LABELS = ("en", "zh", "ja")
+
+_TEXT = ["key", "id", "lang", "title", "country", "country_code", "country_en", "country_zh", "country_ja",
+         "category", "category_key", "status", "status_key", "legal_weight", "legal_weight_key", "pub_date"]
+# The texts of a record live in `record_texts`, not here: `records` is what facet and table pages
+# scan, and a row carrying a whole body makes every such page read megabytes.
+RECORDS = {**{c: S for c in _TEXT}, "year": I, **{c: S for c in [
+    "source", "url", "review_status", "review_status_key", *[c for c in FIELD_COLUMNS if c.startswith("provenance")],
+    "description", "path", "sha256", "fm_format"]}, "body_line": I, "error_count": I, "warning_count": I}
+RECORD_TEXTS = {"key": S, "frontmatter": S, "fm_text": S, "body": S}
+CHILDREN: dict[str, dict[str, type]] = {
+    "analysis": {"record": S, "dimension": S, "label": S, "score": I, "evidence": S, "citation": S, "audit_note": S},
+    "impacts": {"record": S, "aspect": S, "text": S},
+    "regulatory": {"record": S, "field": S, "text": S},
+    "clusters": {"record": S, "cluster": S},
+    "supersedes": {"record": S, "target_id": S, "relation": S},
+    "related_facilities": {"record": S, "facility": S},
+    "clauses": {"id": S, "record": S, "record_id": S, "ordinal": I, "start": I, "end": I, "line": I,
+                "section": S, "kind": S, "lang": S, "text": S},
+    "measures": {"id": S, "record": S, "record_id": S, "clause_id": S, "kind": S, "role": S, "value": F,
+                 "value_max": F, "unit": S, "comparator": S, "surface": S, "start": I, "end": I, "line": I},
+}
+FINDINGS = {"file": S, "path": S, "line": I, "col": I, "severity": S, "rule": S, "field": S,
+            "message": S, "record": S, "scope": S}
+# size and mtime_ns let an incremental build skip hashing files that were not touched.
+FILES = {"key": S, "path": S, "sha256": S, "published": I, "size": I, "mtime_ns": I}
+# Search content rows, in the column order of kb.search's insert statements.
+SEARCH_CLAUSES = ["clause_id", "record", "text", "roles", "raw"]
+SEARCH_RECORDS = ["record", "title", "description"]
+
+# Every table a file owns, in insert order: parents before the rows citing them.
+FILE_TABLES: dict[str, list[str]] = {
+    "records": list(RECORDS), "record_texts": list(RECORD_TEXTS),
+    **{t: list(c) for t, c in CHILDREN.items()},
+    "findings": list(FINDINGS), "files": list(FILES),
+    "search_clauses": SEARCH_CLAUSES, "search_records": SEARCH_RECORDS,
+}
+
+Rows = dict[str, list[tuple]]
+Extract = Callable[[Record], Any]
+
+
+def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | None, extract: Extract) -> Rows:
+    """Check and extract one file. `stat` is (size, mtime_ns) when it may be trusted by the next
+    build, else None; `extract` is the clause and measure extractor (kb.publish's seam)."""
+    rows: Rows = {t: [] for t in FILE_TABLES}
+    checked = check_file(path)
+    findings = list(checked.findings)
+    record = checked.record
+    if record is not None:
+        rows["records"].append(_record_row(key, record))
+        rows["record_texts"].append((key, json.dumps(record.meta, ensure_ascii=False), record.fm_text, record.body))
+        for table, row in _child_rows(key, record.meta):
+            rows[table].append(tuple(row.get(c) for c in CHILDREN[table]))
+        findings += _extraction_rows(key, record, rows, extract)
+        rows["search_records"].append(search.record_row(key, record.meta.get("title"), record.meta.get("description")))
+        rows["search_clauses"] = search.clause_rows(key, rows["clauses"], rows["measures"])
+    rows["findings"] = [finding_row(key, f, "file") for f in sorted(findings, key=Finding.sort_key)]
+    if record is not None:
+        digest = record.sha256
+    elif digest is None:
+        digest = sha256(path)
+    size, mtime = stat or (None, None)
+    rows["files"].append((key, path, digest, int(record is not None), size, mtime))
+    for table in _UNTRUSTED:
+        rows[table] = _storable_rows(rows[table])
+    return rows
+
+
+# Tables whose text can hold lone surrogates: a file name that is not UTF-8 is decoded with
+# surrogate escapes, and a JSON frontmatter may spell one as \ud800. SQLite only takes valid
+# UTF-8. Clause, measure and body text come from a strictly decoded body and cannot hold them.
+_UNTRUSTED = [t for t in FILE_TABLES if t not in ("clauses", "measures", "search_clauses")]
+
+
+def _storable_rows(rows: list[tuple]) -> list[tuple]:
+    try:
+        "\0".join(v for row in rows for v in row if type(v) is str).encode("utf-8")
+        return rows  # the usual case: one pass in C, nothing to change
+    except UnicodeEncodeError:
+        return [tuple(storable(v) if type(v) is str else v for v in row) for row in rows]
+
+
+def storable(text: str) -> str:
+    """`text` as valid UTF-8 for SQLite: each lone surrogate becomes its escape (a file name's
+    byte 0xE9, decoded as U+DCE9, is stored as \\udce9), which keeps distinct names distinct."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def sha256(path) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size > MAX_BYTES:
+                return None  # never cached: the loader rejects it cheaply, by size, every build
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def finding_row(key: str | None, f: Finding, scope: str) -> tuple:
+    return (key, f.path, f.line, f.col, f.severity, f.rule, f.field, f.message, f.record, scope)
+
+
+def _record_row(key: str, record: Record) -> tuple:
+    meta = record.meta
+    row: dict[str, Any] = {c: _scalar(_get(meta, p)) for c, p in FIELD_COLUMNS.items()}
+    row["lang"] = record.lang  # the resolved language, also when the field is absent
+    row["year"] = _year(meta.get("year"))
+    fields = {v: f for f, v in vocabulary_fields().items()}
+    for column, key_column in KEY_COLUMNS.items():
+        row[key_column] = _vocab_key(column, meta.get(fields.get(column, column)))
+    from kb.vocabularies import vocabulary
+
+    for lang in COUNTRY_LABELS:
+        code = row["country_code"]
+        row[f"country_{lang}"] = vocabulary("country").label(code, lang) if code else None
+    row.update(key=key, path=record.path, sha256=record.sha256, fm_format=record.fm_format,
+               body_line=record.body_line, error_count=0, warning_count=0)
+    return tuple(row.get(c) for c in RECORDS)
+
+
+def _child_rows(key: str, meta: dict) -> Iterable[tuple[str, dict]]:
+    analysis = meta.get("analysis")
+    for dim, entry in (analysis.items() if isinstance(analysis, dict) else ()):
+        e = entry if isinstance(entry, dict) else {}
+        yield "analysis", {"record": key, "dimension": dim, "audit_note": _scalar(e.get("auditNote")),
+                           **{c: _scalar(e.get(c)) for c in ("label", "score", "evidence", "citation")}}
+    for table, field, column in (("impacts", "impactAnalysis", "aspect"), ("regulatory", "regulatory", "field")):
+        value = meta.get(field)
+        for name, text in (value.items() if isinstance(value, dict) else ()):
+            yield table, {"record": key, column: name, "text": _scalar(text)}
+    evolution = meta.get("evolution") if isinstance(meta.get("evolution"), dict) else {}
+    for cluster in _list(evolution.get("clusters")):
+        yield "clusters", {"record": key, "cluster": _scalar(cluster)}
+    for target in _list(evolution.get("supersedes")):
+        yield "supersedes", {"record": key, "target_id": _scalar(target), "relation": "supersedes"}
+    by = evolution.get("supersededBy")
+    if by not in (None, ""):
+        yield "supersedes", {"record": key, "target_id": _scalar(by), "relation": "superseded_by"}
+    for facility in _list(meta.get("relatedFacilities")):
+        yield "related_facilities", {"record": key, "facility": None if facility is None else str(_scalar(facility))}
+
+
+def _extraction_rows(key: str, record: Record, rows: Rows, extract: Extract) -> list[Finding]:
+    """Clauses and measures of a record. A failing extractor becomes a finding on the file rather
+    than stopping the build: the record is still published."""
+    try:
+        extraction = extract(record)
+    except Exception as exc:  # noqa: BLE001 - any extractor bug is reported, never swallowed
+        message = f"clause and measure extraction failed: {type(exc).__name__}: {exc}"
+        return [Finding(record.path, record.body_line, 1, ERROR, "publish.extract", "", message, record.id)]
+    if extraction is None:
+        return []
+    # Ids are prefixed with the file key: a record and its translation share `record_id`.
+    clauses = [{**{c: _scalar(getattr(x, c, None)) for c in CHILDREN["clauses"]}, "record": key, "id": f"{key}#{x.id}"}
+               for x in extraction.clauses]
+    measures = [{**{c: _scalar(getattr(x, c, None)) for c in CHILDREN["measures"]}, "record": key, "id": f"{key}#{x.id}",
+                 "clause_id": None if x.clause_id is None else f"{key}#{x.clause_id}"} for x in extraction.measures]
+    ids = [c["id"] for c in clauses]
+    dangling = {m["clause_id"] for m in measures} - set(ids) - {None}
+    if len(set(ids)) < len(ids) or len({m["id"] for m in measures}) < len(measures) or dangling:
+        message = "clause and measure extraction gave duplicate ids or measures of unknown clauses; none were published"
+        return [Finding(record.path, record.body_line, 1, ERROR, "publish.extract", "", message, record.id)]
+    rows["clauses"] += [tuple(c[k] for k in CHILDREN["clauses"]) for c in clauses]
+    rows["measures"] += [tuple(m[k] for k in CHILDREN["measures"]) for m in measures]
+    return []
+
+
+def _get(meta: dict, path: tuple[str, ...]) -> Any:
+    value: Any = meta
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _vocab_key(name: str, value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    from kb.vocabularies import vocabulary
+
+    match = vocabulary(name).lookup(value)
+    return match.term.key if match else None
+
+
+def _year(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())  # a quoted year is a schema finding, but still worth a facet
+    return None
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _scalar(value: Any) -> Any:
+    """A value SQLite can store: nested values become JSON text, enums their value."""
+    if isinstance(value, Enum):
+        value = value.value
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False)
+    try:
+        return float(value)  # Decimal, Fraction
+    except (TypeError, ValueError):
+        return str(value)
