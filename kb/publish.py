@@ -427,11 +427,7 @@ def _verify(db: sqlite_utils.Database, touched: list[str] | None) -> None:
 
 
 def _extract(record: Record):
-    """The seam to kb.measures, imported lazily; None while that module does not exist yet."""
-    try:
-        from kb.measures import extract
-    except ModuleNotFoundError as exc:
-        if exc.name != "kb.measures":
-            raise
-        return None
+    """The seam to kb.measures (tests replace it), imported lazily to keep start-up light."""
+    from kb.measures import extract
+
     return extract(record)

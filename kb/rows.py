@@ -188,8 +188,6 @@ def _extraction_rows(key: str, record: Record, rows: Rows, extract: Extract) -> 
     except Exception as exc:  # noqa: BLE001 - any extractor bug is reported, never swallowed
         message = f"clause and measure extraction failed: {type(exc).__name__}: {exc}"
         return [Finding(record.path, record.body_line, 1, ERROR, "publish.extract", "", message, record.id)]
-    if extraction is None:
-        return []
     # Ids are prefixed with the file key: a record and its translation share `record_id`.
     clauses = [{**{c: _scalar(getattr(x, c, None)) for c in CHILDREN["clauses"]}, "record": key, "id": f"{key}#{x.id}"}
                for x in extraction.clauses]

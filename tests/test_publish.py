@@ -270,15 +270,6 @@ def test_inconsistent_extraction_is_a_finding(tmp_path, monkeypatch, damage):
     assert len(rows(tmp_path / "kb.db", "select * from findings where rule = 'publish.extract'")) == 2
 
 
-def test_seam_tolerates_missing_measures_module():
-    try:
-        import kb.measures  # noqa: F401
-    except ModuleNotFoundError:
-        assert publish._extract(None) is None
-    else:
-        pytest.skip("kb.measures exists; the seam calls it")
-
-
 # --- incremental and atomic ---------------------------------------------------------------------
 
 
