@@ -380,10 +380,15 @@ for _cls in (_Loader, _PyLoader):
     }
 
 _QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"")
+_DEEP_INDENT = re.compile(r"^[ \t-]{%d,}" % (2 * MAX_DEPTH), re.M)
 _NEST = re.compile(r"[\[\]{}]|^[ \t-]{%d,}" % (2 * MAX_DEPTH), re.M)
 
 
 def _deeply_nested(fm: str) -> bool:
+    if fm.count("[") + fm.count("{") <= MAX_DEPTH and not _DEEP_INDENT.search(fm):
+        # Too few brackets to nest that deep and no line indented that far: the common case,
+        # decided without stripping quoted strings first (the costly step below).
+        return False
     depth = 0
     for m in _NEST.finditer(_QUOTED.sub("", fm)):
         c = m.group()
