@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 
 from kb import search
 from kb.records import MAX_BYTES, Record
-from kb.validation import ERROR, Finding, check_file, vocabulary_fields
+from kb.validation import ERROR, Finding, check_file, lookup, vocabulary_fields
 
 S, I, F = str, int, float
 # Column -> frontmatter path, for columns that copy a field as written. The metadata test checks
@@ -211,11 +211,11 @@ def _get(meta: dict, path: tuple[str, ...]) -> Any:
 
 
 def _vocab_key(name: str, value: Any) -> str | None:
+    """The canonical key, or None when the value is not in the vocabulary (a validation finding).
+    Goes through validation's memoised lookup: a corpus repeats the same few labels."""
     if not isinstance(value, str):
         return None
-    from kb.vocabularies import vocabulary
-
-    match = vocabulary(name).lookup(value)
+    match = lookup(name, value)
     return match.term.key if match else None
 
 
