@@ -15,8 +15,8 @@ Steps (each a separate process, as a user would run it, timed on the wall clock)
    it waited for), peak_rss_tree_mb the largest sum over the process tree, sampled every 0.1 s;
 5. incremental_one_s: one body edited, rebuilt; noop_s: rebuilt again with nothing changed. The
    edited file is restored afterwards;
-6. Datasette: `python -m datasette serve -i kb.db --metadata datasette_metadata.json` with the
-   settings `policy-kb serve` uses, then sequential GETs (warm-ups first) of the facet page,
+6. Datasette: `python -m datasette serve kb.db --metadata datasette_metadata.json` with the
+   settings `policy-kb serve` uses (the file read-only, as `serve` opens it), then sequential GETs (warm-ups first) of the facet page,
    filtered table pages and the `search` canned query.
 
 The commands run a copy of kb/, schema/ and datasette_metadata.json taken when the run starts
@@ -361,7 +361,7 @@ def measure_datasette(db: Path, workdir: Path, src: Path, requests: int, warmup:
     metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
     queries = metadata.get("databases", {}).get("kb", {}).get("queries", {})
     port = free_port()
-    cmd = [sys.executable, "-m", "datasette", "serve", "-i", str(db), "--metadata", str(metadata_path),
+    cmd = [sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(metadata_path),
            "--host", "127.0.0.1", "--port", str(port)]
     settings = {**serve_settings(src), "suggest_facets": False}
     for key, value in settings.items():

@@ -97,8 +97,9 @@ def serve(paths: tuple[Path, ...], db_path: Path, host: str, port: int, sql_time
 
 
 def datasette_args(db_path: Path, *, host: str, port: int, sql_time_limit_ms: int, scratch: Path) -> list[str]:
-    """Arguments for `datasette` serving the database read-only (immutable) with the shipped
-    metadata. The metadata names the database `kb`; for another file name a renamed copy is
+    """Arguments for `datasette` serving the database read-only with the shipped metadata. Not
+    immutable: builds commit into the served file (kb/publish.py), and Datasette's read-only
+    connections see each commit whole, so a rebuild goes live without a restart. The metadata names the database `kb`; for another file name a renamed copy is
     written to `scratch`."""
     import json
 
@@ -111,7 +112,7 @@ def datasette_args(db_path: Path, *, host: str, port: int, sql_time_limit_ms: in
         data["databases"] = {db_path.stem: data["databases"]["kb"]}
         metadata = scratch / "metadata.json"
         metadata.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    args = ["serve", "-i", str(db_path), "--metadata", str(metadata), "--host", host, "--port", str(port)]
+    args = ["serve", str(db_path), "--metadata", str(metadata), "--host", host, "--port", str(port)]
     for key, value in {**SETTINGS, "sql_time_limit_ms": sql_time_limit_ms}.items():
         args += ["--setting", key, ("on" if value else "off") if isinstance(value, bool) else str(value)]
     return args

@@ -10,12 +10,14 @@ The per-file work (checking, extraction, search segmentation) is kb/rows.py; for
 runs in forked worker processes while this process only inserts, in input order, so the database
 does not depend on the number of workers.
 
-Builds are atomic: everything is written to a temporary file beside the target, checked, then
-moved into place with `os.replace`, so a reader never sees a half-built database and a failed
-build leaves the previous one untouched. Builds are incremental: the temporary file starts as a
-copy of the previous database and only files whose sha256 changed are parsed again (a file whose
-size and mtime match the last build's is not even hashed). Any change
-to the code, data or schema changes a fingerprint and forces a full rebuild, so cached rows never
+Builds are atomic and never stop the servers: the published file changes only by one SQLite
+transaction per build (WAL mode), so a reader sees the whole previous build or the whole new one,
+and a failed or killed build leaves the previous one untouched. A full build writes a fresh
+temporary file, checks it, then installs it (renamed into place the first time, copied in by the
+backup API once the file exists). Builds are incremental: only files whose sha256 changed are parsed
+again (a file whose size and mtime match the last build's is not even hashed), and their rows are
+replaced in place, so the cost of a one-file edit does not grow with the database. Any change to
+the code, data or schema changes a fingerprint and forces a full rebuild, so cached rows never
 outlive the rules that produced them. The search index (kb/search.py) is updated in the same
 transaction, for the changed and removed files only.
 """
@@ -25,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -35,7 +36,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, ContextManager, Iterable, Iterator
 
-import sqlite_utils
 
 import kb
 from kb import rows as _rows
@@ -116,39 +116,23 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
     added, changed = [k for k in todo if k not in manifest], [k for k in todo if k in manifest]
     touched = None if full else todo + removed
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    _sweep_temps(db_path)
-    tmp = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
-    db = None
-    try:
-        if not full:
-            _copy(db_path, tmp)
-        db = sqlite_utils.Database(tmp)
-        db.execute("PRAGMA journal_mode = MEMORY")  # the file is disposable until renamed
-        db.execute("PRAGMA synchronous = OFF")
-        if full:
-            _create_tables(db)
-        with db.atomic():
-            search.prepare(db.conn, touched)  # unindexes the old rows while their text is still there
-            _delete(db, changed + removed)
-            _publish(db, todo, files, progress)
-            _path_moves(db, files, unchanged)
-            _corpus(db, files, touched)
-            search.finish(db.conn, touched)
-            stats = {"files": len(files), "added": len(added), "changed": len(changed),
-                     "unchanged": len(unchanged), "removed": len(removed)}
-            findings, errors = _write_meta(db, fingerprint, commit, started, stats)
-        _create_indexes(db)
-        _verify(db, touched)
-        db.close()
-        with open(tmp, "rb+") as fh:  # synchronous=OFF skipped the syncs; make the bytes durable once
-            os.fsync(fh.fileno())
-        os.replace(tmp, db_path)
-    except BaseException:
-        if db is not None:
-            db.close()
-        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
-            leftover.unlink(missing_ok=True)
-        raise
+    stats = {"files": len(files), "added": len(added), "changed": len(changed),
+             "unchanged": len(unchanged), "removed": len(removed)}
+
+    def fill(conn: sqlite3.Connection) -> tuple[int, int]:
+        search.prepare(conn, touched)  # unindexes the old rows while their text is still there
+        old_ids = _ids(conn, changed + removed)
+        _delete(conn, changed + removed)
+        _publish(conn, todo, files, progress)
+        _path_moves(conn, files, unchanged)
+        _corpus(conn, files, touched, old_ids)
+        search.finish(conn, touched)
+        return _write_meta(conn, fingerprint, commit, started, stats)
+
+    if full:
+        findings, errors = _build_new(db_path, fill)
+    else:
+        findings, errors = _update_in_place(db_path, old, fill, touched)
     return BuildReport(str(db_path), findings=findings, errors=errors, seconds=time.perf_counter() - started,
                        written=True, full=full, **stats)
 
@@ -200,24 +184,138 @@ def _read_state(db_path: Path) -> dict | None:
                 raise PublishError(f"{db_path} is a SQLite database but not one built by policy-kb; refusing to overwrite it")
             meta = dict(conn.execute("select key, value from kb_meta"))
             if meta.get("layout") != LAYOUT:
-                return {"meta": meta, "files": {}, "findings": 0, "errors": 0}
+                return {"meta": meta, "files": {}, "findings": 0, "errors": 0, "last_build": None}
             manifest = {k: (digest, size, mtime) for k, digest, size, mtime in
                         conn.execute("select key, sha256, size, mtime_ns from files")}
             n, errors = conn.execute("select count(*), count(*) filter (where severity = 'error') from findings").fetchone()
+            last_build = _last_build(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise PublishError(f"{db_path} is not a SQLite database ({exc}); refusing to overwrite it") from None
-    return {"meta": meta, "files": manifest, "findings": n, "errors": errors}
+    return {"meta": meta, "files": manifest, "findings": n, "errors": errors, "last_build": last_build}
 
 
-def _copy(src: Path, dst: Path) -> None:
-    """Start the new database as a copy of the old one. A plain file copy (kernel-side, ~10x the
-    backup API's speed) is consistent because a published database is never written in place:
-    builds write a temporary file and rename it over the old one, and readers open it read-only,
-    so the bytes under `src` cannot change while they are copied (a rename only swaps which file
-    the name points at; the open descriptor keeps reading the old one)."""
-    shutil.copyfile(src, dst)
+# --- writing the database ------------------------------------------------------------------------
+# The published file is in WAL mode and is only ever changed by one SQLite transaction per build:
+# servers (Datasette, read-only but not immutable) see the whole previous build until the commit
+# and the whole new one after it, and a build that fails or is killed leaves no trace (SQLite
+# discards an uncommitted WAL tail). The file is never renamed over while it is published: a WAL
+# database shares its -wal and -shm files by name, and a reader of the old inode would hand them
+# to readers of the new one.
+
+
+def _build_new(db_path: Path, fill: Callable[[sqlite3.Connection], tuple[int, int]]) -> tuple[int, int]:
+    """A full build: every row written into a fresh temporary file (no journal, no syncs, indexes
+    made once at the end), checked whole, then installed."""
+    _sweep_temps(db_path)
+    tmp = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = OFF")  # the file is disposable until installed
+            conn.execute("PRAGMA synchronous = OFF")
+            _create_tables(conn)
+            with _transaction(conn):
+                counts = fill(conn)
+            _create_indexes(conn)
+            _verify(conn, None)
+        finally:
+            conn.close()
+        _install(tmp, db_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return counts
+
+
+def _install(tmp: Path, db_path: Path) -> None:
+    """Make the checked file at `tmp` the published database. A first build renames it into
+    place; later ones copy its pages into the published file in one transaction (SQLite's
+    backup API), so servers holding the file open move to the new build at a commit."""
+    if not db_path.exists():
+        for stale in _sidecars(db_path):  # a -wal left beside a deleted database would be replayed into ours
+            stale.unlink(missing_ok=True)
+        conn = sqlite3.connect(tmp)
+        conn.execute("PRAGMA journal_mode = WAL")  # persistent: recorded in the file header
+        conn.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, db_path)
+        _fsync_dir(db_path.parent)
+        return
+    src, dst = sqlite3.connect(tmp), _writer(db_path)
+    try:
+        src.backup(dst)  # all pages in one step: one write transaction on the published file
+        _checkpoint(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+def _update_in_place(db_path: Path, old: dict, fill: Callable[[sqlite3.Connection], tuple[int, int]],
+                     touched: list[str]) -> tuple[int, int]:
+    """An incremental build: the rows of changed and removed files replaced in the published file,
+    in one transaction that is checked before it commits. Its cost follows the change, not the
+    size of the database."""
+    conn = _writer(db_path)
+    try:
+        with _transaction(conn, "immediate"):
+            # The manifest was read before the write lock was taken: a build that committed in
+            # between would make this one's idea of what changed wrong.
+            if _last_build(conn) != old["last_build"]:
+                raise PublishError(f"{db_path} was changed by another build while this one ran; run the build again")
+            counts = fill(conn)
+            _verify(conn, touched)
+        _checkpoint(conn)
+    finally:
+        conn.close()
+    return counts
+
+
+BUSY_S = 30.0  # a build waits this long for another build's write lock (readers never block it)
+
+
+def _writer(db_path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(db_path, timeout=BUSY_S, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")  # a commit that returned survives a power cut
+    return conn
+
+
+class _transaction:
+    """BEGIN ... COMMIT, or ROLLBACK on any exception, on a connection in autocommit mode.
+    (sqlite_utils' writes commit as they go, so the steps inside one use plain SQL.)"""
+
+    def __init__(self, conn: sqlite3.Connection, mode: str = ""):
+        self.conn, self.mode = conn, mode
+
+    def __enter__(self) -> None:
+        self.conn.execute(f"BEGIN {self.mode}")
+
+    def __exit__(self, kind, *_) -> None:
+        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    """Fold the WAL back into the file, so a copy of the file alone is the whole database. A
+    reader still on an older snapshot can stop part of it; the next build finishes the job."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+
+def _last_build(conn: sqlite3.Connection) -> int | None:
+    return conn.execute("select max(rowid) from builds").fetchone()[0]
+
+
+def _sidecars(db_path: Path) -> list[Path]:
+    return [db_path.with_name(db_path.name + s) for s in ("-wal", "-shm", "-journal")]
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # the rename itself is durable only once the folder is
+    finally:
+        os.close(fd)
 
 
 def _sweep_temps(db_path: Path) -> None:
@@ -254,7 +352,10 @@ def _git_commit(root: str) -> str | None:
 # --- tables ------------------------------------------------------------------------------------
 
 
-def _create_tables(db: sqlite_utils.Database) -> None:
+def _create_tables(conn: sqlite3.Connection) -> None:
+    import sqlite_utils  # only full builds create tables; an incremental build skips the import (~0.1 s)
+
+    db = sqlite_utils.Database(conn)
     db["records"].create(RECORDS, pk="key")
     db["record_texts"].create(RECORD_TEXTS, pk="key", foreign_keys=[("key", "records", "key")])
     for name, columns in CHILDREN.items():
@@ -266,8 +367,11 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     db["builds"].create(BUILDS)
 
 
-def _create_indexes(db: sqlite_utils.Database) -> None:
+def _create_indexes(conn: sqlite3.Connection) -> None:
     """Run after the bulk load: building an index once is cheaper than maintaining it per row."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
     for table, columns in INDEXES.items():
         for column in columns:
             db[table].create_index([column], if_not_exists=True)
@@ -279,13 +383,13 @@ OWNED = [*((t, "record") for t in reversed(CHILDREN)), ("findings", "file"), ("r
          ("records", "key"), ("files", "key")]
 
 
-def _delete(db: sqlite_utils.Database, keys: list[str]) -> None:
+def _delete(conn: sqlite3.Connection, keys: list[str]) -> None:
     """Every row of the given files (their search rows are kb.search's business)."""
     for table, column in OWNED if keys else ():
-        db.execute(f"delete from [{table}] where [{column}] in (select value from json_each(?))", [json.dumps(keys)])
+        conn.execute(f"delete from [{table}] where [{column}] in (select value from json_each(?))", [json.dumps(keys)])
 
 
-def _publish(db: sqlite_utils.Database, todo: list[str], files: Files, progress) -> None:
+def _publish(conn: sqlite3.Connection, todo: list[str], files: Files, progress) -> None:
     """Check and extract each new or changed file (in worker processes for many files) and
     insert its rows, in the order of `todo` whatever the number of workers."""
     pending: dict[str, list[tuple]] = {t: [] for t in FILE_TABLES}
@@ -296,15 +400,15 @@ def _publish(db: sqlite_utils.Database, todo: list[str], files: Files, progress)
                 pending[table] += batch
                 count += len(batch)
             if count >= BATCH:
-                _flush(db, pending)
+                _flush(conn, pending)
                 count = 0
-    _flush(db, pending)
+    _flush(conn, pending)
 
 
-def _flush(db: sqlite_utils.Database, pending: dict[str, list[tuple]]) -> None:
+def _flush(conn: sqlite3.Connection, pending: dict[str, list[tuple]]) -> None:
     for table, batch in pending.items():  # dict order puts records before the tables citing them
         if batch:
-            db.conn.executemany(_INSERT[table], batch)
+            conn.executemany(_INSERT[table], batch)
             batch.clear()
 
 
@@ -349,75 +453,86 @@ def _warm() -> None:
     search.role_labels()
 
 
-def _path_moves(db: sqlite_utils.Database, files: Files, unchanged: set[str]) -> None:
+def _path_moves(conn: sqlite3.Connection, files: Files, unchanged: set[str]) -> None:
     """Unchanged files keep their rows, but show the path of this build (the cwd may differ), and
     their stats are refreshed so the next build can skip hashing them."""
     moved = [(storable(files[k][0]), k, storable(files[k][0])) for k in unchanged]
     for table, column in (("records", "key"), ("findings", "file")):
-        db.conn.executemany(f"update {table} set path = ? where {column} = ? and path is not ?", moved)
-    db.conn.executemany("update files set path = ?, size = ?, mtime_ns = ? where key = ?",
+        conn.executemany(f"update {table} set path = ? where {column} = ? and path is not ?", moved)
+    conn.executemany("update files set path = ?, size = ?, mtime_ns = ? where key = ?",
                         [(storable(files[k][0]), *(files[k][2] or (None, None)), k) for k in unchanged])
 
 
-def _corpus(db: sqlite_utils.Database, files: Files, touched: list[str] | None) -> None:
-    """Recompute corpus findings over every published record, then the finding counts of the
-    records whose findings may have changed: all on a full build, else the touched files and
-    those with corpus findings before or after (recounting every record costs O(corpus))."""
-    corpus_files = "select distinct file from findings where scope = 'corpus' and file is not null"
-    affected = None if touched is None else {*touched, *(r[0] for r in db.execute(corpus_files))}
-    db.execute("delete from findings where scope = 'corpus'")
+def _ids(conn: sqlite3.Connection, keys: list[str]) -> set[str]:
+    found = conn.execute("select distinct id from records where key in (select value from json_each(?))", [json.dumps(keys)])
+    return {r[0] for r in found if r[0]}
+
+
+def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, old_ids: set[str]) -> None:
+    """Corpus findings (kb.validation.check_corpus) and the finding counts of the records whose
+    findings may have changed: every record on a full build. Otherwise only the records a change
+    can reach: the touched files, the records sharing an id a touched file had or has (duplicates,
+    translations), and the records naming such an id in evolution (unknown references). Every
+    other record's corpus findings depend only on what it and its unchanged id group contain."""
+    affected: set[str] | None = None
+    if touched is not None:
+        ids = json.dumps(sorted(old_ids | _ids(conn, touched)))
+        affected = {*touched, *(r[0] for r in conn.execute(
+            "select key from records where id in (select value from json_each(?))"
+            " union select record from supersedes where target_id in (select value from json_each(?))", [ids, ids]))}
+    scope, args = ("", []) if affected is None else (" and key in (select value from json_each(?))", [json.dumps(sorted(affected))])
+    conn.execute(f"delete from findings where scope = 'corpus'{scope.replace('key', 'file')}", args)
     records = [Record(files[k][0], json.loads(fm), "", lang, fmt, fm_text, FM_LINE, line, digest)
                for k, fm, lang, fmt, fm_text, line, digest in
-               db.execute("select r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
-                          " from records r join record_texts t on t.key = r.key order by r.key")]
+               conn.execute("select r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
+                            f" from records r join record_texts t on t.key = r.key where 1{scope.replace('key', 'r.key')}"
+                            " order by r.key", args)]
+    known = None if affected is None else {r[0] for r in conn.execute("select distinct id from records") if r[0]}
     key_of = {p: k for k, (p, _, _) in files.items()}
-    found = sorted(check_corpus(records), key=Finding.sort_key)
-    rows = _storable_rows([finding_row(key_of.get(f.path), f, "corpus") for f in found])
-    db.conn.executemany(_INSERT["findings"], rows)
-    where, args = "", []
-    if affected is not None:
-        where, args = " and key in (select value from json_each(?))", [json.dumps(sorted(affected | {r[0] for r in rows}))]
+    found = sorted(check_corpus(records, known_ids=known), key=Finding.sort_key)
+    conn.executemany(_INSERT["findings"], _storable_rows([finding_row(key_of.get(f.path), f, "corpus") for f in found]))
     # One grouped pass over findings rather than a subquery per record: on a full build the index
     # on findings.file does not exist yet, and 5,000 subqueries each scanning findings cost ~2 s.
-    db.execute(f"update records set error_count = 0, warning_count = 0 where 1{where}", args)
-    db.execute("with n as (select file, count(*) filter (where severity = ?) as e, count(*) filter (where severity = ?) as w"
-               " from findings group by file) update records set error_count = n.e, warning_count = n.w"
-               f" from n where n.file = records.key{where}", [ERROR, WARNING, *args])
+    conn.execute(f"update records set error_count = 0, warning_count = 0 where 1{scope}", args)
+    conn.execute("with n as (select file, count(*) filter (where severity = ?) as e, count(*) filter (where severity = ?) as w"
+                 " from findings group by file) update records set error_count = n.e, warning_count = n.w"
+                 f" from n where n.file = records.key{scope}", [ERROR, WARNING, *args])
 
 
-def _write_meta(db: sqlite_utils.Database, fingerprint: str, commit: str | None, started: float, stats: dict) -> tuple[int, int]:
+def _write_meta(conn: sqlite3.Connection, fingerprint: str, commit: str | None, started: float, stats: dict) -> tuple[int, int]:
     """Stamp the build; written last in the transaction, so only a complete build carries it."""
     schema_file = resource_path("schema/policy-record.schema.json")
-    n, errors = db.execute("select count(*), count(*) filter (where severity = 'error') from findings").fetchone()
+    n, errors = conn.execute("select count(*), count(*) filter (where severity = 'error') from findings").fetchone()
     built_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta = {"built_at": built_at, "version": kb.__version__, "layout": LAYOUT, "fingerprint": fingerprint,
             "schema_id": schema().get("$id", ""), "schema_sha256": hashlib.sha256(schema_file.read_bytes()).hexdigest(),
-            "source_commit": commit or "", "record_count": str(db["records"].count), "file_count": str(stats["files"])}
-    db["kb_meta"].upsert_all([{"key": k, "value": v} for k, v in meta.items()], pk="key")
-    db["builds"].insert({"built_at": built_at, "seconds": round(time.perf_counter() - started, 3), **stats,
-                         "findings": n, "errors": errors, "version": kb.__version__, "source_commit": commit or ""})
+            "source_commit": commit or "", "record_count": str(conn.execute("select count(*) from records").fetchone()[0]), "file_count": str(stats["files"])}
+    conn.executemany("insert or replace into kb_meta (key, value) values (?, ?)", list(meta.items()))
+    build = {"built_at": built_at, "seconds": round(time.perf_counter() - started, 3), **stats,
+             "findings": n, "errors": errors, "version": kb.__version__, "source_commit": commit or ""}
+    conn.execute(f"insert into builds ({', '.join(build)}) values ({', '.join('?' * len(build))})", list(build.values()))
     return n, errors
 
 
-def _verify(db: sqlite_utils.Database, touched: list[str] | None) -> None:
+def _verify(conn: sqlite3.Connection, touched: list[str] | None) -> None:
     """A full build checks the whole file. An incremental one checks only the rows it wrote:
     the rest was checked by the build that wrote it and copied byte for byte, and a whole-file
     check would cost as much as the copy and the update together (O(database), ~1.6 s at 1,000
     records). SQLite's own b-tree writes within this transaction are trusted."""
     if touched is None:
-        result = [r[0] for r in db.execute("PRAGMA integrity_check")]
+        result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
             raise sqlite3.DatabaseError(f"integrity check failed: {'; '.join(result[:5])}")
-        broken = db.execute("PRAGMA foreign_key_check").fetchall()
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
     else:
         keys = json.dumps(touched)
         broken = []
         for table, column in OWNED:
             if table in CHILDREN or table == "record_texts":
-                broken += db.execute(
+                broken += conn.execute(
                     f"select '{table}', rowid from [{table}] where [{column}] in (select value from json_each(?))"
                     f" and [{column}] not in (select key from records)", [keys]).fetchall()
-        broken += db.execute("select 'measures', rowid from measures where record in (select value from json_each(?))"
+        broken += conn.execute("select 'measures', rowid from measures where record in (select value from json_each(?))"
                              " and clause_id is not null and clause_id not in (select id from clauses)", [keys]).fetchall()
     if broken:
         raise sqlite3.DatabaseError(f"{len(broken)} rows point at missing rows, e.g. {broken[0]}")

@@ -270,13 +270,16 @@ def _is_verified(value: Any) -> bool:
 _SHARED_FIELDS = ("country", "category", "status", "legalWeight", "year", "pubDate", "url")
 
 
-def check_corpus(records: list[Record]) -> list[Finding]:
+def check_corpus(records: list[Record], known_ids: set[str] | None = None) -> list[Finding]:
+    """Findings between records. `known_ids`, when given, are the ids of the whole corpus and
+    `records` a part of it holding every record of each id it contains (an incremental build
+    rechecks only the records a change can reach)."""
     out: list[Finding] = []
     by_id: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         if r.id:
             by_id[r.id].append(r)
-    known = set(by_id)
+    known = set(by_id) if known_ids is None else known_ids
     for r in records:
         add = _adder(r, out)
         if r.id and r.id != r.stem_id:

@@ -158,7 +158,8 @@ def test_interrupted_build_leaves_the_old_database(corpus, tmp_path, monkeypatch
 
 def test_serve_arguments(tmp_path):
     args = datasette_args(tmp_path / "kb.db", host="127.0.0.1", port=8001, sql_time_limit_ms=250, scratch=tmp_path)
-    assert args[:3] == ["serve", "-i", str(tmp_path / "kb.db")]
+    # Read-only but not immutable: builds commit into the served file and must go live.
+    assert args[:2] == ["serve", str(tmp_path / "kb.db")] and "-i" not in args
     pairs = {args[i + 1]: args[i + 2] for i, a in enumerate(args) if a == "--setting"}
     assert pairs == {"sql_time_limit_ms": "250", "max_returned_rows": "1000", "suggest_facets": "off", "truncate_cells_html": "300"}
     metadata = Path(args[args.index("--metadata") + 1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import time
 from contextlib import contextmanager
@@ -376,13 +377,16 @@ def test_fingerprint_change_forces_full_build(corpus, tmp_path, monkeypatch):
     assert (report.full, report.added, report.written) == (True, 2, True)
 
 
+@pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
 @pytest.mark.parametrize("exc", [RuntimeError("disk on fire"), KeyboardInterrupt()])
 @pytest.mark.parametrize("stage", ["_publish", "_corpus", "_write_meta", "_verify"])
-def test_failed_build_keeps_the_old_database(corpus, tmp_path, monkeypatch, stage, exc):
+def test_failed_build_keeps_the_old_database(corpus, tmp_path, monkeypatch, stage, exc, full):
     db = tmp_path / "kb.db"
     build([corpus], db)
     before = rows(db, "select key, title, sha256 from records order by key")
     (corpus / "jp-jogmec-advanced-ccs-2024.md").unlink()  # so the next build has work to do
+    if full:
+        monkeypatch.setattr(publish, "_fingerprint", lambda: "other rules")
 
     real = getattr(publish, stage)
 
@@ -397,6 +401,112 @@ def test_failed_build_keeps_the_old_database(corpus, tmp_path, monkeypatch, stag
     assert rows(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
     assert rows(db, "select key, title, sha256 from records order by key") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kb.db", "records"]
+
+
+def test_failed_install_keeps_the_old_database(corpus, tmp_path, monkeypatch):
+    """A full build copying its pages into the published file fails halfway: the copy is one
+    transaction, so the file keeps the previous build."""
+    db = tmp_path / "kb.db"
+    build([corpus], db)
+    before = rows(db, "select key, title, sha256 from records order by key")
+    target = corpus / "jp-jogmec-advanced-ccs-2024.md"
+    target.write_text(target.read_text(encoding="utf-8").replace('"score": 85', '"score": 86'), encoding="utf-8")
+    monkeypatch.setattr(publish, "_fingerprint", lambda: "other rules")
+    real_connect = sqlite3.connect
+    copied = []
+
+    class HalfwayBackup(sqlite3.Connection):
+        def backup(self, target, **kwargs):
+            def progress(status, remaining, total):
+                copied.append(total - remaining)
+                raise OSError("disk full")
+            super().backup(target, pages=2, progress=progress)
+
+    def connect(path, *args, **kwargs):
+        if Path(path).name.startswith(".kb.db.tmp-"):
+            kwargs["factory"] = HalfwayBackup
+        return real_connect(path, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with pytest.raises(OSError, match="disk full"):
+        build([corpus], db)
+    monkeypatch.setattr(sqlite3, "connect", real_connect)
+    assert copied and copied[0] > 0, "the failure must come after some pages were copied"
+    assert rows(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
+    assert rows(db, "select key, title, sha256 from records order by key") == before
+    assert rows(db, "select score from analysis where record = ? and dimension = 'incentive'", [target.name]) == [{"score": 85}]
+    assert not list(tmp_path.glob(".kb.db.tmp-*"))
+
+
+def sidecars(db: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_size for p in db.parent.glob(db.name + "-*")}
+
+
+def test_builds_commit_into_the_published_file(corpus, tmp_path, monkeypatch):
+    """Servers keep the file open: every build after the first changes it in place, by one
+    transaction, in WAL mode, and leaves the WAL folded back into the file."""
+    db = tmp_path / "kb.db"
+    build([corpus], db)
+    inode = db.stat().st_ino
+    assert rows(db, "pragma journal_mode") == [{"journal_mode": "wal"}]
+    reader = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)  # a server's connection
+    target = corpus / "jp-jogmec-advanced-ccs-2024.md"
+    target.write_text(target.read_text(encoding="utf-8").replace('"score": 85', '"score": 86'), encoding="utf-8")
+    assert build([corpus], db).full is False
+    assert reader.execute("select score from analysis where record = ? and dimension = 'incentive'", [target.name]).fetchall() == [(86,)]
+    monkeypatch.setattr(publish, "_fingerprint", lambda: "other rules")
+    target.write_text(target.read_text(encoding="utf-8").replace('"score": 86', '"score": 87'), encoding="utf-8")
+    assert build([corpus], db).full is True
+    assert reader.execute("select score from analysis where record = ? and dimension = 'incentive'", [target.name]).fetchall() == [(87,)]
+    assert reader.execute("select value from kb_meta where key = 'fingerprint'").fetchall() == [("other rules",)]
+    assert db.stat().st_ino == inode
+    assert sidecars(db).get("kb.db-wal", 0) == 0, "the build's pages must be checkpointed into the file"
+    reader.close()
+    assert rows(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
+    assert not list(tmp_path.glob(".kb.db.tmp-*"))
+
+
+def test_first_build_does_not_replay_a_stale_wal(corpus, tmp_path):
+    """A -wal left beside a deleted database belongs to that database: replayed into a new file of
+    the same name it would corrupt it, so the first build removes it."""
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("pragma journal_mode = wal")
+    conn.execute("pragma wal_autocheckpoint = 0")
+    conn.execute("create table junk (x)")
+    conn.executemany("insert into junk values (?)", [("x" * 500,)] * 200)
+    conn.commit()
+    stale = (other.with_name("other.db-wal")).read_bytes()
+    conn.close()
+    assert len(stale) > 4096
+    db = tmp_path / "kb.db"
+    db.with_name("kb.db-wal").write_bytes(stale)
+    build([corpus], db)
+    assert rows(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
+    assert rows(db, "select count(*) as n from records") == [{"n": 2}]
+    assert "junk" not in {r["name"] for r in rows(db, "select name from sqlite_master")}
+
+
+def test_a_build_that_raced_another_is_refused(corpus, tmp_path, monkeypatch):
+    """The manifest is read before the write lock: if another build commits in between, this one
+    must not apply its (now stale) idea of what changed."""
+    db = tmp_path / "kb.db"
+    build([corpus], db)
+    real = publish._read_state
+
+    def read_then_someone_builds(path):
+        state = real(path)
+        conn = sqlite3.connect(path)
+        conn.execute("insert into builds (built_at, files) values ('elsewhere', 0)")
+        conn.commit()
+        conn.close()
+        return state
+
+    monkeypatch.setattr(publish, "_read_state", read_then_someone_builds)
+    (corpus / "jp-jogmec-advanced-ccs-2024.md").unlink()
+    with pytest.raises(PublishError, match="changed by another build"):
+        build([corpus], db)
+    assert len(rows(db, "select * from records")) == 2
 
 
 def test_stale_temp_of_a_dead_build_is_swept(corpus, tmp_path):
@@ -490,3 +600,69 @@ def test_files_not_modified_since_the_last_build_are_not_hashed(corpus, tmp_path
     # The file just written is too new to trust its stat; the other keeps the one cached before.
     assert rows(db, "select key, size is not null as cached from files order by key") == [
         {"key": "jp-ccs-pipeline-support-interim-draft-2026.md", "cached": 1}, {"key": target.name, "cached": 0}]
+
+
+# --- incremental corpus findings --------------------------------------------------------------
+# An incremental build rechecks only the records an edit can reach (kb.publish._corpus). Each step
+# edits the hub corpus and the incremental database must equal a full build of the same files:
+# the same findings, the same counts on every record, untouched files included.
+
+
+def _rename_id(text: str, old: str, new: str) -> str:
+    assert f"'id': '{old}'" in text
+    return text.replace(f"'id': '{old}'", f"'id': '{new}'")
+
+
+def _add_legacy(root: Path) -> None:  # the record california-lcfs says it supersedes appears
+    src = (root / "zh" / "ae-federal-climate-law-2024.md").read_text(encoding="utf-8")
+    (root / "zh" / "lcfs-legacy-2019.md").write_text(_rename_id(src, "ae-federal-climate-law-2024", "lcfs-legacy-2019"), encoding="utf-8")
+
+
+def _drop_legacy(root: Path) -> None:  # ... and goes again
+    (root / "zh" / "lcfs-legacy-2019.md").unlink()
+
+
+def _break_twin_id(root: Path) -> None:  # the en twin takes another id: a file-name error, no pair any more
+    p = root / "en" / "ae-federal-climate-law-2024.md"
+    p.write_text(_rename_id(p.read_text(encoding="utf-8"), "ae-federal-climate-law-2024", "ae-other"), encoding="utf-8")
+
+
+def _duplicate(root: Path) -> None:  # a second zh file with the same id, in another folder
+    (root / "zh" / "copy").mkdir()
+    shutil.copyfile(root / "zh" / "br-anp-ccs-resolution.md", root / "zh" / "copy" / "br-anp-ccs-resolution.md")
+
+
+def _twin_year(root: Path) -> None:  # the zh file changes its year: the untouched en twin disagrees now
+    p = root / "zh" / "ca-ab-sequestration-tenure.md"
+    text = p.read_text(encoding="utf-8")
+    year = re.search(r"'year': (\d{4})", text)
+    p.write_text(text.replace(year.group(0), f"'year': {int(year.group(1)) - 1}"), encoding="utf-8")
+
+
+def _remove_twin(root: Path) -> None:
+    (root / "en" / "ca-ab-sequestration-tenure.md").unlink()
+
+
+EDITS = [_add_legacy, _drop_legacy, _break_twin_id, _duplicate, _twin_year, _remove_twin]
+
+
+def _finding_rows(db: Path) -> list[tuple]:
+    return sorted(tuple(r.values()) for r in rows(db, "select file, path, line, col, severity, rule, field, message, record, scope from findings"))
+
+
+def test_incremental_corpus_findings_equal_a_full_build(tmp_path):
+    root = tmp_path / "hub"
+    shutil.copytree(shared(*HUB), root)
+    db = tmp_path / "kb.db"
+    build([root], db)
+    for edit in EDITS:
+        before = _finding_rows(db)
+        edit(root)
+        report = build([root], db)
+        assert not report.full
+        fresh = tmp_path / f"full-{edit.__name__}.db"
+        build([root], fresh)
+        assert _finding_rows(db) == _finding_rows(fresh), edit.__name__
+        counts = "select key, error_count, warning_count from records order by key"
+        assert rows(db, counts) == rows(fresh, counts), edit.__name__
+        assert _finding_rows(db) != before, f"{edit.__name__} changed no finding: the step tests nothing"

@@ -1,7 +1,7 @@
 """Serving safety: what `policy-kb serve` hands to Datasette, and what a visitor can do with it.
 
-Through Datasette's in-process client, configured as `serve` configures it (immutable database,
-the shipped settings and metadata): writes fail, a runaway query is cut off by the time limit,
+Through Datasette's in-process client, configured as `serve` configures it (the database file
+opened read-only, the shipped settings and metadata): writes fail, a runaway query is cut off by the time limit,
 `_size=max` is capped, and record text with HTML in it is escaped on the pages that show it.
 """
 
@@ -48,8 +48,8 @@ def test_serve_defaults_to_localhost():
 def test_datasette_args(tmp_path):
     args = _args(tmp_path)
     assert args[0] == "serve"
-    assert "-i" in args and args[args.index("-i") + 1] == "kb.db", "the database must be served immutable"
-    assert "kb.db" not in [a for i, a in enumerate(args) if i and args[i - 1] != "-i"], "never also opened mutable"
+    assert args[1] == "kb.db" and args.count("kb.db") == 1, "the database, once, as a file Datasette opens read-only"
+    assert "-i" not in args, "not immutable: a build commits into the served file while it is served"
     assert args[args.index("--host") + 1] == "127.0.0.1"
     assert _setting(args, "sql_time_limit_ms") == "1000"
     assert int(_setting(args, "max_returned_rows")) <= 1000
@@ -91,9 +91,9 @@ def db(tmp_path_factory) -> Path:
 
 
 def request(db: Path, path: str, method: str = "get", **kw):
-    """One request to a Datasette configured like `serve`: immutable file, shipped settings."""
+    """One request to a Datasette configured like `serve`: the file read-only, shipped settings."""
     async def go():
-        ds = Datasette([], immutables=[str(db)], metadata=METADATA, settings=SETTINGS)
+        ds = Datasette([str(db)], metadata=METADATA, settings=SETTINGS)
         return await asyncio.wait_for(getattr(ds.client, method)(path, **kw), timeout=60)
 
     return asyncio.run(go())
