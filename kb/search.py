@@ -23,8 +23,8 @@ external-content FTS table needs the values that were indexed, and by the time t
 updated the build has already replaced the clauses of changed files (hence `raw`, a copy of
 clauses.text, which SQLite 3.43's contentless_delete could make unnecessary).
 
-A build computes each clause's search row in its worker processes (clause_rows: the record's
-clauses of one language segmented in one tokenizer call, see segment_many), inserts them, and
+A build computes each clause's search row in its worker processes (clause_rows, segmenting each
+clause on its own with the tokenizers' fast word-only modes, see kb.tokens.segment), inserts them, and
 indexes them once at the end of a full build or per changed record on an incremental one.
 
 Querying (ranking tiers, the bm25 window) is SQL in the `search` canned query of
@@ -36,19 +36,17 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from bisect import bisect_left, bisect_right
 from functools import cache, lru_cache
 from typing import Callable, Iterable
 
 from kb.html import Span, marked
-from kb.tokens import SEARCHABLE, detect_lang, segment, segment_query, tokenize
+from kb.tokens import detect_lang, segment, segment_query
 
 __all__ = ["index", "match_expression", "substring_phrase", "like_pattern", "highlight", "role_labels",
            "MAX_QUERY", "SEARCH_TABLES"]
 
 MAX_QUERY = 200  # characters of a query that are looked at: bounds segmenter and FTS work
 BATCH = 2000
-_searchable = SEARCHABLE.search  # the test segment() applies to each token
 NOTHING = '""'  # an FTS5 expression that is valid and matches no row
 
 INSERT_CLAUSES = "insert into search_clauses (clause_id, record, text, roles, raw) values (?, ?, ?, ?, ?)"
@@ -89,29 +87,9 @@ def record_row(key: str, title: object, description: object) -> tuple:
 
 
 def segment_many(texts: list[str]) -> list[str]:
-    """[segment(t) for t in texts], with one tokenizer call per language instead of one per text:
-    a record's clauses of a language are joined by newlines, tokenized together and the tokens
-    handed back by offset. Thousands of small MeCab calls cost several times one large call. The
-    words equal segment()'s except where the analyzer reads context across a clause boundary
-    (about 1 clause in 1000 on the benchmark corpus, a word cut differently)."""
-    out = [""] * len(texts)
-    groups: dict[str, list[int]] = {}
-    for i, text in enumerate(texts):
-        if text and not text.isspace():
-            groups.setdefault(detect_lang(text), []).append(i)
-    for lang, members in groups.items():
-        bounds, at = [], 0
-        for i in members:
-            bounds.append((at, at + len(texts[i])))
-            at += len(texts[i]) + 1
-        tokens = tokenize("\n".join(texts[i] for i in members), lang)
-        surfaces = [t.surface for t in tokens]
-        starts, ends = [t.start for t in tokens], [t.end for t in tokens]
-        for i, (a, b) in zip(members, bounds):
-            # Tokens do not overlap, so both lists are sorted: the clause's tokens are a slice.
-            words = surfaces[bisect_left(starts, a):bisect_right(ends, b)]
-            out[i] = " ".join([w.lower() for w in words if _searchable(w)])
-    return out
+    """segment() of each text, each analysed on its own in the language its script says (a
+    kanji-only line of a Japanese record reads as Chinese), exactly as a query is analysed."""
+    return [segment(t) if t and not t.isspace() else "" for t in texts]
 
 
 def prepare(conn: sqlite3.Connection, changed: Iterable[str] | None) -> None:

@@ -1,0 +1,134 @@
+"""Throughput of the extraction stages on their own, and how they scale on hostile single lines.
+
+    python bench/micro.py [--scale 1.0] [--out bench/out/micro.json]
+
+What it measures (best of a few runs each, wall clock, in this process):
+- tokenize: kb.tokens.tokenize over 1 MB of the Japanese seed body, against fugashi's own node
+  iteration over the same text (the floor); segment: the word-only path search indexing uses;
+- split_clauses: 1 MB of the Japanese seed body (paragraphs kept), in characters per second;
+- find_quantities: 1 MB of the seed and policy-gold texts mixed (ja, zh, en);
+- scaling: hostile single lines (one 10 MB line of seed text, one unbroken word, open tags,
+  brackets; 200k-character runs of number fragments) against a tenth of their size. A linear
+  scan takes ~10x as long for 10x the text; a quadratic one ~100x.
+
+These are benchmarks, not tests: nothing here fails on a slow machine. `--scale` shrinks every
+input (0.01 for a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from kb.clauses import split_clauses  # noqa: E402
+from kb.quantities import find_quantities  # noqa: E402
+from kb.records import load_record  # noqa: E402
+from kb.tokens import _chunks, segment, tokenize  # noqa: E402
+
+SEEDS = REPO / "seeds"
+GOLD = REPO.parent / "shared" / "peer" / "policy-gold" / "docs"
+# Fragments that once made a scanner backtrack or rescan: numbers, units, era names, ranges.
+NUMBER_UNITS = ["1", "一", "十", "1,", "1-", "半", "元年", "1 ", "5万元以上", "令和", "NT$1 to ",
+                "between 1 and ", "一點", "兆", "2030年", "1.", "第"]
+
+
+def best(fn: Callable[[], object], runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def repeat_to(text: str, size: int) -> str:
+    return (text * (size // max(len(text), 1) + 1))[:size]
+
+
+def japanese_body() -> str:
+    return next(r.body for r in map(load_record, sorted(SEEDS.glob("*.md"))) if r.lang == "ja")
+
+
+def mixed_text() -> str:
+    parts = [load_record(p).body for p in sorted(SEEDS.glob("*.md"))]
+    parts += [p.read_text(encoding="utf-8") for p in sorted(GOLD.glob("*.txt"))] if GOLD.is_dir() else []
+    return "\n".join(parts)
+
+
+def rate(chars: int, seconds: float) -> float:
+    return round(chars / seconds / 1e6, 3) if seconds else float("inf")
+
+
+def tokenizers(size: int) -> dict:
+    import fugashi
+    import unidic_lite
+
+    text = repeat_to(japanese_body(), size)
+    d = unidic_lite.DICDIR
+    tagger = fugashi.Tagger(f'-d "{d}" -r "{d}/mecabrc"')
+    pieces = [p for _, p in _chunks(text, 10_000)]  # MeCab cannot take a megabyte at once
+    tokenize(text, "ja")  # fill the feature cache, as a build's first files do
+    raw = best(lambda: [w.surface for p in pieces for w in tagger(p)])
+    ours = best(lambda: tokenize(text, "ja"))
+    seg = best(lambda: segment(text, "ja"))
+    return {"chars": len(text), "raw_fugashi_s": round(raw, 3), "tokenize_s": round(ours, 3), "segment_s": round(seg, 3),
+            "tokenize_over_raw": round(ours / raw, 2), "segment_over_raw": round(seg / raw, 2)}
+
+
+def stages(size: int) -> dict:
+    ja = repeat_to(japanese_body() + "\n\n", size)
+    mixed = repeat_to(mixed_text(), size)
+    t_clauses = best(lambda: split_clauses(ja, "bench"))
+    t_quantities = best(lambda: find_quantities(mixed), runs=2)
+    return {"split_clauses_mchars_s": rate(len(ja), t_clauses), "find_quantities_mchars_s": rate(len(mixed), t_quantities)}
+
+
+def scaling(size: int) -> list[dict]:
+    flat = japanese_body().replace("\n", " ").replace("\t", " ") + " "
+    lines: dict[str, Callable[[int], str]] = {
+        "seed text": lambda n: repeat_to(flat, n),
+        "one word": lambda n: "x" * n,
+        "open tags": lambda n: repeat_to("<a ", n),
+        "brackets": lambda n: "(" * (n // 2) + "]" * (n // 2),
+    }
+    out = []
+    for name, make in lines.items():
+        small, large = make(size), make(size * 10)
+        t_small, t_large = best(lambda: split_clauses(small, "b"), 2), best(lambda: split_clauses(large, "b"), 1)
+        out.append({"stage": "clauses", "input": name, "chars": len(large), "seconds": round(t_large, 3),
+                    "growth_10x": round(t_large / max(t_small, 1e-4), 1)})
+    n = max(size // 50, 200)
+    for unit in NUMBER_UNITS:
+        small, large = repeat_to(unit, n), repeat_to(unit, n * 10)
+        t_small, t_large = best(lambda: find_quantities(small), 2), best(lambda: find_quantities(large), 1)
+        out.append({"stage": "quantities", "input": unit, "chars": len(large), "seconds": round(t_large, 3),
+                    "growth_10x": round(t_large / max(t_small, 1e-4), 1)})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="input size factor (1.0: 1 MB stage inputs, 10 MB lines)")
+    ap.add_argument("--out", type=Path, help="write the results as JSON here")
+    args = ap.parse_args(argv)
+    size = max(int(1_000_000 * args.scale), 1_000)
+    result = {"tokenizers": tokenizers(size), "stages": stages(size), "scaling": scaling(size)}
+    print(json.dumps({k: v for k, v in result.items() if k != "scaling"}, indent=1))
+    print(f"{'stage':<11} {'input':<16} {'chars':>10} {'s':>8} {'10x text':>9}")
+    for row in result["scaling"]:
+        print(f"{row['stage']:<11} {row['input']!r:<16} {row['chars']:>10,} {row['seconds']:>8.3f} {row['growth_10x']:>8.1f}x")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
