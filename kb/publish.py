@@ -151,10 +151,13 @@ def _scan(paths: list[Path], manifest: dict, *, hash_changed: bool) -> tuple[str
     found = iter_record_paths(paths)  # FileNotFoundError for a missing argument: a usage error
     bases = [os.path.abspath(p if p.is_dir() else p.parent) for p in paths] or [os.getcwd()]
     root = os.path.commonpath(bases)
+    inside = root.rstrip(os.sep) + os.sep
     trusted_before = time.time_ns() - RACY_NS
     files: Files = {}
     for f in found:
-        key = storable(Path(os.path.relpath(os.path.abspath(f), root)).as_posix())
+        full = os.path.abspath(f)
+        rel = full[len(inside):] if full.startswith(inside) else os.path.relpath(full, root)
+        key = storable(rel.replace(os.sep, "/"))
         if key in files:
             continue
         try:

@@ -605,7 +605,8 @@ def iter_record_paths(paths: list[str | Path]) -> list[Path]:
         if p.is_dir():
             folder: list[str] = []
             _walk(str(p), folder)
-            found += sorted(map(Path, folder))
+            # Path order (part by part: "a/b" before "a-b"), without building a Path to compare.
+            found += map(Path, sorted(folder, key=lambda f: f.split(os.sep)))
         elif p.exists() or p.is_symlink():
             found.append(p)
         else:

@@ -88,8 +88,8 @@ def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | N
         for table, row in _child_rows(key, record.meta):
             rows[table].append(tuple(row.get(c) for c in CHILDREN[table]))
         findings += _extraction_rows(key, record, rows, extract)
-        rows["search_records"].append(search.record_row(key, record.meta.get("title"), record.meta.get("description")))
-        rows["search_clauses"] = search.clause_rows(key, rows["clauses"], rows["measures"])
+        rows["search_records"].append(search.record_row(key, record.meta.get("title"), record.meta.get("description"), record.lang))
+        rows["search_clauses"] = search.clause_rows(key, rows["clauses"], rows["measures"], record.lang)
     rows["findings"] = [finding_row(key, f, "file") for f in sorted(findings, key=Finding.sort_key)]
     if record is not None:
         digest = record.sha256

@@ -70,26 +70,30 @@ create virtual table records_fts using fts5(title, description, content='search_
 # clauses, measures and records tables in one go.
 
 
-def clause_rows(key: str, clauses: list[tuple], measures: list[tuple]) -> list[tuple]:
+def clause_rows(key: str, clauses: list[tuple], measures: list[tuple], lang: str | None = None) -> list[tuple]:
     """search_clauses rows (clause_id, record, text, roles, raw) of one record, from its clause rows
-    (id, record, ..., text last) and measure rows (id, record, record_id, clause_id, kind, role, ...)."""
+    (id, record, ..., text last), measure rows (id, record, record_id, clause_id, kind, role, ...)
+    and the record's language."""
     roles: dict[str, set[str]] = {}
     for m in measures:
         if m[3] is not None and m[5]:
             roles.setdefault(m[3], set()).add(m[5])
     texts = [c[-1] or "" for c in clauses]
     return [(c[0], key, seg, _role_words(tuple(sorted(roles.get(c[0], ())))), text)
-            for c, text, seg in zip(clauses, texts, segment_many(texts))]
+            for c, text, seg in zip(clauses, texts, segment_many(texts, lang))]
 
 
-def record_row(key: str, title: object, description: object) -> tuple:
-    return (key, segment(_text(title)), segment(_text(description)))
+def record_row(key: str, title: object, description: object, lang: str | None = None) -> tuple:
+    title, description = _text(title), _text(description)
+    return (key, segment(title, detect_lang(title, lang)), segment(description, detect_lang(description, lang)))
 
 
-def segment_many(texts: list[str]) -> list[str]:
-    """segment() of each text, each analysed on its own in the language its script says (a
-    kanji-only line of a Japanese record reads as Chinese), exactly as a query is analysed."""
-    return [segment(t) if t and not t.isspace() else "" for t in texts]
+def segment_many(texts: list[str], lang: str | None = None) -> list[str]:
+    """segment() of each text, each analysed on its own in the language its script says, read in
+    the context of the record's language `lang` (kanji-only text of a Japanese record is
+    Japanese). A kanji-only query is segmented both ways (kb.tokens.segment_query), so it meets
+    such text however it was indexed."""
+    return [segment(t, detect_lang(t, lang)) if t and not t.isspace() else "" for t in texts]
 
 
 def prepare(conn: sqlite3.Connection, changed: Iterable[str] | None) -> None:

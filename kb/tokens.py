@@ -34,12 +34,14 @@ _KANA = re.compile("[\u3041-\u309f\u30a0-\u30fa\u30fd-\u30ff\u31f0-\u31ff\uff66-
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
-def detect_lang(text: str) -> str:
-    """'ja' if any kana, else 'zh' if any Han character, else 'en'."""
+def detect_lang(text: str, context: str | None = None) -> str:
+    """'ja' if any kana, else 'zh' if any Han character, else 'en'. With `context`, the language
+    of the document the text comes from, Han without kana in a Japanese document is Japanese
+    (a heading such as 附則 or a kanji-only clause)."""
     if _KANA.search(text):
         return "ja"
     if _HAN.search(text):
-        return "zh"
+        return "ja" if context and context.lower().startswith("ja") else "zh"
     return "en"
 
 

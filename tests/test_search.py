@@ -20,7 +20,7 @@ from datasette.app import Datasette
 from kb import publish, search
 from kb.html import is_marked_text
 from kb.publish import SETTINGS, build
-from kb.tokens import segment
+from kb.tokens import detect_lang, segment
 from kb.validation import resource_path
 from tests.conftest import REPO
 
@@ -162,8 +162,12 @@ def test_kb_segment_is_the_index_segmentation(seeds_db):
     text = "支援期間は15年とし、その支援期間終了後に10年間の事業継続義務を課す。"
     resp = get(seeds_db, f"/kb.json?_shape=array&sql={quote('select kb_segment(:t) as s')}&t={quote(text)}")
     assert resp.json() == [{"s": segment(text)}]
-    stored = rows(seeds_db, "select s.text, c.text from search_clauses s join clauses c on c.id = s.clause_id")
-    assert stored and all(seg == segment(raw) for seg, raw in stored)
+    stored = rows(seeds_db, "select s.text, c.text, r.lang from search_clauses s join clauses c on c.id = s.clause_id"
+                            " join records r on r.key = c.record")
+    assert stored and all(seg == segment(raw, detect_lang(raw, lang)) for seg, raw, lang in stored)
+    # Kanji-only text of a Japanese record is indexed as Japanese (MeCab), not as Chinese (jieba).
+    kanji_only = [(seg, raw) for seg, raw, lang in stored if lang == "ja" and detect_lang(raw) == "zh"]
+    assert kanji_only and all(seg == segment(raw, "ja") for seg, raw in kanji_only)
 
 
 def test_kb_query_is_a_safe_match_expression(seeds_db):

@@ -277,3 +277,11 @@ def test_seed_clauses_are_searchable(fts):
     found = {clauses[i].text for i in hits(fts, segment_query("事業継続義務"))}
     assert any("支援期間は15年とし" in t for t in found)
     assert hits(fts, segment_query("プロジェクト管理費"))
+
+
+@pytest.mark.parametrize("text, context, lang", [
+    ("附則", "ja", "ja"), ("附則", "ja-JP", "ja"), ("附則", "zh", "zh"), ("附則", None, "zh"),
+    ("かな", "zh", "ja"), ("Annex", "ja", "en"), ("", "ja", "en"),
+])
+def test_detect_lang_in_context(text, context, lang):
+    assert detect_lang(text, context) == lang
