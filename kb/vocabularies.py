@@ -195,23 +195,12 @@ class _Candidate:
 class Vocabulary:
     """A loaded vocabulary with O(1) label/alias lookup.  Build through ``vocabulary(name)``."""
 
-    __slots__ = (
-        "name",
-        "description",
-        "terms",
-        "conflicts",
-        "_by_key",
-        "_exact",
-        "_index",
-        "_loose",
-        "_patterns",
-        "_candidates",
-    )
+    __slots__ = ("name", "description", "terms", "_by_key", "_exact", "_index", "_loose", "_patterns",
+                 "_candidates", "_conflicts")
 
     name: str
     description: str
     terms: tuple[Term, ...]
-    conflicts: tuple[tuple[str, tuple[str, ...]], ...]
 
     def __init__(self, name: str, terms: tuple[Term, ...], description: str = "") -> None:
         self.name = name
@@ -225,54 +214,19 @@ class Vocabulary:
 
         # raw text -> (key, languages in which it is the canonical label)
         exact: dict[str, tuple[str, set[str]]] = {}
-        # normalised / loose form -> {key: (langs, vias)}
-        index: dict[str, dict[str, tuple[set[str], set[str]]]] = {}
-        loose: dict[str, dict[str, tuple[set[str], set[str]]]] = {}
-
-        def add(table: dict, form: str, key: str, lang: str | None, via: str) -> None:
-            if not form:
-                return
-            langs, vias = table.setdefault(form, {}).setdefault(key, (set(), set()))
-            if lang is not None:
-                langs.add(lang)
-            vias.add(via)
-
-        candidates: list[_Candidate] = []
-        seen_candidates: set[tuple[str, str]] = set()
         for term in terms:
             for lang, label in term.labels.items():
                 owner = exact.setdefault(label, (term.key, set()))
                 if owner[0] == term.key:
                     owner[1].add(lang)
-            for lang, text, is_label in term.names():
-                via = "label" if is_label else "alias"
-                norm = normalize(text)
-                add(index, norm, term.key, lang, via)
-                add(loose, loose_key(text), term.key, lang, via)
-                if (norm, term.key) not in seen_candidates:
-                    seen_candidates.add((norm, term.key))
-                    candidates.append(_Candidate(norm, term.key, lang, _is_cjk(norm), is_label))
-            for text, via in [(term.key, "key"), *((code, "code") for code in term.codes)]:
-                add(index, normalize(text), term.key, None, via)
-                add(loose, loose_key(text), term.key, None, via)
-
-        conflicts: dict[str, tuple[str, ...]] = {}
-
-        def freeze(table: dict) -> dict[str, _Entry]:
-            out: dict[str, _Entry] = {}
-            for form, owners in table.items():
-                if len(owners) > 1:
-                    conflicts.setdefault(form, tuple(sorted(owners)))
-                    continue
-                (key, (langs, vias)), = owners.items()
-                via = next(v for v in ("label", "alias", "key", "code") if v in vias)
-                out[form] = _Entry(key, frozenset(langs), via)  # type: ignore[arg-type]
-            return out
-
-        self._index = freeze(index)
-        self._loose = freeze(loose)
         self._exact = {text: (key, frozenset(langs)) for text, (key, langs) in exact.items()}
-        self.conflicts = tuple(sorted(conflicts.items()))
+        self._conflicts: dict[str, tuple[str, ...]] = {}
+        self._index = self._freeze(self._forms(normalize))
+        # The loose index and the suggestion candidates are built on first use: most lookups hit
+        # the normalised index, and building them costs most of a load (a process that checks one
+        # file pays for the whole country list).
+        self._loose: dict[str, _Entry] | None = None
+        self._candidates: tuple[_Candidate, ...] | None = None
 
         patterns: list[tuple[re.Pattern[str], str]] = []
         for term in terms:
@@ -284,7 +238,60 @@ class Vocabulary:
                         f"bad pattern {source!r} for {term.key!r} in vocabulary {name!r}: {exc}"
                     ) from None
         self._patterns = tuple(patterns)
-        self._candidates = tuple(candidates)
+
+    def _forms(self, form_of) -> dict[str, dict[str, tuple[set[str], set[str]]]]:
+        """form -> {key: (languages, ways)} for every name, key and code under `form_of`."""
+        table: dict[str, dict[str, tuple[set[str], set[str]]]] = {}
+
+        def add(form: str, key: str, lang: str | None, via: str) -> None:
+            if not form:
+                return
+            langs, vias = table.setdefault(form, {}).setdefault(key, (set(), set()))
+            if lang is not None:
+                langs.add(lang)
+            vias.add(via)
+
+        for term in self.terms:
+            for lang, text, is_label in term.names():
+                add(form_of(text), term.key, lang, "label" if is_label else "alias")
+            for text, via in [(term.key, "key"), *((code, "code") for code in term.codes)]:
+                add(form_of(text), term.key, None, via)
+        return table
+
+    def _freeze(self, table: dict) -> dict[str, _Entry]:
+        out: dict[str, _Entry] = {}
+        for form, owners in table.items():
+            if len(owners) > 1:
+                self._conflicts.setdefault(form, tuple(sorted(owners)))
+                continue
+            (key, (langs, vias)), = owners.items()
+            via = next(v for v in ("label", "alias", "key", "code") if v in vias)
+            out[form] = _Entry(key, frozenset(langs), via)  # type: ignore[arg-type]
+        return out
+
+    def _loose_index(self) -> dict[str, _Entry]:
+        if self._loose is None:
+            self._loose = self._freeze(self._forms(loose_key))
+        return self._loose
+
+    def _candidate_list(self) -> tuple[_Candidate, ...]:
+        if self._candidates is None:
+            candidates: list[_Candidate] = []
+            seen: set[tuple[str, str]] = set()
+            for term in self.terms:
+                for lang, text, is_label in term.names():
+                    norm = normalize(text)
+                    if (norm, term.key) not in seen:
+                        seen.add((norm, term.key))
+                        candidates.append(_Candidate(norm, term.key, lang, _is_cjk(norm), is_label))
+            self._candidates = tuple(candidates)
+        return self._candidates
+
+    @property
+    def conflicts(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Forms (normalised or loose) that name more than one term; they match nothing."""
+        self._loose_index()
+        return tuple(sorted(self._conflicts.items()))
 
     # -- container protocol -------------------------------------------------------------------
 
@@ -318,7 +325,7 @@ class Vocabulary:
         norm = normalize(value)
         if not norm:
             return None
-        entry = self._index.get(norm) or self._loose.get(loose_key(norm))
+        entry = self._index.get(norm) or self._loose_index().get(loose_key(norm))
         if entry is not None:
             term = self._by_key[entry.key]
             label_langs: frozenset[str] = frozenset()
@@ -352,7 +359,7 @@ class Vocabulary:
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(norm)
         scored: list[tuple[float, bool, int, int, _Candidate]] = []
-        for position, cand in enumerate(self._candidates):
+        for position, cand in enumerate(self._candidate_list()):
             score = 0.0
             matcher.set_seq1(cand.text)
             if matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff:
