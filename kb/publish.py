@@ -123,10 +123,11 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
         search.prepare(conn, touched)  # unindexes the old rows while their text is still there
         old_ids = _ids(conn, changed + removed)
         _delete(conn, changed + removed)
-        _publish(conn, todo, files, progress)
+        feed = search.Feed(conn) if touched is None else None  # incremental: indexed per record at the end
+        _publish(conn, todo, files, progress, feed)
         _path_moves(conn, files, unchanged)
         _corpus(conn, files, touched, old_ids)
-        search.finish(conn, touched)
+        search.finish(conn, touched, feed)
         return _write_meta(conn, fingerprint, commit, started, stats)
 
     if full:
@@ -392,9 +393,11 @@ def _delete(conn: sqlite3.Connection, keys: list[str]) -> None:
         conn.execute(f"delete from [{table}] where [{column}] in (select value from json_each(?))", [json.dumps(keys)])
 
 
-def _publish(conn: sqlite3.Connection, todo: list[str], files: Files, progress) -> None:
+def _publish(conn: sqlite3.Connection, todo: list[str], files: Files, progress,
+             after_flush: Callable[[], None] | None = None) -> None:
     """Check and extract each new or changed file (in worker processes for many files) and
-    insert its rows, in the order of `todo` whatever the number of workers."""
+    insert its rows, in the order of `todo` whatever the number of workers; `after_flush` runs
+    after each batch of inserts."""
     pending: dict[str, list[tuple]] = {t: [] for t in FILE_TABLES}
     count = 0
     with (progress or nullcontext)(todo) as bar, _FileRows(todo, files) as results:
@@ -405,6 +408,8 @@ def _publish(conn: sqlite3.Connection, todo: list[str], files: Files, progress) 
             if count >= BATCH:
                 _flush(conn, pending)
                 count = 0
+                if after_flush is not None:
+                    after_flush()
     _flush(conn, pending)
 
 

@@ -105,16 +105,47 @@ def prepare(conn: sqlite3.Connection, changed: Iterable[str] | None) -> None:
     _remove(conn, json.dumps(sorted(set(changed))))
 
 
-def finish(conn: sqlite3.Connection, changed: Iterable[str] | None) -> None:
-    """After the content rows are in: index them, all at once on a full build."""
-    if changed is None:
-        _rebuild(conn)
-    else:
+def finish(conn: sqlite3.Connection, changed: Iterable[str] | None, feed: "Feed | None" = None) -> None:
+    """After the content rows are in: index them. A full build indexes what its `feed` has not
+    yet (or everything, without one) and merges each index into one b-tree."""
+    if changed is not None:
         _index_rows(conn, json.dumps(sorted(set(changed))))
+        return
+    if feed is None:
+        _rebuild(conn)
+        return
+    feed()
+    for table in _FTS_TABLES:
+        conn.execute(f"insert into {table}({table}) values ('optimize')")
+
+
+# Content table -> {full-text table: its columns}.
+_FEEDS = {"search_clauses": {"clauses_fts": "text, roles", "clauses_trigram": "raw"},
+          "search_records": {"records_fts": "title, description"}}
+_FTS_TABLES = [t for targets in _FEEDS.values() for t in targets]
+
+
+class Feed:
+    """Indexes the content rows a full build has inserted so far; the build calls it after each
+    batch. The full-text indexes then grow while the workers are still extracting, on the core
+    the inserting process leaves idle, instead of in one serial pass after them."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.done = dict.fromkeys(_FEEDS, 0)  # highest rowid indexed, per content table
+
+    def __call__(self) -> None:
+        for content, targets in _FEEDS.items():
+            top = self.conn.execute(f"select max(rowid) from {content}").fetchone()[0] or 0
+            if top > self.done[content]:
+                for table, columns in targets.items():
+                    self.conn.execute(f"insert into {table}(rowid, {columns}) select rowid, {columns} from {content}"
+                                      " where rowid > ? and rowid <= ?", [self.done[content], top])
+                self.done[content] = top
 
 
 def _rebuild(conn: sqlite3.Connection) -> None:
-    for table in ("clauses_fts", "clauses_trigram", "records_fts"):
+    for table in _FTS_TABLES:
         # One bulk pass, then one merge: fewer, larger b-trees answer queries faster.
         conn.execute(f"insert into {table}({table}) values ('rebuild')")
         conn.execute(f"insert into {table}({table}) values ('optimize')")

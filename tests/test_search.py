@@ -305,3 +305,39 @@ def test_search_works_without_the_metadata(seeds_db):
 
     resp = asyncio.run(fetch())
     assert resp.status_code == 200 and "先払いする" in resp.json()[0]["text"]
+
+
+def _fts_state(db) -> dict:
+    """FTS5's own integrity check of each full-text table against its content, and what a set of
+    word and substring queries find."""
+    conn = sqlite3.connect(db)
+    try:
+        for table in ("clauses_fts", "clauses_trigram", "records_fts"):
+            conn.execute(f"insert into {table}({table}) values ('integrity-check')")  # raises when they disagree
+        words = ["義務", "封存", "支援", "support", "storage", "2030"]
+        return {w: (conn.execute("select group_concat(s.clause_id) from clauses_fts f join search_clauses s"
+                                 " on s.rowid = f.rowid where clauses_fts match ? order by s.clause_id", [search.match_expression(w)]).fetchone(),
+                    conn.execute("select count(*) from clauses_trigram where raw like ?", [f"%{w}%"]).fetchone())
+                for w in words}
+    finally:
+        conn.close()
+
+
+def test_indexes_fed_during_the_build_equal_a_rebuild(tmp_path, monkeypatch):
+    """A full build indexes search rows batch by batch as it inserts them (search.Feed); the
+    indexes must be the ones a single rebuild at the end makes. Small batches force many feeds."""
+    from tests.conftest import shared
+
+    folders = [SEEDS, shared("peer", "ccus-policy-hub")]
+    monkeypatch.setattr(publish, "BATCH", 40)
+    feeds, real_call = [], search.Feed.__call__
+    monkeypatch.setattr(search.Feed, "__call__", lambda self: (feeds.append(dict(self.done)), real_call(self))[1])
+    fed = tmp_path / "fed.db"
+    build(folders, fed)
+    assert len(feeds) > 10 and 0 < feeds[len(feeds) // 2]["search_clauses"], "the build should have fed the index mid-way"
+    monkeypatch.setattr(search, "Feed", lambda conn: None)  # finish() then rebuilds everything at once
+    rebuilt = tmp_path / "rebuilt.db"
+    build(folders, rebuilt)
+    state = _fts_state(fed)
+    assert state == _fts_state(rebuilt)
+    assert all(ids[0] for ids, _ in state.values()), "every query word should find something in seeds + hub"
