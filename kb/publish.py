@@ -300,9 +300,14 @@ class _transaction:
         self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
 
 
+CHECKPOINT_WAIT_MS = 500
+
+
 def _checkpoint(conn: sqlite3.Connection) -> None:
-    """Fold the WAL back into the file, so a copy of the file alone is the whole database. A
-    reader still on an older snapshot can stop part of it; the next build finishes the job."""
+    """Fold the WAL back into the file and empty it, so the file alone is the whole database. It
+    waits for readers still on an older snapshot only briefly (a busy server always has some):
+    what it cannot fold now, the next build does. The build is committed either way."""
+    conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
 

@@ -666,3 +666,21 @@ def test_incremental_corpus_findings_equal_a_full_build(tmp_path):
         counts = "select key, error_count, warning_count from records order by key"
         assert rows(db, counts) == rows(fresh, counts), edit.__name__
         assert _finding_rows(db) != before, f"{edit.__name__} changed no finding: the step tests nothing"
+
+
+def test_a_reader_mid_query_keeps_its_build_and_does_not_block_the_next(corpus, tmp_path):
+    """A server statement running across a commit (an open read transaction) sees the build it
+    started on; the build commits anyway and the next statement sees the new one."""
+    db = tmp_path / "kb.db"
+    build([corpus], db)
+    reader = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    reader.execute("begin")
+    assert reader.execute("select count(*) from records").fetchone() == (2,)
+    (corpus / "jp-jogmec-advanced-ccs-2024.md").unlink()
+    report = build([corpus], db)
+    assert (report.written, report.removed) == (True, 1)
+    assert reader.execute("select count(*) from records").fetchone() == (2,)  # still its snapshot
+    reader.execute("commit")
+    assert reader.execute("select count(*) from records").fetchone() == (1,)
+    reader.close()
+    assert rows(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
