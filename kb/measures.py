@@ -42,7 +42,8 @@ from functools import cache
 from pathlib import Path
 
 from kb.clauses import Clause, mask, split_clauses
-from kb.quantities import Quantity, find_quantities
+from kb.frozen import maker
+from kb.quantities import CASE_EXTRA, Quantity, find_quantities
 from kb.records import Record
 from kb.tokens import detect_lang
 
@@ -73,6 +74,9 @@ class Measure:
     end: int
     line: int  # file line of start
     label: str = ""
+
+
+_new_measure = maker(Measure)  # Measure(...), built twice as fast (see kb.frozen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,19 @@ def lowered(text: str) -> str:
     """ASCII-lower-cased copy of the same length (English cues are matched on it)."""
     low = text.lower()
     return low if len(low) == len(text) else text.translate(_ASCII_LOWER)  # 'İ'.lower() is 2 chars
+
+
+# Under re.I an ASCII letter also matches exactly four other characters (CASE_EXTRA). On a
+# lower-cased copy with those four folded as well, a pattern written in lower-case ASCII matches the
+# same without re.I -- and only without it can the engine skip ahead to the pattern's first letters
+# (six times faster).
+_CASE_EXTRA_RX = re.compile("[" + "".join(CASE_EXTRA) + "]")
+_LOWER_ASCII_PATTERN = re.compile(r"[\x00-\x40\x5b-\x7f]*")  # no capitals, so no \S \W \B either
+
+
+def caseless(low: str) -> str:
+    """`low` (a lowered() text) with the four characters above folded: same length."""
+    return _CASE_EXTRA_RX.sub(lambda m: CASE_EXTRA[m.group()], low) if _CASE_EXTRA_RX.search(low) else low
 
 
 def _trie(words) -> str:
@@ -172,38 +189,134 @@ class _CueSet:
         # alternation does. English patterns are whole words, any case, on the lower-cased text.
         self.pats: dict[bool, list[tuple[re.Pattern, tuple]]] = {}
         self.pat_rx: dict[bool, re.Pattern | None] = {}
+        # English patterns in lower-case ASCII run without re.I on caseless() text (see there).
+        self.en_caseless = all(_LOWER_ASCII_PATTERN.fullmatch(src) and "(?-" not in src for src, _ in pats[True])
         for english, v in pats.items():
             srcs = [f"(?:{src})(?![a-z])" if english else f"(?:{src})" for src, _ in v]
-            flags = re.I if english else 0
+            flags = re.I if english and not self.en_caseless else 0
             self.pats[english] = [(re.compile(src, flags), payload) for src, (_, payload) in zip(srcs, v)]
             self.pat_rx[english] = re.compile("|".join(srcs), flags) if srcs else None
 
-    def scan(self, text: str, low: str, pos: int, end: int) -> list[tuple[int, int, tuple]]:
-        """(start, end, ((payload, language key), ...)) of every cue in text[pos:end]."""
+        self._views: dict[str | None, tuple] = {None: (self.cjk, self.eng, self.pats)}
+
+    def view(self, lang: str | None) -> tuple[dict, dict, dict]:
+        """The word and pattern lookups with payloads cut down to what serves text in `lang`
+        (_LANG_KEYS), built once per language; None keeps every (payload, language key)."""
+        got = self._views.get(lang)
+        if got is None:
+            keys = _LANG_KEYS[lang]
+
+            def mine(payloads: tuple) -> tuple:
+                return tuple(p for p, k in payloads if k in keys)
+
+            got = self._views[lang] = ({w: mine(v) for w, v in self.cjk.items()}, {w: mine(v) for w, v in self.eng.items()},
+                                       {e: [(rx, mine(v)) for rx, v in ps] for e, ps in self.pats.items()})
+        return got
+
+    def scan(self, text: str, low: str, nocase: str, pos: int, end: int, lang: str | None = None) -> list[tuple[int, int, tuple]]:
+        """(start, end, payloads) of every cue in text[pos:end] that has a payload for `lang` (see
+        view); low is lowered(text) and nocase caseless(low)."""
+        cjk, eng, pats = self.view(lang)
         out = []
         if self.cjk_rx is not None:
-            words = self.cjk
-            out += [(m.start(), m.end(), words[m.group()]) for m in self.cjk_rx.finditer(text, pos, end)]
+            out += [(m.start(), m.end(), got) for m in self.cjk_rx.finditer(text, pos, end) if (got := cjk[m.group()])]
         if self.eng_rx is not None:
-            words = self.eng
             for m in self.eng_rx.finditer(low, pos, end):
                 s = m.start()
                 if s and "a" <= low[s - 1] <= "z":
                     continue  # inside a longer word: 'fine' in 'define'
-                out.append((s, m.end(), words[m.group("e")]))
+                if got := eng[m.group("e")]:
+                    out.append((s, m.end(), got))
         for english, rx in self.pat_rx.items():
             if rx is None:
                 continue
-            src = low if english else text
-            pats = self.pats[english]
+            src = (nocase if self.en_caseless else low) if english else text
             for m in rx.finditer(src, pos, end):
                 s = m.start()
                 if english and s and "a" <= low[s - 1] <= "z":
                     continue
-                payload = next((p for one, p in pats if one.match(src, s, end)), None)
-                if payload is not None:
+                payload = next((p for one, p in pats[english] if one.match(src, s, end)), None)
+                if payload:
                     out.append((s, m.end(), payload))
         return out
+
+
+def _edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
+    """Every character a match of rx can end with (last) or start with, or None when that is not
+    known (a class such as \\w or [^、], non-ASCII letters under re.I, a match that may be empty,
+    an unfamiliar construct). Read from the parsed pattern: the last (first) item that must consume,
+    and any optional items after (before) it."""
+    import re._parser as sre  # Python 3.11+; the parse tree of a compiled pattern
+
+    def cased(ch: str) -> set[str] | None:
+        """What ch matches under re.I: itself when uncased, both cases and the extras of an ASCII
+        letter (CASE_EXTRA), None for other cased characters."""
+        if ch.lower() == ch == ch.upper():
+            return {ch}
+        if ch.isascii() and ch.isalpha():
+            return {ch.lower(), ch.upper()} | {x for x, a in CASE_EXTRA.items() if a == ch.lower()}
+        return None
+
+    def chars(op, av, nocase: bool) -> set[str] | None:
+        if op is sre.LITERAL:
+            out = {chr(av)}
+        elif op is sre.IN:
+            out = set()
+            for iop, iav in av:
+                if iop is sre.LITERAL:
+                    out.add(chr(iav))
+                elif iop is sre.RANGE and iav[1] - iav[0] < 256:
+                    out.update(map(chr, range(iav[0], iav[1] + 1)))
+                else:
+                    return None  # NEGATE, CATEGORY, wide ranges
+        else:
+            return None
+        if nocase:
+            variants = [cased(ch) for ch in out]
+            return None if None in variants else set().union(*variants)
+        return out
+
+    def seq(items, nocase: bool) -> tuple[set[str], bool] | None:
+        """(last characters, whether the sequence may consume nothing)."""
+        out: set[str] = set()
+        for op, av in (reversed(list(items)) if last else items):
+            got = item(op, av, nocase)
+            if got is None:
+                return None
+            out |= got[0]
+            if not got[1]:
+                return out, False
+        return out, True
+
+    def item(op, av, nocase: bool) -> tuple[set[str], bool] | None:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            return set(), True  # zero width
+        if op is sre.SUBPATTERN:
+            add, remove = av[1], av[2]
+            return seq(av[3], (nocase or bool(add & re.I)) and not remove & re.I)
+        if op is sre.ATOMIC_GROUP:
+            return seq(av, nocase)
+        if op is sre.BRANCH:
+            out, empty = set(), False
+            for alt in av[1]:
+                got = seq(alt, nocase)
+                if got is None:
+                    return None
+                out |= got[0]
+                empty = empty or got[1]
+            return out, empty
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            lo, hi, sub = av
+            got = seq(sub, nocase) if hi else (set(), True)
+            return None if got is None else (got[0], got[1] or lo == 0)
+        got = chars(op, av, nocase)
+        return None if got is None else (got, False)
+
+    try:
+        got = seq(sre.parse(rx.pattern, rx.flags & ~re.U), bool(rx.flags & re.I))
+    except Exception:  # a parser of another Python version: do without the shortcut
+        return None
+    return None if got is None or got[1] else frozenset(got[0])
 
 
 def _anchored(p: str, flags: int = 0) -> re.Pattern:
@@ -297,6 +410,25 @@ class _Taxonomy:
                         srcs_a.append(f"(?i:{p})" if flags else f"(?:{p})")
             self.any_before[lang] = re.compile("|".join(srcs_b) or "(?!)")
             self.any_after[lang] = re.compile("|".join(srcs_a) or "(?!)")
+        # What a 'before' match that ends where the number starts can end with (None: anything).
+        # The alternation above searches the whole 60-character window; when the character before
+        # the number is none of these, no search is needed (most CJK numbers).
+        self.before_last: dict[str, frozenset | None] = {}
+        self.after_first: dict[str, frozenset | None] = {}  # the same for the start of 'after' matches
+        for lang in _LANGS:
+            lasts = [_edge_chars(rx, True) for _, rx in self.before[lang]]
+            self.before_last[lang] = None if None in lasts else frozenset().union(*lasts)
+            firsts = [_edge_chars(rx, False) for _, rx in self.after[lang]]
+            self.after_first[lang] = None if None in firsts else frozenset().union(*firsts)
+        self._positive: dict[tuple, tuple] = {}
+
+    def positive(self, payloads: tuple, ok: frozenset) -> tuple:
+        """The roles a cue supports (not as a negative cue) among `ok` (memoised)."""
+        key = (payloads, ok)
+        got = self._positive.get(key)
+        if got is None:
+            got = self._positive[key] = tuple(ri for ri, neg in payloads if not neg and ri in ok)
+        return got
 
     def fitting(self, kind: str, unit: str | None) -> frozenset:
         """Indices of the roles that accept a quantity of this kind and unit (memoised)."""
@@ -343,10 +475,10 @@ def _run(body: str, record_id: str, first_line: int, lang: str) -> Extraction:
     lang = lang or detect_lang(body[:4000])
     if not body or body.isspace():
         return Extraction(record_id, lang, [], [])
-    clauses = split_clauses(body, record_id, first_line)
+    masked = mask(body)
+    clauses = split_clauses(body, record_id, first_line, masked=masked)
     if not clauses:
         return Extraction(record_id, lang, clauses, [])
-    masked = mask(body)
     measures = _Extractor(body, masked, record_id, clauses, lang).run()
     return Extraction(record_id, lang, clauses, measures)
 
@@ -403,6 +535,7 @@ class _Extractor:
     def __init__(self, body: str, masked: str, record_id: str, clauses: list[Clause], lang: str):
         self.body, self.m, self.record_id, self.clauses, self.lang = body, masked, record_id, clauses, lang
         self.low = lowered(masked)
+        self.nocase = caseless(self.low)
         self.tx = _taxonomy()
         self.starts = [c.start for c in clauses]
         self._glossary: dict[str, str] | None = None
@@ -418,7 +551,7 @@ class _Extractor:
                 by_clause.setdefault(i, []).append(q)
         # Rule cues: one scan of the whole text, then shared out to the clauses.
         rule_hits: dict[int, list] = {}
-        for s, e, payloads in sorted(self.tx.rules.scan(self.m, self.low, 0, len(self.m))):
+        for s, e, payloads in sorted(self.tx.rules.scan(self.m, self.low, self.nocase, 0, len(self.m))):
             i = bisect_right(starts, s) - 1
             if i >= 0 and e <= clauses[i].end:
                 rule_hits.setdefault(i, []).append((s, e, payloads))
@@ -445,20 +578,20 @@ class _Extractor:
                 mid = f"{c.id}/m{n}"
                 if isinstance(what, _Cand):
                     r = what.role
-                    out.append(Measure(mid, self.record_id, c.id, what.kind, r.key if r else UNSPECIFIED,
+                    out.append(_new_measure(mid, self.record_id, c.id, what.kind, r.key if r else UNSPECIFIED,
                                        what.value, what.value_max, what.unit, what.comparator, self.body[s:e], s, e, line,
                                        what.label or (r.label if r else "")))
                 else:
                     key, label = self.tx.rule_roles[what]
-                    out.append(Measure(mid, self.record_id, c.id, "rule", key, None, None, None, None,
+                    out.append(_new_measure(mid, self.record_id, c.id, "rule", key, None, None, None, None,
                                        self.body[s:e], s, e, line, label))
         return out
 
     # -- quantities of one clause
 
-    def scan_near(self, cueset: _CueSet, c: Clause, lang: str, cands: list[_Cand]) -> list:
-        """Cues within reach of any candidate (merged windows), for the clause's language."""
-        reach, keys = self.tx.reach[lang], _LANG_KEYS[lang]
+    def windows(self, c: Clause, lang: str, cands: list[_Cand]) -> list[list[int]]:
+        """The stretches of the clause within reach of any candidate (overlapping ones merged)."""
+        reach = self.tx.reach[lang]
         spans: list[list[int]] = []
         for x in sorted(cands, key=lambda x: x.start):
             a, b = max(c.start, x.start - reach), min(c.end, x.end + reach)
@@ -466,22 +599,17 @@ class _Extractor:
                 spans[-1][1] = max(spans[-1][1], b)
             else:
                 spans.append([a, b])
+        return spans
+
+    def scan_near(self, cueset: _CueSet, spans: list, lang: str) -> "_Cues":
+        """Cues inside the windows, for the clause's language."""
         out = []
         for a, b in spans:
-            for s, e, payloads in cueset.scan(self.m, self.low, a, b):
-                mine = tuple(p for p, k in payloads if k in keys)
-                if mine:
-                    out.append((s, e, mine))
+            out += cueset.scan(self.m, self.low, self.nocase, a, b, lang)
         return _Cues(out)
 
     def clause_cues(self, c: Clause, lang: str) -> "_Cues":
-        keys = _LANG_KEYS[lang]
-        out = []
-        for s, e, payloads in self.tx.cues.scan(self.m, self.low, c.start, c.end):
-            mine = tuple(p for p, k in payloads if k in keys)
-            if mine:
-                out.append((s, e, mine))
-        return _Cues(out)
+        return _Cues(self.tx.cues.scan(self.m, self.low, self.nocase, c.start, c.end, lang))
 
     def quantities(self, c: Clause, lang: str, qs) -> list[_Cand]:
         if not qs:
@@ -490,9 +618,12 @@ class _Extractor:
         cands = [_Cand(q) for q in qs if _finite(q.value) and _finite(q.value_max)]
         if not cands:
             return []
-        cues = self.scan_near(tx.cues, c, lang, cands)
-        mods = self.scan_near(tx.mods, c, lang, cands) if any(x.kind in tx.mod_kinds for x in cands) else _NO_CUES
-        whole: list | None = None  # the clause's own cues, read only when a quantity needs them
+        spans = self.windows(c, lang, cands)
+        cues = self.scan_near(tx.cues, spans, lang)
+        mods = self.scan_near(tx.mods, spans, lang) if any(x.kind in tx.mod_kinds for x in cands) else _NO_CUES
+        # The clause's own cues, read only when a quantity needs them: the same as `cues` when the
+        # windows cover the clause.
+        whole: _Cues | None = cues if spans == [[c.start, c.end]] else None
         by_kind: dict[str, list[int]] = {}
         for x in cands:
             by_kind.setdefault(x.kind, []).append(x.start)  # sorted: quantities come in text order
@@ -553,12 +684,16 @@ class _Extractor:
                 for ri, neg in payloads:
                     if neg and ri in ok and self.gap(x, s, e) <= tx.roles[ri].window[lang]:
                         vetoed.add(ri)
+            if vetoed:
+                ok = ok - vetoed  # a vetoed role is as good as one that does not fit
         # Masked markup (**, tags) leaves runs of spaces; adjacency looks past all but one.
         left = t[max(c.start, x.start - 60):x.start]
         if left.endswith("  "):
             left = left.rstrip(" ") + " "
-        for ri, rx in tx.before[lang] if tx.any_before[lang].search(left) else ():
-            if ri in ok and ri not in vetoed:
+        lasts = tx.before_last[lang]
+        maybe = (lasts is None or left[-1:] in lasts) and tx.any_before[lang].search(left)
+        for ri, rx in tx.before[lang] if maybe else ():
+            if ri in ok:
                 m = rx.search(left)
                 if m and m.end() == len(left):
                     key = (False, tx.adjacent_score + tx.roles[ri].penalty, ri, None, m)
@@ -567,8 +702,10 @@ class _Extractor:
         at = x.end
         while at < hi and t[at] == " " and t[at + 1:at + 2] == " ":
             at += 1  # keep one space for the patterns that expect it
-        for ri, rx in tx.after[lang] if tx.any_after[lang].match(t, at, hi) else ():
-            if ri in ok and ri not in vetoed:
+        firsts = tx.after_first[lang]
+        maybe = (firsts is None or (at < hi and t[at] in firsts)) and tx.any_after[lang].match(t, at, hi)
+        for ri, rx in tx.after[lang] if maybe else ():
+            if ri in ok:
                 m = rx.match(t, at, hi)
                 if m:
                     key = (False, tx.adjacent_score + tx.roles[ri].penalty, ri, m.end(), None)
@@ -576,7 +713,7 @@ class _Extractor:
         same = by_kind.get(x.kind, ())
         link, seps_chars = tx.link[lang], tx.sep_chars
         for s, e, payloads in cues:
-            mine = [ri for ri, neg in payloads if not neg and ri in ok and ri not in vetoed]
+            mine = tx.positive(payloads, ok)
             if not mine:
                 continue
             # The text between cue and number, measured once for all roles of the cue.
@@ -589,7 +726,7 @@ class _Extractor:
                 after = 0
             gap = t[a:b].strip()
             dist = 0 if not gap or link.fullmatch(gap) else len(gap)
-            seps = sum(gap.count(ch) for ch in seps_chars) if gap else 0
+            seps = sum(map(gap.count, seps_chars)) if gap else 0
             between = bisect_left(same, b) - bisect_right(same, a) if b > a + 1 else 0
             base = dist + tx.sep_penalty * seps + after + tx.between_penalty * between
             for ri in mine:
