@@ -82,6 +82,13 @@ def _firsts(words, i=0) -> frozenset:
 # Under re.I an ASCII letter also matches these four characters, and no others (checked over all
 # of Unicode): İ and ı match i, ſ matches s, the Kelvin sign matches k.
 CASE_EXTRA = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
+_CASE_FOLD = str.maketrans(CASE_EXTRA)
+
+
+def _key(word: str) -> str:
+    """The dictionary form of a word a re.I pattern matched: lower case, with the four letters
+    re.I equates with ASCII ones folded to them (MILLİON and ſeconds are million and seconds)."""
+    return word.translate(_CASE_FOLD).lower()
 
 
 def _ci_firsts(words) -> frozenset | None:
@@ -212,7 +219,7 @@ class _Rules:
         self.money_suffix = re.compile(f"(?P<c>{_alt(money_words, ci=True)})$")
 
     def unit_of(self, word: str) -> dict:
-        return self.units.get(word) or self.units[word.lower()]
+        return self.units.get(word) or self.units[_key(word)]
 
 
 @cache
@@ -326,8 +333,8 @@ def parse_number(s: str) -> float | None:
 
 
 def _plain_number(x: str, r: _Rules, fractions: bool) -> float | None:
-    if x in r.d["word_numbers"] or x.lower() in r.d["en_numbers"]:
-        return float(r.d["word_numbers"].get(x, r.d["en_numbers"].get(x.lower())))
+    if x in r.d["word_numbers"] or _key(x) in r.d["en_numbers"]:
+        return float(r.d["word_numbers"].get(x, r.d["en_numbers"].get(_key(x))))
     x = "0" + x if x.startswith(".") else x
     if m := r.si.fullmatch(x):  # 100K, .0012G
         head = _plain_number(m.group(1), r, False)
@@ -335,7 +342,7 @@ def _plain_number(x: str, r: _Rules, fractions: bool) -> float | None:
     m = r.num_full.match(x)
     if m and (em := r.en_mult.fullmatch(x, m.end())):  # 1.2 million
         cv = _core_value(m.group(), r)
-        return cv[0] * r.d["en_multipliers"][em.group("m").lower()] if cv else None
+        return cv[0] * r.d["en_multipliers"][_key(em.group("m"))] if cv else None
     if m and m.end() == len(x):
         cv = _core_value(x, r)
         return None if cv is None else cv[0]
@@ -437,7 +444,7 @@ class _Scan:
         last = skip = 0
         for m in r.anchor.finditer(t):
             s, g = m.start(), m.lastgroup
-            if s < last or s < skip or (g == "w" and m.group().lower() not in r.words):
+            if s < last or s < skip or (g == "w" and _key(m.group()) not in r.words):
                 continue
             if g == "n" and m.end() - s > _MAX_RUN:
                 skip = r.run_tail.match(t, m.end()).end()  # an over-long digit run is an identifier
@@ -454,7 +461,7 @@ class _Scan:
         r, t = self.r, self.t
         s, pos, g, core = m.start(), m.end(), m.lastgroup, m.group()
         if g == "w":
-            d = _Draft("number", float(r.d["en_numbers"][core.lower()]), None, s, pos)
+            d = _Draft("number", float(r.d["en_numbers"][_key(core)]), None, s, pos)
         elif g == "h":  # 半年, 半個鐘: only before a unit
             return _Draft("number", 0.5, None, s, pos) if self.follows(pos, r.unit_first) else None
         elif g == "e":  # 元 of 令和元年
@@ -487,18 +494,18 @@ class _Scan:
             if not core[-1].isdigit():
                 return d if math.isfinite(d.value) else None
         if self.may_be(d.end, r.en_mult_first) and (em := r.en_mult.match(t, d.end)):
-            k = float(r.d["en_multipliers"][em.group("m").lower()])
+            k = float(r.d["en_multipliers"][_key(em.group("m"))])
             d.value, d.scale, d.end = d.value * k, d.scale * k, em.end()
         return d if math.isfinite(d.value) else None
 
     def read(self, m: re.Match, floor: int, ranged: bool) -> _Draft | None:
         """The quantity whose core is anchor m, or None."""
         r, t, g = self.r, self.t, m.lastgroup
-        if g == "f" or (g == "w" and m.group().lower() in r.freq):  # 每年 = every year: 1 year
+        if g == "f" or (g == "w" and _key(m.group()) in r.freq):  # 每年 = every year: 1 year
             if r.num.match(t, m.end() + (t[m.end():m.end() + 1] == " ")):
                 return None  # 每年100万吨 (a per-year prefix), 毎年6月 (a date)
-            return self.finish(_Draft("duration", 1.0, r.freq[m.group().lower()], m.start(), m.end()), floor, ranged)
-        if (g == "w" and m.group().lower() not in r.d["en_numbers"]) or not (d := self.core(m, floor)):
+            return self.finish(_Draft("duration", 1.0, r.freq[_key(m.group())], m.start(), m.end()), floor, ranged)
+        if (g == "w" and _key(m.group()) not in r.d["en_numbers"]) or not (d := self.core(m, floor)):
             return None
         if d.kind == "date":
             return self.finish(d, floor, ranged)
@@ -554,7 +561,7 @@ class _Scan:
             sub = u["subunits"].get(t[nm.end():nm.end() + 1])
             if sub and (cv := _core_value(nm.group(), r)):
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
-        if d.unit in ("t", "m3") and (pm := r.per_re.match(t, d.end)) and r.per[pm.group("p").lower()] == "yr":
+        if d.unit in ("t", "m3") and (pm := r.per_re.match(t, d.end)) and r.per[_key(pm.group("p"))] == "yr":
             d.unit, d.end = d.unit + "/yr", pm.end()  # 万吨/年, Mt per year
         return self.finish(d, floor, ranged)
 
@@ -608,7 +615,7 @@ class _Scan:
         if d.kind == "money" and (pt := self.before(r.b_per_tonne, s, floor)):
             d.unit, s = d.unit + "/t", pt[0]  # 每一公噸新臺幣一千五百元, 每吨50元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
-            d.unit, d.end = f"{d.unit}/{r.per[pm.group('p').lower()]}", pm.end()  # per tonne, /t
+            d.unit, d.end = f"{d.unit}/{r.per[_key(pm.group('p'))]}", pm.end()  # per tonne, /t
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
@@ -617,12 +624,12 @@ class _Scan:
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
             d.unit, s = "t/yr", py[0]  # 年間100万トン
         if cp := self.before(r.b_cmp, s, floor):
-            d.cmp, s = r.cmp_pre[cp[1].lower()], cp[0]
+            d.cmp, s = r.cmp_pre[_key(cp[1])], cp[0]
         d.start = s
         if ranged and d.value is not None and not d.cmp and (merged := self.connector_range(d, floor)):
             return merged
         if self.follows(d.end, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, d.end)):
-            d.cmp, d.end = r.cmp_suf[cs.group("c").lower()], cs.end()
+            d.cmp, d.end = r.cmp_suf[_key(cs.group("c"))], cs.end()
             if ranged and d.cmp in (">=", ">") and d.value is not None:  # 5万元以上50万元以下
                 p = d.end + (t[d.end:d.end + 1] == " ")
                 hi = self.read(am, p, False) if (am := r.anchor.match(t, p)) else None
@@ -641,7 +648,7 @@ class _Scan:
         if not (self.follows(d.end, r.connector_first, "") or self.follows(d.end, r.connector_first, " ")):
             return None
         opener = self.before(r.b_opener, d.start, floor)
-        between = opener is not None and opener[1].lower() == "between"
+        between = opener is not None and _key(opener[1]) == "between"
         if not (cm := (r.closers["between"] if between else r.connector).match(t, d.end)):
             return None
         p = cm.end()

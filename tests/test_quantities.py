@@ -251,3 +251,29 @@ def test_pathological_single_lines_finish_with_exact_spans(unit):
     found = find_quantities(text)
     assert all(text[q.start:q.end] == q.surface for q in found)
     assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+
+
+# Under re.I, İ and ı match i, ſ matches s and the Kelvin sign matches k: a word matched with one of
+# them must still find its dictionary entry (it used to raise KeyError).
+@pytest.mark.parametrize("text, surface, value, unit", [
+    ("5 MILLİON tonnes", "5 MILLİON tonnes", 5e6, "t"),
+    ("15 timeſ", "15 timeſ", 15.0, "multiple"),
+    ("3 bi\u0307llion dollars", None, None, None),
+    ("10 per metri\u0307c ton", None, None, None),
+    ("at leaſt 20 percent", "20 percent", 20.0, "percent"),
+    ("2 ſeconds, 3 \u212ailotonnes, ıt ıs 4 mıllıon", None, None, None),
+])
+def test_letters_re_i_folds_to_ascii_never_break_a_lookup(text, surface, value, unit):
+    found = find_quantities(text)
+    assert all(text[q.start:q.end] == q.surface for q in found)
+    if surface is not None:
+        q = next(q for q in found if q.surface.endswith(surface))
+        assert (q.value, q.unit) == (value, unit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["5", " ", "million", "MİLLİON", "ſeconds", "timeſ", "per", "metrıc", "ton",
+                                 "\u212ailotonnes", "at least", "between", "and", "percent", "İ", "ı", "ſ"]), max_size=12))
+def test_property_case_folding_letters_never_raise(words):
+    text = " ".join(words)
+    assert all(text[q.start:q.end] == q.surface for q in find_quantities(text))
