@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from enum import Enum
+from operator import attrgetter
 from typing import Any, Callable, Iterable
 
 from kb import search
@@ -188,19 +189,32 @@ def _extraction_rows(key: str, record: Record, rows: Rows, extract: Extract) -> 
     except Exception as exc:  # noqa: BLE001 - any extractor bug is reported, never swallowed
         message = f"clause and measure extraction failed: {type(exc).__name__}: {exc}"
         return [Finding(record.path, record.body_line, 1, ERROR, "publish.extract", "", message, record.id)]
-    # Ids are prefixed with the file key: a record and its translation share `record_id`.
-    clauses = [{**{c: _scalar(getattr(x, c, None)) for c in CHILDREN["clauses"]}, "record": key, "id": f"{key}#{x.id}"}
-               for x in extraction.clauses]
-    measures = [{**{c: _scalar(getattr(x, c, None)) for c in CHILDREN["measures"]}, "record": key, "id": f"{key}#{x.id}",
-                 "clause_id": None if x.clause_id is None else f"{key}#{x.clause_id}"} for x in extraction.measures]
-    ids = [c["id"] for c in clauses]
-    dangling = {m["clause_id"] for m in measures} - set(ids) - {None}
-    if len(set(ids)) < len(ids) or len({m["id"] for m in measures}) < len(measures) or dangling:
+    # Ids are prefixed with the file key: a record and its translation share `record_id`. Rows are
+    # built as tuples straight from the fields (a dict per row cost half as much as extraction's
+    # own bookkeeping); _scalar runs only on a value SQLite could not store as it is.
+    clauses = [(f"{key}#{x.id}", key, *_plain(_CLAUSE_FIELDS(x))) for x in extraction.clauses]
+    measures = [(f"{key}#{x.id}", key, x.record_id, None if x.clause_id is None else f"{key}#{x.clause_id}",
+                 *_plain(_MEASURE_FIELDS(x))) for x in extraction.measures]
+    ids = [c[0] for c in clauses]
+    dangling = {m[3] for m in measures} - set(ids) - {None}
+    if len(set(ids)) < len(ids) or len({m[0] for m in measures}) < len(measures) or dangling:
         message = "clause and measure extraction gave duplicate ids or measures of unknown clauses; none were published"
         return [Finding(record.path, record.body_line, 1, ERROR, "publish.extract", "", message, record.id)]
-    rows["clauses"] += [tuple(c[k] for k in CHILDREN["clauses"]) for c in clauses]
-    rows["measures"] += [tuple(m[k] for k in CHILDREN["measures"]) for m in measures]
+    rows["clauses"] += clauses
+    rows["measures"] += measures
     return []
+
+
+# Columns after (id, record) of clauses, and after (id, record, record_id, clause_id) of measures.
+_CLAUSE_FIELDS = attrgetter(*list(CHILDREN["clauses"])[2:])
+_MEASURE_FIELDS = attrgetter(*list(CHILDREN["measures"])[4:])
+_STORABLE = (str, int, float, type(None))
+
+
+def _plain(values: tuple) -> tuple:
+    if all(type(v) in _STORABLE for v in values):  # bool is not: SQLite would get 0/1 silently
+        return values
+    return tuple(map(_scalar, values))
 
 
 def _get(meta: dict, path: tuple[str, ...]) -> Any:
