@@ -5,10 +5,10 @@
 Steps (each a separate process, as a user would run it, timed on the wall clock):
 1. the corpus: `bench/corpus.py` output in WORKDIR/corpus-n<N>-s<seed>, reused when its manifest
    matches (same N, seed, generator and source texts), generated otherwise;
-2. raw_tokenize_s: the floor. fugashi (unidic-lite) over every Japanese body in chunks of at most
-   10,000 characters cut at newlines, rjieba over every Chinese body; English bodies are not given
-   to a heavy tokenizer. In this process, one after the other; loading the dictionaries is not
-   counted;
+2. raw_tokenize_s: the floor. fugashi (unidic-lite) over every Japanese body in chunks of at
+   most 10,000 characters cut at newlines, rjieba over every Chinese body; English bodies are not
+   given to a heavy tokenizer. In this process, one after the other, best of two passes; loading
+   the dictionaries is not counted;
 3. validate_s: `python -m kb validate CORPUS` (exit 1 is expected: the corpus has broken files);
 4. build_s: `python -m kb build CORPUS --db kb.db` from nothing; peak_rss_mb is the largest
    resident set of any single process of that build (wait4's rusage: the process and the children
@@ -358,6 +358,30 @@ def time_path(client: Client, path: str, requests: int, warmup: int) -> dict:
             "samples": samples}
 
 
+def fresh_dir(path: Path) -> Path:
+    """An empty folder at `path` (a previous run's is removed), its parents created."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def wait_ready(proc: subprocess.Popen, client: "Client", log_path: Path, timeout: float = 90) -> str | None:
+    """Poll a starting Datasette until it answers; None when it does, else what went wrong."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+            return f"datasette exited with code {proc.returncode} before serving: {' | '.join(tail)}"
+        try:
+            if client.get("/-/versions.json")[0] == 200:
+                return None
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            return f"datasette did not answer within {timeout:.0f} s"
+        time.sleep(0.2)
+
+
 def measure_datasette(db: Path, workdir: Path, src: Path, requests: int, warmup: int) -> dict:
     metadata_path = src / "datasette_metadata.json"
     metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
@@ -374,21 +398,10 @@ def measure_datasette(db: Path, workdir: Path, src: Path, requests: int, warmup:
         proc = subprocess.Popen(cmd, cwd=src, stdout=log, stderr=subprocess.STDOUT, env=kb_env(src), start_new_session=True)
     client = Client(port)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
-                out["notes_ds"].append(f"datasette exited with code {proc.returncode} before serving: {' | '.join(tail)}")
-                return out
-            try:
-                if client.get("/-/versions.json")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                out["notes_ds"].append("datasette did not answer within 90 s")
-                return out
-            time.sleep(0.2)
+        problem = wait_ready(proc, client, log_path)
+        if problem:
+            out["notes_ds"].append(problem)
+            return out
         pages: dict[str, dict] = {FACET_PAGE: time_path(client, FACET_PAGE, requests, warmup)}
         with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as conn:
             tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
@@ -494,7 +507,7 @@ per 1,000 characters: seeds 8.7, ccus-policy-hub records 4.2, policy-gold statut
 Method
 - raw tokenize: fugashi (unidic-lite) over the Japanese bodies, chunks of at most 10,000 characters
   cut at newlines, plus rjieba over the Chinese bodies, in one process; English bodies are not
-  tokenized by a heavy tokenizer. This is the floor the build is compared with.
+  tokenized by a heavy tokenizer; best of two passes. This is the floor the build is compared with.
 - build: `python -m kb build CORPUS --db kb.db` from nothing, wall clock; build ratio = build s /
   raw tokenize s. incremental: one body edited, rebuilt. no-op: rebuilt with nothing changed.
 - validate: `python -m kb validate CORPUS`, wall clock (exit 1 expected: broken files).
@@ -538,15 +551,16 @@ def update_doc(result: dict, doc: Path = DOC) -> None:
     text = doc.read_text(encoding="utf-8") if doc.exists() else DOC_HEAD
     if TABLE_START not in text or TABLE_END not in text:
         text = text.rstrip("\n") + f"\n\n{TABLE_START}\n{TABLE_END}\n"
-    before, rest = text.split(TABLE_START, 1)
+    _, rest = text.split(TABLE_START, 1)
     block, after = rest.split(TABLE_END, 1)
+    before = DOC_HEAD  # the method as this script measures it; sections after the table are kept
     rows = {}
     for line in block.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.startswith("|") and cells and cells[0].isdigit():
             rows[int(cells[0])] = line
     rows[result["records"]] = table_row(result)
-    header = "| " + " | ".join(COLUMNS) + " |\n|" + "|".join("---:" if i < 12 else "---" for i in range(len(COLUMNS))) + "|"
+    header = "| " + " | ".join(COLUMNS) + " |\n|" + "|".join("---:" if i < len(COLUMNS) - 3 else "---" for i in range(len(COLUMNS))) + "|"
     body = "\n".join(rows[n] for n in sorted(rows))
     doc.write_text(f"{before}{TABLE_START}\n{header}\n{body}\n{TABLE_END}{after}", encoding="utf-8")
 
@@ -567,11 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     workdir = args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
     out_path = args.out or workdir / f"results-{args.records}.json"
-    run_dir = workdir / f"run-n{args.records}"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir(parents=True)
+    run_dir = fresh_dir(workdir / f"run-n{args.records}")
     db = run_dir / "kb.db"  # the metadata names the database `kb`
     src = snapshot(run_dir / "src")
     env = kb_env(src)
@@ -588,7 +599,10 @@ def main(argv: list[str] | None = None) -> int:
                   invalid_files=len(manifest["invalid"]), corpus=str(corpus), corpus_reused=reused)
 
     log("raw tokenizers")
-    result.update(raw_tokenize(bodies))
+    # Best of two passes: the first also faults the dictionaries' pages in, which swings the
+    # floor by 2x from run to run (0.8-1.9 s at N = 1,000).
+    runs = [raw_tokenize(bodies) for _ in range(2)]
+    result.update(min(runs, key=lambda r: r["raw_tokenize_s"]), raw_tokenize_runs_s=[r["raw_tokenize_s"] for r in runs])
     result["notes"].append("raw_tokenize_s covers ja (fugashi) and zh (rjieba) bodies only; en bodies get no heavy tokenizer")
 
     log("validate")

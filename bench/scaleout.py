@@ -332,20 +332,11 @@ class Servers:
         for i, (proc, port) in enumerate(zip(self.procs, self.ports)):
             client = bench.Client(port)
             try:
-                while True:
-                    if proc.poll() is not None:
-                        tail = " | ".join(self.logs[i].read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:])
-                        raise RuntimeError(f"datasette {i} exited with code {proc.returncode} before serving: {tail}")
-                    try:
-                        if client.get("/-/versions.json")[0] == 200:
-                            break
-                    except OSError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"datasette {i} did not answer within {timeout:.0f} s")
-                    time.sleep(0.2)
+                problem = bench.wait_ready(proc, client, self.logs[i], max(deadline - time.monotonic(), 0.1))
             finally:
                 client.close()
+            if problem:
+                raise RuntimeError(f"server {i}: {problem}")
 
     def open_database_files(self, db: Path) -> list[dict]:
         """Per server: how many descriptors point at the database path, and how many of those at
@@ -729,11 +720,8 @@ def main(argv: list[str] | None = None) -> int:
     log = lambda msg: print(f"[scaleout] {msg}", file=sys.stderr, flush=True)  # noqa: E731
 
     workdir = args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
     out_path = args.out or workdir / f"scaleout-{args.records}.json"
-    run_dir = workdir / f"scaleout-n{args.records}"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir(parents=True)
+    run_dir = bench.fresh_dir(workdir / f"scaleout-n{args.records}")
     src = bench.snapshot(run_dir / "src")
     db = run_dir / "kb.db"  # the metadata names the database `kb`
     kb_cmd = [sys.executable, "-m", "kb"]

@@ -7,9 +7,11 @@ import hashlib
 import os
 import re
 import shutil
+import sqlite3
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -684,3 +686,35 @@ def test_a_reader_mid_query_keeps_its_build_and_does_not_block_the_next(corpus, 
     assert reader.execute("select count(*) from records").fetchone() == (1,)
     reader.close()
     assert rows(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
+
+
+FAIL_MID_BUILD = """
+import sys
+from pathlib import Path
+from kb import publish
+publish.PARALLEL_MIN_FILES, publish.BATCH, publish._FileRows.WINDOW_PER_WORKER = 8, 20, 1
+flushes = []
+real = publish._flush
+def flush(conn, pending):
+    flushes.append(1)
+    if len(flushes) == 3:
+        raise RuntimeError("disk on fire")
+    real(conn, pending)
+publish._flush = flush
+try:
+    publish.build([sys.argv[1]], sys.argv[2])
+except RuntimeError as exc:
+    print("failed:", exc)
+"""
+
+
+def test_a_parallel_build_failing_mid_way_stops_its_workers(tmp_path):
+    """Workers are handed files through a bounded window; a build failing while the window is
+    full must still stop the pool and return (not wait forever on the window), and leave no file."""
+    hub = shared(*HUB)
+    db = tmp_path / "kb.db"
+    result = subprocess.run([sys.executable, "-c", FAIL_MID_BUILD, str(hub), str(db)], capture_output=True, text=True,
+                            timeout=120, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "failed: disk on fire"
+    assert not db.exists() and not list(tmp_path.glob(".kb.db.tmp-*"))
