@@ -88,7 +88,7 @@ _CASE_FOLD = str.maketrans(CASE_EXTRA)
 def _key(word: str) -> str:
     """The dictionary form of a word a re.I pattern matched: lower case, with the four letters
     re.I equates with ASCII ones folded to them (MILLİON and ſeconds are million and seconds)."""
-    return word.translate(_CASE_FOLD).lower()
+    return word.lower() if word.isascii() else word.translate(_CASE_FOLD).lower()
 
 
 def _ci_firsts(words) -> frozenset | None:
