@@ -55,9 +55,13 @@ RACY_NS = 2_000_000_000
 
 BUILDS = {"built_at": str, "seconds": float, "files": int, "added": int, "changed": int, "unchanged": int,
           "removed": int, "findings": int, "errors": int, "version": str, "source_commit": str}
-INDEXES = {
+INDEXES: dict[str, list[str | tuple[str, ...]]] = {
     "records": ["id", "lang", "country_code", "category_key", "status_key", "legal_weight_key", "year", "review_status_key"],
-    **{t: ["record"] for t in CHILDREN}, "measures": ["record", "clause_id", "kind", "role", "unit"],
+    **{t: ["record"] for t in CHILDREN},
+    # The measures page facets by role, kind and unit: an index led by the filtered column that holds
+    # the other two answers each facet from the index alone (2 ms instead of 22 ms for the 25,000
+    # support_period rows of the 5,000-record bench), and still serves a filter on its first column.
+    "measures": ["record", "clause_id", ("role", "kind", "unit"), ("kind", "unit", "role"), ("unit", "role", "kind")],
     "findings": ["file", "severity", "rule", "path"],
 }
 # Datasette settings for serving: suggested facets cost ~0.6 s a page; long cells are cut in HTML.
@@ -383,7 +387,7 @@ def _create_indexes(conn: sqlite3.Connection) -> None:
     db = sqlite_utils.Database(conn)
     for table, columns in INDEXES.items():
         for column in columns:
-            db[table].create_index([column], if_not_exists=True)
+            db[table].create_index(list(column) if isinstance(column, tuple) else [column], if_not_exists=True)
 
 
 # Every table with rows of a file, and the column naming the file: children first, so no row ever
