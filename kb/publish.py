@@ -129,7 +129,7 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
         _delete(conn, changed + removed)
         feed = search.Feed(conn) if touched is None else None  # incremental: indexed per record at the end
         _publish(conn, todo, files, progress, feed)
-        _path_moves(conn, files, unchanged)
+        _path_moves(conn, files, unchanged, manifest)
         _corpus(conn, files, touched, old_ids)
         search.finish(conn, touched, feed)
         return _write_meta(conn, fingerprint, commit, started, stats)
@@ -171,7 +171,7 @@ def _scan(paths: list[Path], manifest: dict, *, hash_changed: bool) -> tuple[str
         except OSError:
             stat = None
         known = manifest.get(key)
-        if stat is not None and known is not None and known[0] and tuple(known[1:]) == stat:
+        if stat is not None and known is not None and known[0] and tuple(known[1:3]) == stat:
             digest = known[0]
         else:
             digest = _rows.sha256(f) if hash_changed else None
@@ -193,8 +193,8 @@ def _read_state(db_path: Path) -> dict | None:
             meta = dict(conn.execute("select key, value from kb_meta"))
             if meta.get("layout") != LAYOUT:
                 return {"meta": meta, "files": {}, "findings": 0, "errors": 0, "last_build": None}
-            manifest = {k: (digest, size, mtime) for k, digest, size, mtime in
-                        conn.execute("select key, sha256, size, mtime_ns from files")}
+            manifest = {k: (digest, size, mtime, path) for k, digest, size, mtime, path in
+                        conn.execute("select key, sha256, size, mtime_ns, path from files")}
             n, errors = conn.execute("select count(*), count(*) filter (where severity = 'error') from findings").fetchone()
             last_build = _last_build(conn)
         finally:
@@ -492,14 +492,19 @@ def _warm() -> None:
     search.role_labels()
 
 
-def _path_moves(conn: sqlite3.Connection, files: Files, unchanged: set[str]) -> None:
+def _path_moves(conn: sqlite3.Connection, files: Files, unchanged: set[str], manifest: dict) -> None:
     """Unchanged files keep their rows, but show the path of this build (the cwd may differ), and
-    their stats are refreshed so the next build can skip hashing them."""
-    moved = [(storable(files[k][0]), k, storable(files[k][0])) for k in unchanged]
+    their stats are refreshed so the next build can skip hashing them. Only rows whose path or
+    stats differ from the manifest are written: rewriting all of them cost an incremental build
+    50-70 ms at 5,000 files, for nothing on most builds."""
+    stale = []
+    for k in sorted(unchanged):
+        path, stat = storable(files[k][0]), files[k][2] or (None, None)
+        if manifest.get(k, ())[1:] != (*stat, path):
+            stale.append((path, k, *stat))
     for table, column in (("records", "key"), ("findings", "file")):
-        conn.executemany(f"update {table} set path = ? where {column} = ? and path is not ?", moved)
-    conn.executemany("update files set path = ?, size = ?, mtime_ns = ? where key = ?",
-                        [(storable(files[k][0]), *(files[k][2] or (None, None)), k) for k in unchanged])
+        conn.executemany(f"update {table} set path = ? where {column} = ? and path is not ?", [(p, k, p) for p, k, *_ in stale])
+    conn.executemany("update files set path = ?, size = ?, mtime_ns = ? where key = ?", [(p, size, mtime, k) for p, k, size, mtime in stale])
 
 
 def _ids(conn: sqlite3.Connection, keys: list[str]) -> set[str]:

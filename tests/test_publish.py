@@ -719,3 +719,18 @@ def test_a_parallel_build_failing_mid_way_stops_its_workers(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "failed: disk on fire"
     assert not db.exists() and not list(tmp_path.glob(".kb.db.tmp-*"))
+
+
+def test_unchanged_files_show_the_path_of_the_latest_build(corpus, tmp_path, monkeypatch):
+    """Keys do not depend on the cwd, paths do: an incremental build run from elsewhere rewrites the
+    path of the files it did not reprocess (and only where it differs)."""
+    db = tmp_path / "kb.db"
+    build([corpus], db)  # an absolute path
+    keep = "jp-ccs-pipeline-support-interim-draft-2026.md"
+    (corpus / "jp-jogmec-advanced-ccs-2024.md").write_text("---\n{}\n---\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert build([Path("records")], db).changed == 1
+    relative = str(Path("records") / keep)
+    assert rows(db, "select path from records where key = ?", [keep]) == [{"path": relative}]
+    assert rows(db, "select path from files where key = ?", [keep]) == [{"path": relative}]
+    assert {r["path"] for r in rows(db, "select path from findings where file = ?", [keep])} == {relative}
