@@ -45,6 +45,8 @@ _DB_OPTION = click.option("--db", "db_path", type=click.Path(path_type=Path, dir
 
 def _publish(paths: tuple[Path, ...], db_path: Path):
     """Run the incremental build; a missing input or a --db that is not ours is a usage error."""
+    import sqlite3
+
     from kb.publish import PublishError, build
 
     def bar(items):
@@ -56,6 +58,8 @@ def _publish(paths: tuple[Path, ...], db_path: Path):
         raise click.UsageError(f"no such file or folder: {exc.args[0] if exc.args else exc}") from None
     except PublishError as exc:
         raise click.UsageError(str(exc)) from None
+    except (sqlite3.Error, OSError) as exc:  # the database side: a folder we may not write, a full disk, a lock held too long
+        raise click.ClickException(f"could not write {_terminal_safe(str(db_path))}: {_terminal_safe(str(exc))}") from None
 
 
 @cli.command()

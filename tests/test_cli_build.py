@@ -208,3 +208,30 @@ def test_serve_builds_then_serves(corpus, tmp_path):
             raise
     assert f"serving http://127.0.0.1:{port}/kb" in err
     assert "2 files (full build)" in err
+
+
+@pytest.mark.parametrize("where", ["/proc", "/sys"])
+def test_a_database_that_cannot_be_written_is_one_line(corpus, where):
+    if not Path(where).is_dir():
+        pytest.skip(f"{where} is Linux's; this system has none")
+    result = run(str(corpus), "--db", f"{where}/kb.db")
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: could not write {where}/kb.db: unable to open database file"
+
+
+def test_a_lock_held_too_long_is_one_line_and_changes_nothing(corpus, tmp_path, monkeypatch):
+    db = tmp_path / "kb.db"
+    assert run(str(corpus), "--db", str(db)).exit_code == 0
+    before = query(db, "select key, sha256 from records order by key")
+    (corpus / "jp-jogmec-advanced-ccs-2024.md").unlink()
+    monkeypatch.setattr(publish, "BUSY_S", 0.2)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("begin immediate")  # another writer holds the database
+    try:
+        result = run(str(corpus), "--db", str(db))
+    finally:
+        other.execute("rollback")
+        other.close()
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: could not write {db}: database is locked"
+    assert query(db, "select key, sha256 from records order by key") == before
