@@ -215,7 +215,8 @@ def _read_state(db_path: Path) -> dict | None:
 
 def _build_new(db_path: Path, fill: Callable[[sqlite3.Connection], tuple[int, int]]) -> tuple[int, int]:
     """A full build: every row written into a fresh temporary file (no journal, no syncs, indexes
-    made once at the end), checked whole, then installed."""
+    made once at the end, full-text indexes fed while the workers run), checked whole, then
+    installed."""
     _sweep_temps(db_path)
     tmp = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
     try:

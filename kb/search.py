@@ -24,8 +24,9 @@ updated the build has already replaced the clauses of changed files (hence `raw`
 clauses.text, which SQLite 3.43's contentless_delete could make unnecessary).
 
 A build computes each clause's search row in its worker processes (clause_rows, segmenting each
-clause on its own with the tokenizers' fast word-only modes, see kb.tokens.segment), inserts them, and
-indexes them once at the end of a full build or per changed record on an incremental one.
+clause on its own with the tokenizers' fast word-only modes, see kb.tokens.segment) and inserts
+them. A full build indexes them batch by batch while its workers run (Feed) and merges each index
+into one b-tree at the end; an incremental one indexes the changed records' rows.
 
 Querying (ranking tiers, the bm25 window) is SQL in the `search` canned query of
 datasette_metadata.json; the functions it calls are registered by kb.plugin.
