@@ -43,7 +43,7 @@ from pathlib import Path
 
 from kb.clauses import Clause, mask, split_clauses
 from kb.frozen import maker
-from kb.quantities import CASE_EXTRA, Quantity, find_quantities
+from kb.quantities import CASE_EXTRA, Quantity, find_quantities, re_i_variants
 from kb.records import Record
 from kb.tokens import detect_lang
 
@@ -248,15 +248,6 @@ def _edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
     and any optional items after (before) it."""
     import re._parser as sre  # Python 3.11+; the parse tree of a compiled pattern
 
-    def cased(ch: str) -> set[str] | None:
-        """What ch matches under re.I: itself when uncased, both cases and the extras of an ASCII
-        letter (CASE_EXTRA), None for other cased characters."""
-        if ch.lower() == ch == ch.upper():
-            return {ch}
-        if ch.isascii() and ch.isalpha():
-            return {ch.lower(), ch.upper()} | {x for x, a in CASE_EXTRA.items() if a == ch.lower()}
-        return None
-
     def chars(op, av, nocase: bool) -> set[str] | None:
         if op is sre.LITERAL:
             out = {chr(av)}
@@ -272,7 +263,7 @@ def _edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
         else:
             return None
         if nocase:
-            variants = [cased(ch) for ch in out]
+            variants = [re_i_variants(ch) for ch in out]
             return None if None in variants else set().union(*variants)
         return out
 

@@ -41,8 +41,7 @@ import kb
 from kb import rows as _rows
 from kb import search
 from kb.records import Record, iter_record_paths
-from kb.rows import (CHILDREN, COUNTRY_LABELS, FIELD_COLUMNS, FILE_TABLES, FILES, FINDINGS, KEY_COLUMNS, RECORD_TEXTS,  # noqa: F401
-                     RECORDS, _scalar, _storable_rows, _year, finding_row, storable)
+from kb.rows import CHILDREN, FILE_TABLES, FILES, FINDINGS, RECORD_TEXTS, RECORDS, _storable_rows, finding_row, storable
 from kb.validation import ERROR, WARNING, Finding, check_corpus, resource_path, schema
 
 LAYOUT = "2"  # bump when tables change shape: an older database is then rebuilt from scratch

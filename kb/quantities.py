@@ -91,19 +91,21 @@ def _key(word: str) -> str:
     return word.lower() if word.isascii() else word.translate(_CASE_FOLD).lower()
 
 
+def re_i_variants(ch: str) -> set[str] | None:
+    """The characters ch matches under re.I: itself when uncased, both cases and CASE_EXTRA's for
+    an ASCII letter, None for other cased characters (not worked out here)."""
+    if ch.lower() == ch == ch.upper():
+        return {ch}
+    if ch.isascii():
+        return {ch.lower(), ch.upper()} | {x for x, a in CASE_EXTRA.items() if a == ch.lower()}
+    return None
+
+
 def _ci_firsts(words) -> frozenset | None:
     """Every character a case-insensitive match of one of words can start with (a cheap test
     before a regex), or None when a word starts with a cased non-ASCII letter."""
-    out = set()
-    for w in words:
-        c = w[0]
-        if c.lower() == c == c.upper():
-            out.add(c)
-        elif c.isascii():
-            out |= {c.lower(), c.upper()} | {x for x, a in CASE_EXTRA.items() if a == c.lower()}
-        else:
-            return None
-    return frozenset(out)
+    variants = [re_i_variants(w[0]) for w in words]
+    return None if None in variants else frozenset().union(*variants)
 
 
 def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:

@@ -14,7 +14,8 @@ from datasette.app import Datasette
 from datasette.utils import tilde_encode
 
 from kb import publish
-from kb.publish import FIELD_COLUMNS, RECORD_TEXTS, RECORDS, SETTINGS, build
+from kb.publish import SETTINGS, build
+from kb.rows import FIELD_COLUMNS, RECORD_TEXTS, RECORDS
 from kb.validation import resource_path, schema
 from tests.conftest import REPO, shared
 from tests.test_publish import fake_extract

@@ -19,6 +19,7 @@ import pytest
 import sqlite_utils
 
 from kb import __version__, publish
+from kb import rows as rows_mod
 from kb.publish import PublishError, build
 from kb.records import load_record
 from kb.validation import schema, validate_paths
@@ -541,12 +542,12 @@ def test_keys_relative_to_common_root(tmp_path):
 
 @pytest.mark.parametrize("value, expected", [(2024, 2024), ("2024", 2024), (" 2024 ", 2024), ("MMXXIV", None), (True, None), (None, None)])
 def test_year_column(value, expected):
-    assert publish._year(value) == expected
+    assert rows_mod._year(value) == expected
 
 
 @pytest.mark.parametrize("value, expected", [("x", "x"), (3, 3), (1.5, 1.5), (None, None), ([1, "a"], '[1, "a"]'), ({"k": "値"}, '{"k": "値"}')])
 def test_scalar_column(value, expected):
-    assert publish._scalar(value) == expected
+    assert rows_mod._scalar(value) == expected
 
 
 # --- workers and the stat cache -----------------------------------------------------------------
