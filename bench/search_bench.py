@@ -16,7 +16,6 @@ import json
 import multiprocessing
 import random
 import sqlite3
-import statistics
 import sys
 import time
 from pathlib import Path

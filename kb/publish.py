@@ -524,23 +524,25 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
         affected = {*touched, *(r[0] for r in conn.execute(
             "select key from records where id in (select value from json_each(?))"
             " union select record from supersedes where target_id in (select value from json_each(?))", [ids, ids]))}
-    scope, args = ("", []) if affected is None else (" and key in (select value from json_each(?))", [json.dumps(sorted(affected))])
-    conn.execute(f"delete from findings where scope = 'corpus'{scope.replace('key', 'file')}", args)
+    def only(column: str) -> str:  # the condition restricting `column` to the affected records
+        return "" if affected is None else f" and {column} in (select value from json_each(?))"
+
+    args = [] if affected is None else [json.dumps(sorted(affected))]
+    conn.execute(f"delete from findings where scope = 'corpus'{only('file')}", args)
     records = [Record(files[k][0], json.loads(fm), "", lang, fmt, fm_text, FM_LINE, line, digest)
                for k, fm, lang, fmt, fm_text, line, digest in
                conn.execute("select r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
-                            f" from records r join record_texts t on t.key = r.key where 1{scope.replace('key', 'r.key')}"
-                            " order by r.key", args)]
+                            f" from records r join record_texts t on t.key = r.key where 1{only('r.key')} order by r.key", args)]
     known = None if affected is None else {r[0] for r in conn.execute("select distinct id from records") if r[0]}
     key_of = {p: k for k, (p, _, _) in files.items()}
     found = sorted(check_corpus(records, known_ids=known), key=Finding.sort_key)
     conn.executemany(_INSERT["findings"], _storable_rows([finding_row(key_of.get(f.path), f, "corpus") for f in found]))
     # One grouped pass over findings rather than a subquery per record: on a full build the index
     # on findings.file does not exist yet, and 5,000 subqueries each scanning findings cost ~2 s.
-    conn.execute(f"update records set error_count = 0, warning_count = 0 where 1{scope}", args)
+    conn.execute(f"update records set error_count = 0, warning_count = 0 where 1{only('key')}", args)
     conn.execute("with n as (select file, count(*) filter (where severity = ?) as e, count(*) filter (where severity = ?) as w"
                  " from findings group by file) update records set error_count = n.e, warning_count = n.w"
-                 f" from n where n.file = records.key{scope}", [ERROR, WARNING, *args])
+                 f" from n where n.file = records.key{only('records.key')}", [ERROR, WARNING, *args])
 
 
 def _write_meta(conn: sqlite3.Connection, fingerprint: str, commit: str | None, started: float, stats: dict) -> tuple[int, int]:

@@ -212,7 +212,9 @@ _STORABLE = (str, int, float, type(None))
 
 
 def _plain(values: tuple) -> tuple:
-    if all(type(v) in _STORABLE for v in values):  # bool is not: SQLite would get 0/1 silently
+    """values as SQLite stores them: as they are in the usual case, else through _scalar (an
+    Enum, a Decimal, a nested value)."""
+    if all(type(v) in _STORABLE for v in values):
         return values
     return tuple(map(_scalar, values))
 
