@@ -226,24 +226,41 @@ def _shorten(s: str, width: int) -> str:
 
 
 @cli.command(name="eval")
-@click.argument("gold_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--details", is_flag=True, help="Also list missed gold measures and spurious predictions.")
-def evaluate(gold_dir: Path, fmt: str, details: bool) -> None:
-    """Precision and recall of the measure extractor against a gold folder (docs/*.txt and
-    gold.jsonl), per language and kind; quantitative measures and rules apart."""
+@click.option("--errors", "--details", "errors", is_flag=True,
+              help="List each missed gold measure and each false positive with its clause (cases: every case).")
+@click.option("--held-out", "held_out", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A list of doc names (one a line, * allowed) reported apart as the held-out split.")
+def evaluate(paths: tuple[Path, ...], fmt: str, errors: bool, held_out: Path | None) -> None:
+    """Score the measure extractor. Each PATH is a gold folder (docs/*.txt and gold*.jsonl: precision,
+    recall and F1 per language and kind, quantitative measures and rules apart) or a case file
+    (cases.jsonl: each sentence's expected measures, rule count and forbidden measures)."""
     import json
 
-    from kb.evaluation import GoldError, evaluate as run_eval, format_table
+    from kb.evaluation import (GoldError, evaluate as run_eval, format_cases, format_table, is_case_file,
+                               load_held_out, run_cases)
 
+    case_files = [p for p in paths if is_case_file(p)]
+    folders = [p for p in paths if p not in case_files]
     try:
-        report = run_eval(gold_dir)
+        held = load_held_out(held_out) if held_out else frozenset()
+        report = run_eval(folders, held_out=held) if folders else None
+        cases = {str(p): run_cases(p) for p in case_files}
     except GoldError as exc:
         raise click.UsageError(str(exc)) from None
     if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(format_table(report, details=details))
+        doc = report.as_dict() if report else {}
+        if cases:
+            doc["cases"] = {path: {"passed": sum(r.passed for r in rs), "total": len(rs),
+                                   "failures": [{"line": r.line, "topic": r.topic, "text": r.text, "problems": list(r.problems)}
+                                                for r in rs if not r.passed]}
+                            for path, rs in cases.items()}
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    out = [format_table(report, details=errors)] if report else []
+    out += [format_cases(rs, path, details=errors) for path, rs in cases.items()]
+    click.echo("\n\n".join(out))
 
 
 def main() -> None:

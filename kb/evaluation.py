@@ -1,24 +1,25 @@
-"""Precision and recall of the measure extractor against a hand-labelled gold folder.
+"""Precision and recall of the measure extractor against hand-labelled text, and case files.
 
-Folder layout (as ../shared/peer/policy-gold/): `docs/NN_name.txt` holds three header lines
-(`# source: …`, `# lang: …`, blank) and then the passage; `gold.jsonl` holds one measure a line with
-`doc, clause, kind, value, value_max, unit, label`. The gold clause is verbatim passage text, so its
-span is found by searching it.
+Gold folder layout (as ../shared/peer/policy-gold/): `docs/NN_name.txt` holds three header lines
+(`# source: …`, `# lang: …`, blank) and then the passage; `gold.jsonl` (or several `gold*.jsonl`)
+holds one measure a line with `doc, clause, kind, value, value_max, unit, label`. The gold clause is
+verbatim passage text, so its span is found by searching it.
 
-Matching is one-to-one (a predicted measure can satisfy one gold measure only, so two gold
-measures of 1 year in one clause need two predictions):
-- a quantitative gold measure is found by a predicted measure of the same kind and unit whose
-  value and value_max agree within a small relative tolerance and whose span overlaps the gold
-  clause;
-- a gold rule is found by a predicted rule measure overlapping the clause.
-Recall counts gold measures found under that one-to-one assignment; precision counts predicted
-measures that satisfy the criteria for at least one gold measure (a clause stating both an
-obligation and an approval requirement holds two correct rules even if the analyst labelled one).
-Quantitative measures and rules are reported separately, per language and per kind.
+Matching follows the gold README: one-to-one, both ways. A quantitative gold measure is matched by
+a predicted measure of the same kind whose span overlaps the gold clause and whose value, value_max
+and unit agree (values within a small relative tolerance; a count matches whatever its unit noun).
+A gold rule is matched by a predicted rule overlapping its clause. Each predicted measure matches at
+most one gold line, so a second rule in a clause is correct only when the clause holds a second gold
+rule; a predicted measure left unmatched is a false positive. Quantitative measures and rules are
+reported apart, per language and per kind.
+
+Case files (`cases.jsonl`): one short sentence a line with the measures it must yield, how many
+rule measures (or null), and measures it must not yield; a case passes when all three hold.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 from dataclasses import dataclass, field
@@ -26,10 +27,12 @@ from pathlib import Path
 
 from kb.measures import Measure, extract_text
 
-__all__ = ["GoldError", "Score", "Report", "evaluate", "load_gold", "format_table"]
+__all__ = ["GoldError", "Score", "Report", "CaseResult", "evaluate", "load_gold", "load_held_out", "run_cases",
+           "format_table", "format_cases"]
 
 HEADER_LINES = 3
 TOLERANCE = 1e-6
+SPLITS = ("tune", "held")
 
 
 class GoldError(Exception):
@@ -56,7 +59,7 @@ class GoldDoc:
 
 @dataclass
 class Score:
-    tp_pred: int = 0  # predicted measures that found a gold measure
+    tp_pred: int = 0  # predicted measures matched to a gold measure
     predicted: int = 0
     tp_gold: int = 0  # gold measures found
     gold: int = 0
@@ -90,9 +93,11 @@ class Score:
 @dataclass
 class Report:
     cells: dict[tuple[str, str], Score] = field(default_factory=dict)  # (lang, kind) -> score
+    split_cells: dict[tuple[str, str], Score] = field(default_factory=dict)  # (split, kind) -> score
     misses: list[dict] = field(default_factory=list)  # gold measures not found
-    spurious: list[dict] = field(default_factory=list)  # predicted measures that found nothing (non-rule)
+    spurious: list[dict] = field(default_factory=list)  # predicted measures that matched nothing
     warnings: list[str] = field(default_factory=list)
+    held_out: frozenset = frozenset()  # doc names kept out of tuning
 
     def cell(self, lang: str, kind: str) -> Score:
         return self.cells.setdefault((lang, kind), Score())
@@ -104,13 +109,26 @@ class Report:
                 out.add(s)
         return out
 
+    def split_total(self, split: str, rules: bool = False) -> Score:
+        out = Score()
+        for (sp, kind), s in self.split_cells.items():
+            if sp == split and (kind == "rule") == rules:
+                out.add(s)
+        return out
+
+    def _count(self, doc: str, lang: str, kind: str, **delta: int) -> None:
+        split = "held" if doc in self.held_out else "tune"
+        for s in (self.cell(lang, kind), self.split_cells.setdefault((split, kind), Score())):
+            for k, v in delta.items():
+                setattr(s, k, getattr(s, k) + v)
+
     @property
     def langs(self) -> list[str]:
         return sorted({lg for lg, _ in self.cells})
 
     def as_dict(self) -> dict:
         rows = [{"lang": lg, "kind": k, **s.as_dict()} for (lg, k), s in sorted(self.cells.items())]
-        return {
+        out = {
             "rows": rows,
             "by_lang": {lg: {"quantitative": self.total(lg).as_dict(), "rules": self.total(lg, True).as_dict()} for lg in self.langs},
             "quantitative": self.total().as_dict(),
@@ -119,15 +137,21 @@ class Report:
             "spurious": self.spurious,
             "warnings": self.warnings,
         }
+        if self.held_out:
+            out["splits"] = {sp: {"quantitative": self.split_total(sp).as_dict(), "rules": self.split_total(sp, True).as_dict()}
+                             for sp in SPLITS}
+        return out
 
 
 # ------------------------------------------------------------------------------ loading
 
 
 def load_gold(folder: str | Path) -> tuple[list[GoldDoc], list[GoldMeasure]]:
+    """The passages of a gold folder and its measures (from gold.jsonl, or every gold*.jsonl)."""
     folder = Path(folder)
-    docs_dir, gold_file = folder / "docs", folder / "gold.jsonl"
-    if not docs_dir.is_dir() or not gold_file.is_file():
+    docs_dir = folder / "docs"
+    gold_files = sorted(folder.glob("gold*.jsonl")) if folder.is_dir() else []
+    if not docs_dir.is_dir() or not gold_files:
         raise GoldError(f"{folder} is not a gold folder: it needs docs/ and gold.jsonl")
     docs = []
     for p in sorted(docs_dir.glob("*.txt")):
@@ -140,20 +164,30 @@ def load_gold(folder: str | Path) -> tuple[list[GoldDoc], list[GoldMeasure]]:
         lang = next((h.split(":", 1)[1].strip() for h in header if h.lower().startswith("# lang:")), "") or "und"
         docs.append(GoldDoc(p.stem, lang, passage))
     gold = []
-    try:
-        lines = gold_file.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GoldError(f"{gold_file}: cannot read: {exc}") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for gold_file in gold_files:
         try:
-            d = json.loads(line)
-            gold.append(GoldMeasure(str(d["doc"]), str(d["clause"]), str(d["kind"]), _num(d.get("value")),
-                                    _num(d.get("value_max")), d.get("unit"), str(d.get("label", ""))))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise GoldError(f"{gold_file}:{n}: not a gold measure: {exc}") from None
+            lines = gold_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GoldError(f"{gold_file}: cannot read: {exc}") from None
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                d = json.loads(line)
+                gold.append(GoldMeasure(str(d["doc"]), str(d["clause"]), str(d["kind"]), _num(d.get("value")),
+                                        _num(d.get("value_max")), d.get("unit"), str(d.get("label", ""))))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise GoldError(f"{gold_file}:{n}: not a gold measure: {exc}") from None
     return docs, gold
+
+
+def load_held_out(path: str | Path) -> frozenset:
+    """Doc-name patterns (fnmatch) of a held-out list: one a line, '#' starts a comment."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldError(f"{path}: cannot read: {exc}") from None
+    return frozenset(p for line in lines if (p := line.split("#", 1)[0].strip()))
 
 
 def _num(v) -> float | None:
@@ -182,13 +216,18 @@ def _spans(passage: str, clause: str) -> list[tuple[int, int]]:
     return out
 
 
-def _matches(g: GoldMeasure, spans: list[tuple[int, int]], m: Measure, tol: float) -> bool:
-    if not any(m.start < b and a < m.end for a, b in spans):
+def same_measure(kind: str, value, value_max, unit, m: Measure, tol: float = TOLERANCE) -> bool:
+    """Whether m states this measure (a count matches whatever its unit noun; a rule any rule)."""
+    if m.kind != kind:
         return False
-    if g.kind == "rule":
-        return m.kind == "rule"
-    return (m.kind == g.kind and (m.unit or None) == (g.unit or None)
-            and _close(m.value, g.value, tol) and _close(m.value_max, g.value_max, tol))
+    if kind == "rule":
+        return True
+    return ((kind == "count" or (m.unit or None) == (unit or None))
+            and _close(m.value, value, tol) and _close(m.value_max, value_max, tol))
+
+
+def _matches(g: GoldMeasure, spans: list[tuple[int, int]], m: Measure, tol: float) -> bool:
+    return any(m.start < b and a < m.end for a, b in spans) and same_measure(g.kind, g.value, g.value_max, g.unit, m, tol)
 
 
 def _assign(edges: list[list[int]], n_pred: int) -> list[int | None]:
@@ -214,9 +253,17 @@ def _assign(edges: list[list[int]], n_pred: int) -> list[int | None]:
     return result
 
 
-def evaluate(folder: str | Path, tolerance: float = TOLERANCE) -> Report:
-    docs, gold = load_gold(folder)
-    report = Report()
+def evaluate(folders, tolerance: float = TOLERANCE, held_out=frozenset()) -> Report:
+    """Score the extractor on one gold folder or several; held_out names (fnmatch patterns) the
+    docs reported apart as the held-out split."""
+    if isinstance(folders, (str, Path)):
+        folders = [folders]
+    docs, gold = [], []
+    for folder in folders:
+        d, g = load_gold(folder)
+        docs += d
+        gold += g
+    report = Report(held_out=frozenset(d.name for d in docs if any(fnmatch.fnmatch(d.name, p) for p in held_out)))
     by_doc: dict[str, list[GoldMeasure]] = {}
     for g in gold:
         by_doc.setdefault(g.doc, []).append(g)
@@ -224,34 +271,109 @@ def evaluate(folder: str | Path, tolerance: float = TOLERANCE) -> Report:
     for name in sorted(set(by_doc) - known):
         report.warnings.append(f"gold names doc {name!r}, which docs/ does not hold")
     for d in docs:
-        golds = by_doc.get(d.name, [])
-        predicted = extract_text(d.passage, d.name).measures
-        spans = []
-        for g in golds:
-            s = _spans(d.passage, g.clause)
-            if not s:
-                report.warnings.append(f"{d.name}: gold clause not found in the passage: {g.clause[:40]}…")
-            spans.append(s)
-        edges = [[j for j, m in enumerate(predicted) if _matches(g, s, m, tolerance)] for g, s in zip(golds, spans)]
-        assigned = _assign(edges, len(predicted))
-        for g, j in zip(golds, assigned):
-            cell = report.cell(d.lang, g.kind)
-            cell.gold += 1
-            if j is not None:
-                cell.tp_gold += 1
-            else:
-                report.misses.append({"doc": d.name, "kind": g.kind, "value": g.value, "value_max": g.value_max,
-                                      "unit": g.unit, "label": g.label, "clause": g.clause})
-        hits = {j for row in edges for j in row}
-        for j, m in enumerate(predicted):
-            cell = report.cell(d.lang, m.kind)
-            cell.predicted += 1
-            if j in hits:
-                cell.tp_pred += 1
-            elif m.kind != "rule":
-                report.spurious.append({"doc": d.name, "kind": m.kind, "role": m.role, "value": m.value,
-                                        "value_max": m.value_max, "unit": m.unit, "surface": m.surface, "line": m.line})
+        _score_doc(d, by_doc.get(d.name, []), report, tolerance)
     return report
+
+
+def _score_doc(d: GoldDoc, golds: list[GoldMeasure], report: Report, tolerance: float) -> None:
+    extraction = extract_text(d.passage, d.name)
+    predicted = extraction.measures
+    clause_text = {c.id: c.text for c in extraction.clauses}
+    spans = []
+    for g in golds:
+        s = _spans(d.passage, g.clause)
+        if not s:
+            report.warnings.append(f"{d.name}: gold clause not found in the passage: {g.clause[:40]}…")
+        spans.append(s)
+    edges = [[j for j, m in enumerate(predicted) if _matches(g, s, m, tolerance)] for g, s in zip(golds, spans)]
+    assigned = _assign(edges, len(predicted))
+    for g, j in zip(golds, assigned):
+        report._count(d.name, d.lang, g.kind, gold=1, tp_gold=int(j is not None))
+        if j is None:
+            report.misses.append({"doc": d.name, "kind": g.kind, "value": g.value, "value_max": g.value_max,
+                                  "unit": g.unit, "label": g.label, "clause": g.clause})
+    matched = {j for j in assigned if j is not None}
+    for j, m in enumerate(predicted):
+        report._count(d.name, d.lang, m.kind, predicted=1, tp_pred=int(j in matched))
+        if j not in matched:
+            report.spurious.append({"doc": d.name, "kind": m.kind, "role": m.role, "value": m.value,
+                                    "value_max": m.value_max, "unit": m.unit, "surface": m.surface, "line": m.line,
+                                    "clause": clause_text.get(m.clause_id, "")})
+
+
+# ------------------------------------------------------------------------------ case files
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    line: int
+    topic: str
+    lang: str
+    text: str
+    problems: tuple[str, ...]  # empty when the case passes
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def is_case_file(path: str | Path) -> bool:
+    return Path(path).is_file() and Path(path).suffix == ".jsonl"
+
+
+def run_cases(path: str | Path, tolerance: float = TOLERANCE) -> list[CaseResult]:
+    """Run every case of a cases.jsonl file: each expected measure found (one-to-one), the number of
+    rule measures as stated (unless null), and no measure of the `not` list."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldError(f"{path}: cannot read: {exc}") from None
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            case = json.loads(line)
+            text = str(case["text"])
+            expected = [_case_measure(x) for x in case.get("measures", [])]
+            forbidden = [_case_measure(x) for x in case.get("not", [])]
+            rules = case.get("rules")
+            if rules is not None and not isinstance(rules, int):
+                raise TypeError("rules must be a whole number or null")
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise GoldError(f"{path}:{n}: not a case: {exc}") from None
+        found = extract_text(text).measures
+        out.append(CaseResult(n, str(case.get("topic", "")), str(case.get("lang", "")), text,
+                              tuple(_case_problems(found, expected, forbidden, rules, tolerance))))
+    return out
+
+
+def _case_measure(x) -> tuple:
+    kind, value, value_max, unit = x
+    return str(kind), _num(value), _num(value_max), unit
+
+
+def _show(m: Measure) -> str:
+    if m.kind == "rule":
+        return f"rule[{m.role}] {m.surface!r}"
+    rng = f"{m.value:g}" if m.value is not None else "None"
+    rng += f"-{m.value_max:g}" if m.value_max is not None else ""
+    return f"{m.kind} {rng} {m.unit} {m.surface!r}"
+
+
+def _case_problems(found: list[Measure], expected, forbidden, rules, tol) -> list[str]:
+    quants = [m for m in found if m.kind != "rule"]
+    edges = [[j for j, m in enumerate(quants) if same_measure(*e, m, tol)] for e in expected]
+    problems = [f"missing {k} {v} {vm} {u}" for (k, v, vm, u), j in zip(expected, _assign(edges, len(quants)))
+                if j is None]
+    n_rules = sum(m.kind == "rule" for m in found)
+    if rules is not None and n_rules != rules:
+        got = ", ".join(_show(m) for m in found if m.kind == "rule") or "none"
+        problems.append(f"{n_rules} rules, expected {rules} ({got})")
+    for k, v, vm, u in forbidden:
+        bad = [m for m in found if m.kind == k and (v is None or same_measure(k, v, vm, u, m, tol))]
+        problems += [f"unwanted {_show(m)}" for m in bad]
+    return problems
 
 
 # ------------------------------------------------------------------------------ output
@@ -261,27 +383,53 @@ def _f(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def _row(lang: str, kind: str, s: Score) -> str:
+    return (f"{lang:<8}{kind:<14}{_f(s.precision):>7}{_f(s.recall):>7}{_f(s.f1):>7}"
+            f"{f'{s.tp_pred}/{s.predicted}':>10}{f'{s.tp_gold}/{s.gold}':>10}")
+
+
 def format_table(report: Report, details: bool = False) -> str:
+    """P/R/F1 per language and kind, the totals (`all …` lines), the held-out split when there is one,
+    and with details each miss and false positive with its clause."""
     head = f"{'lang':<8}{'kind':<14}{'P':>7}{'R':>7}{'F1':>7}{'tp/pred':>10}{'tp/gold':>10}"
     lines = [head, "-" * len(head)]
-
-    def row(lang: str, kind: str, s: Score) -> str:
-        return (f"{lang:<8}{kind:<14}{_f(s.precision):>7}{_f(s.recall):>7}{_f(s.f1):>7}"
-                f"{f'{s.tp_pred}/{s.predicted}':>10}{f'{s.tp_gold}/{s.gold}':>10}")
-
     for lang in report.langs:
         for (lg, kind), s in sorted(report.cells.items()):
             if lg == lang and kind != "rule":
-                lines.append(row(lang, kind, s))
-        lines.append(row(lang, "= quantities", report.total(lang)))
-        lines.append(row(lang, "= rules", report.total(lang, rules=True)))
+                lines.append(_row(lang, kind, s))
+        lines.append(_row(lang, "= quantities", report.total(lang)))
+        lines.append(_row(lang, "= rules", report.total(lang, rules=True)))
         lines.append("")
-    lines.append(row("all", "quantities", report.total()))
-    lines.append(row("all", "rules", report.total(rules=True)))
+    lines.append(_row("all", "quantities", report.total()))
+    lines.append(_row("all", "rules", report.total(rules=True)))
+    if report.held_out:
+        lines.append("")
+        for sp in SPLITS:
+            lines.append(_row(sp, "quantities", report.split_total(sp)))
+            lines.append(_row(sp, "rules", report.split_total(sp, rules=True)))
+        lines.append(f"held out: {', '.join(sorted(report.held_out))}")
     if details:
         for m in report.misses:
             lines.append(f"missed   {m['doc']}: {m['kind']} {m['value']} {m['value_max']} {m['unit']} ({m['label']})")
+            lines.append(f"           in: {m['clause']}")
         for m in report.spurious:
-            lines.append(f"spurious {m['doc']}:{m['line']}: {m['kind']} {m['value']} {m['value_max']} {m['unit']} {m['surface']!r} [{m['role']}]")
+            lines.append(f"spurious {m['doc']}:{m['line']}: {m['kind']} {m['value']} {m['value_max']} {m['unit']} "
+                         f"{m['surface']!r} [{m['role']}]")
+            lines.append(f"           in: {m['clause']}")
     lines += [f"warning: {w}" for w in report.warnings]
+    return "\n".join(lines)
+
+
+def format_cases(results: list[CaseResult], path: str = "", details: bool = False) -> str:
+    """One line per failing case (every case with details), then `cases  passed/total`."""
+    lines = []
+    for r in results:
+        if r.passed and not details:
+            continue
+        mark = "ok  " if r.passed else "FAIL"
+        lines.append(f"{mark} {path}:{r.line} [{r.lang}] {r.topic}: {r.text}")
+        lines += [f"       {p}" for p in r.problems]
+    passed = sum(r.passed for r in results)
+    share = passed / len(results) if results else 0.0
+    lines.append(f"cases   {passed}/{len(results)} pass ({share:.1%}){f' in {path}' if path else ''}")
     return "\n".join(lines)
