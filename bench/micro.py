@@ -27,8 +27,8 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kb.clauses import split_clauses  # noqa: E402
-from kb.quantities import find_quantities  # noqa: E402
+from kb.extract import split_clauses  # noqa: E402
+from kb.extract import find_quantities  # noqa: E402
 from kb.records import load_record  # noqa: E402
 from kb.tokens import _chunks, segment, tokenize  # noqa: E402
 

@@ -434,7 +434,7 @@ def measure_datasette(db: Path, workdir: Path, src: Path, requests: int, warmup:
                 out["notes_ds"].append(f"table {table} absent: {page} not measured")
         if "search" in queries:
             if not conn_count(db, "clauses"):
-                out["notes_ds"].append("no clauses were published (is kb.measures missing?): search ran over an empty index")
+                out["notes_ds"].append("no clauses were published (is kb.extract missing?): search ran over an empty index")
             for word in SEARCH_WORDS:
                 path = f"/kb/search.json?q={quote(word)}"
                 pages[path] = time_path(client, path, requests, warmup)

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kb import publish, search  # noqa: E402
-from kb.clauses import split_clauses  # noqa: E402
+from kb.extract import split_clauses  # noqa: E402
 from kb.plugin import prepare_connection  # noqa: E402
 from kb.records import load_record  # noqa: E402
 

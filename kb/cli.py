@@ -132,7 +132,7 @@ def extract(file: Path, fmt: str) -> None:
     import json
     import os
 
-    from kb.measures import extract as run_extract
+    from kb.extract import extract as run_extract
     from kb.records import RecordError, load_record
 
     # A path that names nothing is a usage error; one that names something unreadable (a dangling

@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.measures import Measure, extract_text
+from kb.extract import Measure, extract_text
 
 __all__ = ["GoldError", "Score", "Report", "CaseResult", "evaluate", "load_gold", "load_held_out", "run_cases",
            "format_table", "format_cases"]

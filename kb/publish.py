@@ -590,7 +590,7 @@ def _verify(conn: sqlite3.Connection, touched: list[str] | None) -> None:
 
 
 def _extract(record: Record):
-    """The seam to kb.measures (tests replace it), imported lazily to keep start-up light."""
-    from kb.measures import extract
+    """The seam to kb.extract (tests replace it), imported lazily to keep start-up light."""
+    from kb.extract import extract
 
     return extract(record)

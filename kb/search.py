@@ -254,11 +254,11 @@ def role_words(roles: Iterable[str]) -> str:
 
 @cache
 def role_labels() -> dict[str, str]:
-    """Role key -> English label, as kb.measures (owner of kb/data/roles.json) defines them."""
+    """Role key -> English label, as kb.extract (owner of kb/data/roles.json) defines them."""
     try:
-        from kb.measures import roles
+        from kb.extract import roles
     except ModuleNotFoundError as exc:
-        if exc.name != "kb.measures":
+        if exc.name not in ("kb.extract", "kb.extract.measures"):
             raise
         return {}
     return roles()

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.clauses import Clause, mask, readable, split_clauses
+from kb.extract import Clause, split_clauses
+from kb.extract.text import mask, readable
 from tests.conftest import CASES, shared
 
 CLAUSE_CASES = sorted(p for p in (CASES / "clauses").iterdir() if p.suffix in {".md", ".txt"})

@@ -21,7 +21,7 @@ import math
 
 import pytest
 
-from kb.quantities import parse_quantity
+from kb.extract import parse_quantity
 from tests.conftest import CASES, SHARED, shared
 
 FILES = ["ja_numeral.tsv", "ja_duration.tsv", "ja_ordinal.tsv", "zh_numeral.tsv", "zh_duration.tsv",

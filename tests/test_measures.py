@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.measures import KINDS, Extraction, Measure, extract, extract_text, roles
+from kb.extract import KINDS, Extraction, Measure, extract, extract_text, roles
 from kb.records import load_record
 from tests.conftest import CASES, REPO
 

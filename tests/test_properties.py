@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.clauses import split_clauses
-from kb.quantities import find_quantities, parse_number, parse_quantity
+from kb.extract import split_clauses
+from kb.extract import find_quantities, parse_number, parse_quantity
 from kb.records import Record, RecordError, load_record, parse_record
 from kb.validation import check_record
 
@@ -202,10 +202,10 @@ def test_parse_quantity(text, kind):
 # --- measures ------------------------------------------------------------------------------------
 
 try:
-    from kb.measures import extract_text
+    from kb.extract import extract_text
 except ImportError as exc:  # the module lands separately
     extract_text = None
-    _MEASURES_MISSING = f"kb.measures does not import ({exc}); the measure property cannot run"
+    _MEASURES_MISSING = f"kb.extract does not import ({exc}); the measure property cannot run"
 
 
 @pytest.mark.skipif(extract_text is None, reason=globals().get("_MEASURES_MISSING", ""))

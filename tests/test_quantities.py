@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.quantities import Quantity, find_quantities, parse_number, parse_quantity
+from kb.extract import Quantity, find_quantities, parse_number, parse_quantity
 from tests.conftest import CASES, shared
 
 

@@ -191,7 +191,7 @@ def test_segment_words_are_the_tokens(text, lang):
 
 
 def test_segment_of_seed_clauses_matches_tokens():
-    from kb.clauses import split_clauses
+    from kb.extract import split_clauses
 
     for name in ("000_59518ccce50359ba.txt", "002_aed6cdfe81896611.txt"):
         for c in split_clauses(seed_text(name), "s"):
@@ -269,7 +269,7 @@ def test_property_queries_never_break_fts5(query):
 
 
 def test_seed_clauses_are_searchable(fts):
-    from kb.clauses import split_clauses
+    from kb.extract import split_clauses
 
     body = seed_text("002_aed6cdfe81896611.txt")
     clauses = split_clauses(body, "s")

@@ -1,27 +1,28 @@
-"""Numbers, ranges, comparators, percents, durations, money, tonnes and dates in ja/zh/en text.
+"""Steps 3-5 of extraction: amounts and units, ranges and comparators, rates and frequencies (and
+the date forms a numeral makes: 2030年, 令和8年度, 民國139年, 2024-06-01) in ja/zh/en text.
 
 One anchor regex finds a numeric core (Arabic digits, kanji numerals, a leading 半, 元 of an era's
 first year, 每年-style frequencies, or a letter run that may be an English number word).  What stands
 around the core -- currency, comparator or era before it; multiplier, unit, comparator or a second range
 end after it -- is matched with anchored regexes at known positions, so the work per core is bounded and
 a scan is linear.  Words *before* a core are matched anchored on the reversed text (a `$`-anchored search
-of a window was the slowest step).  Word lists live in data/quantities.json; this file is the grammar.
+of a window was the slowest step).  Word lists live in data/quantities.json; numerals.py reads the numeral itself.
 
-Offsets: full-width ASCII is folded one character for one (_fold, never NFKC), so an offset in the
+Offsets: full-width ASCII is folded one character for one (patterns.fold, never NFKC), so an offset in the
 folded text is an offset in the caller's text.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from pathlib import Path
+from functools import cache
 
+from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, finite, loose_number
+from kb.extract.patterns import alt, ci_firsts, firsts, fold, key, load_data
 from kb.frozen import maker
 
-__all__ = ["Quantity", "find_quantities", "parse_number", "parse_quantity"]
+__all__ = ["Quantity", "find_quantities", "parse_quantity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,79 +39,12 @@ class Quantity:
 
 _new_quantity = maker(Quantity)  # Quantity(...), built twice as fast (see kb.frozen)
 
-# Full-width ASCII, ideographic/no-break spaces, the minus sign, the wave dash and the full-width yen
-# sign fold to one character each, so lengths and offsets never change.
-_FOLD = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
-_FOLD.update({0x3000: 0x20, 0xA0: 0x20, 0x202F: 0x20, 0x2212: 0x2D, 0x301C: 0x7E, 0xFFE5: 0xA5})
-# str.translate looks every character of a CJK text up in the dict; a regex that visits only the
-# characters to fold (a few percent of them) is about ten times faster.
-_FOLD_RX = re.compile("[" + "".join(map(chr, sorted(_FOLD))) + "]")
-_FOLDED = {chr(k): chr(v) for k, v in _FOLD.items()}
-
-
-def _fold(text: str) -> str:
-    """text.translate(_FOLD), faster."""
-    return _FOLD_RX.sub(lambda m: _FOLDED[m.group()], text)
-
-_ASCII_END = re.compile(r"[A-Za-z0-9.]$")
-_TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|.", re.S)
-_MAX_RUN = 40  # the longest numeral run we interpret; longer runs are identifiers, not quantities
 _ISO_SEPARATORS = frozenset("-/.")  # the character after the year of an ISO-like date (r.iso)
-
-
-def _alt(words, ci=False, not_before="", reverse=False) -> str:
-    """Alternation of literal words, longest first (Python takes the first alternative that fits).
-    ASCII words get letter boundaries so that 't' does not match inside 'to'.  reverse spells the
-    words backwards, to match what stands *before* a position on the reversed text."""
-    parts = []
-    for w in sorted(set(words), key=len, reverse=True):
-        p = re.escape(w[::-1] if reverse else w)
-        p = f"(?i:{p})" if ci else p
-        if w[:1].isascii() and w[:1].isalpha():
-            p = p + "(?![A-Za-z])" if reverse else "(?<![A-Za-z])" + p
-        if _ASCII_END.search(w) and not reverse:
-            p += "(?![A-Za-z])"
-        parts.append(p + (f"(?![{re.escape(not_before)}])" if not_before else ""))
-    return "|".join(parts) or "(?!)"
-
-
-def _firsts(words, i=0) -> frozenset:
-    """First (i=0) or last (i=-1) characters of words in both cases: a cheap test before a regex."""
-    return frozenset(c for w in words for c in (w[i].lower(), w[i].upper()))
-
-
-# Under re.I an ASCII letter also matches these four characters, and no others (checked over all
-# of Unicode): İ and ı match i, ſ matches s, the Kelvin sign matches k.
-CASE_EXTRA = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
-_CASE_FOLD = str.maketrans(CASE_EXTRA)
-
-
-def _key(word: str) -> str:
-    """The dictionary form of a word a re.I pattern matched: lower case, with the four letters
-    re.I equates with ASCII ones folded to them (MILLİON and ſeconds are million and seconds)."""
-    return word.lower() if word.isascii() else word.translate(_CASE_FOLD).lower()
-
-
-def re_i_variants(ch: str) -> set[str] | None:
-    """The characters ch matches under re.I: itself when uncased, both cases and CASE_EXTRA's for
-    an ASCII letter, None for other cased characters (not worked out here)."""
-    if ch.lower() == ch == ch.upper():
-        return {ch}
-    if ch.isascii():
-        return {ch.lower(), ch.upper()} | {x for x, a in CASE_EXTRA.items() if a == ch.lower()}
-    return None
-
-
-def _ci_firsts(words) -> frozenset | None:
-    """Every character a case-insensitive match of one of words can start with (a cheap test
-    before a regex), or None when a word starts with a cased non-ASCII letter."""
-    variants = [re_i_variants(w[0]) for w in words]
-    return None if None in variants else frozenset().union(*variants)
 
 
 def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
     """Pattern over the reversed text: one of words, then an optional space, ending where we stand."""
-    return re.compile(f"[ ]?(?P<c>{_alt(words, ci, reverse=True)})"), _firsts(words, -1)
+    return re.compile(f"[ ]?(?P<c>{alt(words, ci, reverse=True)})"), firsts(words, -1)
 
 
 class _UnitWords:
@@ -123,7 +57,7 @@ class _UnitWords:
 
     def __init__(self, entries: list[tuple[str, str, bool]]):
         # entries: (word, its pattern from _alt, case-insensitive); firsts None: could start anywhere
-        firsts = [(p, _ci_firsts([w]) if ci else frozenset(w[0])) for w, p, ci in entries]
+        firsts = [(p, ci_firsts([w]) if ci else frozenset(w[0])) for w, p, ci in entries]
         chars = set().union(*(f for _, f in firsts if f is not None))
 
         def group(c: str | None) -> re.Pattern | None:
@@ -144,31 +78,23 @@ class _UnitWords:
         return rx.match(t, pos) if rx is not None else None
 
 
-class _Rules:
-    """Everything compiled from the data file, built once."""
+class _Rules(NumeralRules):
+    """Everything compiled from the data files, built once."""
 
-    def __init__(self, d: dict):
+    def __init__(self, numerals: dict, d: dict):
+        super().__init__(numerals)
+        d = self.d = {**numerals, **d}
         e = re.escape
-        self.d, self.digits = d, {**d["digits"], **d["two"]}
-        # floats, so that an absurd pile of multipliers overflows to inf (rejected) and never raises
-        self.tens, self.small, self.big = ({k: float(v) for k, v in d[x].items()}
-                                           for x in ("tens", "small_multipliers", "big_multipliers"))
         self.seconds, self.half_grain, self.freq = d["grain_seconds"], d["half_grain"], d["frequency_words"]
-        dig, two, dp = e("".join(d["digits"])), e("".join(d["two"])), e(d["decimal_points"])
-        mult = e("".join(d["tens"]) + "".join(k for k in self.small if k != "千") + "".join(self.big))
-        qian = f"千(?![{e(d['kilo_unit_heads'])}])"  # 千瓦/千克/千米: an SI prefix, not a multiplier
-        first = f"[0-9{dig}{mult}{two}]|{qian}"
-        cont = (f"[0-9{dig}{mult}]|{qian}|(?<![0-9{dig}])[{two}]"  # 两 right after a digit is the tael
-                f"|(?<=[0-9]),(?=[0-9]{{3}}(?![0-9]))|(?<=[0-9])\\.(?=[0-9])|[{dp}](?=[0-9{dig}])")
-        num = f"(?:{first})(?:{cont}){{0,{_MAX_RUN}}}"
-        self.num, self.num_full, self.run_tail = re.compile(num), re.compile(f"(?:{first})(?:{cont})*"), re.compile(f"(?:{cont})*")
+        dig = e("".join(d["digits"]))
+        num = self.num_src
         # English number words are plain letter runs looked up afterwards: a case-insensitive word
         # alternation in the anchor made the scan of CJK text ten times slower.
-        cjk_freq = _alt([w for w in self.freq if not w.isascii()])
+        cjk_freq = alt([w for w in self.freq if not w.isascii()])
         self.anchor = re.compile(f"(?P<n>{num})|(?P<h>半)|(?P<e>{e(d['era_first_year'])}(?=年))|(?P<f>{cjk_freq})"
                                  f"|(?P<w>[A-Za-z]+)")
         self.words = set(d["en_numbers"]) | {w for w in self.freq if w.isascii()}
-        self.stop = re.compile(_alt(d["stopwords"]))
+        self.stop = re.compile(alt(d["stopwords"]))
         # First characters of the patterns tried at most anchors: a set test is much cheaper than
         # a regex call that fails.
         self.stop_first = frozenset(w[0] for w in d["stopwords"])
@@ -177,192 +103,54 @@ class _Rules:
         for g in d["units"]:
             for w in g["words"]:
                 self.units[w.lower() if g.get("ci") else w] = g
-                entries.append((w, _alt([w], g.get("ci", False), g.get("not_before", "")), g.get("ci", False),
+                entries.append((w, alt([w], g.get("ci", False), g.get("not_before", "")), g.get("ci", False),
                                 g.get("loose", False)))
         entries.sort(key=lambda x: len(x[0]), reverse=True)
         self.unit_strict = _UnitWords([x[:3] for x in entries if not x[3]])
         self.unit_loose = _UnitWords([x[:3] for x in entries])
-        self.unit_first = _firsts(x[0] for x in entries)
+        self.unit_first = firsts(x[0] for x in entries)
         self.half_infix, self.half_infix_first = re.compile("[ ]?[個个]?半"), frozenset(" 個个半")
         self.half_tail = re.compile(f"半(?![{e(d['half_not_before'])}])[{e(d['half_tails'])}]?")
         self.join = re.compile("[ ]?(?:零|又|and )?[ ]?")
         self.spaced_big, self.spaced_big_first = re.compile(f"[ ]?([{e(''.join(self.big))}]+)"), frozenset(" " + "".join(self.big))
-        self.en_mult = re.compile(f"[ ]?(?P<m>{_alt(d['en_multipliers'], ci=True)})")
-        self.en_mult_first = _ci_firsts(d["en_multipliers"])  # None: no cheap test
+        self.en_mult_first = ci_firsts(d["en_multipliers"])  # None: no cheap test
         self.frac, self.frac_first = re.compile("分之|分の"), "分"
         self.per = {w.lower(): k for k, ws in d["per_units"].items() for w in ws}
-        self.per_re = re.compile(f"(?:[ ]?CO(?:2e?|₂))?[ ]?(?P<p>{_alt(self.per, ci=True)})")  # Mt CO2/yr
+        self.per_re = re.compile(f"(?:[ ]?CO(?:2e?|₂))?[ ]?(?P<p>{alt(self.per, ci=True)})")  # Mt CO2/yr
         self.per_after = tuple(d["rate_markers"])
         self.cur_map = d["currency_prefixes"]
-        self.cur_fwd = re.compile(f"(?P<c>{_alt(self.cur_map)})[ ]?")
+        self.cur_fwd = re.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
         self.cmp_pre = {k.lower(): v for k, v in d["comparator_prefixes"].items()}
         self.cmp_suf = {k.lower(): v for k, v in d["comparator_suffixes"].items()}
-        self.cmp_suf_re = re.compile(f"[ ]?(?P<c>{_alt(d['comparator_suffixes'], ci=True)})")
-        self.cmp_first = _firsts(d["comparator_suffixes"])
-        self.connector = re.compile(f"[ ]?(?:{_alt(d['range_connectors'], ci=True)})[ ]?")
-        self.connector_first = _firsts(d["range_connectors"] + list(d["range_openers"].values()))
+        self.cmp_suf_re = re.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})")
+        self.cmp_first = firsts(d["comparator_suffixes"])
+        self.connector = re.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
+        self.connector_first = firsts(d["range_connectors"] + list(d["range_openers"].values()))
         self.closers = {k: re.compile(f"[ ]?(?i:{e(v)})[ ]") for k, v in d["range_openers"].items()}
-        self.ordinal_full = re.compile(f"(?:{_alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
-        letters = _firsts("abcdefghijklmnopqrstuvwxyz")
+        self.ordinal_full = re.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
+        letters = firsts("abcdefghijklmnopqrstuvwxyz")
         self.b_cur, self.b_per_tonne = _before(self.cur_map), _before(d["per_tonne_prefixes"])
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
-        self.b_opener = re.compile(f"[ ](?P<c>{_alt(d['range_openers'], True, reverse=True)})"), letters
+        self.b_opener = re.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
         self.b_word = re.compile("[ ](?P<c>[A-Za-z]+)"), letters
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?日"
         self.month = re.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day})?")
         self.day = re.compile(f"[ ]?{day}")
         self.iso = re.compile(r"(?:19|20)[0-9]{2}([-/.])(0?[1-9]|1[0-2])(?:\1(?:[0-2]?[0-9]|3[01]))?(?![0-9])")
-        self.si = re.compile(f"([0-9.,]+)([{e(''.join(d['si_suffixes']))}])")
         self.denoms = {w: float(k) for k, ws in d["money_denominations"].items() for w in ws}
-        self.denom_re = re.compile(_alt(self.denoms))
+        self.denom_re = re.compile(alt(self.denoms))
         money_words = [w for g in d["units"] if g["kind"] == "money" for w in g["words"]]
-        self.money_suffix = re.compile(f"(?P<c>{_alt(money_words, ci=True)})$")
+        self.money_suffix = re.compile(f"(?P<c>{alt(money_words, ci=True)})$")
 
     def unit_of(self, word: str) -> dict:
-        return self.units.get(word) or self.units[_key(word)]
+        return self.units.get(word) or self.units[key(word)]
 
 
 @cache
 def _rules() -> _Rules:
-    return _Rules(json.loads((Path(__file__).with_name("data") / "quantities.json").read_text(encoding="utf-8")))
-
-
-# ---------------------------------------------------------------- numerals
-
-def _kanji_int(s: str, r: _Rules) -> tuple[float, float, float] | None:
-    """(value, trailing 万/億 multiplier, the 十/百/千 just before it) of a numeral without a decimal
-    point; Arabic digits may mix in (3.5万, 1億2000万)."""
-    toks: list[tuple[str, float]] = []  # a: Arabic number, d: kanji digit, s: 十百千, b: 万億兆
-    for x in _TOKEN.findall(s):
-        if x[0].isdigit():
-            toks.append(("a", float(x)))
-        elif x in r.digits:
-            toks.append(("d", float(r.digits[x])))
-        elif x in r.tens:  # 廿 is 二十
-            toks += [("d", r.tens[x] / 10), ("s", 10.0)]
-        elif x in r.small or x in r.big:
-            toks.append(("s", float(r.small[x])) if x in r.small else ("b", float(r.big[x])))
-        else:
-            return None
-    if not toks:
-        return None
-    if all(k in "ad" for k, _ in toks):  # no multiplier: one number, or positional digits (二〇三〇)
-        if len(toks) == 1 or all(k == "d" for k, _ in toks):
-            return float("".join(str(int(v)) for _, v in toks)) if len(toks) > 1 else toks[0][1], 1.0, 1.0
-        return None
-    total = section = prev_mult = 0.0
-    cur: float | None = None
-    cur_kanji = gap = False
-    last_small = last_big = math.inf
-    for k, v in toks:
-        if k in "ad":
-            if k == "d" and v == 0:  # 零 holds an empty place: 一万零四十
-                gap = True
-            elif cur is not None:
-                return None
-            else:
-                cur, cur_kanji = v, k == "d"
-            continue
-        if k == "s":
-            if v >= last_small:
-                return None
-            section, last_small = section + (1.0 if cur is None else cur) * v, v
-        else:
-            if v >= last_big:
-                return None
-            total += (section + (cur or 0.0) or 1.0) * v
-            section, last_small, last_big = 0.0, math.inf, v
-        cur, prev_mult, gap = None, v, False
-    if cur is not None:
-        # Colloquial zh 千一 = 1100, 萬九 = 19000: a lone digit after 千/万 is the next place down.
-        # Not after 百: Japanese 百一 is 101.
-        if cur_kanji and not gap and prev_mult >= 1000 and toks[-1][0] == "d":
-            cur *= prev_mult / 10
-        section += cur
-    tail, i = 1.0, len(toks) - 1
-    while i > 0 and toks[i][0] == "b":
-        tail, i = tail * toks[i][1], i - 1
-    return total + section, tail, toks[i][1] if tail > 1 and i > 0 and toks[i][0] == "s" else 1.0
-
-
-def _core_value(core: str, r: _Rules) -> tuple[float, float, float] | None:
-    """(value, trailing multipliers as _kanji_int) of a numeral run found by the core regex."""
-    core = core.replace(",", "")
-    if core.isascii() and core.replace(".", "", 1).isdigit():
-        return float(core), 1.0, 1.0
-    for p in r.d["decimal_points"]:  # 一點一, 零點77, 一點五万
-        if p in core:
-            ip, fp = core.split(p, 1)
-            j = next((i for i, c in enumerate(fp) if not (c.isdigit() or c in r.digits)), len(fp))
-            whole = _kanji_int(ip, r)
-            if not j or any(c not in r.big for c in fp[j:]) or whole is None or whole[1] != 1:
-                return None
-            frac = "".join(c if c.isdigit() else str(r.digits[c]) for c in fp[:j])
-            mult = math.prod(r.big[c] for c in fp[j:])
-            return (whole[0] + float("0." + frac)) * mult, float(mult), 1.0
-    return _kanji_int(core, r)
-
-
-@lru_cache(maxsize=1 << 14)
-def _cached_core_value(core: str) -> tuple[float, float, float] | None:
-    """_core_value with the data's rules; a corpus repeats the same numerals (2030, 10, 一) all the time."""
-    return _core_value(core, _rules())
-
-
-def _finite(v: float | None) -> float | None:
-    if v is None or not math.isfinite(v):
-        return None
-    if -1e12 < v < 1e12 and v == int(v):
-        return float(v)  # a whole number prints exactly in 12 digits: skip the round trip
-    return float(f"{v:.12g}")  # drop binary noise such as 0.035000000000000003
-
-
-def parse_number(s: str) -> float | None:
-    """The whole string as one number, or None (百分之七十五 is a percent, not a number)."""
-    if not isinstance(s, str):
-        return None
-    r, x, sign = _rules(), s.translate(_FOLD).strip(), 1.0
-    if not x or len(x) > 200:
-        return None
-    for w in r.d["negative_words"]:
-        if x.startswith(w) and len(x) > len(w):
-            x, sign = x[len(w):].lstrip(" "), -1.0
-            break
-    v = _plain_number(x, r, True)
-    return _finite(None if v is None else sign * v)
-
-
-def _plain_number(x: str, r: _Rules, fractions: bool) -> float | None:
-    if x in r.d["word_numbers"] or _key(x) in r.d["en_numbers"]:
-        return float(r.d["word_numbers"].get(x, r.d["en_numbers"].get(_key(x))))
-    x = "0" + x if x.startswith(".") else x
-    if m := r.si.fullmatch(x):  # 100K, .0012G
-        head = _plain_number(m.group(1), r, False)
-        return None if head is None else head * r.d["si_suffixes"][m.group(2)]
-    m = r.num_full.match(x)
-    if m and (em := r.en_mult.fullmatch(x, m.end())):  # 1.2 million
-        cv = _core_value(m.group(), r)
-        return cv[0] * r.d["en_multipliers"][_key(em.group("m"))] if cv else None
-    if m and m.end() == len(x):
-        cv = _core_value(x, r)
-        return None if cv is None else cv[0]
-    if not fractions:
-        return None
-    for j in r.d["mixed_fraction_joiners"]:  # 一又十分一 = 1 + 1/10
-        if j in x:
-            a, b = x.split(j, 1)
-            va, vb = _plain_number(a, r, False), _plain_number(b, r, True)
-            return None if va is None or vb is None else va + vb
-    for mk in r.d["fraction_markers"]:  # 二分之一, 二份一, 3分の1
-        if mk in x:
-            den, numr = x.split(mk, 1)
-            vd, vn = _plain_number(den, r, False), _plain_number(numr, r, False)
-            if vd is None or vn is None or vd == 0 or (vd == 100 and mk in ("分之", "分の")):
-                return None
-            return vn / vd
-    return None
+    return _Rules(load_data("numerals.json"), load_data("quantities.json"))
 
 
 # ---------------------------------------------------------------- scanning
@@ -446,9 +234,9 @@ class _Scan:
         last = skip = 0
         for m in r.anchor.finditer(t):
             s, g = m.start(), m.lastgroup
-            if s < last or s < skip or (g == "w" and _key(m.group()) not in r.words):
+            if s < last or s < skip or (g == "w" and key(m.group()) not in r.words):
                 continue
-            if g == "n" and m.end() - s > _MAX_RUN:
+            if g == "n" and m.end() - s > MAX_RUN:
                 skip = r.run_tail.match(t, m.end()).end()  # an over-long digit run is an identifier
             elif not self.loose and t[s] in r.stop_first and (st := r.stop.match(t, s)):
                 skip = st.end()
@@ -463,7 +251,7 @@ class _Scan:
         r, t = self.r, self.t
         s, pos, g, core = m.start(), m.end(), m.lastgroup, m.group()
         if g == "w":
-            d = _Draft("number", float(r.d["en_numbers"][_key(core)]), None, s, pos)
+            d = _Draft("number", float(r.d["en_numbers"][key(core)]), None, s, pos)
         elif g == "h":  # 半年, 半個鐘: only before a unit
             return _Draft("number", 0.5, None, s, pos) if self.follows(pos, r.unit_first) else None
         elif g == "e":  # 元 of 令和元年
@@ -483,7 +271,7 @@ class _Scan:
             iso = r.iso.match(t, s) if arabic and t[s + 4:s + 5] in _ISO_SEPARATORS else None
             if iso and iso.end() > pos:  # 2024-06-01
                 return _Draft("date", int(t[s:s + 4]) + int(iso.group(2)) / 100, "date", s, iso.end())
-            cv = _cached_core_value(core)
+            cv = cached_core_value(core)
             if cv is None:
                 return None
             d = _Draft("number", cv[0], None, s, pos, cv[1], len(core) == 1 and not arabic, cv[2])
@@ -496,24 +284,24 @@ class _Scan:
             if not core[-1].isdigit():
                 return d if math.isfinite(d.value) else None
         if self.may_be(d.end, r.en_mult_first) and (em := r.en_mult.match(t, d.end)):
-            k = float(r.d["en_multipliers"][_key(em.group("m"))])
+            k = float(r.d["en_multipliers"][key(em.group("m"))])
             d.value, d.scale, d.end = d.value * k, d.scale * k, em.end()
         return d if math.isfinite(d.value) else None
 
     def read(self, m: re.Match, floor: int, ranged: bool) -> _Draft | None:
         """The quantity whose core is anchor m, or None."""
         r, t, g = self.r, self.t, m.lastgroup
-        if g == "f" or (g == "w" and _key(m.group()) in r.freq):  # 每年 = every year: 1 year
+        if g == "f" or (g == "w" and key(m.group()) in r.freq):  # 每年 = every year: 1 year
             if r.num.match(t, m.end() + (t[m.end():m.end() + 1] == " ")):
                 return None  # 每年100万吨 (a per-year prefix), 毎年6月 (a date)
-            return self.finish(_Draft("duration", 1.0, r.freq[_key(m.group())], m.start(), m.end()), floor, ranged)
-        if (g == "w" and _key(m.group()) not in r.d["en_numbers"]) or not (d := self.core(m, floor)):
+            return self.finish(_Draft("duration", 1.0, r.freq[key(m.group())], m.start(), m.end()), floor, ranged)
+        if (g == "w" and key(m.group()) not in r.d["en_numbers"]) or not (d := self.core(m, floor)):
             return None
         if d.kind == "date":
             return self.finish(d, floor, ranged)
         fm = r.frac.match(t, d.end) if g == "n" and t[d.end:d.end + 1] == r.frac_first else None
         nm = r.num.match(t, fm.end()) if fm else None
-        if nm and (nv := _core_value(nm.group(), r)) and d.value:  # 三分之一, 百分之七十五, 3分の1
+        if nm and (nv := core_value(nm.group(), r)) and d.value:  # 三分之一, 百分之七十五, 3分の1
             if d.value in (100, 1000):
                 d.kind, d.unit, d.value = "percent", "percent", nv[0] * 100 / d.value
             else:
@@ -561,9 +349,9 @@ class _Scan:
             self.chain(d, u, value + 0.5 * infix, half)
         if "subunits" in u and (nm := r.num.match(t, d.end)):  # 4割5分
             sub = u["subunits"].get(t[nm.end():nm.end() + 1])
-            if sub and (cv := _core_value(nm.group(), r)):
+            if sub and (cv := core_value(nm.group(), r)):
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
-        if d.unit in ("t", "m3") and (pm := r.per_re.match(t, d.end)) and r.per[_key(pm.group("p"))] == "yr":
+        if d.unit in ("t", "m3") and (pm := r.per_re.match(t, d.end)) and r.per[key(pm.group("p"))] == "yr":
             d.unit, d.end = d.unit + "/yr", pm.end()  # 万吨/年, Mt per year
         return self.finish(d, floor, ranged)
 
@@ -574,7 +362,7 @@ class _Scan:
         total, smallest, pos = amount * _base(u, r), u, d.end
         while (nm := r.num.match(t, r.join.match(t, pos).end())) and (hit := self.unit(nm.end())):
             b2 = _base(hit[0], r) if hit[0]["kind"] == u["kind"] and not hit[0].get("role") else None
-            cv = _core_value(nm.group(), r) if b2 is not None else None
+            cv = core_value(nm.group(), r) if b2 is not None else None
             if b2 is None or cv is None or b2 >= _base(smallest, r):
                 break
             total, smallest, pos = total + cv[0] * b2, hit[0], hit[1]
@@ -591,7 +379,7 @@ class _Scan:
 
     def month_day(self, d: _Draft) -> _Draft:
         mm = self.r.month.match(self.t, d.end)
-        cv = _core_value(mm.group("m"), self.r) if mm else None
+        cv = core_value(mm.group("m"), self.r) if mm else None
         if cv and cv[0] == int(cv[0]) and 1 <= cv[0] <= 12:
             d.value, d.end = round(d.value + cv[0] / 100, 2), mm.end()  # 2024年6月 -> 2024.06
         return d
@@ -617,7 +405,7 @@ class _Scan:
         if d.kind == "money" and (pt := self.before(r.b_per_tonne, s, floor)):
             d.unit, s = d.unit + "/t", pt[0]  # 每一公噸新臺幣一千五百元, 每吨50元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
-            d.unit, d.end = f"{d.unit}/{r.per[_key(pm.group('p'))]}", pm.end()  # per tonne, /t
+            d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # per tonne, /t
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
@@ -626,12 +414,12 @@ class _Scan:
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
             d.unit, s = "t/yr", py[0]  # 年間100万トン
         if cp := self.before(r.b_cmp, s, floor):
-            d.cmp, s = r.cmp_pre[_key(cp[1])], cp[0]
+            d.cmp, s = r.cmp_pre[key(cp[1])], cp[0]
         d.start = s
         if ranged and d.value is not None and not d.cmp and (merged := self.connector_range(d, floor)):
             return merged
         if self.follows(d.end, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, d.end)):
-            d.cmp, d.end = r.cmp_suf[_key(cs.group("c"))], cs.end()
+            d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
             if ranged and d.cmp in (">=", ">") and d.value is not None:  # 5万元以上50万元以下
                 p = d.end + (t[d.end:d.end + 1] == " ")
                 hi = self.read(am, p, False) if (am := r.anchor.match(t, p)) else None
@@ -650,7 +438,7 @@ class _Scan:
         if not (self.follows(d.end, r.connector_first, "") or self.follows(d.end, r.connector_first, " ")):
             return None
         opener = self.before(r.b_opener, d.start, floor)
-        between = opener is not None and _key(opener[1]) == "between"
+        between = opener is not None and key(opener[1]) == "between"
         if not (cm := (r.closers["between"] if between else r.connector).match(t, d.end)):
             return None
         p = cm.end()
@@ -677,8 +465,8 @@ def find_quantities(text: str, base: int = 0) -> list[Quantity]:
     """All quantities in running text: sorted, non-overlapping, offsets into text (+ base)."""
     if not isinstance(text, str) or not text or not isinstance(base, int):
         return []
-    return [_new_quantity(d.kind, _finite(d.value), _finite(d.vmax), d.unit, d.cmp, text[d.start:d.end],
-                     d.start + base, d.end + base) for d in _Scan(_fold(text), False, None).run()]
+    return [_new_quantity(d.kind, finite(d.value), finite(d.vmax), d.unit, d.cmp, text[d.start:d.end],
+                     d.start + base, d.end + base) for d in _Scan(fold(text), False, None).run()]
 
 
 _DIMENSIONS = {"numeral": "number", "amountofmoney": "money"}
@@ -692,16 +480,16 @@ def parse_quantity(s: str, kind: str | None = None) -> Quantity | None:
     dim, r, body = (_DIMENSIONS.get(kind.lower(), kind.lower()) if kind else None), _rules(), s.strip()
     if not body or len(body) > 1000:
         return None
-    lead, t = s.index(body), body.translate(_FOLD)
+    lead, t = s.index(body), fold(body)
 
     def whole(k: str, v: float | None, unit: str | None = None, vmax=None, cmp=None) -> Quantity | None:
-        v = _finite(v)
-        return None if v is None and k != "date" else Quantity(k, v, _finite(vmax), unit, cmp, body, lead, lead + len(body))
+        v = finite(v)
+        return None if v is None and k != "date" else Quantity(k, v, finite(vmax), unit, cmp, body, lead, lead + len(body))
 
     if dim == "number":
-        return whole("number", _loose_number(t, r))
+        return whole("number", loose_number(t, r))
     if dim == "ordinal":
-        cv = _core_value(m.group("n"), r) if (m := r.ordinal_full.fullmatch(t)) else None
+        cv = core_value(m.group("n"), r) if (m := r.ordinal_full.fullmatch(t)) else None
         return whole("ordinal", cv[0]) if cv else None
     if dim == "money" and (mv := _money_words(t, r)):
         return whole("money", *mv)
@@ -713,16 +501,6 @@ def parse_quantity(s: str, kind: str | None = None) -> Quantity | None:
     return None
 
 
-def _loose_number(t: str, r: _Rules) -> float | None:
-    """A numeral as Duckling's numeral dimension reads it: with a classifier (二個) or a pair (五對)."""
-    if (v := parse_number(t)) is not None or len(t) < 2:
-        return v
-    if t[-1] in r.d["numeral_counters"]:
-        return parse_number(t[:-1])
-    f = r.d["numeral_suffix_factors"].get(t[-1])
-    return None if f is None or (v := parse_number(t[:-1])) is None else v * f
-
-
 def _money_words(t: str, r: _Rules) -> tuple[float, str] | None:
     """Colloquial sums of denominations (money only): 两毛五, 一块二, 港幣三個一毫四, 個半."""
     pos, cur = 0, None
@@ -730,7 +508,7 @@ def _money_words(t: str, r: _Rules) -> tuple[float, str] | None:
         pos, cur = cm.end(), r.cur_map[cm.group("c")]
     total, rank, n = 0.0, None, 0
     while pos < len(t):
-        cv = _core_value(nm.group(), r) if (nm := r.num.match(t, pos)) else None
+        cv = core_value(nm.group(), r) if (nm := r.num.match(t, pos)) else None
         p = nm.end() if cv else pos
         if dm := r.denom_re.match(t, p):
             rk = r.denoms[dm.group()]

@@ -33,17 +33,17 @@ same text.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-from kb.clauses import Clause, mask, split_clauses
+from kb.extract.clauses import Clause, split_clauses
 from kb.frozen import maker
-from kb.quantities import CASE_EXTRA, Quantity, find_quantities, re_i_variants
+from kb.extract.patterns import EN_SUFFIX, LOWER_ASCII_PATTERN, caseless, edge_chars, load_data, lowered, trie
+from kb.extract.quantities import Quantity, find_quantities
+from kb.extract.text import mask
 from kb.records import Record
 from kb.tokens import detect_lang
 
@@ -113,52 +113,6 @@ def _lang_lists(block: dict | None, lang: str) -> list:
     return [x for k in _LANG_KEYS[lang] for x in block.get(k, [])]
 
 
-_EN_SUFFIX = "(?:s|es|d|ed|ing)?"  # report/reports/reported/reporting: one cue word for all
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def lowered(text: str) -> str:
-    """ASCII-lower-cased copy of the same length (English cues are matched on it)."""
-    low = text.lower()
-    return low if len(low) == len(text) else text.translate(_ASCII_LOWER)  # 'İ'.lower() is 2 chars
-
-
-# Under re.I an ASCII letter also matches exactly four other characters (CASE_EXTRA). On a
-# lower-cased copy with those four folded as well, a pattern written in lower-case ASCII matches the
-# same without re.I -- and only without it can the engine skip ahead to the pattern's first letters
-# (six times faster).
-_CASE_EXTRA_RX = re.compile("[" + "".join(CASE_EXTRA) + "]")
-_LOWER_ASCII_PATTERN = re.compile(r"[\x00-\x40\x5b-\x7f]*")  # no capitals, so no \S \W \B either
-
-
-def caseless(low: str) -> str:
-    """`low` (a lowered() text) with the four characters above folded: same length."""
-    return _CASE_EXTRA_RX.sub(lambda m: CASE_EXTRA[m.group()], low) if _CASE_EXTRA_RX.search(low) else low
-
-
-def _trie(words) -> str:
-    """A regex matching any of `words`, factored as a prefix tree.
-
-    Python's engine tries every alternative of a flat alternation at every position; a tree
-    shares prefixes, and its leading character set lets the engine skip ahead in C. On CJK text
-    this is about ten times faster than a flat alternation of the same words."""
-    root: dict = {}
-    for w in words:
-        node = root
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(root)
-
-
 class _CueSet:
     """Cue words and patterns of every language, each entry tagged with a payload and the
     language list it came from (callers keep the entries that apply to a clause).
@@ -181,8 +135,8 @@ class _CueSet:
                 pats[lang == "en"].append((text, ((payload, lang),)))
         self.cjk = {k: tuple(dict.fromkeys(v)) for k, v in cjk.items()}
         self.eng = {k: tuple(dict.fromkeys(v)) for k, v in eng.items()}
-        self.cjk_rx = re.compile(_trie(self.cjk)) if self.cjk else None
-        self.eng_rx = re.compile(f"(?P<e>{_trie(self.eng)}){_EN_SUFFIX}(?![a-z])") if self.eng else None
+        self.cjk_rx = re.compile(trie(self.cjk)) if self.cjk else None
+        self.eng_rx = re.compile(f"(?P<e>{trie(self.eng)}){EN_SUFFIX}(?![a-z])") if self.eng else None
         # Patterns: one alternation *without groups* finds the hits (with no group around the
         # alternatives the engine builds a first-character filter, ~50x faster on CJK text); the
         # pattern that matched is then found by trying each at the hit, in order, as the
@@ -190,7 +144,7 @@ class _CueSet:
         self.pats: dict[bool, list[tuple[re.Pattern, tuple]]] = {}
         self.pat_rx: dict[bool, re.Pattern | None] = {}
         # English patterns in lower-case ASCII run without re.I on caseless() text (see there).
-        self.en_caseless = all(_LOWER_ASCII_PATTERN.fullmatch(src) and "(?-" not in src for src, _ in pats[True])
+        self.en_caseless = all(LOWER_ASCII_PATTERN.fullmatch(src) and "(?-" not in src for src, _ in pats[True])
         for english, v in pats.items():
             srcs = [f"(?:{src})(?![a-z])" if english else f"(?:{src})" for src, _ in v]
             flags = re.I if english and not self.en_caseless else 0
@@ -239,75 +193,6 @@ class _CueSet:
                 if payload:
                     out.append((s, m.end(), payload))
         return out
-
-
-def _edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
-    """Every character a match of rx can end with (last) or start with, or None when that is not
-    known (a class such as \\w or [^、], non-ASCII letters under re.I, a match that may be empty,
-    an unfamiliar construct). Read from the parsed pattern: the last (first) item that must consume,
-    and any optional items after (before) it."""
-    import re._parser as sre  # Python 3.11+; the parse tree of a compiled pattern
-
-    def chars(op, av, nocase: bool) -> set[str] | None:
-        if op is sre.LITERAL:
-            out = {chr(av)}
-        elif op is sre.IN:
-            out = set()
-            for iop, iav in av:
-                if iop is sre.LITERAL:
-                    out.add(chr(iav))
-                elif iop is sre.RANGE and iav[1] - iav[0] < 256:
-                    out.update(map(chr, range(iav[0], iav[1] + 1)))
-                else:
-                    return None  # NEGATE, CATEGORY, wide ranges
-        else:
-            return None
-        if nocase:
-            variants = [re_i_variants(ch) for ch in out]
-            return None if None in variants else set().union(*variants)
-        return out
-
-    def seq(items, nocase: bool) -> tuple[set[str], bool] | None:
-        """(last characters, whether the sequence may consume nothing)."""
-        out: set[str] = set()
-        for op, av in (reversed(list(items)) if last else items):
-            got = item(op, av, nocase)
-            if got is None:
-                return None
-            out |= got[0]
-            if not got[1]:
-                return out, False
-        return out, True
-
-    def item(op, av, nocase: bool) -> tuple[set[str], bool] | None:
-        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
-            return set(), True  # zero width
-        if op is sre.SUBPATTERN:
-            add, remove = av[1], av[2]
-            return seq(av[3], (nocase or bool(add & re.I)) and not remove & re.I)
-        if op is sre.ATOMIC_GROUP:
-            return seq(av, nocase)
-        if op is sre.BRANCH:
-            out, empty = set(), False
-            for alt in av[1]:
-                got = seq(alt, nocase)
-                if got is None:
-                    return None
-                out |= got[0]
-                empty = empty or got[1]
-            return out, empty
-        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-            lo, hi, sub = av
-            got = seq(sub, nocase) if hi else (set(), True)
-            return None if got is None else (got[0], got[1] or lo == 0)
-        got = chars(op, av, nocase)
-        return None if got is None else (got, False)
-
-    try:
-        got = seq(sre.parse(rx.pattern, rx.flags & ~re.U), bool(rx.flags & re.I))
-    except Exception:  # a parser of another Python version: do without the shortcut
-        return None
-    return None if got is None or got[1] else frozenset(got[0])
 
 
 def _anchored(p: str, flags: int = 0) -> re.Pattern:
@@ -407,9 +292,9 @@ class _Taxonomy:
         self.before_last: dict[str, frozenset | None] = {}
         self.after_first: dict[str, frozenset | None] = {}  # the same for the start of 'after' matches
         for lang in _LANGS:
-            lasts = [_edge_chars(rx, True) for _, rx in self.before[lang]]
+            lasts = [edge_chars(rx, True) for _, rx in self.before[lang]]
             self.before_last[lang] = None if None in lasts else frozenset().union(*lasts)
-            firsts = [_edge_chars(rx, False) for _, rx in self.after[lang]]
+            firsts = [edge_chars(rx, False) for _, rx in self.after[lang]]
             self.after_first[lang] = None if None in firsts else frozenset().union(*firsts)
         self._positive: dict[tuple, tuple] = {}
 
@@ -433,8 +318,7 @@ class _Taxonomy:
 
 @cache
 def _taxonomy() -> _Taxonomy:
-    path = Path(__file__).with_name("data") / "roles.json"
-    return _Taxonomy(json.loads(path.read_text(encoding="utf-8")))
+    return _Taxonomy(load_data("roles.json"))
 
 
 def roles() -> dict[str, str]:

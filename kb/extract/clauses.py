@@ -1,8 +1,8 @@
-"""Split a record body into clauses (headings, list items, sentences, sub-clauses, table
-rows, formulas) with exact offsets.
+"""Step 1 of extraction: split a record body into clauses (headings, list items, sentences,
+sub-clauses, table rows, formulas) with exact offsets.
 
-All detection runs on mask(body): same length as the body, with HTML tags and Markdown
-emphasis markers blanked, so a position found there is a position in the body. Language
+All detection runs on mask(body) (kb.extract.text): same length as the body, with HTML tags and
+Markdown emphasis markers blanked, so a position found there is a position in the body. Language
 rules live in kb/data/clauses.json.
 
 Clause ids are f"{record_id}/{sha1(section)[:8]}/{ordinal}": the section path and the
@@ -14,20 +14,19 @@ clause belongs to the section it opens, so it is ordinal 1 there.
 from __future__ import annotations
 
 import hashlib
-import html
-import json
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
-from pathlib import Path
 from types import SimpleNamespace
 
 from kb.frozen import maker
+from kb.extract.patterns import load_data
+from kb.extract.text import mask, readable
 from kb.tokens import detect_lang
 
-__all__ = ["Clause", "mask", "readable", "split_clauses"]
+__all__ = ["Clause", "split_clauses"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +45,6 @@ class Clause:
 
 _new_clause = maker(Clause)  # Clause(...), built twice as fast (see kb.frozen)
 
-# HTML tags have ASCII names, so <基準価格> or <措置①> (labels) are left alone, as is a < b.
-_TAG = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
 _ATX = re.compile(r"(#{1,6})(?:[ \t]+|$)")
 _ATX_ANY = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t\r]|$)", re.M)
 _ATX_CLOSE = re.compile(r"(?:^|[ \t]+)#+$")
@@ -55,10 +52,6 @@ _PIPE_SEP = re.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?")
 _NOT_LINEBREAK = re.compile(r"[^\r\n]")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORDCHAR = re.compile(r"\w")
-_WS = re.compile(r"\s+")
-_CJK = "\u2e80-\u2fff\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-# A line break between two CJK characters is a wrap, not a word gap.
-_CJK_WRAP = re.compile(f"(?<=[{_CJK}])[ \\t\\r\u3000]*\\n\\s*(?=[{_CJK}])")
 _ENTITY_BEFORE = re.compile(r"&#?[A-Za-z0-9]{1,10}\Z")
 _WORD_BEFORE = re.compile(r"(?<![A-Za-z.])[A-Za-z][A-Za-z.]{0,14}\Z")
 _LOWER_NEXT = re.compile(r"\s*[a-z]")
@@ -66,7 +59,7 @@ _LOWER_NEXT = re.compile(r"\s*[a-z]")
 
 @cache
 def _rules() -> SimpleNamespace:
-    data = json.loads((Path(__file__).parent / "data" / "clauses.json").read_text("utf-8"))
+    data = load_data("clauses.json")
     alt = "|".join
     b = data["bullets"]
     bullet = alt(
@@ -83,8 +76,6 @@ def _rules() -> SimpleNamespace:
     pairs = data["brackets"]["pairs"]
     ph = data["plain_heading"]
     return SimpleNamespace(
-        mask=re.compile(alt([_TAG] + data["emphasis_markers"]["patterns"])),
-        emphasis=re.compile(alt(data["emphasis_markers"]["patterns"])),
         marker=re.compile(
             f"(?:{bullet}|{alt(data['enumerators']['patterns'])})[ \\t\u3000]*"
         ),
@@ -111,53 +102,6 @@ def _rules() -> SimpleNamespace:
         dollars=data["formula"]["delimiter"],
         formula_max=data["formula"]["max_chars"],
     )
-
-
-def mask(body: str) -> str:
-    """`body` with HTML tags and emphasis markers turned into spaces (line breaks kept)."""
-    rx = _rules().mask
-    return rx.sub(_blank, body) if rx.search(body) else body
-
-
-def _blank(m: re.Match) -> str:
-    s = m.group()
-    return _NOT_LINEBREAK.sub(" ", s) if "\n" in s or "\r" in s else " " * len(s)
-
-
-# Tags that sit inside a word (CO<sub>2</sub>, <b>运营</b>费用) vanish; any other tag
-# (li, br, td...) separates words and becomes a space.
-_INLINE_TAG = re.compile(
-    r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|rp|rt|ruby|s|"
-    r"samp|small|span|strong|sub|sup|time|u|var)(?:\s[^<>]*)?/?>",
-    re.I,
-)
-
-
-def _drop(m: re.Match) -> str:
-    s = m.group()
-    return "" if s[0] != "<" or _INLINE_TAG.fullmatch(s) else " "
-
-
-# Anything readable() would change: markup, entities, runs or odd kinds of whitespace.
-_UNTIDY = re.compile(r"[<*_`~&]|[^\S ]| \s|^\s|\s$")
-_MARKUP = re.compile(r"[<*_`~&]")
-
-
-def _tidy(raw: str) -> bool:
-    """Whether _UNTIDY finds nothing in raw, mostly without it: that pattern has no first-character
-    filter, while these tests run in C (a printable string holds no whitespace but ' ')."""
-    if raw.isprintable():
-        return not (_MARKUP.search(raw) or "  " in raw or raw[:1] == " " or raw[-1:] == " ")
-    return not _UNTIDY.search(raw)
-
-
-def readable(raw: str) -> str:
-    """Display text for a slice of the body."""
-    if _tidy(raw):
-        return raw  # most clauses are already plain
-    t = _rules().mask.sub(_drop, raw)
-    t = html.unescape(t) if "&" in t else t
-    return _WS.sub(" ", _CJK_WRAP.sub("", t)).strip()
 
 
 # ---------------------------------------------------------------- sentences

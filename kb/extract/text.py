@@ -1,0 +1,159 @@
+"""The text extraction reads, and how its positions map back to the body.
+
+Two views of a body, both built before any rule runs:
+
+- mask(body): the same length as the body, with HTML tags and Markdown emphasis markers blanked.
+  Clause splitting runs on it, so its positions are body positions.
+- join(masked, spans): what quantity, date, role and rule matching see. Text converted from a PDF
+  or a web page breaks lines inside sentences (`10⏎年間`, `なけれ⏎ばならない`, `EUR⏎2,500,000`) and
+  writes ASCII `.` and `,` between CJK characters; inside each clause span the join removes a line
+  break between CJK characters (a space elsewhere), reads a lone ASCII `.`/`,` between CJK characters
+  as `。`/`，`, and folds no-break and ideographic spaces to a plain space. Joined.body() maps every
+  position of the joined text back to the body (normalize, then map back), so a measure's span
+  still indexes the original body.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cache
+
+from kb.extract.patterns import load_data
+
+__all__ = ["CJK", "Joined", "join", "mask", "readable"]
+
+# CJK scripts and full-width forms, as a character-class body: one definition for the package.
+CJK = "\u2e80-\u2fff\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+
+# HTML tags have ASCII names, so <基準価格> or <措置①> (labels) are left alone, as is a < b.
+_TAG = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
+_NOT_LINEBREAK = re.compile(r"[^\r\n]")
+_WS = re.compile(r"\s+")
+# A line break between two CJK characters is a wrap, not a word gap.
+_CJK_WRAP = re.compile(f"(?<=[{CJK}])[ \\t\\r\u3000]*\\n\\s*(?=[{CJK}])")
+
+
+@cache
+def _mask_rx() -> re.Pattern:
+    return re.compile("|".join([_TAG] + load_data("clauses.json")["emphasis_markers"]["patterns"]))
+
+
+def mask(body: str) -> str:
+    """`body` with HTML tags and emphasis markers turned into spaces (line breaks kept)."""
+    rx = _mask_rx()
+    return rx.sub(_blank, body) if rx.search(body) else body
+
+
+def _blank(m: re.Match) -> str:
+    s = m.group()
+    return _NOT_LINEBREAK.sub(" ", s) if "\n" in s or "\r" in s else " " * len(s)
+
+
+# Tags that sit inside a word (CO<sub>2</sub>, <b>运营</b>费用) vanish; any other tag
+# (li, br, td...) separates words and becomes a space.
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|rp|rt|ruby|s|"
+    r"samp|small|span|strong|sub|sup|time|u|var)(?:\s[^<>]*)?/?>",
+    re.I,
+)
+
+
+def _drop(m: re.Match) -> str:
+    s = m.group()
+    return "" if s[0] != "<" or _INLINE_TAG.fullmatch(s) else " "
+
+
+# Anything readable() would change: markup, entities, runs or odd kinds of whitespace.
+_UNTIDY = re.compile(r"[<*_`~&]|[^\S ]| \s|^\s|\s$")
+_MARKUP = re.compile(r"[<*_`~&]")
+
+
+def _tidy(raw: str) -> bool:
+    """Whether _UNTIDY finds nothing in raw, mostly without it: that pattern has no first-character
+    filter, while these tests run in C (a printable string holds no whitespace but ' ')."""
+    if raw.isprintable():
+        return not (_MARKUP.search(raw) or "  " in raw or raw[:1] == " " or raw[-1:] == " ")
+    return not _UNTIDY.search(raw)
+
+
+def readable(raw: str) -> str:
+    """Display text for a slice of the body."""
+    if _tidy(raw):
+        return raw  # most clauses are already plain
+    t = _mask_rx().sub(_drop, raw)
+    t = html.unescape(t) if "&" in t else t
+    return _WS.sub(" ", _CJK_WRAP.sub("", t)).strip()
+
+
+# ---------------------------------------------------------------- the joined view
+
+# What the join changes inside a clause: a line break with the blanks around it, a lone ASCII
+# period or comma between CJK characters, a no-break or ideographic space. Each alternative is one
+# character class or a bounded run, so the scan is linear.
+_SOFT = re.compile(f"[ \\t\\r\u3000\u00a0]*+\\n[ \\t\\r\u3000\u00a0]*+|(?<=[{CJK}])[.,](?=[{CJK}])|[\u3000\u00a0\u202f]")
+_CJK_CHAR = re.compile(f"[{CJK}]")
+_PUNCT = {".": "。", ",": "，"}
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Joined text and its map back: from view position at[k] on, body = view + shift[k]."""
+
+    text: str
+    at: tuple[int, ...] = ()
+    shift: tuple[int, ...] = ()
+
+    def body(self, i: int) -> int:
+        """The body position of view position i (i == len(text) maps past the last character)."""
+        k = bisect_right(self.at, i) - 1
+        return i + self.shift[k] if k >= 0 else i
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        """Body offsets (start, end exclusive) of the view's text[a:b]."""
+        return (self.body(a), self.body(b - 1) + 1) if b > a else (self.body(a), self.body(a))
+
+    def view(self, p: int) -> int:
+        """The view position of body position p; a position inside removed text maps to the next
+        character that was kept."""
+        lo, hi = 0, len(self.text)
+        while lo < hi:  # the first view position whose body position is >= p
+            mid = (lo + hi) // 2
+            if self.body(mid) < p:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+
+def join(masked: str, spans) -> Joined:
+    """The joined view of `masked`: soft breaks and CJK punctuation mended inside each (start, end)
+    span (the clauses), everything else as it is."""
+    pieces: list[str] = []
+    at: list[int] = []
+    shift: list[int] = []
+    prev = removed = 0
+    for start, end in spans:
+        for m in _SOFT.finditer(masked, start, end):
+            s, e = m.span()
+            got = m.group()
+            if "\n" in got:
+                before, after = masked[s - 1:s], masked[e:e + 1]
+                new = "" if _CJK_CHAR.match(before) or _CJK_CHAR.match(after) else " "
+            else:
+                new = _PUNCT.get(got, " ")
+            if new == got:
+                continue
+            pieces.append(masked[prev:s])
+            pieces.append(new)
+            prev = e
+            if e - s != len(new):
+                at.append(s - removed + len(new))  # the first view position after the new text
+                removed += (e - s) - len(new)
+                shift.append(removed)
+    if not pieces:
+        return Joined(masked)
+    pieces.append(masked[prev:])
+    return Joined("".join(pieces), tuple(at), tuple(shift))
