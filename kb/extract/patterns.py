@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 
 __all__ = ["CASE_EXTRA", "EN_SUFFIX", "alt", "caseless", "ci_firsts", "edge_chars", "firsts", "fold", "key",
-           "LOWER_ASCII_PATTERN", "load_data", "lowered", "re_i_variants", "trie"]
+           "LANG_KEYS", "LANGS", "LOWER_ASCII_PATTERN", "CueSet", "cue_lang", "lang_lists", "load_data", "lowered",
+           "re_i_variants", "trie"]
 
 _ASCII_END = re.compile(r"[A-Za-z0-9.]$")
 
@@ -196,3 +197,113 @@ def edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
     except Exception:  # a parser of another Python version: do without the shortcut
         return None
     return None if got is None or got[1] else frozenset(got[0])
+
+
+# ---------------------------------------------------------------- cue words of several languages
+
+# Which data lists serve text of each language. English terms turn up in CJK text; 'cjk' serves
+# lines whose script disagrees with the record (a kanji-only line of a Japanese text reads as 'zh').
+LANG_KEYS = {"ja": ("ja", "en", "any"), "zh": ("zh", "en", "any"), "en": ("en", "any"),
+              "cjk": ("ja", "zh", "en", "any")}
+LANGS = tuple(LANG_KEYS)
+
+
+def lang_lists(block: dict | None, lang: str) -> list:
+    """Entries of a per-language block that apply to text in `lang`."""
+    if not block:
+        return []
+    return [x for k in LANG_KEYS[lang] for x in block.get(k, [])]
+
+
+class CueSet:
+    """Cue words and patterns of every language, each entry tagged with a payload and the
+    language list it came from (callers keep the entries that apply to a clause).
+
+    CJK words form one prefix-tree regex and are looked up by the matched text. English words
+    form another, run over a lower-cased copy of the text, whole words only, with an optional
+    inflection (the group holds the base form, the lookup key). Patterns are regexes of their own;
+    the data starts them with a literal so the engine can skip ahead."""
+
+    def __init__(self, entries: list[tuple[str, str, str, object]]):
+        # entries: (text, 'word'|'pattern', language key of the entry, payload)
+        cjk: dict[str, list] = {}
+        eng: dict[str, list] = {}
+        pats: dict[bool, list] = {False: [], True: []}  # is English -> [(source, payloads)]
+        for text, typ, lang, payload in entries:
+            if typ == "word":
+                target = eng if lang == "en" else cjk
+                target.setdefault(text.lower() if lang == "en" else text, []).append((payload, lang))
+            else:
+                pats[lang == "en"].append((text, ((payload, lang),)))
+        self.cjk = {k: tuple(dict.fromkeys(v)) for k, v in cjk.items()}
+        self.eng = {k: tuple(dict.fromkeys(v)) for k, v in eng.items()}
+        self.cjk_rx = re.compile(trie(self.cjk)) if self.cjk else None
+        self.eng_rx = re.compile(f"(?P<e>{trie(self.eng)}){EN_SUFFIX}(?![a-z])") if self.eng else None
+        # Patterns: one alternation *without groups* finds the hits (with no group around the
+        # alternatives the engine builds a first-character filter, ~50x faster on CJK text); the
+        # pattern that matched is then found by trying each at the hit, in order, as the
+        # alternation does. English patterns are whole words, any case, on the lower-cased text.
+        self.pats: dict[bool, list[tuple[re.Pattern, tuple]]] = {}
+        self.pat_rx: dict[bool, re.Pattern | None] = {}
+        # English patterns in lower-case ASCII run without re.I on caseless() text (see there).
+        self.en_caseless = all(LOWER_ASCII_PATTERN.fullmatch(src) and "(?-" not in src for src, _ in pats[True])
+        for english, v in pats.items():
+            srcs = [f"(?:{src})(?![a-z])" if english else f"(?:{src})" for src, _ in v]
+            flags = re.I if english and not self.en_caseless else 0
+            self.pats[english] = [(re.compile(src, flags), payload) for src, (_, payload) in zip(srcs, v)]
+            self.pat_rx[english] = re.compile("|".join(srcs), flags) if srcs else None
+
+        self._views: dict[str | None, tuple] = {None: (self.cjk, self.eng, self.pats)}
+
+    def view(self, lang: str | None) -> tuple[dict, dict, dict]:
+        """The word and pattern lookups with payloads cut down to what serves text in `lang`
+        (LANG_KEYS), built once per language; None keeps every (payload, language key)."""
+        got = self._views.get(lang)
+        if got is None:
+            keys = LANG_KEYS[lang]
+
+            def mine(payloads: tuple) -> tuple:
+                return tuple(p for p, k in payloads if k in keys)
+
+            got = self._views[lang] = ({w: mine(v) for w, v in self.cjk.items()}, {w: mine(v) for w, v in self.eng.items()},
+                                       {e: [(rx, mine(v)) for rx, v in ps] for e, ps in self.pats.items()})
+        return got
+
+    def scan(self, text: str, low: str, nocase: str, pos: int, end: int, lang: str | None = None) -> list[tuple[int, int, tuple]]:
+        """(start, end, payloads) of every cue in text[pos:end] that has a payload for `lang` (see
+        view); low is lowered(text) and nocase caseless(low)."""
+        cjk, eng, pats = self.view(lang)
+        out = []
+        if self.cjk_rx is not None:
+            out += [(m.start(), m.end(), got) for m in self.cjk_rx.finditer(text, pos, end) if (got := cjk[m.group()])]
+        if self.eng_rx is not None:
+            for m in self.eng_rx.finditer(low, pos, end):
+                s = m.start()
+                if s and "a" <= low[s - 1] <= "z":
+                    continue  # inside a longer word: 'fine' in 'define'
+                if got := eng[m.group("e")]:
+                    out.append((s, m.end(), got))
+        for english, rx in self.pat_rx.items():
+            if rx is None:
+                continue
+            src = (nocase if self.en_caseless else low) if english else text
+            for m in rx.finditer(src, pos, end):
+                s = m.start()
+                if english and s and "a" <= low[s - 1] <= "z":
+                    continue
+                payload = next((p for one, p in pats[english] if one.match(src, s, end)), None)
+                if payload:
+                    out.append((s, m.end(), payload))
+        return out
+
+
+def cue_lang(clause_lang: str, record_lang: str) -> str:
+    """Which cue lists a clause uses: its own language's, or both CJK lists when the clause's
+    script disagrees with the record's language (kanji-only lines of a Japanese text read as
+    'zh'; a Chinese quotation in a Japanese text)."""
+    if clause_lang == "en":
+        return "en"
+    rec = "ja" if record_lang.lower().startswith("ja") else "zh" if record_lang.lower().startswith("zh") else clause_lang
+    if clause_lang not in ("ja", "zh"):
+        return "cjk"
+    return clause_lang if rec == clause_lang else "cjk"

@@ -1,0 +1,454 @@
+"""Step 7 of extraction: roles. Which policy figure a quantity states (support period, fine, subsidy
+rate, storage target ...), read from the cue words around it, or a reason to drop it (base year, law
+number, size class).
+
+Choosing a role (RoleReader.choose): every cue word of a role that accepts the quantity's kind and
+unit is scored by the text between cue and number -- its length (0 when it is only a linking
+particle such as は/の/的/of), a penalty per clause-internal separator (、，;) crossed, a small
+penalty when the cue comes after the number (the nearest cue before the number is preferred), a
+large one per other quantity of the same kind in between (that cue probably belongs to the other
+number), and the role's own penalty (generic roles lose to specific ones). Lowest score wins.
+Patterns that touch the number (`2013年度比`, `B1 ×`, `2026 财年前`) score below any free cue. With
+no cue inside the window, the nearest cues anywhere in the clause decide (the clause's own cue
+words), for roles that allow that fallback. A duration, amount, percent or tonnage with no cue
+stays, as role "unspecified"; a date or count needs a role.
+
+The taxonomy and its ja/zh/en cue words are data: kb/data/roles.json.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from functools import cache
+
+from kb.extract.clauses import Clause
+from kb.extract.patterns import LANG_KEYS, LANGS, CueSet, caseless, edge_chars, lang_lists, load_data, lowered
+from kb.extract.quantities import Quantity
+
+__all__ = ["UNSPECIFIED", "Candidate", "Role", "RoleReader", "Taxonomy", "taxonomy"]
+
+UNSPECIFIED = "unspecified"
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    key: str
+    label: str
+    kinds: frozenset
+    units: frozenset | None
+    measure: bool  # False: a reason to drop the quantity (base year, law number ...)
+    penalty: int
+    window: dict  # lang -> longest gap for a free cue
+    max_separators: int | None  # dates: a cue across a comma belongs to another statement
+    fallback: bool
+    extend: bool  # an adjacent 'after' match joins the surface (2026 财年前)
+    comparator: str | None
+    variable_labels: tuple
+
+
+def _anchored(p: str, flags: int = 0) -> re.Pattern:
+    """An 'after' pattern for Pattern.match(text, pos): the data writes them with a leading ^ for
+    readability, but ^ only matches at the real start of the string, never at pos."""
+    return re.compile(f"(?:{p[1:] if p.startswith('^') else p})", flags)
+
+
+class Taxonomy:
+    """Everything compiled from data/roles.json, once."""
+
+    def __init__(self, data: dict):
+        sc = data["scoring"]
+        self.sep_chars = sc["separators"]
+        self.sep_penalty, self.after_penalty = sc["separator_penalty"], sc["after_penalty"]
+        self.between_penalty, self.adjacent_score = sc["between_penalty"], sc["adjacent_score"]
+        self.window = {**sc["window"], "cjk": max(sc["window"]["ja"], sc["window"]["zh"])}
+        self.link = {k: re.compile(v) for k, v in sc["link"].items()}
+        self.link["cjk"] = re.compile(f"{sc['link']['ja']}|{sc['link']['zh']}")
+        nm = data["never_measures"]
+        self.drop_date_ranges, self.bare_heads = nm["date_ranges"], frozenset(nm["bare_multiplier_heads"])
+        self.singular_kinds = frozenset(data["singular_dropped"]["kinds"])
+        self.singular_units_kept = frozenset(data["singular_dropped"]["units_kept"])
+        self.keep_kinds = frozenset(data["keep_without_role"]["kinds"])
+        fr = data["fractions_as_percent"]
+        self.fraction_markers, self.fraction_max = tuple(fr["markers"]), fr["max_value"]
+        self.count_min = data["counts"]["min_value"]
+        heads = data["comparator_heads"]
+        self.head_kinds = frozenset(heads["kinds"])
+        # Case-insensitive for the English entries; the flag changes nothing for CJK ones.
+        self.heads = {lang: [(re.compile(f"(?:{p})", re.I), c) for p, c in lang_lists(heads["patterns"], lang)]
+                      for lang in LANGS}
+        tails = data["comparator_tails"]
+        self.tail_kinds = frozenset(tails["kinds"])
+        self.tails = {lang: [(_anchored(p), c) for p, c in lang_lists(tails["patterns"], lang)] for lang in LANGS}
+
+        self.roles: list[Role] = []
+        for r in data["roles"]:
+            win = dict(self.window)
+            if "window" in r:  # English words are about twice as long as the CJK ones
+                win = {k: r["window"] * (2 if k == "en" else 1) for k in self.window}
+            self.roles.append(Role(
+                r["key"], r.get("label", r["key"].replace("_", " ")), frozenset(r["kinds"]),
+                frozenset(r["units"]) if "units" in r else None, r.get("measure", True), r.get("penalty", 0),
+                win, r.get("max_separators"), r.get("fallback", True), r.get("extend", False), r.get("comparator"),
+                tuple((re.compile(v["pattern"], re.I), v["label"]) for v in r.get("variable_labels", ())),
+            ))
+        self.has_negative = any(r.get("negative") for r in data["roles"])
+        self._fitting: dict[tuple, frozenset] = {}
+        self.modifiers = data["unit_modifiers"]
+        self.mod_kinds = frozenset(k for m in self.modifiers for k in m["kinds"])
+        # How far around a quantity its cues are looked for (the fallback reads the whole clause).
+        self.reach = {lang: max([r.window[lang] for r in self.roles] + [m.get("window_before", 0) for m in self.modifiers]
+                                + [m.get("window_after", 0) for m in self.modifiers]) + 2 for lang in LANGS}
+
+        langs = ("ja", "zh", "en", "any")
+        entries, mods = [], []
+        for i, r in enumerate(data["roles"]):
+            for k in langs:
+                entries += [(w, "word", k, (i, False)) for w in r.get("cues", {}).get(k, [])]
+                entries += [(p, "pattern", k, (i, False)) for p in r.get("patterns", {}).get(k, [])]
+                entries += [(w, "word", k, (i, True)) for w in r.get("negative", {}).get(k, [])]
+        for i, md in enumerate(self.modifiers):
+            for k in langs:
+                mods += [(p, "pattern", k, i) for p in md["patterns"].get(k, [])]
+        self.cues, self.mods = CueSet(entries), CueSet(mods)
+
+        # Patterns touching the quantity, per language list: (role index, compiled), plus one
+        # alternation of them all as a first test (most numbers touch none of them).
+        self.before: dict[str, list[tuple[int, re.Pattern]]] = {}
+        self.after: dict[str, list[tuple[int, re.Pattern]]] = {}
+        self.any_before: dict[str, re.Pattern] = {}
+        self.any_after: dict[str, re.Pattern] = {}
+        for lang in LANGS:
+            self.before[lang], self.after[lang] = [], []
+            srcs_b, srcs_a = [], []
+            for i, r in enumerate(data["roles"]):
+                for k in LANG_KEYS[lang]:
+                    flags = re.I if k == "en" else 0
+                    for p in r.get("before", {}).get(k, []):
+                        self.before[lang].append((i, re.compile(f"(?:{p})", flags)))
+                        srcs_b.append(f"(?i:{p})" if flags else f"(?:{p})")
+                    for p in r.get("after", {}).get(k, []):
+                        self.after[lang].append((i, _anchored(p, flags)))
+                        p = p[1:] if p.startswith("^") else p
+                        srcs_a.append(f"(?i:{p})" if flags else f"(?:{p})")
+            self.any_before[lang] = re.compile("|".join(srcs_b) or "(?!)")
+            self.any_after[lang] = re.compile("|".join(srcs_a) or "(?!)")
+        # What a 'before' match that ends where the number starts can end with (None: anything).
+        # The alternation above searches the whole 60-character window; when the character before
+        # the number is none of these, no search is needed (most CJK numbers).
+        self.before_last: dict[str, frozenset | None] = {}
+        self.after_first: dict[str, frozenset | None] = {}  # the same for the start of 'after' matches
+        for lang in LANGS:
+            lasts = [edge_chars(rx, True) for _, rx in self.before[lang]]
+            self.before_last[lang] = None if None in lasts else frozenset().union(*lasts)
+            firsts = [edge_chars(rx, False) for _, rx in self.after[lang]]
+            self.after_first[lang] = None if None in firsts else frozenset().union(*firsts)
+        self._positive: dict[tuple, tuple] = {}
+
+    def positive(self, payloads: tuple, ok: frozenset) -> tuple:
+        """The roles a cue supports (not as a negative cue) among `ok` (memoised)."""
+        key = (payloads, ok)
+        got = self._positive.get(key)
+        if got is None:
+            got = self._positive[key] = tuple(ri for ri, neg in payloads if not neg and ri in ok)
+        return got
+
+    def fitting(self, kind: str, unit: str | None) -> frozenset:
+        """Indices of the roles that accept a quantity of this kind and unit (memoised)."""
+        key = (kind, unit)
+        got = self._fitting.get(key)
+        if got is None:
+            got = self._fitting[key] = frozenset(
+                i for i, r in enumerate(self.roles) if kind in r.kinds and (r.units is None or unit in r.units))
+        return got
+
+
+@cache
+def taxonomy() -> Taxonomy:
+    return Taxonomy(load_data("roles.json"))
+
+
+class Candidate:
+    """A quantity on its way to becoming a measure."""
+
+    __slots__ = ("q", "kind", "value", "value_max", "unit", "comparator", "start", "end", "role", "label")
+
+    def __init__(self, q: Quantity):
+        self.q, self.kind, self.unit, self.comparator = q, q.kind, q.unit, q.comparator
+        self.value, self.value_max = q.value, q.value_max
+        self.start, self.end = q.start, q.end
+        self.role: Role | None = None
+        self.label = ""
+
+
+class _Cues:
+    """Cue hits of one clause, sorted by start, for window and nearest-first look-ups (a clause
+    may be a 10 MB line holding thousands of numbers and cues; nothing here is quadratic)."""
+
+    __slots__ = ("hits", "starts")
+    LONGEST = 40  # no cue is longer; a cue starting this far before a window can still reach it
+    NEAREST = 24  # cues looked at on each side of a quantity when falling back to the clause
+
+    def __init__(self, hits: list):
+        self.hits = sorted(hits, key=lambda h: h[0])
+        self.starts = [h[0] for h in self.hits]
+
+    def near(self, lo: int, hi: int) -> list:
+        return self.hits[bisect_left(self.starts, lo - self.LONGEST):bisect_right(self.starts, hi)]
+
+    def nearest(self, start: int, end: int) -> list:
+        i, j = bisect_left(self.starts, start), bisect_right(self.starts, end)
+        return self.hits[max(0, i - self.NEAREST):j + self.NEAREST]
+
+
+_NO_CUES = _Cues([])
+
+
+class RoleReader:
+    """Roles for the quantities of one text: cue scans over `text` (the joined view), per clause."""
+
+    def __init__(self, text: str, clauses: list[Clause]):
+        self.m, self.clauses = text, clauses
+        self.low = lowered(text)
+        self.nocase = caseless(self.low)
+        self.tx = taxonomy()
+        self._glossary: dict[str, str] | None = None
+
+
+    def windows(self, c: Clause, lang: str, cands: list[Candidate]) -> list[list[int]]:
+        """The stretches of the clause within reach of any candidate (overlapping ones merged)."""
+        reach = self.tx.reach[lang]
+        spans: list[list[int]] = []
+        for x in sorted(cands, key=lambda x: x.start):
+            a, b = max(c.start, x.start - reach), min(c.end, x.end + reach)
+            if spans and a <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], b)
+            else:
+                spans.append([a, b])
+        return spans
+
+    def scan_near(self, cueset: CueSet, spans: list, lang: str) -> "_Cues":
+        """Cues inside the windows, for the clause's language."""
+        out = []
+        for a, b in spans:
+            out += cueset.scan(self.m, self.low, self.nocase, a, b, lang)
+        return _Cues(out)
+
+    def clause_cues(self, c: Clause, lang: str) -> "_Cues":
+        return _Cues(self.tx.cues.scan(self.m, self.low, self.nocase, c.start, c.end, lang))
+
+    def measures(self, c: Clause, lang: str, qs) -> list[Candidate]:
+        """The quantities of clause c that are measures, each with its role (None: unspecified)."""
+        if not qs:
+            return []
+        tx = self.tx
+        cands = [Candidate(q) for q in qs if _finite(q.value) and _finite(q.value_max)]
+        if not cands:
+            return []
+        spans = self.windows(c, lang, cands)
+        cues = self.scan_near(tx.cues, spans, lang)
+        mods = self.scan_near(tx.mods, spans, lang) if any(x.kind in tx.mod_kinds for x in cands) else _NO_CUES
+        # The clause's own cues, read only when a quantity needs them: the same as `cues` when the
+        # windows cover the clause.
+        whole: _Cues | None = cues if spans == [[c.start, c.end]] else None
+        by_kind: dict[str, list[int]] = {}
+        for x in cands:
+            by_kind.setdefault(x.kind, []).append(x.start)  # sorted: quantities come in text order
+        kept: list[Candidate] = []
+        consumed: list[tuple[int, int]] = []  # rate cues (每逾一日) that a rate has used
+        # Rates first, so that the 一日 of 每逾一日 is known to be a denominator before durations.
+        for x in sorted(cands, key=lambda x: x.kind == "duration"):
+            if x.kind == "duration" and any(x.start < b and a < x.end for a, b in consumed):
+                continue
+            if x.kind == "date" and x.q.value_max is not None and tx.drop_date_ranges:
+                continue
+            if x.kind in ("money", "quantity") and self.bare(x):
+                continue
+            if x.kind == "number" and self.fraction(x):
+                x.kind, x.unit = "percent", "percent"  # 二分の一 -> 50 percent
+                x.value = float(f"{x.value * 100:.12g}")
+                x.value_max = None if x.value_max is None else float(f"{x.value_max * 100:.12g}")
+            reach = tx.reach[lang]
+            role, local = self.choose(x, c, lang, cues.near(x.start - reach, x.end + reach), by_kind)
+            if not local and x.kind in tx.keep_kinds:
+                if whole is None:
+                    whole = self.clause_cues(c, lang)
+                fallback, _ = self.choose(x, c, lang, whole.nearest(x.start, x.end), by_kind)
+                role = role or fallback
+            if role is not None and not role.measure:
+                continue
+            if x.kind == "number":
+                if role is None:
+                    continue
+                x.kind = "count"  # a bare number the project word right after makes a count
+            if x.kind == "count" and not (x.q.value is not None and x.q.value == int(x.q.value) >= tx.count_min):
+                continue
+            if role is None and x.kind not in tx.keep_kinds:
+                continue  # dates without a target/deadline cue are events or labels
+            if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None \
+                    and x.unit not in tx.singular_units_kept:
+                continue
+            x.role = role
+            self.modify(x, c, lang, mods.near(x.start - tx.reach[lang], x.end + tx.reach[lang]), consumed)
+            kept.append(x)
+        kept.sort(key=lambda x: x.start)
+        # Surface extensions must not run into the next measure.
+        for a, b in zip(kept, kept[1:]):
+            if a.end > b.start:
+                a.end = max(b.start, a.q.end)
+        return kept
+
+    def choose(self, x: Candidate, c: Clause, lang: str, cues, by_kind) -> tuple[Role | None, bool]:
+        """The best role for x and whether it came from a cue within reach (see the module doc)."""
+        tx, t = self.tx, self.m
+        ok = tx.fitting(x.kind, x.unit)  # role indices that accept this kind and unit
+        if not ok:
+            return None, False
+        best: tuple | None = None  # (not local, score, role index, adjacent end, before match)
+        vetoed: set[int] = set()
+        if tx.has_negative:
+            for s, e, payloads in cues:
+                for ri, neg in payloads:
+                    if neg and ri in ok and self.gap(x, s, e) <= tx.roles[ri].window[lang]:
+                        vetoed.add(ri)
+            if vetoed:
+                ok = ok - vetoed  # a vetoed role is as good as one that does not fit
+        # Masked markup (**, tags) leaves runs of spaces; adjacency looks past all but one.
+        left = t[max(c.start, x.start - 60):x.start]
+        if left.endswith("  "):
+            left = left.rstrip(" ") + " "
+        lasts = tx.before_last[lang]
+        maybe = (lasts is None or left[-1:] in lasts) and tx.any_before[lang].search(left)
+        for ri, rx in tx.before[lang] if maybe else ():
+            if ri in ok:
+                m = rx.search(left)
+                if m and m.end() == len(left):
+                    key = (False, tx.adjacent_score + tx.roles[ri].penalty, ri, None, m)
+                    best = key if best is None or key[:2] < best[:2] else best
+        hi = min(c.end, x.end + 60)
+        at = x.end
+        while at < hi and t[at] == " " and t[at + 1:at + 2] == " ":
+            at += 1  # keep one space for the patterns that expect it
+        firsts = tx.after_first[lang]
+        maybe = (firsts is None or (at < hi and t[at] in firsts)) and tx.any_after[lang].match(t, at, hi)
+        for ri, rx in tx.after[lang] if maybe else ():
+            if ri in ok:
+                m = rx.match(t, at, hi)
+                if m:
+                    key = (False, tx.adjacent_score + tx.roles[ri].penalty, ri, m.end(), None)
+                    best = key if best is None or key[:2] < best[:2] else best
+        same = by_kind.get(x.kind, ())
+        link, seps_chars = tx.link[lang], tx.sep_chars
+        for s, e, payloads in cues:
+            mine = tx.positive(payloads, ok)
+            if not mine:
+                continue
+            # The text between cue and number, measured once for all roles of the cue.
+            if e <= x.start:
+                a, b, after = e, x.start, 0
+            elif s >= x.end:
+                a, b, after = x.end, s, tx.after_penalty
+            else:
+                a = b = x.start
+                after = 0
+            gap = t[a:b].strip()
+            dist = 0 if not gap or link.fullmatch(gap) else len(gap)
+            seps = sum(map(gap.count, seps_chars)) if gap else 0
+            between = bisect_left(same, b) - bisect_right(same, a) if b > a + 1 else 0
+            base = dist + tx.sep_penalty * seps + after + tx.between_penalty * between
+            for ri in mine:
+                r = tx.roles[ri]
+                local = len(gap) <= r.window[lang]
+                if (not local and not r.fallback) or (r.max_separators is not None and seps > r.max_separators):
+                    continue
+                key = (not local, base + r.penalty, ri, None, None)
+                if best is None or key[:2] < best[:2]:
+                    best = key
+        if best is None:
+            return None, False
+        role = tx.roles[best[2]]
+        if best[3] is not None and role.extend:
+            x.end = best[3]  # 2026 财年前: the marker is part of what the text states
+            if x.comparator is None and role.comparator:
+                x.comparator = role.comparator
+        elif best[4] is not None and role.extend and x.comparator is None and role.comparator:
+            x.comparator = role.comparator  # by 2030
+        if best[4] is not None and role.variable_labels and "var" in best[4].re.groupindex:
+            x.label = self.variable_label(role, best[4].group("var"))
+        return role, not best[0]
+
+    def fraction(self, x: Candidate) -> bool:
+        v = x.q.value
+        return v is not None and 0 < v <= self.tx.fraction_max and any(mk in x.q.surface for mk in self.tx.fraction_markers)
+
+    def bare(self, x: Candidate) -> bool:
+        """万元产值 ('per 10,000 yuan of output'): a big multiplier standing alone, read as one of
+        it. 百万円 is a real figure (a million yen) and is kept."""
+        s = x.q.surface
+        return s[:1] in self.tx.bare_heads and s[1:2] not in self.tx.bare_heads and not s[1:2].isdigit()
+
+    def gap(self, x: Candidate, s: int, e: int) -> int:
+        if e <= x.start:
+            return len(self.m[e:x.start].strip())
+        if s >= x.end:
+            return len(self.m[x.end:s].strip())
+        return 0
+
+    def modify(self, x: Candidate, c: Clause, lang: str, mods, consumed: list) -> None:
+        """Unit modifiers (per day, per year) and comparator tails."""
+        tx, t = self.tx, self.m
+        for s, e, payloads in mods:
+            md = tx.modifiers[payloads[0]]
+            if x.kind not in md["kinds"] or x.unit is None or "/" in x.unit:
+                continue
+            if "units" in md and x.unit not in md["units"]:
+                continue
+            if e <= x.start:
+                ok = len(t[e:x.start].strip()) <= md["window_before"] and "。" not in t[e:x.start]
+            elif s >= x.end:
+                ok = len(t[x.end:s].strip()) <= md["window_after"] and not any(ch in t[x.end:s] for ch in "。；;，,")
+            else:
+                ok = False
+            if ok:
+                x.unit = x.unit + md["suffix"]
+                if md.get("consumes_durations"):
+                    consumed.append((s, e))
+                break
+        if x.comparator is None and x.kind in tx.tail_kinds:
+            for rx, cmp in tx.tails[lang]:
+                m = rx.match(t, x.end, c.end)
+                if m:
+                    x.comparator, x.end = cmp, m.end()
+                    break
+        if x.comparator is None and x.kind in tx.head_kinds:
+            left = t[max(c.start, x.start - 50):x.start].rstrip(" ")  # head patterns end at a word
+            for rx, cmp in tx.heads[lang]:
+                if rx.search(left):
+                    x.comparator = cmp  # the bound is stated, but away from the number: surface unchanged
+                    break
+
+    def variable_label(self, role: Role, var: str) -> str:
+        """The label for a formula term: look the variable up where the document defines it (a
+        table row or line starting with it) and name the cost item when a pattern recognises it."""
+        if self._glossary is None:
+            self._glossary = {}
+            for c in self.clauses:
+                if c.kind in ("table_row", "paragraph", "item"):
+                    m = _DEFINITION.match(c.text)
+                    if m:
+                        self._glossary.setdefault(m.group(1), m.group(2))
+        definition = self._glossary.get(var, "")
+        for rx, label in role.variable_labels:
+            if definition and rx.search(definition):
+                return label
+        return role.label
+
+
+# A variable's definition: "B1 | 建設費の総額" (table row), "B1: construction cost", "B1 = ...".
+_DEFINITION = re.compile(r"([A-Za-z][0-9]{0,2})\s*(?:\||:|：|=)\s*(.+)")
+
+
+def _finite(v: float | None) -> bool:
+    return v is None or math.isfinite(v)

@@ -1,0 +1,216 @@
+"""Step 8 of extraction: rules, read by a modality grammar per language.
+
+A rule is a provision that binds a party or fixes how money, rights or duties flow: an obligation,
+prohibition, permission, approval requirement, eligibility or exclusion, payment flow, extension,
+liability, exemption, lapse or presumption (kb/data/rules.json lists, per language, the expressions
+that state each kind). In order, for each clause:
+
+1. clauses that cannot hold a rule are skipped: headings, formulas, penalty provisions (their fines
+   and terms are measures), conditions (a list item of violations), textual amendments, definitions;
+2. every expression of a rule kind is found, except inside brackets (a parenthetical qualifier
+   such as （…に限る。）; a proviso in brackets, （ただし…）, is a provision of its own), where a noun or condition touches it (義務者, 認めるとき, the approval), or
+   where the modal only bounds a figure (不得超过40%: a measure with a comparator);
+3. a binding modal next to a more specific expression is one rule of the specific kind
+   (返還しなければならない is one payment rule, shall be approved one approval rule);
+4. one rule per kind per clause (kinds of one family, such as prepayment and refund, count as one),
+   spanning its first expression.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cache
+
+from kb.extract.clauses import Clause
+from kb.extract.patterns import LANG_KEYS, CueSet, caseless, load_data, lowered
+
+__all__ = ["RuleHit", "RuleReader", "rule_kinds"]
+
+_NO_RULES = frozenset({"heading", "formula"})
+_BRACKETS = {"（": "）", "(": ")", "「": "」", "『": "』", "【": "】", "〔": "〕", "[": "]"}
+_CLOSERS = {v: k for k, v in _BRACKETS.items()}
+_BRACKET_RX = re.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
+_LOOK = 40  # how far before / after an expression its exclusions look
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    kind: str  # a key of rules.json's kinds
+    start: int  # offsets into the text the reader scans
+    end: int
+
+
+class _Grammar:
+    """rules.json compiled once."""
+
+    def __init__(self, d: dict):
+        self.kinds = [k["key"] for k in d["kinds"]]
+        self.labels = {k["key"]: k.get("label", k["key"]) for k in d["kinds"]}
+        self.family = {k["key"]: k.get("family", k["key"]) for k in d["kinds"]}
+        self.modals = frozenset(d["modals"])
+        self.merge_gap = {"en": d["merge_gap_en"]}
+        self.default_gap = d["merge_gap"]
+        self.separators = frozenset(d["separators"])
+        self.provisos = tuple(d["provisos"])
+        entries = []
+        for k in d["kinds"]:
+            for lang in ("ja", "zh", "en"):
+                block = k.get(lang, {})
+                entries += [(w, "word", lang, k["key"]) for w in block.get("words", [])]
+                entries += [(p, "pattern", lang, k["key"]) for p in block.get("patterns", [])]
+        self.cues = CueSet(entries)
+        ex = d["exclusions"]
+        self.ex: dict[str, dict[str, re.Pattern | None]] = {}
+        for lang in ("ja", "zh", "en"):
+            flags = re.I if lang == "en" else 0
+            self.ex[lang] = {name: re.compile("|".join(f"(?:{p})" for p in pats), flags) if pats else None
+                             for name, pats in ex[lang].items()}
+
+    def exclusions(self, lang: str) -> list[dict]:
+        """The exclusion blocks that serve a clause read with `lang`'s lists (cjk: ja and zh)."""
+        return [self.ex[k] for k in LANG_KEYS[lang] if k in self.ex]
+
+
+@cache
+def _grammar() -> _Grammar:
+    return _Grammar(load_data("rules.json"))
+
+
+def rule_kinds() -> dict[str, str]:
+    """Rule kind -> English label."""
+    return dict(_grammar().labels)
+
+
+class RuleReader:
+    """Rules of the clauses of one text; `text` is the joined view the clause spans index."""
+
+    def __init__(self, text: str):
+        self.t = text
+        self.low = lowered(text)
+        self.nocase = caseless(self.low)
+        self.g = _grammar()
+
+    def rules(self, c: Clause, start: int, end: int, lang: str, taken: list[tuple[int, int]]) -> list[RuleHit]:
+        """The rules of clause c, which spans text[start:end]; `taken` are the spans of its quantities
+        (an expression inside a number, 上限 of 上限額, is not a rule)."""
+        if c.kind in _NO_RULES or start >= end:
+            return []
+        g, t = self.g, self.t
+        exs = g.exclusions(lang)
+        seg = t[start:end].rstrip()
+        if any(_search(ex["clause_penalty"], seg) or _search(ex["clause_void"], seg) for ex in exs):
+            return []
+        if any(_search(ex["clause_condition"], seg) for ex in exs):
+            return []
+        brackets = _bracketed(t, start, end)
+        provisos = _Spans([(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)])
+        qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
+        numbers = _Spans(taken)
+        hits = []
+        for s, e, payloads in sorted(g.cues.scan(t, self.low, self.nocase, start, end, lang)):
+            kind = payloads[0]
+            if qualifiers.covers(s, e) or numbers.overlaps(s, e):
+                continue
+            if self._excluded(s, e, start, end, kind, exs):
+                continue
+            hits.append(RuleHit(kind, s, e))
+        hits = _merge_modals(hits, t, g, lang)
+        return _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
+
+    def _excluded(self, s: int, e: int, start: int, end: int, kind: str, exs: list[dict]) -> bool:
+        t = self.t
+        after = t[e:min(end, e + _LOOK)]
+        before = t[max(start, s - _LOOK):s]
+        for ex in exs:
+            if _match(ex["not_after"], after) or _search(ex["not_before"], before):
+                return True
+            if kind in self.g.modals and (_match(ex["bound"], after) or _search(ex["bound_before"], before)):
+                return True
+        return False
+
+
+class _Spans:
+    """Sorted, disjoint spans, asked about in logarithmic time (a clause may be a 10 MB line)."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.starts = [a for a, _ in spans]
+        self.ends = [b for _, b in spans]
+
+    def _last_before(self, pos: int) -> int:
+        return bisect_right(self.starts, pos) - 1
+
+    def covers(self, s: int, e: int) -> bool:
+        i = self._last_before(s)
+        return i >= 0 and e <= self.ends[i]
+
+    def index(self, pos: int) -> int:
+        """Which span holds pos (-1: none)."""
+        i = self._last_before(pos)
+        return i if i >= 0 and pos < self.ends[i] else -1
+
+    def overlaps(self, s: int, e: int) -> bool:
+        i = self._last_before(e - 1)
+        return i >= 0 and self.ends[i] > s
+
+
+def _search(rx: re.Pattern | None, s: str) -> bool:
+    return rx is not None and rx.search(s) is not None
+
+
+def _match(rx: re.Pattern | None, s: str) -> bool:
+    return rx is not None and rx.match(s) is not None
+
+
+def _bracketed(t: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of t[start:end] inside matched brackets (outermost pairs), found with one stack."""
+    out, stack = [], []
+    for m in _BRACKET_RX.finditer(t, start, end):
+        ch, i = m.group(), m.start()
+        if ch in _BRACKETS:
+            stack.append((ch, i))
+        elif ch in _CLOSERS and stack:
+            while stack and stack[-1][0] != _CLOSERS[ch]:
+                stack.pop()  # an opener never closed
+            if stack:
+                _, j = stack.pop()
+                if not stack:
+                    out.append((j, i + 1))
+    return out
+
+
+def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[RuleHit]:
+    """A modal that stands next to a specific kind's expression, with nothing but a few characters
+    and no separator between, is part of that rule."""
+    gap = g.merge_gap.get(lang, g.default_gap)
+    specific = [h for h in hits if h.kind not in g.modals]  # sorted by start, as hits are
+    starts = [h.start for h in specific]
+    out = []
+    for h in hits:
+        if h.kind in g.modals:
+            i = bisect_right(starts, h.start)  # the nearest specific expressions on either side
+            if any(_near(h, x, t, gap, g.separators) for x in specific[max(0, i - 2):i + 2]):
+                continue
+        out.append(h)
+    return out
+
+
+def _near(a: RuleHit, b: RuleHit, t: str, gap: int, separators: frozenset) -> bool:
+    lo, hi = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
+    if hi < lo:
+        return True  # they overlap
+    between = t[lo:hi]
+    return len(between) <= gap and not any(ch in separators for ch in between)
+
+
+def _one_per_family(hits: list[RuleHit], family) -> list[RuleHit]:
+    """The first hit of each family (family(hit) is the key counted: the kind's family and the
+    proviso it stands in)."""
+    seen, out = set(), []
+    for h in hits:
+        key = family(h)
+        if key not in seen:
+            seen.add(key)
+            out.append(h)
+    return out
