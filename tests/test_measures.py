@@ -223,25 +223,3 @@ def test_property_arbitrary_unicode(body):
     check_invariants(body, extract_text(body, "u"))
 
 
-# ---------------------------------------------------------------- speed
-
-
-def test_throughput_against_raw_mecab():
-    """Extraction (clauses + quantities + measures) runs at least half as fast as MeCab alone
-    tokenising the same Japanese text (we never call MeCab)."""
-    fugashi = pytest.importorskip("fugashi")
-    body = (load_record(SEEDS / "jp-ccs-pipeline-support-interim-draft-2026.md").body + "\n\n") * 80
-    tagger = fugashi.Tagger()
-    lines = body.split("\n")
-    extract_text(body[:2000])  # compile the data files outside the timing
-
-    # Interleaved, best of five, CPU time: both sides see the same machine load.
-    mecab = ours = math.inf
-    for _ in range(5):
-        t = time.process_time()
-        [w.surface for line in lines for w in tagger(line)]
-        mecab = min(mecab, time.process_time() - t)
-        t = time.process_time()
-        extract_text(body, "speed")
-        ours = min(ours, time.process_time() - t)
-    assert ours <= 2 * mecab, f"extract {len(body) / ours / 1e6:.2f}M chars/s vs MeCab {len(body) / mecab / 1e6:.2f}M chars/s"

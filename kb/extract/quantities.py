@@ -91,7 +91,8 @@ class _Rules(NumeralRules):
         # English number words are plain letter runs looked up afterwards: a case-insensitive word
         # alternation in the anchor made the scan of CJK text ten times slower.
         cjk_freq = alt([w for w in self.freq if not w.isascii()])
-        self.anchor = re.compile(f"(?P<n>{num})|(?P<h>半)|(?P<e>{e(d['era_first_year'])}(?=年))|(?P<f>{cjk_freq})"
+        # Frequency words first: 四半期ごと starts with a numeral.
+        self.anchor = re.compile(f"(?P<f>{cjk_freq})|(?P<n>{num})|(?P<h>半)|(?P<e>{e(d['era_first_year'])}(?=年))"
                                  f"|(?P<w>[A-Za-z]+)")
         self.words = set(d["en_numbers"]) | {w for w in self.freq if w.isascii()}
         self.stop = re.compile(alt(d["stopwords"]))
@@ -125,8 +126,11 @@ class _Rules(NumeralRules):
         self.cmp_suf_re = re.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})")
         self.cmp_first = firsts(d["comparator_suffixes"])
         self.connector = re.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
-        self.connector_first = firsts(d["range_connectors"] + list(d["range_openers"].values()))
-        self.closers = {k: re.compile(f"[ ]?(?i:{e(v)})[ ]") for k, v in d["range_openers"].items()}
+        self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
+        self.closers = {k: re.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
+        self.month_count = re.compile("|".join(map(e, d["month_count_after"])))
+        self.day_event = re.compile("|".join(map(e, d["day_event_verbs"])))
+        self.clock, self.ordinal_unit = re.compile(d["clock"]), re.compile(d["ordinal_unit"])
         self.ordinal_full = re.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
         self.b_cur, self.b_per_tonne = _before(self.cur_map), _before(d["per_tonne_prefixes"])
@@ -181,6 +185,16 @@ def _base(g: dict | None, r: _Rules, month_ok: bool = False) -> float | None:
 
 def _is_year(v: float | None, r: _Rules) -> bool:
     return v is not None and r.d["date_year_min"] <= v <= r.d["date_year_max"] and v == int(v)
+
+
+def _frequency(v) -> tuple[float, str]:
+    """(value, unit) of a frequency word's entry: 'year' or [3, 'month']."""
+    return (1.0, v) if isinstance(v, str) else (float(v[0]), v[1])
+
+
+def _day_of_month(t: str, end: int, value: float, r: _Rules) -> bool:
+    """N日 right before a verb reporting an event: 生态环境部15日召开 is the 15th, not 15 days."""
+    return value == int(value) and 1 <= value <= 31 and r.day_event.match(t, end) is not None
 
 
 def _same_dimension(a: _Draft, b: _Draft) -> bool:
@@ -240,6 +254,8 @@ class _Scan:
                 skip = r.run_tail.match(t, m.end()).end()  # an over-long digit run is an identifier
             elif not self.loose and t[s] in r.stop_first and (st := r.stop.match(t, s)):
                 skip = st.end()
+            elif g == "n" and not self.loose and (ck := r.clock.match(t, s)):
+                skip = ck.end()  # 14時30分: a time of day
             elif (d := self.read(m, last, True)) and d.start >= last and \
                     all(v is None or math.isfinite(v) for v in (d.value, d.vmax)):
                 out.append(d)
@@ -278,6 +294,10 @@ class _Scan:
             if core[-1].isdigit() and t[pos:pos + 1] in r.spaced_big_first and (bm := r.spaced_big.match(t, pos)):
                 k = math.prod(r.big[c] for c in bm.group(1))
                 d.value, d.scale, d.end = d.value * k, d.scale * k, bm.end()
+            if arabic and (om := r.ordinal_unit.match(t, pos)):  # the 60th day after
+                unit = self.unit(om.start("u"))
+                if unit and unit[0]["kind"] == "duration":
+                    return _Draft("duration", d.value * unit[0].get("factor", 1), unit[0]["unit"], s, unit[1])
             if arabic and d.end == pos and t[pos:pos + 1].isascii() and t[pos:pos + 1].isalpha() \
                     and not self.unit(pos) and not (self.may_be(pos, r.en_mult_first) and r.en_mult.match(t, pos)):
                 return None  # 5G, 2nd, 3D
@@ -292,12 +312,13 @@ class _Scan:
         """The quantity whose core is anchor m, or None."""
         r, t, g = self.r, self.t, m.lastgroup
         if g == "f" or (g == "w" and key(m.group()) in r.freq):  # 每年 = every year: 1 year
-            if r.num.match(t, m.end() + (t[m.end():m.end() + 1] == " ")):
-                return None  # 每年100万吨 (a per-year prefix), 毎年6月 (a date)
-            return self.finish(_Draft("duration", 1.0, r.freq[key(m.group())], m.start(), m.end()), floor, ranged)
+            if r.num.match(t, m.end() + (t[m.end():m.end() + 1] == " ")) and not r.month.match(t, m.end()):
+                return None  # 每年100万吨 is a per-year prefix; 每年7月1日 is a frequency, then a date
+            value, unit = _frequency(r.freq[key(m.group())])
+            return self.finish(_Draft("duration", value, unit, m.start(), m.end()), floor, ranged)
         if (g == "w" and key(m.group()) not in r.d["en_numbers"]) or not (d := self.core(m, floor)):
             return None
-        if d.kind == "date":
+        if d.kind in ("date", "duration"):
             return self.finish(d, floor, ranged)
         fm = r.frac.match(t, d.end) if g == "n" and t[d.end:d.end + 1] == r.frac_first else None
         nm = r.num.match(t, fm.end()) if fm else None
@@ -336,12 +357,16 @@ class _Scan:
                 return None
             d.kind, d.unit = "date", "date"
             return self.finish(d, floor, ranged)
+        elif role == "month" and r.month_count.match(t, d.end):  # 六月以内, 二月を経過: months counted
+            u = _DURATION_MONTH
         elif role == "month":  # 3月 in running text is March (a date with no year); 十 月 via dim
             if value != int(value) or not 1 <= value <= 12:
                 return None
             dm = r.day.match(t, d.end)
             d.kind, d.unit, d.value, d.end = "date", "date", None, dm.end() if dm else d.end
             return self.finish(d, floor, ranged)
+        elif u["unit"] == "day" and t[d.end - 1] == "日" and _day_of_month(t, d.end, value, r):
+            return None
         d.kind, d.unit = u["kind"], u["unit"]
         if _base(u, r) is None:
             d.value, d.scale = value * u.get("factor", 1), d.scale * u.get("factor", 1)
@@ -416,7 +441,7 @@ class _Scan:
         if cp := self.before(r.b_cmp, s, floor):
             d.cmp, s = r.cmp_pre[key(cp[1])], cp[0]
         d.start = s
-        if ranged and d.value is not None and not d.cmp and (merged := self.connector_range(d, floor)):
+        if ranged and d.value is not None and d.cmp in (None, "~") and (merged := self.connector_range(d, floor)):
             return merged
         if self.follows(d.end, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, d.end)):
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
@@ -446,6 +471,8 @@ class _Scan:
         hi = self.read(am, p, False) if (am := r.anchor.match(t, fw.end() if fw else p)) else None
         if hi is None or hi.start != p or hi.value is None or hi.cmp:
             return None
+        if d.kind == "date" and hi.kind == "number" and _is_year(hi.value, r) and hi.scale == 1:
+            hi.kind, hi.unit = "date", "date"  # from 2022 through 2030: the second year is a year too
         low, kind, unit = d.value, d.kind, d.unit
         if d.kind == "number" and d.unit is None:
             if d.scale == 1:  # 600-1200万吨, 20-25 Mt, 1-2年半, 3-5千万円 but 二十〜三十万
