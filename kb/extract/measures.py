@@ -18,6 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from kb.extract.clauses import Clause, split_clauses
+from kb.extract.dates import english_dates, merge, relations
 from kb.extract.patterns import cue_lang
 from kb.extract.quantities import Quantity, find_quantities
 from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
@@ -106,7 +107,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
     vclauses = _in_view(view, clauses)
     starts = [c.start for c in vclauses]
     by_clause: dict[int, list[Quantity]] = {}
-    for q in find_quantities(t):
+    for q in merge(find_quantities(t), english_dates(t)):
         i = bisect_right(starts, q.start) - 1
         # A quantity outside every clause sits in a list marker or between blocks; one that
         # runs past its clause's end joins two statements. Neither is a measure.
@@ -117,7 +118,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
     for i, vc in enumerate(vclauses):
         c = clauses[i]
         clang = cue_lang(vc.lang, lang)
-        cands = role_reader.measures(vc, clang, by_clause[i]) if i in by_clause else []
+        qs = by_clause.get(i, [])
+        cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang)) if qs else []
         rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands])
         if not cands and not rules:
             continue

@@ -47,6 +47,7 @@ class Role:
     extend: bool  # an adjacent 'after' match joins the surface (2026 财年前)
     comparator: str | None
     variable_labels: tuple
+    yields_to: frozenset  # date relations that outweigh this (non-measure) role's cue
 
 
 def _anchored(p: str, flags: int = 0) -> re.Pattern:
@@ -67,7 +68,7 @@ class Taxonomy:
         self.link = {k: re.compile(v) for k, v in sc["link"].items()}
         self.link["cjk"] = re.compile(f"{sc['link']['ja']}|{sc['link']['zh']}")
         nm = data["never_measures"]
-        self.drop_date_ranges, self.bare_heads = nm["date_ranges"], frozenset(nm["bare_multiplier_heads"])
+        self.bare_heads = frozenset(nm["bare_multiplier_heads"])
         self.singular_kinds = frozenset(data["singular_dropped"]["kinds"])
         self.singular_units_kept = frozenset(data["singular_dropped"]["units_kept"])
         self.keep_kinds = frozenset(data["keep_without_role"]["kinds"])
@@ -93,7 +94,10 @@ class Taxonomy:
                 frozenset(r["units"]) if "units" in r else None, r.get("measure", True), r.get("penalty", 0),
                 win, r.get("max_separators"), r.get("fallback", True), r.get("extend", False), r.get("comparator"),
                 tuple((re.compile(v["pattern"], re.I), v["label"]) for v in r.get("variable_labels", ())),
+                frozenset(r.get("yields_to_relations", ())),
             ))
+        self.by_key = {r.key: r for r in self.roles}
+        self.relation_roles = data["date_relation_roles"]
         self.has_negative = any(r.get("negative") for r in data["roles"])
         self._fitting: dict[tuple, frozenset] = {}
         self.modifiers = data["unit_modifiers"]
@@ -239,8 +243,10 @@ class RoleReader:
     def clause_cues(self, c: Clause, lang: str) -> "_Cues":
         return _Cues(self.tx.cues.scan(self.m, self.low, self.nocase, c.start, c.end, lang))
 
-    def measures(self, c: Clause, lang: str, qs) -> list[Candidate]:
-        """The quantities of clause c that are measures, each with its role (None: unspecified)."""
+    def measures(self, c: Clause, lang: str, qs, relations: dict[int, str] | None = None) -> list[Candidate]:
+        """The quantities of clause c that are measures, each with its role (None: unspecified);
+        relations (dates.py) say which dates are related to the policy, and how."""
+        relations = relations or {}
         if not qs:
             return []
         tx = self.tx
@@ -262,14 +268,15 @@ class RoleReader:
         for x in sorted(cands, key=lambda x: x.kind == "duration"):
             if x.kind == "duration" and any(x.start < b and a < x.end for a, b in consumed):
                 continue
-            if x.kind == "date" and x.q.value_max is not None and tx.drop_date_ranges:
-                continue
+            relation = relations.get(x.start) if x.kind == "date" else None
+            if x.kind == "date" and relation is None:
+                continue  # an event, publication, base or slogan year
             if x.kind in ("money", "quantity") and self.bare(x):
                 continue
             if x.kind == "number" and self.fraction(x):
                 x.kind, x.unit = "percent", "percent"  # 二分の一 -> 50 percent
-                x.value = float(f"{x.value * 100:.12g}")
-                x.value_max = None if x.value_max is None else float(f"{x.value_max * 100:.12g}")
+                x.value = round(x.value * 100, 2)  # two thirds: 66.67
+                x.value_max = None if x.value_max is None else round(x.value_max * 100, 2)
             reach = tx.reach[lang]
             role, local = self.choose(x, c, lang, cues.near(x.start - reach, x.end + reach), by_kind)
             if not local and x.kind in tx.keep_kinds:
@@ -278,7 +285,11 @@ class RoleReader:
                 fallback, _ = self.choose(x, c, lang, whole.nearest(x.start, x.end), by_kind)
                 role = role or fallback
             if role is not None and not role.measure:
-                continue
+                if not (relation and role.yields_to and relation in role.yields_to):
+                    continue
+                role = None  # 2030年度までに開始する: the deadline, not an event
+            if relation and role is None:
+                role = tx.by_key.get(tx.relation_roles[relation])
             if x.kind == "number":
                 if role is None:
                     continue

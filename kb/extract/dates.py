@@ -1,0 +1,197 @@
+"""Step 6 of extraction: dates.
+
+Two jobs, both driven by kb/data/dates.json:
+
+- forms: the English and numeric dates the numeral scanner does not read (1 July 2029, July 1,
+  2029, July 2029, July 1 with no year, 7/1/29, end of 2036), as date quantities with the value
+  YYYY.MM (a day keeps its month: 1 July 2029 -> 2029.07) or None when no year is given;
+- relations: a date is a measure only when the text relates it to the policy. Each date of a
+  clause gets one of deadline, start, period (a range of years), point (the year a target is set
+  for), recurring (每年7月1日), or none; a date with none is an event, publication, base or slogan
+  year and is dropped. A start or point in a sentence that reports a past event is dropped too.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cache
+
+from kb.extract.clauses import Clause
+from kb.extract.patterns import LANG_KEYS, load_data
+from kb.extract.quantities import Quantity
+
+__all__ = ["RELATIONS", "english_dates", "merge", "relations"]
+
+RELATIONS = ("deadline", "start", "period", "point", "recurring")
+_LOOK = 48  # how far before a date its relation words are looked for
+_SENTENCE_END = re.compile("[。．.!?！？]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Grammar:
+    forms: tuple[tuple[str, re.Pattern], ...]
+    months: dict[str, int]
+    pivot: int
+    after: dict[str, list[tuple[str, re.Pattern]]]  # language list -> (relation, pattern)
+    before: dict[str, list[tuple[str, re.Pattern]]]
+    events: dict[str, re.Pattern]
+
+
+@cache
+def _grammar() -> _Grammar:
+    d = load_data("dates.json")
+    months = d["months"]
+    month_rx = "|".join(sorted(months, key=len, reverse=True))
+    forms = tuple((name, re.compile(src.replace("MONTH", month_rx), re.I))
+                  for name, src in d["english_forms"].items() if not name.startswith("_"))
+    after: dict[str, list] = {"ja": [], "zh": [], "en": []}
+    before: dict[str, list] = {"ja": [], "zh": [], "en": []}
+    for rel, block in d["relations"].items():
+        for lang in after:
+            flags = re.I if lang == "en" else 0
+            # Pattern.match(text, pos) anchors at pos by itself; a '^' would only match at 0.
+            after[lang] += [(rel, re.compile(p.removeprefix("^"), flags)) for p in block.get(lang, {}).get("after", [])]
+            before[lang] += [(rel, re.compile(f"(?:{p})", flags)) for p in block.get(lang, {}).get("before", [])]
+    events = {lang: re.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["events"].items()}
+    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events)
+
+
+# ---------------------------------------------------------------- forms
+
+
+def english_dates(text: str) -> list[Quantity]:
+    """Dates written with month names or as M/D/Y, sorted and non-overlapping (the longest form
+    wins where two overlap: July 1, 2029 over July 1)."""
+    g = _grammar()
+    found = []
+    for name, rx in g.forms:
+        if name != "numeric" and name != "end_of_year" and not _has_month(text):
+            continue
+        for m in rx.finditer(text):
+            q = _read(name, m, g)
+            if q is not None:
+                found.append(q)
+    found.sort(key=lambda q: (q.start, -(q.end - q.start)))
+    out: list[Quantity] = []
+    for q in found:
+        if not out or q.start >= out[-1].end:
+            out.append(q)
+    return out
+
+
+_MONTH_HINT = re.compile(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+
+
+def _has_month(text: str) -> bool:
+    return _MONTH_HINT.search(text) is not None
+
+
+def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
+    groups = m.groupdict()
+    if "m" in groups and groups["m"] and not groups["m"].isdigit():
+        word = groups["m"]
+        if name in ("month_day", "month_year") and not word[0].isupper():
+            return None  # 'may 10' is a modal and a number; a month name is capitalised
+        month = g.months[word.lower()]
+    else:
+        month = int(groups["m"]) if groups.get("m") else 12
+    if groups.get("d") and not 1 <= int(groups["d"]) <= 31:
+        return None
+    value = None
+    if groups.get("y"):
+        y = int(groups["y"])
+        if len(groups["y"]) == 2:
+            y += 2000 if y < g.pivot else 1900
+        value = round(y + month / 100, 2)
+    return Quantity("date", value, None, "date", None, m.group(), m.start(), m.end())
+
+
+def merge(quantities: list[Quantity], dates: list[Quantity]) -> list[Quantity]:
+    """The scanner's quantities with the English dates put in; a quantity a date overlaps (the 31
+    and 2025 of December 31, 2025) gives way to it."""
+    if not dates:
+        return quantities
+    starts = [d.start for d in dates]
+
+    def overlapped(q: Quantity) -> bool:
+        i = bisect_right(starts, q.end - 1) - 1
+        return i >= 0 and dates[i].end > q.start
+
+    out = [q for q in quantities if not overlapped(q)] + dates
+    out.sort(key=lambda q: q.start)
+    return out
+
+
+# ---------------------------------------------------------------- relations
+
+
+def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) -> dict[int, str]:
+    """start offset -> relation, for each date among `quantities` (those of one clause) that the
+    text relates to the policy."""
+    g = _grammar()
+    keys = [k for k in LANG_KEYS[lang] if k in g.after]
+    out: dict[int, str] = {}
+    for q in quantities:
+        if q.kind != "date":
+            continue
+        rel = _comparator_relation(q) or _relation(text, clause, q, keys, g)
+        if rel in ("start", "point") and _event(text, clause, q, keys, g):
+            rel = None
+        if rel is not None:
+            out[q.start] = rel
+    return out
+
+
+def _comparator_relation(q: Quantity) -> str | None:
+    """A date the scanner already bounded: 2030年まで (<=) is a deadline, 2027年度以降 (>=) a start."""
+    if q.comparator in ("<=", "<"):
+        return "deadline"
+    if q.comparator in (">=", ">"):
+        return "start"
+    return None
+
+
+def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> str | None:
+    at = q.end
+    while at < clause.end and text[at] == " ":
+        at += 1
+    left = text[max(clause.start, q.start - _LOOK):q.start]
+    for k in keys:
+        for rel, rx in g.after[k]:
+            if rx.match(text, at, clause.end):
+                return rel
+    for k in keys:
+        for rel, rx in g.before[k]:
+            m = rx.search(left)
+            if m and m.end() == len(left):
+                return rel
+    if q.value_max is not None:
+        return "period"
+    if clause.kind == "table_row" and _whole_cell(text, clause, q):
+        return "point"  # | 2023 | 65 |: the year a row of a rate table applies to
+    if q.value is not None and q.value != int(q.value) and _day_precise(q):
+        return "point"  # a full date (1 July 2029) in a provision
+    return None
+
+
+def _whole_cell(text: str, clause: Clause, q: Quantity) -> bool:
+    before = text[clause.start:q.start].rstrip(" ")
+    after = text[q.end:clause.end].lstrip(" ")
+    return (not before or before.endswith(("|", "\t"))) and (not after or after.startswith(("|", "\t")))
+
+
+_DAY = re.compile(r"日|/[0-9]{1,2}/|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")
+
+
+def _day_precise(q: Quantity) -> bool:
+    """A date written down to the day (1 July 2029, 2024年6月1日, 7/1/29): a legal date, not a year."""
+    return _DAY.search(q.surface) is not None
+
+
+def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> bool:
+    """Whether the sentence after the date reports a past event."""
+    m = _SENTENCE_END.search(text, q.end, clause.end)
+    rest = text[q.end:m.end() if m else clause.end]
+    return any(k in g.events and g.events[k].search(rest) for k in keys)
