@@ -3,7 +3,8 @@
     mask(body)              markup blanked, same length (text.py)
     split_clauses           clauses with exact offsets (clauses.py)
     join                    the joined view: soft line breaks and CJK punctuation mended (text.py)
-    find_quantities         numerals, amounts, units, ranges, comparators, rates (numerals.py, quantities.py)
+    find_quantities         numerals, amounts, units, ranges, comparators (numerals.py, quantities.py)
+    yearly_rates            flows stated per year (quantities.py)
     dates                   date relations: start, deadline, period, point (dates.py)
     RoleReader              a role for each quantity, or a reason to drop it (roles.py)
     RuleReader              rules, one per kind and clause (rules.py)
@@ -14,13 +15,14 @@ Matching runs on the joined view; every span is mapped back to the body at the e
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from kb.extract.clauses import Clause, split_clauses
 from kb.extract.dates import english_dates, merge, relations
-from kb.extract.patterns import cue_lang
-from kb.extract.quantities import Quantity, find_quantities
+from kb.extract.patterns import LANG_KEYS, cue_lang
+from kb.extract.quantities import ContextUnit, Quantity, context_unit, find_quantities, with_context, yearly_rates
 from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
 from kb.extract.rules import RuleHit, RuleReader, rule_kinds
 from kb.extract.text import Joined, join, mask
@@ -114,11 +116,15 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
         if i >= 0 and q.end <= vclauses[i].end and q.kind != "ordinal":
             by_clause.setdefault(i, []).append(q)
     role_reader, rule_reader, rule_labels = RoleReader(t, vclauses), RuleReader(t), rule_kinds()
+    low = role_reader.low
+    contexts = _Contexts(t)
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
         c = clauses[i]
         clang = cue_lang(vc.lang, lang)
-        qs = by_clause.get(i, [])
+        context = contexts.enter(vc, i in by_clause)
+        qs = [with_context(q, context(q)) for q in by_clause[i]] if i in by_clause else []
+        qs = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang])
         cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang)) if qs else []
         rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands])
         if not cands and not rules:
@@ -138,3 +144,40 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
                                         what.value, what.value_max, what.unit, what.comparator, body[s:e], s, e, line,
                                         what.label or (r.label if r else "")))
     return out
+
+
+_CELL = re.compile(r"(?<!\\)\||\t")
+
+
+class _Contexts:
+    """Units that headings, label lines and table header rows give the figures under them, followed
+    clause by clause: a heading or a label line sets its section's, a table's first row its columns'."""
+
+    def __init__(self, text: str):
+        self.t = text
+        self.section: ContextUnit | None = None
+        self.columns: list[ContextUnit | None] = []
+        self.in_table = False
+
+    def enter(self, c: Clause, has_figures: bool):
+        """The context function for the quantities of clause c (call once per clause, in order)."""
+        t = self.t
+        if c.kind == "table_row":
+            cells = _CELL.split(t[c.start:c.end])
+            if not self.in_table:  # the header row
+                self.in_table = True
+                self.columns = [context_unit(cell.strip()) for cell in cells]
+                return lambda q: self.section
+            columns, section = self.columns, self.section
+            return lambda q: _column(columns, len(_CELL.findall(t, c.start, q.start))) or section
+        self.in_table = False
+        if c.kind == "heading":
+            self.section = context_unit(c.text)
+        elif not has_figures and (ctx := context_unit(t[c.start:c.end])) is not None:
+            self.section = ctx  # a label line: 調達価格（1kWhあたり）
+        section = self.section
+        return lambda q: section
+
+
+def _column(columns: list, i: int):
+    return columns[i] if 0 <= i < len(columns) else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, finite, loose_number
@@ -554,3 +554,77 @@ def _money_words(t: str, r: _Rules) -> tuple[float, str] | None:
     if n == 0 or pos != len(t) or (cur is None and rank is None):
         return None
     return total, cur or "CNY"
+
+
+# ---------------------------------------------------------------- yearly rates
+
+
+@cache
+def _yearly() -> tuple[frozenset, dict, dict]:
+    y = _rules().d["yearly_rates"]
+    comp = {side: {lang: re.compile("|".join(f"(?:{p.removeprefix('^')})" for p in ps), re.I if lang == "en" else 0)
+                   for lang, ps in y[side].items() if ps}
+            for side in ("before", "after")}
+    return frozenset(y["units"]), comp["before"], comp["after"]
+
+
+def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], langs) -> list[Quantity]:
+    """The quantities of one clause (starting at `start`) with flows stated per year given a yearly
+    unit: 年間600万トン, 年排放二氧化碳1万吨, 80,000 tonnes per year -> t/yr. low is text lower-cased
+    (same length); langs are the language lists that serve the clause."""
+    units, before, after = _yearly()
+    out, prev = [], start
+    for q in quantities:
+        if q.unit in units:
+            left = text[max(prev, q.start - 80):q.start]  # the figure's own phrase, after the last figure
+            if any(lang in before and before[lang].search(low[max(prev, q.start - 80):q.start] if lang == "en" else left)
+                   for lang in langs) \
+                    or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
+                q = replace(q, unit=q.unit + "/yr")
+        out.append(q)
+        prev = max(prev, q.end)
+    return out
+
+
+# ---------------------------------------------------------------- units given by context
+
+
+@dataclass(frozen=True, slots=True)
+class ContextUnit:
+    """What a heading, a table header cell or a label line says of the figures under it."""
+
+    currency: str | None  # bare numbers under it are money in this currency
+    per: str | None  # money without a denominator is per this unit (t, kWh)
+
+
+@cache
+def _context_rules() -> tuple[re.Pattern, dict, re.Pattern, dict]:
+    r = _rules()
+    pers = {w.lower(): k for k, ws in r.d["per_units"].items() if k != "yr" for w in ws}
+    curs = {w.lower(): v for w, v in r.d["context_currency"].items()}
+    return (re.compile("|".join(re.escape(w) for w in sorted(pers, key=len, reverse=True)), re.I), pers,
+            re.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True)), re.I), curs)
+
+
+def context_unit(label: str) -> ContextUnit | None:
+    """The unit a label (heading, header cell, short line) gives the figures under it, or None."""
+    if len(label) > _rules().d["context_label_max"]:
+        return None
+    per_rx, pers, cur_rx, curs = _context_rules()
+    per, cur = per_rx.search(label), cur_rx.search(label)
+    if per is None and cur is None:
+        return None
+    return ContextUnit(curs[cur.group().lower()] if cur else None, pers[per.group().lower()] if per else None)
+
+
+def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
+    """q read under a context unit: a bare number in a price column is money; money without a
+    denominator takes the context's."""
+    if ctx is None:
+        return q
+    if q.kind == "number" and ctx.currency and q.value is not None:
+        unit = ctx.currency + (f"/{ctx.per}" if ctx.per else "")
+        return replace(q, kind="money", unit=unit)
+    if q.kind == "money" and q.unit and "/" not in q.unit and ctx.per:
+        return replace(q, unit=f"{q.unit}/{ctx.per}")
+    return q
