@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from kb.extract.clauses import Clause
 from kb.extract.patterns import LANG_KEYS, load_data
 from kb.extract.quantities import Quantity
 
-__all__ = ["RELATIONS", "english_dates", "merge", "relations"]
+__all__ = ["RELATIONS", "english_dates", "merge", "relations", "table_years"]
 
 RELATIONS = ("deadline", "start", "period", "point", "recurring")
 _LOOK = 48  # how far before a date its relation words are looked for
@@ -122,6 +122,16 @@ def merge(quantities: list[Quantity], dates: list[Quantity]) -> list[Quantity]:
     out = [q for q in quantities if not overlapped(q)] + dates
     out.sort(key=lambda q: q.start)
     return out
+
+
+def table_years(text: str, clause: Clause, quantities: list[Quantity]) -> list[Quantity]:
+    """A four-digit year alone in a table cell (| 2023 | 65 |) is the year its row applies to."""
+    if clause.kind != "table_row":
+        return quantities
+    return [replace(q, kind="date", unit="date")
+            if q.kind == "number" and len(q.surface) == 4 and q.surface.isdigit() and 1900 <= int(q.surface) <= 2100
+            and _whole_cell(text, clause, q) else q
+            for q in quantities]
 
 
 # ---------------------------------------------------------------- relations

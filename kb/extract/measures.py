@@ -20,7 +20,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from kb.extract.clauses import Clause, split_clauses
-from kb.extract.dates import english_dates, merge, relations
+from kb.extract.dates import english_dates, merge, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang
 from kb.extract.quantities import ContextUnit, Quantity, context_unit, find_quantities, with_context, yearly_rates
 from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
@@ -123,7 +123,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
         c = clauses[i]
         clang = cue_lang(vc.lang, lang)
         context = contexts.enter(vc, i in by_clause)
-        qs = [with_context(q, context(q)) for q in by_clause[i]] if i in by_clause else []
+        qs = [with_context(q, context(q)) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
         qs = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang])
         cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang)) if qs else []
         rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands])

@@ -117,7 +117,8 @@ class _Rules(NumeralRules):
         self.en_mult_first = ci_firsts(d["en_multipliers"])  # None: no cheap test
         self.frac, self.frac_first = re.compile("分之|分の"), "分"
         self.per = {w.lower(): k for k, ws in d["per_units"].items() for w in ws}
-        self.per_re = re.compile(f"(?:[ ]?CO(?:2e?|₂))?[ ]?(?P<p>{alt(self.per, ci=True)})")  # Mt CO2/yr
+        # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh: a short 'of ...' phrase may stand between
+        self.per_re = re.compile(f"(?:[ ]?CO(?:2e?|₂)|[ ]of(?:[ ][A-Za-z0-9₂-]+){{1,3}}?(?=[ ]per[ ]))?[ ]?(?P<p>{alt(self.per, ci=True)})")
         self.per_after = tuple(d["rate_markers"])
         self.cur_map = d["currency_prefixes"]
         self.cur_fwd = re.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
@@ -185,6 +186,9 @@ def _base(g: dict | None, r: _Rules, month_ok: bool = False) -> float | None:
 
 def _is_year(v: float | None, r: _Rules) -> bool:
     return v is not None and r.d["date_year_min"] <= v <= r.d["date_year_max"] and v == int(v)
+
+
+_FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh"})  # what a mass or volume is counted per
 
 
 def _frequency(v) -> tuple[float, str]:
@@ -376,8 +380,8 @@ class _Scan:
             sub = u["subunits"].get(t[nm.end():nm.end() + 1])
             if sub and (cv := core_value(nm.group(), r)):
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
-        if d.unit in ("t", "m3") and (pm := r.per_re.match(t, d.end)) and r.per[key(pm.group("p"))] == "yr":
-            d.unit, d.end = d.unit + "/yr", pm.end()  # 万吨/年, Mt per year
+        if d.unit in ("t", "m3") and (pm := r.per_re.match(t, d.end)) and r.per[key(pm.group("p"))] in _FLOW_PER:
+            d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # 万吨/年, Mt per year, t per GWh
         return self.finish(d, floor, ranged)
 
     def chain(self, d: _Draft, u: dict, amount: float, half: bool) -> None:
@@ -560,24 +564,25 @@ def _money_words(t: str, r: _Rules) -> tuple[float, str] | None:
 
 
 @cache
-def _yearly() -> tuple[frozenset, dict, dict]:
+def _yearly() -> tuple[frozenset, dict, dict, dict]:
     y = _rules().d["yearly_rates"]
     comp = {side: {lang: re.compile("|".join(f"(?:{p.removeprefix('^')})" for p in ps), re.I if lang == "en" else 0)
                    for lang, ps in y[side].items() if ps}
-            for side in ("before", "after")}
-    return frozenset(y["units"]), comp["before"], comp["after"]
+            for side in ("before", "after", "percent_before")}
+    return frozenset(y["units"]), comp["before"], comp["after"], comp["percent_before"]
 
 
 def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], langs) -> list[Quantity]:
     """The quantities of one clause (starting at `start`) with flows stated per year given a yearly
-    unit: 年間600万トン, 年排放二氧化碳1万吨, 80,000 tonnes per year -> t/yr. low is text lower-cased
-    (same length); langs are the language lists that serve the clause."""
-    units, before, after = _yearly()
+    unit: 年間600万トン, 年排放二氧化碳1万吨, 80,000 tonnes per year -> t/yr; 年十四・五パーセント ->
+    percent/yr. low is text lower-cased (same length); langs are the language lists of the clause."""
+    units, before, after, percent_before = _yearly()
     out, prev = [], start
     for q in quantities:
-        if q.unit in units:
-            left = text[max(prev, q.start - 80):q.start]  # the figure's own phrase, after the last figure
-            if any(lang in before and before[lang].search(low[max(prev, q.start - 80):q.start] if lang == "en" else left)
+        if q.unit in units or q.unit == "percent":
+            a = max(prev, q.start - 80)  # the figure's own phrase, after the last figure
+            marks = before if q.unit in units else percent_before
+            if any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else text[a:q.start])
                    for lang in langs) \
                     or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
                 q = replace(q, unit=q.unit + "/yr")

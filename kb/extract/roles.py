@@ -74,7 +74,8 @@ class Taxonomy:
         self.keep_kinds = frozenset(data["keep_without_role"]["kinds"])
         fr = data["fractions_as_percent"]
         self.fraction_markers, self.fraction_max = tuple(fr["markers"]), fr["max_value"]
-        self.count_min = data["counts"]["min_value"]
+        self.count_min, self.count_min_table = data["counts"]["min_value"], data["counts"]["min_value_in_tables"]
+        self.counter_roles = [(w, k) for k, ws in data["counts"]["counter_roles"].items() for w in ws]
         heads = data["comparator_heads"]
         self.head_kinds = frozenset(heads["kinds"])
         # Case-insensitive for the English entries; the flag changes nothing for CJK ones.
@@ -294,12 +295,16 @@ class RoleReader:
                 if role is None:
                     continue
                 x.kind = "count"  # a bare number the project word right after makes a count
-            if x.kind == "count" and not (x.q.value is not None and x.q.value == int(x.q.value) >= tx.count_min):
+            in_table = c.kind == "table_row"
+            least = tx.count_min_table if in_table else tx.count_min
+            if x.kind == "count" and not (x.q.value is not None and x.q.value == int(x.q.value) >= least):
                 continue
+            if x.kind == "count" and role is None:
+                role = next((tx.by_key[k] for w, k in tx.counter_roles if x.q.surface.rstrip("以上下内").endswith(w)), None)
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
             if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None \
-                    and x.unit not in tx.singular_units_kept:
+                    and x.unit not in tx.singular_units_kept and not in_table:
                 continue
             x.role = role
             self.modify(x, c, lang, mods.near(x.start - tx.reach[lang], x.end + tx.reach[lang]), consumed)
