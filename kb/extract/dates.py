@@ -14,7 +14,6 @@ Two jobs, both driven by kb/data/dates.json:
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -22,7 +21,7 @@ from kb.extract.clauses import Clause
 from kb.extract.patterns import LANG_KEYS, load_data
 from kb.extract.quantities import Quantity
 
-__all__ = ["RELATIONS", "english_dates", "merge", "relations", "table_years"]
+__all__ = ["RELATIONS", "english_dates", "relations", "table_years"]
 
 RELATIONS = ("deadline", "start", "period", "point", "recurring")
 _LOOK = 48  # how far before a date its relation words are looked for
@@ -106,22 +105,6 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
             y += 2000 if y < g.pivot else 1900
         value = round(y + month / 100, 2)
     return Quantity("date", value, None, "date", None, m.group(), m.start(), m.end())
-
-
-def merge(quantities: list[Quantity], dates: list[Quantity]) -> list[Quantity]:
-    """The scanner's quantities with the English dates put in; a quantity a date overlaps (the 31
-    and 2025 of December 31, 2025) gives way to it."""
-    if not dates:
-        return quantities
-    starts = [d.start for d in dates]
-
-    def overlapped(q: Quantity) -> bool:
-        i = bisect_right(starts, q.end - 1) - 1
-        return i >= 0 and dates[i].end > q.start
-
-    out = [q for q in quantities if not overlapped(q)] + dates
-    out.sort(key=lambda q: q.start)
-    return out
 
 
 def table_years(text: str, clause: Clause, quantities: list[Quantity]) -> list[Quantity]:

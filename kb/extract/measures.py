@@ -20,9 +20,10 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from kb.extract.clauses import Clause, split_clauses
-from kb.extract.dates import english_dates, merge, relations, table_years
+from kb.extract.dates import english_dates, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang
-from kb.extract.quantities import ContextUnit, Quantity, context_unit, find_quantities, with_context, yearly_rates
+from kb.extract.quantities import (ContextUnit, Quantity, context_unit, find_quantities, overlay, with_context,
+                                   word_amounts, yearly_rates)
 from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
 from kb.extract.rules import RuleHit, RuleReader, rule_kinds
 from kb.extract.text import Joined, join, mask
@@ -109,7 +110,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
     vclauses = _in_view(view, clauses)
     starts = [c.start for c in vclauses]
     by_clause: dict[int, list[Quantity]] = {}
-    for q in merge(find_quantities(t), english_dates(t)):
+    for q in overlay(overlay(find_quantities(t), english_dates(t)), word_amounts(t)):
         i = bisect_right(starts, q.start) - 1
         # A quantity outside every clause sits in a list marker or between blocks; one that
         # runs past its clause's end joins two statements. Neither is a measure.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -137,6 +138,7 @@ class _Rules(NumeralRules):
         self.b_cur, self.b_per_tonne = _before(self.cur_map), _before(d["per_tonne_prefixes"])
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
+        self.era_fwd = re.compile(alt(d["eras"]))
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
         self.b_opener = re.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
         self.b_word = re.compile("[ ](?P<c>[A-Za-z]+)"), letters
@@ -457,7 +459,7 @@ class _Scan:
         if not self.loose and d.kind == "number" and not d.cmp:
             nxt, prev = t[d.end:d.end + 1], t[s - 1:s] if s else "\n"
             if nxt in ("、", ")", "）") or (nxt and nxt in ". " and prev == "\n") \
-                    or (nxt == "." and t[d.end + 1:d.end + 2] in (" ", "")):
+                    or (nxt == "." and t[d.end + 1:d.end + 2] in (" ", "") and d.value < 100 and d.end - s <= 2):
                 return None  # list and paragraph markers: (1) 一、 2. and a line-leading "２　"
         return d
 
@@ -471,10 +473,10 @@ class _Scan:
         if not (cm := (r.closers["between"] if between else r.connector).match(t, d.end)):
             return None
         p = cm.end()
-        fw = r.cur_fwd.match(t, p)
+        fw = r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
         hi = self.read(am, p, False) if (am := r.anchor.match(t, fw.end() if fw else p)) else None
-        if hi is None or hi.start != p or hi.value is None or hi.cmp:
-            return None
+        if hi is None or hi.start != p or hi.value is None or hi.cmp not in (None, "<="):
+            return None  # 令和八年度から令和十一年度まで: a 'まで' closing the range is part of it
         if d.kind == "date" and hi.kind == "number" and _is_year(hi.value, r) and hi.scale == 1:
             hi.kind, hi.unit = "date", "date"  # from 2022 through 2030: the second year is a year too
         low, kind, unit = d.value, d.kind, d.unit
@@ -633,3 +635,37 @@ def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
     if q.kind == "money" and q.unit and "/" not in q.unit and ctx.per:
         return replace(q, unit=f"{q.unit}/{ctx.per}")
     return q
+
+
+# ---------------------------------------------------------------- amounts in words and later passes
+
+
+@cache
+def _amount_words() -> tuple[re.Pattern, dict]:
+    words = _rules().d["percent_words"]
+    table = {w.lower(): float(v) for w, v in words.items() if not w.startswith("_")}
+    return re.compile("(?<![A-Za-z])(?:" + "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
+                      + ")(?![A-Za-z])", re.I), table
+
+
+def word_amounts(text: str) -> list[Quantity]:
+    """Shares written as words: 全額 (100 percent), 半額, half of, two thirds of."""
+    rx, table = _amount_words()
+    return [Quantity("percent", table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
+            for m in rx.finditer(text)]
+
+
+def overlay(quantities: list[Quantity], extra: list[Quantity]) -> list[Quantity]:
+    """quantities with the spans of a later pass put in (English dates, amount words); a quantity such
+    a span overlaps (the 31 and 2025 of December 31, 2025) gives way to it."""
+    if not extra:
+        return quantities
+    starts = [d.start for d in extra]
+
+    def overlapped(q: Quantity) -> bool:
+        i = bisect_right(starts, q.end - 1) - 1
+        return i >= 0 and extra[i].end > q.start
+
+    out = [q for q in quantities if not overlapped(q)] + extra
+    out.sort(key=lambda q: q.start)
+    return out
