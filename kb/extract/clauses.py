@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 from kb.frozen import maker
 from kb.extract.patterns import load_data
-from kb.extract.text import mask, readable
+from kb.extract.text import CJK, mask, readable
 from kb.tokens import detect_lang
 
 __all__ = ["Clause", "split_clauses"]
@@ -69,8 +69,10 @@ def _rules() -> SimpleNamespace:
     s = data["sentences"]
     closers = "[" + re.escape(s["closers"]) + "]*"
     fw = re.escape(s["fullwidth_period"])
+    # An ASCII period between CJK characters is a full stop that PDF or HTML conversion left.
     ender = (
         f"(?:[{re.escape(s['cjk_enders'])}]+|(?<![0-9０-９]){fw}|{fw}(?![0-9０-９])){closers}"
+        f"|(?<=[{CJK}])[.](?=[{CJK}])"
         f"|(?P<ascii>[{re.escape(s['ascii_enders'])}]+){closers}(?=\\s|\\Z)"
     )
     pairs = data["brackets"]["pairs"]
@@ -93,7 +95,8 @@ def _rules() -> SimpleNamespace:
         ender=re.compile(ender),
         ender_first=re.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]"),
         abbreviations=frozenset(s["abbreviations"]),
-        semicolon=re.compile("[" + re.escape(data["subclauses"]["chars"]) + "]"),
+        # ... and an ASCII comma between CJK characters stands where it left a ， or a lost 。.
+        semicolon=re.compile("[" + re.escape(data["subclauses"]["chars"]) + f"]|(?<=[{CJK}]),(?=[{CJK}])"),
         bracket=re.compile("[" + re.escape("".join(pairs)) + "]"),
         openers={p[0]: i for i, p in enumerate(pairs)},
         closers={p[1]: i for i, p in enumerate(pairs)},
