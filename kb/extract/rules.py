@@ -116,7 +116,7 @@ class RuleReader:
             if self._excluded(s, e, start, end, kind, exs):
                 continue
             hits.append(RuleHit(kind, s, e))
-        hits = _merge_modals(hits, t, g, lang)
+        hits = _merge_modals(_outermost(hits), t, g, lang)
         return _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
 
     def _excluded(self, s: int, e: int, start: int, end: int, kind: str, exs: list[dict]) -> bool:
@@ -177,6 +177,17 @@ def _bracketed(t: str, start: int, end: int) -> list[tuple[int, int]]:
                 _, j = stack.pop()
                 if not stack:
                     out.append((j, i + 1))
+    return out
+
+
+def _outermost(hits: list[RuleHit]) -> list[RuleHit]:
+    """Hits not inside a longer one ('must' in 'must not' is the prohibition's)."""
+    out, reach = [], -1
+    for h in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if h.end <= reach:
+            continue
+        out.append(h)
+        reach = h.end
     return out
 
 
