@@ -23,7 +23,7 @@ from kb.extract.quantities import Quantity
 
 __all__ = ["RELATIONS", "english_dates", "relations", "table_years"]
 
-RELATIONS = ("deadline", "start", "period", "point", "recurring")
+RELATIONS = ("deadline", "start", "period", "point", "recurring", "dated")
 _LOOK = 48  # how far before a date its relation words are looked for
 _SENTENCE_END = re.compile("[。．.!?！？]")
 
@@ -130,7 +130,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
         if q.kind != "date":
             continue
         rel = _comparator_relation(q) or _relation(text, clause, q, keys, g)
-        if rel in ("start", "point") and _event(text, clause, q, keys, g):
+        if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q):
+            rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event
+        if rel in ("start", "dated") and _event(text, clause, q, keys, g):
             rel = None
         if rel is not None:
             out[q.start] = rel
@@ -164,8 +166,6 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
         return "period"
     if clause.kind == "table_row" and _whole_cell(text, clause, q):
         return "point"  # | 2023 | 65 |: the year a row of a rate table applies to
-    if q.value is not None and q.value != int(q.value) and _day_precise(q):
-        return "point"  # a full date (1 July 2029) in a provision
     return None
 
 
