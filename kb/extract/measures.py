@@ -119,13 +119,14 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
     role_reader, rule_reader, rule_labels = RoleReader(t, vclauses), RuleReader(t), rule_kinds()
     low = role_reader.low
     contexts = _Contexts(t)
+    head_yearly = False  # a yearly list head (Minimum annual capture:) carries into the next sub-clauses
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
         c = clauses[i]
         clang = cue_lang(vc.lang, lang)
         context = contexts.enter(vc, i in by_clause)
         qs = [with_context(q, context(q)) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
-        qs = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang])
+        qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
         cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang)) if qs else []
         rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands])
         if not cands and not rules:

@@ -574,23 +574,46 @@ def _yearly() -> tuple[frozenset, dict, dict, dict]:
     return frozenset(y["units"]), comp["before"], comp["after"], comp["percent_before"]
 
 
-def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], langs) -> list[Quantity]:
+def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], langs,
+                 inherited: bool = False) -> tuple[list[Quantity], bool]:
     """The quantities of one clause (starting at `start`) with flows stated per year given a yearly
     unit: 年間600万トン, 年排放二氧化碳1万吨, 80,000 tonnes per year -> t/yr; 年十四・五パーセント ->
-    percent/yr. low is text lower-cased (same length); langs are the language lists of the clause."""
+    percent/yr. low is text lower-cased (same length); langs are the language lists of the clause.
+    A list head (Minimum annual capture: 5,000 tonnes; 30,000 tonnes) makes every figure after it
+    yearly, in this clause and, when `inherited`, in the sub-clauses that continue it. Returns the
+    quantities and whether this clause's list head was yearly."""
     units, before, after, percent_before = _yearly()
-    out, prev = [], start
+    out, last = [], {}  # base unit -> end of the last figure of that unit
+    head = _yearly_head(text, low, start, quantities, langs, before)
     for q in quantities:
         if q.unit in units or q.unit == "percent":
-            a = max(prev, q.start - 80)  # the figure's own phrase, after the last figure
+            a = max(last.get(q.unit, start), q.start - 80)  # the figure's own phrase
             marks = before if q.unit in units else percent_before
-            if any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else text[a:q.start])
-                   for lang in langs) \
+            if (q.unit in units and (inherited or (head is not None and q.start > head))) \
+                    or any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else text[a:q.start])
+                           for lang in langs) \
                     or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
+                last[q.unit] = q.end
                 q = replace(q, unit=q.unit + "/yr")
+            else:
+                last[q.unit] = q.end
         out.append(q)
-        prev = max(prev, q.end)
-    return out
+    return out, head is not None or inherited
+
+
+_HEAD_END = re.compile("[:：]")
+
+
+def _yearly_head(text: str, low: str, start: int, quantities: list[Quantity], langs, before: dict) -> int | None:
+    """The end of a yearly list head in the clause (Minimum annual capture:), or None."""
+    first = quantities[0].start if quantities else None
+    m = _HEAD_END.search(text, start, first) if first is not None else None
+    if m is None:
+        return None
+    head = low[start:m.start()] if "en" in langs else text[start:m.start()]
+    if any(lang in before and before[lang].search(head + " ") for lang in langs):
+        return m.end()
+    return None
 
 
 # ---------------------------------------------------------------- units given by context

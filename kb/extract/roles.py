@@ -69,6 +69,7 @@ class Taxonomy:
         self.link["cjk"] = re.compile(f"{sc['link']['ja']}|{sc['link']['zh']}")
         nm = data["never_measures"]
         self.bare_heads = frozenset(nm["bare_multiplier_heads"])
+        self.replaced = [(re.compile(b), re.compile(a.removeprefix("^"))) for b, a in data["replaced_text"]["patterns"]]
         self.singular_kinds = frozenset(data["singular_dropped"]["kinds"])
         self.singular_units_kept = frozenset(data["singular_dropped"]["units_kept"])
         self.keep_kinds = frozenset(data["keep_without_role"]["kinds"])
@@ -274,6 +275,8 @@ class RoleReader:
                 continue  # an event, publication, base or slogan year
             if x.kind in ("money", "quantity") and self.bare(x):
                 continue
+            if self.replaced_text(x):
+                continue
             if x.kind == "number" and self.fraction(x):
                 x.kind, x.unit = "percent", "percent"  # 二分の一 -> 50 percent
                 x.value = round(x.value * 100, 2)  # two thirds: 66.67
@@ -398,6 +401,11 @@ class RoleReader:
     def fraction(self, x: Candidate) -> bool:
         v = x.q.value
         return v is not None and 0 < v <= self.tx.fraction_max and any(mk in x.q.surface for mk in self.tx.fraction_markers)
+
+    def replaced_text(self, x: Candidate) -> bool:
+        """The old figure a textual amendment quotes (「二年」とあるのは…)."""
+        t = self.m
+        return any(b.search(t, max(0, x.start - 6), x.start) and a.match(t, x.end) for b, a in self.tx.replaced)
 
     def bare(self, x: Candidate) -> bool:
         """万元产值 ('per 10,000 yuan of output'): a big multiplier standing alone, read as one of
