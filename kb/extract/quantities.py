@@ -692,3 +692,8 @@ def overlay(quantities: list[Quantity], extra: list[Quantity]) -> list[Quantity]
     out = [q for q in quantities if not overlapped(q)] + extra
     out.sort(key=lambda q: q.start)
     return out
+
+
+def is_frequency(surface: str) -> bool:
+    """Whether a duration was written as a frequency word (每年, 毎年度, quarterly)."""
+    return key(fold(surface)) in _rules().freq

@@ -26,7 +26,7 @@ from functools import cache
 
 from kb.extract.clauses import Clause
 from kb.extract.patterns import LANG_KEYS, LANGS, CueSet, caseless, edge_chars, lang_lists, load_data, lowered
-from kb.extract.quantities import Quantity
+from kb.extract.quantities import Quantity, is_frequency
 
 __all__ = ["UNSPECIFIED", "Candidate", "Role", "RoleReader", "Taxonomy", "taxonomy"]
 
@@ -99,6 +99,7 @@ class Taxonomy:
                 frozenset(r.get("yields_to_relations", ())),
             ))
         self.by_key = {r.key: r for r in self.roles}
+        self.defaults = [r for r in data["default_roles"]["rules"]]
         self.relation_roles = data["date_relation_roles"]
         self.has_negative = any(r.get("negative") for r in data["roles"])
         self._fitting: dict[tuple, frozenset] = {}
@@ -302,6 +303,8 @@ class RoleReader:
             least = tx.count_min_table if in_table else tx.count_min
             if x.kind == "count" and not (x.q.value is not None and x.q.value == int(x.q.value) >= least):
                 continue
+            if role is None and x.kind in tx.keep_kinds:
+                role = self.default_role(x)
             if x.kind == "count" and role is None:
                 role = next((tx.by_key[k] for w, k in tx.counter_roles if x.q.surface.rstrip("以上下内").endswith(w)), None)
             if role is None and x.kind not in tx.keep_kinds:
@@ -401,6 +404,20 @@ class RoleReader:
     def fraction(self, x: Candidate) -> bool:
         v = x.q.value
         return v is not None and 0 < v <= self.tx.fraction_max and any(mk in x.q.surface for mk in self.tx.fraction_markers)
+
+    def default_role(self, x: Candidate) -> Role | None:
+        """The role a figure's form gives when no cue names one (roles.json default_roles)."""
+        for d in self.tx.defaults:
+            if x.kind not in d["kinds"]:
+                continue
+            if "comparators" in d and x.comparator not in d["comparators"]:
+                continue
+            if "unit_suffixes" in d and not (x.unit or "").endswith(tuple(d["unit_suffixes"])):
+                continue
+            if d.get("frequency") and not is_frequency(x.q.surface):
+                continue
+            return self.tx.by_key[d["role"]]
+        return None
 
     def replaced_text(self, x: Candidate) -> bool:
         """The old figure a textual amendment quotes (「二年」とあるのは…)."""
