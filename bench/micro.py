@@ -1,12 +1,16 @@
 """Throughput of the extraction stages on their own, and how they scale on hostile single lines.
 
-    python bench/micro.py [--scale 1.0] [--out bench/out/micro.json]
+    python bench/micro.py [--scale 1.0] [--baseline REV] [--out bench/out/micro.json]
 
 What it measures (best of a few runs each, wall clock, in this process):
 - tokenize: kb.tokens.tokenize over 1 MB of the Japanese seed body, against fugashi's own node
   iteration over the same text (the floor); segment: the word-only path search indexing uses;
 - split_clauses: 1 MB of the Japanese seed body (paragraphs kept), in characters per second;
 - find_quantities: 1 MB of the seed and policy-gold texts mixed (ja, zh, en);
+- extract: the whole extraction (clauses, quantities, dates, roles, rules) over the bodies of a
+  bench corpus (bench/corpus.py, 200 records at scale 1), in characters per second; with
+  `--baseline REV` the same bodies are extracted by that revision too, checked out in a temporary
+  git worktree and run in a child process, so both figures come from the same run and machine;
 - scaling: hostile single lines (one 10 MB line of seed text, one unbroken word, open tags,
   brackets; 200k-character runs of number fragments) against a tenth of their size. A linear
   scan takes ~10x as long for 10x the text; a quadratic one ~100x.
@@ -29,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from kb.extract import split_clauses  # noqa: E402
 from kb.extract import find_quantities  # noqa: E402
-from kb.records import load_record  # noqa: E402
+from kb.records import RecordError, load_record  # noqa: E402
 from kb.tokens import _chunks, segment, tokenize  # noqa: E402
 
 SEEDS = REPO / "seeds"
@@ -90,6 +94,68 @@ def stages(size: int) -> dict:
     return {"split_clauses_mchars_s": rate(len(ja), t_clauses), "find_quantities_mchars_s": rate(len(mixed), t_quantities)}
 
 
+_EXTRACT_CHILD = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+try:
+    from kb.extract import extract_text
+except ImportError:  # revisions before the kb.extract package
+    from kb.measures import extract_text
+bodies = json.load(open(sys.argv[2], encoding="utf-8"))
+extract_text(bodies[0][:2000])  # compile the data files outside the timing
+best = min(_time for _time in [
+    (lambda t0: ([extract_text(b) for b in bodies], time.perf_counter() - t0)[1])(time.perf_counter())
+    for _ in range(3)])
+print(json.dumps({"chars": sum(map(len, bodies)), "seconds": best}))
+"""
+
+
+def corpus_bodies(records: int) -> list[str]:
+    """Bodies of a bench corpus of `records` records (generated once into bench/out)."""
+    import subprocess
+
+    out = REPO / "bench" / "out" / f"corpus-{records}"
+    if not (out / ".manifest.json").exists():
+        subprocess.run([sys.executable, str(REPO / "bench" / "corpus.py"), "--records", str(records), "--out", str(out)],
+                       check=True, capture_output=True)
+    bodies = []
+    for p in sorted(out.rglob("*.md")):
+        try:
+            bodies.append(load_record(p).body)
+        except RecordError:
+            continue  # the corpus breaks a few files on purpose
+    return bodies
+
+
+def extraction(records: int, baseline: str | None) -> dict:
+    """extract_text chars/s on corpus bodies, for this tree and optionally a baseline revision."""
+    import subprocess
+    import tempfile
+
+    bodies = corpus_bodies(records)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "bodies.json"
+        data.write_text(json.dumps(bodies, ensure_ascii=False), encoding="utf-8")
+
+        def run(tree: Path) -> dict:
+            done = subprocess.run([sys.executable, "-c", _EXTRACT_CHILD, str(tree), str(data)],
+                                  check=True, capture_output=True, text=True)
+            got = json.loads(done.stdout)
+            return {"chars": got["chars"], "seconds": round(got["seconds"], 3), "mchars_s": rate(got["chars"], got["seconds"])}
+
+        out = {"records": len(bodies), "this_tree": run(REPO)}
+        if baseline:
+            tree = Path(tmp) / "baseline"
+            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), baseline],
+                           check=True, capture_output=True)
+            try:
+                out["baseline"] = {"rev": baseline, **run(tree)}
+            finally:
+                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], capture_output=True)
+            out["ratio"] = round(out["this_tree"]["mchars_s"] / out["baseline"]["mchars_s"], 2)
+    return out
+
+
 def scaling(size: int) -> list[dict]:
     flat = japanese_body().replace("\n", " ").replace("\t", " ") + " "
     lines: dict[str, Callable[[int], str]] = {
@@ -117,9 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=1.0, help="input size factor (1.0: 1 MB stage inputs, 10 MB lines)")
     ap.add_argument("--out", type=Path, help="write the results as JSON here")
+    ap.add_argument("--baseline", help="a git revision whose extraction speed to measure in the same run")
     args = ap.parse_args(argv)
     size = max(int(1_000_000 * args.scale), 1_000)
-    result = {"tokenizers": tokenizers(size), "stages": stages(size), "scaling": scaling(size)}
+    result = {"tokenizers": tokenizers(size), "stages": stages(size),
+              "extract": extraction(max(int(200 * args.scale), 10), args.baseline), "scaling": scaling(size)}
     print(json.dumps({k: v for k, v in result.items() if k != "scaling"}, indent=1))
     print(f"{'stage':<11} {'input':<16} {'chars':>10} {'s':>8} {'10x text':>9}")
     for row in result["scaling"]:

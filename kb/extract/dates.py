@@ -59,14 +59,21 @@ def _grammar() -> _Grammar:
 
 # ---------------------------------------------------------------- forms
 
+_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
-def english_dates(text: str) -> list[Quantity]:
+
+def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     """Dates written with month names or as M/D/Y, sorted and non-overlapping (the longest form
-    wins where two overlap: July 1, 2029 over July 1)."""
+    wins where two overlap: July 1, 2029 over July 1). low is text lower-cased, when at hand."""
     g = _grammar()
+    low = text.lower() if low is None else low
     found = []
+    # Cheap tests first (substring searches in C): most texts hold no month name, no slash and no
+    # 'end of'; the month forms run only where a month's first three letters stand.
+    present = {"numeric": "/" in text, "end_of_year": "end of" in low}
+    months = any(m in low for m in _MONTH_STEMS)
     for name, rx in g.forms:
-        if name != "numeric" and name != "end_of_year" and not _has_month(text):
+        if not present.get(name, months):
             continue
         for m in rx.finditer(text):
             q = _read(name, m, g)
@@ -78,13 +85,6 @@ def english_dates(text: str) -> list[Quantity]:
         if not out or q.start >= out[-1].end:
             out.append(q)
     return out
-
-
-_MONTH_HINT = re.compile(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
-
-
-def _has_month(text: str) -> bool:
-    return _MONTH_HINT.search(text) is not None
 
 
 def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from kb.extract.clauses import Clause, split_clauses
 from kb.extract.dates import english_dates, relations, table_years
-from kb.extract.patterns import LANG_KEYS, cue_lang
+from kb.extract.patterns import LANG_KEYS, cue_lang, lowered
 from kb.extract.quantities import (ContextUnit, Quantity, context_unit, find_quantities, overlay, with_context,
                                    word_amounts, yearly_rates)
 from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
@@ -110,14 +110,14 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
     vclauses = _in_view(view, clauses)
     starts = [c.start for c in vclauses]
     by_clause: dict[int, list[Quantity]] = {}
-    for q in overlay(overlay(find_quantities(t), english_dates(t)), word_amounts(t)):
+    low = lowered(t)
+    for q in overlay(overlay(find_quantities(t), english_dates(t, low)), word_amounts(t, low)):
         i = bisect_right(starts, q.start) - 1
         # A quantity outside every clause sits in a list marker or between blocks; one that
         # runs past its clause's end joins two statements. Neither is a measure.
         if i >= 0 and q.end <= vclauses[i].end and q.kind != "ordinal":
             by_clause.setdefault(i, []).append(q)
-    role_reader, rule_reader, rule_labels = RoleReader(t, vclauses), RuleReader(t), rule_kinds()
-    low = role_reader.low
+    role_reader, rule_reader, rule_labels = RoleReader(t, vclauses, low), RuleReader(t, low), rule_kinds()
     contexts = _Contexts(t)
     head_yearly = False  # a yearly list head (Minimum annual capture:) carries into the next sub-clauses
     out: list[Measure] = []

@@ -671,9 +671,13 @@ def _amount_words() -> tuple[re.Pattern, dict]:
                       + ")(?![A-Za-z])", re.I), table
 
 
-def word_amounts(text: str) -> list[Quantity]:
-    """Shares written as words: 全額 (100 percent), 半額, half of, two thirds of."""
+def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
+    """Shares written as words: 全額 (100 percent), 半額, half of, two thirds of. low is text
+    lower-cased, when at hand."""
     rx, table = _amount_words()
+    low = text.lower() if low is None else low
+    if not any(w in low for w in table):  # substring tests in C; the regex runs where one stands
+        return []
     return [Quantity("percent", table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
             for m in rx.finditer(text)]
 

@@ -216,9 +216,9 @@ _NO_CUES = _Cues([])
 class RoleReader:
     """Roles for the quantities of one text: cue scans over `text` (the joined view), per clause."""
 
-    def __init__(self, text: str, clauses: list[Clause]):
+    def __init__(self, text: str, clauses: list[Clause], low: str | None = None):
         self.m, self.clauses = text, clauses
-        self.low = lowered(text)
+        self.low = lowered(text) if low is None else low
         self.nocase = caseless(self.low)
         self.tx = taxonomy()
         self._glossary: dict[str, str] | None = None

@@ -19,7 +19,7 @@ that state each kind). In order, for each clause:
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache
 
@@ -86,16 +86,24 @@ def rule_kinds() -> dict[str, str]:
 class RuleReader:
     """Rules of the clauses of one text; `text` is the joined view the clause spans index."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, low: str | None = None):
         self.t = text
-        self.low = lowered(text)
+        self.low = lowered(text) if low is None else low
         self.nocase = caseless(self.low)
         self.g = _grammar()
+        # One scan of the whole text; each clause takes the hits inside it (most clauses hold none).
+        self.hits = sorted(self.g.cues.scan(text, self.low, self.nocase, 0, len(text)))
+        self.starts = [h[0] for h in self.hits]
 
     def rules(self, c: Clause, start: int, end: int, lang: str, taken: list[tuple[int, int]]) -> list[RuleHit]:
         """The rules of clause c, which spans text[start:end]; `taken` are the spans of its quantities
         (an expression inside a number, 上限 of 上限額, is not a rule)."""
         if c.kind in _NO_RULES or start >= end:
+            return []
+        keys = LANG_KEYS[lang]
+        found = [(s, e, kind) for s, e, payloads in self.hits[bisect_left(self.starts, start):bisect_left(self.starts, end)]
+                 if e <= end and (kind := next((p for p, k in payloads if k in keys), None)) is not None]
+        if not found:
             return []
         g, t = self.g, self.t
         exs = g.exclusions(lang)
@@ -109,8 +117,7 @@ class RuleReader:
         qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
         numbers = _Spans(taken)
         hits = []
-        for s, e, payloads in sorted(g.cues.scan(t, self.low, self.nocase, start, end, lang)):
-            kind = payloads[0]
+        for s, e, kind in found:
             if qualifiers.covers(s, e) or numbers.overlaps(s, e):
                 continue
             if self._excluded(s, e, start, end, kind, exs):
