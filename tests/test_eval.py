@@ -4,6 +4,7 @@ small folders written here to pin down the matching rules."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -23,14 +24,20 @@ def gold_report(gold_dir):
     return evaluate(gold_dir)
 
 
-# Ratchets: the dev set grew from 7 to 20 passages under these tests. Each floor is the figure main
-# reads today; raise it whenever extraction improves, never lower it.
+# Ratchets: the figures main reads (issue "Extraction that holds on text it was never tuned on");
+# raise a floor whenever extraction improves, never lower it.
 FLOORS = {
-    "quantities": {"precision": 0.89, "recall": 0.79},
-    "rules": {"precision": 0.52, "recall": 0.76},
+    "quantities": {"precision": 0.95, "recall": 0.99},
+    "rules": {"precision": 0.84, "recall": 0.87},
 }
-LANG_QUANT_RECALL = {"ja": 0.54, "zh": 0.95, "en": 0.77}
-
+LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
+# The passages of tests/data/policy-extra, labelled before the extractor ran on them; the held-out
+# third (tests/data/held-out.txt) is looked at only to check that a change generalizes.
+EXTRA_FLOORS = {
+    ("tune", False): (0.97, 0.85), ("tune", True): (0.89, 0.83),
+    ("held", False): (0.89, 0.93), ("held", True): (0.80, 0.71),
+}
+KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
 
 def test_gold_quantitative_precision_and_recall(gold_report):
     q = gold_report.total()
@@ -195,3 +202,43 @@ def test_broken_case_line_is_a_usage_error(tmp_path):
     cases.write_text('{"text": "x", "measures": [["money", 1]]}\n', "utf-8")
     result = CliRunner().invoke(cli, ["eval", str(cases)])
     assert result.exit_code == 2 and "cases.jsonl:1: not a case" in result.output
+
+
+def test_gold_f1_meets_the_issue_targets(gold_report):
+    assert gold_report.total().f1 >= 0.95
+    assert gold_report.total(rules=True).f1 >= 0.85
+
+
+def test_every_case_of_the_shared_case_file_passes():
+    from kb.evaluation import format_cases, run_cases
+
+    path = shared("peer", "policy-gold", "cases.jsonl")
+    results = run_cases(path)
+    assert len(results) >= 75
+    failing = {r.line for r in results if not r.passed}
+    assert failing <= KNOWN_CASE_FAILURES, format_cases([r for r in results if r.line in failing - KNOWN_CASE_FAILURES])
+
+
+def test_passages_labelled_before_the_extractor_saw_them():
+    from kb.evaluation import load_held_out
+
+    repo = Path(__file__).resolve().parents[1]
+    held = load_held_out(repo / "tests" / "data" / "held-out.txt")
+    report = evaluate(repo / "tests" / "data" / "policy-extra", held_out=held)
+    assert not report.warnings, report.warnings
+    assert len(report.held_out) >= 6
+    for (split, rules), (precision, recall) in EXTRA_FLOORS.items():
+        score = report.split_total(split, rules)
+        assert score.precision >= precision and score.recall >= recall, (split, rules, score)
+
+
+def test_the_grammar_case_file_passes():
+    """tests/cases/extract/cases.jsonl: one phenomenon a line (conversion debris, tables, date forms
+    and relations, rates, rule exclusions), written for this project."""
+    from kb.evaluation import format_cases, run_cases
+
+    path = Path(__file__).resolve().parent / "cases" / "extract" / "cases.jsonl"
+    results = run_cases(path)
+    assert len(results) >= 39
+    failing = [r for r in results if not r.passed]
+    assert not failing, format_cases(failing)

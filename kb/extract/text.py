@@ -7,7 +7,7 @@ Two views of a body, both built before any rule runs:
 - join(masked, spans): what quantity, date, role and rule matching see. Text converted from a PDF
   or a web page breaks lines inside sentences (`10⏎年間`, `なけれ⏎ばならない`, `EUR⏎2,500,000`) and
   writes ASCII `.` and `,` between CJK characters; inside each clause span the join removes a line
-  break between CJK characters (a space elsewhere), reads a lone ASCII `.`/`,` between CJK characters
+  break next to a CJK character (a space elsewhere), reads a lone ASCII `.`/`,` between CJK characters
   as `。`/`，`, and folds no-break and ideographic spaces to a plain space. Joined.body() maps every
   position of the joined text back to the body (normalize, then map back), so a measure's span
   still indexes the original body.
@@ -141,6 +141,7 @@ def join(masked: str, spans) -> Joined:
             got = m.group()
             if "\n" in got:
                 before, after = masked[s - 1:s], masked[e:e + 1]
+                # Figures on separate lines (a flattened table) stay apart: only CJK text is glued.
                 new = "" if _CJK_CHAR.match(before) or _CJK_CHAR.match(after) else " "
             else:
                 new = _PUNCT.get(got, " ")
