@@ -60,6 +60,10 @@ def _grammar() -> _Grammar:
 # ---------------------------------------------------------------- forms
 
 _MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# A month name next to a number, in any form the month forms read (july 1, 1 july, july 2029).
+_MONTH_BY_NUMBER = re.compile(
+    "(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?,? (?:of )?[0-9]"
+    "|[0-9](?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
 
 
 def english_dates(text: str, low: str | None = None) -> list[Quantity]:
@@ -71,7 +75,7 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     # Cheap tests first (substring searches in C): most texts hold no month name, no slash and no
     # 'end of'; the month forms run only where a month's first three letters stand.
     present = {"numeric": "/" in text, "end_of_year": "end of" in low}
-    months = any(m in low for m in _MONTH_STEMS)
+    months = any(m in low for m in _MONTH_STEMS) and _MONTH_BY_NUMBER.search(low) is not None
     for name, rx in g.forms:
         if not present.get(name, months):
             continue

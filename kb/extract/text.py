@@ -135,25 +135,30 @@ def join(masked: str, spans) -> Joined:
     at: list[int] = []
     shift: list[int] = []
     prev = removed = 0
-    for start, end in spans:
-        for m in _SOFT.finditer(masked, start, end):
-            s, e = m.span()
-            got = m.group()
-            if "\n" in got:
-                before, after = masked[s - 1:s], masked[e:e + 1]
-                # Figures on separate lines (a flattened table) stay apart: only CJK text is glued.
-                new = "" if _CJK_CHAR.match(before) or _CJK_CHAR.match(after) else " "
-            else:
-                new = _PUNCT.get(got, " ")
-            if new == got:
-                continue
-            pieces.append(masked[prev:s])
-            pieces.append(new)
-            prev = e
-            if e - s != len(new):
-                at.append(s - removed + len(new))  # the first view position after the new text
-                removed += (e - s) - len(new)
-                shift.append(removed)
+    spans = list(spans)
+    starts = [a for a, _ in spans]
+    # One scan of the whole text; a match counts when it lies inside a clause span.
+    for m in _SOFT.finditer(masked):
+        s, e = m.span()
+        i = bisect_right(starts, s) - 1
+        if i < 0 or e > spans[i][1]:
+            continue
+        got = m.group()
+        if "\n" in got:
+            before, after = masked[s - 1:s], masked[e:e + 1]
+            # Figures on separate lines (a flattened table) stay apart: only CJK text is glued.
+            new = "" if _CJK_CHAR.match(before) or _CJK_CHAR.match(after) else " "
+        else:
+            new = _PUNCT.get(got, " ")
+        if new == got:
+            continue
+        pieces.append(masked[prev:s])
+        pieces.append(new)
+        prev = e
+        if e - s != len(new):
+            at.append(s - removed + len(new))  # the first view position after the new text
+            removed += (e - s) - len(new)
+            shift.append(removed)
     if not pieces:
         return Joined(masked)
     pieces.append(masked[prev:])
