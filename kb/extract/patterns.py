@@ -130,6 +130,33 @@ def trie(words) -> str:
     return build(root)
 
 
+def required_literal(rx: re.Pattern) -> str | None:
+    """The longest run of literal characters that every match of rx contains, read
+    from the parsed pattern (groups followed, branches and repeats skipped); None when there is
+    none or the pattern ignores case."""
+    import re._parser as sre  # Python 3.11+; the parse tree of a compiled pattern
+
+    if rx.flags & re.I:
+        return None
+
+    def longest(items) -> str:
+        best, run = "", ""
+        for op, av in items:
+            if op is sre.LITERAL:
+                run += chr(av)
+                continue
+            best, run = max(best, run, key=len), ""
+            if op is sre.SUBPATTERN and not av[1] and not av[2]:  # a group that changes no flags
+                best = max(best, longest(av[3]), key=len)
+        return max(best, run, key=len)
+
+    try:
+        got = longest(sre.parse(rx.pattern, rx.flags & ~re.U))
+    except Exception:  # a parser of another Python version: run the pattern everywhere
+        return None
+    return got or None
+
+
 def edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
     """Every character a match of rx can end with (last) or start with, or None when that is not
     known (a class such as \\w or [^、], non-ASCII letters under re.I, a match that may be empty,
@@ -245,12 +272,16 @@ class CueSet:
         # wins, as in an alternation. English patterns are whole words, any case, on the
         # lower-cased text.
         self.pats: dict[bool, list[tuple[re.Pattern, tuple]]] = {}
+        # A literal every match of a pattern contains: where the text lacks it (a substring test in
+        # C), the pattern need not run at all (most CJK texts hold none of the English ones).
+        self.needs: dict[bool, list[str | None]] = {}
         # English patterns in lower-case ASCII run without re.I on caseless() text (see there).
         self.en_caseless = all(LOWER_ASCII_PATTERN.fullmatch(src) and "(?-" not in src for src, _ in pats[True])
         for english, v in pats.items():
             flags = re.I if english and not self.en_caseless else 0
             self.pats[english] = [(re.compile(f"(?:{src})(?![a-z])" if english else src, flags), payload)
                                   for src, payload in v]
+            self.needs[english] = [required_literal(rx) if not flags else None for rx, _ in self.pats[english]]
 
         self._views: dict[str | None, tuple] = {None: (self.cjk, self.eng, self.pats)}
 
@@ -285,8 +316,8 @@ class CueSet:
         for english, ps in pats.items():
             src = (nocase if self.en_caseless else low) if english else text
             at: dict[int, tuple[int, tuple]] = {}  # start -> (end, payload) of the first pattern there
-            for rx, payload in ps:
-                if not payload:
+            for (rx, payload), need in zip(ps, self.needs[english]):
+                if not payload or (need is not None and src.find(need, pos, end) < 0):
                     continue
                 for m in rx.finditer(src, pos, end):
                     s = m.start()
