@@ -128,6 +128,9 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
         qs = [with_context(q, context(q)) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
         cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang)) if qs else []
+        for x in cands:
+            if x.role is None and (cell := contexts.header_cell(x.start)) is not None:
+                x.role = role_reader.role_in(x, clang, *cell)  # the column header names the figure
         rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands])
         if not cands and not rules:
             continue
@@ -160,6 +163,8 @@ class _Contexts:
         self.t = text
         self.section: ContextUnit | None = None
         self.columns: list[ContextUnit | None] = []
+        self.header_cells: list[tuple[int, int]] = []  # view spans of the header row's cells
+        self.row: Clause | None = None  # the table row being read
         self.in_table = False
 
     def enter(self, c: Clause, has_figures: bool):
@@ -168,18 +173,32 @@ class _Contexts:
         if c.kind == "table_row":
             cells = _CELL.split(t[c.start:c.end])
             if not self.in_table:  # the header row
-                self.in_table = True
+                self.in_table, self.row = True, None
                 self.columns = [context_unit(cell.strip()) for cell in cells]
+                bounds = [c.start - 1] + [m.start() for m in _CELL.finditer(t, c.start, c.end)] + [c.end]
+                self.header_cells = [(a + 1, b) for a, b in zip(bounds, bounds[1:])]
                 return lambda q: self.section
+            self.row = c
             columns, section = self.columns, self.section
-            return lambda q: _column(columns, len(_CELL.findall(t, c.start, q.start))) or section
-        self.in_table = False
+            return lambda q: _column(columns, self.column_of(q.start)) or section
+        self.in_table, self.row = False, None
         if c.kind == "heading":
             self.section = context_unit(c.text)
         elif not has_figures and c.end - c.start <= _LABEL_MAX and (ctx := context_unit(t[c.start:c.end])) is not None:
             self.section = ctx  # a label line: 調達価格（1kWhあたり）
         section = self.section
         return lambda q: section
+
+
+    def column_of(self, pos: int) -> int:
+        return len(_CELL.findall(self.t, self.row.start, pos))
+
+    def header_cell(self, pos: int) -> tuple[int, int] | None:
+        """The view span of the header cell above position pos of the current table row, or None."""
+        if self.row is None:
+            return None
+        i = self.column_of(pos)
+        return self.header_cells[i] if 0 <= i < len(self.header_cells) else None
 
 
 def _column(columns: list, i: int):

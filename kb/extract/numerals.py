@@ -28,6 +28,7 @@ class NumeralRules:
         # floats, so that an absurd pile of multipliers overflows to inf (rejected) and never raises
         self.tens, self.small, self.big = ({k: float(v) for k, v in d[x].items()}
                                            for x in ("tens", "small_multipliers", "big_multipliers"))
+        self.big_chars = "".join(self.big)
         dig, two, dp = e("".join(d["digits"])), e("".join(d["two"])), e(d["decimal_points"])
         mult = e("".join(d["tens"]) + "".join(k for k in self.small if k != "千") + "".join(self.big))
         qian = f"千(?![{e(d['kilo_unit_heads'])}])"  # 千瓦/千克/千米: an SI prefix, not a multiplier

@@ -297,6 +297,8 @@ class _Scan:
             if cv is None:
                 return None
             d = _Draft("number", cv[0], None, s, pos, cv[1], len(core) == 1 and not arabic, cv[2])
+            if core[0] == "0" and core != core.rstrip(r.big_chars) and not core.rstrip(r.big_chars).strip("0"):
+                return None  # 0万: the tail of a figure that conversion cut in two, not a zero
             if core[-1].isdigit() and t[pos:pos + 1] in r.spaced_big_first and (bm := r.spaced_big.match(t, pos)):
                 k = math.prod(r.big[c] for c in bm.group(1))
                 d.value, d.scale, d.end = d.value * k, d.scale * k, bm.end()

@@ -405,6 +405,15 @@ class RoleReader:
         v = x.q.value
         return v is not None and 0 < v <= self.tx.fraction_max and any(mk in x.q.surface for mk in self.tx.fraction_markers)
 
+    def role_in(self, x: Candidate, lang: str, start: int, end: int) -> Role | None:
+        """The first role a cue word in text[start:end] (a column header) names that fits x."""
+        ok = self.tx.fitting(x.kind, x.unit)
+        for _, _, payloads in sorted(self.tx.cues.scan(self.m, self.low, self.nocase, start, end, lang)):
+            for ri in self.tx.positive(payloads, ok):
+                if self.tx.roles[ri].measure:
+                    return self.tx.roles[ri]
+        return None
+
     def default_role(self, x: Candidate) -> Role | None:
         """The role a figure's form gives when no cue names one (roles.json default_roles)."""
         for d in self.tx.defaults:

@@ -146,7 +146,8 @@ def join(masked: str, spans) -> Joined:
         got = m.group()
         if "\n" in got:
             before, after = masked[s - 1:s], masked[e:e + 1]
-            # Figures on separate lines (a flattened table) stay apart: only CJK text is glued.
+            # Figures on separate lines (a flattened table) stay apart: only CJK text is glued (gluing
+            # digits before a CJK unit too, 1⏎0万円, cost precision on the held-out passages).
             new = "" if _CJK_CHAR.match(before) or _CJK_CHAR.match(after) else " "
         else:
             new = _PUNCT.get(got, " ")
