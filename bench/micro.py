@@ -11,6 +11,9 @@ What it measures (best of a few runs each, wall clock, in this process):
   bench corpus (bench/corpus.py, 200 records at scale 1), in characters per second; with
   `--baseline REV` the same bodies are extracted by that revision too, checked out in a temporary
   git worktree and run in a child process, so both figures come from the same run and machine;
+- hostile: whole extraction of hostile bodies (a run of sentence enders, blanks after an ATX
+  heading, ideographic spaces, digits, commas, CJK numerals, list markers, soft breaks, modal
+  words, dates and table figures in one clause) at 10k, 100k and 1M characters: ~10x per 10x;
 - scaling: hostile single lines (one 10 MB line of seed text, one unbroken word, open tags,
   brackets; 200k-character runs of number fragments) against a tenth of their size. A linear
   scan takes ~10x as long for 10x the text; a quadratic one ~100x.
@@ -156,6 +159,38 @@ def extraction(records: int, baseline: str | None) -> dict:
     return out
 
 
+# Hostile bodies that once made a stage quadratic (issue "Hostile input"), and other long runs of one
+# shape: each is extracted whole at three sizes; linear growth is ~10x per 10x of text.
+HOSTILE: dict[str, Callable[[int], str]] = {
+    "sentence enders .....x": lambda n: "." * (n - 1) + "x",
+    "blanks after ATX heading": lambda n: "# a" + " " * (n - 5) + "b#",
+    "ideographic spaces in CJK": lambda n: repeat_to("字\u3000", n),
+    "digits": lambda n: "1" * n,
+    "commas": lambda n: repeat_to("1,", n),
+    "CJK numerals": lambda n: repeat_to("一二三四五六七八九十百千万", n),
+    "list markers": lambda n: repeat_to("1. ", n),
+    "soft line breaks": lambda n: repeat_to("字\n", n),
+    "modal words": lambda n: repeat_to("应当不得可以", n),
+    "dates in one clause": lambda n: repeat_to("2030年から", n),
+    "figures in one table row": lambda n: "| " + repeat_to("1 2 3 | ", n),
+}
+
+
+def hostile(sizes: list[int]) -> list[dict]:
+    """Seconds to extract each hostile body at each size, and the growth per 10x."""
+    from kb.extract import extract_text
+
+    out = []
+    for name, make in HOSTILE.items():
+        times = []
+        for n in sizes:
+            body = make(n)
+            times.append(best(lambda: extract_text(body), runs=1))
+        out.append({"input": name, "sizes": sizes, "seconds": [round(t, 3) for t in times],
+                    "growth_per_10x": [round(b / max(a, 1e-4), 1) for a, b in zip(times, times[1:])]})
+    return out
+
+
 def scaling(size: int) -> list[dict]:
     flat = japanese_body().replace("\n", " ").replace("\t", " ") + " "
     lines: dict[str, Callable[[int], str]] = {
@@ -186,12 +221,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", help="a git revision whose extraction speed to measure in the same run")
     args = ap.parse_args(argv)
     size = max(int(1_000_000 * args.scale), 1_000)
+    sizes = [max(int(n * args.scale), 100) for n in (10_000, 100_000, 1_000_000)]
     result = {"tokenizers": tokenizers(size), "stages": stages(size),
-              "extract": extraction(max(int(200 * args.scale), 10), args.baseline), "scaling": scaling(size)}
-    print(json.dumps({k: v for k, v in result.items() if k != "scaling"}, indent=1))
+              "extract": extraction(max(int(200 * args.scale), 10), args.baseline), "scaling": scaling(size),
+              "hostile": hostile(sizes)}
+    print(json.dumps({k: v for k, v in result.items() if k not in ("scaling", "hostile")}, indent=1))
     print(f"{'stage':<11} {'input':<16} {'chars':>10} {'s':>8} {'10x text':>9}")
     for row in result["scaling"]:
         print(f"{row['stage']:<11} {row['input']!r:<16} {row['chars']:>10,} {row['seconds']:>8.3f} {row['growth_10x']:>8.1f}x")
+    print(f"\n{'hostile body (whole extraction)':<32} " + " ".join(f"{n:>10,}" for n in sizes) + "   growth per 10x")
+    for row in result["hostile"]:
+        print(f"{row['input']:<32} " + " ".join(f"{t:>9.3f}s" for t in row["seconds"])
+              + "   " + ", ".join(f"{g}x" for g in row["growth_per_10x"]))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -110,11 +110,25 @@ _UNTRUSTED = [t for t in FILE_TABLES if t not in ("clauses", "measures", "search
 
 
 def _storable_rows(rows: list[tuple]) -> list[tuple]:
+    """rows as SQLite takes them: text as valid UTF-8, integers within 64 bits. A value outside
+    either is already a validation finding with its position; here it must not stop the build."""
     try:
         "\0".join(v for row in rows for v in row if type(v) is str).encode("utf-8")
-        return rows  # the usual case: one pass in C, nothing to change
+        text_ok = True  # the usual case: one pass in C, nothing to change
     except UnicodeEncodeError:
-        return [tuple(storable(v) if type(v) is str else v for v in row) for row in rows]
+        text_ok = False
+    if text_ok and all(_INT_MIN <= v <= _INT_MAX for row in rows for v in row if type(v) is int):
+        return rows
+    return [tuple(storable(v) if type(v) is str else _storable_int(v) if type(v) is int else v for v in row)
+            for row in rows]
+
+
+_INT_MIN, _INT_MAX = -(1 << 63), (1 << 63) - 1  # SQLite's INTEGER
+
+
+def _storable_int(v: int) -> int | str:
+    """An integer SQLite can store; one beyond 64 bits is kept as its decimal text."""
+    return v if _INT_MIN <= v <= _INT_MAX else str(v)
 
 
 def storable(text: str) -> str:

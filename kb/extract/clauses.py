@@ -47,7 +47,6 @@ _new_clause = maker(Clause)  # Clause(...), built twice as fast (see kb.frozen)
 
 _ATX = re.compile(r"(#{1,6})(?:[ \t]+|$)")
 _ATX_ANY = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t\r]|$)", re.M)
-_ATX_CLOSE = re.compile(r"(?:^|[ \t]+)#+$")
 _PIPE_SEP = re.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?")
 _NOT_LINEBREAK = re.compile(r"[^\r\n]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -94,6 +93,7 @@ def _rules() -> SimpleNamespace:
         break_after=set(data["line_break_after"]["chars"]),
         ender=re.compile(ender),
         ender_first=re.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]"),
+        ender_run=re.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]++"),
         abbreviations=frozenset(s["abbreviations"]),
         # ... and an ASCII comma between CJK characters stands where it left a ， or a lost 。.
         semicolon=re.compile("[" + re.escape(data["subclauses"]["chars"]) + f"]|(?<=[{CJK}]),(?=[{CJK}])"),
@@ -191,6 +191,18 @@ def _pieces(seg: str, cuts: list[int]) -> list[tuple[int, int]]:
     return out
 
 
+def _without_closing_hashes(rest: str) -> str:
+    """An ATX heading's text without its closing sequence (`## Title ##`): the trailing #s when
+    blanks or nothing stand before them. Done by hand: a `[ \t]+#+$` search tries every blank of
+    a long run (# a      …      b#) and is quadratic."""
+    j = len(rest)
+    while j and rest[j - 1] == "#":
+        j -= 1
+    if j == len(rest) or (j and rest[j - 1] not in " \t"):
+        return rest
+    return rest[:j]
+
+
 def _enders(seg: str, r) -> list[re.Match]:
     """r.ender.finditer(seg), faster: the ender pattern has no first-character filter of its own,
     so it is tried only where one of its first characters stands (a few per sentence)."""
@@ -201,7 +213,9 @@ def _enders(seg: str, r) -> list[re.Match]:
             out.append(m)
             pos = m.end()
         else:
-            pos = c.start() + 1
+            # No ender starts later in the same run of ender characters either (.....x): skip the
+            # run, or a long one is tried from each of its characters (quadratic).
+            pos = r.ender_run.match(seg, c.start()).end()
     return out
 
 
@@ -427,8 +441,7 @@ class _Splitter:
 
     def atx(self, ls: int, t: str, h: re.Match) -> None:
         rest = t[h.end():]
-        if c := _ATX_CLOSE.search(rest):
-            rest = rest[: c.start()]
+        rest = _without_closing_hashes(rest)
         rest = rest.rstrip()
         if rest:
             a = ls + h.end()

@@ -25,6 +25,7 @@ __all__ = ["RELATIONS", "english_dates", "relations", "table_years"]
 
 RELATIONS = ("deadline", "start", "period", "point", "recurring", "dated")
 _LOOK = 48  # how far before a date its relation words are looked for
+_EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
 _SENTENCE_END = re.compile("[。．.!?！？]")
 
 
@@ -174,9 +175,14 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
 
 
 def _whole_cell(text: str, clause: Clause, q: Quantity) -> bool:
-    before = text[clause.start:q.start].rstrip(" ")
-    after = text[q.end:clause.end].lstrip(" ")
-    return (not before or before.endswith(("|", "\t"))) and (not after or after.startswith(("|", "\t")))
+    """Whether q fills its table cell: only blanks between it and the cell's bars."""
+    i = q.start
+    while i > clause.start and text[i - 1] == " ":
+        i -= 1
+    j = q.end
+    while j < clause.end and text[j] == " ":
+        j += 1
+    return (i == clause.start or text[i - 1] in "|\t") and (j == clause.end or text[j] in "|\t")
 
 
 _DAY = re.compile(r"日|/[0-9]{1,2}/|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")
@@ -189,6 +195,7 @@ def _day_precise(q: Quantity) -> bool:
 
 def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> bool:
     """Whether the sentence after the date reports a past event."""
-    m = _SENTENCE_END.search(text, q.end, clause.end)
-    rest = text[q.end:m.end() if m else clause.end]
+    stop = min(clause.end, q.end + _EVENT_REACH)
+    m = _SENTENCE_END.search(text, q.end, stop)
+    rest = text[q.end:m.end() if m else stop]
     return any(k in g.events and g.events[k].search(rest) for k in keys)

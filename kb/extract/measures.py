@@ -165,6 +165,7 @@ class _Contexts:
         self.columns: list[ContextUnit | None] = []
         self.header_cells: list[tuple[int, int]] = []  # view spans of the header row's cells
         self.row: Clause | None = None  # the table row being read
+        self.bars: list[int] = []  # its cell separators
         self.in_table = False
 
     def enter(self, c: Clause, has_figures: bool):
@@ -178,7 +179,7 @@ class _Contexts:
                 bounds = [c.start - 1] + [m.start() for m in _CELL.finditer(t, c.start, c.end)] + [c.end]
                 self.header_cells = [(a + 1, b) for a, b in zip(bounds, bounds[1:])]
                 return lambda q: self.section
-            self.row = c
+            self.row, self.bars = c, [m.start() for m in _CELL.finditer(t, c.start, c.end)]
             columns, section = self.columns, self.section
             return lambda q: _column(columns, self.column_of(q.start)) or section
         self.in_table, self.row = False, None
@@ -191,7 +192,7 @@ class _Contexts:
 
 
     def column_of(self, pos: int) -> int:
-        return len(_CELL.findall(self.t, self.row.start, pos))
+        return bisect_right(self.bars, pos)  # cell separators before pos in the current row
 
     def header_cell(self, pos: int) -> tuple[int, int] | None:
         """The view span of the header cell above position pos of the current table row, or None."""

@@ -91,9 +91,12 @@ def readable(raw: str) -> str:
 # ---------------------------------------------------------------- the joined view
 
 # What the join changes inside a clause: a line break with the blanks around it, a lone ASCII
-# period or comma between CJK characters, a no-break or ideographic space. Each alternative is one
-# character class or a bounded run, so the scan is linear.
-_SOFT = re.compile(f"[ \\t\\r\u3000\u00a0]*+\\n[ \\t\\r\u3000\u00a0]*+|(?<=[{CJK}])[.,](?=[{CJK}])|[\u3000\u00a0\u202f]")
+# period or comma between CJK characters, a no-break or ideographic space. Line breaks are found
+# first and their blanks gathered by hand: a pattern like `[ ]*\n` tries every blank of a long run
+# that holds no line break (quadratic).
+_BREAK = re.compile("\n")
+_BLANKS = " \t\r\u3000\u00a0"
+_MARK = re.compile(f"(?<=[{CJK}])[.,](?=[{CJK}])|[\u3000\u00a0\u202f]")
 _CJK_CHAR = re.compile(f"[{CJK}]")
 _PUNCT = {".": "。", ",": "，"}
 
@@ -131,27 +134,47 @@ class Joined:
 def join(masked: str, spans) -> Joined:
     """The joined view of `masked`: soft breaks and CJK punctuation mended inside each (start, end)
     span (the clauses), everything else as it is."""
+    spans = list(spans)
+    starts = [a for a, _ in spans]
+
+    def inside(s: int, e: int) -> tuple[int, int] | None:
+        i = bisect_right(starts, s) - 1
+        return spans[i] if i >= 0 and e <= spans[i][1] else None
+
+    edits = []  # (start, end, replacement), sorted and disjoint
+    for m in _BREAK.finditer(masked):
+        span = inside(m.start(), m.end())
+        if span is None:
+            continue
+        s, e = m.start(), m.end()
+        while s > span[0] and masked[s - 1] in _BLANKS:
+            s -= 1
+        while e < span[1] and masked[e] in _BLANKS:
+            e += 1
+        if edits and s < edits[-1][1]:
+            continue  # a blank run between two breaks of one clause: the first break took it
+        # Figures on separate lines (a flattened table) stay apart: only CJK text is glued (gluing
+        # digits before a CJK unit too, 1⏎0万円, cost precision on the held-out passages).
+        glued = _CJK_CHAR.match(masked, s - 1) if s else None
+        glued = glued or _CJK_CHAR.match(masked, e)
+        edits.append((s, e, "" if glued else " "))
+    breaks = [(s, e) for s, e, _ in edits]
+    bstarts = [s for s, _ in breaks]
+    for m in _MARK.finditer(masked):
+        s, e = m.span()
+        i = bisect_right(bstarts, s) - 1
+        if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
+            continue  # taken by a line break's blanks, or outside every clause
+        edits.append((s, e, _PUNCT.get(m.group(), " ")))
+    if not edits:
+        return Joined(masked)
+    edits.sort()
     pieces: list[str] = []
     at: list[int] = []
     shift: list[int] = []
     prev = removed = 0
-    spans = list(spans)
-    starts = [a for a, _ in spans]
-    # One scan of the whole text; a match counts when it lies inside a clause span.
-    for m in _SOFT.finditer(masked):
-        s, e = m.span()
-        i = bisect_right(starts, s) - 1
-        if i < 0 or e > spans[i][1]:
-            continue
-        got = m.group()
-        if "\n" in got:
-            before, after = masked[s - 1:s], masked[e:e + 1]
-            # Figures on separate lines (a flattened table) stay apart: only CJK text is glued (gluing
-            # digits before a CJK unit too, 1⏎0万円, cost precision on the held-out passages).
-            new = "" if _CJK_CHAR.match(before) or _CJK_CHAR.match(after) else " "
-        else:
-            new = _PUNCT.get(got, " ")
-        if new == got:
+    for s, e, new in edits:
+        if masked[s:e] == new:
             continue
         pieces.append(masked[prev:s])
         pieces.append(new)
