@@ -40,7 +40,7 @@ from typing import Callable, ContextManager, Iterable, Iterator
 import kb
 from kb import rows as _rows
 from kb import search
-from kb.records import Record, iter_record_paths
+from kb.records import Record, iter_record_files
 from kb.rows import CHILDREN, FILE_TABLES, FILES, FINDINGS, RECORD_TEXTS, RECORDS, _storable_rows, finding_row, storable
 from kb.validation import ERROR, WARNING, Finding, check_corpus, resource_path, schema
 
@@ -109,7 +109,7 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
     manifest = {} if full else old["files"]
     root, files = _scan(paths, manifest, hash_changed=not full)
     commit = _git_commit(root)
-    unchanged = {k for k, (_, digest, _) in files.items() if digest and manifest.get(k, (None,))[0] == digest}
+    unchanged = {k for k, (_, digest, _, _) in files.items() if digest and manifest.get(k, (None,))[0] == digest}
     todo = [k for k in files if k not in unchanged]
     removed = [k for k in manifest if k not in files]
     if not full and not todo and not removed and old["meta"].get("source_commit") == (commit or ""):
@@ -143,22 +143,24 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
 
 # --- files -------------------------------------------------------------------------------------
 
-Files = dict[str, tuple[str, "str | None", "tuple[int, int] | None"]]
+Files = dict[str, tuple[str, "str | None", "tuple[int, int] | None", "str | None"]]
 
 
 def _scan(paths: list[Path], manifest: dict, *, hash_changed: bool) -> tuple[str, Files]:
-    """The build root and {file key: (path as given, sha256 or None, (size, mtime_ns) or None)}.
+    """The build root and {file key: (path as given, sha256 or None, (size, mtime_ns) or None, the
+    corpus folder it was found in or None)}.
     Keys are paths relative to the common folder of the arguments, so they survive a change of
     cwd. A file whose size and mtime match the manifest keeps its recorded hash unread; others
     are hashed when `hash_changed` (an incremental build must compare them), else left to the
     workers, which read every file anyway. The stat is kept only when old enough to trust."""
-    found = iter_record_paths(paths)  # FileNotFoundError for a missing argument: a usage error
+    found = iter_record_files(paths)  # FileNotFoundError for a missing argument: a usage error
     bases = [os.path.abspath(p if p.is_dir() else p.parent) for p in paths] or [os.getcwd()]
     root = os.path.commonpath(bases)
     inside = root.rstrip(os.sep) + os.sep
     trusted_before = time.time_ns() - RACY_NS
     files: Files = {}
-    for f in found:
+    for entry in found:
+        f = entry.path
         full = os.path.abspath(f)
         rel = full[len(inside):] if full.startswith(inside) else os.path.relpath(full, root)
         key = storable(rel.replace(os.sep, "/"))
@@ -173,8 +175,8 @@ def _scan(paths: list[Path], manifest: dict, *, hash_changed: bool) -> tuple[str
         if stat is not None and known is not None and known[0] and tuple(known[1:3]) == stat:
             digest = known[0]
         else:
-            digest = _rows.sha256(f) if hash_changed else None
-        files[key] = (str(f), digest, stat)
+            digest = _rows.sha256(f, None if entry.root is None else str(entry.root)) if hash_changed else None
+        files[key] = (str(f), digest, stat, None if entry.root is None else str(entry.root))
     return root, files
 
 
@@ -534,7 +536,7 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
                conn.execute("select r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
                             f" from records r join record_texts t on t.key = r.key where 1{only('r.key')} order by r.key", args)]
     known = None if affected is None else {r[0] for r in conn.execute("select distinct id from records") if r[0]}
-    key_of = {p: k for k, (p, _, _) in files.items()}
+    key_of = {p: k for k, (p, _, _, _) in files.items()}
     found = sorted(check_corpus(records, known_ids=known), key=Finding.sort_key)
     conn.executemany(_INSERT["findings"], _storable_rows([finding_row(key_of.get(f.path), f, "corpus") for f in found]))
     # One grouped pass over findings rather than a subquery per record: on a full build the index

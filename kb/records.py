@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,18 @@ class UnreadableFile(RecordError):
 
 class TooLarge(RecordError):
     rule = "load.too-large"
+
+
+class NotAFile(RecordError):
+    """A FIFO, socket or device: reading it could block forever or never end."""
+
+    rule = "load.not-a-file"
+
+
+class OutsideRoot(RecordError):
+    """A link in a corpus folder that leads out of it: its target is never read or published."""
+
+    rule = "load.outside-root"
 
 
 class BinaryFile(RecordError):
@@ -148,16 +161,14 @@ class Record:
 # --- reading -------------------------------------------------------------------------------
 
 
-def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
-    """Decode a file as UTF-8 text; return (text, sha256 of the bytes)."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise TooLarge(str(path), f"file is {size:,} bytes; the limit is {max_bytes:,}")
-        data = p.read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(str(path), f"cannot read file: {exc.strerror or exc}") from None
+def read_text(path: str | Path, max_bytes: int = MAX_BYTES, root: str | Path | None = None) -> tuple[str, str]:
+    """Decode a file as UTF-8 text; return (text, sha256 of the bytes). Only a regular file is
+    read (opened without blocking, so a FIFO cannot hang the reader), never more than max_bytes
+    (a file that grows, or /dev/zero behind a link, is cut off), and, with `root`, only when its
+    real path lies inside that folder."""
+    if root is not None:
+        confine(path, root)
+    data = read_bytes(path, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     for bom, name in _OTHER_BOMS:  # UTF-16/32 text is full of NUL bytes but is not binary
         if data.startswith(bom):
@@ -173,8 +184,59 @@ def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
     return text.removeprefix("\ufeff"), digest
 
 
-def load_record(path: str | Path, *, require_frontmatter: bool = True, max_bytes: int = MAX_BYTES) -> Record:
-    text, digest = read_text(path, max_bytes)
+def read_bytes(path: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file, at most max_bytes: opened without blocking, so a FIFO cannot
+    hang the reader; a FIFO, socket or device is NotAFile, a longer file (or one that grows while
+    it is read) TooLarge."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise UnreadableFile(str(path), f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotAFile(str(path), f"not a regular file ({_file_type(st.st_mode)}); a record must be a text file")
+        if st.st_size > max_bytes:
+            raise TooLarge(str(path), f"file is {st.st_size:,} bytes; the limit is {max_bytes:,}")
+        data = _read_capped(fd, max_bytes)
+        if data is None:
+            raise TooLarge(str(path), f"file grew past the limit of {max_bytes:,} bytes while it was read")
+        return data
+    except OSError as exc:
+        raise UnreadableFile(str(path), f"cannot read file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def _read_capped(fd: int, max_bytes: int) -> bytes | None:
+    """Everything fd holds, or None when that is more than max_bytes."""
+    chunks, total = [], 0
+    while chunk := os.read(fd, min(1 << 20, max_bytes + 1 - total)):
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            return None
+    return b"".join(chunks)
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def confine(path: str | Path, root: str | Path) -> None:
+    """Raise OutsideRoot when path, its links followed, leads out of the folder root."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
+        raise OutsideRoot(str(path), f"links to {real}, outside the folder {root}; it is not read")
+
+
+def load_record(path: str | Path, *, require_frontmatter: bool = True, max_bytes: int = MAX_BYTES,
+                root: str | Path | None = None) -> Record:
+    text, digest = read_text(path, max_bytes, root)
     return parse_record(text, str(path), sha256=digest, require_frontmatter=require_frontmatter)
 
 
@@ -597,18 +659,31 @@ def _detect_lang(text: str) -> str:
 
 def iter_record_paths(paths: list[str | Path]) -> list[Path]:
     """Record files under the given files and folders, sorted; hidden entries skipped, linked
-    folders not followed (as Path.rglob). A missing path raises FileNotFoundError (a usage
-    error, not a finding)."""
-    found: list[Path] = []
+    folders not followed (as Path.rglob). FIFOs, sockets and devices with a record's name are
+    listed too, so that reading them reports them. A missing path raises FileNotFoundError (a
+    usage error, not a finding)."""
+    return [f.path for f in iter_record_files(paths)]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFile:
+    path: Path
+    root: Path | None  # the folder it was found in (a file named directly has none)
+
+
+def iter_record_files(paths: list[str | Path]) -> list[RecordFile]:
+    """iter_record_paths with the folder each file was found under: a file in a corpus folder is
+    read only when its real path lies inside that folder (see read_text)."""
+    found: list[RecordFile] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             folder: list[str] = []
             _walk(str(p), folder)
             # Path order (part by part: "a/b" before "a-b"), without building a Path to compare.
-            found += map(Path, sorted(folder, key=lambda f: f.split(os.sep)))
+            found += [RecordFile(Path(f), p) for f in sorted(folder, key=lambda f: f.split(os.sep))]
         elif p.exists() or p.is_symlink():
-            found.append(p)
+            found.append(RecordFile(p, None))
         else:
             raise FileNotFoundError(str(raw))
     return found
@@ -628,12 +703,12 @@ def _walk(folder: str, out: list[str]) -> None:
         if e.is_dir(follow_symlinks=False):
             _walk(e.path, out)
         elif os.path.splitext(e.name)[1].lower() in RECORD_SUFFIXES and not e.name.lower().startswith(NOT_RECORDS):
-            if _is_file_or_broken_link(e):
-                out.append(e.path)  # a dangling or looping link is reported unreadable, not skipped
+            if not _is_linked_folder(e):
+                out.append(e.path)  # files, dangling or looping links, FIFOs, devices: the reader says
 
 
-def _is_file_or_broken_link(e: os.DirEntry) -> bool:
+def _is_linked_folder(e: os.DirEntry) -> bool:
     try:
-        return e.is_file() or (e.is_symlink() and not os.path.exists(e.path))
+        return e.is_dir()  # a link to a folder named like a record: not followed, not a file
     except OSError:  # a link that loops
-        return True
+        return False

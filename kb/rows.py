@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from enum import Enum
 from operator import attrgetter
 from typing import Any, Callable, Iterable
 
 from kb import search
-from kb.records import MAX_BYTES, Record
+from kb.records import Record, RecordError, confine, read_bytes
 from kb.validation import ERROR, Finding, check_file, lookup, vocabulary_fields
 
 S, I, F = str, int, float
@@ -76,11 +75,13 @@ Rows = dict[str, list[tuple]]
 Extract = Callable[[Record], Any]
 
 
-def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | None, extract: Extract) -> Rows:
+def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | None, root: str | None,
+              extract: Extract) -> Rows:
     """Check and extract one file. `stat` is (size, mtime_ns) when it may be trusted by the next
-    build, else None; `extract` is the clause and measure extractor (kb.publish's seam)."""
+    build, else None; `root` is the corpus folder it was found in (its real path must stay inside);
+    `extract` is the clause and measure extractor (kb.publish's seam)."""
     rows: Rows = {t: [] for t in FILE_TABLES}
-    checked = check_file(path)
+    checked = check_file(path, root)
     findings = list(checked.findings)
     record = checked.record
     if record is not None:
@@ -95,7 +96,7 @@ def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | N
     if record is not None:
         digest = record.sha256
     elif digest is None:
-        digest = sha256(path)
+        digest = sha256(path, root)
     size, mtime = stat or (None, None)
     rows["files"].append((key, path, digest, int(record is not None), size, mtime))
     for table in _UNTRUSTED:
@@ -141,13 +142,15 @@ def storable(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def sha256(path) -> str | None:
+def sha256(path, root: str | None = None) -> str | None:
+    """The hash of a regular file's bytes, or None for anything the loader will reject anyway (too
+    large, not a regular file, unreadable): those are never cached, and a FIFO is never opened
+    for a blocking read."""
     try:
-        with open(path, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size > MAX_BYTES:
-                return None  # never cached: the loader rejects it cheaply, by size, every build
-            return hashlib.sha256(fh.read()).hexdigest()
-    except OSError:
+        if root is not None:
+            confine(path, root)  # nor is a link out of the corpus folder read to be hashed
+        return hashlib.sha256(read_bytes(path)).hexdigest()
+    except RecordError:
         return None
 
 

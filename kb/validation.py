@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from kb.records import Record, RecordError, iter_record_paths, load_record
+from kb.records import Record, RecordError, RecordFile, iter_record_files, load_record
 
 ERROR, WARNING = "error", "warning"
 
@@ -101,9 +101,10 @@ def vocabulary_fields() -> dict[str, str]:
 # --- one record ------------------------------------------------------------------------------
 
 
-def check_file(path: str | Path) -> Checked:
+def check_file(path: str | Path, root: str | Path | None = None) -> Checked:
+    """Load and check one file; with `root`, a file whose real path leaves that folder is a finding."""
     try:
-        record = load_record(path)
+        record = load_record(path, root=root)
     except RecordError as exc:
         return Checked(str(path), None, (Finding(exc.path, exc.line, exc.col, ERROR, exc.rule, "", exc.message),))
     return Checked(record.path, record, tuple(check_record(record)))
@@ -346,12 +347,13 @@ def _scores(meta: dict) -> dict:
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 
 
-def _check_files(paths: list[Path]) -> list[Checked]:
+def _check_files(paths: list[Path | RecordFile]) -> list[Checked]:
     # Bodies are dropped: validation never reads them, and they would be pickled back for nothing.
-    return [replace(c, record=replace(c.record, body="")) if c.record else c for c in map(check_file, paths)]
+    checked = (check_file(p.path, p.root) if isinstance(p, RecordFile) else check_file(p) for p in paths)
+    return [replace(c, record=replace(c.record, body="")) if c.record else c for c in checked]
 
 
-def check_files(paths: list[Path], workers: int | None = None) -> list[Checked]:
+def check_files(paths: list[Path | RecordFile], workers: int | None = None) -> list[Checked]:
     """check_file over many files, spread over the machine's cores for large corpora; the result
     is in the order of `paths` whatever the number of workers."""
     workers = workers or os.cpu_count() or 1
@@ -371,7 +373,7 @@ def check_files(paths: list[Path], workers: int | None = None) -> list[Checked]:
 def validate_paths(paths: list[str | Path], strict: bool = False) -> tuple[list[Checked], list[Finding]]:
     """Check every record file under `paths`; return per-file results and all findings, sorted.
     A path that does not exist raises FileNotFoundError (a usage error)."""
-    checked = check_files(iter_record_paths(paths))
+    checked = check_files(iter_record_files(paths))
     findings = [f for c in checked for f in c.findings]
     findings += check_corpus([c.record for c in checked if c.record is not None])
     if strict:

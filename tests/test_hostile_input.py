@@ -43,3 +43,66 @@ def test_integers_beyond_sqlite_are_findings_and_every_file_publishes(tmp_path):
     for name in ("big-year.md", "big-score.md", "yaml-year.md"):
         assert any(line.startswith(str(corpus / name)) and "schema.range" in line for line in validate.output.splitlines()), \
             (name, validate.output)
+
+
+def _run(*args: str, timeout: int = 60):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "kb", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_corpus_never_reads_outside_its_root_nor_blocks_on_special_files(tmp_path):
+    import os
+
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (outside / "secret.md").write_text(_record("secret-outside"), "utf-8")
+    (root / "good.md").write_text(_record("good"), "utf-8")
+    (root / "link.md").symlink_to(outside / "secret.md")
+    (root / "zero.md").symlink_to("/dev/zero")
+    os.mkfifo(root / "fifo.md")
+    (root / "sub").mkdir()
+    (root / "sub" / "inner.md").write_text(_record("inner"), "utf-8")
+    (root / "inside-link.md").symlink_to(root / "sub" / "inner.md")  # a link inside the root is fine
+
+    v = _run("validate", str(root))
+    assert v.returncode == 1 and "Traceback" not in v.stderr + v.stdout
+    lines = v.stdout.splitlines()
+    assert any(line.startswith(f"{root / 'link.md'}:1:1: error load.outside-root") for line in lines), v.stdout
+    assert any(line.startswith(f"{root / 'zero.md'}:1:1: error load.outside-root") for line in lines), v.stdout
+    assert any(line.startswith(f"{root / 'fifo.md'}:1:1: error load.not-a-file") for line in lines), v.stdout
+    assert not any("inside-link.md" in line and "outside-root" in line for line in lines)
+
+    db = tmp_path / "kb.db"
+    b = _run("build", str(root), "--db", str(db))
+    assert b.returncode == 0, b.stderr
+    conn = sqlite3.connect(db)
+    ids = {r[0] for r in conn.execute("select id from records")}
+    assert "secret-outside" not in ids and {"good", "inner"} <= ids
+    texts = " ".join(r[0] for r in conn.execute("select body from record_texts"))
+    assert "secret-outside" not in texts
+    assert conn.execute("select sha256 from files where key = 'link.md'").fetchone() == (None,)
+
+    for name, rule in (("fifo.md", "not a regular file (a FIFO)"), ("zero.md", "not a regular file (a character device)")):
+        e = _run("extract", str(root / name))
+        assert e.returncode == 1 and rule in e.stderr + e.stdout and "Traceback" not in e.stderr, (name, e.stderr)
+        assert len((e.stderr + e.stdout).strip().splitlines()) == 1
+    v1 = _run("validate", str(root / "fifo.md"))
+    assert v1.returncode == 1 and "load.not-a-file" in v1.stdout
+
+
+def test_reads_are_capped_even_when_the_size_lies(tmp_path):
+    from kb import records
+
+    big = tmp_path / "big.md"
+    big.write_text("x" * 2000, "utf-8")
+    try:
+        records.read_bytes(big, 1000)
+    except records.TooLarge as exc:
+        assert "1,000" in exc.message
+    else:
+        raise AssertionError("a 2,000-byte file was read whole under a 1,000-byte cap")
+    with open(big, "rb") as fh:  # the cap holds while reading too, whatever the size said
+        assert records._read_capped(fh.fileno(), 1000) is None
