@@ -5,13 +5,13 @@ Imports of the heavier stages happen inside each command so `policy-kb validate`
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import click
 
 from kb import __version__
+from kb.reporting import visible
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,7 +34,7 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     try:
         checked, findings = validate_paths(targets, strict=strict)
     except FileNotFoundError as exc:
-        raise click.UsageError(f"no such file or folder: {exc.args[0]}") from None
+        raise click.UsageError(f"no such file or folder: {visible(str(exc.args[0]))}") from None
     click.echo(REPORTERS[fmt](findings, len(checked)))
     sys.exit(1 if any(True for _ in iter_errors(findings)) else 0)
 
@@ -55,11 +55,11 @@ def _publish(paths: tuple[Path, ...], db_path: Path):
     try:
         return build(list(paths) or [Path("seeds")], db_path, progress=bar if sys.stderr.isatty() else None)
     except FileNotFoundError as exc:
-        raise click.UsageError(f"no such file or folder: {exc.args[0] if exc.args else exc}") from None
+        raise click.UsageError(f"no such file or folder: {visible(str(exc.args[0] if exc.args else exc))}") from None
     except PublishError as exc:
         raise click.UsageError(str(exc)) from None
     except (sqlite3.Error, OSError) as exc:  # the database side: a folder we may not write, a full disk, a lock held too long
-        raise click.ClickException(f"could not write {_terminal_safe(str(db_path))}: {_terminal_safe(str(exc))}") from None
+        raise click.ClickException(f"could not write {visible(str(db_path))}: {visible(str(exc))}") from None
 
 
 @cli.command()
@@ -69,7 +69,7 @@ def build(paths: tuple[Path, ...], db_path: Path) -> None:
     """Publish record files and folders (default: seeds/) to a SQLite database for Datasette.
     Records with findings are published along with their findings, so the exit code is 0 unless
     the command itself is misused (2)."""
-    click.echo(_publish(paths, db_path).summary())
+    click.echo(visible(_publish(paths, db_path).summary()))
 
 
 @cli.command()
@@ -138,13 +138,13 @@ def extract(file: Path, fmt: str) -> None:
     # A path that names nothing is a usage error; one that names something unreadable (a dangling
     # or looping symlink, a folder, a file we may not open) is the file's problem: exit 1.
     if not os.path.lexists(file):
-        raise click.UsageError(f"no such file: {_terminal_safe(str(file))}")
+        raise click.UsageError(f"no such file: {visible(str(file))}")
     if file.is_dir():
-        raise click.UsageError(f"{_terminal_safe(str(file))} is a folder; give one file")
+        raise click.UsageError(f"{visible(str(file))} is a folder; give one file")
     try:
         record = load_record(file, require_frontmatter=False)
     except RecordError as exc:
-        click.echo(_terminal_safe(f"{exc.path}:{exc.line}:{exc.col}: error: {exc.message}"), err=True)
+        click.echo(visible(f"{exc.path}:{exc.line}:{exc.col}: error: {exc.message}"), err=True)
         sys.exit(1)
     result = run_extract(record)
     if fmt == "json":
@@ -163,14 +163,6 @@ def extract(file: Path, fmt: str) -> None:
 
 
 # What a terminal would act on or hide: controls, bidi overrides, zero-width characters, lone surrogates.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
-
-
-def _terminal_safe(s: str) -> str:
-    """One printable line: unsafe characters are written as escapes (\\x1b, \\u202e, \\n)."""
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
-
-
 def measure_table(result) -> str:
     """People's view of an extraction: line, clause (shortened), role, surface, value, unit."""
     clauses = {c.id: c for c in result.clauses}

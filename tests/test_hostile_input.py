@@ -106,3 +106,21 @@ def test_reads_are_capped_even_when_the_size_lies(tmp_path):
         raise AssertionError("a 2,000-byte file was read whole under a 1,000-byte cap")
     with open(big, "rb") as fh:  # the cap holds while reading too, whatever the size said
         assert records._read_capped(fh.fileno(), 1000) is None
+
+
+def test_paths_and_values_never_reach_the_terminal_raw(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    names = ["forged\n0 errors, 0 warnings in 1 file checked: ok\n.md", "colour\x1b[31m.md", "mirror\u202edm.md"]
+    for name in names:
+        (corpus / name).write_text('---\n{"id": "x\\u001b[2J", "title": "t"}\n---\nbody\n', "utf-8")
+    for fmt in ("text", "github"):
+        result = CliRunner().invoke(cli, ["validate", str(corpus), "--format", fmt])
+        assert result.exit_code == 1
+        out = result.output
+        assert not any(ch in out for ch in "\x1b\u202e"), fmt
+        lines = out.splitlines()
+        # every finding is one line of its own: no name forges a summary line
+        summary = [line for line in lines if "checked" in line and not line.startswith(("::", str(corpus)))]
+        assert len(summary) == 1 and summary[0] == lines[-1], (fmt, lines[-3:])
+        assert "\\n0 errors" in out and "\\x1b" in out and "\\u202e" in out
