@@ -597,7 +597,7 @@ def test_files_not_modified_since_the_last_build_are_not_hashed(corpus, tmp_path
     target.write_text(target.read_text(encoding="utf-8").replace('"score": 85', '"score": 86'), encoding="utf-8")
     hashed = []
     real = publish._rows.sha256
-    monkeypatch.setattr(publish._rows, "sha256", lambda p: (hashed.append(Path(p).name), real(p))[1])
+    monkeypatch.setattr(publish._rows, "sha256", lambda p, root=None: (hashed.append(Path(p).name), real(p, root))[1])
     report = build([corpus], db)
     assert (report.changed, report.unchanged) == (1, 1)
     assert hashed == [target.name]
