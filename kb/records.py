@@ -436,11 +436,32 @@ class _PyLoader(yaml.SafeLoader):
     recursion fails with a catchable RecursionError instead of a crash."""
 
 
+# YAML 1.1 reads 0x7E8, 0o3750, 33:44 (sexagesimal), 1_000 and yes/no/on/off as numbers and
+# booleans: `year: 0x7E8` would pass as 2024. Scalars resolve as in YAML 1.2's JSON-compatible core
+# instead: decimal integers and floats, true/false, null; every other form stays the string the
+# author wrote, and the schema says it is not a number.
+_DROPPED = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
+_CORE = [
+    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")),
+    ("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")),
+    ("tag:yaml.org,2002:float", re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                                           r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+.0123456789")),
+]
+
+
+def _decimal_int(loader, node) -> int:
+    """A YAML integer in base ten, whatever its leading zeros (YAML 1.1 read 0777 as octal)."""
+    return int(loader.construct_scalar(node), 10)
+
+
 for _cls in (_Loader, _PyLoader):
     _cls.yaml_implicit_resolvers = {
-        ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        ch: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED]
         for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
+    for _tag, _rx, _first in _CORE:
+        _cls.add_implicit_resolver(_tag, _rx, _first)
+    _cls.add_constructor("tag:yaml.org,2002:int", _decimal_int)
 
 _QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"")
 _DEEP_INDENT = re.compile(r"^[ \t-]{%d,}" % (2 * MAX_DEPTH), re.M)

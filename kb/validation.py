@@ -119,7 +119,43 @@ def check_record(record: Record) -> list[Finding]:
             _schema_finding(error, add)
     _vocabulary_findings(record, add)
     _quality_findings(record, add)
+    _text_findings(record, add)
+    _self_reference_findings(record, add)
     return out
+
+
+# Characters no field's text should hold: C0 controls but tab and line breaks, DEL, C1 controls,
+# and the bidi controls that make text display in another order than it reads (U+202E).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _text_findings(record: Record, add) -> None:
+    """A control or bidi character in any text field of the frontmatter."""
+    stack: list[tuple[tuple, Any]] = [((), record.meta)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [(path + (k,), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(path + (i,), v) for i, v in enumerate(value)]
+        elif isinstance(value, str) and (m := _CONTROL.search(value)):
+            shown = m.group().encode("unicode_escape").decode("ascii")
+            where = ".".join(map(str, path)) or "frontmatter"
+            add(ERROR, "text.control-character", path,
+                f"{where} holds the control character {shown} at offset {m.start()}: a text field must be plain text")
+
+
+def _self_reference_findings(record: Record, add) -> None:
+    """A record that supersedes, or is superseded by, itself."""
+    evolution = record.meta.get("evolution")
+    if not isinstance(evolution, dict) or not record.id:
+        return
+    sup = evolution.get("supersedes")
+    for i, target in enumerate(sup if isinstance(sup, list) else []):
+        if target == record.id:
+            add(ERROR, "corpus.self-reference", ("evolution", "supersedes", i), f"evolution.supersedes names the record itself ({record.id!r})")
+    if evolution.get("supersededBy") == record.id:
+        add(ERROR, "corpus.self-reference", ("evolution", "supersededBy"), f"evolution.supersededBy names the record itself ({record.id!r})")
 
 
 def _adder(record: Record, out: list[Finding]):

@@ -124,3 +124,21 @@ def test_paths_and_values_never_reach_the_terminal_raw(tmp_path):
         summary = [line for line in lines if "checked" in line and not line.startswith(("::", str(corpus)))]
         assert len(summary) == 1 and summary[0] == lines[-1], (fmt, lines[-3:])
         assert "\\n0 errors" in out and "\\x1b" in out and "\\u202e" in out
+
+
+def test_validation_reads_yaml_numbers_as_yaml_1_2_and_flags_controls_and_self_reference(tmp_path):
+    corpus = tmp_path / "v"
+    corpus.mkdir()
+    for name, year in (("hex", "0x7E8"), ("sexagesimal", "33:44"), ("octal", "0o3750"), ("underscored", "2_024")):
+        (corpus / f"{name}.md").write_text(f"---\nid: {name}\ntitle: t\nyear: {year}\n---\nbody\n", "utf-8")
+    (corpus / "controls.md").write_text(_record("controls", title="A\x00B", source="x\x1b[31my", description="abc\u202ecba"), "utf-8")
+    (corpus / "self.md").write_text(_record("self", evolution={"supersedes": ["self"], "supersededBy": "self"}), "utf-8")
+    out = CliRunner().invoke(cli, ["validate", str(corpus)]).output
+    for name in ("hex", "sexagesimal", "octal", "underscored"):
+        assert any(line.startswith(f"{corpus / name}.md:4:7: error schema.type: year") for line in out.splitlines()), (name, out)
+    controls = [line for line in out.splitlines() if "text.control-character" in line]
+    assert {line.split(":")[0] for line in controls} == {str(corpus / "controls.md")}
+    assert {f for line in controls for f in ("title", "source", "description") if f": {f} holds" in line} == {"title", "source", "description"}
+    assert "\\x00" in out and "\\x1b" in out and "\\u202e" in out and "\x1b" not in out
+    selfref = [line for line in out.splitlines() if "corpus.self-reference" in line]
+    assert len(selfref) == 2 and all(line.startswith(str(corpus / "self.md")) for line in selfref)
