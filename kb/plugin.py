@@ -39,9 +39,29 @@ FIELDS = [("id", "id"), ("lang", "language"), ("country", "country"), ("country_
 # --- SQL functions ------------------------------------------------------------------------------
 
 
+# The characters a SQL function reads. The functions run in Python, where SQLite's time limit
+# cannot stop them, so the work of one call is bounded instead: kb_segment refuses a longer text
+# (an error in the query's result), kb_highlight looks only at the start of one. The query
+# functions clip their query to search.MAX_QUERY already.
+MAX_FUNCTION_TEXT = 100_000
+
+
 def _kb_segment(text):
     """kb_segment(text): the words of `text` as the index stores them."""
-    return segment(text) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        return None
+    if len(text) > MAX_FUNCTION_TEXT:
+        raise ValueError(f"kb_segment takes at most {MAX_FUNCTION_TEXT:,} characters; this text has {len(text):,}")
+    return segment(text)
+
+
+def _kb_highlight(text, q):
+    """kb_highlight(text, query): a snippet of the text with the query marked, read from at most
+    MAX_FUNCTION_TEXT characters of it."""
+    if isinstance(text, str) and len(text) > MAX_FUNCTION_TEXT:
+        html = search.highlight(text[:MAX_FUNCTION_TEXT], q)
+        return html if html.endswith("…") else html + "…"
+    return search.highlight(text, q)
 
 
 @hookimpl
@@ -50,7 +70,7 @@ def prepare_connection(conn):
     conn.create_function("kb_query", 1, search.match_expression, deterministic=True)
     conn.create_function("kb_substring", 1, search.substring_phrase, deterministic=True)
     conn.create_function("kb_like", 1, search.like_pattern, deterministic=True)
-    conn.create_function("kb_highlight", 2, search.highlight, deterministic=True)
+    conn.create_function("kb_highlight", 2, _kb_highlight, deterministic=True)
 
 
 # --- canned queries -----------------------------------------------------------------------------

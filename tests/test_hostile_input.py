@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
 from click.testing import CliRunner
 
 from kb.cli import cli
@@ -142,3 +143,23 @@ def test_validation_reads_yaml_numbers_as_yaml_1_2_and_flags_controls_and_self_r
     assert "\\x00" in out and "\\x1b" in out and "\\u202e" in out and "\x1b" not in out
     selfref = [line for line in out.splitlines() if "corpus.self-reference" in line]
     assert len(selfref) == 2 and all(line.startswith(str(corpus / "self.md")) for line in selfref)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # sqlite3 reports the refusal too
+def test_the_plugins_sql_functions_do_bounded_work():
+    from kb import plugin
+
+    conn = sqlite3.connect(":memory:")
+    plugin.prepare_connection(conn)
+    huge = "字" * 10_000_000
+    try:
+        conn.execute("select kb_segment(?)", (huge,)).fetchone()
+    except sqlite3.OperationalError as exc:
+        assert "user-defined function raised exception" in str(exc)
+    else:
+        raise AssertionError("kb_segment read ten million characters")
+    assert conn.execute("select kb_segment(?)", ("二酸化炭素の貯留",)).fetchone()[0]
+    snippet = conn.execute("select kb_highlight(?, ?)", (huge + "貯留", "貯留")).fetchone()[0]
+    assert len(snippet) < 1000 and snippet.endswith("…")
+    for fn in ("kb_query", "kb_substring", "kb_like"):
+        assert len(conn.execute(f"select {fn}(?)", ("x" * 1_000_000,)).fetchone()[0]) < 10_000
