@@ -172,3 +172,13 @@ def test_record_text_is_escaped_on_the_record_page(db):
     assert resp.status_code == 200, resp.text[:300]
     assert "<script>alert" not in resp.text and "<img src=x" not in resp.text
     assert "&lt;script&gt;" in resp.text
+
+
+@pytest.mark.parametrize("path", ["/", "/kb", "/kb/records", "/kb/records.json", "/-/records/xss.md", "/-/static/app.css",
+                                  "/kb?sql=select+1", "/no/such/page"])
+def test_every_page_carries_security_headers(db, path):
+    resp = request(db, path)
+    csp = resp.headers.get("content-security-policy", "")
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp and "object-src 'none'" in csp, path
+    assert resp.headers.get("x-content-type-options") == "nosniff"
+    assert resp.headers.get("x-frame-options") == "DENY"
