@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from kb import __version__
+from kb.records import NoRecordFiles
 from kb.reporting import visible
 
 
@@ -35,6 +36,8 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
         checked, findings = validate_paths(targets, strict=strict)
     except FileNotFoundError as exc:
         raise click.UsageError(f"no such file or folder: {visible(str(exc.args[0]))}") from None
+    except NoRecordFiles as exc:
+        raise click.UsageError(visible(str(exc))) from None
     click.echo(REPORTERS[fmt](findings, len(checked)))
     sys.exit(1 if any(True for _ in iter_errors(findings)) else 0)
 
@@ -43,8 +46,9 @@ _DB_OPTION = click.option("--db", "db_path", type=click.Path(path_type=Path, dir
                           show_default=True, help="SQLite file to write.")
 
 
-def _publish(paths: tuple[Path, ...], db_path: Path):
-    """Run the incremental build; a missing input or a --db that is not ours is a usage error."""
+def _publish(paths: tuple[Path, ...], db_path: Path, prune: bool = False):
+    """Run the incremental build; a missing input is a usage error (exit 2), a build that is
+    refused or cannot write is a one-line error (exit 1)."""
     import sqlite3
 
     from kb.publish import PublishError, build
@@ -53,23 +57,31 @@ def _publish(paths: tuple[Path, ...], db_path: Path):
         return click.progressbar(items, label="publishing", file=sys.stderr)
 
     try:
-        return build(list(paths) or [Path("seeds")], db_path, progress=bar if sys.stderr.isatty() else None)
+        return build(list(paths) or [Path("seeds")], db_path, progress=bar if sys.stderr.isatty() else None, prune=prune)
     except FileNotFoundError as exc:
         raise click.UsageError(f"no such file or folder: {visible(str(exc.args[0] if exc.args else exc))}") from None
+    except NoRecordFiles as exc:
+        raise click.UsageError(visible(str(exc))) from None
     except PublishError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.ClickException(visible(str(exc))) from None
     except (sqlite3.Error, OSError) as exc:  # the database side: a folder we may not write, a full disk, a lock held too long
         raise click.ClickException(f"could not write {visible(str(db_path))}: {visible(str(exc))}") from None
+
+
+_PRUNE_OPTION = click.option("--prune", is_flag=True,
+                             help="Remove the records of folders the knowledge base was built from but this build is not given.")
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @_DB_OPTION
-def build(paths: tuple[Path, ...], db_path: Path) -> None:
+@_PRUNE_OPTION
+def build(paths: tuple[Path, ...], db_path: Path, prune: bool) -> None:
     """Publish record files and folders (default: seeds/) to a SQLite database for Datasette.
     Records with findings are published along with their findings, so the exit code is 0 unless
-    the command itself is misused (2)."""
-    click.echo(visible(_publish(paths, db_path).summary()))
+    the build is refused or cannot write (1: a folder it was built from is missing from the
+    arguments and --prune is not given, a database not ours, a full disk) or misused (2)."""
+    click.echo(visible(_publish(paths, db_path, prune).summary()))
 
 
 @cli.command()
@@ -78,15 +90,16 @@ def build(paths: tuple[Path, ...], db_path: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--sql-time-limit-ms", type=int, default=1000, show_default=True, help="Datasette's limit per SQL query.")
-def serve(paths: tuple[Path, ...], db_path: Path, host: str, port: int, sql_time_limit_ms: int) -> None:
+@_PRUNE_OPTION
+def serve(paths: tuple[Path, ...], db_path: Path, host: str, port: int, sql_time_limit_ms: int, prune: bool) -> None:
     """Bring the database up to date with the record files (a no-op when nothing changed), then
     browse it in Datasette, read-only."""
     import signal
     import subprocess
     import tempfile
 
-    report = _publish(paths, db_path)
-    click.echo(report.summary(), err=True)
+    report = _publish(paths, db_path, prune)
+    click.echo(visible(report.summary()), err=True)
     with tempfile.TemporaryDirectory() as scratch:
         args = datasette_args(db_path, host=host, port=port, sql_time_limit_ms=sql_time_limit_ms, scratch=Path(scratch))
         click.echo(f"serving http://{host}:{port}/{db_path.stem}", err=True)

@@ -44,7 +44,7 @@ from kb.records import Record, iter_record_files
 from kb.rows import CHILDREN, FILE_TABLES, FILES, FINDINGS, RECORD_TEXTS, RECORDS, _storable_rows, finding_row, storable
 from kb.validation import ERROR, WARNING, Finding, check_corpus, resource_path, schema
 
-LAYOUT = "2"  # bump when tables change shape: an older database is then rebuilt from scratch
+LAYOUT = "3"  # bump when tables change shape: an older database is then rebuilt from scratch
 BATCH = 2000  # rows per executemany
 FM_LINE = 2  # parse_record always starts the frontmatter on the file's second line
 PARALLEL_MIN_FILES = 64  # below this, forking workers costs more than it saves
@@ -97,9 +97,12 @@ class BuildReport:
 # --- entry point -------------------------------------------------------------------------------
 
 
-def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callable[[list], ContextManager[Iterable]] | None = None) -> BuildReport:
+def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callable[[list], ContextManager[Iterable]] | None = None,
+          prune: bool = False) -> BuildReport:
     """Publish the record files under `paths` into `db_path`. `progress`, when given, wraps the
-    list of files to process and returns an iterable context (e.g. a click.progressbar)."""
+    list of files to process and returns an iterable context (e.g. a click.progressbar). A build
+    that is not given a folder the knowledge base was built from refuses (PublishError) rather
+    than drop that folder's records, unless `prune`."""
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
     db_path = Path(db_path)
@@ -108,8 +111,10 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
     full = old is None or old["meta"].get("layout") != LAYOUT or old["meta"].get("fingerprint") != fingerprint
     manifest = {} if full else old["files"]
     root, files = _scan(paths, manifest, hash_changed=not full)
+    if old is not None and not prune:
+        _refuse_loss(old["files"], files)
     commit = _git_commit(root)
-    unchanged = {k for k, (_, digest, _, _) in files.items() if digest and manifest.get(k, (None,))[0] == digest}
+    unchanged = {k for k, (_, digest, _, _, _) in files.items() if digest and manifest.get(k, (None,))[0] == digest}
     todo = [k for k in files if k not in unchanged]
     removed = [k for k in manifest if k not in files]
     if not full and not todo and not removed and old["meta"].get("source_commit") == (commit or ""):
@@ -143,27 +148,48 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
 
 # --- files -------------------------------------------------------------------------------------
 
-Files = dict[str, tuple[str, "str | None", "tuple[int, int] | None", "str | None"]]
+
+def _refuse_loss(old_files: dict, files: Files) -> None:
+    """PublishError when records of the last build would vanish because their folder is not among
+    this build's roots (a file deleted from a folder still given is removed as ever)."""
+    roots = {v[3] for v in files.values()}
+    lost: dict[str, int] = {}
+    for k, (_, _, _, _, old_root) in old_files.items():
+        if k not in files and old_root and old_root not in roots:
+            lost[old_root] = lost.get(old_root, 0) + 1
+    if lost:
+        where = "; ".join(f"{n} from {r}" for r, n in sorted(lost.items()))
+        raise PublishError(f"this build would remove {sum(lost.values())} records the knowledge base holds ({where}): "
+                           "give those folders too, or pass --prune to remove them")
+
+Files = dict[str, tuple[str, "str | None", "tuple[int, int] | None", str, bool]]
 
 
 def _scan(paths: list[Path], manifest: dict, *, hash_changed: bool) -> tuple[str, Files]:
-    """The build root and {file key: (path as given, sha256 or None, (size, mtime_ns) or None, the
-    corpus folder it was found in or None)}.
-    Keys are paths relative to the common folder of the arguments, so they survive a change of
-    cwd. A file whose size and mtime match the manifest keeps its recorded hash unread; others
+    """The common folder of the roots and {file key: (path as given, sha256 or None, (size, mtime_ns)
+    or None, its root, whether it must stay inside that root)}. A root is a folder given (a file
+    given on its own has its folder as root, but may link anywhere). Keys are paths inside their
+    own root, so a record keeps its key and its page whatever other folders a build is given and
+    from whatever cwd; when two roots hold the same path, the later root's folder name prefixes it.
+    A file whose size and mtime match the manifest keeps its recorded hash unread; others
     are hashed when `hash_changed` (an incremental build must compare them), else left to the
     workers, which read every file anyway. The stat is kept only when old enough to trust."""
     found = iter_record_files(paths)  # FileNotFoundError for a missing argument: a usage error
     bases = [os.path.abspath(p if p.is_dir() else p.parent) for p in paths] or [os.getcwd()]
     root = os.path.commonpath(bases)
-    inside = root.rstrip(os.sep) + os.sep
     trusted_before = time.time_ns() - RACY_NS
     files: Files = {}
+    seen: set[str] = set()
     for entry in found:
         f = entry.path
         full = os.path.abspath(f)
-        rel = full[len(inside):] if full.startswith(inside) else os.path.relpath(full, root)
-        key = storable(rel.replace(os.sep, "/"))
+        if full in seen:
+            continue  # given twice (a folder and a file in it)
+        seen.add(full)
+        own = os.path.abspath(entry.root if entry.root is not None else f.parent)
+        key = storable(os.path.relpath(full, own).replace(os.sep, "/"))
+        if key in files and files[key][3] != own:
+            key = storable(os.path.basename(own) + "/" + key)
         if key in files:
             continue
         try:
@@ -176,7 +202,7 @@ def _scan(paths: list[Path], manifest: dict, *, hash_changed: bool) -> tuple[str
             digest = known[0]
         else:
             digest = _rows.sha256(f, None if entry.root is None else str(entry.root)) if hash_changed else None
-        files[key] = (str(f), digest, stat, None if entry.root is None else str(entry.root))
+        files[key] = (str(f), digest, stat, own, entry.root is not None)
     return root, files
 
 
@@ -194,8 +220,8 @@ def _read_state(db_path: Path) -> dict | None:
             meta = dict(conn.execute("select key, value from kb_meta"))
             if meta.get("layout") != LAYOUT:
                 return {"meta": meta, "files": {}, "findings": 0, "errors": 0, "last_build": None}
-            manifest = {k: (digest, size, mtime, path) for k, digest, size, mtime, path in
-                        conn.execute("select key, sha256, size, mtime_ns, path from files")}
+            manifest = {k: (digest, size, mtime, path, root) for k, digest, size, mtime, path, root in
+                        conn.execute("select key, sha256, size, mtime_ns, path, root from files")}
             n, errors = conn.execute("select count(*), count(*) filter (where severity = 'error') from findings").fetchone()
             last_build = _last_build(conn)
         finally:
@@ -502,7 +528,7 @@ def _path_moves(conn: sqlite3.Connection, files: Files, unchanged: set[str], man
     stale = []
     for k in sorted(unchanged):
         path, stat = storable(files[k][0]), files[k][2] or (None, None)
-        if manifest.get(k, ())[1:] != (*stat, path):
+        if manifest.get(k, ())[1:4] != (*stat, path):
             stale.append((path, k, *stat))
     for table, column in (("records", "key"), ("findings", "file")):
         conn.executemany(f"update {table} set path = ? where {column} = ? and path is not ?", [(p, k, p) for p, k, *_ in stale])
@@ -536,7 +562,7 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
                conn.execute("select r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
                             f" from records r join record_texts t on t.key = r.key where 1{only('r.key')} order by r.key", args)]
     known = None if affected is None else {r[0] for r in conn.execute("select distinct id from records") if r[0]}
-    key_of = {p: k for k, (p, _, _, _) in files.items()}
+    key_of = {p: k for k, (p, _, _, _, _) in files.items()}
     found = sorted(check_corpus(records, known_ids=known), key=Finding.sort_key)
     conn.executemany(_INSERT["findings"], _storable_rows([finding_row(key_of.get(f.path), f, "corpus") for f in found]))
     # One grouped pass over findings rather than a subquery per record: on a full build the index

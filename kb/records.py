@@ -682,8 +682,13 @@ def iter_record_paths(paths: list[str | Path]) -> list[Path]:
     """Record files under the given files and folders, sorted; hidden entries skipped, linked
     folders not followed (as Path.rglob). FIFOs, sockets and devices with a record's name are
     listed too, so that reading them reports them. A missing path raises FileNotFoundError (a
-    usage error, not a finding)."""
+    usage error, not a finding); a folder with no record file raises NoRecordFiles."""
     return [f.path for f in iter_record_files(paths)]
+
+
+class NoRecordFiles(ValueError):
+    """A folder given to validate or build holds no record file: a gate pointed at the wrong folder
+    must not pass."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -701,6 +706,8 @@ def iter_record_files(paths: list[str | Path]) -> list[RecordFile]:
         if p.is_dir():
             folder: list[str] = []
             _walk(str(p), folder)
+            if not folder:
+                raise NoRecordFiles(f"no record files ({', '.join('*' + x for x in RECORD_SUFFIXES)}) under {raw}")
             # Path order (part by part: "a/b" before "a-b"), without building a Path to compare.
             found += [RecordFile(Path(f), p) for f in sorted(folder, key=lambda f: f.split(os.sep))]
         elif p.exists() or p.is_symlink():

@@ -58,7 +58,7 @@ CHILDREN: dict[str, dict[str, type]] = {
 FINDINGS = {"file": S, "path": S, "line": I, "col": I, "severity": S, "rule": S, "field": S,
             "message": S, "record": S, "scope": S}
 # size and mtime_ns let an incremental build skip hashing files that were not touched.
-FILES = {"key": S, "path": S, "sha256": S, "published": I, "size": I, "mtime_ns": I}
+FILES = {"key": S, "path": S, "sha256": S, "published": I, "size": I, "mtime_ns": I, "root": S}
 # Search content rows, in the column order of kb.search's insert statements.
 SEARCH_CLAUSES = ["clause_id", "record", "text", "roles", "raw"]
 SEARCH_RECORDS = ["record", "title", "description"]
@@ -75,13 +75,14 @@ Rows = dict[str, list[tuple]]
 Extract = Callable[[Record], Any]
 
 
-def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | None, root: str | None,
+def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | None, root: str, confined: bool,
               extract: Extract) -> Rows:
     """Check and extract one file. `stat` is (size, mtime_ns) when it may be trusted by the next
-    build, else None; `root` is the corpus folder it was found in (its real path must stay inside);
-    `extract` is the clause and measure extractor (kb.publish's seam)."""
+    build, else None; `root` is the folder it belongs to, and when `confined` (found in a folder
+    given, not named on its own) its real path must stay inside it; `extract` is the clause and
+    measure extractor (kb.publish's seam)."""
     rows: Rows = {t: [] for t in FILE_TABLES}
-    checked = check_file(path, root)
+    checked = check_file(path, root if confined else None)
     findings = list(checked.findings)
     record = checked.record
     if record is not None:
@@ -96,9 +97,9 @@ def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | N
     if record is not None:
         digest = record.sha256
     elif digest is None:
-        digest = sha256(path, root)
+        digest = sha256(path, root if confined else None)
     size, mtime = stat or (None, None)
-    rows["files"].append((key, path, digest, int(record is not None), size, mtime))
+    rows["files"].append((key, path, digest, int(record is not None), size, mtime, root))
     for table in _UNTRUSTED:
         rows[table] = _storable_rows(rows[table])
     return rows

@@ -79,14 +79,14 @@ def test_usage_errors_exit_2(tmp_path, monkeypatch, args, message):
     assert not (tmp_path / "kb.db").exists()
 
 
-def test_foreign_database_is_a_usage_error(corpus, tmp_path):
+def test_foreign_database_is_refused(corpus, tmp_path):
     db = tmp_path / "data.db"
     conn = sqlite3.connect(db)
     conn.execute("create table precious (x)")
     conn.commit()
     conn.close()
     result = run(str(corpus), "--db", str(db))
-    assert result.exit_code == 2 and "refusing to overwrite" in result.output
+    assert result.exit_code == 1 and "refusing to overwrite" in result.output and "Usage:" not in result.output
     assert query(db, "select name from sqlite_master") == [("precious",)]
 
 

@@ -163,3 +163,42 @@ def test_the_plugins_sql_functions_do_bounded_work():
     assert len(snippet) < 1000 and snippet.endswith("…")
     for fn in ("kb_query", "kb_substring", "kb_like"):
         assert len(conn.execute(f"select {fn}(?)", ("x" * 1_000_000,)).fetchone()[0]) < 10_000
+
+
+def test_no_silent_loss(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "one.md").write_text(_record("one"), "utf-8")
+    (a / "two.md").write_text(_record("two"), "utf-8")
+    (b / "three.md").write_text(_record("three"), "utf-8")
+    db = tmp_path / "kb.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["build", str(a), str(b), "--db", str(db)]).exit_code == 0
+
+    def ids():
+        return {r[0] for r in sqlite3.connect(db).execute("select id from records")}
+
+    # a build that is not given folder b refuses, names what would go, and leaves the database as it was
+    refused = runner.invoke(cli, ["build", str(a), "--db", str(db)])
+    assert refused.exit_code == 1 and "would remove 1 records" in refused.output and str(b) in refused.output
+    assert "Usage:" not in refused.output and len(refused.output.strip().splitlines()) == 1
+    assert ids() == {"one", "two", "three"}
+    # a file deleted from a folder still given goes as before
+    (a / "two.md").unlink()
+    assert runner.invoke(cli, ["build", str(a), str(b), "--db", str(db)]).exit_code == 0
+    assert ids() == {"one", "three"}
+    # keys (and record pages) do not move when a folder is added or the cwd changes
+    keys = {r[0] for r in sqlite3.connect(db).execute("select key from records")}
+    assert keys == {"one.md", "three.md"}
+    # --prune says so on purpose
+    pruned = runner.invoke(cli, ["build", str(a), "--db", str(db), "--prune"])
+    assert pruned.exit_code == 0 and ids() == {"one"}
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.json").write_text("{}", "utf-8")
+    for command in (["validate", str(empty)], ["build", str(empty), "--db", str(tmp_path / "e.db")]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 2 and "no record files" in result.output, command
+    assert not (tmp_path / "e.db").exists()

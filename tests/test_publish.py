@@ -532,12 +532,26 @@ def test_refuses_to_overwrite_other_files(corpus, tmp_path):
     assert text.read_text().startswith("not a database")
 
 
-def test_keys_relative_to_common_root(tmp_path):
+def test_keys_are_paths_inside_their_own_root(tmp_path):
     hub = shared(*HUB)
     db = tmp_path / "kb.db"
     build([hub / "en" / "california-lcfs.md", hub / "zh"], db)
     keys = {r["key"] for r in rows(db, "select key from records")}
-    assert "en/california-lcfs.md" in keys and "zh/california-lcfs.md" in keys and len(keys) == 34
+    # the file given on its own keys by its name; the same path in the zh folder is told apart
+    assert "california-lcfs.md" in keys and "zh/california-lcfs.md" in keys and len(keys) == 34
+
+
+def test_a_records_key_does_not_depend_on_the_other_folders_given(tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.md").write_text((REPO / "seeds" / "jp-jogmec-advanced-ccs-2024.md").read_text("utf-8")
+                                   .replace("jp-jogmec-advanced-ccs-2024", "note"), "utf-8")
+    alone, together = tmp_path / "a.db", tmp_path / "b.db"
+    build([REPO / "seeds"], alone)
+    build([REPO / "seeds", other], together)
+    seeds_keys = {r["key"] for r in rows(alone, "select key from records")}
+    assert seeds_keys <= {r["key"] for r in rows(together, "select key from records")}
+    assert "jp-jogmec-advanced-ccs-2024.md" in seeds_keys
 
 
 @pytest.mark.parametrize("value, expected", [(2024, 2024), ("2024", 2024), (" 2024 ", 2024), ("MMXXIV", None), (True, None), (None, None)])
