@@ -51,7 +51,7 @@ def _publish(paths: tuple[Path, ...], db_path: Path, prune: bool = False):
     refused or cannot write is a one-line error (exit 1)."""
     import sqlite3
 
-    from kb.publish import PublishError, build
+    from kb.publish import PublishError, build, fault
 
     def bar(items):
         return click.progressbar(items, label="publishing", file=sys.stderr)
@@ -65,7 +65,7 @@ def _publish(paths: tuple[Path, ...], db_path: Path, prune: bool = False):
     except PublishError as exc:
         raise click.ClickException(visible(str(exc))) from None
     except (sqlite3.Error, OSError) as exc:  # the database side: a folder we may not write, a full disk, a lock held too long
-        raise click.ClickException(f"could not write {visible(str(db_path))}: {visible(str(exc))}") from None
+        raise click.ClickException(f"could not write {visible(str(db_path))}: {visible(fault(db_path, exc))}") from None
 
 
 _PRUNE_OPTION = click.option("--prune", is_flag=True,
@@ -98,10 +98,16 @@ def serve(paths: tuple[Path, ...], db_path: Path, host: str, port: int, sql_time
     import subprocess
     import tempfile
 
-    report = _publish(paths, db_path, prune)
-    click.echo(visible(report.summary()), err=True)
+    from kb.publish import read_only
+
+    frozen = db_path.exists() and read_only(db_path)
+    if frozen:  # serve what is there: it cannot be brought up to date, but it can be browsed
+        click.echo(visible(f"{db_path} is on a read-only file system: serving it as it is, immutable"), err=True)
+    else:
+        click.echo(visible(_publish(paths, db_path, prune).summary()), err=True)
     with tempfile.TemporaryDirectory() as scratch:
-        args = datasette_args(db_path, host=host, port=port, sql_time_limit_ms=sql_time_limit_ms, scratch=Path(scratch))
+        args = datasette_args(db_path, host=host, port=port, sql_time_limit_ms=sql_time_limit_ms, scratch=Path(scratch),
+                              immutable=frozen)
         click.echo(f"serving http://{host}:{port}/{db_path.stem}", err=True)
         child = subprocess.Popen([sys.executable, "-m", "datasette", *args])
         # A service manager stops us with SIGTERM: pass it on, or Datasette would outlive us.
@@ -113,7 +119,8 @@ def serve(paths: tuple[Path, ...], db_path: Path, host: str, port: int, sql_time
     sys.exit(code)
 
 
-def datasette_args(db_path: Path, *, host: str, port: int, sql_time_limit_ms: int, scratch: Path) -> list[str]:
+def datasette_args(db_path: Path, *, host: str, port: int, sql_time_limit_ms: int, scratch: Path,
+                   immutable: bool = False) -> list[str]:
     """Arguments for `datasette` serving the database read-only with the shipped metadata. Not
     immutable: builds commit into the served file (kb/publish.py), and Datasette's read-only
     connections see each commit whole, so a rebuild goes live without a restart. The metadata names the database `kb`; for another file name a renamed copy is
@@ -129,7 +136,9 @@ def datasette_args(db_path: Path, *, host: str, port: int, sql_time_limit_ms: in
         data["databases"] = {db_path.stem: data["databases"]["kb"]}
         metadata = scratch / "metadata.json"
         metadata.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    args = ["serve", str(db_path), "--metadata", str(metadata), "--host", host, "--port", str(port)]
+    # A database that cannot change (on a read-only file system) is served immutable: Datasette
+    # then reads it without the -shm file a WAL database needs.
+    args = ["serve", *(["-i"] if immutable else []), str(db_path), "--metadata", str(metadata), "--host", host, "--port", str(port)]
     for key, value in {**SETTINGS, "sql_time_limit_ms": sql_time_limit_ms}.items():
         args += ["--setting", key, ("on" if value else "off") if isinstance(value, bool) else str(value)]
     return args

@@ -121,6 +121,8 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
         # Stats that became trustworthy since are not worth a rewrite: the next written build stores them.
         return BuildReport(str(db_path), len(files), 0, 0, len(unchanged), 0, old["findings"], old["errors"],
                            time.perf_counter() - started, written=False, full=False)
+    if read_only(db_path):
+        raise PublishError(f"cannot write {db_path}: its folder is on a read-only file system")
     added, changed = [k for k in todo if k not in manifest], [k for k in todo if k in manifest]
     touched = None if full else todo + removed
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +149,32 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
 
 
 # --- files -------------------------------------------------------------------------------------
+
+
+def fault(db_path: Path, exc: BaseException) -> str:
+    """What went wrong with the database's file system, in the user's terms: SQLite reports a full
+    disk as 'disk I/O error' or 'cannot rollback - no transaction is active' once it has given up."""
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return "another build (or another program) holds a write lock on it; try again when it has finished"
+    folder = db_path.parent if str(db_path.parent) else Path(".")
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return str(exc)
+    if st.f_bavail * st.f_frsize < 1 << 20:
+        return f"the disk holding {folder} is full ({st.f_bavail * st.f_frsize:,} bytes free)"
+    if st.f_flag & os.ST_RDONLY:
+        return f"{folder} is on a read-only file system"
+    return str(exc)
+
+
+def read_only(db_path: Path) -> bool:
+    """Whether the database's folder lies on a file system mounted read-only."""
+    folder = db_path.parent if str(db_path.parent) else Path(".")
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _refuse_loss(old_files: dict, files: Files) -> None:
@@ -211,8 +239,10 @@ def _read_state(db_path: Path) -> dict | None:
     there is no database (or an empty file); PublishError when the file is not ours."""
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
+    # On a read-only file system a WAL database cannot open its -shm file: read it as immutable.
+    immutable = "&immutable=1" if read_only(db_path) else ""
     try:
-        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro{immutable}", uri=True)
         try:
             tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
             if "kb_meta" not in tables:
@@ -227,7 +257,9 @@ def _read_state(db_path: Path) -> dict | None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise PublishError(f"{db_path} is not a SQLite database ({exc}); refusing to overwrite it") from None
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise PublishError(f"{db_path} is not a SQLite database ({exc}); refusing to overwrite it") from None
+        raise PublishError(f"cannot read {db_path}: {fault(db_path, exc)}") from None
     return {"meta": meta, "files": manifest, "findings": n, "errors": errors, "last_build": last_build}
 
 

@@ -202,3 +202,63 @@ def test_no_silent_loss(tmp_path):
         result = runner.invoke(cli, command)
         assert result.exit_code == 2 and "no record files" in result.output, command
     assert not (tmp_path / "e.db").exists()
+
+
+def _mount_tmpfs(where, size: str) -> bool:
+    import subprocess
+
+    where.mkdir()
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True).returncode == 0
+
+
+def _umount(where) -> None:
+    import subprocess
+
+    subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def test_faults_give_true_one_line_messages(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "one.md").write_text(_record("one"), "utf-8")
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, "2m"):
+        pytest.skip("mounting a small file system needs root (CI runs as root)")
+    try:
+        db = disk / "kb.db"
+        assert _run("build", str(corpus), "--db", str(db)).returncode == 0
+        # a full disk
+        with open(disk / "fill", "wb") as fh:
+            try:
+                while True:
+                    fh.write(b"\0" * (64 << 10))
+            except OSError:
+                pass
+        (corpus / "two.md").write_text(_record("two"), "utf-8")
+        full = _run("build", str(corpus), "--db", str(db))
+        assert full.returncode == 1 and "is full" in full.stderr and "Traceback" not in full.stderr, full.stderr
+        assert len(full.stderr.strip().splitlines()) == 1
+        (disk / "fill").unlink()
+        check = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        assert check.execute("pragma quick_check").fetchone() == ("ok",)  # the old build is intact
+        check.close()
+        # a read-only file system: build says so, serve serves what is there, immutable
+        import subprocess
+
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True, capture_output=True)
+        ro = _run("build", str(corpus), "--db", str(db))
+        assert ro.returncode == 1 and "read-only file system" in ro.stderr and "not a SQLite database" not in ro.stderr
+        from kb.cli import datasette_args
+
+        assert "-i" in datasette_args(db, host="127.0.0.1", port=1, sql_time_limit_ms=1, scratch=tmp_path, immutable=True)
+    finally:
+        _umount(disk)
+
+
+def test_a_lock_held_by_another_build_is_named():
+    from pathlib import Path
+
+    from kb.publish import fault
+
+    message = fault(Path("kb.db"), sqlite3.OperationalError("database is locked"))
+    assert "another build" in message and "write lock" in message
