@@ -24,6 +24,7 @@ transaction, for the changed and removed files only.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -153,19 +154,23 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
 
 def fault(db_path: Path, exc: BaseException) -> str:
     """What went wrong with the database's file system, in the user's terms: SQLite reports a full
-    disk as 'disk I/O error' or 'cannot rollback - no transaction is active' once it has given up."""
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        return "another build (or another program) holds a write lock on it; try again when it has finished"
+    disk as 'disk I/O error' or 'cannot rollback - no transaction is active' once it has given up,
+    and a read-only mount as a file it cannot open."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+        return f"{text}: another build (or another program) holds a write lock on it; try again when it has finished"
     folder = db_path.parent if str(db_path.parent) else Path(".")
     try:
         st = os.statvfs(folder)
     except OSError:
-        return str(exc)
-    if st.f_bavail * st.f_frsize < 1 << 20:
+        return text
+    sounds_full = getattr(exc, "errno", None) == errno.ENOSPC or any(
+        w in text.lower() for w in ("full", "disk i/o error", "no transaction is active"))
+    if sounds_full and st.f_bavail * st.f_frsize < 1 << 20:
         return f"the disk holding {folder} is full ({st.f_bavail * st.f_frsize:,} bytes free)"
     if st.f_flag & os.ST_RDONLY:
-        return f"{folder} is on a read-only file system"
-    return str(exc)
+        return f"{text}: {folder} is on a read-only file system"
+    return text
 
 
 def read_only(db_path: Path) -> bool:
