@@ -122,6 +122,10 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
     head_yearly = False  # a yearly list head (Minimum annual capture:) carries into the next sub-clauses
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
+        if i not in by_clause and not rule_reader.any_cue(vc.start, vc.end):
+            contexts.enter(vc, False)  # most clauses: nothing to read, only the context to follow
+            head_yearly = head_yearly and vc.kind == "subclause"
+            continue
         c = clauses[i]
         clang = cue_lang(vc.lang, lang)
         context = contexts.enter(vc, i in by_clause)

@@ -95,6 +95,11 @@ class RuleReader:
         self.hits = sorted(self.g.cues.scan(text, self.low, self.nocase, 0, len(text)))
         self.starts = [h[0] for h in self.hits]
 
+    def any_cue(self, start: int, end: int) -> bool:
+        """Whether any rule expression starts in text[start:end]."""
+        i = bisect_left(self.starts, start)
+        return i < len(self.starts) and self.starts[i] < end
+
     def rules(self, c: Clause, start: int, end: int, lang: str, taken: list[tuple[int, int]]) -> list[RuleHit]:
         """The rules of clause c, which spans text[start:end]; `taken` are the spans of its quantities
         (an expression inside a number, 上限 of 上限額, is not a rule)."""
