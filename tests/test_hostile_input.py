@@ -4,7 +4,10 @@ or validates a corpus written here and checks the finding, the exit code and wha
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -47,15 +50,10 @@ def test_integers_beyond_sqlite_are_findings_and_every_file_publishes(tmp_path):
 
 
 def _run(*args: str, timeout: int = 60):
-    import subprocess
-    import sys
-
     return subprocess.run([sys.executable, "-m", "kb", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_a_corpus_never_reads_outside_its_root_nor_blocks_on_special_files(tmp_path):
-    import os
-
     root, outside = tmp_path / "root", tmp_path / "outside"
     root.mkdir()
     outside.mkdir()
@@ -205,15 +203,11 @@ def test_no_silent_loss(tmp_path):
 
 
 def _mount_tmpfs(where, size: str) -> bool:
-    import subprocess
-
     where.mkdir()
     return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True).returncode == 0
 
 
 def _umount(where) -> None:
-    import subprocess
-
     subprocess.run(["umount", "-l", str(where)], capture_output=True)
 
 
@@ -243,8 +237,6 @@ def test_faults_give_true_one_line_messages(tmp_path):
         assert check.execute("pragma quick_check").fetchone() == ("ok",)  # the old build is intact
         check.close()
         # a read-only file system: build says so, serve serves what is there, immutable
-        import subprocess
-
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True, capture_output=True)
         ro = _run("build", str(corpus), "--db", str(db))
         assert ro.returncode == 1 and "read-only file system" in ro.stderr and "not a SQLite database" not in ro.stderr
