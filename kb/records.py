@@ -678,14 +678,6 @@ def _detect_lang(text: str) -> str:
     return detect_lang(text)
 
 
-def iter_record_paths(paths: list[str | Path]) -> list[Path]:
-    """Record files under the given files and folders, sorted; hidden entries skipped, linked
-    folders not followed (as Path.rglob). FIFOs, sockets and devices with a record's name are
-    listed too, so that reading them reports them. A missing path raises FileNotFoundError (a
-    usage error, not a finding); a folder with no record file raises NoRecordFiles."""
-    return [f.path for f in iter_record_files(paths)]
-
-
 class NoRecordFiles(ValueError):
     """A folder given to validate or build holds no record file: a gate pointed at the wrong folder
     must not pass."""
@@ -698,8 +690,12 @@ class RecordFile:
 
 
 def iter_record_files(paths: list[str | Path]) -> list[RecordFile]:
-    """iter_record_paths with the folder each file was found under: a file in a corpus folder is
-    read only when its real path lies inside that folder (see read_text)."""
+    """Record files under the given files and folders, sorted, each with the folder it was found
+    under (a file in a corpus folder is read only when its real path lies inside that folder, see
+    read_text). Hidden entries are skipped and linked folders not followed (as Path.rglob); FIFOs,
+    sockets and devices with a record's name are listed, so that reading them reports them. A
+    missing path raises FileNotFoundError, a folder with no record file NoRecordFiles (usage
+    errors, not findings)."""
     found: list[RecordFile] = []
     for raw in paths:
         p = Path(raw)

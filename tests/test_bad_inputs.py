@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.records import iter_record_paths
+from kb.records import iter_record_files
 from tests.conftest import CASES, REPO
 
 BAD = CASES / "bad"
@@ -122,7 +122,7 @@ def corpus(tmp_path_factory) -> Path:
 
 
 def test_corpus_lists_every_file(corpus):
-    found = {p.relative_to(corpus).as_posix() for p in iter_record_paths([corpus])}
+    found = {f.path.relative_to(corpus).as_posix() for f in iter_record_files([corpus])}
     assert found == set(EXPECTED)
     assert len(found) >= 40
     assert sum(1 for name in FILES if EXPECTED[name]) >= 40  # files that must give a finding

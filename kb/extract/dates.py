@@ -21,9 +21,8 @@ from kb.extract.clauses import Clause
 from kb.extract.patterns import LANG_KEYS, load_data
 from kb.extract.quantities import Quantity
 
-__all__ = ["RELATIONS", "english_dates", "relations", "table_years"]
+__all__ = ["english_dates", "relations", "table_years"]
 
-RELATIONS = ("deadline", "start", "period", "point", "recurring", "dated")
 _LOOK = 48  # how far before a date its relation words are looked for
 _EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
 _SENTENCE_END = re.compile("[。．.!?！？]")
