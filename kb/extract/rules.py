@@ -122,13 +122,13 @@ class RuleReader:
         qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
         numbers = _Spans(taken)
         hits = []
-        for s, e, kind in found:
-            if qualifiers.covers(s, e) or numbers.overlaps(s, e):
+        for h in _outermost([RuleHit(kind, s, e) for s, e, kind in found]):  # 'shall' in 'shall not' is not its own
+            if qualifiers.covers(h.start, h.end) or numbers.overlaps(h.start, h.end):
                 continue
-            if self._excluded(s, e, start, end, kind, exs):
+            if self._excluded(h.start, h.end, start, end, h.kind, exs):
                 continue
-            hits.append(RuleHit(kind, s, e))
-        hits = _merge_modals(_outermost(hits), t, g, lang)
+            hits.append(h)
+        hits = _merge_modals(hits, t, g, lang)
         return _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
 
     def _excluded(self, s: int, e: int, start: int, end: int, kind: str, exs: list[dict]) -> bool:
