@@ -190,6 +190,8 @@ def _is_year(v: float | None, r: _Rules) -> bool:
     return v is not None and r.d["date_year_min"] <= v <= r.d["date_year_max"] and v == int(v)
 
 
+_CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a cheap test before the clock pattern)
+_ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 _FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh"})  # what a mass or volume is counted per
 
 
@@ -260,7 +262,7 @@ class _Scan:
                 skip = r.run_tail.match(t, m.end()).end()  # an over-long digit run is an identifier
             elif not self.loose and t[s] in r.stop_first and (st := r.stop.match(t, s)):
                 skip = st.end()
-            elif g == "n" and not self.loose and (ck := r.clock.match(t, s)):
+            elif g == "n" and not self.loose and t[m.end():m.end() + 1] in _CLOCK_MARKS and (ck := r.clock.match(t, s)):
                 skip = ck.end()  # 14時30分: a time of day
             elif (d := self.read(m, last, True)) and d.start >= last and \
                     all(v is None or math.isfinite(v) for v in (d.value, d.vmax)):
@@ -302,7 +304,7 @@ class _Scan:
             if core[-1].isdigit() and t[pos:pos + 1] in r.spaced_big_first and (bm := r.spaced_big.match(t, pos)):
                 k = math.prod(r.big[c] for c in bm.group(1))
                 d.value, d.scale, d.end = d.value * k, d.scale * k, bm.end()
-            if arabic and (om := r.ordinal_unit.match(t, pos)):  # the 60th day after
+            if arabic and t[pos:pos + 2] in _ORDINAL_SUFFIXES and (om := r.ordinal_unit.match(t, pos)):  # the 60th day after
                 unit = self.unit(om.start("u"))
                 if unit and unit[0]["kind"] == "duration":
                     return _Draft("duration", d.value * unit[0].get("factor", 1), unit[0]["unit"], s, unit[1])

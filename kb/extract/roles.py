@@ -31,6 +31,7 @@ from kb.extract.quantities import Quantity, is_frequency
 __all__ = ["UNSPECIFIED", "Candidate", "Role", "RoleReader", "Taxonomy", "taxonomy"]
 
 UNSPECIFIED = "unspecified"
+_QUOTES = frozenset("「“\"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,6 +432,8 @@ class RoleReader:
     def replaced_text(self, x: Candidate) -> bool:
         """The old figure a textual amendment quotes (「二年」とあるのは…)."""
         t = self.m
+        if not _QUOTES.intersection(t[max(0, x.start - 6):x.start]):
+            return False  # no quotation mark just before: nothing quoted (most figures)
         return any(b.search(t, max(0, x.start - 6), x.start) and a.match(t, x.end) for b, a in self.tx.replaced)
 
     def bare(self, x: Candidate) -> bool:
