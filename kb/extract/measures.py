@@ -155,7 +155,6 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
     return out
 
 
-_LABEL_MAX = 60  # a label line is short (quantities.json context_label_max checks it again)
 _CELL = re.compile(r"(?<!\\)\||\t")
 
 
@@ -189,7 +188,7 @@ class _Contexts:
         self.in_table, self.row = False, None
         if c.kind == "heading":
             self.section = context_unit(c.text)
-        elif not has_figures and c.end - c.start <= _LABEL_MAX and (ctx := context_unit(t[c.start:c.end])) is not None:
+        elif not has_figures and (ctx := context_unit(t, c.start, c.end)) is not None:
             self.section = ctx  # a label line: 調達価格（1kWhあたり）
         section = self.section
         return lambda q: section

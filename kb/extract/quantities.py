@@ -640,10 +640,13 @@ def _context_rules() -> tuple[re.Pattern, dict, re.Pattern, dict]:
             re.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True)), re.I), curs)
 
 
-def context_unit(label: str) -> ContextUnit | None:
-    """The unit a label (heading, header cell, short line) gives the figures under it, or None."""
-    if len(label) > _rules().d["context_label_max"]:
+def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUnit | None:
+    """The unit a label, text[start:end] (a heading, a header cell, a short line), gives the figures
+    under it, or None. A long span is no label and is not even sliced."""
+    end = len(text) if end is None else end
+    if end - start > _rules().d["context_label_max"]:
         return None
+    label = text[start:end]
     per_rx, pers, cur_rx, curs = _context_rules()
     per, cur = per_rx.search(label), cur_rx.search(label)
     if per is None and cur is None:
