@@ -27,6 +27,14 @@ def _record(rid: str, **changes) -> str:
     return "---\n" + json.dumps(meta, ensure_ascii=False, indent=1) + "\n---\n" + body
 
 
+def _folder(path, *ids: str, name: str | None = None):
+    """A folder of seed-like records with these ids (file <id>.md, or `name` for a single one)."""
+    path.mkdir()
+    for rid in ids:
+        (path / (name or f"{rid}.md")).write_text(_record(rid), "utf-8")
+    return path
+
+
 def test_integers_beyond_sqlite_are_findings_and_every_file_publishes(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -54,11 +62,8 @@ def _run(*args: str, timeout: int = 60):
 
 
 def test_a_corpus_never_reads_outside_its_root_nor_blocks_on_special_files(tmp_path):
-    root, outside = tmp_path / "root", tmp_path / "outside"
-    root.mkdir()
-    outside.mkdir()
-    (outside / "secret.md").write_text(_record("secret-outside"), "utf-8")
-    (root / "good.md").write_text(_record("good"), "utf-8")
+    root = _folder(tmp_path / "root", "good")
+    outside = _folder(tmp_path / "outside", "secret-outside", name="secret.md")
     (root / "link.md").symlink_to(outside / "secret.md")
     (root / "zero.md").symlink_to("/dev/zero")
     os.mkfifo(root / "fifo.md")
@@ -164,12 +169,7 @@ def test_the_plugins_sql_functions_do_bounded_work():
 
 
 def test_no_silent_loss(tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.mkdir()
-    b.mkdir()
-    (a / "one.md").write_text(_record("one"), "utf-8")
-    (a / "two.md").write_text(_record("two"), "utf-8")
-    (b / "three.md").write_text(_record("three"), "utf-8")
+    a, b = _folder(tmp_path / "a", "one", "two"), _folder(tmp_path / "b", "three")
     db = tmp_path / "kb.db"
     runner = CliRunner()
     assert runner.invoke(cli, ["build", str(a), str(b), "--db", str(db)]).exit_code == 0
