@@ -37,6 +37,7 @@ class NumeralRules:
                 f"|(?<=[0-9]),(?=[0-9]{{3}}(?![0-9]))|(?<=[0-9])\\.(?=[0-9])|[{dp}](?=[0-9{dig}])")
         num = f"(?:{first})(?:{cont}){{0,{MAX_RUN}}}"
         self.num_src = num
+        self.num_first = f"0-9{dig}{mult}{two}千"  # a character class body: what a numeral starts with
         self.num, self.num_full, self.run_tail = re.compile(num), re.compile(f"(?:{first})(?:{cont})*"), re.compile(f"(?:{cont})*")
         self.en_mult = re.compile(f"[ ]?(?P<m>{alt(d['en_multipliers'], ci=True)})")
         self.si = re.compile(f"([0-9.,]+)([{e(''.join(d['si_suffixes']))}])")
