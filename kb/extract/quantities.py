@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, finite, loose_number
-from kb.extract.patterns import alt, ci_firsts, firsts, fold, key, load_data, lowered, trie
+from kb.extract.patterns import alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
 from kb.frozen import maker
 
 __all__ = ["Quantity", "find_quantities", "parse_quantity"]
@@ -662,8 +662,9 @@ def _context_rules() -> tuple[re.Pattern, dict, re.Pattern, dict]:
     r = _rules()
     pers = {w.lower(): k for k, ws in r.d["per_units"].items() if k != "yr" for w in ws}
     curs = {w.lower(): v for w, v in r.d["context_currency"].items()}
-    return (re.compile("|".join(re.escape(w) for w in sorted(pers, key=len, reverse=True)), re.I), pers,
-            re.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True)), re.I), curs)
+    # Searched in the caseless copy of a label without re.I, so that the engine can skip ahead.
+    return (re.compile("|".join(re.escape(w) for w in sorted(pers, key=len, reverse=True))), pers,
+            re.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True))), curs)
 
 
 def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUnit | None:
@@ -672,12 +673,12 @@ def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUn
     end = len(text) if end is None else end
     if end - start > _rules().d["context_label_max"]:
         return None
-    label = text[start:end]
+    label = caseless(lowered(text[start:end]))
     per_rx, pers, cur_rx, curs = _context_rules()
     per, cur = per_rx.search(label), cur_rx.search(label)
     if per is None and cur is None:
         return None
-    return ContextUnit(curs[cur.group().lower()] if cur else None, pers[per.group().lower()] if per else None)
+    return ContextUnit(curs[cur.group()] if cur else None, pers[per.group()] if per else None)
 
 
 def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
