@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 __all__ = ["CASE_EXTRA", "EN_SUFFIX", "alt", "caseless", "ci_firsts", "edge_chars", "firsts", "fold", "key",
-           "LANG_KEYS", "LANGS", "LOWER_ASCII_PATTERN", "CueSet", "cue_lang", "lang_lists", "load_data", "lowered",
+           "LANG_KEYS", "LANGS", "CueSet", "caseless_pattern", "cue_lang", "lang_lists", "load_data", "lowered",
            "re_i_variants", "trie"]
 
 _ASCII_END = re.compile(r"[A-Za-z0-9.]$")
@@ -99,7 +99,14 @@ def lowered(text: str) -> str:
 # same without re.I -- and only without it can the engine skip ahead to the pattern's first letters
 # (six times faster).
 _CASE_EXTRA_RX = re.compile("[" + "".join(CASE_EXTRA) + "]")
-LOWER_ASCII_PATTERN = re.compile(r"[\x00-\x40\x5b-\x7f]*")  # no capitals, so no \S \W \B either
+_LOWER_ASCII = re.compile(r"[\x00-\x40\x5b-\x7f]*")  # no capitals, so no \S \W \B either
+
+
+def caseless_pattern(src: str) -> bool:
+    """Whether a pattern written for re.I matches the same without it on caseless() text: no ASCII
+    capitals, no inline flag changes, and no cased character outside ASCII (€ is fine)."""
+    return ("(?-" not in src and _LOWER_ASCII.fullmatch("".join(c for c in src if c.isascii())) is not None
+            and all(c.lower() == c.upper() for c in src if not c.isascii()))
 
 
 def caseless(low: str) -> str:
@@ -276,7 +283,7 @@ class CueSet:
         # C), the pattern need not run at all (most CJK texts hold none of the English ones).
         self.needs: dict[bool, list[str | None]] = {}
         # English patterns in lower-case ASCII run without re.I on caseless() text (see there).
-        self.en_caseless = all(LOWER_ASCII_PATTERN.fullmatch(src) and "(?-" not in src for src, _ in pats[True])
+        self.en_caseless = all(caseless_pattern(src) for src, _ in pats[True])
         for english, v in pats.items():
             flags = re.I if english and not self.en_caseless else 0
             self.pats[english] = [(re.compile(f"(?:{src})(?![a-z])" if english else src, flags), payload)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from kb.extract.clauses import Clause
-from kb.extract.patterns import LANG_KEYS, CueSet, caseless, load_data, lowered
+from kb.extract.patterns import LANG_KEYS, CueSet, caseless, caseless_pattern, load_data, lowered
 
 __all__ = ["RuleHit", "RuleReader", "rule_kinds"]
 
@@ -63,14 +63,22 @@ class _Grammar:
         self.cues = CueSet(entries)
         ex = d["exclusions"]
         self.ex: dict[str, dict[str, re.Pattern | None]] = {}
+        # One flat alternation per list (no group around each pattern), so that the engine can skip
+        # ahead to the patterns' first characters; English lists in lower-case ASCII run without
+        # re.I on the caseless text for the same reason (see patterns.caseless).
+        self.ex_caseless: dict[str, bool] = {}
         for lang in ("ja", "zh", "en"):
-            flags = re.I if lang == "en" else 0
-            self.ex[lang] = {name: re.compile("|".join(f"(?:{p})" for p in pats), flags) if pats else None
+            pats_all = [p for pats in ex[lang].values() for p in pats]
+            caseless_ok = lang == "en" and all(map(caseless_pattern, pats_all))
+            flags = re.I if lang == "en" and not caseless_ok else 0
+            self.ex_caseless[lang] = caseless_ok
+            self.ex[lang] = {name: re.compile("|".join(pats), flags) if pats else None
                              for name, pats in ex[lang].items()}
 
-    def exclusions(self, lang: str) -> list[dict]:
-        """The exclusion blocks that serve a clause read with `lang`'s lists (cjk: ja and zh)."""
-        return [self.ex[k] for k in LANG_KEYS[lang] if k in self.ex]
+    def exclusions(self, lang: str) -> list[tuple[dict, bool]]:
+        """The exclusion blocks that serve a clause read with `lang`'s lists (cjk: ja and zh), each
+        with whether it reads the caseless text rather than the text."""
+        return [(self.ex[k], self.ex_caseless[k]) for k in LANG_KEYS[lang] if k in self.ex]
 
 
 @cache
@@ -112,10 +120,10 @@ class RuleReader:
             return []
         g, t = self.g, self.t
         exs = g.exclusions(lang)
-        seg = t[start:end].rstrip()
-        if any(_search(ex["clause_penalty"], seg) or _search(ex["clause_void"], seg) for ex in exs):
+        segs = [(ex, (self.nocase if nocase else t)[start:end].rstrip()) for ex, nocase in exs]
+        if any(_search(ex["clause_penalty"], seg) or _search(ex["clause_void"], seg) for ex, seg in segs):
             return []
-        if any(_search(ex["clause_condition"], seg) for ex in exs):
+        if any(_search(ex["clause_condition"], seg) for ex, seg in segs):
             return []
         brackets = _bracketed(t, start, end)
         provisos = _Spans([(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)])
@@ -132,10 +140,10 @@ class RuleReader:
         return _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
 
     def _excluded(self, s: int, e: int, start: int, end: int, kind: str, exs: list[dict]) -> bool:
-        t = self.t
-        after = t[e:min(end, e + _LOOK)]
-        before = t[max(start, s - _LOOK):s]
-        for ex in exs:
+        for ex, nocase in exs:
+            t = self.nocase if nocase else self.t
+            after = t[e:min(end, e + _LOOK)]
+            before = t[max(start, s - _LOOK):s]
             if _match(ex["not_after"], after) or _search(ex["not_before"], before):
                 return True
             if kind in self.g.modals and (_match(ex["bound"], after) or _search(ex["bound_before"], before)):
