@@ -61,9 +61,10 @@ def _grammar() -> _Grammar:
 
 _MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 # A month name next to a number, in any form the month forms read (july 1, 1 july, july 2029).
-_MONTH_BY_NUMBER = re.compile(
-    "(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?,? (?:of )?[0-9]"
-    "|[0-9](?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+# Two searches, each starting with plain characters so that the engine skips ahead to them.
+_MONTH_THEN_NUMBER = re.compile("|".join(f"{m}[a-z]{{0,6}}\\.?,? (?:of )?[0-9]" for m in _MONTH_STEMS))
+_NUMBER_THEN_MONTH = re.compile(f"[0-9](?:st|nd|rd|th)? (?:of )?(?:{'|'.join(_MONTH_STEMS)})")
+_DIGIT_SLASH = re.compile("[0-9]/[0-9]")  # what every numeric date (7/1/29) holds
 
 
 def english_dates(text: str, low: str | None = None) -> list[Quantity]:
@@ -74,8 +75,9 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     found = []
     # Cheap tests first (substring searches in C): most texts hold no month name, no slash and no
     # 'end of'; the month forms run only where a month's first three letters stand.
-    present = {"numeric": "/" in text, "end_of_year": "end of" in low}
-    months = any(m in low for m in _MONTH_STEMS) and _MONTH_BY_NUMBER.search(low) is not None
+    present = {"numeric": "/" in text and _DIGIT_SLASH.search(text) is not None, "end_of_year": "end of" in low}
+    months = any(m in low for m in _MONTH_STEMS) and (
+        _MONTH_THEN_NUMBER.search(low) is not None or _NUMBER_THEN_MONTH.search(low) is not None)
     for name, rx in g.forms:
         if not present.get(name, months):
             continue

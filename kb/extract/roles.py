@@ -154,6 +154,7 @@ class Taxonomy:
             firsts = [edge_chars(rx, False) for _, rx in self.after[lang]]
             self.after_first[lang] = None if None in firsts else frozenset().union(*firsts)
         self._positive: dict[tuple, tuple] = {}
+        self._negative: dict[tuple, tuple] = {}
 
     def positive(self, payloads: tuple, ok: frozenset) -> tuple:
         """The roles a cue supports (not as a negative cue) among `ok` (memoised)."""
@@ -161,6 +162,14 @@ class Taxonomy:
         got = self._positive.get(key)
         if got is None:
             got = self._positive[key] = tuple(ri for ri, neg in payloads if not neg and ri in ok)
+        return got
+
+    def negative(self, payloads: tuple, ok: frozenset) -> tuple:
+        """The roles among `ok` a cue speaks against (memoised; most cues speak against none)."""
+        key = (payloads, ok)
+        got = self._negative.get(key)
+        if got is None:
+            got = self._negative[key] = tuple(ri for ri, neg in payloads if neg and ri in ok)
         return got
 
     def fitting(self, kind: str, unit: str | None) -> frozenset:
@@ -333,9 +342,9 @@ class RoleReader:
         vetoed: set[int] = set()
         if tx.has_negative:
             for s, e, payloads in cues:
-                for ri, neg in payloads:
-                    if neg and ri in ok and self.gap(x, s, e) <= tx.roles[ri].window[lang]:
-                        vetoed.add(ri)
+                if negs := tx.negative(payloads, ok):
+                    gap = self.gap(x, s, e)
+                    vetoed.update(ri for ri in negs if gap <= tx.roles[ri].window[lang])
             if vetoed:
                 ok = ok - vetoed  # a vetoed role is as good as one that does not fit
         # Masked markup (**, tags) leaves runs of spaces; adjacency looks past all but one.
