@@ -94,9 +94,10 @@ def readable(raw: str) -> str:
 # period or comma between CJK characters, a no-break or ideographic space. Line breaks are found
 # first and their blanks gathered by hand: a pattern like `[ ]*\n` tries every blank of a long run
 # that holds no line break (quadratic).
-_BREAK = re.compile("\n")
 _BLANKS = " \t\r\u3000\u00a0"
-_MARK = re.compile(f"(?<=[{CJK}])[.,](?=[{CJK}])|[\u3000\u00a0\u202f]")
+# Starts with a character class so that the engine skips ahead; the CJK character before a . or ,
+# is checked by hand.
+_MARK = re.compile(f"[.,](?=[{CJK}])|[\u3000\u00a0\u202f]")
 _CJK_CHAR = re.compile(f"[{CJK}]")
 _PUNCT = {".": "。", ",": "，"}
 
@@ -131,6 +132,15 @@ class Joined:
         return lo
 
 
+def _breaks(text: str, spans: list[tuple[int, int]]):
+    """(span, position) of each line break inside a span, in order (most clauses hold none)."""
+    for span in spans:
+        a, b = span
+        while (i := text.find("\n", a, b)) >= 0:
+            yield span, i
+            a = i + 1
+
+
 def join(masked: str, spans) -> Joined:
     """The joined view of `masked`: soft breaks and CJK punctuation mended inside each (start, end)
     span (the clauses), everything else as it is."""
@@ -142,11 +152,8 @@ def join(masked: str, spans) -> Joined:
         return spans[i] if i >= 0 and e <= spans[i][1] else None
 
     edits = []  # (start, end, replacement), sorted and disjoint
-    for m in _BREAK.finditer(masked):
-        span = inside(m.start(), m.end())
-        if span is None:
-            continue
-        s, e = m.start(), m.end()
+    for span, s in _breaks(masked, spans):
+        e = s + 1
         while s > span[0] and masked[s - 1] in _BLANKS:
             s -= 1
         while e < span[1] and masked[e] in _BLANKS:
@@ -162,6 +169,8 @@ def join(masked: str, spans) -> Joined:
     bstarts = [s for s, _ in breaks]
     for m in _MARK.finditer(masked):
         s, e = m.span()
+        if masked[s] in _PUNCT and not (s and _CJK_CHAR.match(masked, s - 1)):
+            continue
         i = bisect_right(bstarts, s) - 1
         if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
             continue  # taken by a line break's blanks, or outside every clause
