@@ -21,7 +21,6 @@ from functools import cache
 from itertools import accumulate
 from types import SimpleNamespace
 
-from kb.frozen import maker
 from kb.extract.patterns import load_data
 from kb.extract.text import CJK, mask, readable
 from kb.tokens import detect_lang
@@ -29,7 +28,9 @@ from kb.tokens import detect_lang
 __all__ = ["Clause", "split_clauses"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, which doubles the
+# cost of the hundreds of thousands of these a build makes. Nothing changes them once made.
+@dataclass(slots=True)
 class Clause:
     id: str
     record_id: str
@@ -42,8 +43,6 @@ class Clause:
     lang: str
     text: str  # readable: tags and markers removed, whitespace collapsed
 
-
-_new_clause = maker(Clause)  # Clause(...), built twice as fast (see kb.frozen)
 
 _ATX = re.compile(r"(#{1,6})(?:[ \t]+|$)")
 _ATX_ANY = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t\r]|$)", re.M)
@@ -297,7 +296,7 @@ class _Splitter:
         sec = self.section
         n = self.counters[sec] = self.counters.get(sec, 0) + 1
         self.out.append(
-            _new_clause(
+            Clause(
                 self.prefix + str(n),  # id
                 self.record_id,
                 n,  # ordinal

@@ -27,7 +27,6 @@ from kb.extract.quantities import (ContextUnit, Quantity, context_unit, find_qua
 from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
 from kb.extract.rules import RuleHit, RuleReader, rule_kinds
 from kb.extract.text import Joined, join, mask
-from kb.frozen import maker
 from kb.records import Record
 from kb.tokens import detect_lang
 
@@ -36,7 +35,9 @@ __all__ = ["KINDS", "Extraction", "Measure", "extract", "extract_text", "roles"]
 KINDS = ("duration", "percent", "money", "quantity", "date", "count", "rule")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, which doubles the
+# cost of the hundreds of thousands of these a build makes. Nothing changes them once made.
+@dataclass(slots=True)
 class Measure:
     id: str  # f"{clause_id}/m{n}", n = 1-based position of the measure in its clause
     record_id: str
@@ -52,9 +53,6 @@ class Measure:
     end: int
     line: int  # file line of start
     label: str = ""
-
-
-_new_measure = maker(Measure)  # Measure(...), built twice as fast (see kb.frozen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +143,11 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
             line, at = line + body.count("\n", at, s), s
             mid = f"{c.id}/m{n}"
             if isinstance(what, RuleHit):
-                out.append(_new_measure(mid, c.record_id, c.id, "rule", what.kind, None, None, None, None,
+                out.append(Measure(mid, c.record_id, c.id, "rule", what.kind, None, None, None, None,
                                         body[s:e], s, e, line, rule_labels[what.kind]))
             else:
                 r = what.role
-                out.append(_new_measure(mid, c.record_id, c.id, what.kind, r.key if r else UNSPECIFIED,
+                out.append(Measure(mid, c.record_id, c.id, what.kind, r.key if r else UNSPECIFIED,
                                         what.value, what.value_max, what.unit, what.comparator, body[s:e], s, e, line,
                                         what.label or (r.label if r else "")))
     return out

@@ -21,12 +21,13 @@ from functools import cache
 
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, finite, loose_number
 from kb.extract.patterns import alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
-from kb.frozen import maker
 
 __all__ = ["Quantity", "find_quantities", "parse_quantity"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, which doubles the
+# cost of the hundreds of thousands of these a build makes. Nothing changes them once made.
+@dataclass(slots=True)
 class Quantity:
     kind: str  # number | duration | percent | money | quantity | date | count | ordinal
     value: float | None  # normalised; the low end of a range
@@ -37,8 +38,6 @@ class Quantity:
     start: int
     end: int
 
-
-_new_quantity = maker(Quantity)  # Quantity(...), built twice as fast (see kb.frozen)
 
 _ISO_SEPARATORS = frozenset("-/.")  # the character after the year of an ISO-like date (r.iso)
 
@@ -528,7 +527,7 @@ def find_quantities(text: str, base: int = 0) -> list[Quantity]:
     """All quantities in running text: sorted, non-overlapping, offsets into text (+ base)."""
     if not isinstance(text, str) or not text or not isinstance(base, int):
         return []
-    return [_new_quantity(d.kind, finite(d.value), finite(d.vmax), d.unit, d.cmp, text[d.start:d.end],
+    return [Quantity(d.kind, finite(d.value), finite(d.vmax), d.unit, d.cmp, text[d.start:d.end],
                      d.start + base, d.end + base) for d in _Scan(fold(text), False, None).run()]
 
 
