@@ -46,6 +46,9 @@ GENERATOR = "4"  # bump whenever the output for a given seed changes on purpose
 # the statute passages of policy-gold, which were chosen for their measures). Drawn this often,
 # the corpus lands between the seeds and policy-gold (see docs/benchmarks.md, measures/kchar).
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from kb.scripts import HAN_RX, KANA_RX  # noqa: E402
 PEER_DOCS = REPO.parent / "shared" / "peer" / "policy-gold" / "docs"
 MANIFEST = ".manifest.json"
 
@@ -64,8 +67,6 @@ INVALID_KINDS = {  # kind -> the rule `policy-kb validate` reports for it
 
 # --- source texts --------------------------------------------------------------------------------
 
-_KANA = re.compile("[\u3041-\u309f\u30a0-\u30fa\u30fd-\u30ff]")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile("[A-Za-z]")
 _UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffd]")
 _ITEM = re.compile(r"^(?:[-*+]\s+|[・●○■◆➤]\s*|\(?[0-9０-９]+[).）]\s+|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十0-9０-９]+[）)]\s*)")
@@ -79,9 +80,9 @@ EXCLUDED_FIXTURES = {"bad"}
 
 
 def _lang_of(text: str) -> str | None:
-    if _KANA.search(text):
+    if KANA_RX.search(text):
         return "ja"
-    if _HAN.search(text):
+    if HAN_RX.search(text):
         return "zh"
     if _LATIN.search(text):
         return "en"

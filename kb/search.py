@@ -41,6 +41,7 @@ from functools import cache, lru_cache
 from typing import Callable, Iterable
 
 from kb.html import Span, marked
+from kb.scripts import HAN_RX
 from kb.tokens import detect_lang, segment, segment_query
 
 __all__ = ["index", "match_expression", "substring_phrase", "like_pattern", "highlight", "role_labels",
@@ -293,7 +294,6 @@ def like_pattern(q: object) -> str:
 
 
 _WORDY = re.compile(r"[^\W_]")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 SNIPPET = 240  # characters of clause text shown around the first match
 
 
@@ -321,7 +321,7 @@ def _terms(q: str) -> re.Pattern:
     (both segmentations for Han-only text). Single characters only when typed alone: a
     segmenter falling back to characters would otherwise light up every 事 in a clause."""
     words = {q}
-    for lang in ({detect_lang(q), "ja"} if _HAN.search(q) else {detect_lang(q)}):
+    for lang in ({detect_lang(q), "ja"} if HAN_RX.search(q) else {detect_lang(q)}):
         words.update(w for w in segment(q, lang).split() if len(w) > 1)
     alternatives = sorted(words, key=len, reverse=True)  # longest first: 事業継続義務 before 義務
     return re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)

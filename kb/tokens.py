@@ -16,6 +16,8 @@ from functools import cache
 from itertools import accumulate, compress, repeat
 from operator import add, itemgetter, not_, sub
 
+from kb.scripts import HAN, HAN_RX, KANA_RX
+
 __all__ = ["Token", "detect_lang", "tokenize", "segment", "segment_query"]
 
 
@@ -28,19 +30,13 @@ class Token:
     end: int
 
 
-_KANA = re.compile("[\u3041-\u309f\u30a0-\u30fa\u30fd-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
-# The katakana middle dot and long-vowel mark (U+30FB, U+30FC) are left out: Chinese text
-# borrows them, so they say nothing about the language.
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-
-
 def detect_lang(text: str, context: str | None = None) -> str:
     """'ja' if any kana, else 'zh' if any Han character, else 'en'. With `context`, the language
     of the document the text comes from, Han without kana in a Japanese document is Japanese
     (a heading such as 附則 or a kanji-only clause)."""
-    if _KANA.search(text):
+    if KANA_RX.search(text):
         return "ja"
-    if _HAN.search(text):
+    if HAN_RX.search(text):
         return "ja" if context and context.lower().startswith("ja") else "zh"
     return "en"
 
@@ -321,7 +317,7 @@ def tokenize(text: str, lang: str | None = None, base: int = 0) -> list[Token]:
 # SQLite's unicode61 tokenizer keeps letters, numbers and private-use characters and
 # splits on everything else. A token with none of those would index as nothing.
 _SEARCHABLE = SEARCHABLE = re.compile(r"[^\W_]|[\ue000-\uf8ff]")  # public for kb.search
-_HAN_ONLY = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]{2,}")
+_HAN_ONLY = re.compile(f"[{HAN}]{{2,}}")
 
 
 # Search needs only the words, not offsets, lemmas or parts of speech: MeCab's own wakati

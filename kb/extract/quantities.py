@@ -280,7 +280,7 @@ class _Scan:
     def anchors(self) -> list[re.Match]:
         """What r.anchor.finditer(t) yields that can begin a quantity, in text order: the English
         letter runs among them only when they are number or frequency words."""
-        r, t, n = self.r, self.t, self.n
+        r, t = self.r, self.t
         out, pos = [], 0
         search, match = r.anchor_first.search, r.anchor.match
         while (c := search(t, pos)) is not None:

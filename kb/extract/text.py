@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from kb.extract.patterns import load_data
+from kb.scripts import CJK, CJK_RX
 
 __all__ = ["CJK", "Joined", "join", "mask", "readable"]
 
-# CJK scripts and full-width forms, as a character-class body: one definition for the package.
-CJK = "\u2e80-\u2fff\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 
 # HTML tags have ASCII names, so <基準価格> or <措置①> (labels) are left alone, as is a < b.
 _TAG = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
@@ -98,7 +97,6 @@ _BLANKS = " \t\r\u3000\u00a0"
 # Starts with a character class so that the engine skips ahead; the CJK character before a . or ,
 # is checked by hand.
 _MARK = re.compile(f"[.,](?=[{CJK}])|[\u3000\u00a0\u202f]")
-_CJK_CHAR = re.compile(f"[{CJK}]")
 _PUNCT = {".": "。", ",": "，"}
 
 
@@ -162,14 +160,14 @@ def join(masked: str, spans) -> Joined:
             continue  # a blank run between two breaks of one clause: the first break took it
         # Figures on separate lines (a flattened table) stay apart: only CJK text is glued (gluing
         # digits before a CJK unit too, 1⏎0万円, cost precision on the held-out passages).
-        glued = _CJK_CHAR.match(masked, s - 1) if s else None
-        glued = glued or _CJK_CHAR.match(masked, e)
+        glued = CJK_RX.match(masked, s - 1) if s else None
+        glued = glued or CJK_RX.match(masked, e)
         edits.append((s, e, "" if glued else " "))
     breaks = [(s, e) for s, e, _ in edits]
     bstarts = [s for s, _ in breaks]
     for m in _MARK.finditer(masked):
         s, e = m.span()
-        if masked[s] in _PUNCT and not (s and _CJK_CHAR.match(masked, s - 1)):
+        if masked[s] in _PUNCT and not (s and CJK_RX.match(masked, s - 1)):
             continue
         i = bisect_right(bstarts, s) - 1
         if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
