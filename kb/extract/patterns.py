@@ -137,13 +137,22 @@ def trie(words) -> str:
     return build(root)
 
 
+def _sre():
+    """re's own parser (private, Python 3.11+), or None where it is missing or different: the
+    readers below then know nothing, and a pattern simply runs everywhere."""
+    try:
+        import re._parser as sre
+    except ImportError:
+        return None
+    return sre if all(hasattr(sre, a) for a in ("parse", "LITERAL", "IN", "SUBPATTERN")) else None
+
+
 def required_literal(rx: re.Pattern) -> str | None:
     """The longest run of literal characters that every match of rx contains, read
     from the parsed pattern (groups followed, branches and repeats skipped); None when there is
     none or the pattern ignores case."""
-    import re._parser as sre  # Python 3.11+; the parse tree of a compiled pattern
-
-    if rx.flags & re.I:
+    sre = _sre()
+    if sre is None or rx.flags & re.I:
         return None
 
     def longest(items) -> str:
@@ -169,7 +178,9 @@ def edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
     known (a class such as \\w or [^、], non-ASCII letters under re.I, a match that may be empty,
     an unfamiliar construct). Read from the parsed pattern: the last (first) item that must consume,
     and any optional items after (before) it."""
-    import re._parser as sre  # Python 3.11+; the parse tree of a compiled pattern
+    sre = _sre()
+    if sre is None:
+        return None
 
     def chars(op, av, nocase: bool) -> set[str] | None:
         if op is sre.LITERAL:
