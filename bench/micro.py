@@ -3,8 +3,8 @@
     python bench/micro.py [--scale 1.0] [--baseline REV] [--out bench/out/micro.json]
 
 What it measures (best of a few runs each, wall clock, in this process):
-- tokenize: kb.tokens.tokenize over 1 MB of the Japanese seed body, against fugashi's own node
-  iteration over the same text (the floor); segment: the word-only path search indexing uses;
+- segment: kb.tokens.segment (the words search indexing stores) over 1 MB of the Japanese seed
+  body, against fugashi's own node iteration over the same text (the floor);
 - split_clauses: 1 MB of the Japanese seed body (paragraphs kept), in characters per second;
 - find_quantities: 1 MB of the seed and policy-gold texts mixed (ja, zh, en);
 - extract: the whole extraction (clauses, quantities, dates, roles, rules) over the bodies of a
@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 from kb.extract import split_clauses  # noqa: E402
 from kb.extract import find_quantities  # noqa: E402
 from kb.records import RecordError, load_record  # noqa: E402
-from kb.tokens import _chunks, segment, tokenize  # noqa: E402
+from kb.tokens import _chunks, segment  # noqa: E402
 
 SEEDS = REPO / "seeds"
 GOLD = REPO.parent / "shared" / "peer" / "policy-gold" / "docs"
@@ -81,12 +81,11 @@ def tokenizers(size: int) -> dict:
     d = unidic_lite.DICDIR
     tagger = fugashi.Tagger(f'-d "{d}" -r "{d}/mecabrc"')
     pieces = [p for _, p in _chunks(text, 10_000)]  # MeCab cannot take a megabyte at once
-    tokenize(text, "ja")  # fill the feature cache, as a build's first files do
+    segment(text, "ja")  # load the dictionary
     raw = best(lambda: [w.surface for p in pieces for w in tagger(p)])
-    ours = best(lambda: tokenize(text, "ja"))
     seg = best(lambda: segment(text, "ja"))
-    return {"chars": len(text), "raw_fugashi_s": round(raw, 3), "tokenize_s": round(ours, 3), "segment_s": round(seg, 3),
-            "tokenize_over_raw": round(ours / raw, 2), "segment_over_raw": round(seg / raw, 2)}
+    return {"chars": len(text), "raw_fugashi_s": round(raw, 3), "segment_s": round(seg, 3),
+            "segment_over_raw": round(seg / raw, 2)}
 
 
 def stages(size: int) -> dict:

@@ -553,7 +553,7 @@ def _warm() -> None:
     from kb import tokens, validation
 
     validation._fast_check(), validation.quality_rules(), validation.vocabulary_fields()
-    tokens.tokenize("日本語の文です。", "ja"), tokens.tokenize("中文句子。", "zh")
+    tokens.segment("日本語の文です。", "ja"), tokens.segment("中文句子。", "zh")
     search.role_labels()
 
 

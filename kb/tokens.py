@@ -1,33 +1,19 @@
-"""Word tokens with exact offsets, and the segmentation used for SQLite full-text search.
+"""Language detection, and the word segmentation used for SQLite full-text search.
 
-Japanese goes through MeCab (fugashi + unidic-lite), Chinese through rjieba, everything
-else through a regex. Every token satisfies ``text[t.start - base:t.end - base] == t.surface``
-for any input string, including lone surrogates and control characters.
+Japanese goes through MeCab (fugashi + unidic-lite), Chinese through rjieba, everything else
+through a regex. Search needs words only: no offsets, lemmas or parts of speech (the extractor
+works on the text itself, see kb.extract), so each analyzer runs in its word-only mode.
 """
 
 from __future__ import annotations
 
-import gc
 import re
 import threading
-from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
-from itertools import accumulate, compress, repeat
-from operator import add, itemgetter, not_, sub
 
 from kb.scripts import HAN, HAN_RX, KANA_RX
 
-__all__ = ["Token", "detect_lang", "tokenize", "segment", "segment_query"]
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    surface: str
-    lemma: str
-    pos: str  # ja: UniDic pos1; zh: ""; other: "word" or "num"
-    start: int
-    end: int
+__all__ = ["detect_lang", "segment", "segment_query"]
 
 
 def detect_lang(text: str, context: str | None = None) -> str:
@@ -82,66 +68,9 @@ def _chunks(text: str, limit: int):
         i = j
 
 
-@contextmanager
-def _gc_paused():
-    """Pause the cyclic GC while token lists are built. Analyzer results and Tokens are
-    hundreds of thousands of fresh container objects that never form cycles; left on,
-    the collector runs repeated full passes over them and finds nothing."""
-    was_on = gc.isenabled()
-    if was_on:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
-def _build(surfaces, lemmas, poses, starts, ends) -> list[Token]:
-    """Create Tokens in bulk by filling their slots directly: going through the dataclass
-    __init__ costs as much as MeCab's analysis on large inputs, while map() over the slot
-    descriptors stays in C. Equal to Token(...) field by field (tested)."""
-    out = list(map(object.__new__, repeat(Token, len(surfaces))))
-    for slot, values in (
-        (Token.surface, surfaces),
-        (Token.lemma, lemmas),
-        (Token.pos, poses),
-        (Token.start, starts),
-        (Token.end, ends),
-    ):
-        any(map(slot.__set__, out, values))  # __set__ returns None: any() just drains
-    return out
-
-
-# ---------------------------------------------------------------- Japanese
-
 _JA_CHUNK = 10_000
-_KS, _FS, _RS = "\x01", "\x02", "\x03"  # key / field / record separators (never in clean text)
-
-# Asking MeCab for features (%f) makes it split each entry's 29-field CSV, which costs
-# about half as much again as the analysis itself. So the main pass only asks for the
-# layout (preceding whitespace, surface) and a key: surface plus left/right context ids.
-# Entries sharing surface and both context ids compete only on word cost, so the key
-# always resolves to the same entry, and its pos1/lemma can be cached. Chunks with an
-# unseen key are parsed a second time with features to fill the cache. Unknown words
-# get a '?' in the key and their surface as lemma.
-_LAYOUT_ARGS = (
-    r'-O "" -B "" -E "" '
-    r'-F "%pS<F>%m<F>%m<K>%phl<K>%phr<R>" '
-    r'-U "%pS<F>%m<F>%m<K>%phl<K>%phr<K>?<R>"'
-)
-_FEATURE_ARGS = (
-    r'-O "" -B "" -E "" '
-    r'-F "%m<K>%phl<K>%phr<F>%f[0]<F>%f[7]<R>" '
-    r'-U "%m<K>%phl<K>%phr<K>?<F>%f[0]<F>%m<R>"'
-)
-# UniDic lemmas of loanwords carry an English gloss (エネルギー-energy); drop it so the
-# lemma matches the way the word is written. The pattern starts with a literal so the
-# regex engine can skip ahead quickly.
-_GLOSS = re.compile(f"-(?<=[^\\x00-\\x7f]-)[A-Za-z][\\x20-\\x7e]*(?={_RS})")
-_POS: dict[str, str] = {}
-_LEMMA: dict[str, str] = {}
-_CACHE_MAX = 400_000  # distinct keys; a whole UniDic vocabulary would be ~900k
+_ZH_CHUNK = 50_000
+_WORD = re.compile(r"\w+(?:[.,]\d+)*")
 _mecab_lock = threading.Lock()  # a MeCab tagger must not be used by two threads at once
 
 
@@ -151,179 +80,19 @@ def _tagger(args: str):
     import unidic_lite
 
     d = unidic_lite.DICDIR
-    args = args.replace("<K>", _KS).replace("<F>", _FS).replace("<R>", _RS)
     return fugashi.GenericTagger(f'-r "{d}/mecabrc" -d "{d}" {args}')
-
-
-def _records(raw: str) -> list[str]:
-    # fugashi strips trailing whitespace from the output; the separators are not
-    # whitespace, but be lenient about a missing final terminator anyway.
-    return raw.rstrip(_RS).replace(_RS, _FS).split(_FS) if raw else []
-
-
-def _learn(piece: str) -> None:
-    with _mecab_lock:
-        raw = _tagger(_FEATURE_ARGS).parse(piece)
-    if len(_POS) > _CACHE_MAX:
-        _POS.clear()
-        _LEMMA.clear()
-    fields = _records(_GLOSS.sub("", raw))
-    for key, pos, lemma in zip(fields[0::3], fields[1::3], fields[2::3]):
-        _POS[key] = pos
-        _LEMMA[key] = lemma if lemma and lemma != "*" else key.partition(_KS)[0]
-
-
-def _features(piece: str, keys: list[str]) -> tuple[list[str], list[str]]:
-    try:
-        return list(map(_POS.__getitem__, keys)), list(map(_LEMMA.__getitem__, keys))
-    except KeyError:
-        _learn(piece)
-    # Normally everything is known now; .get() covers a cache cleared by another thread.
-    return (
-        [_POS.get(k, "") for k in keys],
-        [_LEMMA.get(k) or k.partition(_KS)[0] for k in keys],
-    )
-
-
-def _tokenize_ja(text: str, base: int) -> list[Token]:
-    surfaces: list[str] = []
-    lemmas: list[str] = []
-    poses: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    layout = _tagger(_LAYOUT_ARGS)
-    for off, piece in _chunks(_clean(text), _JA_CHUNK):
-        with _mecab_lock:
-            fields = _records(layout.parse(piece))
-        if not fields:
-            continue
-        ws, surf, keys = fields[0::3], fields[1::3], fields[2::3]
-        pos, lem = _features(piece, keys)
-        slen = list(map(len, surf))
-        # Whitespace + surface pieces tile the chunk, so end offsets are a running sum.
-        e = list(accumulate(map(add, map(len, ws), slen), initial=off + base))
-        del e[0]
-        if "".join(map(add, ws, surf)) != piece[: e[-1] - off - base]:
-            _align_slowly(piece, surf, pos, lem, off + base, surfaces, lemmas, poses, starts, ends)
-            continue
-        surfaces += surf
-        lemmas += lem
-        poses += pos
-        starts += map(sub, e, slen)
-        ends += e
-    return _build(surfaces, lemmas, poses, starts, ends)
-
-
-def _align_slowly(piece, surf, pos, lem, shift, surfaces, lemmas, poses, starts, ends):
-    """Fallback when MeCab's output does not reproduce the chunk: find each surface at or
-    shortly after the current position and skip tokens that cannot be placed."""
-    at = 0
-    for s, p, lm in zip(surf, pos, lem):
-        if not s:
-            continue
-        k = piece.find(s, at, at + len(s) + 256)
-        if k < 0:
-            continue
-        at = k + len(s)
-        surfaces.append(s)
-        lemmas.append(lm if lm and lm != "*" else s)
-        poses.append(p)
-        starts.append(k + shift)
-        ends.append(at + shift)
-
-
-# ---------------------------------------------------------------- Chinese
-
-_ZH_CHUNK = 50_000
-
-
-def _tokenize_zh(text: str, base: int) -> list[Token]:
-    import rjieba
-
-    surfaces: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for off, piece in _chunks(_clean(text), _ZH_CHUNK):
-        found = rjieba.tokenize(piece)  # offsets are in characters, not bytes
-        if not found:
-            continue
-        words = list(map(_FIRST, found))
-        s = list(map(_SECOND, found))
-        e = list(map(_THIRD, found))
-        keep = list(map(not_, map(str.isspace, words)))
-        words = list(compress(words, keep))
-        if _SPACE.search("".join(words)):
-            # jieba kept whitespace inside some tokens: trim their ends, and take the
-            # surfaces from the original, where that whitespace may have been a control
-            # character (rare, slow path).
-            _, s, e = _trim(words, compress(s, keep), compress(e, keep))
-            words = [text[off + a : off + b] for a, b in zip(s, e)]
-            keep = repeat(True)
-        surfaces += words
-        starts += map(add, compress(s, keep), repeat(off + base))
-        ends += map(add, compress(e, keep), repeat(off + base))
-    # Otherwise the cleaned copy differs from the original only in characters that became
-    # spaces, and no kept token contains one, so the surfaces are original slices already.
-    return _build(surfaces, surfaces, repeat("", len(surfaces)), starts, ends)
-
-
-_SPACE = re.compile(r"\s")
-_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
-
-
-def _trim(words, starts, ends):
-    out_w, out_s, out_e = [], [], []
-    for w, s, e in zip(words, starts, ends):
-        stripped = w.lstrip()
-        s += len(w) - len(stripped)
-        w = stripped.rstrip()
-        out_w.append(w)
-        out_s.append(s)
-        out_e.append(s + len(w))
-    return out_w, out_s, out_e
-
-
-# ---------------------------------------------------------------- other scripts
-
-_WORD = re.compile(r"\w+(?:[.,]\d+)*")
-_NUM = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-def _tokenize_other(text: str, base: int) -> list[Token]:
-    surfaces, lemmas, poses, starts, ends = [], [], [], [], []
-    for m in _WORD.finditer(text):
-        w = m.group()
-        surfaces.append(w)
-        lemmas.append(w.lower())
-        poses.append("num" if _NUM.fullmatch(w) else "word")
-        starts.append(m.start() + base)
-        ends.append(m.end() + base)
-    return _build(surfaces, lemmas, poses, starts, ends)
-
-
-_BY_LANG = {"ja": _tokenize_ja, "zh": _tokenize_zh}
-
-
-def tokenize(text: str, lang: str | None = None, base: int = 0) -> list[Token]:
-    """Tokens of `text`; offsets are shifted by `base` (e.g. the clause start in a body)."""
-    if not text or text.isspace():
-        return []
-    with _gc_paused():
-        return _BY_LANG.get(lang or detect_lang(text), _tokenize_other)(text, base)
 
 
 # ---------------------------------------------------------------- full-text search
 
 # SQLite's unicode61 tokenizer keeps letters, numbers and private-use characters and
 # splits on everything else. A token with none of those would index as nothing.
-_SEARCHABLE = SEARCHABLE = re.compile(r"[^\W_]|[\ue000-\uf8ff]")  # public for kb.search
+_SEARCHABLE = re.compile(r"[^\W_]|[\ue000-\uf8ff]")
 _HAN_ONLY = re.compile(f"[{HAN}]{{2,}}")
 
 
-# Search needs only the words, not offsets, lemmas or parts of speech: MeCab's own wakati
-# output and jieba's plain cut give them several times faster than tokenize() (whose Token
-# objects the extractor needs). The words are the same surfaces tokenize() finds, for a text
-# analysed on its own.
+# MeCab's own wakati output and jieba's plain cut: words only, several times faster than asking
+# for offsets and features.
 _WAKATI_ARGS = "-Owakati"
 
 

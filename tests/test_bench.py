@@ -57,7 +57,7 @@ def test_micro_benchmark_runs(tmp_path):
     subprocess.run([sys.executable, str(REPO / "bench" / "micro.py"), "--scale", "0.005", "--out", str(out)],
                    check=True, capture_output=True, timeout=600)
     result = json.loads(out.read_text(encoding="utf-8"))
-    assert set(result["tokenizers"]) >= {"raw_fugashi_s", "tokenize_s", "segment_s", "tokenize_over_raw"}
+    assert set(result["tokenizers"]) >= {"raw_fugashi_s", "segment_s", "segment_over_raw"}
     assert set(result["stages"]) == {"split_clauses_mchars_s", "find_quantities_mchars_s"}
     assert {r["stage"] for r in result["scaling"]} == {"clauses", "quantities"}
     assert all(r["seconds"] >= 0 and r["chars"] > 0 for r in result["scaling"])
