@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -360,17 +359,25 @@ def test_corpus_findings_follow_other_files(corpus, tmp_path):
 def test_progress_sees_only_the_files_to_process(corpus, tmp_path):
     seen = []
 
-    @contextmanager
-    def progress(items):
-        seen.append(list(items))
-        yield items
+    class Meter:
+        def __init__(self, total):
+            self.total, self.steps, self.closed = total, [], False
+            seen.append(self)
 
-    build([corpus], tmp_path / "kb.db", progress=progress)
+        def advance(self, units, chars):
+            self.steps.append((units, chars))
+
+        def close(self):
+            self.closed = True
+
+    bodies = sorted(len(load_record(p).body) for p in corpus.glob("*.md"))
+    build([corpus], tmp_path / "kb.db", progress=Meter)
     (corpus / "jp-jogmec-advanced-ccs-2024.md").write_text("---\n{}\n---\n", encoding="utf-8")
-    build([corpus], tmp_path / "kb.db", progress=progress)
-    build([corpus], tmp_path / "kb.db", progress=progress)  # nothing to do: not called
-    assert seen == [["jp-ccs-pipeline-support-interim-draft-2026.md", "jp-jogmec-advanced-ccs-2024.md"],
-                    ["jp-jogmec-advanced-ccs-2024.md"]]
+    build([corpus], tmp_path / "kb.db", progress=Meter)
+    build([corpus], tmp_path / "kb.db", progress=Meter)  # nothing to do: not called
+    assert [(m.total, len(m.steps), m.closed) for m in seen] == [(2, 2, True), (1, 1, True)]
+    assert sorted(chars for _, chars in seen[0].steps) == bodies  # each file's body, in characters
+    assert seen[1].steps == [(1, 0)]
 
 
 def test_fingerprint_change_forces_full_build(corpus, tmp_path, monkeypatch):
