@@ -236,6 +236,8 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 _NOUNS = {"jurisdiction": "country or subdivision"}
+# Too many terms to list: what a value may be instead.
+_ALLOWED = {"jurisdiction": "a country, province, state or prefecture named in zh, ja or en, or its ISO code (JP, US-CA, CN-GD)"}
 
 
 def _vocabulary_findings(record: Record, add) -> None:
@@ -252,7 +254,7 @@ def _vocabulary_findings(record: Record, add) -> None:
             suggestions = vocab.suggest(value)
             hint = f" (did you mean {' or '.join(repr(s) for s in suggestions)}?)" if suggestions else ""
             allowed = vocab.labels(lang) or vocab.labels("en")
-            shown = ", ".join(allowed[:12]) + (", …" if len(allowed) > 12 else "")
+            shown = _ALLOWED.get(vocab_name) or ", ".join(allowed[:12]) + (", …" if len(allowed) > 12 else "")
             noun = _NOUNS.get(vocab_name, vocab_name.replace("_", " "))
             add(ERROR, "vocab.unknown", (field,), f"{field}: unknown {noun} {value!r}{hint}; allowed: {shown}")
         elif match.langs and lang not in match.langs:

@@ -22,7 +22,7 @@ from kb import rows as rows_mod
 from kb.publish import PublishError, build
 from kb.records import load_record
 from kb.validation import schema, validate_paths
-from tests.conftest import REPO, shared
+from tests.conftest import CASES, REPO, shared
 
 SEEDS = REPO / "seeds"
 HUB = ("peer", "ccus-policy-hub")
@@ -70,6 +70,29 @@ def test_seed_records_and_vocabulary_keys(tmp_path):
     ]
     assert {r["status_key"] for r in got} == {"active", "draft"}
     assert all(r["key"] == f"{r['id']}.md" for r in got)
+
+
+# key -> (country as written, country_code, subdivision_code, country_en)
+SUBDIVISION_ROWS = {
+    "en/us-ca-lcfs.md": ("California", "US", "US-CA", "United States"),
+    "zh/us-ca-lcfs.md": ("加州", "US", "US-CA", "United States"),
+    "en/us-ca-code.md": ("US-CA", "US", "US-CA", "United States"),
+    "en/ca-ab-tier.md": ("Alberta", "CA", "CA-AB", "Canada"),
+    "zh/ca-ab-tier.md": ("加拿大", "CA", None, "Canada"),
+    "en/cn-js-pilot.md": ("江苏省", "CN", "CN-JS", "China"),
+    "zh/cn-js-pilot.md": ("江苏", "CN", "CN-JS", "China"),
+    "en/georgia.md": ("Georgia", "GE", None, "Georgia"),
+    "en/misspelt-state.md": ("Californa", None, None, None),
+}
+
+
+def test_a_subdivision_is_published_under_its_country(tmp_path):
+    build([CASES / "validate" / "subdivisions"], tmp_path / "kb.db")
+    got = rows(tmp_path / "kb.db", "select key, country, country_code, subdivision_code, country_en from records")
+    assert {r["key"]: (r["country"], r["country_code"], r["subdivision_code"], r["country_en"]) for r in got} == SUBDIVISION_ROWS
+    # facets count records by country: a state's records count for its country
+    facet = rows(tmp_path / "kb.db", "select country_code, count(*) n from records group by country_code")
+    assert {r["country_code"]: r["n"] for r in facet} == {"US": 3, "CA": 2, "CN": 2, "GE": 1, None: 1}
 
 
 def test_seed_body_and_frontmatter_kept_exactly(tmp_path):
