@@ -25,7 +25,8 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True, help="How to print findings.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
+@click.option("--summary", "only_summary", is_flag=True, help="Print only the counts per rule and the totals.")
+def validate(paths: tuple[Path, ...], fmt: str, strict: bool, only_summary: bool) -> None:
     """Check record files and folders (default: seeds/) against the schema, the vocabularies and
     each other. Exit 0 when there are no errors, 1 when there are, 2 on a usage error."""
     from kb.reporting import REPORTERS
@@ -38,7 +39,7 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
         raise click.UsageError(f"no such file or folder: {visible(str(exc.args[0]))}") from None
     except NoRecordFiles as exc:
         raise click.UsageError(visible(str(exc))) from None
-    click.echo(REPORTERS[fmt](findings, len(checked)))
+    click.echo(REPORTERS[fmt](findings, len(checked), only_summary))
     sys.exit(1 if any(True for _ in iter_errors(findings)) else 0)
 
 
@@ -53,11 +54,10 @@ def _publish(paths: tuple[Path, ...], db_path: Path, prune: bool = False):
 
     from kb.publish import PublishError, build, fault
 
-    def bar(items):
-        return click.progressbar(items, label="publishing", file=sys.stderr)
+    from kb.progress import meter
 
     try:
-        return build(list(paths) or [Path("seeds")], db_path, progress=bar if sys.stderr.isatty() else None, prune=prune)
+        return build(list(paths) or [Path("seeds")], db_path, progress=lambda total: meter("build", total, "files"), prune=prune)
     except FileNotFoundError as exc:
         raise click.UsageError(f"no such file or folder: {visible(str(exc.args[0] if exc.args else exc))}") from None
     except NoRecordFiles as exc:
@@ -155,6 +155,7 @@ def extract(file: Path, fmt: str) -> None:
     import os
 
     from kb.extract import extract as run_extract
+    from kb.progress import meter
     from kb.records import RecordError, load_record
 
     # A path that names nothing is a usage error; one that names something unreadable (a dangling
@@ -168,7 +169,11 @@ def extract(file: Path, fmt: str) -> None:
     except RecordError as exc:
         click.echo(visible(f"{exc.path}:{exc.line}:{exc.col}: error: {exc.message}"), err=True)
         sys.exit(1)
-    result = run_extract(record)
+    progress = meter("extract", len(record.body), "characters")
+    try:
+        result = run_extract(record, progress=progress.update)
+    finally:
+        progress.close()
     if fmt == "json":
         doc = {
             "path": str(file),

@@ -76,6 +76,13 @@ class NotUtf8(RecordError):
     rule = "load.encoding"
 
 
+class NotText(RecordError):
+    """A document in a format that holds text but is not text (PDF, Word, RTF, a saved web page with
+    binary content): it has to be converted before its text can be checked or extracted."""
+
+    rule = "load.convert-first"
+
+
 class EmptyFile(RecordError):
     rule = "load.empty"
 
@@ -170,6 +177,9 @@ def read_text(path: str | Path, max_bytes: int = MAX_BYTES, root: str | Path | N
         confine(path, root)
     data = read_bytes(path, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
+    kind = document_kind(data)
+    if kind is not None:
+        raise NotText(str(path), f"{kind.name}, not text: convert it to UTF-8 text first ({kind.how})")
     for bom, name in _OTHER_BOMS:  # UTF-16/32 text is full of NUL bytes but is not binary
         if data.startswith(bom):
             raise NotUtf8(str(path), f"{name} text (byte order mark {bom.hex(' ').upper()}); save the file as UTF-8")
@@ -182,6 +192,48 @@ def read_text(path: str | Path, max_bytes: int = MAX_BYTES, root: str | Path | N
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise NotUtf8(str(path), f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded", line, col) from None
     return text.removeprefix("\ufeff"), digest
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentKind:
+    name: str  # what the file is, in the user's terms
+    how: str  # a way to get its text
+
+
+# Signatures at the start of a file. A PDF reader accepts a little junk before %PDF-, so the header
+# is looked for after leading whitespace; zip and OLE containers are told apart by what they hold.
+_PDF = DocumentKind("a PDF document", "e.g. pdftotext FILE.pdf FILE.txt")
+_WORD = DocumentKind("a Word document", "e.g. pandoc -t plain, or soffice --headless --convert-to txt")
+_RTF = DocumentKind("an RTF document", "e.g. pandoc -t plain, or soffice --headless --convert-to txt")
+_ZIP = DocumentKind("a zip archive (an office document or other package)", "e.g. soffice --headless --convert-to txt")
+_OLE = DocumentKind("an old-style Office document (OLE: .doc, .xls, .ppt)", "e.g. soffice --headless --convert-to txt")
+_HTML = DocumentKind("an HTML page with binary content", "e.g. save it as UTF-8, then pandoc -f html -t plain")
+_HTML_START = re.compile(rb"\s*(?:<!--[^>]{0,200}-->\s*)?<(?:!doctype\s+html|html|head|meta|body)\b", re.I)
+
+
+def document_kind(data: bytes) -> DocumentKind | None:
+    """The kind of document `data` is when it is not text but holds text to convert (PDF, Word,
+    RTF, a zip or OLE office file, HTML with NUL bytes or bytes that are not UTF-8), else None."""
+    head = data[:1024].lstrip()
+    if head.startswith(b"%PDF-"):
+        return _PDF
+    if head.startswith(b"{\\rtf"):
+        return _RTF
+    if data.startswith(b"PK\x03\x04"):
+        return _WORD if b"word/" in data[:65536] else _ZIP
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return _WORD if b"W\x00o\x00r\x00d\x00D\x00o\x00c\x00u\x00m\x00e\x00n\x00t" in data else _OLE
+    if _HTML_START.match(head) and (b"\x00" in data or not _is_utf8(data)):
+        return _HTML
+    return None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def read_bytes(path: str | Path, max_bytes: int = MAX_BYTES) -> bytes:

@@ -1,12 +1,13 @@
-"""Rendering findings. Each reporter is a function (findings, files_checked) -> str; the CLI picks
-one by name, so adding a format means adding one function to REPORTERS."""
+"""Rendering findings. Each reporter is a function (findings, files_checked, only_summary=False) ->
+str; the CLI picks one by name, so adding a format means adding one function to REPORTERS. Every
+format ends with the counts per rule and the totals; `only_summary` leaves the findings out."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
 from kb.validation import ERROR, WARNING, Finding
@@ -15,7 +16,36 @@ from kb.validation import ERROR, WARNING, Finding
 def summary(findings: Sequence[Finding], files: int) -> dict:
     counts = Counter(f.severity for f in findings)
     bad_files = len({f.path for f in findings if f.severity == ERROR})
-    return {"files": files, "errors": counts[ERROR], "warnings": counts[WARNING], "files_with_errors": bad_files}
+    return {"files": files, "errors": counts[ERROR], "warnings": counts[WARNING], "files_with_errors": bad_files,
+            "rules": {c.rule: {"severity": c.severity, "findings": c.findings, "files": c.files} for c in rule_counts(findings)}}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCount:
+    rule: str
+    severity: str  # "error" when any of its findings is an error (--strict makes them all errors)
+    findings: int
+    files: int
+
+
+def rule_counts(findings: Sequence[Finding]) -> list[RuleCount]:
+    """Findings and files per rule: errors first, then the most frequent."""
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule, []).append(f)
+    counts = [RuleCount(rule, ERROR if any(f.severity == ERROR for f in fs) else WARNING, len(fs), len({f.path for f in fs}))
+              for rule, fs in by_rule.items()]
+    return sorted(counts, key=lambda c: (c.severity != ERROR, -c.findings, c.rule))
+
+
+def rule_table(findings: Sequence[Finding]) -> list[str]:
+    """The per-rule counts as aligned lines (none when there is no finding)."""
+    counts = rule_counts(findings)
+    if not counts:
+        return []
+    rows = [("rule", "severity", "findings", "files"), *((c.rule, c.severity, f"{c.findings:,}", f"{c.files:,}") for c in counts)]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}" for r in rows]
 
 
 def _plural(n: int, word: str) -> str:
@@ -34,16 +64,20 @@ def visible(s: str) -> str:
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
 
 
-def text(findings: Sequence[Finding], files: int) -> str:
-    lines = [f"{visible(f.path)}:{f.line}:{f.col}: {f.severity} {f.rule}: {visible(_one_line(f.message))}" for f in findings]
+def text(findings: Sequence[Finding], files: int, only_summary: bool = False) -> str:
+    lines = [] if only_summary else [f"{visible(f.path)}:{f.line}:{f.col}: {f.severity} {f.rule}: {visible(_one_line(f.message))}"
+                                     for f in findings]
+    table = rule_table(findings)
+    lines += [""] * bool(lines and table) + table
     s = summary(findings, files)
     verdict = "ok" if not s["errors"] else f"{_plural(s['files_with_errors'], 'file')} with errors"
     lines.append(f"{_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')} in {_plural(files, 'file')} checked: {verdict}")
     return "\n".join(lines)
 
 
-def as_json(findings: Sequence[Finding], files: int) -> str:
-    return json.dumps({"findings": [asdict(f) for f in findings], "summary": summary(findings, files)}, ensure_ascii=False, indent=2)
+def as_json(findings: Sequence[Finding], files: int, only_summary: bool = False) -> str:
+    doc = {} if only_summary else {"findings": [asdict(f) for f in findings]}
+    return json.dumps({**doc, "summary": summary(findings, files)}, ensure_ascii=False, indent=2)
 
 
 def _escape_data(s: str) -> str:
@@ -54,13 +88,15 @@ def _escape_property(s: str) -> str:
     return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(findings: Sequence[Finding], files: int) -> str:
-    """GitHub Actions workflow commands, so findings appear as annotations on the pull request."""
+def github(findings: Sequence[Finding], files: int, only_summary: bool = False) -> str:
+    """GitHub Actions workflow commands, so findings appear as annotations on the pull request;
+    the per-rule counts and the totals are plain lines of the job's log."""
     out = []
-    for f in findings:
+    for f in () if only_summary else findings:
         level = "error" if f.severity == ERROR else "warning"
         props = f"file={_escape_property(visible(f.path))},line={f.line},col={f.col},title={_escape_property(f.rule)}"
         out.append(f"::{level} {props}::{_escape_data(visible(f.message))}")
+    out += rule_table(findings)
     s = summary(findings, files)
     out.append(f"{_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')} in {_plural(files, 'file')} checked")
     return "\n".join(out)
@@ -70,4 +106,4 @@ def _one_line(s: str) -> str:
     return " ".join(s.split())
 
 
-REPORTERS: dict[str, Callable[[Sequence[Finding], int], str]] = {"text": text, "json": as_json, "github": github}
+REPORTERS: dict[str, Callable[..., str]] = {"text": text, "json": as_json, "github": github}

@@ -35,7 +35,7 @@ KEY_COLUMNS = {"country": "country_code", "category": "category_key", "status": 
                "legal_weight": "legal_weight_key", "review_status": "review_status_key"}
 COUNTRY_LABELS = ("en", "zh", "ja")
 
-_TEXT = ["key", "id", "lang", "title", "country", "country_code", "country_en", "country_zh", "country_ja",
+_TEXT = ["key", "id", "lang", "title", "country", "country_code", "subdivision_code", "country_en", "country_zh", "country_ja",
          "category", "category_key", "status", "status_key", "legal_weight", "legal_weight_key", "pub_date"]
 # The texts of a record live in `record_texts`, not here: `records` is what facet and table pages
 # scan, and a row carrying a whole body makes every such page read megabytes.
@@ -164,11 +164,15 @@ def _record_row(key: str, record: Record) -> tuple:
     row: dict[str, Any] = {c: _scalar(_get(meta, p)) for c, p in FIELD_COLUMNS.items()}
     row["lang"] = record.lang  # the resolved language, also when the field is absent
     row["year"] = _year(meta.get("year"))
-    fields = {v: f for f, v in vocabulary_fields().items()}
+    vocab_of = vocabulary_fields()
     for column, key_column in KEY_COLUMNS.items():
-        row[key_column] = _vocab_key(column, meta.get(fields.get(column, column)))
-    from kb.vocabularies import vocabulary
+        field = FIELD_COLUMNS[column][0]
+        row[key_column] = _vocab_key(vocab_of[field], meta.get(field))
+    from kb.vocabularies import jurisdiction, vocabulary
 
+    if row["country_code"]:  # a province or state: the record counts for its country
+        place = jurisdiction(row["country_code"])
+        row["country_code"], row["subdivision_code"] = place.country, place.subdivision
     for lang in COUNTRY_LABELS:
         code = row["country_code"]
         row[f"country_{lang}"] = vocabulary("country").label(code, lang) if code else None

@@ -235,6 +235,11 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+_NOUNS = {"jurisdiction": "country or subdivision"}
+# Too many terms to list: what a value may be instead.
+_ALLOWED = {"jurisdiction": "a country, province, state or prefecture named in zh, ja or en, or its ISO code (JP, US-CA, CN-GD)"}
+
+
 def _vocabulary_findings(record: Record, add) -> None:
     from kb.vocabularies import vocabulary
 
@@ -249,10 +254,11 @@ def _vocabulary_findings(record: Record, add) -> None:
             suggestions = vocab.suggest(value)
             hint = f" (did you mean {' or '.join(repr(s) for s in suggestions)}?)" if suggestions else ""
             allowed = vocab.labels(lang) or vocab.labels("en")
-            shown = ", ".join(allowed[:12]) + (", …" if len(allowed) > 12 else "")
-            add(ERROR, "vocab.unknown", (field,), f"{field}: unknown {vocab_name.replace('_', ' ')} {value!r}{hint}; allowed: {shown}")
+            shown = _ALLOWED.get(vocab_name) or ", ".join(allowed[:12]) + (", …" if len(allowed) > 12 else "")
+            noun = _NOUNS.get(vocab_name, vocab_name.replace("_", " "))
+            add(ERROR, "vocab.unknown", (field,), f"{field}: unknown {noun} {value!r}{hint}; allowed: {shown}")
         elif match.langs and lang not in match.langs:
-            own = vocab.label(match.term.key, lang)
+            own = match.term.label(lang)
             other = "/".join(sorted(match.langs))
             better = f"; in a {lang} record write {own!r}" if own else ""
             add(WARNING, "vocab.other-language", (field,), f"{field}: {value!r} is a {other} label{better}")

@@ -45,12 +45,17 @@ from types import MappingProxyType
 from typing import Literal
 
 __all__ = [
+    "JURISDICTION",
     "LANGS",
     "VOCABULARY_NAMES",
+    "Jurisdiction",
+    "Jurisdictions",
     "Match",
+    "Suggestion",
     "Term",
     "Vocabulary",
     "VocabularyError",
+    "jurisdiction",
     "loose_key",
     "normalize",
     "vocabulary",
@@ -67,9 +72,12 @@ _FILES: Mapping[str, str] = MappingProxyType(
         "status": "statuses.json",
         "legal_weight": "legal_weights.json",
         "review_status": "review_statuses.json",
+        "subdivision": "subdivisions.json",
     }
 )
 VOCABULARY_NAMES: tuple[str, ...] = tuple(_FILES)
+#: Composite vocabularies, made of file-backed ones (see ``Jurisdictions``).
+JURISDICTION = "jurisdiction"
 
 _SPACES = re.compile(r"\s+")
 
@@ -346,9 +354,13 @@ class Vocabulary:
         are found; for short CJK values (up to four characters, where one wrong character already
         halves the ratio) the cutoff is 0.5.  Ties prefer labels over aliases and candidates of
         similar length.  A near alias yields its term's label in the alias's language, or in
-        ``lang`` when given.
+        ``lang`` when given.  Labels scoring far below the best one are left out.
         """
-        if n <= 0 or not isinstance(value, str):
+        return _best([*self.ranked(value, lang=lang)], n)
+
+    def ranked(self, value: str, *, lang: str | None = None) -> list[Suggestion]:
+        """Every label close to ``value`` with its score, best first (see ``suggest``)."""
+        if not isinstance(value, str):
             return []
         norm = normalize(value)
         if not norm:
@@ -372,14 +384,12 @@ class Vocabulary:
                 scored.append((-score, not cand.is_label, abs(len(cand.text) - len(norm)),
                                position, cand))
         scored.sort(key=lambda item: item[:4])
-        out: list[str] = []
-        for *_rank, cand in scored:
+        out: list[Suggestion] = []
+        for score, alias, _length, _position, cand in scored:
             term = self._by_key[cand.key]
             label = term.labels.get(lang or cand.lang) or term.labels.get("en")
-            if label and label not in out:
-                out.append(label)
-                if len(out) == n:
-                    break
+            if label:
+                out.append(Suggestion(label, -score, alias))
         return out
 
     def label(self, key: str, lang: str) -> str | None:
@@ -399,6 +409,83 @@ class Vocabulary:
                     seen.add(text)
                     out.append(text)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    label: str
+    score: float  # similarity, 0..1
+    alias: bool  # found through an alias rather than a label
+
+
+# A suggestion this far below the best one is noise beside it: 'Californa' is California, and
+# saying "or 'New Caledonia'" would only confuse.
+_SUGGESTION_MARGIN = 0.15
+
+
+def _best(ranked: list[Suggestion], n: int) -> list[str]:
+    """Up to n distinct labels from suggestions sorted best first, none far below the best."""
+    out: list[str] = []
+    for s in ranked:
+        if len(out) >= n or s.score < ranked[0].score - _SUGGESTION_MARGIN:
+            break
+        if s.label not in out:
+            out.append(s.label)
+    return out
+
+
+# -- jurisdictions: a country, or a subdivision of one -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Jurisdiction:
+    """A resolved ``country`` value: the country's key and, below it, the subdivision's."""
+
+    country: str  # ISO 3166-1 alpha-2, EU or INT
+    subdivision: str | None  # ISO 3166-2 (US-CA), None for the country as a whole
+
+
+def jurisdiction(key: str) -> Jurisdiction:
+    """Split a jurisdiction key: 'US-CA' is California in US, 'US' the United States."""
+    country, dash, _ = key.partition("-")
+    return Jurisdiction(country, key if dash else None)
+
+
+class Jurisdictions:
+    """The vocabulary of the ``country`` field: the countries, then their subdivisions. A spelling
+    that names a country is that country whatever subdivision it also names ('Georgia' is GE, not
+    US-GA), so no record that resolved before resolves differently now. Lookups, labels and
+    suggestions span both; keys of subdivisions are ISO 3166-2 codes (see ``jurisdiction``)."""
+
+    __slots__ = ("name", "parts")
+
+    def __init__(self, countries: Vocabulary, subdivisions: Vocabulary) -> None:
+        self.name = JURISDICTION
+        self.parts = (countries, subdivisions)
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return tuple(t for part in self.parts for t in part.terms)
+
+    def lookup(self, value: str) -> Match | None:
+        for part in self.parts:
+            match = part.lookup(value)
+            if match is not None:
+                return match
+        return None
+
+    def suggest(self, value: str, n: int = 3, *, lang: str | None = None) -> list[str]:
+        if n <= 0:
+            return []
+        ranked = [s for part in self.parts for s in part.ranked(value, lang=lang)]
+        return _best(sorted(ranked, key=lambda s: (-s.score, s.alias)), n)
+
+    def label(self, key: str, lang: str) -> str | None:
+        return self.parts[bool(jurisdiction(key).subdivision)].label(key, lang)
+
+    def labels(self, lang: str | None = None) -> list[str]:
+        """The countries' labels: listing every province and state would drown them."""
+        return self.parts[0].labels(lang)
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -463,7 +550,9 @@ def _load(name: str, text: str, path: str) -> Vocabulary:
 
 @functools.cache
 def vocabulary(name: str) -> Vocabulary:
-    """The named vocabulary (loaded once): one of ``VOCABULARY_NAMES``."""
+    """The named vocabulary (loaded once): one of ``VOCABULARY_NAMES``, or ``JURISDICTION``."""
+    if name == JURISDICTION:
+        return Jurisdictions(vocabulary("country"), vocabulary("subdivision"))  # type: ignore[return-value]
     filename = _FILES.get(name)
     if filename is None:
         raise VocabularyError(

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from kb import rows as rows_mod
 from kb.publish import PublishError, build
 from kb.records import load_record
 from kb.validation import schema, validate_paths
-from tests.conftest import REPO, shared
+from tests.conftest import CASES, REPO, shared
 
 SEEDS = REPO / "seeds"
 HUB = ("peer", "ccus-policy-hub")
@@ -71,6 +70,29 @@ def test_seed_records_and_vocabulary_keys(tmp_path):
     ]
     assert {r["status_key"] for r in got} == {"active", "draft"}
     assert all(r["key"] == f"{r['id']}.md" for r in got)
+
+
+# key -> (country as written, country_code, subdivision_code, country_en)
+SUBDIVISION_ROWS = {
+    "en/us-ca-lcfs.md": ("California", "US", "US-CA", "United States"),
+    "zh/us-ca-lcfs.md": ("加州", "US", "US-CA", "United States"),
+    "en/us-ca-code.md": ("US-CA", "US", "US-CA", "United States"),
+    "en/ca-ab-tier.md": ("Alberta", "CA", "CA-AB", "Canada"),
+    "zh/ca-ab-tier.md": ("加拿大", "CA", None, "Canada"),
+    "en/cn-js-pilot.md": ("江苏省", "CN", "CN-JS", "China"),
+    "zh/cn-js-pilot.md": ("江苏", "CN", "CN-JS", "China"),
+    "en/georgia.md": ("Georgia", "GE", None, "Georgia"),
+    "en/misspelt-state.md": ("Californa", None, None, None),
+}
+
+
+def test_a_subdivision_is_published_under_its_country(tmp_path):
+    build([CASES / "validate" / "subdivisions"], tmp_path / "kb.db")
+    got = rows(tmp_path / "kb.db", "select key, country, country_code, subdivision_code, country_en from records")
+    assert {r["key"]: (r["country"], r["country_code"], r["subdivision_code"], r["country_en"]) for r in got} == SUBDIVISION_ROWS
+    # facets count records by country: a state's records count for its country
+    facet = rows(tmp_path / "kb.db", "select country_code, count(*) n from records group by country_code")
+    assert {r["country_code"]: r["n"] for r in facet} == {"US": 3, "CA": 2, "CN": 2, "GE": 1, None: 1}
 
 
 def test_seed_body_and_frontmatter_kept_exactly(tmp_path):
@@ -360,17 +382,25 @@ def test_corpus_findings_follow_other_files(corpus, tmp_path):
 def test_progress_sees_only_the_files_to_process(corpus, tmp_path):
     seen = []
 
-    @contextmanager
-    def progress(items):
-        seen.append(list(items))
-        yield items
+    class Meter:
+        def __init__(self, total):
+            self.total, self.steps, self.closed = total, [], False
+            seen.append(self)
 
-    build([corpus], tmp_path / "kb.db", progress=progress)
+        def advance(self, units, chars):
+            self.steps.append((units, chars))
+
+        def close(self):
+            self.closed = True
+
+    bodies = sorted(len(load_record(p).body) for p in corpus.glob("*.md"))
+    build([corpus], tmp_path / "kb.db", progress=Meter)
     (corpus / "jp-jogmec-advanced-ccs-2024.md").write_text("---\n{}\n---\n", encoding="utf-8")
-    build([corpus], tmp_path / "kb.db", progress=progress)
-    build([corpus], tmp_path / "kb.db", progress=progress)  # nothing to do: not called
-    assert seen == [["jp-ccs-pipeline-support-interim-draft-2026.md", "jp-jogmec-advanced-ccs-2024.md"],
-                    ["jp-jogmec-advanced-ccs-2024.md"]]
+    build([corpus], tmp_path / "kb.db", progress=Meter)
+    build([corpus], tmp_path / "kb.db", progress=Meter)  # nothing to do: not called
+    assert [(m.total, len(m.steps), m.closed) for m in seen] == [(2, 2, True), (1, 1, True)]
+    assert sorted(chars for _, chars in seen[0].steps) == bodies  # each file's body, in characters
+    assert seen[1].steps == [(1, 0)]
 
 
 def test_fingerprint_change_forces_full_build(corpus, tmp_path, monkeypatch):

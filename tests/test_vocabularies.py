@@ -13,10 +13,12 @@ import yaml
 from kb import vocabularies as vocab_mod
 from kb.vocabularies import (
     LANGS,
+    Jurisdiction,
     VOCABULARY_NAMES,
     Match,
     Vocabulary,
     VocabularyError,
+    jurisdiction,
     loose_key,
     normalize,
     vocabulary,
@@ -42,6 +44,7 @@ FILES = {
     "status": "statuses.json",
     "legal_weight": "legal_weights.json",
     "review_status": "review_statuses.json",
+    "subdivision": "subdivisions.json",
 }
 
 
@@ -93,7 +96,8 @@ def test_file_declares_its_vocabulary_and_has_a_description(name: str) -> None:
 def test_keys_are_unique_and_well_formed(name: str) -> None:
     keys = [term["key"] for term in raw(name)["terms"]]
     assert len(keys) == len(set(keys))
-    shape = re.compile(r"^([A-Z]{2}|EU|INT)$") if name == "country" else re.compile(r"^[a-z][a-z0-9_]*$")
+    shape = {"country": re.compile(r"^([A-Z]{2}|EU|INT)$"), "subdivision": re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")}.get(
+        name, re.compile(r"^[a-z][a-z0-9_]*$"))
     bad = [key for key in keys if not shape.match(key)]
     assert not bad
 
@@ -144,9 +148,10 @@ def test_every_iso_country_is_present() -> None:
     assert {"EU", "INT"} <= keys
 
 
-def test_committed_countries_json_is_reproducible() -> None:
+@pytest.mark.parametrize("name, builder", [("country", "build"), ("subdivision", "build_subdivisions")])
+def test_committed_vocabulary_json_is_reproducible(name: str, builder: str) -> None:
     pycountry = pytest.importorskip("pycountry", reason="pycountry (build-time tool) not installed")
-    recorded = raw("country")["source"]
+    recorded = raw(name)["source"]
     version = getattr(pycountry, "__version__", "unknown")
     if f"pycountry {version} " not in recorded:
         pytest.skip(f"installed pycountry {version} differs from the one recorded: {recorded}")
@@ -154,9 +159,149 @@ def test_committed_countries_json_is_reproducible() -> None:
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
-    document = module.build()
+    document = getattr(module, builder)()
     assert module.check_conflicts(document) == []
-    assert module.render(document) == (DATA / "countries.json").read_text(encoding="utf-8")
+    assert module.render(document) == (DATA / FILES[name]).read_text(encoding="utf-8")
+
+
+# -- jurisdictions below the nation ---------------------------------------------------------------
+
+# How many top-level ISO 3166-2 subdivisions each country has in the vocabulary (CN less HK, MO
+# and TW; US less the six outlying areas that are ISO 3166-1 countries; GB its four nations).
+SUBDIVISION_COUNTS = {"CN": 31, "JP": 47, "US": 51, "CA": 13, "AU": 8, "GB": 4}
+
+
+def test_subdivisions_cover_each_listed_country() -> None:
+    got: dict[str, int] = {}
+    for key in vocabulary("subdivision").keys():
+        got[key.split("-")[0]] = got.get(key.split("-")[0], 0) + 1
+    assert got == SUBDIVISION_COUNTS
+
+
+def test_every_top_level_iso_subdivision_of_a_listed_country_is_present() -> None:
+    pycountry = pytest.importorskip("pycountry", reason="pycountry (build-time tool) not installed")
+    keys = set(vocabulary("subdivision").keys())
+    for cc in SUBDIVISION_COUNTS:
+        for sub in pycountry.subdivisions.get(country_code=cc):
+            if sub.parent_code is None:
+                assert (sub.code in keys) == (sub.code not in COUNTRIES_TOO), sub.code
+    for code in COUNTRIES_TOO:  # each is a country in its own right, under the code's second half
+        assert pycountry.countries.get(alpha_2=code.split("-")[1]) is not None, code
+        assert code.split("-")[1] in vocabulary("country"), code
+
+
+# Subdivisions that are ISO 3166-1 countries too: they stay countries (CN-HK is HK).
+COUNTRIES_TOO = {"CN-HK", "CN-MO", "CN-TW", "US-AS", "US-GU", "US-MP", "US-PR", "US-UM", "US-VI"}
+
+
+# (value, jurisdiction key, country, subdivision)
+JURISDICTIONS = [
+    ("California", "US-CA", "US", "US-CA"),
+    ("广东省", "CN-GD", "CN", "CN-GD"),
+    ("广东", "CN-GD", "CN", "CN-GD"),
+    ("広東", "CN-GD", "CN", "CN-GD"),
+    ("広東省", "CN-GD", "CN", "CN-GD"),
+    ("Guangdong Province", "CN-GD", "CN", "CN-GD"),
+    ("Guangdong Sheng", "CN-GD", "CN", "CN-GD"),
+    ("加州", "US-CA", "US", "US-CA"),
+    ("加利福尼亚州", "US-CA", "US", "US-CA"),
+    ("カリフォルニア州", "US-CA", "US", "US-CA"),
+    ("Alberta", "CA-AB", "CA", "CA-AB"),
+    ("艾伯塔省", "CA-AB", "CA", "CA-AB"),
+    ("Jiangsu", "CN-JS", "CN", "CN-JS"),
+    ("江苏", "CN-JS", "CN", "CN-JS"),
+    ("江蘇省", "CN-JS", "CN", "CN-JS"),
+    ("東京都", "JP-13", "JP", "JP-13"),
+    ("東京", "JP-13", "JP", "JP-13"),
+    ("东京都", "JP-13", "JP", "JP-13"),
+    ("Tokyo", "JP-13", "JP", "JP-13"),
+    ("北海道", "JP-01", "JP", "JP-01"),
+    ("大阪", "JP-27", "JP", "JP-27"),
+    ("US-CA", "US-CA", "US", "US-CA"),
+    ("us-ca", "US-CA", "US", "US-CA"),
+    ("JP-13", "JP-13", "JP", "JP-13"),
+    ("NSW", "AU-NSW", "AU", "AU-NSW"),
+    ("New South Wales", "AU-NSW", "AU", "AU-NSW"),
+    ("Victoria", "AU-VIC", "AU", "AU-VIC"),
+    ("Scotland", "GB-SCT", "GB", "GB-SCT"),
+    ("苏格兰", "GB-SCT", "GB", "GB-SCT"),
+    ("北アイルランド", "GB-NIR", "GB", "GB-NIR"),
+    ("Wales", "GB-WLS", "GB", "GB-WLS"),
+    ("内蒙古", "CN-NM", "CN", "CN-NM"),
+    ("Inner Mongolia", "CN-NM", "CN", "CN-NM"),
+    ("Texas", "US-TX", "US", "US-TX"),
+    ("Washington, D.C.", "US-DC", "US", "US-DC"),
+    ("Québec", "CA-QC", "CA", "CA-QC"),
+    # a name that is also a country's is the country
+    ("Georgia", "GE", "GE", None),
+    ("ジョージア", "GE", "GE", None),
+    ("佐治亚州", "US-GA", "US", "US-GA"),
+    ("ジョージア州", "US-GA", "US", "US-GA"),
+    ("US-GA", "US-GA", "US", "US-GA"),
+    # subdivisions that are ISO 3166-1 countries stay countries
+    ("Hong Kong", "HK", "HK", None),
+    ("Puerto Rico", "PR", "PR", None),
+    ("台湾", "TW", "TW", None),
+    # countries as before
+    ("Japan", "JP", "JP", None),
+    ("美国", "US", "US", None),
+    ("New Caledonia", "NC", "NC", None),
+    ("EU", "EU", "EU", None),
+]
+
+
+@pytest.mark.parametrize(("value", "key", "country", "subdivision"), JURISDICTIONS, ids=[r[0] for r in JURISDICTIONS])
+def test_jurisdiction_lookup(value: str, key: str, country: str, subdivision: str | None) -> None:
+    match = vocabulary("jurisdiction").lookup(value)
+    assert match is not None and match.key == key
+    assert jurisdiction(match.key) == Jurisdiction(country, subdivision)
+
+
+# Not accepted: a bare two-letter state code is a country code (CA is Canada, not California);
+# 华盛顿 and ワシントン alone mean the capital as often as the state; CN-HK is written HK.
+@pytest.mark.parametrize(("value", "key"), [("CA", "CA"), ("TX", None), ("华盛顿", None), ("ワシントン", None),
+                                            ("Atlantis", None), ("", None)])
+def test_jurisdiction_non_matches(value: str, key: str | None) -> None:
+    match = vocabulary("jurisdiction").lookup(value)
+    assert (match.key if match else None) == key
+
+
+def test_country_names_shadow_only_the_documented_subdivision_spellings() -> None:
+    """Georgia (US-GA) is the one subdivision whose names a country takes; its description says so."""
+    countries = vocabulary("country")
+    shadowed = {(t.key, text) for t in vocabulary("subdivision").terms for _, text, _ in t.names() if countries.lookup(text)}
+    assert shadowed == {("US-GA", "Georgia"), ("US-GA", "ジョージア")}
+    assert "'Georgia' is GE" in raw("subdivision")["description"]
+
+
+# (misspelt value, first suggestion, labels that must not be suggested beside it)
+JURISDICTION_SUGGESTIONS = [
+    ("Californa", "California", {"New Caledonia"}),
+    ("Califronia", "California", {"New Caledonia"}),
+    ("Albrta", "Alberta", set()),
+    ("广东生", "广东省", set()),
+    ("江苏生", "江苏省", set()),
+    ("Jiangsuu", "Jiangsu", set()),
+    ("Tokio", "Tokyo", set()),
+    ("Queensland State", "Queensland", set()),
+    ("Untied States", "United States", set()),
+    ("Chna", "China", set()),
+    ("华盛顿", "华盛顿州", set()),
+]
+
+
+@pytest.mark.parametrize(("value", "first", "absent"), JURISDICTION_SUGGESTIONS, ids=[r[0] for r in JURISDICTION_SUGGESTIONS])
+def test_jurisdiction_suggestions(value: str, first: str, absent: set[str]) -> None:
+    got = vocabulary("jurisdiction").suggest(value)
+    assert got and got[0] == first
+    assert not absent & set(got), got
+
+
+def test_jurisdiction_labels_are_the_countries_and_each_part_keeps_its_labels() -> None:
+    vocab = vocabulary("jurisdiction")
+    assert vocab.labels("en") == vocabulary("country").labels("en")
+    assert vocab.label("US-CA", "zh") == "加利福尼亚州" and vocab.label("US", "zh") == "美国"
+    assert vocab.label("JP-13", "en") == "Tokyo" and vocab.label("XX-99", "en") is None
 
 
 # -- real data: the CCUS Policy Hub sample and the seed -------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
+from typing import Callable
 
 from kb.extract.clauses import Clause, split_clauses
 from kb.extract.dates import english_dates, relations, table_years
@@ -71,10 +72,11 @@ def roles() -> dict[str, str]:
     return out
 
 
-def extract(record: Record) -> Extraction:
-    """Clauses and measures of a record (what the publish step stores)."""
+def extract(record: Record, progress: Callable[[int], None] | None = None) -> Extraction:
+    """Clauses and measures of a record (what the publish step stores). `progress`, when given,
+    is told how far into the body the extraction has come, clause by clause."""
     rid = record.id or record.stem_id
-    return _run(record.body, rid, record.body_line, record.lang or "")
+    return _run(record.body, rid, record.body_line, record.lang or "", progress)
 
 
 def extract_text(body: str, record_id: str = "", first_line: int = 1) -> Extraction:
@@ -84,7 +86,7 @@ def extract_text(body: str, record_id: str = "", first_line: int = 1) -> Extract
     return _run(body, record_id if isinstance(record_id, str) else "", first_line if isinstance(first_line, int) else 1, "")
 
 
-def _run(body: str, record_id: str, first_line: int, lang: str) -> Extraction:
+def _run(body: str, record_id: str, first_line: int, lang: str, progress: Callable[[int], None] | None = None) -> Extraction:
     lang = lang or detect_lang(body[:4000])
     if not body or body.isspace():
         return Extraction(record_id, lang, [], [])
@@ -93,7 +95,7 @@ def _run(body: str, record_id: str, first_line: int, lang: str) -> Extraction:
     if not clauses:
         return Extraction(record_id, lang, clauses, [])
     view = join(masked, [(c.start, c.end) for c in clauses])
-    return Extraction(record_id, lang, clauses, _measures(body, view, clauses, lang))
+    return Extraction(record_id, lang, clauses, _measures(body, view, clauses, lang, progress))
 
 
 def _in_view(view: Joined, clauses: list[Clause]) -> list[Clause]:
@@ -103,7 +105,7 @@ def _in_view(view: Joined, clauses: list[Clause]) -> list[Clause]:
     return [replace(c, start=view.view(c.start), end=view.view(c.end - 1) + 1) for c in clauses]
 
 
-def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list[Measure]:
+def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, progress: Callable[[int], None] | None = None) -> list[Measure]:
     t = view.text
     vclauses = _in_view(view, clauses)
     starts = [c.start for c in vclauses]
@@ -120,6 +122,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str) -> list
     head_yearly = False  # a yearly list head (Minimum annual capture:) carries into the next sub-clauses
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
+        if progress is not None:
+            progress(clauses[i].end)
         if i not in by_clause and not rule_reader.any_cue(vc.start, vc.end):
             contexts.enter(vc, False)  # most clauses: nothing to read, only the context to follow
             head_yearly = head_yearly and vc.kind == "subclause"
