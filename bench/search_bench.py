@@ -1,5 +1,5 @@
-"""Search speed at scale: synthesize N clauses from the seed sentences, index them as a build
-does (kb.search.index), then time the shipped `search` canned query and the bare word-index
+"""Search speed at scale: synthesize N clauses from the seed sentences, index them as a full build
+does (kb.search.prepare, clause_rows / record_row, finish), then time the shipped `search` canned query and the bare word-index
 lookup for the query words the tests use. Not a test: prints figures.
 
     python bench/search_bench.py --n 10000 100000 1000000 [--workers 2] [--repeat 30]
@@ -49,8 +49,7 @@ def synthesize(db: Path, n: int, seed: int = 7) -> None:
     conn = sqlite3.connect(db)
     conn.execute("pragma journal_mode = off")
     conn.execute("pragma synchronous = off")
-    tables = __import__("sqlite_utils").Database(conn)
-    publish._create_tables(tables)
+    publish._create_tables(conn)
     records, clauses, measures = [], [], []
     for i in range(n):
         key = f"r{i // CLAUSES_PER_RECORD:07d}.md"
@@ -69,7 +68,7 @@ def synthesize(db: Path, n: int, seed: int = 7) -> None:
     conn.executemany("insert into measures (id, record, record_id, clause_id, kind, role, surface, start, end)"
                      " values (?, ?, ?, ?, ?, ?, ?, ?, ?)", measures)
     conn.commit()
-    publish._create_indexes(tables)
+    publish._create_indexes(conn)
     conn.close()
 
 
@@ -88,17 +87,41 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def _search_rows(item: tuple) -> tuple[tuple, list[tuple]]:
+    """The search rows of one record, as a build's worker computes them."""
+    key, title, description, clauses, measures = item
+    return search.record_row(key, title, description, "ja"), search.clause_rows(key, clauses, measures, "ja")
+
+
+def _records(conn: sqlite3.Connection, keys: list[str] | None = None):
+    """(key, title, description, clause rows, measure rows) per record, in rowid order."""
+    where, args = ("where key in (select value from json_each(?))", [json.dumps(keys)]) if keys else ("", [])
+    for key, title, description in conn.execute(f"select key, title, description from records {where} order by rowid", args):
+        clauses = conn.execute("select id, record, text from clauses where record = ? order by rowid", [key]).fetchall()
+        measures = conn.execute("select id, record, record_id, clause_id, kind, role from measures where record = ?",
+                                [key]).fetchall()
+        yield key, title, description, clauses, measures
+
+
+def _insert(conn: sqlite3.Connection, rows) -> None:
+    for record_row, clause_rows in rows:
+        conn.execute(search.INSERT_RECORDS, record_row)
+        conn.executemany(search.INSERT_CLAUSES, clause_rows)
+
+
 def build_index(db: Path, n: int, workers: int) -> tuple[float, float]:
     t = time.perf_counter()
     synthesize(db, n)
     t_synth = time.perf_counter() - t
     conn = sqlite3.connect(db)
     t = time.perf_counter()
+    search.prepare(conn, None)
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            search.index(conn, None, mapper=lambda f, xs: pool.imap(f, xs, chunksize=256))
+            _insert(conn, pool.imap(_search_rows, list(_records(conn)), chunksize=16))  # read here, not in imap's thread
     else:
-        search.index(conn, None)
+        _insert(conn, map(_search_rows, _records(conn)))
+    search.finish(conn, None)
     conn.commit()
     t_index = time.perf_counter() - t
     conn.close()
@@ -112,7 +135,9 @@ def incremental(db: Path) -> float:
     key = conn.execute("select record from clauses order by rowid desc limit 1").fetchone()[0]
     conn.execute("update clauses set text = text || '。追加された文。' where record = ?", [key])
     t = time.perf_counter()
-    search.index(conn, [key])
+    search.prepare(conn, [key])
+    _insert(conn, map(_search_rows, _records(conn, [key])))
+    search.finish(conn, [key])
     conn.commit()
     seconds = time.perf_counter() - t
     conn.close()

@@ -38,13 +38,13 @@ import json
 import re
 import sqlite3
 from functools import cache, lru_cache
-from typing import Callable, Iterable
+from typing import Iterable
 
 from kb.html import Span, marked
 from kb.scripts import HAN_RX
 from kb.tokens import detect_lang, segment, segment_query
 
-__all__ = ["index", "match_expression", "substring_phrase", "like_pattern", "highlight", "role_labels",
+__all__ = ["Feed", "clause_rows", "finish", "prepare", "record_row", "match_expression", "substring_phrase", "like_pattern", "highlight", "role_labels",
            "MAX_QUERY", "SEARCH_TABLES"]
 
 MAX_QUERY = 200  # characters of a query that are looked at: bounds segmenter and FTS work
@@ -68,8 +68,8 @@ create virtual table records_fts using fts5(title, description, content='search_
 
 # --- building ----------------------------------------------------------------------------------
 # A build computes the content rows per file (clause_rows, record_row: in its worker processes),
-# inserts them, and calls prepare() before and finish() after; index() recomputes them from the
-# clauses, measures and records tables in one go.
+# inserts them, and calls prepare() before and finish() after. This is the only way in: the bench
+# (bench/search_bench.py) goes through it too.
 
 
 def clause_rows(key: str, clauses: list[tuple], measures: list[tuple], lang: str | None = None) -> list[tuple]:
@@ -153,29 +153,6 @@ def _rebuild(conn: sqlite3.Connection) -> None:
         conn.execute(f"insert into {table}({table}) values ('optimize')")
 
 
-def index(conn: sqlite3.Connection, changed: Iterable[str] | None = None, *, mapper: Callable = map) -> None:
-    """Bring the search tables in line with `clauses`, `measures` and `records` (for callers
-    that fill those tables themselves, e.g. bench/search_bench.py).
-
-    `changed` lists the record keys whose rows were added, replaced or removed since the last
-    indexing; only their search rows are redone. None, or a database without search tables
-    yet, rebuilds everything. Runs inside the caller's transaction. `mapper` (like map)
-    segments the texts: a process pool's imap spreads a large rebuild over several cores."""
-    if changed is None or not _has_tables(conn):
-        _create(conn)
-        _add_clauses(conn, None, mapper)
-        _add_records(conn, None)
-        _rebuild(conn)
-        return
-    keys = json.dumps(sorted(set(changed)))
-    if keys == "[]":
-        return
-    _remove(conn, keys)
-    _add_clauses(conn, keys, mapper)
-    _add_records(conn, keys)
-    _index_rows(conn, keys)
-
-
 def _has_tables(conn: sqlite3.Connection) -> bool:
     names = {r[0] for r in conn.execute("select name from sqlite_master")}
     return all(t in names for t in SEARCH_TABLES)
@@ -211,26 +188,6 @@ def _index_rows(conn: sqlite3.Connection, keys: str) -> None:
                  f"select rowid, raw from search_clauses where {_IN_KEYS}", [keys])
     conn.execute("insert into records_fts(rowid, title, description) "
                  f"select rowid, title, description from search_records where {_IN_KEYS}", [keys])
-
-
-def _add_clauses(conn: sqlite3.Connection, keys: str | None, mapper: Callable = map) -> None:
-    where, args = (f"where {_IN_KEYS}", [keys]) if keys else ("", [])
-    roles: dict[str, set[str]] = {}
-    for clause_id, role in conn.execute(f"select clause_id, role from measures {where}", args):
-        if clause_id is not None and role:
-            roles.setdefault(clause_id, set()).add(role)
-    rows = conn.execute(f"select id, record, text from clauses {where} order by rowid", args)
-    while batch := rows.fetchmany(BATCH * 5):
-        words = mapper(segment, [text or "" for _, _, text in batch])
-        conn.executemany(INSERT_CLAUSES,
-            [(cid, record, seg, role_words(roles.get(cid, ())), text) for (cid, record, text), seg in zip(batch, words)])
-
-
-def _add_records(conn: sqlite3.Connection, keys: str | None) -> None:
-    where = "where key in (select value from json_each(?))" if keys else ""
-    rows = conn.execute(f"select key, title, description from records {where} order by rowid", [keys] if keys else [])
-    conn.executemany(INSERT_RECORDS,
-                     [(key, segment(_text(title)), segment(_text(description))) for key, title, description in rows])
 
 
 def _text(value: object) -> str:
