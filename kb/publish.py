@@ -45,7 +45,7 @@ from kb.records import Record, iter_record_files
 from kb.rows import CHILDREN, FILE_TABLES, FILES, FINDINGS, RECORD_TEXTS, RECORDS, _storable_rows, finding_row, storable
 from kb.validation import ERROR, WARNING, Finding, check_corpus, resource_path, schema
 
-LAYOUT = "3"  # bump when tables change shape: an older database is then rebuilt from scratch
+LAYOUT = "4"  # bump when tables change shape: an older database is then rebuilt from scratch
 BATCH = 2000  # rows per executemany
 FM_LINE = 2  # parse_record always starts the frontmatter on the file's second line
 PARALLEL_MIN_FILES = 64  # below this, forking workers costs more than it saves
@@ -443,6 +443,25 @@ def _create_tables(conn: sqlite3.Connection) -> None:
     db["files"].create(FILES, pk="key")
     db["kb_meta"].create({"key": str, "value": str}, pk="key")
     db["builds"].create(BUILDS)
+    conn.execute(POLICIES_VIEW)
+
+
+# One row per policy: the language copies of a record share its id (a file without one stands
+# alone). Fields come from the English copy when there is one, so a policy is counted once in
+# every facet of this view.
+POLICIES_VIEW = """create view policies as
+with ranked as (
+  select *, coalesce(id, key) as policy,
+    row_number() over (partition by coalesce(id, key) order by lang = 'en' desc, key) as n
+  from records
+), copies as (
+  select policy, group_concat(lang, ', ') as languages, count(*) as copies,
+    sum(error_count) as errors, sum(warning_count) as warnings
+  from (select policy, lang, error_count, warning_count from ranked order by policy, lang) group by policy
+)
+select r.policy as id, r.title, r.country_code, r.category_key, r.status_key, r.legal_weight_key, r.year,
+  c.languages, c.copies, c.errors, c.warnings, r.key
+from ranked r join copies c on c.policy = r.policy where r.n = 1"""
 
 
 def _create_indexes(conn: sqlite3.Connection) -> None:
