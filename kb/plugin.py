@@ -154,6 +154,8 @@ def render_cell(row, value, column, table, database, datasette):
         key = _get(row, "key")
         if isinstance(key, str):
             return Markup('<a href="{}">{}</a>').format(record_path(datasette, key), value or key)
+    if isinstance(value, dict) and column == "clause_id":
+        value = value.get("value")  # a foreign key Datasette expanded to {value, label}
     if (column == "clause_id" or (table == "clauses" and column == "id")) and isinstance(value, str) and "#" in value:
         key = _get(row, "record")
         key = key if isinstance(key, str) and value.startswith(key + "#") else value.rsplit("#", 1)[0]
