@@ -165,6 +165,8 @@ def render_cell(row, value, column, table, database, datasette):
         clause = _get(row, "clause_id")  # a search hit opens at its clause
         anchor = browse.clause_anchor(clause, value) if isinstance(clause, str) and "#" in clause else ""
         return Markup('<a href="{}">{}</a>').format(record_path(datasette, value, anchor), value)
+    if table is None and column == "measures" and isinstance(value, str) and isinstance(_get(row, "clause_id"), str):
+        return _search_measures(datasette, value)
     if table == "findings" and column == "line" and isinstance(value, int) and _get(row, "record") is not None:
         return Markup('<a href="{}" title="this line on the record page">{}</a>').format(
             record_path(datasette, _get(row, "file") or "", browse.line_anchor(value)), value)
@@ -175,6 +177,22 @@ def render_cell(row, value, column, table, database, datasette):
     if named is not None:
         return Markup('<span title="{}">{}</span>').format(value, named)
     return None
+
+
+def _search_measures(datasette, value: str) -> Markup | None:
+    """The search query's `role: surface; role: surface` as role names linking to compare."""
+    items: list[list[str]] = []
+    for piece in value.split("; "):
+        role, sep, surface = piece.partition(": ")
+        if sep and role in search.role_labels():
+            items.append([role, surface])
+        elif items:
+            items[-1][1] += "; " + piece  # a surface holding "; "
+        else:
+            return None
+    lang = browse.VIEWER.get()
+    return Markup("; ").join(Markup('<a href="{}" title="{}">{}</a>: {}').format(
+        compare_path(datasette, role), role, browse.role_name(role, lang), surface) for role, surface in items)
 
 
 def compare_path(datasette, role: str) -> str:
@@ -357,10 +375,7 @@ def _field(value, name: str):
 
 def _measure(datasette, database: str, m: dict) -> dict:
     label = browse.role_name(m["role"], browse.VIEWER.get()) if m["role"] else (m["kind"] or "measure")
-    value = "" if m["value"] is None else f"{m['value']:g}"
-    if m["value_max"] is not None:
-        value += f"–{m['value_max']:g}"
-    shown = " ".join(x for x in (m["comparator"] or "", value, m["unit"] or "") if x)
+    shown = browse.shown_value(m)
     return {**m, "label": label, "shown": shown, "title": f"{label}: {shown}" if shown else label,
             "url": datasette.urls.row(database, "measures", tilde_encode(m["id"])),
             "compare_url": compare_path(datasette, m["role"]) if m["role"] in search.role_labels() else None}

@@ -285,3 +285,9 @@ def test_compare_csv_cells_never_start_a_formula():
                             "-1", "@x", browse.Markup(""), (), "k", "", "m")
     got = list(csv.reader(io.StringIO(browse.compare_csv([row]))))[1]
     assert got[1] == "'=HYPERLINK(1)" and got[11] == "'-1" and got[12] == "'@x"
+
+
+def test_search_results_name_the_roles_of_a_clause(corpus_db):
+    html = get(corpus_db, f"/kb/search?q={quote('事業継続義務')}", lang="zh").text
+    assert ('<a href="/-/compare?role=support_period" title="support_period">支持期限</a>: 15年; '
+            '<a href="/-/compare?role=obligation_period" title="obligation_period">义务期限</a>: 10年間') in html
