@@ -291,3 +291,18 @@ def test_search_results_name_the_roles_of_a_clause(corpus_db):
     html = get(corpus_db, f"/kb/search?q={quote('事業継続義務')}", lang="zh").text
     assert ('<a href="/-/compare?role=support_period" title="support_period">支持期限</a>: 15年; '
             '<a href="/-/compare?role=obligation_period" title="obligation_period">义务期限</a>: 10年間') in html
+
+
+def test_paging_through_the_records_page_sees_every_record_once(corpus_db):
+    async def pages():
+        ds = Datasette([str(corpus_db)], metadata=METADATA, settings=SETTINGS)
+        url, keys = "/kb/records.json?_size=10&_col=year", []
+        while url:
+            data = (await ds.client.get(url)).json()
+            keys += [r[0] for r in data["rows"]]
+            url = data["next_url"] and data["next_url"].split("://", 1)[-1].split("/", 1)[-1]
+            url = url and "/" + url
+        return keys
+
+    keys = asyncio.run(pages())
+    assert len(keys) == len(set(keys)) == sql(corpus_db, "select count(*) from records")[0][0]
