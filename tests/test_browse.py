@@ -142,7 +142,7 @@ def test_no_page_opens_on_column_notes(corpus_db, table):
 def test_records_page_shows_the_columns_people_read(corpus_db):
     html = get(corpus_db, "/kb/records").text
     headers = re.findall(r'<th class="col-([a-z_]+)"', html)
-    assert set(headers) == {"title", "country_code", "category_key", "status_key", "year", "lang", "error_count", "warning_count"}
+    assert headers == ["title", "country_code", "category_key", "status_key", "year", "lang", "error_count", "warning_count"]
     assert "col-sha256" not in html and "Showing 8 of 33 columns" in html
     chosen = get(corpus_db, "/kb/records?_col=title&_col=sha256").text
     assert "col-sha256" in chosen and "Showing 8" not in chosen
