@@ -14,11 +14,11 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from datasette import Response, hookimpl
-from datasette.utils import tilde_encode
+from datasette.utils import tilde_decode, tilde_encode
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
-from kb import search
+from kb import browse, search
 from kb.html import Span, is_marked_text, marked
 from kb.tokens import segment
 from kb.validation import resource_path
@@ -93,6 +93,8 @@ def asgi_wrapper(datasette):
         async def with_headers(scope, receive, send):
             if scope.get("type") != "http":
                 return await app(scope, receive, send)
+            accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+            browse.VIEWER.set(browse.viewer_lang(accept))  # this request's task only
 
             async def send_with_headers(message):
                 if message.get("type") == "http.response.start":
@@ -138,8 +140,8 @@ def canned_queries(datasette, database):
 # --- cells --------------------------------------------------------------------------------------
 
 
-def record_path(datasette, key: str) -> str:
-    return datasette.urls.path("/-/records/" + quote(key, safe="/"))
+def record_path(datasette, key: str, fragment: str = "") -> str:
+    return browse.record_href(datasette.urls.path("/-/records/"), key, fragment)
 
 
 @hookimpl
@@ -148,13 +150,53 @@ def render_cell(row, value, column, table, database, datasette):
         # Trusted because of what it contains (escaped text and <mark> only), not because of
         # the column's name: any SQL can name a column `snippet`.
         return Markup(value)
-    if table == "records" and column == "title":
+    if table in ("records", "policies") and column == "title":
         key = _get(row, "key")
         if isinstance(key, str):
             return Markup('<a href="{}">{}</a>').format(record_path(datasette, key), value or key)
+    if isinstance(value, dict) and column == "clause_id":
+        value = value.get("value")  # a foreign key Datasette expanded to {value, label}
+    if (column == "clause_id" or (table == "clauses" and column == "id")) and isinstance(value, str) and "#" in value:
+        key = _get(row, "record")
+        key = key if isinstance(key, str) and value.startswith(key + "#") else value.rsplit("#", 1)[0]
+        anchor = browse.clause_anchor(value, key)
+        return Markup('<a href="{}" title="{}">{}</a>').format(record_path(datasette, key, anchor), value, anchor)
     if table is None and column == "record" and isinstance(value, str) and value:
-        return Markup('<a href="{}">{}</a>').format(record_path(datasette, value), value)
+        clause = _get(row, "clause_id")  # a search hit opens at its clause
+        anchor = browse.clause_anchor(clause, value) if isinstance(clause, str) and "#" in clause else ""
+        return Markup('<a href="{}">{}</a>').format(record_path(datasette, value, anchor), value)
+    if table is None and column == "measures" and isinstance(value, str) and isinstance(_get(row, "clause_id"), str):
+        return _search_measures(datasette, value)
+    if table == "findings" and column == "line" and isinstance(value, int) and _get(row, "record") is not None:
+        return Markup('<a href="{}" title="this line on the record page">{}</a>').format(
+            record_path(datasette, _get(row, "file") or "", browse.line_anchor(value)), value)
+    if column == "role" and isinstance(value, str) and value in search.role_labels():
+        return Markup('<a href="{}" title="{}">{}</a>').format(
+            compare_path(datasette, value), value, browse.role_name(value, browse.VIEWER.get()))
+    named = browse.column_name(table, column, value)
+    if named is not None:
+        return Markup('<span title="{}">{}</span>').format(value, named)
     return None
+
+
+def _search_measures(datasette, value: str) -> Markup | None:
+    """The search query's `role: surface; role: surface` as role names linking to compare."""
+    items: list[list[str]] = []
+    for piece in value.split("; "):
+        role, sep, surface = piece.partition(": ")
+        if sep and role in search.role_labels():
+            items.append([role, surface])
+        elif items:
+            items[-1][1] += "; " + piece  # a surface holding "; "
+        else:
+            return None
+    lang = browse.VIEWER.get()
+    return Markup("; ").join(Markup('<a href="{}" title="{}">{}</a>: {}').format(
+        compare_path(datasette, role), role, browse.role_name(role, lang), surface) for role, surface in items)
+
+
+def compare_path(datasette, role: str) -> str:
+    return datasette.urls.path("/-/compare?role=" + quote(role))
 
 
 def _get(row, name):
@@ -169,7 +211,76 @@ def _get(row, name):
 
 @hookimpl
 def register_routes(datasette):
-    return [(r"^/-/records/(?P<key>.+)$", record_page)]
+    return [(r"^/-/records/(?P<key>.+)$", record_page), (r"^/-/compare(?P<format>\.csv)?$", compare_page)]
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    """Our templates first: they extend Datasette's (`default:table.html`) to add a block or two.
+    (Datasette finds a plugin's templates/ by itself only when the plugin is a package.)"""
+    if not getattr(env.loader, "kb_templates", False):
+        env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES)), env.loader])
+        env.loader.kb_templates = True
+
+
+@hookimpl
+def extra_template_vars(template, database, table, request, datasette):
+    async def extra():
+        db = await _kb_database(datasette)
+        if db is None:
+            return {}
+        lang = browse.viewer_lang(request.headers.get("accept-language") if request else None)
+        found = {"kb_db": db.name, "kb_search_url": datasette.urls.query(db.name, "search"),
+                 "kb_compare_url": datasette.urls.path("/-/compare"),
+                 "kb_policies_url": datasette.urls.table(db.name, "policies"),
+                 "kb_facet_label": lambda column, value, label: browse.column_name(table, column, value, lang) or label}
+        if database != db.name:
+            return found
+        if template == "table.html" and table:
+            found.update(await _table_vars(datasette, database, table, request))
+        if template == "row.html" and table == "measures" and request is not None:
+            found["kb_measure"] = await _measure_context(datasette, db, request, lang)
+        return found
+
+    return extra
+
+
+# Columns the records page shows unless the viewer picks others (?_col= / ?_nocol=).
+RECORD_COLUMNS = ("title", "country_code", "category_key", "status_key", "year", "lang", "error_count", "warning_count")
+
+
+async def _table_vars(datasette, database: str, table: str, request) -> dict:
+    """Column notes moved into a collapsed <details> (kb/templates/table.html), so a table page
+    opens on its rows and facets; the records page shows RECORD_COLUMNS by default."""
+    meta = datasette.table_metadata(database, table) or {}
+    found = {}
+    if meta.get("columns"):
+        found["metadata"] = {**meta, "columns": {}}
+        found["kb_column_notes"] = meta["columns"]
+    chosen = request is not None and any(k in request.args for k in ("_col", "_nocol"))
+    if table == "records" and not chosen:
+        found["custom_table_templates"] = ["kb_records_table.html"]
+        found["kb_columns"] = RECORD_COLUMNS
+    return found
+
+
+async def _measure_context(datasette, db, request, lang: str) -> dict | None:
+    """A measure's clause with the measure marked, and the way back to it on the record page."""
+    ids = [tilde_decode(p) for p in request.url_vars.get("pks", "").split(",")]
+    rows = (await db.execute(
+        "select m.*, c.text as clause, c.start as clause_start, c.end as clause_end, c.line as clause_line,"
+        " c.section, r.title, t.body from measures m left join clauses c on c.id = m.clause_id"
+        " left join records r on r.key = m.record left join record_texts t on t.key = m.record where m.id = ?", ids[:1])).rows
+    if not rows:
+        return None
+    m = dict(rows[0])
+    clause = {"start": m["clause_start"], "end": m["clause_end"]}
+    anchor = browse.clause_anchor(m["clause_id"], m["record"]) if m["clause_id"] else ""
+    return {"clause_html": browse.marked_clause(m["clause"], m["body"], clause, m) if m["clause_id"] else None,
+            "record_url": record_path(datasette, m["record"]), "clause_url": record_path(datasette, m["record"], anchor),
+            "title": m["title"] or m["record"], "section": m["section"], "line": m["clause_line"], "shown": browse.shown_value(m),
+            "surface": m["surface"], "role": m["role"], "role_name": browse.role_name(m["role"], lang) if m["role"] else "",
+            "compare_url": compare_path(datasette, m["role"]) if m["role"] in search.role_labels() else None}
 
 
 async def _kb_database(datasette):
@@ -192,10 +303,10 @@ async def record_page(datasette, request):
     if not found:
         return Response.html(f"<h1>No record {escape(key)}</h1>", status=404)
     record = dict(found[0])
-    texts = (await db.execute("select body from record_texts where key = ?", [key])).rows
-    record["body"] = texts[0]["body"] if texts else ""
+    texts = (await db.execute("select body, fm_text from record_texts where key = ?", [key])).rows
+    record["body"], record["fm_text"] = (texts[0]["body"], texts[0]["fm_text"]) if texts else ("", "")
     clauses = [dict(r) for r in (await db.execute(
-        "select id, ordinal, start, end, line, section, kind, lang, text from clauses where record = ? order by start, id",
+        "select id, record, ordinal, start, end, line, section, kind, lang, text from clauses where record = ? order by start, id",
         [key])).rows]
     measures = [dict(r) for r in (await db.execute(
         "select id, clause_id, kind, role, value, value_max, unit, comparator, surface, start, end, line"
@@ -208,9 +319,51 @@ async def record_page(datasette, request):
         "row_url": datasette.urls.row(db.name, "records", tilde_encode(key)),
         "search_url": datasette.urls.query(db.name, "search"),
         "body": record.get("body") or "",
+        **await _record_extras(datasette, db, record, clauses, request),
     }
     html = await datasette.render_template(_template(datasette, "kb_record.html"), context, request=request)
     return Response.html(html)
+
+
+async def _record_extras(datasette, db, record: dict, clauses: list[dict], request) -> dict:
+    """Findings (each linking to its line), analysis, regulatory fields, impacts and the
+    translations of a record, and the anchors its findings' lines need."""
+    lang = browse.viewer_lang(request.headers.get("accept-language"))
+    key = record["key"]
+
+    async def rows(sql, *args):
+        return [dict(r) for r in (await db.execute(sql, list(args))).rows]
+
+    findings = await rows("select line, col, severity, rule, field, message from findings where file = ?"
+                          " order by line, col, rule", key)
+    for f in findings:
+        f["rule_name"] = browse.name("rule", f["rule"], lang) or f["rule"]
+        f["href"] = "#" + browse.line_anchor(f["line"]) if f["line"] else ""
+    analysis = await rows("select dimension, label, score, evidence, citation, audit_note from analysis where record = ?"
+                          " order by dimension", key)
+    regulatory = await rows("select field, text from regulatory where record = ? order by rowid", key)
+    impacts = await rows("select aspect, text from impacts where record = ? order by rowid", key)
+    for r in analysis:
+        r["name"] = browse.name("dimension", r["dimension"], lang) or r["dimension"]
+    for r in regulatory:
+        r["name"] = browse.name("field", r["field"], lang) or r["field"]
+    for r in impacts:
+        r["name"] = browse.name("aspect", r["aspect"], lang) or r["aspect"]
+    translations = [{**t, "url": record_path(datasette, t["key"]), "lang_name": browse.name("lang", t["lang"], lang) or t["lang"]}
+                    for t in await rows("select key, lang, title from records where id = ? order by lang, key", record.get("id"))]
+    # Line anchors: a body line points at the clause it falls in, a frontmatter line at itself.
+    wanted = {f["line"] for f in findings if isinstance(f["line"], int)}
+    body_line = record.get("body_line") or 0
+    starts = sorted((c["line"], c["id"]) for c in clauses if isinstance(c["line"], int))
+    line_anchors: dict[str, list[str]] = {}
+    for line in sorted(x for x in wanted if x >= body_line and starts):
+        at = max((s for s in starts if s[0] <= line), default=starts[0])
+        line_anchors.setdefault(at[1], []).append(browse.line_anchor(line))
+    fm_lines = [(n, browse.line_anchor(n), text) for n, text in enumerate((record.get("fm_text") or "").split("\n"), start=2)]
+    return {"findings": findings, "analysis": analysis, "regulatory": regulatory, "impacts": impacts,
+            "translations": translations if len(translations) > 1 else [], "line_anchors": line_anchors,
+            "fm_lines": fm_lines, "fm_open": any(x < body_line for x in wanted),
+            "lang_name": browse.name("lang", record.get("lang"), lang)}
 
 
 def _field(value, name: str):
@@ -221,13 +374,11 @@ def _field(value, name: str):
 
 
 def _measure(datasette, database: str, m: dict) -> dict:
-    label = search.role_labels().get(m["role"] or "", m["role"] or m["kind"] or "measure")
-    value = "" if m["value"] is None else f"{m['value']:g}"
-    if m["value_max"] is not None:
-        value += f"–{m['value_max']:g}"
-    shown = " ".join(x for x in (m["comparator"] or "", value, m["unit"] or "") if x)
+    label = browse.role_name(m["role"], browse.VIEWER.get()) if m["role"] else (m["kind"] or "measure")
+    shown = browse.shown_value(m)
     return {**m, "label": label, "shown": shown, "title": f"{label}: {shown}" if shown else label,
-            "url": datasette.urls.row(database, "measures", tilde_encode(m["id"]))}
+            "url": datasette.urls.row(database, "measures", tilde_encode(m["id"])),
+            "compare_url": compare_path(datasette, m["role"]) if m["role"] in search.role_labels() else None}
 
 
 def _sections(datasette, database: str, body: str, clauses: list[dict], measures: list[dict]) -> list[dict]:
@@ -251,8 +402,49 @@ def _sections(datasette, database: str, body: str, clauses: list[dict], measures
                      for m in own if isinstance(m["start"], int) and isinstance(m["end"], int)]
         if not sections or sections[-1]["name"] != (c["section"] or ""):
             sections.append({"name": c["section"] or "", "clauses": []})
-        sections[-1]["clauses"].append({**c, "html": Markup(marked(text, spans, start, end)), "measures": own})
+        sections[-1]["clauses"].append({**c, "html": Markup(marked(text, spans, start, end)), "measures": own,
+                                         "anchor": browse.clause_anchor(c["id"], c.get("record"))})
     return sections
+
+
+# --- compare -----------------------------------------------------------------------------------
+
+
+async def compare_page(datasette, request):
+    """/-/compare?role=ROLE: one row per policy with its value for the role, a chart, and CSV
+    (/-/compare.csv?role=ROLE). `role` takes a key or a name in en, ja or zh."""
+    db = await _kb_database(datasette)
+    if db is None:
+        return Response.html("<h1>No policy-kb database is being served</h1>", status=404)
+    lang = browse.viewer_lang(request.headers.get("accept-language"))
+    asked = request.args.get("role") or ""
+    role = browse.role_key(asked)
+    rows = []
+    if role:
+        measures = [dict(r) for r in (await db.execute(browse.COMPARE_SQL, [role])).rows]
+        keys = sorted({m["record"] for m in measures})
+        bodies = {r["key"]: r["body"] for r in (await db.execute(
+            "select key, body from record_texts where key in (select value from json_each(?))", [json.dumps(keys)])).rows}
+        rows = browse.compare_rows(measures, lang, bodies)
+    if request.url_vars.get("format") == ".csv":
+        if not role:
+            return Response.text(f"unknown role {asked!r}: give a role key or its name in en, ja or zh\n", status=400)
+        return Response(browse.compare_csv(rows), content_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'inline; filename="compare-{role}.csv"'})
+    roles = [{**dict(r), "names": browse.role_names(r["role"]), "url": compare_path(datasette, r["role"])}
+             for r in (await db.execute(browse.ROLE_COUNTS_SQL)).rows if r["role"] in search.role_labels()]
+    name = browse.role_name(role, lang) if role else ""
+    context = {
+        "database": db.name, "role": role, "asked": asked, "role_name": name,
+        "names": browse.role_names(role) if role else {}, "roles": roles, "rows": rows,
+        "charts": browse.chart_svg(rows, name) if rows else [],
+        "csv_url": datasette.urls.path("/-/compare.csv?role=" + quote(role or "")),
+        "record_url": lambda r: record_path(datasette, r.record, r.anchor),
+        "measure_url": lambda r: datasette.urls.row(db.name, "measures", tilde_encode(r.measure_id)),
+        "search_url": datasette.urls.query(db.name, "search"),
+    }
+    html = await datasette.render_template(_template(datasette, "kb_compare.html"), context, request=request)
+    return Response.html(html, status=200 if role or not asked else 404)
 
 
 _ENVS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Datasette's env -> our overlay

@@ -5,6 +5,8 @@ record never runs. Screenshots go to test-artifacts/.
 Needs /usr/bin/chromium, the playwright package (never `playwright install`: the system
 browser is used) and policy-kb installed (its Datasette entry point). Without them the test
 is skipped, except under CI (CI set), where it fails: CI installs all three.
+
+KB_SCREENSHOTS=docs writes the README's screenshots (docs/screenshot-*.png) instead.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, shared
 from tests.test_search import PIPELINE, SEEDS, hostile_copy
 
 pytestmark = pytest.mark.browser
@@ -33,6 +35,8 @@ CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = REPO / "test-artifacts"
+DOCS = REPO / "docs"
+README_SHOTS = {"search.png", "record.png", "compare.png", "records.png"}
 
 
 def missing(reason: str):
@@ -126,8 +130,22 @@ def page(browser):
 
 
 def shot(page, name: str) -> None:
+    if os.environ.get("KB_SCREENSHOTS") == "docs" and name in README_SHOTS:
+        page.screenshot(path=str(DOCS / f"screenshot-{name}"))
+        return
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name))
+
+
+@pytest.fixture(scope="module")
+def hub_site(tmp_path_factory, browser):
+    """The hub's records (zh and en) beside the seeds: enough policies to compare."""
+    hub = shared("peer", "ccus-policy-hub")
+    tmp = tmp_path_factory.mktemp("hub")
+    for lang in ("en", "zh"):
+        shutil.copytree(hub / lang, tmp / "records" / lang)
+    shutil.copytree(SEEDS, tmp / "records" / "seeds")
+    yield from serve(tmp, tmp / "records")
 
 
 def test_search_page_finds_the_clause(site, page):
@@ -137,6 +155,45 @@ def test_search_page_finds_the_clause(site, page):
     marks = page.locator("td.col-snippet mark")
     assert marks.count() >= 2 and marks.first.inner_text() == "事業継続義務"
     shot(page, "search.png")
+
+
+def test_search_hit_clause_measure_and_back(site, page):
+    """search -> hit -> its clause on the record page -> the measure's page -> back to the clause."""
+    page.goto(f"{site}/kb/search?q={quote('事業継続義務')}")
+    hit = page.locator("tr", has=page.locator("td.col-text", has_text="支援期間は15年とし")).locator("td.col-record a")
+    hit.click()
+    page.wait_for_load_state("load")
+    anchor = page.evaluate("location.hash.slice(1)")
+    assert page.url.startswith(f"{site}/-/records/{PIPELINE}#c-")
+    clause = page.locator(f"[id='{anchor}']")
+    assert "支援期間は15年とし" in clause.inner_text()
+    assert page.evaluate("document.querySelector(':target').id") == anchor
+    assert clause.bounding_box()["y"] < 800  # scrolled into view
+    clause.locator("mark.kb-measure a", has_text="15年").first.click()
+    page.wait_for_load_state("load")
+    assert "/kb/measures/" in page.url
+    box = page.locator("section.kb-in-clause")
+    assert box.locator("mark.kb-measure").first.inner_text() == "15年"
+    assert "支援期間は15年とし" in box.inner_text()
+    box.locator("a.kb-back-to-clause").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith(f"/-/records/{PIPELINE}#{anchor}")
+    assert page.evaluate("document.querySelector(':target').id") == anchor
+
+
+def test_compare_page_draws_the_chart(hub_site, page):
+    page.goto(f"{hub_site}/-/compare?role=target_capacity")
+    chart = page.locator("svg.kb-chart").first
+    assert chart.is_visible()
+    bars = page.locator("svg.kb-chart rect.kb-bar")
+    assert bars.count() >= 5 and all(bars.nth(i).bounding_box()["width"] >= 1 for i in range(bars.count()))
+    assert page.locator("table.kb-compare tbody tr").count() == bars.count()
+    assert page.locator("a.kb-csv").get_attribute("href").endswith("/-/compare.csv?role=target_capacity")
+    shot(page, "compare.png")
+    page.goto(f"{hub_site}/kb/records")
+    assert page.locator("table.rows-and-columns tbody tr").first.bounding_box()["y"] < 800  # rows on the first screen
+    assert not page.locator("dl.column-descriptions").is_visible()
+    shot(page, "records.png")
 
 
 def test_record_page_marks_the_support_period(site, page):

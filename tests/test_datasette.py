@@ -69,7 +69,8 @@ def test_seed_facets(seeds_db):
     assert got["country_code"] == {"JP": 2}
     assert got["category_key"] == {"incentive": 2}
     assert got["status_key"] == {"active": 1, "draft": 1}
-    assert set(got) == {"country_code", "category_key", "status_key", "legal_weight_key", "year"}
+    assert got["lang"] == {"ja": 1, "zh": 1}
+    assert set(got) == {"country_code", "category_key", "status_key", "legal_weight_key", "year", "lang"}
 
 
 def test_hub_facets(hub_db):
