@@ -143,7 +143,8 @@ def test_records_page_shows_the_columns_people_read(corpus_db):
     html = get(corpus_db, "/kb/records").text
     headers = re.findall(r'<th class="col-([a-z_]+)"', html)
     assert headers == ["title", "country_code", "category_key", "status_key", "year", "lang", "error_count", "warning_count"]
-    assert "col-sha256" not in html and "Showing 8 of 33 columns" in html
+    columns = len(sqlite3.connect(corpus_db).execute("select * from records limit 0").description)
+    assert "col-sha256" not in html and f"Showing 8 of {columns} columns" in html
     chosen = get(corpus_db, "/kb/records?_col=title&_col=sha256").text
     assert "col-sha256" in chosen and "Showing 8" not in chosen
 
