@@ -21,8 +21,8 @@ Steps (each a separate process, as a user would run it, timed on the wall clock)
 
 The commands run a copy of kb/, schema/ and datasette_metadata.json taken when the run starts
 (WORKDIR/run-n<N>/src), so an edit to the working tree during a run cannot turn the incremental
-or no-op build into a full one. Results go to a JSON file and to one row per N of the table in
-docs/benchmarks.md. Without --keep, WORKDIR/run-n<N> (snapshot, database, log) is removed at the
+or no-op build into a full one. Results go to a JSON file; with --write-doc also to one row per N
+of the table in docs/benchmarks.md (a run never edits the docs unasked). Without --keep, WORKDIR/run-n<N> (snapshot, database, log) is removed at the
 end; the corpus stays cached either way.
 """
 
@@ -599,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--requests", type=int, default=50, help="timed requests per page")
     ap.add_argument("--warmup", type=int, default=5, help="untimed requests per page first")
-    ap.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
+    ap.add_argument("--write-doc", action="store_true", help="also write the results into docs/benchmarks.md (JSON only without it)")
     args = ap.parse_args(argv)
 
     workdir = args.workdir.resolve()
@@ -679,9 +679,9 @@ def main(argv: list[str] | None = None) -> int:
         out_path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         if not args.keep:
             shutil.rmtree(run_dir, ignore_errors=True)
-    if not args.no_doc:
+    if args.write_doc:
         update_doc(result)
-    log(f"results -> {out_path}" + ("" if args.no_doc else f"; row for N={args.records} in {DOC.relative_to(REPO)}"))
+    log(f"results -> {out_path}" + (f"; row for N={args.records} in {DOC.relative_to(REPO)}" if args.write_doc else ""))
     keys = ["records", "chars", "raw_tokenize_s", "build_s", "build_ratio", "incremental_one_s", "noop_s", "validate_s",
             "peak_rss_mb", "peak_rss_tree_mb", "facet_p50_ms", "filter_p50_ms", "search_p50_ms"]
     print(json.dumps({k: result.get(k) for k in keys}, ensure_ascii=False))

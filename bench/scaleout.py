@@ -3,7 +3,7 @@ while the database is rebuilt under them.
 
     python bench/scaleout.py [--records 1000] [--servers 3] [--seconds 20] [--concurrency 4]
                              [--rate REQ_PER_S] [--converge-timeout 15] [--workdir bench/out]
-                             [--out FILE] [--seed 1] [--keep] [--no-doc]
+                             [--out FILE] [--seed 1] [--keep] [--write-doc]
 
 The published database is read-only to its servers, so any number of Datasette instances can serve
 it (or copies of it) behind a load balancer. This script tries that on loopback and checks that
@@ -715,7 +715,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="results JSON (default WORKDIR/scaleout-N.json)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep WORKDIR/scaleout-nN (snapshot, corpus copy, database, logs)")
-    ap.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
+    ap.add_argument("--write-doc", action="store_true", help="also write the results into docs/benchmarks.md (JSON only without it)")
     args = ap.parse_args(argv)
     log = lambda msg: print(f"[scaleout] {msg}", file=sys.stderr, flush=True)  # noqa: E731
 
@@ -821,9 +821,9 @@ def main(argv: list[str] | None = None) -> int:
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    if not args.no_doc:
+    if args.write_doc:
         update_doc(result)
-    log(f"results -> {out_path}" + ("" if args.no_doc else f"; section 'Scale-out' in {DOC.relative_to(REPO)}"))
+    log(f"results -> {out_path}" + (f"; section 'Scale-out' in {DOC.relative_to(REPO)}" if args.write_doc else ""))
     a = result["analysis"]
     print(json.dumps({"records": args.records, "servers": args.servers, "concurrency": args.concurrency,
                       "requests": a["requests"], "throughput_rps": a["throughput_rps"],

@@ -69,7 +69,7 @@ def test_scaleout_serves_every_build_whole(tmp_path):
     the servers agree, and both move to each new build."""
     out = tmp_path / "scaleout.json"
     result = subprocess.run([sys.executable, str(REPO / "bench" / "scaleout.py"), "--records", "40", "--servers", "2",
-                             "--seconds", "6", "--concurrency", "2", "--no-doc", "--workdir", str(tmp_path), "--out", str(out)],
+                             "--seconds", "6", "--concurrency", "2", "--workdir", str(tmp_path), "--out", str(out)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     r = json.loads(out.read_text(encoding="utf-8"))
