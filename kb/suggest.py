@@ -21,7 +21,7 @@ __all__ = ["Evidence", "Suggestion", "Draft", "REGULATORY_FIELDS", "draft_record
            "suggest_lang", "suggest_country", "suggest_title", "suggest_year", "suggest_status", "suggest_category",
            "make_id"]
 
-QUOTE_MAX = 160
+QUOTE_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,7 @@ class Suggestion:
     value: Any
     evidence: Evidence
     clause_id: str = ""  # the clause a regulatory suggestion comes from
+    reason: str = ""  # why these words support the value, when the quote alone does not say
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +106,7 @@ def suggest_lang(body: str) -> Suggestion | None:
     else:
         lang, rx, why = "en", _LATIN, f"Latin script ({latin} letters against {cjk} CJK characters)"
     m = rx.search(body)
-    where = lines.quote(m.start(), m.end())
-    return Suggestion("lang", lang, Evidence(where.line, f"{why}: {where.text}"))
+    return Suggestion("lang", lang, lines.quote(m.start(), m.end()), reason=why)
 
 
 # --- country -------------------------------------------------------------------------------------
@@ -197,10 +197,9 @@ def suggest_country(body: str, lang: str) -> Suggestion | None:
     if score < data["min_score"] or score < data["min_share"] * total or score < data["min_lead"] * runner:
         return None
     hit = best[top]
-    where = Lines(body).quote(hit.start, hit.end)
     kinds = sorted({h.cue.kind for h in hits if h.cue.country == top})
-    why = f"{hit.cue.kind} {hit.cue.word!r} (score {score:g} of {total:g}; {', '.join(kinds)})"
-    return Suggestion("country", top, Evidence(where.line, f"{why}: {where.text}"))
+    why = f"{hit.cue.kind} {hit.cue.word!r}; score {score:g} of {total:g} from {', '.join(kinds)}"
+    return Suggestion("country", top, Lines(body).quote(hit.start, hit.end), reason=why)
 
 
 def country_label(code: str, lang: str) -> str:
@@ -430,7 +429,8 @@ def draft_record(body: str, source_name: str, *, record_id: str | None = None, n
     empty = tuple(k for k, v in meta.items() if v in ("", None))
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     suggested = {s.field: {"value": s.value, "line": s.evidence.line, "quote": s.evidence.text,
-                           "by": f"{tool} new", "at": stamp} for s in found}
+                           **({"reason": s.reason} if s.reason else {}), "by": f"{tool} new", "at": stamp}
+                 for s in found}
     if record_id is None:
         suggested["id"] = {"value": rid, "line": 0, "quote": "slug of the suggested country and title",
                            "by": f"{tool} new", "at": stamp}
@@ -491,3 +491,101 @@ def regulatory_suggestions(meta: dict, clauses, measures) -> list[Suggestion]:
             out.append(Suggestion(f"regulatory.{field}", value, Evidence(c.line, quote), c.id))
             break
     return out
+
+
+# --- files: `new` writes a record, `suggest --write` fills a record's empty fields ----------------
+
+
+class SuggestError(Exception):
+    """A one-line reason why no file was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    path: str
+    draft: Draft
+
+
+def render(meta: dict, body: str) -> str:
+    """A record file: the frontmatter as block YAML a person can edit (python-frontmatter's YAML
+    handler, keys in the order given), then the body exactly as it is. python-frontmatter's own
+    dumps() strips the text and adds a blank line, so it only writes the frontmatter here."""
+    from frontmatter import YAMLHandler
+
+    return f"---\n{YAMLHandler().export(meta, sort_keys=False, width=100)}\n---\n{body}"
+
+
+def new_record(document: str, out_dir: str, *, record_id: str | None, now: datetime) -> Created:
+    """Read a raw document, suggest its frontmatter and write `out_dir/<id>.md` (never over a file)."""
+    import os
+    from pathlib import Path
+
+    from kb.records import RecordError, parse_record, read_text
+
+    try:
+        body, _ = read_text(document)
+    except RecordError as exc:
+        raise SuggestError(f"{exc.path}: {exc.message}") from None
+    if not body.strip():
+        raise SuggestError(f"{document}: empty document: nothing to make a record from")
+    try:
+        if parse_record(body, document).fm_format:
+            raise SuggestError(f"{document}: already a record (it has a frontmatter block); edit it, or run `policy-kb suggest` on it")
+    except RecordError:
+        pass  # no frontmatter, or a broken one: then it is text like any other
+    if record_id is not None and not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", record_id):
+        raise SuggestError(f"--id {record_id!r}: an id is a lowercase slug (letters, digits and single hyphens)")
+    draft = draft_record(body, Path(document).name, record_id=record_id, now=now)
+    target = Path(out_dir) / f"{draft.meta['id']}.md"
+    text = render(draft.meta, body)
+    if parse_record(text, str(target)).body != body:
+        raise SuggestError(f"{document}: the body would not come back byte for byte; nothing written")
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    try:  # O_EXCL: a file that appears between a check and the write is not overwritten either
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise SuggestError(f"{target} already exists; not overwritten (choose another --id or --out)") from None
+    except OSError as exc:
+        raise SuggestError(f"cannot write {target}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(text.encode("utf-8"))
+    return Created(str(target), draft)
+
+
+def record_suggestions(path: str) -> tuple[Any, list[Suggestion]]:
+    """A record file's regulatory suggestions (it must load; its frontmatter may be JSON or YAML)."""
+    from kb.extract import extract
+    from kb.records import RecordError, load_record
+
+    try:
+        record = load_record(path)
+    except RecordError as exc:
+        raise SuggestError(f"{exc.path}:{exc.line}:{exc.col}: {exc.message}") from None
+    result = extract(record)
+    return record, regulatory_suggestions(record.meta, result.clauses, result.measures)
+
+
+def write_suggestions(path: str, suggestions: list[Suggestion], *, now: datetime, tool: str = "policy-kb") -> None:
+    """Fill the suggested (empty) fields of a record file in place and note each in
+    provenance.suggested; every other byte of the file stays as it was."""
+    from kb.fmedit import EditError, FieldEdit, apply_edits
+    from kb.records import read_text
+
+    if not suggestions:
+        return
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    text, _ = read_text(path)
+    raw = open(path, "rb").read()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    edits = []
+    for s in suggestions:
+        edits.append(FieldEdit(tuple(s.field.split(".")), s.value))
+        edits.append(FieldEdit(("provenance", "suggested", s.field),
+                               {"value": s.value, "line": s.evidence.line, "quote": s.evidence.text,
+                                "clause": s.clause_id, "by": f"{tool} suggest --write", "at": stamp}))
+    try:
+        edited = apply_edits(text, edits, path)
+    except EditError as exc:
+        raise SuggestError(f"{path}: {exc}; the file was not changed") from None
+    with open(path, "wb") as f:
+        f.write((b"\xef\xbb\xbf" if bom else b"") + edited.encode("utf-8"))
