@@ -202,6 +202,7 @@ async def record_page(datasette, request):
         " from measures where record = ? order by start, end desc, id", [key])).rows]
     context = {
         "database": db.name, "table": "records", "record": record,
+        "regulatory": await _regulatory(db, key),
         "fields": [(label, _field(record.get(name), name)) for name, label in FIELDS if record.get(name) not in (None, "")],
         "sections": _sections(datasette, db.name, record.get("body") or "", clauses, measures),
         "loose_measures": [_measure(datasette, db.name, m) for m in measures if m["clause_id"] not in {c["id"] for c in clauses}],
@@ -211,6 +212,22 @@ async def record_page(datasette, request):
     }
     html = await datasette.render_template(_template(datasette, "kb_record.html"), context, request=request)
     return Response.html(html)
+
+
+async def _regulatory(db, key: str) -> list[dict]:
+    """The record's regulatory fields in the schema's order, each with its text or, when empty,
+    what `policy-kb suggest` read for it (field, value, clause, line)."""
+    from kb.suggest import REGULATORY_FIELDS
+
+    texts = {r["field"]: r["text"] for r in (await db.execute("select field, text from regulatory where record = ?", [key])).rows}
+    found: dict[str, dict] = {}
+    if await db.table_exists("suggestions"):
+        for r in (await db.execute("select field, value, clause_id, quote, line from suggestions where record = ?"
+                                   " order by rowid", [key])).rows:
+            found.setdefault(r["field"], dict(r))
+    order = list(REGULATORY_FIELDS) + sorted(set(texts) - set(REGULATORY_FIELDS))
+    return [{"field": f, "text": texts.get(f) or "", "suggestion": found.get(f)} for f in order
+            if (texts.get(f) or "").strip() or f in found or f in texts]
 
 
 def _field(value, name: str):

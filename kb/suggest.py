@@ -581,11 +581,29 @@ def write_suggestions(path: str, suggestions: list[Suggestion], *, now: datetime
     for s in suggestions:
         edits.append(FieldEdit(tuple(s.field.split(".")), s.value))
         edits.append(FieldEdit(("provenance", "suggested", s.field),
-                               {"value": s.value, "line": s.evidence.line, "quote": s.evidence.text,
+                               {"value": s.value, "line": s.evidence.line,
+                                **({"quote": s.evidence.text} if s.evidence.text != s.value else {}),
                                 "clause": s.clause_id, "by": f"{tool} suggest --write", "at": stamp}))
     try:
         edited = apply_edits(text, edits, path)
     except EditError as exc:
         raise SuggestError(f"{path}: {exc}; the file was not changed") from None
-    with open(path, "wb") as f:
-        f.write((b"\xef\xbb\xbf" if bom else b"") + edited.encode("utf-8"))
+    _replace_file(path, (b"\xef\xbb\xbf" if bom else b"") + edited.encode("utf-8"))
+
+
+def _replace_file(path: str, data: bytes) -> None:
+    """Write beside the file, then rename over it: a crash leaves the old file or the new one."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".policy-kb-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
