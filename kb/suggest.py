@@ -175,7 +175,7 @@ def suggest_country(body: str, lang: str) -> Suggestion | None:
     """A country code when the cues agree (score, share and lead of suggest.json), else None."""
     data = cues()["country"]
     weights = data["weights"]
-    _, head_end = _head(body)
+    _, head_end = _head(body, data["head_lines"])
     scores: dict[str, float] = {}
     best: dict[str, _Hit] = {}
     hits = _country_hits(body)
@@ -220,11 +220,8 @@ def suggest_title(body: str) -> Suggestion | None:
     """The first heading, else the first line holding a letter; None when that line is a paragraph."""
     rules = cues()["title"]
     skip = {s.casefold() for s in rules["skip"]}
-    offset = 0
     for n, raw in enumerate(body.split("\n"), start=1):
         line = raw.strip()
-        at = offset + raw.find(line[:1]) if line else offset
-        offset += len(raw) + 1
         if not _LETTER.search(line):
             continue
         heading = _HEADING.fullmatch(line)
@@ -237,9 +234,10 @@ def suggest_title(body: str) -> Suggestion | None:
     return None
 
 
-def _head(body: str) -> tuple[str, int]:
-    """The first head_lines lines holding a letter, and the offset where they end."""
-    want, seen, end = cues()["status"]["head_lines"], 0, 0
+def _head(body: str, lines: int | None = None) -> tuple[str, int]:
+    """The first `lines` lines holding a letter (status.head_lines by default), and the offset
+    where they end."""
+    want, seen, end = lines or cues()["status"]["head_lines"], 0, 0
     for m in re.finditer(r"[^\n]*\n?", body):
         if not m.group():
             break
