@@ -315,7 +315,7 @@ class _Year:
     year: int
     start: int
     end: int
-    rank: int  # 2: near a publication cue, 1: neutral (0-ranked years are dropped)
+    rank: int  # 3: in the title line, 2: near a publication cue, 1: neutral
 
 
 def _numeral(text: str) -> int | None:
@@ -334,6 +334,7 @@ def _years(body: str, lang: str, now: datetime) -> list[_Year]:
     text = body.translate(_WIDE_DIGITS)  # same length: offsets stay offsets of the body
     before_words, after_words, policy = ([w for k in ("ja", "zh", "en") for w in rules[part][k]]
                                          for part in ("before", "after", "policy"))
+    _, title_end = _head(text, 1)
     out = []
     for m in _YEAR.finditer(text):
         if m.group("era"):
@@ -358,7 +359,7 @@ def _years(body: str, lang: str, now: datetime) -> list[_Year]:
             continue
         law_number = text[max(0, m.start() - 1):m.start()] == "/"
         near = text[max(0, m.start() - rules["policy_chars"]):m.start()] + " " + text[end:end + rules["policy_chars"]]
-        rank = 2 if law_number or _find_cue(near, policy) else 1
+        rank = 3 if m.start() < title_end else 2 if law_number or _find_cue(near, policy) else 1
         out.append(_Year(year, m.start(), m.end(), rank))
     return out
 
