@@ -252,8 +252,13 @@ def _head(body: str, lines: int | None = None) -> tuple[str, int]:
 # --- status and category ---------------------------------------------------------------------------
 
 
-def _find_cue(text: str, words: list[str]) -> re.Match | None:
-    for m in re.finditer(trie(words), text):
+@cache
+def _cue_rx(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile(trie(words))
+
+
+def _find_cue(text: str, words) -> re.Match | None:
+    for m in _cue_rx(tuple(words)).finditer(text):
         if _bounded(text, m.start(), m.end()):
             return m
     return None
@@ -479,8 +484,11 @@ def regulatory_suggestions(meta: dict, clauses, measures) -> list[Suggestion]:
     for m in measures:
         by_clause.setdefault(m.clause_id, []).append(m)
     out = []
+    everything = "\n".join(c.text for c in clauses)
     for field in empty_regulatory(meta):
         groups, kind = rules[field]
+        if not all(g.search(everything) for g in groups):
+            continue  # one pass over the whole text spares a pass per clause for most fields
         for c in clauses:
             if c.kind in ("heading", "table_row") or not _all_groups(c.text, groups):
                 continue
@@ -539,7 +547,10 @@ def new_record(document: str, out_dir: str, *, record_id: str | None, now: datet
     text = render(draft.meta, body)
     if parse_record(text, str(target)).body != body:
         raise SuggestError(f"{document}: the body would not come back byte for byte; nothing written")
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SuggestError(f"cannot create the folder {out_dir}: {exc.strerror or exc}") from None
     try:  # O_EXCL: a file that appears between a check and the write is not overwritten either
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
