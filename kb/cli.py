@@ -282,6 +282,76 @@ def evaluate(paths: tuple[Path, ...], fmt: str, errors: bool, held_out: Path | N
     click.echo("\n\n".join(out))
 
 
+@cli.command()
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("seeds"), show_default=True,
+              help="Folder to write <id>.md into.")
+@click.option("--id", "record_id", help="The record's id (default: a slug of the suggested country and title).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def new(document: Path, out_dir: Path, record_id: str | None, fmt: str) -> None:
+    """Start a record from a raw document: its text becomes the body, byte for byte, under a
+    frontmatter suggested from that text, each suggestion with its evidence, the rest left empty
+    and the record marked unreviewed. Never overwrites a file (exit 1)."""
+    import os
+
+    from kb.suggest import SuggestError, new_record
+
+    if not os.path.lexists(document):
+        raise click.UsageError(f"no such file: {visible(str(document))}")
+    try:
+        created = new_record(str(document), str(out_dir), record_id=record_id, now=_now())
+    except SuggestError as exc:
+        raise click.ClickException(visible(str(exc))) from None
+    _print_suggestions(created.path, created.draft.suggestions, fmt,
+                       footer=f"left empty: {', '.join(created.draft.empty) or 'nothing'}; review, then `policy-kb validate`")
+
+
+@cli.command()
+@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--write", is_flag=True, help="Fill the empty fields with the suggestions, in place, noting each in provenance.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def suggest(record: Path, write: bool, fmt: str) -> None:
+    """Suggest values for a record's empty regulatory fields from its extracted clauses, each with
+    the clause it comes from. --write fills only empty fields and leaves every other byte as it was."""
+    import os
+
+    from kb.suggest import SuggestError, record_suggestions, write_suggestions
+
+    if not os.path.lexists(record):
+        raise click.UsageError(f"no such file: {visible(str(record))}")
+    try:
+        _, found = record_suggestions(str(record))
+        if write:
+            write_suggestions(str(record), found, now=_now())
+    except SuggestError as exc:
+        raise click.ClickException(visible(str(exc))) from None
+    done = "written" if write else "not written (--write fills them)"
+    _print_suggestions(str(record), found, fmt, footer=f"{len(found)} suggestions, {done}" if found else "no suggestions")
+
+
+def _now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def _print_suggestions(path: str, suggestions, fmt: str, footer: str) -> None:
+    import json
+
+    if fmt == "json":
+        doc = {"path": path, "suggestions": [
+            {"field": s.field, "value": s.value, "evidence": {"line": s.evidence.line, "text": s.evidence.text},
+             **({"clause_id": s.clause_id} if s.clause_id else {}), **({"reason": s.reason} if s.reason else {})}
+            for s in suggestions]}
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    click.echo(visible(path))
+    for s in suggestions:
+        click.echo(visible(f"  {s.field}: {s.value}"))
+        click.echo(visible(f"      line {s.evidence.line}: {s.evidence.text}" + (f"  ({s.reason})" if s.reason else "")))
+    click.echo(visible(footer))
+
+
 def main() -> None:
     cli(prog_name="policy-kb")
 

@@ -46,12 +46,14 @@ def compile_schema(schema: dict) -> Check | None:
             if c is None:
                 return None
             props[name] = c
-        closed = schema.get("additionalProperties", True) is False
-        if schema.get("additionalProperties", True) not in (True, False):
+        extra = schema.get("additionalProperties", True)
+        closed = extra is False
+        other = compile_schema(extra) if isinstance(extra, dict) else None  # a schema every other value meets
+        if extra not in (True, False) and other is None:
             return None
         required = tuple(schema.get("required", ()))
 
-        def obj(v, props=props, closed=closed, required=required) -> bool:
+        def obj(v, props=props, closed=closed, other=other, required=required) -> bool:
             if not isinstance(v, dict):
                 return True
             for k in required:
@@ -60,7 +62,7 @@ def compile_schema(schema: dict) -> Check | None:
             for k, x in v.items():
                 c = props.get(k)
                 if c is None:
-                    if closed:
+                    if closed or (other is not None and not other(x)):
                         return False
                 elif not c(x):
                     return False

@@ -341,7 +341,7 @@ async def _record_extras(datasette, db, record: dict, clauses: list[dict], reque
         f["href"] = "#" + browse.line_anchor(f["line"]) if f["line"] else ""
     analysis = await rows("select dimension, label, score, evidence, citation, audit_note from analysis where record = ?"
                           " order by dimension", key)
-    regulatory = await rows("select field, text from regulatory where record = ? order by rowid", key)
+    regulatory = await _regulatory(db, key)
     impacts = await rows("select aspect, text from impacts where record = ? order by rowid", key)
     for r in analysis:
         r["name"] = browse.name("dimension", r["dimension"], lang) or r["dimension"]
@@ -364,6 +364,22 @@ async def _record_extras(datasette, db, record: dict, clauses: list[dict], reque
             "translations": translations if len(translations) > 1 else [], "line_anchors": line_anchors,
             "fm_lines": fm_lines, "fm_open": any(x < body_line for x in wanted),
             "lang_name": browse.name("lang", record.get("lang"), lang)}
+
+
+async def _regulatory(db, key: str) -> list[dict]:
+    """The record's regulatory fields in the schema's order, each with its text or, when empty,
+    what `policy-kb suggest` read for it (field, value, clause, line)."""
+    from kb.suggest import REGULATORY_FIELDS
+
+    texts = {r["field"]: r["text"] for r in (await db.execute("select field, text from regulatory where record = ?", [key])).rows}
+    found: dict[str, dict] = {}
+    if await db.table_exists("suggestions"):
+        for r in (await db.execute("select field, value, clause_id, quote, line from suggestions where record = ?"
+                                   " order by rowid", [key])).rows:
+            found.setdefault(r["field"], {**dict(r), "anchor": browse.clause_anchor(r["clause_id"], key)})
+    order = list(REGULATORY_FIELDS) + sorted(set(texts) - set(REGULATORY_FIELDS))
+    return [{"field": f, "text": texts.get(f) or "", "suggestion": found.get(f)} for f in order
+            if (texts.get(f) or "").strip() or f in found or f in texts]
 
 
 def _field(value, name: str):

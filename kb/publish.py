@@ -45,7 +45,7 @@ from kb.records import Record, iter_record_files
 from kb.rows import CHILDREN, FILE_TABLES, FILES, FINDINGS, RECORD_TEXTS, RECORDS, _storable_rows, finding_row, storable
 from kb.validation import ERROR, WARNING, Finding, check_corpus, resource_path, schema
 
-LAYOUT = "5"  # bump when tables change shape: an older database is then rebuilt from scratch
+LAYOUT = "6"  # bump when tables change shape: an older database is then rebuilt from scratch
 BATCH = 2000  # rows per executemany
 FM_LINE = 2  # parse_record always starts the frontmatter on the file's second line
 PARALLEL_MIN_FILES = 64  # below this, forking workers costs more than it saves
@@ -440,7 +440,7 @@ def _create_tables(conn: sqlite3.Connection) -> None:
     db["records"].create(RECORDS, pk="key")
     db["record_texts"].create(RECORD_TEXTS, pk="key", foreign_keys=[("key", "records", "key")])
     for name, columns in CHILDREN.items():
-        fks = [("record", "records", "key")] + ([("clause_id", "clauses", "id")] if name == "measures" else [])
+        fks = [("record", "records", "key")] + ([("clause_id", "clauses", "id")] if name in ("measures", "suggestions") else [])
         db[name].create(columns, pk="id" if "id" in columns else None, foreign_keys=fks)
     db["findings"].create(FINDINGS)
     db["files"].create(FILES, pk="key")

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 
 from kb import search
 from kb.records import Record, RecordError, confine, read_bytes
+from kb.suggest import regulatory_suggestions
 from kb.validation import ERROR, Finding, check_file, lookup, vocabulary_fields
 
 S, I, F = str, int, float
@@ -54,6 +55,7 @@ CHILDREN: dict[str, dict[str, type]] = {
                 "section": S, "kind": S, "lang": S, "text": S},
     "measures": {"id": S, "record": S, "record_id": S, "clause_id": S, "kind": S, "role": S, "value": F,
                  "value_max": F, "unit": S, "comparator": S, "surface": S, "start": I, "end": I, "line": I},
+    "suggestions": {"record": S, "field": S, "value": S, "clause_id": S, "quote": S, "line": I},
 }
 FINDINGS = {"file": S, "path": S, "line": I, "col": I, "severity": S, "rule": S, "field": S,
             "message": S, "record": S, "scope": S}
@@ -224,6 +226,9 @@ def _extraction_rows(key: str, record: Record, rows: Rows, extract: Extract) -> 
         return [Finding(record.path, record.body_line, 1, ERROR, "publish.extract", "", message, record.id)]
     rows["clauses"] += clauses
     rows["measures"] += measures
+    rows["suggestions"] += [(key, s.field.removeprefix("regulatory."), s.value, f"{key}#{s.clause_id}", s.evidence.text,
+                             s.evidence.line)
+                            for s in regulatory_suggestions(record.meta, extraction.clauses, extraction.measures)]
     return []
 
 

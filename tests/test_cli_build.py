@@ -123,14 +123,15 @@ def test_changed_file_rows_are_replaced(corpus, tmp_path):
     run(str(corpus), "--db", str(db))
     target = corpus / "jp-ccs-pipeline-support-interim-draft-2026.md"
     other_rowid = query(db, "select rowid from records where key = 'jp-jogmec-advanced-ccs-2024.md'")
-    old_findings = query(db, "select rule from findings where file = ?", [target.name])
-    assert old_findings == [("quality.empty-url",)]
+    old_findings = query(db, "select rule, field from findings where file = ? order by field", [target.name])
+    # An unreviewed record: pubDate and source left empty are warnings, the empty url one more.
+    assert old_findings == [("quality.empty-field", "pubDate"), ("quality.empty-field", "source"), ("quality.empty-url", "url")]
     text = target.read_text(encoding="utf-8").replace('"url": ""', '"url": "https://www.meti.go.jp/"')
     target.write_text(text, encoding="utf-8")
     result = run(str(corpus), "--db", str(db))
     assert "0 added, 1 changed, 1 unchanged, 0 removed" in result.output
-    assert query(db, "select url, warning_count from records where key = ?", [target.name]) == [("https://www.meti.go.jp/", 0)]
-    assert query(db, "select rule from findings where file = ?", [target.name]) == []
+    assert query(db, "select url, warning_count from records where key = ?", [target.name]) == [("https://www.meti.go.jp/", 2)]
+    assert query(db, "select rule, field from findings where file = ? order by field", [target.name]) == old_findings[:2]
     assert query(db, "select rowid from records where key = 'jp-jogmec-advanced-ccs-2024.md'") == other_rowid
 
 
