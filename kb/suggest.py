@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from kb.extract.patterns import load_data, trie
+from kb.scripts import HAN_RX, KANA_RX
 
 __all__ = ["Evidence", "Suggestion", "Draft", "REGULATORY_FIELDS", "draft_record", "regulatory_suggestions",
            "suggest_lang", "suggest_country", "suggest_title", "suggest_year", "suggest_status", "suggest_category",
@@ -85,24 +86,22 @@ class Lines:
 
 # --- language ------------------------------------------------------------------------------------
 
-_KANA = re.compile("[\u3041-\u309f\u30a0-\u30fa\u30fd-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
 
 
 def suggest_lang(body: str) -> Suggestion | None:
     """ja, zh or en by the majority script of the body (see suggest.json lang._decision)."""
     rules = cues()["lang"]
-    kana, han, latin = (len(rx.findall(body)) for rx in (_KANA, _HAN, _LATIN))
+    kana, han, latin = (len(rx.findall(body)) for rx in (KANA_RX, HAN_RX, _LATIN))
     cjk = kana + han
     if not cjk and not latin:
         return None
     lines = Lines(body)
     if cjk * rules["cjk_weight"] >= latin:
         if kana and kana >= rules["kana_share"] * cjk:
-            lang, rx, why = "ja", _KANA, f"kana ({kana} of {cjk} CJK characters)"
+            lang, rx, why = "ja", KANA_RX, f"kana ({kana} of {cjk} CJK characters)"
         else:
-            lang, rx, why = "zh", _HAN, f"Han without kana ({han} characters)"
+            lang, rx, why = "zh", HAN_RX, f"Han without kana ({han} characters)"
     else:
         lang, rx, why = "en", _LATIN, f"Latin script ({latin} letters against {cjk} CJK characters)"
     m = rx.search(body)
@@ -456,12 +455,30 @@ def draft_record(body: str, source_name: str, *, record_id: str | None = None, n
 @cache
 def _field_rules() -> dict[str, tuple[tuple[re.Pattern, ...], str | None]]:
     fields = cues()["regulatory"]["fields"]
-    return {name: (tuple(re.compile(trie(group)) for group in spec["all"]), spec.get("measure"))
+    # Any case: an English cue opens a sentence as often as not (Financial security must ...).
+    # Words folded to lower case first, so that one branch of the tree holds every form of a word.
+    return {name: (tuple(re.compile(trie(sorted({w.lower() for w in group})), re.I) for group in spec["all"]),
+                   spec.get("measure"))
             for name, spec in fields.items()}
 
 
 def _all_groups(text: str, groups: tuple[re.Pattern, ...]) -> bool:
-    return all(any(_bounded(text, m.start(), m.end()) for m in g.finditer(text)) for g in groups)
+    return all(_cue_spans(text, g) for g in groups)
+
+
+def _cue_spans(text: str, group: re.Pattern) -> list[tuple[int, int]]:
+    return [m.span() for m in group.finditer(text) if _bounded(text, m.start(), m.end())]
+
+
+def _in_clause(c, m) -> int:
+    """Where measure m stands in the clause's display text (-1: not found)."""
+    at = m.start - c.start
+    return at if c.text[at:at + len(m.surface)] == m.surface else c.text.find(m.surface)
+
+
+def _near(text: str, at: int, end: int, group: re.Pattern, reach: int) -> bool:
+    """Whether a cue of `group` stands within `reach` characters of text[at:end]."""
+    return any(a <= end + reach and b >= at - reach for a, b in _cue_spans(text, group))
 
 
 def empty_regulatory(meta: dict) -> list[str]:
@@ -474,16 +491,19 @@ def empty_regulatory(meta: dict) -> list[str]:
 
 def regulatory_suggestions(meta: dict, clauses, measures) -> list[Suggestion]:
     """One suggestion per empty regulatory field: the first clause (in body order) that says both
-    things the field needs (suggest.json regulatory.fields), valued by its measure of the named
-    kind when it has one, else by its text."""
+    things the field needs (suggest.json regulatory.fields), valued by its text, or for a field that
+    names a measure kind, by a figure of that kind within `measure_reach` characters of a cue of
+    its last group (the words that say what the figure is: after closure, valid for) and not
+    already given to another field (no such figure: the clause is passed over)."""
     if isinstance(meta.get("regulatory"), (str, int, float, list)):
         return []  # a malformed block is validate's finding; nothing to fill
-    limit = cues()["regulatory"]["max_value"]
+    limit, reach = cues()["regulatory"]["max_value"], cues()["regulatory"]["measure_reach"]
     rules = _field_rules()
     by_clause: dict[str, list] = {}
     for m in measures:
         by_clause.setdefault(m.clause_id, []).append(m)
     out = []
+    used: set[str] = set()  # a figure answers one field: 20 years after closure is no permit's lead time
     everything = "\n".join(c.text for c in clauses)
     for field in empty_regulatory(meta):
         groups, kind = rules[field]
@@ -492,9 +512,16 @@ def regulatory_suggestions(meta: dict, clauses, measures) -> list[Suggestion]:
         for c in clauses:
             if c.kind in ("heading", "table_row") or not _all_groups(c.text, groups):
                 continue
-            measure = next((m for m in by_clause.get(c.id, ()) if m.kind == kind), None) if kind else None
             quote = c.text if len(c.text) <= limit else c.text[:limit - 1] + "…"
-            value = measure.surface if measure else quote
+            value = quote
+            if kind:  # the value is a figure of this kind standing next to the field's cues
+                measure = next((m for m in by_clause.get(c.id, ()) if m.kind == kind and m.id not in used
+                                and (at := _in_clause(c, m)) >= 0 and _near(c.text, at, at + len(m.surface), groups[-1], reach)),
+                               None)
+                if measure is None:
+                    continue
+                used.add(measure.id)
+                value = measure.surface
             out.append(Suggestion(f"regulatory.{field}", value, Evidence(c.line, quote), c.id))
             break
     return out

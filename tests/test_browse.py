@@ -307,3 +307,17 @@ def test_paging_through_the_records_page_sees_every_record_once(corpus_db):
 
     keys = asyncio.run(pages())
     assert len(keys) == len(set(keys)) == sql(corpus_db, "select count(*) from records")[0][0]
+
+
+def test_every_rule_the_code_can_report_has_a_name():
+    """Facets and record pages name rules; a rule added to the checks needs its names too."""
+    import json as _json
+    from pathlib import Path
+
+    kb_dir = Path(__file__).resolve().parents[1] / "kb"
+    rule = re.compile(r'"((?:load|schema|vocab|quality|corpus|text)\.[a-z0-9-]+)"')
+    emitted = {r for p in kb_dir.rglob("*.py") for r in rule.findall(p.read_text("utf-8"))}
+    emitted |= {r for p in (kb_dir / "data").rglob("*.json") if p.name != "labels.json"
+                for r in rule.findall(p.read_text("utf-8"))}
+    named = set(_json.loads((kb_dir / "data" / "labels.json").read_text("utf-8"))["rule"])
+    assert emitted and emitted <= named, sorted(emitted - named)

@@ -190,7 +190,8 @@ def test_new_never_overwrites(tmp_path):
 
 
 @pytest.mark.parametrize("name, data, message", [
-    ("binary.pdf", b"%PDF-1.7\n\x00\x01\x02binary", "binary file"),
+    ("binary.pdf", b"%PDF-1.7\n\x00\x01\x02binary", "a PDF document, not text"),
+    ("binary.bin", b"\x00\x01\x02\x03binary\x00", "binary"),
     ("latin1.txt", "Déclaration".encode("latin-1"), "not UTF-8"),
     ("empty.txt", b"  \n\n", "empty document"),
     ("record.md", b"---\nid: x\n---\nbody\n", "already a record"),
