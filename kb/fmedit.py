@@ -3,8 +3,8 @@
 Re-serializing a frontmatter would reorder keys, requote strings and drop comments, so a person's
 file would come back rewritten. Instead each edit finds the span of one value (or the end of the
 mapping that lacks the key) in the frontmatter text, through PyYAML's node marks or a JSON scan,
-and replaces or inserts only there. Inserted values are written as JSON, which is also valid YAML
-in block and flow context. After the edits the file is parsed again and must hold exactly the
+and replaces or inserts only there. Inserted scalars are written as JSON, which is also valid YAML;
+a mapping inserted into block YAML is written as indented lines, one key a line. After the edits the file is parsed again and must hold exactly the
 intended values with the same body, or nothing is written.
 """
 
@@ -133,7 +133,19 @@ def _insert_yaml(fm: str, mapping: yaml.MappingNode, key: str, value: Any, newli
         at = len(fm) if eol < 0 else eol + 1
     indent = " " * mapping.value[0][0].start_mark.column
     lead = newline if at == len(fm) and fm and not fm.endswith("\n") else ""
-    return fm[:at] + lead + indent + entry + newline + fm[at:]
+    return fm[:at] + lead + _block(key, value, indent, newline) + newline + fm[at:]
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def _block(key: str, value: Any, indent: str, newline: str) -> str:
+    """An entry of a block mapping, nested mappings as indented lines (as a person writes them),
+    scalars as JSON (valid YAML)."""
+    head = f"{indent}{key if _PLAIN_KEY.fullmatch(key) else _dump(key)}:"
+    if isinstance(value, dict) and value:
+        return newline.join([head] + [_block(k, v, indent + "  ", newline) for k, v in value.items()])
+    return f"{head} {_dump(value)}"
 
 
 def _insert_flow(fm: str, open_at: int, close_end: int, items: list[tuple[int, int]], entry: str, newline: str) -> str:
