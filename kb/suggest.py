@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from kb.extract.patterns import load_data, trie
-from kb.scripts import HAN_RX, KANA_RX
+from kb.scripts import CJK_RX, HAN_RX, KANA_RX
 
 __all__ = ["Evidence", "Suggestion", "Draft", "REGULATORY_FIELDS", "draft_record", "regulatory_suggestions",
            "suggest_lang", "suggest_country", "suggest_title", "suggest_year", "suggest_status", "suggest_category",
@@ -202,10 +202,39 @@ def suggest_country(body: str, lang: str) -> Suggestion | None:
 
 
 def country_label(code: str, lang: str) -> str:
-    """The vocabulary's label for a country code in the record's language (what validate expects)."""
+    """The vocabulary's label for a country or subdivision code in the record's language (what
+    validate expects): 中国 for CN, 广东省 for CN-GD."""
     from kb.vocabularies import vocabulary
 
-    return vocabulary("country").label(code, lang) or vocabulary("country").label(code, "en") or code
+    vocab = vocabulary("subdivision" if "-" in code else "country")
+    return vocab.label(code, lang) or vocab.label(code, "en") or code
+
+
+@cache
+def _subdivision_names() -> tuple[re.Pattern, dict[str, str]]:
+    """Every name of a province, state or prefecture (subdivision vocabulary) -> its code."""
+    from kb.vocabularies import vocabulary
+
+    names = {text: term.key for term in vocabulary("subdivision").terms for _, text, _ in term.names() if len(text) >= 2}
+    return re.compile(trie(sorted(names))), names
+
+
+def suggest_subdivision(title: Suggestion | None, country: Suggestion | None) -> Suggestion | None:
+    """The province, state or prefecture the title names, when it lies in the suggested country
+    (广东省碳排放管理试行办法 -> CN-GD): the record's `country` then names it, and its country
+    follows. A name in the body alone is not enough (a national rule names provinces too)."""
+    from kb.vocabularies import jurisdiction
+
+    if title is None or country is None:
+        return None
+    rx, names = _subdivision_names()
+    text = title.value
+    for m in rx.finditer(text):
+        code = names[m.group()]
+        if _bounded(text, m.start(), m.end()) and jurisdiction(code).country == country.value:
+            why = f"the title names {m.group()!r} ({code}), in {country.value}; {country.reason}"
+            return Suggestion("country", code, title.evidence, reason=why)
+    return None
 
 
 # --- title ---------------------------------------------------------------------------------------
@@ -382,7 +411,6 @@ def suggest_year(body: str, lang: str, now: datetime) -> Suggestion | None:
 # --- id ------------------------------------------------------------------------------------------
 
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
 def make_id(country: str | None, title: str | None, fallback: str) -> str:
@@ -390,9 +418,9 @@ def make_id(country: str | None, title: str | None, fallback: str) -> str:
     adds a short digest of itself, so two such titles never share an id."""
     words = [w.lower() for w in _ASCII_WORD.findall(title or "")][:8]
     parts = ([country.lower()] if country else []) + words
-    if title and _CJK.search(title):
+    if title and CJK_RX.search(title):
         parts.append(hashlib.sha1(title.encode("utf-8")).hexdigest()[:6])
-    if not words and not (title and _CJK.search(title)):
+    if not words and not (title and CJK_RX.search(title)):
         parts += [w.lower() for w in _ASCII_WORD.findall(fallback)]
     slug = "-".join(p for p in parts if p)[:120].strip("-")
     return slug or "record"
@@ -416,6 +444,8 @@ def draft_record(body: str, source_name: str, *, record_id: str | None = None, n
         if s is not None:
             found.append(s)
     by = {s.field: s for s in found}
+    if (sub := suggest_subdivision(by.get("title"), by.get("country"))) is not None:
+        found[found.index(by["country"])] = by["country"] = sub
     country = by["country"].value if "country" in by else None
     title = by["title"].value if "title" in by else ""
     rid = record_id or make_id(country, title, source_name.rsplit(".", 1)[0])
