@@ -495,3 +495,16 @@ def split_clauses(body: str, record_id: str = "", first_line: int = 1, *, masked
     if not body or body.isspace():
         return []
     return _Splitter(body, record_id, first_line, masked).run()
+
+
+def fills_cell(text: str, clause: Clause, start: int, end: int) -> bool:
+    """Whether text[start:end] fills its cell of table row `clause`: only blanks between it and the
+    cell's bars (a figure standing alone in a cell, not inside a sentence written in one)."""
+    if clause.kind != "table_row":
+        return False
+    i, j = start, end
+    while i > clause.start and text[i - 1] == " ":
+        i -= 1
+    while j < clause.end and text[j] == " ":
+        j += 1
+    return (i == clause.start or text[i - 1] in "|\t") and (j == clause.end or text[j] in "|\t")

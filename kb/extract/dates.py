@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache
 
-from kb.extract.clauses import Clause
+from kb.extract.clauses import Clause, fills_cell
 from kb.extract.patterns import LANG_KEYS, load_data
 from kb.extract.quantities import Quantity
 
@@ -119,7 +119,7 @@ def table_years(text: str, clause: Clause, quantities: list[Quantity]) -> list[Q
         return quantities
     return [replace(q, kind="date", unit="date")
             if q.kind == "number" and len(q.surface) == 4 and q.surface.isdigit() and 1900 <= int(q.surface) <= 2100
-            and _whole_cell(text, clause, q) else q
+            and fills_cell(text, clause, q.start, q.end) else q
             for q in quantities]
 
 
@@ -170,20 +170,9 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
                 return rel
     if q.value_max is not None:
         return "period"
-    if clause.kind == "table_row" and _whole_cell(text, clause, q):
+    if clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end):
         return "point"  # | 2023 | 65 |: the year a row of a rate table applies to
     return None
-
-
-def _whole_cell(text: str, clause: Clause, q: Quantity) -> bool:
-    """Whether q fills its table cell: only blanks between it and the cell's bars."""
-    i = q.start
-    while i > clause.start and text[i - 1] == " ":
-        i -= 1
-    j = q.end
-    while j < clause.end and text[j] == " ":
-        j += 1
-    return (i == clause.start or text[i - 1] in "|\t") and (j == clause.end or text[j] in "|\t")
 
 
 _DAY = re.compile(r"日|/[0-9]{1,2}/|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")

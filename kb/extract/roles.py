@@ -24,7 +24,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache
 
-from kb.extract.clauses import Clause
+from kb.extract.clauses import Clause, fills_cell
 from kb.extract.patterns import LANG_KEYS, LANGS, CueSet, caseless, edge_chars, lang_lists, load_data, lowered
 from kb.extract.quantities import Quantity, is_frequency
 
@@ -320,8 +320,8 @@ class RoleReader:
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
             if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None \
-                    and x.unit not in tx.singular_units_kept and not in_table:
-                continue
+                    and x.unit not in tx.singular_units_kept and not fills_cell(self.m, c, x.start, x.end):
+                continue  # a figure alone in a table cell is a value even when it is one
             x.role = role
             self.modify(x, c, lang, mods.near(x.start - tx.reach[lang], x.end + tx.reach[lang]), consumed)
             kept.append(x)
