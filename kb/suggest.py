@@ -503,12 +503,18 @@ def _cue_spans(text: str, group: re.Pattern) -> list[tuple[int, int]]:
 def _in_clause(c, m) -> int:
     """Where measure m stands in the clause's display text (-1: not found)."""
     at = m.start - c.start
-    return at if c.text[at:at + len(m.surface)] == m.surface else c.text.find(m.surface)
+    if c.text[at:at + len(m.surface)] == m.surface:
+        return at
+    # Display text only ever drops characters (markup, runs of blanks): m stands at or before `at`,
+    # and the search back costs what was dropped, not the clause's length.
+    return c.text.rfind(m.surface, 0, at + len(m.surface))
 
 
-def _near(text: str, at: int, end: int, group: re.Pattern, reach: int) -> bool:
-    """Whether a cue of `group` stands within `reach` characters of text[at:end]."""
-    return any(a <= end + reach and b >= at - reach for a, b in _cue_spans(text, group))
+def _near(spans: list[tuple[int, int]], at: int, end: int, reach: int) -> bool:
+    """Whether one of `spans` (sorted, disjoint cue spans) lies within `reach` characters of
+    [at, end): the last cue starting before end + reach is the only one to look at."""
+    i = bisect_right(spans, (end + reach, len(spans) and spans[-1][1] + 1)) - 1
+    return i >= 0 and spans[i][1] >= at - reach
 
 
 def empty_regulatory(meta: dict) -> list[str]:
@@ -545,8 +551,9 @@ def regulatory_suggestions(meta: dict, clauses, measures) -> list[Suggestion]:
             quote = c.text if len(c.text) <= limit else c.text[:limit - 1] + "…"
             value = quote
             if kind:  # the value is a figure of this kind standing next to the field's cues
+                spans = _cue_spans(c.text, groups[-1])
                 measure = next((m for m in by_clause.get(c.id, ()) if m.kind == kind and m.id not in used
-                                and (at := _in_clause(c, m)) >= 0 and _near(c.text, at, at + len(m.surface), groups[-1], reach)),
+                                and (at := _in_clause(c, m)) >= 0 and _near(spans, at, at + len(m.surface), reach)),
                                None)
                 if measure is None:
                     continue
