@@ -412,13 +412,22 @@ def _sweep_temps(db_path: Path) -> None:
                 pass  # alive, owned by someone else
 
 
+def _fingerprint_sources() -> list[Path]:
+    """What shapes a file's rows: the package's code in every subpackage (the extractor is
+    kb/extract/), its data files and the schema."""
+    package = Path(kb.__file__).resolve().parent
+    code = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
+    data = sorted(p for p in (package / "data").rglob("*") if p.is_file())
+    return code + data + [resource_path("schema/policy-record.schema.json")]
+
+
 def _fingerprint() -> str:
     """Hash of everything that shapes a file's rows: code, data files, schema, layout."""
     h = hashlib.sha256(LAYOUT.encode())
     package = Path(kb.__file__).resolve().parent
-    sources = sorted(package.glob("*.py")) + sorted(p for p in (package / "data").rglob("*") if p.is_file())
-    for p in sources + [resource_path("schema/policy-record.schema.json")]:
-        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    for p in _fingerprint_sources():
+        name = p.relative_to(package).as_posix() if p.is_relative_to(package) else p.name
+        h.update(name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
 

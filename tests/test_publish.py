@@ -412,6 +412,17 @@ def test_fingerprint_change_forces_full_build(corpus, tmp_path, monkeypatch):
     assert (report.full, report.added, report.written) == (True, 2, True)
 
 
+def test_fingerprint_covers_the_extractor_and_the_data():
+    """A change to any module of the package (the extractor lives in kb/extract/), to a data file or
+    to the schema must force a full build."""
+    import kb
+
+    package = Path(kb.__file__).resolve().parent
+    names = {p.relative_to(package).as_posix() for p in publish._fingerprint_sources() if p.is_relative_to(package)}
+    assert {"publish.py", "rows.py", "extract/measures.py", "extract/rules.py", "data/rules.json"} <= names
+    assert any(p.name == "policy-record.schema.json" for p in publish._fingerprint_sources())
+
+
 @pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
 @pytest.mark.parametrize("exc", [RuntimeError("disk on fire"), KeyboardInterrupt()])
 @pytest.mark.parametrize("stage", ["_publish", "_corpus", "_write_meta", "_verify"])
