@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from kb import browse, search
 from kb.html import Span, is_marked_text, marked
 from kb.tokens import segment
-from kb.validation import resource_path
+from kb.resources import resource_path
 
 TEMPLATES = Path(__file__).parent / "templates"
 SNIPPET_COLUMN = "snippet"  # the one column shown as HTML, and only when its content is safe

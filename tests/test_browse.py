@@ -22,7 +22,7 @@ from datasette.utils import tilde_encode
 from kb import browse, search
 from kb.browse import LABELLED
 from kb.publish import SETTINGS, build
-from kb.validation import resource_path
+from kb.resources import resource_path
 from tests.conftest import REPO, shared
 from tests.test_search import PIPELINE
 

@@ -243,6 +243,7 @@ class FakeMeasure:
     start: int
     end: int
     line: int
+    label: str | None = None
 
 
 @dataclass(frozen=True)
