@@ -260,7 +260,7 @@ def _read_state(db_path: Path) -> dict | None:
     try:
         conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro{immutable}", uri=True)
         try:
-            tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+            tables = {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
             if "kb_meta" not in tables:
                 raise PublishError(f"{db_path} is a SQLite database but not one built by policy-kb; refusing to overwrite it")
             meta = dict(conn.execute("select key, value from kb_meta"))
@@ -391,7 +391,8 @@ def _checkpoint(conn: sqlite3.Connection) -> None:
 
 
 def _last_build(conn: sqlite3.Connection) -> int | None:
-    return conn.execute("select max(rowid) from builds").fetchone()[0]
+    (last,) = conn.execute("select max(rowid) from builds").fetchone()
+    return last
 
 
 def _sidecars(db_path: Path) -> list[Path]:
@@ -579,7 +580,7 @@ def _path_moves(conn: sqlite3.Connection, files: Files, unchanged: set[str], man
 
 def _ids(conn: sqlite3.Connection, keys: list[str]) -> set[str]:
     found = conn.execute("select distinct id from records where key in (select value from json_each(?))", [json.dumps(keys)])
-    return {r[0] for r in found if r[0]}
+    return {rid for (rid,) in found if rid}
 
 
 def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, old_ids: set[str]) -> None:
@@ -591,7 +592,7 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
     affected: set[str] | None = None
     if touched is not None:
         ids = json.dumps(sorted(old_ids | _ids(conn, touched)))
-        affected = {*touched, *(r[0] for r in conn.execute(
+        affected = {*touched, *(key for (key,) in conn.execute(
             "select key from records where id in (select value from json_each(?))"
             " union select record from supersedes where target_id in (select value from json_each(?))", [ids, ids]))}
     def only(column: str) -> str:  # the condition restricting `column` to the affected records
@@ -603,7 +604,7 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
                for k, fm, lang, fmt, fm_text, line, digest in
                conn.execute("select r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
                             f" from records r join record_texts t on t.key = r.key where 1{only('r.key')} order by r.key", args)]
-    known = None if affected is None else {r[0] for r in conn.execute("select distinct id from records") if r[0]}
+    known = None if affected is None else {rid for (rid,) in conn.execute("select distinct id from records") if rid}
     key_of = {f.path: k for k, f in files.items()}
     found = sorted(check_corpus(records, known_ids=known), key=Finding.sort_key)
     conn.executemany(FINDINGS.insert_sql(), _storable_rows([finding_row(key_of.get(f.path), f, "corpus") for f in found]))
@@ -620,9 +621,10 @@ def _write_meta(conn: sqlite3.Connection, fingerprint: str, commit: str | None, 
     schema_file = resource_path("schema/policy-record.schema.json")
     n, errors = conn.execute("select count(*), count(*) filter (where severity = 'error') from findings").fetchone()
     built_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    (records,) = conn.execute("select count(*) from records").fetchone()
     meta = {"built_at": built_at, "version": kb.__version__, "layout": LAYOUT, "fingerprint": fingerprint,
             "schema_id": schema().get("$id", ""), "schema_sha256": hashlib.sha256(schema_file.read_bytes()).hexdigest(),
-            "source_commit": commit or "", "record_count": str(conn.execute("select count(*) from records").fetchone()[0]), "file_count": str(stats["files"])}
+            "source_commit": commit or "", "record_count": str(records), "file_count": str(stats["files"])}
     conn.executemany("insert or replace into kb_meta (key, value) values (?, ?)", list(meta.items()))
     build = BuildRow(built_at=built_at, seconds=round(time.perf_counter() - started, 3), **stats,
                      findings=n, errors=errors, version=kb.__version__, source_commit=commit or "")
@@ -638,7 +640,7 @@ def _verify(conn: sqlite3.Connection, touched: list[str] | None) -> None:
     if touched is None:
         # quick_check: every page, record and constraint, without integrity_check's index-by-index
         # recount (a third of the time on a fresh file that SQLite itself just wrote).
-        result = [r[0] for r in conn.execute("PRAGMA quick_check")]
+        result = [line for (line,) in conn.execute("PRAGMA quick_check")]
         if result != ["ok"]:
             raise sqlite3.DatabaseError(f"integrity check failed: {'; '.join(result[:5])}")
         broken = conn.execute("PRAGMA foreign_key_check").fetchall()

@@ -139,7 +139,8 @@ class Feed:
 
     def __call__(self) -> None:
         for content, targets in _FEEDS.items():
-            top = self.conn.execute(f"select max(rowid) from {content}").fetchone()[0] or 0
+            (top,) = self.conn.execute(f"select max(rowid) from {content}").fetchone()
+            top = top or 0
             if top > self.done[content]:
                 for table, columns in targets.items():
                     self.conn.execute(f"insert into {table}(rowid, {columns}) select rowid, {columns} from {content}"
@@ -155,7 +156,7 @@ def _rebuild(conn: sqlite3.Connection) -> None:
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:
-    names = {r[0] for r in conn.execute("select name from sqlite_master")}
+    names = {name for (name,) in conn.execute("select name from sqlite_master")}
     return all(t in names for t in SEARCH_TABLES)
 
 
