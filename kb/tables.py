@@ -78,9 +78,6 @@ class Table:
         """The columns a row carries, in insert order: all but `rowid`, which SQLite numbers."""
         return [c.name for c in self.columns if c.name != "rowid"]
 
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
-
     def insert_sql(self) -> str:
         names = self.names
         return f"insert into [{self.name}] ({', '.join(f'[{c}]' for c in names)}) values ({', '.join('?' * len(names))})"
