@@ -27,6 +27,7 @@ from kb import publish, search  # noqa: E402
 from kb.extract import split_clauses  # noqa: E402
 from kb.plugin import prepare_connection  # noqa: E402
 from kb.records import load_record  # noqa: E402
+from kb.tables import ClauseRow, MeasureRow  # noqa: E402
 
 QUERIES = ["事業継続義務", "義務", "先払い", "封存", "万吨", "support period", "prepayment"]
 CLAUSES_PER_RECORD = 50
@@ -97,9 +98,10 @@ def _records(conn: sqlite3.Connection, keys: list[str] | None = None):
     """(key, title, description, clause rows, measure rows) per record, in rowid order."""
     where, args = ("where key in (select value from json_each(?))", [json.dumps(keys)]) if keys else ("", [])
     for key, title, description in conn.execute(f"select key, title, description from records {where} order by rowid", args):
-        clauses = conn.execute("select id, record, text from clauses where record = ? order by rowid", [key]).fetchall()
-        measures = conn.execute("select id, record, record_id, clause_id, kind, role from measures where record = ?",
-                                [key]).fetchall()
+        clauses = [ClauseRow(id=i, record=r, text=text) for i, r, text in
+                   conn.execute("select id, record, text from clauses where record = ? order by rowid", [key])]
+        measures = [MeasureRow(id=i, record=r, clause_id=c, role=role) for i, r, c, role in
+                    conn.execute("select id, record, clause_id, role from measures where record = ?", [key])]
         yield key, title, description, clauses, measures
 
 

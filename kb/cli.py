@@ -128,7 +128,7 @@ def datasette_args(db_path: Path, *, host: str, port: int, sql_time_limit_ms: in
     import json
 
     from kb.publish import SETTINGS
-    from kb.validation import resource_path
+    from kb.resources import resource_path
 
     metadata = resource_path("datasette_metadata.json")
     if db_path.stem != "kb":

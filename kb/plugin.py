@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from kb import browse, search
 from kb.html import Span, is_marked_text, marked
 from kb.tokens import segment
-from kb.validation import resource_path
+from kb.resources import resource_path
 
 TEMPLATES = Path(__file__).parent / "templates"
 SNIPPET_COLUMN = "snippet"  # the one column shown as HTML, and only when its content is safe
@@ -309,7 +309,7 @@ async def record_page(datasette, request):
         "select id, record, ordinal, start, end, line, section, kind, lang, text from clauses where record = ? order by start, id",
         [key])).rows]
     measures = [dict(r) for r in (await db.execute(
-        "select id, clause_id, kind, role, value, value_max, unit, comparator, surface, start, end, line"
+        "select id, clause_id, kind, role, label, value, value_max, unit, comparator, surface, start, end, line"
         " from measures where record = ? order by start, end desc, id", [key])).rows]
     context = {
         "database": db.name, "table": "records", "record": record,
@@ -390,7 +390,8 @@ def _field(value, name: str):
 
 
 def _measure(datasette, database: str, m: dict) -> dict:
-    label = browse.role_name(m["role"], browse.VIEWER.get()) if m["role"] else (m["kind"] or "measure")
+    # The document's own name for the figure (measures.label) says more than its role's name.
+    label = m["label"] or (browse.role_name(m["role"], browse.VIEWER.get()) if m["role"] else (m["kind"] or "measure"))
     shown = browse.shown_value(m)
     return {**m, "label": label, "shown": shown, "title": f"{label}: {shown}" if shown else label,
             "url": datasette.urls.row(database, "measures", tilde_encode(m["id"])),

@@ -1,4 +1,4 @@
-"""Publishing records to SQLite (sqlite-utils) for browsing in Datasette.
+"""Publishing records to SQLite for browsing in Datasette.
 
 One row per record *file* in `records`, keyed by its path relative to the build root, so a record
 and its translation are two rows. Child tables (analysis, impacts, ..., clauses, measures) point
@@ -6,7 +6,8 @@ back with a `record` foreign key; `findings` holds every validation finding, inc
 files that could not be read as records. The texts of a record (body, frontmatter) sit in
 `record_texts`, so that pages listing records stay small.
 
-The per-file work (checking, extraction, search segmentation) is kb/rows.py; for many files it
+The tables are declared in kb/tables.py. The per-file work (checking, extraction, search
+segmentation) is kb/rows.py; for many files it
 runs in forked worker processes while this process only inserts, in input order, so the database
 does not depend on the number of workers.
 
@@ -34,7 +35,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 
 import kb
@@ -42,10 +43,12 @@ from kb import rows as _rows
 from kb import search
 from kb.progress import Meter
 from kb.records import Record, iter_record_files
-from kb.rows import CHILDREN, FILE_TABLES, FILES, FINDINGS, RECORD_TEXTS, RECORDS, _storable_rows, finding_row, storable
-from kb.validation import ERROR, WARNING, Finding, check_corpus, resource_path, schema
+from kb.resources import resource_path
+from kb.rows import _storable_rows, finding_row, storable
+from kb.tables import BUILD_TABLES, BUILDS, FILE_TABLES, FINDINGS, BuildRow
+from kb.validation import ERROR, WARNING, Finding, check_corpus, schema
 
-LAYOUT = "6"  # bump when tables change shape: an older database is then rebuilt from scratch
+LAYOUT = "7"  # bump when tables change shape: an older database is then rebuilt from scratch
 BATCH = 2000  # rows per executemany
 FM_LINE = 2  # parse_record always starts the frontmatter on the file's second line
 PARALLEL_MIN_FILES = 64  # below this, forking workers costs more than it saves
@@ -53,24 +56,9 @@ PARALLEL_MIN_FILES = 64  # below this, forking workers costs more than it saves
 # scan: a write landing in the same timestamp tick as the scan could otherwise go unnoticed.
 RACY_NS = 2_000_000_000
 
-BUILDS = {"built_at": str, "seconds": float, "files": int, "added": int, "changed": int, "unchanged": int,
-          "removed": int, "findings": int, "errors": int, "version": str, "source_commit": str}
-INDEXES: dict[str, list[str | tuple[str, ...]]] = {
-    # (year desc, key): Datasette 0.65 orders the first page of the newest-first records page by year
-    # alone and the next pages by (year, key); this index gives ties the key order on every page.
-    "records": ["id", "lang", "country_code", "subdivision_code", "category_key", "status_key", "legal_weight_key",
-                ("-year", "key"), "review_status_key"],
-    **{t: ["record"] for t in CHILDREN},
-    # The measures page facets by role, kind and unit: an index led by the filtered column that holds
-    # the other two answers each facet from the index alone (2 ms instead of 22 ms for the 25,000
-    # support_period rows of the 5,000-record bench), and still serves a filter on its first column.
-    "measures": ["record", "clause_id", ("role", "kind", "unit"), ("kind", "unit", "role"), ("unit", "role", "kind")],
-    "findings": ["file", "severity", "rule", "path"],
-}
 # Datasette settings for serving: suggested facets cost ~0.6 s a page; long cells are cut in HTML.
 SETTINGS = {"sql_time_limit_ms": 1000, "max_returned_rows": 1000, "suggest_facets": False, "truncate_cells_html": 300}
-_INSERT = {t: f"insert into [{t}] ({', '.join(f'[{c}]' for c in cols)}) values ({', '.join('?' * len(cols))})"
-           for t, cols in FILE_TABLES.items()}
+_INSERT = {t.name: t.insert_sql() for t in FILE_TABLES}
 
 
 class PublishError(Exception):
@@ -118,7 +106,7 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
     if old is not None and not prune:
         _refuse_loss(old["files"], files)
     commit = _git_commit(root)
-    unchanged = {k for k, (_, digest, _, _, _) in files.items() if digest and manifest.get(k, (None,))[0] == digest}
+    unchanged = {k for k, f in files.items() if f.sha256 and k in manifest and manifest[k].sha256 == f.sha256}
     todo = [k for k in files if k not in unchanged]
     removed = [k for k in manifest if k not in files]
     if not full and not todo and not removed and old["meta"].get("source_commit") == (commit or ""):
@@ -188,17 +176,37 @@ def read_only(db_path: Path) -> bool:
 def _refuse_loss(old_files: dict, files: Files) -> None:
     """PublishError when records of the last build would vanish because their folder is not among
     this build's roots (a file deleted from a folder still given is removed as ever)."""
-    roots = {v[3] for v in files.values()}
+    roots = {f.root for f in files.values()}
     lost: dict[str, int] = {}
-    for k, (_, _, _, _, old_root) in old_files.items():
-        if k not in files and old_root and old_root not in roots:
-            lost[old_root] = lost.get(old_root, 0) + 1
+    for k, known in old_files.items():
+        if k not in files and known.root and known.root not in roots:
+            lost[known.root] = lost.get(known.root, 0) + 1
     if lost:
         where = "; ".join(f"{n} from {r}" for r, n in sorted(lost.items()))
         raise PublishError(f"this build would remove {sum(lost.values())} records the knowledge base holds ({where}): "
                            "give those folders too, or pass --prune to remove them")
 
-Files = dict[str, tuple[str, "str | None", "tuple[int, int] | None", str, bool]]
+class Found(NamedTuple):
+    """A record file a build was given."""
+
+    path: str  # as given
+    sha256: str | None  # None until read, or when it cannot be read
+    stat: tuple[int, int] | None  # (size, mtime_ns) when old enough to trust
+    root: str  # the folder it belongs to
+    confined: bool  # found in a folder given: its real path must stay inside it
+
+
+class Known(NamedTuple):
+    """A file as the last build left it (its row of `files`)."""
+
+    sha256: str | None
+    size: int | None
+    mtime_ns: int | None
+    path: str
+    root: str | None
+
+
+Files = dict[str, Found]
 
 
 def _scan(paths: list[Path], manifest: dict, *, hash_changed: bool) -> tuple[str, Files]:
@@ -224,7 +232,7 @@ def _scan(paths: list[Path], manifest: dict, *, hash_changed: bool) -> tuple[str
         seen.add(full)
         own = os.path.abspath(entry.root if entry.root is not None else f.parent)
         key = storable(os.path.relpath(full, own).replace(os.sep, "/"))
-        if key in files and files[key][3] != own:
+        if key in files and files[key].root != own:
             key = storable(os.path.basename(own) + "/" + key)
         if key in files:
             continue
@@ -234,11 +242,11 @@ def _scan(paths: list[Path], manifest: dict, *, hash_changed: bool) -> tuple[str
         except OSError:
             stat = None
         known = manifest.get(key)
-        if stat is not None and known is not None and known[0] and tuple(known[1:3]) == stat:
-            digest = known[0]
+        if stat is not None and known is not None and known.sha256 and (known.size, known.mtime_ns) == stat:
+            digest = known.sha256
         else:
             digest = _rows.sha256(f, None if entry.root is None else str(entry.root)) if hash_changed else None
-        files[key] = (str(f), digest, stat, own, entry.root is not None)
+        files[key] = Found(str(f), digest, stat, own, entry.root is not None)
     return root, files
 
 
@@ -252,13 +260,13 @@ def _read_state(db_path: Path) -> dict | None:
     try:
         conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro{immutable}", uri=True)
         try:
-            tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+            tables = {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
             if "kb_meta" not in tables:
                 raise PublishError(f"{db_path} is a SQLite database but not one built by policy-kb; refusing to overwrite it")
             meta = dict(conn.execute("select key, value from kb_meta"))
             if meta.get("layout") != LAYOUT:
                 return {"meta": meta, "files": {}, "findings": 0, "errors": 0, "last_build": None}
-            manifest = {k: (digest, size, mtime, path, root) for k, digest, size, mtime, path, root in
+            manifest = {k: Known(digest, size, mtime, path, root) for k, digest, size, mtime, path, root in
                         conn.execute("select key, sha256, size, mtime_ns, path, root from files")}
             n, errors = conn.execute("select count(*), count(*) filter (where severity = 'error') from findings").fetchone()
             last_build = _last_build(conn)
@@ -359,8 +367,7 @@ def _writer(db_path: Path) -> sqlite3.Connection:
 
 
 class _transaction:
-    """BEGIN ... COMMIT, or ROLLBACK on any exception, on a connection in autocommit mode.
-    (sqlite_utils' writes commit as they go, so the steps inside one use plain SQL.)"""
+    """BEGIN ... COMMIT, or ROLLBACK on any exception, on a connection in autocommit mode."""
 
     def __init__(self, conn: sqlite3.Connection, mode: str = ""):
         self.conn, self.mode = conn, mode
@@ -384,7 +391,8 @@ def _checkpoint(conn: sqlite3.Connection) -> None:
 
 
 def _last_build(conn: sqlite3.Connection) -> int | None:
-    return conn.execute("select max(rowid) from builds").fetchone()[0]
+    (last,) = conn.execute("select max(rowid) from builds").fetchone()
+    return last
 
 
 def _sidecars(db_path: Path) -> list[Path]:
@@ -443,55 +451,20 @@ def _git_commit(root: str) -> str | None:
 
 
 def _create_tables(conn: sqlite3.Connection) -> None:
-    import sqlite_utils  # only full builds create tables; an incremental build skips the import (~0.1 s)
-
-    db = sqlite_utils.Database(conn)
-    db["records"].create(RECORDS, pk="key")
-    db["record_texts"].create(RECORD_TEXTS, pk="key", foreign_keys=[("key", "records", "key")])
-    for name, columns in CHILDREN.items():
-        fks = [("record", "records", "key")] + ([("clause_id", "clauses", "id")] if name in ("measures", "suggestions") else [])
-        db[name].create(columns, pk="id" if "id" in columns else None, foreign_keys=fks)
-    db["findings"].create(FINDINGS)
-    db["files"].create(FILES, pk="key")
-    db["kb_meta"].create({"key": str, "value": str}, pk="key")
-    db["builds"].create(BUILDS)
-    conn.execute(POLICIES_VIEW)
-
-
-# One row per policy: the language copies of a record share its id (a file without one stands
-# alone). Fields come from the English copy when there is one, so a policy is counted once in
-# every facet of this view.
-POLICIES_VIEW = """create view policies as
-with ranked as (
-  select *, coalesce(id, key) as policy,
-    row_number() over (partition by coalesce(id, key) order by lang = 'en' desc, key) as n
-  from records
-), copies as (
-  select policy, group_concat(lang, ', ') as languages, count(*) as copies,
-    sum(error_count) as errors, sum(warning_count) as warnings
-  from (select policy, lang, error_count, warning_count from ranked order by policy, lang) group by policy
-)
-select r.policy as id, r.title, r.country_code, r.subdivision_code, r.category_key, r.status_key, r.legal_weight_key, r.year,
-  c.languages, c.copies, c.errors, c.warnings, r.key
-from ranked r join copies c on c.policy = r.policy where r.n = 1"""
+    for table in BUILD_TABLES:
+        conn.execute(table.create_sql())
 
 
 def _create_indexes(conn: sqlite3.Connection) -> None:
     """Run after the bulk load: building an index once is cheaper than maintaining it per row."""
-    import sqlite_utils
-    from sqlite_utils.db import DescIndex
-
-    db = sqlite_utils.Database(conn)
-    for table, columns in INDEXES.items():
-        for column in columns:
-            names = list(column) if isinstance(column, tuple) else [column]
-            db[table].create_index([DescIndex(n[1:]) if n.startswith("-") else n for n in names], if_not_exists=True)
+    for table in BUILD_TABLES:
+        for statement in table.index_sql():
+            conn.execute(statement)
 
 
 # Every table with rows of a file, and the column naming the file: children first, so no row ever
-# points at a missing one.
-OWNED = [*((t, "record") for t in reversed(CHILDREN)), ("findings", "file"), ("record_texts", "key"),
-         ("records", "key"), ("files", "key")]
+# points at a missing one. The search tables are kb.search's business.
+OWNED = [(t.name, t.owner) for t in reversed(FILE_TABLES) if t.name not in search.SEARCH_TABLES]
 
 
 def _delete(conn: sqlite3.Connection, keys: list[str]) -> None:
@@ -505,7 +478,7 @@ def _publish(conn: sqlite3.Connection, todo: list[str], files: Files, progress,
     """Check and extract each new or changed file (in worker processes for many files) and
     insert its rows, in the order of `todo` whatever the number of workers; `after_flush` runs
     after each batch of inserts."""
-    pending: dict[str, list[tuple]] = {t: [] for t in FILE_TABLES}
+    pending: dict[str, list[tuple]] = {t.name: [] for t in FILE_TABLES}
     count = 0
     meter = progress(len(todo)) if progress is not None and todo else None
     try:
@@ -515,7 +488,7 @@ def _publish(conn: sqlite3.Connection, todo: list[str], files: Files, progress,
                     pending[table] += batch
                     count += len(batch)
                 if meter is not None:
-                    meter.advance(1, sum(len(r[_BODY] or "") for r in rows["record_texts"]))
+                    meter.advance(1, sum(len(r.body or "") for r in rows["record_texts"]))
                 if count >= BATCH:
                     _flush(conn, pending)
                     count = 0
@@ -525,9 +498,6 @@ def _publish(conn: sqlite3.Connection, todo: list[str], files: Files, progress,
         if meter is not None:
             meter.close()
     _flush(conn, pending)
-
-
-_BODY = list(RECORD_TEXTS).index("body")
 
 
 def _flush(conn: sqlite3.Connection, pending: dict[str, list[tuple]]) -> None:
@@ -549,7 +519,7 @@ class _FileRows:
     WINDOW_PER_WORKER = 16
 
     def __init__(self, todo: list[str], files: Files):
-        self.items = [(k, *files[k]) for k in todo]
+        self.items = [(k, files[k]) for k in todo]
         self.pool = None
 
     def __enter__(self) -> Iterator[_rows.Rows]:
@@ -586,9 +556,10 @@ class _FileRows:
             self.pool.join()
 
 
-def _work(item: tuple) -> _rows.Rows:
+def _work(item: tuple[str, Found]) -> _rows.Rows:
+    key, f = item
     # _extract is looked up here, at call time, so a replaced seam (tests) reaches forked workers.
-    return _rows.file_rows(*item, extract=_extract)
+    return _rows.file_rows(key, f.path, f.sha256, f.stat, f.root, f.confined, extract=_extract)
 
 
 def _warm() -> None:
@@ -607,8 +578,9 @@ def _path_moves(conn: sqlite3.Connection, files: Files, unchanged: set[str], man
     50-70 ms at 5,000 files, for nothing on most builds."""
     stale = []
     for k in sorted(unchanged):
-        path, stat = storable(files[k][0]), files[k][2] or (None, None)
-        if manifest.get(k, ())[1:4] != (*stat, path):
+        path, stat = storable(files[k].path), files[k].stat or (None, None)
+        known = manifest.get(k)
+        if known is None or (known.size, known.mtime_ns, known.path) != (*stat, path):
             stale.append((path, k, *stat))
     for table, column in (("records", "key"), ("findings", "file")):
         conn.executemany(f"update {table} set path = ? where {column} = ? and path is not ?", [(p, k, p) for p, k, *_ in stale])
@@ -617,7 +589,7 @@ def _path_moves(conn: sqlite3.Connection, files: Files, unchanged: set[str], man
 
 def _ids(conn: sqlite3.Connection, keys: list[str]) -> set[str]:
     found = conn.execute("select distinct id from records where key in (select value from json_each(?))", [json.dumps(keys)])
-    return {r[0] for r in found if r[0]}
+    return {rid for (rid,) in found if rid}
 
 
 def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, old_ids: set[str]) -> None:
@@ -629,7 +601,7 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
     affected: set[str] | None = None
     if touched is not None:
         ids = json.dumps(sorted(old_ids | _ids(conn, touched)))
-        affected = {*touched, *(r[0] for r in conn.execute(
+        affected = {*touched, *(key for (key,) in conn.execute(
             "select key from records where id in (select value from json_each(?))"
             " union select record from supersedes where target_id in (select value from json_each(?))", [ids, ids]))}
     def only(column: str) -> str:  # the condition restricting `column` to the affected records
@@ -637,14 +609,14 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
 
     args = [] if affected is None else [json.dumps(sorted(affected))]
     conn.execute(f"delete from findings where scope = 'corpus'{only('file')}", args)
-    records = [Record(files[k][0], json.loads(fm), "", lang, fmt, fm_text, FM_LINE, line, digest)
+    records = [Record(files[k].path, json.loads(fm), "", lang, fmt, fm_text, FM_LINE, line, digest)
                for k, fm, lang, fmt, fm_text, line, digest in
                conn.execute("select r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
                             f" from records r join record_texts t on t.key = r.key where 1{only('r.key')} order by r.key", args)]
-    known = None if affected is None else {r[0] for r in conn.execute("select distinct id from records") if r[0]}
-    key_of = {p: k for k, (p, _, _, _, _) in files.items()}
+    known = None if affected is None else {rid for (rid,) in conn.execute("select distinct id from records") if rid}
+    key_of = {f.path: k for k, f in files.items()}
     found = sorted(check_corpus(records, known_ids=known), key=Finding.sort_key)
-    conn.executemany(_INSERT["findings"], _storable_rows([finding_row(key_of.get(f.path), f, "corpus") for f in found]))
+    conn.executemany(FINDINGS.insert_sql(), _storable_rows([finding_row(key_of.get(f.path), f, "corpus") for f in found]))
     # One grouped pass over findings rather than a subquery per record: on a full build the index
     # on findings.file does not exist yet, and 5,000 subqueries each scanning findings cost ~2 s.
     conn.execute(f"update records set error_count = 0, warning_count = 0 where 1{only('key')}", args)
@@ -658,13 +630,14 @@ def _write_meta(conn: sqlite3.Connection, fingerprint: str, commit: str | None, 
     schema_file = resource_path("schema/policy-record.schema.json")
     n, errors = conn.execute("select count(*), count(*) filter (where severity = 'error') from findings").fetchone()
     built_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    (records,) = conn.execute("select count(*) from records").fetchone()
     meta = {"built_at": built_at, "version": kb.__version__, "layout": LAYOUT, "fingerprint": fingerprint,
             "schema_id": schema().get("$id", ""), "schema_sha256": hashlib.sha256(schema_file.read_bytes()).hexdigest(),
-            "source_commit": commit or "", "record_count": str(conn.execute("select count(*) from records").fetchone()[0]), "file_count": str(stats["files"])}
+            "source_commit": commit or "", "record_count": str(records), "file_count": str(stats["files"])}
     conn.executemany("insert or replace into kb_meta (key, value) values (?, ?)", list(meta.items()))
-    build = {"built_at": built_at, "seconds": round(time.perf_counter() - started, 3), **stats,
-             "findings": n, "errors": errors, "version": kb.__version__, "source_commit": commit or ""}
-    conn.execute(f"insert into builds ({', '.join(build)}) values ({', '.join('?' * len(build))})", list(build.values()))
+    build = BuildRow(built_at=built_at, seconds=round(time.perf_counter() - started, 3), **stats,
+                     findings=n, errors=errors, version=kb.__version__, source_commit=commit or "")
+    conn.execute(BUILDS.insert_sql(), build)
     return n, errors
 
 
@@ -676,20 +649,18 @@ def _verify(conn: sqlite3.Connection, touched: list[str] | None) -> None:
     if touched is None:
         # quick_check: every page, record and constraint, without integrity_check's index-by-index
         # recount (a third of the time on a fresh file that SQLite itself just wrote).
-        result = [r[0] for r in conn.execute("PRAGMA quick_check")]
+        result = [line for (line,) in conn.execute("PRAGMA quick_check")]
         if result != ["ok"]:
             raise sqlite3.DatabaseError(f"integrity check failed: {'; '.join(result[:5])}")
         broken = conn.execute("PRAGMA foreign_key_check").fetchall()
     else:
         keys = json.dumps(touched)
         broken = []
-        for table, column in OWNED:
-            if table in CHILDREN or table == "record_texts":
+        for table in BUILD_TABLES:
+            for column, other, other_column in table.references():
                 broken += conn.execute(
-                    f"select '{table}', rowid from [{table}] where [{column}] in (select value from json_each(?))"
-                    f" and [{column}] not in (select key from records)", [keys]).fetchall()
-        broken += conn.execute("select 'measures', rowid from measures where record in (select value from json_each(?))"
-                             " and clause_id is not null and clause_id not in (select id from clauses)", [keys]).fetchall()
+                    f"select '{table.name}', rowid from [{table.name}] where [{table.owner}] in (select value from json_each(?))"
+                    f" and [{column}] is not null and [{column}] not in (select [{other_column}] from [{other}])", [keys]).fetchall()
     if broken:
         raise sqlite3.DatabaseError(f"{len(broken)} rows point at missing rows, e.g. {broken[0]}")
 

@@ -44,8 +44,9 @@ def rule_table(findings: Sequence[Finding]) -> list[str]:
     if not counts:
         return []
     rows = [("rule", "severity", "findings", "files"), *((c.rule, c.severity, f"{c.findings:,}", f"{c.files:,}") for c in counts)]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}" for r in rows]
+    w_rule, w_severity, w_findings, w_files = (max(map(len, column)) for column in zip(*rows))
+    return [f"{rule:<{w_rule}}  {severity:<{w_severity}}  {findings:>{w_findings}}  {files:>{w_files}}"
+            for rule, severity, findings, files in rows]
 
 
 def _plural(n: int, word: str) -> str:

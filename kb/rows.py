@@ -1,9 +1,9 @@
 """The per-file half of a build: one record file in, the rows of every table it owns out.
 
 Everything here is a pure function of the file's bytes (and the code), so a build can run it in
-worker processes and only insert the results: `file_rows` returns plain tuples in the column
-order of kb.publish's table definitions, ready for `executemany`. kb.publish owns the tables and
-the transaction; this module never touches a database.
+worker processes and only insert the results: `file_rows` returns the row records kb.tables
+declares (NamedTuples, ready for `executemany` as they are). kb.publish owns the transaction;
+this module never touches a database.
 """
 
 from __future__ import annotations
@@ -17,63 +17,19 @@ from typing import Any, Callable, Iterable
 from kb import search
 from kb.records import Record, RecordError, confine, read_bytes
 from kb.suggest import regulatory_suggestions
+from kb.tables import (CLAUSES, FILE_TABLES, MEASURES, RECORDS, AnalysisRow, ClauseRow, ClusterRow, FacilityRow, FileRow,
+                       FindingRow, ImpactRow, MeasureRow, RecordRow, RecordTextRow, RegulatoryRow, SuggestionRow,
+                       SupersedesRow, Table)
 from kb.validation import ERROR, Finding, check_file, lookup, vocabulary_fields
 
-S, I, F = str, int, float
-# Column -> frontmatter path, for columns that copy a field as written. The metadata test checks
-# that these columns carry the schema's description of the field.
-FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("id",), "lang": ("lang",), "title": ("title",), "country": ("country",),
-    "category": ("category",), "status": ("status",), "legal_weight": ("legalWeight",),
-    "pub_date": ("pubDate",), "year": ("year",), "source": ("source",), "url": ("url",),
-    "review_status": ("reviewStatus",), "description": ("description",),
-    "provenance_author": ("provenance", "author"), "provenance_reviewer": ("provenance", "reviewer"),
-    "provenance_last_audit": ("provenance", "lastAuditDate"),
-    "provenance_source_file": ("provenance", "sourceFile"), "provenance_note": ("provenance", "note"),
-}
+# Column -> frontmatter path, for the columns of records that copy a field as written.
+FIELD_COLUMNS: dict[str, tuple[str, ...]] = {c.name: c.field for c in RECORDS.columns if c.field}
 # Vocabulary-backed column -> the column holding its canonical key.
 KEY_COLUMNS = {"country": "country_code", "category": "category_key", "status": "status_key",
                "legal_weight": "legal_weight_key", "review_status": "review_status_key"}
 COUNTRY_LABELS = ("en", "zh", "ja")
 
-_TEXT = ["key", "id", "lang", "title", "country", "country_code", "subdivision_code", "country_en", "country_zh", "country_ja",
-         "category", "category_key", "status", "status_key", "legal_weight", "legal_weight_key", "pub_date"]
-# The texts of a record live in `record_texts`, not here: `records` is what facet and table pages
-# scan, and a row carrying a whole body makes every such page read megabytes.
-RECORDS = {**{c: S for c in _TEXT}, "year": I, **{c: S for c in [
-    "source", "url", "review_status", "review_status_key", *[c for c in FIELD_COLUMNS if c.startswith("provenance")],
-    "description", "path", "sha256", "fm_format"]}, "body_line": I, "error_count": I, "warning_count": I}
-RECORD_TEXTS = {"key": S, "frontmatter": S, "fm_text": S, "body": S}
-CHILDREN: dict[str, dict[str, type]] = {
-    "analysis": {"record": S, "dimension": S, "label": S, "score": I, "evidence": S, "citation": S, "audit_note": S},
-    "impacts": {"record": S, "aspect": S, "text": S},
-    "regulatory": {"record": S, "field": S, "text": S},
-    "clusters": {"record": S, "cluster": S},
-    "supersedes": {"record": S, "target_id": S, "relation": S},
-    "related_facilities": {"record": S, "facility": S},
-    "clauses": {"id": S, "record": S, "record_id": S, "ordinal": I, "start": I, "end": I, "line": I,
-                "section": S, "kind": S, "lang": S, "text": S},
-    "measures": {"id": S, "record": S, "record_id": S, "clause_id": S, "kind": S, "role": S, "value": F,
-                 "value_max": F, "unit": S, "comparator": S, "surface": S, "start": I, "end": I, "line": I},
-    "suggestions": {"record": S, "field": S, "value": S, "clause_id": S, "quote": S, "line": I},
-}
-FINDINGS = {"file": S, "path": S, "line": I, "col": I, "severity": S, "rule": S, "field": S,
-            "message": S, "record": S, "scope": S}
-# size and mtime_ns let an incremental build skip hashing files that were not touched.
-FILES = {"key": S, "path": S, "sha256": S, "published": I, "size": I, "mtime_ns": I, "root": S}
-# Search content rows, in the column order of kb.search's insert statements.
-SEARCH_CLAUSES = ["clause_id", "record", "text", "roles", "raw"]
-SEARCH_RECORDS = ["record", "title", "description"]
-
-# Every table a file owns, in insert order: parents before the rows citing them.
-FILE_TABLES: dict[str, list[str]] = {
-    "records": list(RECORDS), "record_texts": list(RECORD_TEXTS),
-    **{t: list(c) for t, c in CHILDREN.items()},
-    "findings": list(FINDINGS), "files": list(FILES),
-    "search_clauses": SEARCH_CLAUSES, "search_records": SEARCH_RECORDS,
-}
-
-Rows = dict[str, list[tuple]]
+Rows = dict[str, list[tuple]]  # table name -> its row records, in insert order
 Extract = Callable[[Record], Any]
 
 
@@ -83,15 +39,15 @@ def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | N
     build, else None; `root` is the folder it belongs to, and when `confined` (found in a folder
     given, not named on its own) its real path must stay inside it; `extract` is the clause and
     measure extractor (kb.publish's seam)."""
-    rows: Rows = {t: [] for t in FILE_TABLES}
+    rows: Rows = {t.name: [] for t in FILE_TABLES}
     checked = check_file(path, root if confined else None)
     findings = list(checked.findings)
     record = checked.record
     if record is not None:
         rows["records"].append(_record_row(key, record))
-        rows["record_texts"].append((key, json.dumps(record.meta, ensure_ascii=False), record.fm_text, record.body))
+        rows["record_texts"].append(RecordTextRow(key, json.dumps(record.meta, ensure_ascii=False), record.fm_text, record.body))
         for table, row in _child_rows(key, record.meta):
-            rows[table].append(tuple(row.get(c) for c in CHILDREN[table]))
+            rows[table].append(row)
         findings += _extraction_rows(key, record, rows, extract)
         rows["search_records"].append(search.record_row(key, record.meta.get("title"), record.meta.get("description"), record.lang))
         rows["search_clauses"] = search.clause_rows(key, rows["clauses"], rows["measures"], record.lang)
@@ -101,7 +57,8 @@ def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | N
     elif digest is None:
         digest = sha256(path, root if confined else None)
     size, mtime = stat or (None, None)
-    rows["files"].append((key, path, digest, int(record is not None), size, mtime, root))
+    rows["files"].append(FileRow(key=key, path=path, sha256=digest, published=int(record is not None), size=size,
+                                 mtime_ns=mtime, root=root))
     for table in _UNTRUSTED:
         rows[table] = _storable_rows(rows[table])
     return rows
@@ -110,7 +67,7 @@ def file_rows(key: str, path: str, digest: str | None, stat: tuple[int, int] | N
 # Tables whose text can hold lone surrogates: a file name that is not UTF-8 is decoded with
 # surrogate escapes, and a JSON frontmatter may spell one as \ud800. SQLite only takes valid
 # UTF-8. Clause, measure and body text come from a strictly decoded body and cannot hold them.
-_UNTRUSTED = [t for t in FILE_TABLES if t not in ("clauses", "measures", "search_clauses")]
+_UNTRUSTED = [t.name for t in FILE_TABLES if t.name not in ("clauses", "measures", "search_clauses")]
 
 
 def _storable_rows(rows: list[tuple]) -> list[tuple]:
@@ -123,7 +80,7 @@ def _storable_rows(rows: list[tuple]) -> list[tuple]:
         text_ok = False
     if text_ok and all(_INT_MIN <= v <= _INT_MAX for row in rows for v in row if type(v) is int):
         return rows
-    return [tuple(storable(v) if type(v) is str else _storable_int(v) if type(v) is int else v for v in row)
+    return [row._make(storable(v) if type(v) is str else _storable_int(v) if type(v) is int else v for v in row)
             for row in rows]
 
 
@@ -157,11 +114,12 @@ def sha256(path, root: str | None = None) -> str | None:
         return None
 
 
-def finding_row(key: str | None, f: Finding, scope: str) -> tuple:
-    return (key, f.path, f.line, f.col, f.severity, f.rule, f.field, f.message, f.record, scope)
+def finding_row(key: str | None, f: Finding, scope: str) -> FindingRow:
+    return FindingRow(file=key, path=f.path, line=f.line, col=f.col, severity=f.severity, rule=f.rule, field=f.field,
+                      message=f.message, record=f.record, scope=scope)
 
 
-def _record_row(key: str, record: Record) -> tuple:
+def _record_row(key: str, record: Record) -> RecordRow:
     meta = record.meta
     row: dict[str, Any] = {c: _scalar(_get(meta, p)) for c, p in FIELD_COLUMNS.items()}
     row["lang"] = record.lang  # the resolved language, also when the field is absent
@@ -180,29 +138,31 @@ def _record_row(key: str, record: Record) -> tuple:
         row[f"country_{lang}"] = vocabulary("country").label(code, lang) if code else None
     row.update(key=key, path=record.path, sha256=record.sha256, fm_format=record.fm_format,
                body_line=record.body_line, error_count=0, warning_count=0)
-    return tuple(row.get(c) for c in RECORDS)
+    return RecordRow(**row)
 
 
-def _child_rows(key: str, meta: dict) -> Iterable[tuple[str, dict]]:
+def _child_rows(key: str, meta: dict) -> Iterable[tuple[str, tuple]]:
+    """(table, row) of each frontmatter entry with a table of its own."""
     analysis = meta.get("analysis")
     for dim, entry in (analysis.items() if isinstance(analysis, dict) else ()):
         e = entry if isinstance(entry, dict) else {}
-        yield "analysis", {"record": key, "dimension": dim, "audit_note": _scalar(e.get("auditNote")),
-                           **{c: _scalar(e.get(c)) for c in ("label", "score", "evidence", "citation")}}
-    for table, field, column in (("impacts", "impactAnalysis", "aspect"), ("regulatory", "regulatory", "field")):
-        value = meta.get(field)
-        for name, text in (value.items() if isinstance(value, dict) else ()):
-            yield table, {"record": key, column: name, "text": _scalar(text)}
+        yield "analysis", AnalysisRow(record=key, dimension=dim, label=_scalar(e.get("label")), score=_scalar(e.get("score")),
+                                      evidence=_scalar(e.get("evidence")), citation=_scalar(e.get("citation")),
+                                      audit_note=_scalar(e.get("auditNote")))
+    for name, text in _items(meta.get("impactAnalysis")):
+        yield "impacts", ImpactRow(record=key, aspect=name, text=_scalar(text))
+    for name, text in _items(meta.get("regulatory")):
+        yield "regulatory", RegulatoryRow(record=key, field=name, text=_scalar(text))
     evolution = meta.get("evolution") if isinstance(meta.get("evolution"), dict) else {}
     for cluster in _list(evolution.get("clusters")):
-        yield "clusters", {"record": key, "cluster": _scalar(cluster)}
+        yield "clusters", ClusterRow(record=key, cluster=_scalar(cluster))
     for target in _list(evolution.get("supersedes")):
-        yield "supersedes", {"record": key, "target_id": _scalar(target), "relation": "supersedes"}
+        yield "supersedes", SupersedesRow(record=key, target_id=_scalar(target), relation="supersedes")
     by = evolution.get("supersededBy")
     if by not in (None, ""):
-        yield "supersedes", {"record": key, "target_id": _scalar(by), "relation": "superseded_by"}
+        yield "supersedes", SupersedesRow(record=key, target_id=_scalar(by), relation="superseded_by")
     for facility in _list(meta.get("relatedFacilities")):
-        yield "related_facilities", {"record": key, "facility": None if facility is None else str(_scalar(facility))}
+        yield "related_facilities", FacilityRow(record=key, facility=None if facility is None else str(_scalar(facility)))
 
 
 def _extraction_rows(key: str, record: Record, rows: Rows, extract: Extract) -> list[Finding]:
@@ -216,25 +176,33 @@ def _extraction_rows(key: str, record: Record, rows: Rows, extract: Extract) -> 
     # Ids are prefixed with the file key: a record and its translation share `record_id`. Rows are
     # built as tuples straight from the fields (a dict per row cost half as much as extraction's
     # own bookkeeping); _scalar runs only on a value SQLite could not store as it is.
-    clauses = [(f"{key}#{x.id}", key, *_plain(_CLAUSE_FIELDS(x))) for x in extraction.clauses]
-    measures = [(f"{key}#{x.id}", key, x.record_id, None if x.clause_id is None else f"{key}#{x.clause_id}",
-                 *_plain(_MEASURE_FIELDS(x))) for x in extraction.measures]
-    ids = [c[0] for c in clauses]
-    dangling = {m[3] for m in measures} - set(ids) - {None}
-    if len(set(ids)) < len(ids) or len({m[0] for m in measures}) < len(measures) or dangling:
+    clauses = [ClauseRow(f"{key}#{x.id}", key, *_plain(_CLAUSE_FIELDS(x))) for x in extraction.clauses]
+    measures = [MeasureRow(f"{key}#{x.id}", key, x.record_id, None if x.clause_id is None else f"{key}#{x.clause_id}",
+                           *_plain(_MEASURE_FIELDS(x))) for x in extraction.measures]
+    ids = [c.id for c in clauses]
+    dangling = {m.clause_id for m in measures} - set(ids) - {None}
+    if len(set(ids)) < len(ids) or len({m.id for m in measures}) < len(measures) or dangling:
         message = "clause and measure extraction gave duplicate ids or measures of unknown clauses; none were published"
         return [Finding(record.path, record.body_line, 1, ERROR, "publish.extract", "", message, record.id)]
     rows["clauses"] += clauses
     rows["measures"] += measures
-    rows["suggestions"] += [(key, s.field.removeprefix("regulatory."), s.value, f"{key}#{s.clause_id}", s.evidence.text,
-                             s.evidence.line)
+    rows["suggestions"] += [SuggestionRow(record=key, field=s.field.removeprefix("regulatory."), value=s.value,
+                                          clause_id=f"{key}#{s.clause_id}", quote=s.evidence.text, line=s.evidence.line)
                             for s in regulatory_suggestions(record.meta, extraction.clauses, extraction.measures)]
     return []
 
 
-# Columns after (id, record) of clauses, and after (id, record, record_id, clause_id) of measures.
-_CLAUSE_FIELDS = attrgetter(*list(CHILDREN["clauses"])[2:])
-_MEASURE_FIELDS = attrgetter(*list(CHILDREN["measures"])[4:])
+def _copied(table: Table, *computed: str) -> attrgetter:
+    """The getter of the columns a row copies from the extractor's object of the same field names:
+    all but the leading `computed` ones, which the build makes itself (keys prefixed by the file)."""
+    names = table.names
+    if names[:len(computed)] != list(computed):
+        raise TypeError(f"{table.name} must start with the columns {computed}, not {names[:len(computed)]}")
+    return attrgetter(*names[len(computed):])
+
+
+_CLAUSE_FIELDS = _copied(CLAUSES, "id", "record")
+_MEASURE_FIELDS = _copied(MEASURES, "id", "record", "record_id", "clause_id")
 _STORABLE = (str, int, float, type(None))
 
 
@@ -268,6 +236,10 @@ def _year(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())  # a quoted year is a schema finding, but still worth a facet
     return None
+
+
+def _items(value: Any) -> Iterable[tuple[str, Any]]:
+    return value.items() if isinstance(value, dict) else ()
 
 
 def _list(value: Any) -> list:

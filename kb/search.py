@@ -10,7 +10,8 @@ queries of three or more characters and by a bounded LIKE scan for one or two.
 Each clause also indexes, in a column of its own, the English labels and keys of the roles of
 its measures, so `support period` finds 支援期間は15年 and `prepayment` finds 先払い.
 
-Tables (written in the build's temporary database, so they swap in with everything else):
+Tables (declared in kb.tables; written in the build's temporary database, so they swap in with
+everything else):
   search_clauses   per clause: id, record, segmented text, role words, readable text
   clauses_fts      FTS5(text, roles) on search_clauses; unicode61; ranked by bm25
   clauses_trigram  FTS5(raw) on search_clauses; trigram tokenizer
@@ -40,8 +41,10 @@ import sqlite3
 from functools import cache, lru_cache
 from typing import Iterable
 
+from kb import tables
 from kb.html import Span, marked
 from kb.scripts import HAN_RX
+from kb.tables import SearchClauseRow, SearchRecordRow
 from kb.tokens import detect_lang, segment, segment_query
 
 __all__ = ["Feed", "clause_rows", "finish", "prepare", "record_row", "match_expression", "substring_phrase", "like_pattern", "highlight", "role_labels",
@@ -51,19 +54,9 @@ MAX_QUERY = 200  # characters of a query that are looked at: bounds segmenter an
 BATCH = 2000
 NOTHING = '""'  # an FTS5 expression that is valid and matches no row
 
-INSERT_CLAUSES = "insert into search_clauses (clause_id, record, text, roles, raw) values (?, ?, ?, ?, ?)"
-INSERT_RECORDS = "insert into search_records (record, title, description) values (?, ?, ?)"
-SEARCH_TABLES = ("search_clauses", "clauses_fts", "clauses_trigram", "search_records", "records_fts")
-_SCHEMA = """
-create table search_clauses (rowid integer primary key, clause_id text not null, record text not null,
-                             text text, roles text, raw text);
-create index search_clauses_record on search_clauses(record);
-create virtual table clauses_fts using fts5(text, roles, content='search_clauses', content_rowid='rowid');
-create virtual table clauses_trigram using fts5(raw, content='search_clauses', content_rowid='rowid',
-                                                tokenize='trigram');
-create table search_records (rowid integer primary key, record text not null unique, title text, description text);
-create virtual table records_fts using fts5(title, description, content='search_records', content_rowid='rowid');
-"""
+INSERT_CLAUSES = tables.SEARCH_CLAUSES.insert_sql()
+INSERT_RECORDS = tables.SEARCH_RECORDS.insert_sql()
+SEARCH_TABLES = tuple(t.name for t in tables.SEARCH_TABLES)
 
 
 # --- building ----------------------------------------------------------------------------------
@@ -72,22 +65,23 @@ create virtual table records_fts using fts5(title, description, content='search_
 # (bench/search_bench.py) goes through it too.
 
 
-def clause_rows(key: str, clauses: list[tuple], measures: list[tuple], lang: str | None = None) -> list[tuple]:
-    """search_clauses rows (clause_id, record, text, roles, raw) of one record, from its clause rows
-    (id, record, ..., text last), measure rows (id, record, record_id, clause_id, kind, role, ...)
-    and the record's language."""
+def clause_rows(key: str, clauses: list[tables.ClauseRow], measures: list[tables.MeasureRow],
+                lang: str | None = None) -> list[SearchClauseRow]:
+    """The search_clauses rows of one record, from its clause and measure rows and its language."""
     roles: dict[str, set[str]] = {}
     for m in measures:
-        if m[3] is not None and m[5]:
-            roles.setdefault(m[3], set()).add(m[5])
-    texts = [c[-1] or "" for c in clauses]
-    return [(c[0], key, seg, _role_words(tuple(sorted(roles.get(c[0], ())))), text)
+        if m.clause_id is not None and m.role:
+            roles.setdefault(m.clause_id, set()).add(m.role)
+    texts = [c.text or "" for c in clauses]
+    return [SearchClauseRow(clause_id=c.id, record=key, text=seg, roles=_role_words(tuple(sorted(roles.get(c.id, ())))),
+                            raw=text)
             for c, text, seg in zip(clauses, texts, segment_many(texts, lang))]
 
 
-def record_row(key: str, title: object, description: object, lang: str | None = None) -> tuple:
+def record_row(key: str, title: object, description: object, lang: str | None = None) -> SearchRecordRow:
     title, description = _text(title), _text(description)
-    return (key, segment(title, detect_lang(title, lang)), segment(description, detect_lang(description, lang)))
+    return SearchRecordRow(record=key, title=segment(title, detect_lang(title, lang)),
+                           description=segment(description, detect_lang(description, lang)))
 
 
 def segment_many(texts: list[str], lang: str | None = None) -> list[str]:
@@ -121,9 +115,16 @@ def finish(conn: sqlite3.Connection, changed: Iterable[str] | None, feed: "Feed 
         conn.execute(f"insert into {table}({table}) values ('optimize')")
 
 
-# Content table -> {full-text table: its columns}.
-_FEEDS = {"search_clauses": {"clauses_fts": "text, roles", "clauses_trigram": "raw"},
-          "search_records": {"records_fts": "title, description"}}
+def _feeds() -> dict[str, dict[str, str]]:
+    """Content table -> {full-text table: its columns}."""
+    feeds: dict[str, dict[str, str]] = {}
+    for t in tables.SEARCH_TABLES:
+        if t.kind == "fts5":
+            feeds.setdefault(t.content, {})[t.name] = ", ".join(c.name for c in t.columns)
+    return feeds
+
+
+_FEEDS = _feeds()
 _FTS_TABLES = [t for targets in _FEEDS.values() for t in targets]
 
 
@@ -138,7 +139,8 @@ class Feed:
 
     def __call__(self) -> None:
         for content, targets in _FEEDS.items():
-            top = self.conn.execute(f"select max(rowid) from {content}").fetchone()[0] or 0
+            (top,) = self.conn.execute(f"select max(rowid) from {content}").fetchone()
+            top = top or 0
             if top > self.done[content]:
                 for table, columns in targets.items():
                     self.conn.execute(f"insert into {table}(rowid, {columns}) select rowid, {columns} from {content}"
@@ -154,15 +156,15 @@ def _rebuild(conn: sqlite3.Connection) -> None:
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:
-    names = {r[0] for r in conn.execute("select name from sqlite_master")}
+    names = {name for (name,) in conn.execute("select name from sqlite_master")}
     return all(t in names for t in SEARCH_TABLES)
 
 
 def _create(conn: sqlite3.Connection) -> None:
     for table in SEARCH_TABLES[::-1]:  # FTS tables first: they refer to their content tables
         conn.execute(f"drop table if exists {table}")
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
+    for table in tables.SEARCH_TABLES:
+        for statement in [table.create_sql(), *table.index_sql()]:
             conn.execute(statement)
 
 
@@ -171,23 +173,17 @@ _IN_KEYS = "record in (select value from json_each(?))"
 
 def _remove(conn: sqlite3.Connection, keys: str) -> None:
     """Unindex the rows of the given records, handing FTS5 the values it indexed."""
-    conn.execute("insert into clauses_fts(clauses_fts, rowid, text, roles) "
-                 f"select 'delete', rowid, text, roles from search_clauses where {_IN_KEYS}", [keys])
-    conn.execute("insert into clauses_trigram(clauses_trigram, rowid, raw) "
-                 f"select 'delete', rowid, raw from search_clauses where {_IN_KEYS}", [keys])
-    conn.execute("insert into records_fts(records_fts, rowid, title, description) "
-                 f"select 'delete', rowid, title, description from search_records where {_IN_KEYS}", [keys])
-    conn.execute(f"delete from search_clauses where {_IN_KEYS}", [keys])
-    conn.execute(f"delete from search_records where {_IN_KEYS}", [keys])
+    for content, targets in _FEEDS.items():
+        for table, columns in targets.items():
+            conn.execute(f"insert into {table}({table}, rowid, {columns}) "
+                         f"select 'delete', rowid, {columns} from {content} where {_IN_KEYS}", [keys])
+        conn.execute(f"delete from {content} where {_IN_KEYS}", [keys])
 
 
 def _index_rows(conn: sqlite3.Connection, keys: str) -> None:
-    conn.execute("insert into clauses_fts(rowid, text, roles) "
-                 f"select rowid, text, roles from search_clauses where {_IN_KEYS}", [keys])
-    conn.execute("insert into clauses_trigram(rowid, raw) "
-                 f"select rowid, raw from search_clauses where {_IN_KEYS}", [keys])
-    conn.execute("insert into records_fts(rowid, title, description) "
-                 f"select rowid, title, description from search_records where {_IN_KEYS}", [keys])
+    for content, targets in _FEEDS.items():
+        for table, columns in targets.items():
+            conn.execute(f"insert into {table}(rowid, {columns}) select rowid, {columns} from {content} where {_IN_KEYS}", [keys])
 
 
 def _text(value: object) -> str:

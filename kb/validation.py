@@ -13,11 +13,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from kb.records import Record, RecordError, RecordFile, iter_record_files, load_record
+from kb.resources import resource_path
 
 ERROR, WARNING = "error", "warning"
 
@@ -46,15 +46,7 @@ class Checked:
     findings: tuple[Finding, ...]
 
 
-# --- resources -------------------------------------------------------------------------------
-
-
-def resource_path(name: str) -> Path:
-    """A file shipped beside the package: inside the wheel (kb/<name>) or in a source checkout."""
-    packaged = resources.files("kb").joinpath(name)
-    if packaged.is_file() or packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[1] / name
+# --- the schema ------------------------------------------------------------------------------
 
 
 @cache
@@ -79,7 +71,7 @@ def _fast_check():
 
 @cache
 def quality_rules() -> dict:
-    rules = json.loads(resources.files("kb").joinpath("data/quality.json").read_text(encoding="utf-8"))
+    rules = json.loads(resource_path("data/quality.json").read_text(encoding="utf-8"))
     for key in ("placeholder_evidence", "pending_reviewer"):
         rules[key] = [re.compile(p, re.I) for p in rules[key]]
     return rules

@@ -22,7 +22,7 @@ from datasette.utils import tilde_encode
 from kb import browse, search
 from kb.browse import LABELLED
 from kb.publish import SETTINGS, build
-from kb.validation import resource_path
+from kb.resources import resource_path
 from tests.conftest import REPO, shared
 from tests.test_search import PIPELINE
 
@@ -229,6 +229,18 @@ def test_record_page_lists_findings_analysis_regulatory_and_translations(corpus_
         assert f'title="{field}"' in html and unescape(text or "(left open)")[:30] in unescape(html)
     assert 'href="/-/records/zh/california-lcfs.md" hreflang="zh"' in html
     assert 'href="/-/records/en/california-lcfs.md" hreflang="en"' in get(corpus_db, "/-/records/zh/california-lcfs.md").text
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_record_page_names_a_figure_as_the_document_defines_it(corpus_db, lang):
+    key = "seeds/jp-ccs-pipeline-support-interim-draft-2026.md"
+    labelled = sql(corpus_db, "select role, label, surface from measures where record = ? and label is not null", [key])
+    assert labelled == [("cost_cap", "construction cost cap in the reference price", "110\\%以下")]
+    html = unescape(get(corpus_db, f"/-/records/{key}", lang=lang).text)
+    assert "construction cost cap in the reference price</a>: " in html
+    # A measure without a label of its own is named by its role, in the reader's language.
+    plain = sql(corpus_db, "select role from measures where record = ? and label is null and role = 'support_period'", [key])
+    assert plain and {"en": ">support period</a>", "ja": ">支援期間</a>"}[lang] in html
 
 
 # --- compare ------------------------------------------------------------------------------------------------

@@ -15,8 +15,10 @@ from datasette.utils import tilde_encode
 
 from kb import publish
 from kb.publish import SETTINGS, build
-from kb.rows import FIELD_COLUMNS, RECORD_TEXTS, RECORDS
-from kb.validation import resource_path, schema
+from kb.resources import resource_path
+from kb.rows import FIELD_COLUMNS
+from kb.tables import RECORD_TEXTS, RECORDS
+from kb.validation import schema
 from tests.conftest import REPO, shared
 from tests.test_publish import fake_extract
 
@@ -109,11 +111,11 @@ def test_findings_facets(hub_db):
 def test_record_row_shape(hub_db):
     url = f"/kb/records/{tilde_encode('en/california-lcfs.md')}.json?_shape=array"
     (row,) = get_json(hub_db, url)
-    assert list(row) == list(RECORDS)
+    assert list(row) == RECORDS.names
     assert (row["id"], row["country_code"], row["category_key"], row["year"]) == ("california-lcfs", "US", "market", 2024)
     url = f"/kb/record_texts/{tilde_encode('en/california-lcfs.md')}.json?_shape=array"
     (texts,) = get_json(hub_db, url)
-    assert list(texts) == list(RECORD_TEXTS)
+    assert list(texts) == RECORD_TEXTS.names
     assert json.loads(texts["frontmatter"])["id"] == "california-lcfs"
 
 

@@ -139,7 +139,7 @@ def test_foreign_keys_and_indexes(tmp_path):
     indexed = {table: {tuple(i.columns) for i in db[table].indexes} for table in db.table_names()}
     for column in ["id", "lang", "country_code", "category_key", "status_key", "legal_weight_key", "review_status_key"]:
         assert (column,) in indexed["records"]
-    assert ("year", "key") in indexed["records"]  # year descending: see kb.publish.INDEXES
+    assert ("year", "key") in indexed["records"]  # year descending: see kb.tables.RECORDS
     assert ("clause_id",) in indexed["measures"]
     for columns in [("role", "kind", "unit"), ("kind", "unit", "role"), ("unit", "role", "kind")]:
         assert columns in indexed["measures"]  # each facet of a filtered measures page from an index
@@ -243,6 +243,7 @@ class FakeMeasure:
     start: int
     end: int
     line: int
+    label: str | None = None
 
 
 @dataclass(frozen=True)

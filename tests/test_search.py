@@ -21,7 +21,7 @@ from kb import publish, search
 from kb.html import is_marked_text
 from kb.publish import SETTINGS, build
 from kb.tokens import detect_lang, segment
-from kb.validation import resource_path
+from kb.resources import resource_path
 from tests.conftest import REPO
 
 METADATA = json.loads(resource_path("datasette_metadata.json").read_text(encoding="utf-8"))

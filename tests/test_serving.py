@@ -17,7 +17,7 @@ from datasette.app import Datasette
 
 from kb.cli import cli, datasette_args
 from kb.publish import SETTINGS, build
-from kb.validation import resource_path
+from kb.resources import resource_path
 from tests.test_crash import make_corpus
 
 METADATA = json.loads(resource_path("datasette_metadata.json").read_text(encoding="utf-8"))

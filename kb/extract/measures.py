@@ -53,7 +53,10 @@ class Measure:
     start: int
     end: int
     line: int  # file line of start
-    label: str = ""
+    # What the document itself calls the figure when that says more than the role: the definition
+    # it gives a formula's variable (B1: construction cost). Published; the role's own name is the
+    # browsing pages' business, in the reader's language.
+    label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, progres
         # runs past its clause's end joins two statements. Neither is a measure.
         if i >= 0 and q.end <= vclauses[i].end and q.kind != "ordinal":
             by_clause.setdefault(i, []).append(q)
-    role_reader, rule_reader, rule_labels = RoleReader(t, vclauses, low), RuleReader(t, low), rule_kinds()
+    role_reader, rule_reader = RoleReader(t, vclauses, low), RuleReader(t, low)
     contexts = _Contexts(t)
     head_yearly = False  # a yearly list head (Minimum annual capture:) carries into the next sub-clauses
     out: list[Measure] = []
@@ -148,12 +151,12 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, progres
             mid = f"{c.id}/m{n}"
             if isinstance(what, RuleHit):
                 out.append(Measure(mid, c.record_id, c.id, "rule", what.kind, None, None, None, None,
-                                        body[s:e], s, e, line, rule_labels[what.kind]))
+                                        body[s:e], s, e, line))
             else:
                 r = what.role
                 out.append(Measure(mid, c.record_id, c.id, what.kind, r.key if r else UNSPECIFIED,
                                         what.value, what.value_max, what.unit, what.comparator, body[s:e], s, e, line,
-                                        what.label or (r.label if r else "")))
+                                        what.label or None))
     return out
 
 

@@ -493,7 +493,8 @@ class RoleReader:
 
     def variable_label(self, role: Role, var: str) -> str:
         """The label for a formula term: look the variable up where the document defines it (a
-        table row or line starting with it) and name the cost item when a pattern recognises it."""
+        table row or line starting with it) and name the cost item when a pattern recognises it;
+        "" when it does not."""
         if self._glossary is None:
             self._glossary = {}
             for c in self.clauses:
@@ -505,7 +506,7 @@ class RoleReader:
         for rx, label in role.variable_labels:
             if definition and rx.search(definition):
                 return label
-        return role.label
+        return ""  # the role's own name says all there is
 
 
 # A variable's definition: "B1 | 建設費の総額" (table row), "B1: construction cost", "B1 = ...".
