@@ -163,7 +163,7 @@ def test_measures_by_role(seeds_db):
 
 def test_canned_queries_are_read_only():
     assert set(KB["queries"]) == {"records_by_country", "records_by_category", "records_with_findings", "measures_by_role",
-                                  "search", "search_records"}
+                                  "search", "search_titles"}
     for query in KB["queries"].values():
         assert not query.get("write") and re.match(r"\s*(--[^\n]*\n\s*)*(select|with)\b", query["sql"], re.I)
 

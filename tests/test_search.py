@@ -150,7 +150,7 @@ def test_punctuation_alone_finds_nothing(seeds_db):
 
 
 def test_search_records(seeds_db):
-    resp = get(seeds_db, f"/kb/search_records.json?_shape=array&q={quote('资助计划')}")
+    resp = get(seeds_db, f"/kb/search_titles.json?_shape=array&q={quote('资助计划')}")
     assert resp.status_code == 200
     assert [r["record"] for r in resp.json()] == ["jp-jogmec-advanced-ccs-2024.md"]
 

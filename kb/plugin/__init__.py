@@ -113,7 +113,7 @@ def asgi_wrapper(datasette):
 # --- canned queries -----------------------------------------------------------------------------
 
 
-SEARCH_QUERIES = ("search", "search_records")
+SEARCH_QUERIES = ("search", "search_titles")
 
 
 @cache
