@@ -21,6 +21,7 @@ from datasette.utils import tilde_encode
 
 from kb import browse, search
 from kb.browse import LABELLED
+from kb.plugin.versions import served
 from kb.publish import SETTINGS, build
 from kb.validation import resource_path
 from tests.conftest import REPO, shared
@@ -44,7 +45,7 @@ def corpus_db(tmp_path_factory):
 
 def get(db, *paths: str, lang: str = "en"):
     async def fetch():
-        ds = Datasette([str(db)], metadata=METADATA, settings=SETTINGS)
+        ds = Datasette([str(db)], settings=SETTINGS, **served().datasette_kwargs())
         return [await ds.client.get(p, headers={"accept-language": lang}) for p in paths]
 
     found = asyncio.run(fetch())
@@ -296,7 +297,7 @@ def test_search_results_name_the_roles_of_a_clause(corpus_db):
 
 def test_paging_through_the_records_page_sees_every_record_once(corpus_db):
     async def pages():
-        ds = Datasette([str(corpus_db)], metadata=METADATA, settings=SETTINGS)
+        ds = Datasette([str(corpus_db)], settings=SETTINGS, **served().datasette_kwargs())
         url, keys = "/kb/records.json?_size=10&_col=year", []
         while url:
             data = (await ds.client.get(url)).json()

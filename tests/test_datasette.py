@@ -14,6 +14,7 @@ from datasette.app import Datasette
 from datasette.utils import tilde_encode
 
 from kb import publish
+from kb.plugin.versions import served
 from kb.publish import SETTINGS, build
 from kb.rows import FIELD_COLUMNS, RECORD_TEXTS, RECORDS
 from kb.validation import resource_path, schema
@@ -27,7 +28,7 @@ KB = METADATA["databases"]["kb"]
 def get(db, path: str):
     """GET `path` from a Datasette over `db` (a file named kb.db, so the database is /kb)."""
     async def fetch():
-        ds = Datasette([str(db)], metadata=METADATA, settings=SETTINGS)
+        ds = Datasette([str(db)], settings=SETTINGS, **served().datasette_kwargs())
         return await ds.client.get(path)
 
     return asyncio.run(fetch())

@@ -27,6 +27,12 @@ TABLE_CONFIG_KEYS = ("hidden", "sort", "sort_desc", "size", "sortable_columns", 
                      "fts_table", "fts_pk", "searchmode")
 
 
+def sql_path(database: str) -> str:
+    """The page that runs arbitrary SQL (`?sql=`; add `.json` for JSON): 1.0 moved it from
+    /db to /db/-/query."""
+    return f"/{database}/-/query" if DATASETTE_1 else f"/{database}"
+
+
 class Served(NamedTuple):
     """What Datasette is started with: the metadata, and on 1.0 the configuration (None on 0.65,
     whose metadata holds it all)."""
