@@ -2,9 +2,9 @@
 search highlights, and a page per record that shows its measures where they were found.
 
 Loaded by `datasette kb.db` alone once the package is installed, and by `policy-kb serve`. A
-package, so Datasette finds its templates/ by itself; it uses only hooks and methods that
-Datasette 0.65 and 1.0 both document, and where the two differ (how canned queries are
-registered, where table metadata is read) kb.plugin.versions says which applies.
+package, so Datasette finds its templates/ by itself, and renders its pages with
+`datasette.render_template`. It runs on Datasette 0.65 and 1.0; where the two differ (how
+canned queries are registered, where table metadata is read) kb.plugin.versions says which applies.
 """
 
 from __future__ import annotations
