@@ -2,7 +2,7 @@
 keys, clause anchors and the links to them, the compare page (one row per policy for a measure
 role, with an inline SVG chart and CSV), and the extra sections of record and measure pages.
 
-kb/plugin.py wires these into Datasette's hooks; nothing here imports Datasette, so every function
+kb/plugin/ wires these into Datasette's hooks; nothing here imports Datasette, so every function
 can be tested on plain rows.
 """
 

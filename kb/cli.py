@@ -123,22 +123,23 @@ def datasette_args(db_path: Path, *, host: str, port: int, sql_time_limit_ms: in
                    immutable: bool = False) -> list[str]:
     """Arguments for `datasette` serving the database read-only with the shipped metadata. Not
     immutable: builds commit into the served file (kb/publish.py), and Datasette's read-only
-    connections see each commit whole, so a rebuild goes live without a restart. The metadata names the database `kb`; for another file name a renamed copy is
-    written to `scratch`."""
+    connections see each commit whole, so a rebuild goes live without a restart. The metadata
+    (and on Datasette 1.0 the configuration holding queries and table options, kb.plugin.versions)
+    is written to `scratch` under the database's name, the file's stem."""
     import json
 
+    from kb.plugin.versions import served
     from kb.publish import SETTINGS
-    from kb.resources import resource_path
 
-    metadata = resource_path("datasette_metadata.json")
-    if db_path.stem != "kb":
-        data = json.loads(metadata.read_text(encoding="utf-8"))
-        data["databases"] = {db_path.stem: data["databases"]["kb"]}
-        metadata = scratch / "metadata.json"
-        metadata.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    shipped = served(db_path.stem)
+    files = []
+    for option, name, data in (("--metadata", "metadata.json", shipped.metadata), ("--config", "datasette.json", shipped.config)):
+        if data is not None:
+            (scratch / name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            files += [option, str(scratch / name)]
     # A database that cannot change (on a read-only file system) is served immutable: Datasette
     # then reads it without the -shm file a WAL database needs.
-    args = ["serve", *(["-i"] if immutable else []), str(db_path), "--metadata", str(metadata), "--host", host, "--port", str(port)]
+    args = ["serve", *(["-i"] if immutable else []), str(db_path), *files, "--host", host, "--port", str(port)]
     for key, value in {**SETTINGS, "sql_time_limit_ms": sql_time_limit_ms}.items():
         args += ["--setting", key, ("on" if value else "off") if isinstance(value, bool) else str(value)]
     return args

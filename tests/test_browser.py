@@ -207,7 +207,7 @@ def test_record_page_marks_the_support_period(site, page):
 
 
 @pytest.mark.parametrize("path", ["/-/records/jp-hostile-copy.md", "/kb/search?q=pwned", "/kb/records",
-                                  "/kb/search_records?q=Hostile"])
+                                  "/kb/search_titles?q=Hostile"])
 def test_planted_markup_never_runs(hostile_site, page, path):
     page.goto(hostile_site + path)
     page.wait_for_load_state("load")

@@ -171,7 +171,10 @@ def test_serve_arguments_rename_the_database(tmp_path):
     args = datasette_args(tmp_path / "policies.db", host="0.0.0.0", port=9000, sql_time_limit_ms=1000, scratch=tmp_path)
     metadata = json.loads(Path(args[args.index("--metadata") + 1]).read_text(encoding="utf-8"))
     assert list(metadata["databases"]) == ["policies"]
-    assert "records_by_country" in metadata["databases"]["policies"]["queries"]
+    # Datasette 0.65 reads queries from the metadata, 1.0 from its configuration (--config).
+    config = json.loads(Path(args[args.index("--config") + 1]).read_text(encoding="utf-8")) if "--config" in args else metadata
+    assert list(config["databases"]) == ["policies"]
+    assert "records_by_country" in config["databases"]["policies"]["queries"]
 
 
 def free_port() -> int:

@@ -16,6 +16,7 @@ import pytest
 from datasette.app import Datasette
 
 from kb.cli import cli, datasette_args
+from kb.plugin.versions import served, sql_path
 from kb.publish import SETTINGS, build
 from kb.resources import resource_path
 from tests.test_crash import make_corpus
@@ -62,7 +63,9 @@ def test_datasette_args(tmp_path):
 def test_no_canned_query_writes(tmp_path, db):
     """Also the renamed copy of the metadata written for a database not named kb."""
     args = _args(tmp_path, db=db)
-    metadata = json.loads(Path(args[args.index("--metadata") + 1]).read_text(encoding="utf-8"))
+    # Datasette 0.65 reads queries from the metadata, 1.0 from its configuration (--config).
+    source = args[args.index("--config" if "--config" in args else "--metadata") + 1]
+    metadata = json.loads(Path(source).read_text(encoding="utf-8"))
     queries = [q for d in metadata.get("databases", {}).values() for q in d.get("queries", {}).values()]
     assert queries
     for q in queries:
@@ -93,14 +96,14 @@ def db(tmp_path_factory) -> Path:
 def request(db: Path, path: str, method: str = "get", **kw):
     """One request to a Datasette configured like `serve`: the file read-only, shipped settings."""
     async def go():
-        ds = Datasette([str(db)], metadata=METADATA, settings=SETTINGS)
+        ds = Datasette([str(db)], settings=SETTINGS, **served().datasette_kwargs())
         return await asyncio.wait_for(getattr(ds.client, method)(path, **kw), timeout=60)
 
     return asyncio.run(go())
 
 
 def sql(db: Path, query: str):
-    return request(db, f"/kb.json?sql={quote(query)}&_shape=objects")
+    return request(db, f"{sql_path('kb')}.json?sql={quote(query)}&_shape=objects")
 
 
 def count(db: Path, table: str) -> int:

@@ -1,29 +1,29 @@
 """The Datasette plugin (entry point `policy_kb`): CJK-aware search functions, safe rendering of
 search highlights, and a page per record that shows its measures where they were found.
 
-Loaded by `datasette kb.db` alone once the package is installed, and by `policy-kb serve`.
+Loaded by `datasette kb.db` alone once the package is installed, and by `policy-kb serve`. A
+package, so Datasette finds its templates/ by itself, and renders its pages with
+`datasette.render_template`. It runs on Datasette 0.65 and 1.0; where the two differ (how
+canned queries are registered, where table metadata is read) kb.plugin.versions says which applies.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import weakref
 from functools import cache
-from pathlib import Path
 from urllib.parse import quote, unquote
 
 from datasette import Response, hookimpl
 from datasette.utils import tilde_decode, tilde_encode
-from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
 from kb import browse, search
 from kb.html import Span, is_marked_text, marked
+from kb.plugin.versions import DATASETTE_1, table_metadata
 from kb.tokens import segment
 from kb.resources import resource_path
 
-TEMPLATES = Path(__file__).parent / "templates"
 SNIPPET_COLUMN = "snippet"  # the one column shown as HTML, and only when its content is safe
 
 # Record fields shown on a record page, in this order, with their labels.
@@ -113,7 +113,7 @@ def asgi_wrapper(datasette):
 # --- canned queries -----------------------------------------------------------------------------
 
 
-SEARCH_QUERIES = ("search", "search_records")
+SEARCH_QUERIES = ("search", "search_titles")
 
 
 @cache
@@ -123,18 +123,35 @@ def _shipped_queries() -> dict:
     return {name: queries[name] for name in SEARCH_QUERIES}
 
 
-@hookimpl
-def canned_queries(datasette, database):
-    """The search queries of the shipped metadata, for a database served without it
-    (`datasette kb.db`); metadata given on the command line keeps the last word."""
-    async def queries():
-        defined = datasette.metadata("queries", database=database, fallback=False) or {}
-        wanted = {k: v for k, v in _shipped_queries().items() if k not in defined}
-        if wanted and "clauses_fts" in await datasette.get_database(database).table_names():
-            return copy.deepcopy(wanted)
-        return {}
+async def _searchable(db) -> bool:
+    return "clauses_fts" in await db.table_names()
 
-    return queries
+
+# The search queries call this plugin's SQL functions, so the plugin brings them along: `datasette
+# kb.db` alone can search. They are the plugin's: a query of the same name given elsewhere is
+# replaced, on both versions alike.
+if DATASETTE_1:
+    @hookimpl
+    def startup(datasette):
+        """Datasette 1.0 keeps queries in its internal database: add ours to each searchable one."""
+        async def add():
+            for name, db in datasette.databases.items():
+                if name == "_internal" or not await _searchable(db):
+                    continue
+                for query, q in _shipped_queries().items():
+                    await datasette.add_query(name, query, q["sql"], title=q.get("title"), description=q.get("description"),
+                                              description_html=q.get("description_html"), hide_sql=bool(q.get("hide_sql")),
+                                              is_trusted=True, replace=True)
+
+        return add
+else:
+    @hookimpl
+    def canned_queries(datasette, database):
+        """Datasette 0.65 asks each time it lists or runs a database's queries."""
+        async def queries():
+            return copy.deepcopy(_shipped_queries()) if await _searchable(datasette.get_database(database)) else {}
+
+        return queries
 
 
 # --- cells --------------------------------------------------------------------------------------
@@ -215,15 +232,6 @@ def register_routes(datasette):
 
 
 @hookimpl
-def prepare_jinja2_environment(env, datasette):
-    """Our templates first: they extend Datasette's (`default:table.html`) to add a block or two.
-    (Datasette finds a plugin's templates/ by itself only when the plugin is a package.)"""
-    if not getattr(env.loader, "kb_templates", False):
-        env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES)), env.loader])
-        env.loader.kb_templates = True
-
-
-@hookimpl
 def extra_template_vars(template, database, table, request, datasette):
     async def extra():
         db = await _kb_database(datasette)
@@ -250,9 +258,9 @@ RECORD_COLUMNS = ("title", "country_code", "category_key", "status_key", "year",
 
 
 async def _table_vars(datasette, database: str, table: str, request) -> dict:
-    """Column notes moved into a collapsed <details> (kb/templates/table.html), so a table page
+    """Column notes moved into a collapsed <details> (templates/table.html), so a table page
     opens on its rows and facets; the records page shows RECORD_COLUMNS by default."""
-    meta = datasette.table_metadata(database, table) or {}
+    meta = await table_metadata(datasette, database, table)
     found = {}
     if meta.get("columns"):
         found["metadata"] = {**meta, "columns": {}}
@@ -321,7 +329,7 @@ async def record_page(datasette, request):
         "body": record.get("body") or "",
         **await _record_extras(datasette, db, record, clauses, request),
     }
-    html = await datasette.render_template(_template(datasette, "kb_record.html"), context, request=request)
+    html = await datasette.render_template("kb_record.html", context, request=request)
     return Response.html(html)
 
 
@@ -460,20 +468,6 @@ async def compare_page(datasette, request):
         "measure_url": lambda r: datasette.urls.row(db.name, "measures", tilde_encode(r.measure_id)),
         "search_url": datasette.urls.query(db.name, "search"),
     }
-    html = await datasette.render_template(_template(datasette, "kb_compare.html"), context, request=request)
+    html = await datasette.render_template("kb_compare.html", context, request=request)
     return Response.html(html, status=200 if role or not asked else 404)
 
-
-_ENVS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Datasette's env -> our overlay
-
-
-def _template(datasette, name: str):
-    """Our template, able to extend Datasette's base.html. Datasette finds a plugin's
-    templates/ folder only when the hook module is a package (importlib.resources refuses a
-    plain module on Python 3.11), so we overlay our folder on Datasette's own environment:
-    same filters, globals and autoescaping, one more place to look."""
-    base = datasette.jinja_env
-    env = _ENVS.get(base)
-    if env is None:
-        env = _ENVS[base] = base.overlay(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), base.loader]))
-    return env.get_template(name)
