@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from kb.extract.patterns import load_data, trie
+from kb.extract.patterns import load_data, lowered, trie
 from kb.scripts import CJK_RX, HAN_RX, KANA_RX
 
 __all__ = ["Evidence", "Suggestion", "Draft", "REGULATORY_FIELDS", "draft_record", "regulatory_suggestions",
@@ -485,9 +485,10 @@ def draft_record(body: str, source_name: str, *, record_id: str | None = None, n
 @cache
 def _field_rules() -> dict[str, tuple[tuple[re.Pattern, ...], str | None]]:
     fields = cues()["regulatory"]["fields"]
-    # Any case: an English cue opens a sentence as often as not (Financial security must ...).
-    # Words folded to lower case first, so that one branch of the tree holds every form of a word.
-    return {name: (tuple(re.compile(trie(sorted({w.lower() for w in group})), re.I) for group in spec["all"]),
+    # Any case: an English cue opens a sentence as often as not (Financial security must ...). The
+    # words are lower-cased and the text is read lower-cased (patterns.lowered, same length), not
+    # under re.I, which keeps the engine skipping ahead over a long text.
+    return {name: (tuple(re.compile(trie(sorted({w.lower() for w in group}))) for group in spec["all"]),
                    spec.get("measure"))
             for name, spec in fields.items()}
 
@@ -497,7 +498,8 @@ def _all_groups(text: str, groups: tuple[re.Pattern, ...]) -> bool:
 
 
 def _cue_spans(text: str, group: re.Pattern) -> list[tuple[int, int]]:
-    return [m.span() for m in group.finditer(text) if _bounded(text, m.start(), m.end())]
+    low = lowered(text)  # same length: the spans index text
+    return [m.span() for m in group.finditer(low) if _bounded(text, m.start(), m.end())]
 
 
 def _in_clause(c, m) -> int:
@@ -540,10 +542,10 @@ def regulatory_suggestions(meta: dict, clauses, measures) -> list[Suggestion]:
         by_clause.setdefault(m.clause_id, []).append(m)
     out = []
     used: set[str] = set()  # a figure answers one field: 20 years after closure is no permit's lead time
-    everything = "\n".join(c.text for c in clauses)
+    everything = lowered("\n".join(c.text for c in clauses))
     for field in empty_regulatory(meta):
         groups, kind = rules[field]
-        if not all(g.search(everything) for g in groups):
+        if not all(g.search(everything) for g in groups):  # `everything` is lower-cased
             continue  # one pass over the whole text spares a pass per clause for most fields
         for c in clauses:
             if c.kind in ("heading", "table_row") or not _all_groups(c.text, groups):
