@@ -98,10 +98,12 @@ class _Content(HTMLParser):
 
 
 def content(html: str, kind: str) -> list[str]:
+    """The page's lines, with the checkout's own path written as <repo> (the record page shows the
+    file's path, which differs from one clone to the next)."""
     parser = _Content(kind)
     parser.feed(html)
     parser.close()
-    return parser.lines
+    return [line.replace(str(REPO), "<repo>") for line in parser.lines]
 
 
 def serve_pages(db: Path) -> dict[str, dict]:
