@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from kb.validation import ERROR, validate_paths
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 N = 20
 

@@ -23,7 +23,7 @@ from kb import browse, search
 from kb.browse import LABELLED
 from kb.publish import SETTINGS, build
 from kb.validation import resource_path
-from tests.conftest import REPO, shared
+from tests.helpers import REPO, shared
 from tests.test_search import PIPELINE
 
 METADATA = json.loads(resource_path("datasette_metadata.json").read_text(encoding="utf-8"))

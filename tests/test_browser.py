@@ -26,7 +26,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.conftest import REPO, shared
+from tests.helpers import REPO, shared
 from tests.test_search import PIPELINE, SEEDS, hostile_copy
 
 pytestmark = pytest.mark.browser

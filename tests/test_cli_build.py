@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from kb import publish
 from kb.cli import cli, datasette_args
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 SEEDS = REPO / "seeds"
 

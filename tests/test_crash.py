@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from kb.records import load_record
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 KILLS = 10
 TIMEOUT = 120  # hang guard per build

@@ -17,7 +17,7 @@ from kb import publish
 from kb.publish import SETTINGS, build
 from kb.rows import FIELD_COLUMNS, RECORD_TEXTS, RECORDS
 from kb.validation import resource_path, schema
-from tests.conftest import REPO, shared
+from tests.helpers import REPO, shared
 from tests.test_publish import fake_extract
 
 METADATA = json.loads(resource_path("datasette_metadata.json").read_text(encoding="utf-8"))

@@ -22,7 +22,7 @@ from kb import rows as rows_mod
 from kb.publish import PublishError, build
 from kb.records import load_record
 from kb.validation import schema, validate_paths
-from tests.conftest import CASES, REPO, shared
+from tests.helpers import CASES, REPO, shared
 
 SEEDS = REPO / "seeds"
 HUB = ("peer", "ccus-policy-hub")

@@ -22,7 +22,7 @@ from kb.html import is_marked_text
 from kb.publish import SETTINGS, build
 from kb.tokens import detect_lang, segment
 from kb.validation import resource_path
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 METADATA = json.loads(resource_path("datasette_metadata.json").read_text(encoding="utf-8"))
 SEEDS = REPO / "seeds"
@@ -326,7 +326,7 @@ def _fts_state(db) -> dict:
 def test_indexes_fed_during_the_build_equal_a_rebuild(tmp_path, monkeypatch):
     """A full build indexes search rows batch by batch as it inserts them (search.Feed); the
     indexes must be the ones a single rebuild at the end makes. Small batches force many feeds."""
-    from tests.conftest import shared
+    from tests.helpers import shared
 
     folders = [SEEDS, shared("peer", "ccus-policy-hub")]
     monkeypatch.setattr(publish, "BATCH", 40)
