@@ -26,8 +26,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.helpers import REPO, shared
-from tests.test_search import PIPELINE, SEEDS, hostile_copy
+from tests.helpers import PIPELINE, REPO, SEEDS, hostile_copy, shared
 
 pytestmark = pytest.mark.browser
 
