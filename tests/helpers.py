@@ -8,6 +8,7 @@ import asyncio
 import json
 import random
 import re
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def get(db: Path, *paths: str, method: str = "get", lang: str | None = "en", **k
 
     got = asyncio.run(fetch())
     return got[0] if len(paths) == 1 else got
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 # --- reading a built database ----------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from click.testing import CliRunner
 
 from kb import publish
 from kb.cli import cli, datasette_args
-from tests.helpers import REPO
+from tests.helpers import REPO, free_port
 
 pytestmark = pytest.mark.usefixtures("pinned_fingerprint")
 
@@ -158,12 +157,6 @@ def test_serve_arguments_rename_the_database(tmp_path):
     metadata = json.loads(Path(args[args.index("--metadata") + 1]).read_text(encoding="utf-8"))
     assert list(metadata["databases"]) == ["policies"]
     assert "records_by_country" in metadata["databases"]["policies"]["queries"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_builds_then_serves(seeds_copy, tmp_path):

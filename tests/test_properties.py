@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.extract import split_clauses
-from kb.extract import find_quantities, parse_number, parse_quantity
+from kb.extract import extract_text, find_quantities, parse_number, parse_quantity
 from kb.records import Record, RecordError, load_record, parse_record
 from kb.validation import check_record
 from tests.contracts import check_clauses, check_measures, check_quantities, check_surfaces, finite_or_none
@@ -181,14 +181,6 @@ def test_parse_quantity(text, kind):
 
 # --- measures ------------------------------------------------------------------------------------
 
-try:
-    from kb.extract import extract_text
-except ImportError as exc:  # the module lands separately
-    extract_text = None
-    _MEASURES_MISSING = f"kb.extract does not import ({exc}); the measure property cannot run"
-
-
-@pytest.mark.skipif(extract_text is None, reason=globals().get("_MEASURES_MISSING", ""))
 @PROPS
 @given(st.one_of(bits(MD_BITS + QTY_BITS, 80), st.text(ANY_CHAR, max_size=200)))
 def test_measures(body):

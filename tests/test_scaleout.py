@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from urllib.parse import quote
 import pytest
 
 from kb.cli import datasette_args
-from tests.helpers import REPO, make_corpus
+from tests.helpers import REPO, free_port, make_corpus
 
 RECORDS = 30
 HANG_GUARD_S = 120
@@ -85,12 +84,6 @@ def run_build(corpus: Path, db: Path, fingerprint: str) -> str:
                           capture_output=True, text=True, timeout=HANG_GUARD_S)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.strip()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answer(conn: http.client.HTTPConnection, server: int, kind: str, path: str) -> Answer:
