@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from kb.records import iter_record_files
-from tests.conftest import CASES, REPO
+from tests.helpers import CASES, REPO
 
 BAD = CASES / "bad"
 TIMEOUT = 60  # seconds: a hang guard, not a performance budget

@@ -16,7 +16,6 @@ import importlib.util
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,8 +25,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.conftest import REPO, shared
-from tests.test_search import PIPELINE, SEEDS, hostile_copy
+from tests.helpers import PIPELINE, REPO, SEEDS, free_port, hostile_copy, shared
 
 pytestmark = pytest.mark.browser
 
@@ -61,12 +59,6 @@ def browser():
             yield b
         finally:
             b.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(tmp: Path, folder: Path):

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from kb.extract import Clause, split_clauses
 from kb.extract.text import mask, readable
-from tests.conftest import CASES, shared
+from tests.contracts import check_clauses
+from tests.helpers import CASES, shared
 
 CLAUSE_CASES = sorted(p for p in (CASES / "clauses").iterdir() if p.suffix in {".md", ".txt"})
 
@@ -27,15 +28,9 @@ def seed_body(name: str) -> tuple[str, int]:
 
 
 def check_invariants(body: str, clauses: list[Clause], first_line: int = 1) -> None:
-    prev_end = 0
-    for c in clauses:
-        span = body[c.start : c.end]
-        assert 0 <= prev_end <= c.start < c.end <= len(body), c
-        assert span.strip() == span, c
-        assert c.text and c.text == c.text.strip(), c
-        assert c.line == first_line + body[: c.start].count("\n"), c
-        prev_end = c.end
-    assert len({c.id for c in clauses}) == len(clauses)
+    """The offset contract, and every clause has text, stripped."""
+    check_clauses(body, clauses, first_line)
+    assert all(c.text and c.text == c.text.strip() for c in clauses), [c for c in clauses if not c.text or c.text != c.text.strip()][:1]
 
 
 def by_span(body: str, clauses: list[Clause], surface: str) -> Clause:
@@ -271,7 +266,4 @@ def _seed_as_one_line() -> str:
 )
 def test_ten_megabyte_single_line_finishes(make):
     body = make()
-    prev_end = 0
-    for c in split_clauses(body, "big"):  # check_invariants' span rules, without its O(n) line count per clause
-        assert prev_end <= c.start < c.end <= len(body) and body[c.start:c.end].strip() == body[c.start:c.end] and c.text
-        prev_end = c.end
+    check_invariants(body, split_clauses(body, "big"))

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,22 +18,9 @@ from click.testing import CliRunner
 
 from kb import publish
 from kb.cli import cli, datasette_args
-from tests.conftest import REPO
+from tests.helpers import REPO, free_port
 
-SEEDS = REPO / "seeds"
-
-
-@pytest.fixture(autouse=True)
-def pinned_fingerprint(monkeypatch):
-    """Other work edits kb/*.py while tests run; pin the fingerprint so rebuilds stay incremental."""
-    monkeypatch.setattr(publish, "_fingerprint", lambda: "pinned")
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    src = tmp_path / "records"
-    shutil.copytree(SEEDS, src)
-    return src
+pytestmark = pytest.mark.usefixtures("pinned_fingerprint")
 
 
 def run(*args: str):
@@ -59,10 +44,10 @@ def test_build_defaults_to_seeds(tmp_path, monkeypatch):
     assert query(tmp_path / "kb.db", "select count(*) from records") == [(2,)]
 
 
-def test_build_exits_0_with_error_findings(corpus, tmp_path):
-    target = corpus / "jp-jogmec-advanced-ccs-2024.md"
+def test_build_exits_0_with_error_findings(seeds_copy, tmp_path):
+    target = seeds_copy / "jp-jogmec-advanced-ccs-2024.md"
     target.write_text(target.read_text(encoding="utf-8").replace('"country": "日本"', '"country": "Atlantis"'), encoding="utf-8")
-    result = run(str(corpus), "--db", str(tmp_path / "kb.db"))
+    result = run(str(seeds_copy), "--db", str(tmp_path / "kb.db"))
     assert result.exit_code == 0, result.output
     assert "1 errors" in result.output
     assert query(tmp_path / "kb.db", "select error_count, country_code from records where key = ?", [target.name]) == [(1, None)]
@@ -79,23 +64,23 @@ def test_usage_errors_exit_2(tmp_path, monkeypatch, args, message):
     assert not (tmp_path / "kb.db").exists()
 
 
-def test_foreign_database_is_refused(corpus, tmp_path):
+def test_foreign_database_is_refused(seeds_copy, tmp_path):
     db = tmp_path / "data.db"
     conn = sqlite3.connect(db)
     conn.execute("create table precious (x)")
     conn.commit()
     conn.close()
-    result = run(str(corpus), "--db", str(db))
+    result = run(str(seeds_copy), "--db", str(db))
     assert result.exit_code == 1 and "refusing to overwrite" in result.output and "Usage:" not in result.output
     assert query(db, "select name from sqlite_master") == [("precious",)]
 
 
-def test_second_build_reports_unchanged(corpus, tmp_path):
+def test_second_build_reports_unchanged(seeds_copy, tmp_path):
     db = tmp_path / "kb.db"
-    assert run(str(corpus), "--db", str(db)).exit_code == 0
+    assert run(str(seeds_copy), "--db", str(db)).exit_code == 0
     rowids = query(db, "select key, rowid from records order by key")
     stamp = db.stat().st_mtime_ns
-    second = run(str(corpus), "--db", str(db))
+    second = run(str(seeds_copy), "--db", str(db))
     assert second.exit_code == 0
     assert "0 added, 0 changed, 2 unchanged, 0 removed" in second.output and "not rewritten" in second.output
     assert query(db, "select key, rowid from records order by key") == rowids
@@ -103,12 +88,12 @@ def test_second_build_reports_unchanged(corpus, tmp_path):
     assert db.stat().st_mtime_ns == stamp
 
 
-def test_removed_file_is_gone_after_rebuild(corpus, tmp_path):
+def test_removed_file_is_gone_after_rebuild(seeds_copy, tmp_path):
     db = tmp_path / "kb.db"
-    run(str(corpus), "--db", str(db))
+    run(str(seeds_copy), "--db", str(db))
     gone = "jp-ccs-pipeline-support-interim-draft-2026.md"
-    (corpus / gone).unlink()
-    result = run(str(corpus), "--db", str(db))
+    (seeds_copy / gone).unlink()
+    result = run(str(seeds_copy), "--db", str(db))
     assert "0 added, 0 changed, 1 unchanged, 1 removed" in result.output
     tables = [t for (t,) in query(db, "select name from sqlite_master where type = 'table'")]
     for table in tables:
@@ -118,28 +103,28 @@ def test_removed_file_is_gone_after_rebuild(corpus, tmp_path):
     assert query(db, "select value from kb_meta where key = 'record_count'") == [("1",)]
 
 
-def test_changed_file_rows_are_replaced(corpus, tmp_path):
+def test_changed_file_rows_are_replaced(seeds_copy, tmp_path):
     db = tmp_path / "kb.db"
-    run(str(corpus), "--db", str(db))
-    target = corpus / "jp-ccs-pipeline-support-interim-draft-2026.md"
+    run(str(seeds_copy), "--db", str(db))
+    target = seeds_copy / "jp-ccs-pipeline-support-interim-draft-2026.md"
     other_rowid = query(db, "select rowid from records where key = 'jp-jogmec-advanced-ccs-2024.md'")
     old_findings = query(db, "select rule, field from findings where file = ? order by field", [target.name])
     # An unreviewed record: pubDate and source left empty are warnings, the empty url one more.
     assert old_findings == [("quality.empty-field", "pubDate"), ("quality.empty-field", "source"), ("quality.empty-url", "url")]
     text = target.read_text(encoding="utf-8").replace('"url": ""', '"url": "https://www.meti.go.jp/"')
     target.write_text(text, encoding="utf-8")
-    result = run(str(corpus), "--db", str(db))
+    result = run(str(seeds_copy), "--db", str(db))
     assert "0 added, 1 changed, 1 unchanged, 0 removed" in result.output
     assert query(db, "select url, warning_count from records where key = ?", [target.name]) == [("https://www.meti.go.jp/", 2)]
     assert query(db, "select rule, field from findings where file = ? order by field", [target.name]) == old_findings[:2]
     assert query(db, "select rowid from records where key = 'jp-jogmec-advanced-ccs-2024.md'") == other_rowid
 
 
-def test_interrupted_build_leaves_the_old_database(corpus, tmp_path, monkeypatch):
+def test_interrupted_build_leaves_the_old_database(seeds_copy, tmp_path, monkeypatch):
     db = tmp_path / "kb.db"
-    run(str(corpus), "--db", str(db))
+    run(str(seeds_copy), "--db", str(db))
     before = query(db, "select * from records order by key")
-    (corpus / "jp-jogmec-advanced-ccs-2024.md").unlink()
+    (seeds_copy / "jp-jogmec-advanced-ccs-2024.md").unlink()
     real = publish._publish
 
     def interrupted(*args, **kwargs):
@@ -147,7 +132,7 @@ def test_interrupted_build_leaves_the_old_database(corpus, tmp_path, monkeypatch
         raise KeyboardInterrupt  # as if Ctrl-C arrived halfway through the transaction
 
     monkeypatch.setattr(publish, "_publish", interrupted)
-    result = CliRunner().invoke(cli, ["build", str(corpus), "--db", str(db)])
+    result = CliRunner().invoke(cli, ["build", str(seeds_copy), "--db", str(db)])
     assert result.exit_code == 1 and "Aborted" in result.output  # click's answer to Ctrl-C
     assert query(db, "pragma integrity_check") == [("ok",)]
     assert query(db, "select * from records order by key") == before
@@ -177,17 +162,11 @@ def test_serve_arguments_rename_the_database(tmp_path):
     assert "records_by_country" in config["databases"]["policies"]["queries"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_serve_builds_then_serves(corpus, tmp_path):
+def test_serve_builds_then_serves(seeds_copy, tmp_path):
     """The real command in a subprocess: it builds the missing database, then Datasette answers."""
     port, db = free_port(), tmp_path / "kb.db"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", str(corpus), "--db", str(db), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "kb", "serve", str(seeds_copy), "--db", str(db), "--port", str(port)],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -215,24 +194,24 @@ def test_serve_builds_then_serves(corpus, tmp_path):
 
 
 @pytest.mark.parametrize("where", ["/proc", "/sys"])
-def test_a_database_that_cannot_be_written_is_one_line(corpus, where):
+def test_a_database_that_cannot_be_written_is_one_line(seeds_copy, where):
     if not Path(where).is_dir():
         pytest.skip(f"{where} is Linux's; this system has none")
-    result = run(str(corpus), "--db", f"{where}/kb.db")
+    result = run(str(seeds_copy), "--db", f"{where}/kb.db")
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: could not write {where}/kb.db: unable to open database file"
 
 
-def test_a_lock_held_too_long_is_one_line_and_changes_nothing(corpus, tmp_path, monkeypatch):
+def test_a_lock_held_too_long_is_one_line_and_changes_nothing(seeds_copy, tmp_path, monkeypatch):
     db = tmp_path / "kb.db"
-    assert run(str(corpus), "--db", str(db)).exit_code == 0
+    assert run(str(seeds_copy), "--db", str(db)).exit_code == 0
     before = query(db, "select key, sha256 from records order by key")
-    (corpus / "jp-jogmec-advanced-ccs-2024.md").unlink()
+    (seeds_copy / "jp-jogmec-advanced-ccs-2024.md").unlink()
     monkeypatch.setattr(publish, "BUSY_S", 0.2)
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("begin immediate")  # another writer holds the database
     try:
-        result = run(str(corpus), "--db", str(db))
+        result = run(str(seeds_copy), "--db", str(db))
     finally:
         other.execute("rollback")
         other.close()

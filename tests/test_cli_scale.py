@@ -18,7 +18,7 @@ from kb.extract import extract
 from kb.progress import Meter, duration
 from kb.publish import build
 from kb.records import document_kind, parse_record
-from tests.conftest import CASES, REPO
+from tests.helpers import CASES, REPO
 
 VALIDATE = CASES / "validate"
 CASE_DIRS = sorted(p.name for p in VALIDATE.iterdir() if p.is_dir())

@@ -10,10 +10,7 @@ second variant of every file so a rebuild has real work to do.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import random
-import re
 import shutil
 import signal
 import sqlite3
@@ -23,30 +20,10 @@ import threading
 import time
 from pathlib import Path
 
-from kb.records import load_record
-from tests.conftest import REPO
+from tests.helpers import REPO, make_corpus
 
 KILLS = 10
 TIMEOUT = 120  # hang guard per build
-
-
-def make_corpus(folder: Path, n: int, variant: int = 0) -> None:
-    """Write n valid records built from the seeds' frontmatter and shuffled seed paragraphs.
-    `variant` changes every body (a different paragraph mix plus one sentence with a figure)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    seeds = [load_record(p) for p in sorted((REPO / "seeds").glob("*.md"))]
-    paragraphs = [p for s in seeds for p in re.split(r"\n\s*\n", s.body) if p.strip()]
-    for i in range(n):
-        rng = random.Random(i * 7919 + variant)
-        seed = seeds[i % len(seeds)]
-        rid = f"{seed.id}-{i:04d}"
-        meta = {**seed.meta, "id": rid}
-        meta.pop("evolution", None)  # supersedes would name records outside this corpus
-        body = "\n\n".join(rng.sample(paragraphs, k=rng.randint(3, min(8, len(paragraphs)))))
-        if variant:
-            body += f"\n\n改訂 {variant}: 補助の上限は {variant * 100 + i} 万円とする。\n"
-        text = "---\n" + json.dumps(meta, ensure_ascii=False, indent=1) + "\n---\n" + body + "\n"
-        (folder / f"{rid}.md").write_text(text, encoding="utf-8")
 
 
 def build_cmd(folder: Path, db: Path) -> list[str]:

@@ -3,37 +3,21 @@ facets, filters, canned queries, JSON row shapes, and a description for every ta
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sqlite3
 from urllib.parse import quote
 
 import pytest
-from datasette.app import Datasette
 from datasette.utils import tilde_encode
 
-from kb import publish
-from kb.plugin.versions import DATASETTE_1, served
-from kb.publish import SETTINGS, build
-from kb.resources import resource_path
+from kb.plugin.versions import DATASETTE_1
 from kb.rows import FIELD_COLUMNS
 from kb.tables import RECORD_TEXTS, RECORDS
 from kb.validation import schema
-from tests.conftest import REPO, shared
-from tests.test_publish import fake_extract
+from tests.helpers import JOGMEC, METADATA, PIPELINE, get
 
-METADATA = json.loads(resource_path("datasette_metadata.json").read_text(encoding="utf-8"))
 KB = METADATA["databases"]["kb"]
-
-
-def get(db, path: str):
-    """GET `path` from a Datasette over `db` (a file named kb.db, so the database is /kb)."""
-    async def fetch():
-        ds = Datasette([str(db)], settings=SETTINGS, **served().datasette_kwargs())
-        return await ds.client.get(path)
-
-    return asyncio.run(fetch())
 
 
 def get_json(db, path: str):
@@ -46,23 +30,6 @@ def facets(db, table: str, query: str = "") -> dict[str, dict]:
     data = get_json(db, f"/kb/{table}.json?_size=0&_extra=facet_results{query}")
     found = data["facet_results"]["results"] if DATASETTE_1 else data["facet_results"]  # 1.0 adds timed_out beside
     return {name: {str(v["value"]): v["count"] for v in f["results"]} for name, f in found.items()}
-
-
-@pytest.fixture(scope="module")
-def seeds_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("seeds") / "kb.db"
-    with pytest.MonkeyPatch.context() as mp:  # gives the measures table rows to query
-        mp.setattr(publish, "_extract", fake_extract)
-        build([REPO / "seeds"], db)
-    return db
-
-
-@pytest.fixture(scope="module")
-def hub_db(tmp_path_factory):
-    hub = shared("peer", "ccus-policy-hub")
-    db = tmp_path_factory.mktemp("hub") / "kb.db"
-    build([hub], db)
-    return db
 
 
 # --- facets and filters --------------------------------------------------------------------------
@@ -158,10 +125,15 @@ def test_records_with_findings(hub_db):
     assert counts == sorted(counts, reverse=True)
 
 
-def test_measures_by_role(seeds_db):
-    got = get_json(seeds_db, "/kb/measures_by_role.json?role=support_period&_shape=array")
-    assert len(got) == 2
-    assert {r["country_code"] for r in got} == {"JP"} and all(r["clause"] for r in got)
+@pytest.mark.parametrize("role, record, surface, clause", [
+    ("support_period", PIPELINE, "15年", "支援期間は15年とし、その支援期間終了後に10年間の事業継続義務を"),
+    ("deadline", JOGMEC, "2026 财年前", "确保这些项目能在 2026 财年前达成最终投资决策"),
+])
+def test_measures_by_role(seeds_db, role, record, surface, clause):
+    """The real extraction of the seeds: each role's measure, with its record and whole clause."""
+    (got,) = get_json(seeds_db, f"/kb/measures_by_role.json?role={role}&_shape=array")
+    assert (got["record"], got["surface"], got["country_code"]) == (record, surface, "JP")
+    assert clause in got["clause"] and surface in got["clause"]
     assert get_json(seeds_db, "/kb/measures_by_role.json?role=nothing&_shape=array") == []
 
 

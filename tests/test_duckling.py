@@ -22,7 +22,7 @@ import math
 import pytest
 
 from kb.extract import parse_quantity
-from tests.conftest import CASES, SHARED, shared
+from tests.helpers import CASES, SHARED, shared
 
 FILES = ["ja_numeral.tsv", "ja_duration.tsv", "ja_ordinal.tsv", "zh_numeral.tsv", "zh_duration.tsv",
          "zh_ordinal.tsv", "zh_money.tsv", "zh_quantity.tsv"]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from kb.cli import cli
 from kb.evaluation import GoldError, evaluate, format_table, load_gold
-from tests.conftest import shared
+from tests.helpers import shared
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli import cli
-from tests.conftest import REPO
+from tests.contracts import check_clauses, check_measures
+from tests.helpers import REPO
 
 SEED = REPO / "seeds" / "jp-ccs-pipeline-support-interim-draft-2026.md"
 CLAUSE_KEYS = ["id", "start", "end", "line", "section", "lang", "text"]
@@ -29,9 +30,8 @@ def test_json_for_a_record():
     assert all(list(m) == MEASURE_KEYS for m in doc["measures"])
     text = SEED.read_text("utf-8")
     body = text[text.index("\n---\n") + 5:]
-    ids = {c["id"] for c in doc["clauses"]}
-    for m in doc["measures"]:
-        assert body[m["start"]:m["end"]] == m["surface"] and m["clause_id"] in ids
+    check_clauses(body, doc["clauses"])
+    check_measures(body, doc["clauses"], doc["measures"])
     support = [m for m in doc["measures"] if m["role"] == "support_period"]
     assert [(m["value"], m["unit"], m["surface"]) for m in support] == [(15.0, "year", "15年")]
     assert "15年" in result.output  # ensure_ascii=False: CJK is written as is

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli import cli
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 SEED = (REPO / "seeds" / "jp-jogmec-advanced-ccs-2024.md").read_text("utf-8")
 BIG = 2 ** 63  # one past SQLite's largest INTEGER

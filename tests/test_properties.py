@@ -14,7 +14,6 @@ Contracts checked:
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -24,9 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.extract import split_clauses
-from kb.extract import find_quantities, parse_number, parse_quantity
+from kb.extract import extract_text, find_quantities, parse_number, parse_quantity
 from kb.records import Record, RecordError, load_record, parse_record
 from kb.validation import check_record
+from tests.contracts import check_clauses, check_measures, check_quantities, check_surfaces, finite_or_none
 
 EXAMPLES = int(os.environ.get("KB_PROPERTY_EXAMPLES", "200"))  # raise it for a longer hunt
 PROPS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -144,14 +144,9 @@ KINDS = {"heading", "paragraph", "item", "sentence", "subclause", "table_row", "
 markdown = st.one_of(bits(MD_BITS, 80), st.text(ANY_CHAR, max_size=200))
 
 
-def _check_clauses(body: str, clauses) -> None:
-    end = 0
+def _check_clauses(body: str, clauses, first_line: int | None = None) -> None:
+    check_clauses(body, clauses, first_line)
     for c in clauses:
-        assert 0 <= c.start < c.end <= len(body)
-        assert c.start >= end, "clauses overlap or are out of order"
-        end = c.end
-        span = body[c.start:c.end]
-        assert span == span.strip(), f"clause {span!r} is not stripped"
         assert c.kind in KINDS
         assert c.ordinal >= 1
 
@@ -159,11 +154,7 @@ def _check_clauses(body: str, clauses) -> None:
 @PROPS
 @given(markdown, st.integers(1, 50))
 def test_clauses(body, first_line):
-    clauses = split_clauses(body, "rec", first_line)
-    _check_clauses(body, clauses)
-    for c in clauses:
-        assert c.line == first_line + body.count("\n", 0, c.start)
-    assert len({c.id for c in clauses}) == len(clauses)
+    _check_clauses(body, split_clauses(body, "rec", first_line), first_line)
 
 
 # --- quantities ----------------------------------------------------------------------------------
@@ -171,21 +162,10 @@ def test_clauses(body, first_line):
 quantity_text = st.one_of(bits(QTY_BITS, 40), st.text(ANY_CHAR, max_size=120))
 
 
-def _finite_or_none(v) -> bool:
-    return v is None or (isinstance(v, float | int) and math.isfinite(v))
-
-
 @PROPS
 @given(quantity_text, st.integers(0, 1000))
 def test_find_quantities(text, base):
-    found = find_quantities(text, base)
-    end = base
-    for q in found:
-        assert base <= q.start < q.end <= base + len(text)
-        assert q.start >= end, "quantities overlap or are out of order"
-        end = q.end
-        assert text[q.start - base:q.end - base] == q.surface
-        assert _finite_or_none(q.value) and _finite_or_none(q.value_max)
+    check_quantities(text, find_quantities(text, base), base)
 
 
 @PROPS
@@ -194,37 +174,19 @@ def test_parse_quantity(text, kind):
     q = parse_quantity(text, kind)
     if q is not None:
         assert q.surface == text.strip() and text[q.start:q.end] == q.surface
-        assert _finite_or_none(q.value) and _finite_or_none(q.value_max)
+        assert finite_or_none(q.value) and finite_or_none(q.value_max)
     n = parse_number(text)
-    assert _finite_or_none(n)
+    assert finite_or_none(n)
 
 
 # --- measures ------------------------------------------------------------------------------------
 
-try:
-    from kb.extract import extract_text
-except ImportError as exc:  # the module lands separately
-    extract_text = None
-    _MEASURES_MISSING = f"kb.extract does not import ({exc}); the measure property cannot run"
-
-
-@pytest.mark.skipif(extract_text is None, reason=globals().get("_MEASURES_MISSING", ""))
 @PROPS
 @given(st.one_of(bits(MD_BITS + QTY_BITS, 80), st.text(ANY_CHAR, max_size=200)))
 def test_measures(body):
     extraction = extract_text(body, "rec")
     _check_clauses(body, extraction.clauses)
-    spans = {c.id: (c.start, c.end) for c in extraction.clauses}
-    ids = set()
-    for m in extraction.measures:
-        assert 0 <= m.start < m.end <= len(body)
-        assert body[m.start:m.end] == m.surface
-        assert _finite_or_none(m.value) and _finite_or_none(m.value_max)
-        assert m.clause_id in spans
-        lo, hi = spans[m.clause_id]
-        assert lo <= m.start and m.end <= hi, f"measure {m.surface!r} lies outside its clause"
-        assert m.id not in ids
-        ids.add(m.id)
+    check_measures(body, extraction.clauses, extraction.measures)
 
 
 # --- shrunk counterexamples found by longer runs (KB_PROPERTY_EXAMPLES=3000) ----------------------
@@ -288,8 +250,7 @@ def test_wrapping_a_text_keeps_its_measures(sentences, data):
 
     def key(body):
         ms = extract_text(body, "rec").measures
-        for m in ms:
-            assert body[m.start:m.end] == m.surface
+        check_surfaces(body, ms)
         return sorted((m.kind, m.value, m.value_max, m.unit) for m in ms)
 
     assert key(wrapped) == key(plain)

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,41 +20,19 @@ import sqlite_utils
 from kb import __version__, publish
 from kb import rows as rows_mod
 from kb.publish import PublishError, build
+from kb.extract import extract
 from kb.records import load_record
 from kb.validation import schema, validate_paths
-from tests.conftest import CASES, REPO, shared
+from tests.contracts import check_clauses, check_measures
+from tests.helpers import CASES, HUB, JOGMEC, PIPELINE, REPO, SEEDS, rows, shared
 
-SEEDS = REPO / "seeds"
-HUB = ("peer", "ccus-policy-hub")
+pytestmark = pytest.mark.usefixtures("pinned_fingerprint")
+
 CHILD_TABLES = ["analysis", "impacts", "regulatory", "clusters", "supersedes", "related_facilities", "clauses", "measures"]
-
-
-@pytest.fixture(autouse=True)
-def pinned_fingerprint(monkeypatch):
-    """Other work edits kb/*.py while tests run; a moving fingerprint would turn incremental
-    builds into full ones at random. Tests of the fingerprint itself unpin it."""
-    monkeypatch.setattr(publish, "_fingerprint", lambda: "pinned")
-
-
-def rows(db: Path, sql: str, args=()) -> list[dict]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, args)]
-    finally:
-        conn.close()
 
 
 def finding_set(findings) -> set[tuple]:
     return {(f.path, f.line, f.col, f.severity, f.rule, f.field, f.message) for f in findings}
-
-
-@pytest.fixture(scope="module")
-def hub_db(tmp_path_factory):
-    hub = shared(*HUB)
-    db = tmp_path_factory.mktemp("hub") / "kb.db"
-    build([hub], db)
-    return hub, db
 
 
 # --- the seeds ------------------------------------------------------------------------------
@@ -95,9 +73,8 @@ def test_a_subdivision_is_published_under_its_country(tmp_path):
     assert {r["country_code"]: r["n"] for r in facet} == {"US": 3, "CA": 2, "CN": 2, "GE": 1, None: 1}
 
 
-def test_seed_body_and_frontmatter_kept_exactly(tmp_path):
-    build([SEEDS], tmp_path / "kb.db")
-    for r in rows(tmp_path / "kb.db", "select r.path, t.body, t.fm_text, r.body_line, r.sha256 from records r join record_texts t on t.key = r.key"):
+def test_seed_body_and_frontmatter_kept_exactly(seeds_db):
+    for r in rows(seeds_db, "select r.path, t.body, t.fm_text, r.body_line, r.sha256 from records r join record_texts t on t.key = r.key"):
         text = Path(r["path"]).read_text(encoding="utf-8")
         lines = text.split("\n")
         assert "\n".join(lines[r["body_line"] - 1:]) == r["body"]
@@ -105,33 +82,30 @@ def test_seed_body_and_frontmatter_kept_exactly(tmp_path):
         assert hashlib.sha256(Path(r["path"]).read_bytes()).hexdigest() == r["sha256"]
 
 
-def test_seed_findings_are_the_validators(tmp_path):
-    build([SEEDS], tmp_path / "kb.db")
+def test_seed_findings_are_the_validators(seeds_db):
     _, expected = validate_paths([SEEDS])
-    got = rows(tmp_path / "kb.db", "select * from findings")
+    got = rows(seeds_db, "select * from findings")
     assert {(r["path"], r["line"], r["col"], r["severity"], r["rule"], r["field"], r["message"]) for r in got} == finding_set(expected)
-    counts = rows(tmp_path / "kb.db", "select key, warning_count from records")
+    counts = rows(seeds_db, "select key, warning_count from records")
     per_file = {r["file"]: 0 for r in got}
     for r in got:
         per_file[r["file"]] += r["severity"] == "warning"
     assert {r["key"]: r["warning_count"] for r in counts} == {k: per_file.get(k, 0) for k in (r["key"] for r in counts)}
 
 
-def test_kb_meta_describes_the_build(tmp_path):
-    build([SEEDS], tmp_path / "kb.db")
-    meta = {r["key"]: r["value"] for r in rows(tmp_path / "kb.db", "select * from kb_meta")}
+def test_kb_meta_describes_the_build(seeds_db):
+    meta = {r["key"]: r["value"] for r in rows(seeds_db, "select * from kb_meta")}
     assert meta["version"] == __version__
     assert meta["schema_id"] == schema()["$id"]
     assert len(meta["schema_sha256"]) == 64
     assert meta["record_count"] == "2"
     assert meta["built_at"].endswith("+00:00")
     assert "source_commit" in meta  # empty outside a git checkout with commits
-    assert len(rows(tmp_path / "kb.db", "select * from builds")) == 1
+    assert len(rows(seeds_db, "select * from builds")) == 1
 
 
-def test_foreign_keys_and_indexes(tmp_path):
-    build([SEEDS], tmp_path / "kb.db")
-    db = sqlite_utils.Database(tmp_path / "kb.db")
+def test_foreign_keys_and_indexes(seeds_db):
+    db = sqlite_utils.Database(seeds_db)
     for table in CHILD_TABLES:
         fks = {(fk.column, fk.other_table, fk.other_column) for fk in db[table].foreign_keys}
         assert ("record", "records", "key") in fks
@@ -151,14 +125,14 @@ def test_foreign_keys_and_indexes(tmp_path):
 
 
 def test_hub_one_row_per_file(hub_db):
-    hub, db = hub_db
+    db = hub_db
     assert rows(db, "select count(*) n from records")[0]["n"] == 66
     keys = {r["key"] for r in rows(db, "select key from records")}
     assert "en/california-lcfs.md" in keys and "zh/california-lcfs.md" in keys
 
 
-def test_hub_findings_are_the_validators(hub_db):
-    hub, db = hub_db
+def test_hub_findings_are_the_validators(hub_dir, hub_db):
+    hub, db = hub_dir, hub_db
     _, expected = validate_paths([hub])
     got = rows(db, "select * from findings")
     assert len(got) == len(expected)
@@ -173,7 +147,7 @@ def test_hub_findings_are_the_validators(hub_db):
     ("en/california-lcfs.md", "quality.verified-unreviewed", "provenance.reviewer", "file"),
 ])
 def test_hub_known_findings(hub_db, key, rule, field, scope):
-    _, db = hub_db
+    db = hub_db
     assert rows(db, "select scope from findings where file = ? and rule = ? and field = ?", [key, rule, field]) == [{"scope": scope}]
 
 
@@ -184,19 +158,19 @@ def test_hub_known_findings(hub_db, key, rule, field, scope):
     ("zh/california-lcfs.md", "美国", "US"),
 ])
 def test_hub_country_codes_across_languages(hub_db, key, country, code):
-    _, db = hub_db
+    db = hub_db
     assert rows(db, "select country, country_code from records where key = ?", [key]) == [{"country": country, "country_code": code}]
 
 
 def test_hub_country_codes_include_blocs(hub_db):
-    _, db = hub_db
+    db = hub_db
     codes = {r["country_code"] for r in rows(db, "select distinct country_code from records")}
     assert {"EU", "INT", "CN", "US", "EG"} <= codes and len(codes) >= 20
     assert None not in codes
 
 
-def test_hub_child_rows(hub_db):
-    hub, db = hub_db
+def test_hub_child_rows(hub_dir, hub_db):
+    hub, db = hub_dir, hub_db
     key = "en/california-lcfs.md"
     analysis = {r["dimension"]: r for r in rows(db, "select * from analysis where record = ?", [key])}
     assert set(analysis) == {"incentive", "market", "mrv", "statutory", "strategic"}
@@ -214,62 +188,20 @@ def test_hub_child_rows(hub_db):
 # --- clauses and measures behind the seam ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FakeClause:
-    id: str
-    record_id: str
-    ordinal: int
-    start: int
-    end: int
-    line: int
-    section: str
-    kind: str
-    lang: str
-    text: str
-
-
-@dataclass(frozen=True)
-class FakeMeasure:
-    id: str
-    record_id: str
-    clause_id: str
-    kind: str
-    role: str
-    value: float
-    value_max: float | None
-    unit: str
-    comparator: str
-    surface: str
-    start: int
-    end: int
-    line: int
-    label: str | None = None
-
-
-@dataclass(frozen=True)
-class FakeExtraction:
-    clauses: list
-    measures: list
-
-
-def fake_extract(record):
-    """One clause and one measure per record, at the first `15年` (or the body's start)."""
-    at = max(record.body.find("15年"), 0)
-    clause = FakeClause(f"{record.id}:1", record.id, 1, 0, len(record.body), record.body_line, "", "paragraph", record.lang, record.body)
-    measure = FakeMeasure(f"{record.id}:1:1", record.id, clause.id, "duration", "support_period", 15.0, None, "year", "eq",
-                          record.body[at:at + 3], at, at + 3, record.body_line)
-    return FakeExtraction([clause], [measure])
-
-
-def test_extraction_rows_are_keyed_by_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(publish, "_extract", fake_extract)
-    build([SEEDS], tmp_path / "kb.db")
-    measures = rows(tmp_path / "kb.db", "select m.*, c.id as cid from measures m join clauses c on c.id = m.clause_id")
-    assert len(measures) == 2
-    for m in measures:
-        assert m["id"].startswith(m["record"] + "#") and m["cid"].startswith(m["record"] + "#")
-        body = rows(tmp_path / "kb.db", "select body from record_texts where key = ?", [m["record"]])[0]["body"]
-        assert body[m["start"]:m["end"]] == m["surface"]
+def test_extraction_rows_are_keyed_by_file(seeds_db):
+    """What the real extractor gives each seed is published under the file's key, every span
+    still an offset into the stored body."""
+    for key in [PIPELINE, JOGMEC]:
+        extraction = extract(load_record(SEEDS / key))
+        clauses = rows(seeds_db, "select * from clauses where record = ? order by start", [key])
+        measures = rows(seeds_db, "select * from measures where record = ?", [key])
+        assert [c["id"] for c in clauses] == [f"{key}#{c.id}" for c in extraction.clauses]
+        assert {m["id"]: m["clause_id"] for m in measures} == {
+            f"{key}#{m.id}": f"{key}#{m.clause_id}" for m in extraction.measures}
+        (body,) = [r["body"] for r in rows(seeds_db, "select body from record_texts where key = ?", [key])]
+        check_clauses(body, clauses)
+        check_measures(body, clauses, measures)
+    assert rows(seeds_db, "select count(*) n from measures where surface = '15年' and record = ?", [PIPELINE]) == [{"n": 1}]
 
 
 def test_failing_extractor_is_a_finding_and_the_record_is_kept(tmp_path, monkeypatch):
@@ -282,31 +214,30 @@ def test_failing_extractor_is_a_finding_and_the_record_is_kept(tmp_path, monkeyp
     got = rows(tmp_path / "kb.db", "select file, message from findings where rule = 'publish.extract'")
     assert len(got) == 2 and all("no clauses today" in r["message"] for r in got)
     assert {r["error_count"] for r in rows(tmp_path / "kb.db", "select error_count from records")} == {1}
+    assert rows(tmp_path / "kb.db", "select count(*) n from clauses") == [{"n": 0}]
 
 
 @pytest.mark.parametrize("damage", ["duplicate clause", "unknown clause"])
 def test_inconsistent_extraction_is_a_finding(tmp_path, monkeypatch, damage):
-    def bad(record):
-        good = fake_extract(record)
-        if damage == "duplicate clause":
-            return FakeExtraction(good.clauses * 2, good.measures)
-        return FakeExtraction([], good.measures)
+    """The real extraction, damaged: the record is published without clauses or measures, and
+    the damage is a finding on the file."""
+    real = publish._extract
 
-    monkeypatch.setattr(publish, "_extract", bad)
+    def damaged(record):
+        good = real(record)
+        if damage == "duplicate clause":
+            return replace(good, clauses=good.clauses * 2)
+        return replace(good, clauses=[])
+
+    monkeypatch.setattr(publish, "_extract", damaged)
     build([SEEDS], tmp_path / "kb.db")
     assert len(rows(tmp_path / "kb.db", "select * from records")) == 2
     assert rows(tmp_path / "kb.db", "select count(*) n from measures") == [{"n": 0}]
+    assert rows(tmp_path / "kb.db", "select count(*) n from clauses") == [{"n": 0}]
     assert len(rows(tmp_path / "kb.db", "select * from findings where rule = 'publish.extract'")) == 2
 
 
 # --- incremental and atomic ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    src = tmp_path / "records"
-    shutil.copytree(SEEDS, src)
-    return src
 
 
 @pytest.mark.parametrize("content, rule", [
@@ -316,47 +247,47 @@ def corpus(tmp_path):
     (b"\x00\x01binary", "load.binary"),
     (b"---\n{\"id\": \"caf\xe9\"}\n---\n", "load.encoding"),
 ])
-def test_unparseable_file_is_a_finding_only(corpus, tmp_path, content, rule):
-    (corpus / "broken.md").write_bytes(content)
+def test_unparseable_file_is_a_finding_only(seeds_copy, tmp_path, content, rule):
+    (seeds_copy / "broken.md").write_bytes(content)
     db = tmp_path / "kb.db"
-    report = build([corpus], db)
+    report = build([seeds_copy], db)
     assert report.files == 3
     assert rows(db, "select key from records where key = 'broken.md'") == []
     assert rows(db, "select rule, severity, scope from findings where file = 'broken.md'") == [
         {"rule": rule, "severity": "error", "scope": "file"}]
     assert rows(db, "select published from files where key = 'broken.md'") == [{"published": 0}]
-    assert build([corpus], db).written is False  # a broken file is cached like any other
+    assert build([seeds_copy], db).written is False  # a broken file is cached like any other
 
 
-def test_second_build_is_a_no_op(corpus, tmp_path):
+def test_second_build_is_a_no_op(seeds_copy, tmp_path):
     db = tmp_path / "kb.db"
-    build([corpus], db)
+    build([seeds_copy], db)
     before = (db.stat().st_ino, db.stat().st_mtime_ns)
-    again = build([corpus], db)
+    again = build([seeds_copy], db)
     assert (again.unchanged, again.added, again.changed, again.removed, again.written) == (2, 0, 0, 0, False)
     assert (db.stat().st_ino, db.stat().st_mtime_ns) == before
 
 
-def test_changed_file_replaces_its_rows_only(corpus, tmp_path):
+def test_changed_file_replaces_its_rows_only(seeds_copy, tmp_path):
     db = tmp_path / "kb.db"
-    build([corpus], db)
+    build([seeds_copy], db)
     keep = "jp-ccs-pipeline-support-interim-draft-2026.md"
     rowid = rows(db, "select rowid from records where key = ?", [keep])
-    target = corpus / "jp-jogmec-advanced-ccs-2024.md"
+    target = seeds_copy / "jp-jogmec-advanced-ccs-2024.md"
     target.write_text(target.read_text(encoding="utf-8").replace('"score": 85', '"score": 86'), encoding="utf-8")
-    report = build([corpus], db)
+    report = build([seeds_copy], db)
     assert (report.changed, report.unchanged, report.written) == (1, 1, True)
     assert rows(db, "select score from analysis where record = ? and dimension = 'incentive'", [target.name]) == [{"score": 86}]
     assert rows(db, "select rowid from records where key = ?", [keep]) == rowid
     assert len(rows(db, "select * from builds")) == 2
 
 
-def test_removed_file_leaves_every_table(corpus, tmp_path):
+def test_removed_file_leaves_every_table(seeds_copy, tmp_path):
     db = tmp_path / "kb.db"
-    build([corpus], db)
+    build([seeds_copy], db)
     gone = "jp-jogmec-advanced-ccs-2024.md"
-    (corpus / gone).unlink()
-    report = build([corpus], db)
+    (seeds_copy / gone).unlink()
+    report = build([seeds_copy], db)
     assert (report.removed, report.files) == (1, 1)
     conn = sqlite_utils.Database(db)
     for table in CHILD_TABLES:
@@ -365,23 +296,23 @@ def test_removed_file_leaves_every_table(corpus, tmp_path):
         assert conn.execute(f"select count(*) from [{table}] where {column} = ?", [gone]).fetchone()[0] == 0
 
 
-def test_corpus_findings_follow_other_files(corpus, tmp_path):
-    """Adding a translation with a different year is a corpus finding on an unchanged file's twin."""
+def test_corpus_findings_follow_other_files(seeds_copy, tmp_path):
+    """Adding a translation with a different year is a seeds_copy finding on an unchanged file's twin."""
     db = tmp_path / "kb.db"
-    build([corpus], db)
-    src = corpus / "jp-jogmec-advanced-ccs-2024.md"
-    twin = corpus / "en" / src.name
+    build([seeds_copy], db)
+    src = seeds_copy / "jp-jogmec-advanced-ccs-2024.md"
+    twin = seeds_copy / "en" / src.name
     twin.parent.mkdir()
     twin.write_text(src.read_text(encoding="utf-8").replace('"year": 2024', '"year": 2023'), encoding="utf-8")
-    report = build([corpus], db)
+    report = build([seeds_copy], db)
     assert (report.added, report.unchanged) == (1, 2)
-    _, expected = validate_paths([corpus])
+    _, expected = validate_paths([seeds_copy])
     got = rows(db, "select * from findings")
     assert {(r["path"], r["line"], r["col"], r["severity"], r["rule"], r["field"], r["message"]) for r in got} == finding_set(expected)
     assert any(r["rule"] == "corpus.translation-mismatch" for r in got)
 
 
-def test_progress_sees_only_the_files_to_process(corpus, tmp_path):
+def test_progress_sees_only_the_files_to_process(seeds_copy, tmp_path):
     seen = []
 
     class Meter:
@@ -395,21 +326,21 @@ def test_progress_sees_only_the_files_to_process(corpus, tmp_path):
         def close(self):
             self.closed = True
 
-    bodies = sorted(len(load_record(p).body) for p in corpus.glob("*.md"))
-    build([corpus], tmp_path / "kb.db", progress=Meter)
-    (corpus / "jp-jogmec-advanced-ccs-2024.md").write_text("---\n{}\n---\n", encoding="utf-8")
-    build([corpus], tmp_path / "kb.db", progress=Meter)
-    build([corpus], tmp_path / "kb.db", progress=Meter)  # nothing to do: not called
+    bodies = sorted(len(load_record(p).body) for p in seeds_copy.glob("*.md"))
+    build([seeds_copy], tmp_path / "kb.db", progress=Meter)
+    (seeds_copy / "jp-jogmec-advanced-ccs-2024.md").write_text("---\n{}\n---\n", encoding="utf-8")
+    build([seeds_copy], tmp_path / "kb.db", progress=Meter)
+    build([seeds_copy], tmp_path / "kb.db", progress=Meter)  # nothing to do: not called
     assert [(m.total, len(m.steps), m.closed) for m in seen] == [(2, 2, True), (1, 1, True)]
     assert sorted(chars for _, chars in seen[0].steps) == bodies  # each file's body, in characters
     assert seen[1].steps == [(1, 0)]
 
 
-def test_fingerprint_change_forces_full_build(corpus, tmp_path, monkeypatch):
+def test_fingerprint_change_forces_full_build(seeds_copy, tmp_path, monkeypatch):
     db = tmp_path / "kb.db"
-    build([corpus], db)
+    build([seeds_copy], db)
     monkeypatch.setattr(publish, "_fingerprint", lambda: "other rules")
-    report = build([corpus], db)
+    report = build([seeds_copy], db)
     assert (report.full, report.added, report.written) == (True, 2, True)
 
 
@@ -427,11 +358,11 @@ def test_fingerprint_covers_the_extractor_and_the_data():
 @pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
 @pytest.mark.parametrize("exc", [RuntimeError("disk on fire"), KeyboardInterrupt()])
 @pytest.mark.parametrize("stage", ["_publish", "_corpus", "_write_meta", "_verify"])
-def test_failed_build_keeps_the_old_database(corpus, tmp_path, monkeypatch, stage, exc, full):
+def test_failed_build_keeps_the_old_database(seeds_copy, tmp_path, monkeypatch, stage, exc, full):
     db = tmp_path / "kb.db"
-    build([corpus], db)
+    build([seeds_copy], db)
     before = rows(db, "select key, title, sha256 from records order by key")
-    (corpus / "jp-jogmec-advanced-ccs-2024.md").unlink()  # so the next build has work to do
+    (seeds_copy / "jp-jogmec-advanced-ccs-2024.md").unlink()  # so the next build has work to do
     if full:
         monkeypatch.setattr(publish, "_fingerprint", lambda: "other rules")
 
@@ -444,19 +375,19 @@ def test_failed_build_keeps_the_old_database(corpus, tmp_path, monkeypatch, stag
 
     monkeypatch.setattr(publish, stage, boom)
     with pytest.raises(type(exc)):
-        build([corpus], db)
+        build([seeds_copy], db)
     assert rows(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
     assert rows(db, "select key, title, sha256 from records order by key") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kb.db", "records"]
 
 
-def test_failed_install_keeps_the_old_database(corpus, tmp_path, monkeypatch):
+def test_failed_install_keeps_the_old_database(seeds_copy, tmp_path, monkeypatch):
     """A full build copying its pages into the published file fails halfway: the copy is one
     transaction, so the file keeps the previous build."""
     db = tmp_path / "kb.db"
-    build([corpus], db)
+    build([seeds_copy], db)
     before = rows(db, "select key, title, sha256 from records order by key")
-    target = corpus / "jp-jogmec-advanced-ccs-2024.md"
+    target = seeds_copy / "jp-jogmec-advanced-ccs-2024.md"
     target.write_text(target.read_text(encoding="utf-8").replace('"score": 85', '"score": 86'), encoding="utf-8")
     monkeypatch.setattr(publish, "_fingerprint", lambda: "other rules")
     real_connect = sqlite3.connect
@@ -476,7 +407,7 @@ def test_failed_install_keeps_the_old_database(corpus, tmp_path, monkeypatch):
 
     monkeypatch.setattr(sqlite3, "connect", connect)
     with pytest.raises(OSError, match="disk full"):
-        build([corpus], db)
+        build([seeds_copy], db)
     monkeypatch.setattr(sqlite3, "connect", real_connect)
     assert copied and copied[0] > 0, "the failure must come after some pages were copied"
     assert rows(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
@@ -489,21 +420,21 @@ def sidecars(db: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in db.parent.glob(db.name + "-*")}
 
 
-def test_builds_commit_into_the_published_file(corpus, tmp_path, monkeypatch):
+def test_builds_commit_into_the_published_file(seeds_copy, tmp_path, monkeypatch):
     """Servers keep the file open: every build after the first changes it in place, by one
     transaction, in WAL mode, and leaves the WAL folded back into the file."""
     db = tmp_path / "kb.db"
-    build([corpus], db)
+    build([seeds_copy], db)
     inode = db.stat().st_ino
     assert rows(db, "pragma journal_mode") == [{"journal_mode": "wal"}]
     reader = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)  # a server's connection
-    target = corpus / "jp-jogmec-advanced-ccs-2024.md"
+    target = seeds_copy / "jp-jogmec-advanced-ccs-2024.md"
     target.write_text(target.read_text(encoding="utf-8").replace('"score": 85', '"score": 86'), encoding="utf-8")
-    assert build([corpus], db).full is False
+    assert build([seeds_copy], db).full is False
     assert reader.execute("select score from analysis where record = ? and dimension = 'incentive'", [target.name]).fetchall() == [(86,)]
     monkeypatch.setattr(publish, "_fingerprint", lambda: "other rules")
     target.write_text(target.read_text(encoding="utf-8").replace('"score": 86', '"score": 87'), encoding="utf-8")
-    assert build([corpus], db).full is True
+    assert build([seeds_copy], db).full is True
     assert reader.execute("select score from analysis where record = ? and dimension = 'incentive'", [target.name]).fetchall() == [(87,)]
     assert reader.execute("select value from kb_meta where key = 'fingerprint'").fetchall() == [("other rules",)]
     assert db.stat().st_ino == inode
@@ -513,7 +444,7 @@ def test_builds_commit_into_the_published_file(corpus, tmp_path, monkeypatch):
     assert not list(tmp_path.glob(".kb.db.tmp-*"))
 
 
-def test_first_build_does_not_replay_a_stale_wal(corpus, tmp_path):
+def test_first_build_does_not_replay_a_stale_wal(seeds_copy, tmp_path):
     """A -wal left beside a deleted database belongs to that database: replayed into a new file of
     the same name it would corrupt it, so the first build removes it."""
     other = tmp_path / "other.db"
@@ -528,17 +459,17 @@ def test_first_build_does_not_replay_a_stale_wal(corpus, tmp_path):
     assert len(stale) > 4096
     db = tmp_path / "kb.db"
     db.with_name("kb.db-wal").write_bytes(stale)
-    build([corpus], db)
+    build([seeds_copy], db)
     assert rows(db, "pragma integrity_check") == [{"integrity_check": "ok"}]
     assert rows(db, "select count(*) as n from records") == [{"n": 2}]
     assert "junk" not in {r["name"] for r in rows(db, "select name from sqlite_master")}
 
 
-def test_a_build_that_raced_another_is_refused(corpus, tmp_path, monkeypatch):
+def test_a_build_that_raced_another_is_refused(seeds_copy, tmp_path, monkeypatch):
     """The manifest is read before the write lock: if another build commits in between, this one
     must not apply its (now stale) idea of what changed."""
     db = tmp_path / "kb.db"
-    build([corpus], db)
+    build([seeds_copy], db)
     real = publish._read_state
 
     def read_then_someone_builds(path):
@@ -550,28 +481,28 @@ def test_a_build_that_raced_another_is_refused(corpus, tmp_path, monkeypatch):
         return state
 
     monkeypatch.setattr(publish, "_read_state", read_then_someone_builds)
-    (corpus / "jp-jogmec-advanced-ccs-2024.md").unlink()
+    (seeds_copy / "jp-jogmec-advanced-ccs-2024.md").unlink()
     with pytest.raises(PublishError, match="changed by another build"):
-        build([corpus], db)
+        build([seeds_copy], db)
     assert len(rows(db, "select * from records")) == 2
 
 
-def test_stale_temp_of_a_dead_build_is_swept(corpus, tmp_path):
+def test_stale_temp_of_a_dead_build_is_swept(seeds_copy, tmp_path):
     stale = tmp_path / ".kb.db.tmp-999999999"
     stale.write_bytes(b"half a database")
-    build([corpus], tmp_path / "kb.db")
+    build([seeds_copy], tmp_path / "kb.db")
     assert not stale.exists()
 
 
-def test_refuses_to_overwrite_other_files(corpus, tmp_path):
+def test_refuses_to_overwrite_other_files(seeds_copy, tmp_path):
     other = tmp_path / "kb.db"
     sqlite_utils.Database(other)["mine"].insert({"x": 1})
     with pytest.raises(PublishError, match="not one built by policy-kb"):
-        build([corpus], other)
+        build([seeds_copy], other)
     text = tmp_path / "notes.db"
     text.write_text("not a database " * 100)
     with pytest.raises(PublishError, match="not a SQLite database"):
-        build([corpus], text)
+        build([seeds_copy], text)
     assert text.read_text().startswith("not a database")
 
 
@@ -644,18 +575,18 @@ def test_worker_build_equals_in_process_build(tmp_path, monkeypatch):
     assert found[0] and found[0] == found[1]
 
 
-def test_files_not_modified_since_the_last_build_are_not_hashed(corpus, tmp_path, monkeypatch):
+def test_files_not_modified_since_the_last_build_are_not_hashed(seeds_copy, tmp_path, monkeypatch):
     db = tmp_path / "kb.db"
     old = time.time() - 3600
-    for p in corpus.iterdir():
+    for p in seeds_copy.iterdir():
         os.utime(p, (old, old))
-    build([corpus], db)
-    target = corpus / "jp-jogmec-advanced-ccs-2024.md"
+    build([seeds_copy], db)
+    target = seeds_copy / "jp-jogmec-advanced-ccs-2024.md"
     target.write_text(target.read_text(encoding="utf-8").replace('"score": 85', '"score": 86'), encoding="utf-8")
     hashed = []
     real = publish._rows.sha256
     monkeypatch.setattr(publish._rows, "sha256", lambda p, root=None: (hashed.append(Path(p).name), real(p, root))[1])
-    report = build([corpus], db)
+    report = build([seeds_copy], db)
     assert (report.changed, report.unchanged) == (1, 1)
     assert hashed == [target.name]
     # The file just written is too new to trust its stat; the other keeps the one cached before.
@@ -663,9 +594,9 @@ def test_files_not_modified_since_the_last_build_are_not_hashed(corpus, tmp_path
         {"key": "jp-ccs-pipeline-support-interim-draft-2026.md", "cached": 1}, {"key": target.name, "cached": 0}]
 
 
-# --- incremental corpus findings --------------------------------------------------------------
+# --- incremental seeds_copy findings --------------------------------------------------------------
 # An incremental build rechecks only the records an edit can reach (kb.publish._corpus). Each step
-# edits the hub corpus and the incremental database must equal a full build of the same files:
+# edits the hub seeds_copy and the incremental database must equal a full build of the same files:
 # the same findings, the same counts on every record, untouched files included.
 
 
@@ -729,16 +660,16 @@ def test_incremental_corpus_findings_equal_a_full_build(tmp_path):
         assert _finding_rows(db) != before, f"{edit.__name__} changed no finding: the step tests nothing"
 
 
-def test_a_reader_mid_query_keeps_its_build_and_does_not_block_the_next(corpus, tmp_path):
+def test_a_reader_mid_query_keeps_its_build_and_does_not_block_the_next(seeds_copy, tmp_path):
     """A server statement running across a commit (an open read transaction) sees the build it
     started on; the build commits anyway and the next statement sees the new one."""
     db = tmp_path / "kb.db"
-    build([corpus], db)
+    build([seeds_copy], db)
     reader = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     reader.execute("begin")
     assert reader.execute("select count(*) from records").fetchone() == (2,)
-    (corpus / "jp-jogmec-advanced-ccs-2024.md").unlink()
-    report = build([corpus], db)
+    (seeds_copy / "jp-jogmec-advanced-ccs-2024.md").unlink()
+    report = build([seeds_copy], db)
     assert (report.written, report.removed) == (True, 1)
     assert reader.execute("select count(*) from records").fetchone() == (2,)  # still its snapshot
     reader.execute("commit")
@@ -779,13 +710,13 @@ def test_a_parallel_build_failing_mid_way_stops_its_workers(tmp_path):
     assert not db.exists() and not list(tmp_path.glob(".kb.db.tmp-*"))
 
 
-def test_unchanged_files_show_the_path_of_the_latest_build(corpus, tmp_path, monkeypatch):
+def test_unchanged_files_show_the_path_of_the_latest_build(seeds_copy, tmp_path, monkeypatch):
     """Keys do not depend on the cwd, paths do: an incremental build run from elsewhere rewrites the
     path of the files it did not reprocess (and only where it differs)."""
     db = tmp_path / "kb.db"
-    build([corpus], db)  # an absolute path
+    build([seeds_copy], db)  # an absolute path
     keep = "jp-ccs-pipeline-support-interim-draft-2026.md"
-    (corpus / "jp-jogmec-advanced-ccs-2024.md").write_text("---\n{}\n---\n", encoding="utf-8")
+    (seeds_copy / "jp-jogmec-advanced-ccs-2024.md").write_text("---\n{}\n---\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert build([Path("records")], db).changed == 1
     relative = str(Path("records") / keep)

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.extract import Quantity, extract_text, find_quantities, parse_number, parse_quantity
-from tests.conftest import CASES, shared
+from kb.extract import extract_text, find_quantities, parse_number, parse_quantity
+from tests.contracts import check_quantities
+from tests.helpers import CASES, shared
 
 
 def _opt(cell: str) -> float | None:
@@ -33,17 +34,6 @@ def _load_cases() -> list[dict]:
 CASE_ROWS = _load_cases()
 
 
-def check_invariants(text: str, qs: list[Quantity], base: int = 0) -> None:
-    prev_end = base
-    for q in qs:
-        assert base <= q.start < q.end <= base + len(text), q
-        assert text[q.start - base:q.end - base] == q.surface, q
-        assert q.start >= prev_end, f"overlap or disorder at {q}"
-        prev_end = q.end
-        for v in (q.value, q.value_max):
-            assert v is None or (isinstance(v, float) and math.isfinite(v)), q
-
-
 def test_case_table_is_substantial():
     assert len([r for r in CASE_ROWS if r["kind"] != "none"]) >= 80
     langs = {"ja": "の", "zh": "的", "en": " the "}
@@ -55,7 +45,7 @@ def test_case_table_is_substantial():
 def test_case_table(row):
     text = row["text"]
     qs = find_quantities(text)
-    check_invariants(text, qs)
+    check_quantities(text, qs)
     if row["kind"] == "none":
         assert qs == [], f"expected no quantity in {text!r}, got {qs}"
         return
@@ -130,7 +120,7 @@ def test_parse_quantity(s, kind, expected):
 ])
 def test_absurd_magnitudes_are_rejected_not_raised(text):
     qs = find_quantities(text)
-    check_invariants(text, qs)
+    check_quantities(text, qs)
     for kind in (None, "duration", "number", "money"):
         q = parse_quantity(text, kind)
         assert q is None or (q.value is not None and math.isfinite(q.value))
@@ -175,7 +165,7 @@ SEED_EXPECTED = {
 def test_seed_documents(name):
     body = _body(shared("seeds", name))
     qs = find_quantities(body)
-    check_invariants(body, qs)
+    check_quantities(body, qs)
     found = {(q.kind, q.value, q.value_max, q.unit, q.surface) for q in qs}
     for kind, value, vmax, unit, surface in SEED_EXPECTED[name]:
         assert (kind, float(value), None if vmax is None else float(vmax), unit, surface) in found, surface
@@ -199,7 +189,7 @@ def test_gold_quantities_are_found_in_their_clauses():
         if g["kind"] == "rule":
             continue
         total += 1
-        check_invariants(g["clause"], find_quantities(g["clause"]))
+        check_quantities(g["clause"], find_quantities(g["clause"]))
         found = extract_text(g["clause"]).measures
         if not any(m.kind == g["kind"] and _close(m.value, g["value"]) and _close(m.value_max, g["value_max"])
                    and (m.unit == g["unit"] or g["kind"] == "count") for m in found):
@@ -212,7 +202,7 @@ def test_gold_documents_leave_out_article_numbers():
     for path in sorted(shared("peer", "policy-gold", "docs").glob("*.txt")):
         body = _body(path)
         qs = find_quantities(body)
-        check_invariants(body, qs)
+        check_quantities(body, qs)
         for q in qs:
             before = body[max(0, q.start - 8):q.start]
             assert not before.rstrip().endswith(("第", "Article")), (path.name, q)
@@ -228,7 +218,7 @@ ALPHABET = ("0123456789０１２３４５６７８９一二三四五六七八九
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.sampled_from(ALPHABET), max_size=80) | st.text(max_size=60), st.integers(0, 10**6))
 def test_find_quantities_invariants(text, base):
-    check_invariants(text, find_quantities(text, base), base)
+    check_quantities(text, find_quantities(text, base), base)
 
 
 @settings(max_examples=300, deadline=None)

@@ -8,7 +8,6 @@ import asyncio
 import importlib.metadata
 import json
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -19,26 +18,10 @@ from datasette.app import Datasette
 
 from kb import publish, search
 from kb.html import is_marked_text
-from kb.plugin.versions import DATASETTE_1, served, sql_path
-from kb.publish import SETTINGS, build
+from kb.plugin.versions import DATASETTE_1, sql_path
+from kb.publish import build
 from kb.tokens import detect_lang, segment
-from kb.resources import resource_path
-from tests.conftest import REPO
-
-METADATA = json.loads(resource_path("datasette_metadata.json").read_text(encoding="utf-8"))
-SEEDS = REPO / "seeds"
-PIPELINE = "jp-ccs-pipeline-support-interim-draft-2026.md"  # the seed made from document 002
-HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
-
-
-def get(db, *paths: str):
-    """GET each path from one Datasette over `db` (named kb.db, so the database is /kb)."""
-    async def fetch():
-        ds = Datasette([str(db)], settings=SETTINGS, **served().datasette_kwargs())
-        return [await ds.client.get(p) for p in paths]
-
-    got = asyncio.run(fetch())
-    return got[0] if len(paths) == 1 else got
+from tests.helpers import HOSTILE, PIPELINE, SEEDS, get, hostile_copy, shared, tuples
 
 
 def hits(db, q: str) -> list[dict]:
@@ -47,35 +30,6 @@ def hits(db, q: str) -> list[dict]:
     rows = resp.json()
     assert isinstance(rows, list), rows
     return rows
-
-
-def rows(db, sql: str, args=()) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
-@pytest.fixture(scope="module")
-def seeds_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("seeds") / "kb.db"
-    build([SEEDS], db)
-    return db
-
-
-def hostile_copy(folder):
-    """A copy of the 002 seed with markup in its title, a metadata field and its body."""
-    text = (SEEDS / PIPELINE).read_text(encoding="utf-8")
-    meta_end = text.index("\n---\n", 4)
-    meta = json.loads(text[4:meta_end])
-    meta["id"] = "jp-hostile-copy"
-    meta["title"] = "Hostile " + HOSTILE
-    meta["source"] = HOSTILE
-    body = text[meta_end + 5:].replace("支援期間は15年とし", f"支援期間は15年とし{HOSTILE}", 1)
-    path = folder / "jp-hostile-copy.md"
-    path.write_text("---\n" + json.dumps(meta, ensure_ascii=False, indent=2) + "\n---\n" + body, encoding="utf-8")
-    return path
 
 
 # --- queries on the seeds -------------------------------------------------------------------------
@@ -163,7 +117,7 @@ def test_kb_segment_is_the_index_segmentation(seeds_db):
     text = "支援期間は15年とし、その支援期間終了後に10年間の事業継続義務を課す。"
     resp = get(seeds_db, f"{sql_path('kb')}.json?_shape=array&sql={quote('select kb_segment(:t) as s')}&t={quote(text)}")
     assert resp.json() == [{"s": segment(text)}]
-    stored = rows(seeds_db, "select s.text, c.text, r.lang from search_clauses s join clauses c on c.id = s.clause_id"
+    stored = tuples(seeds_db, "select s.text, c.text, r.lang from search_clauses s join clauses c on c.id = s.clause_id"
                             " join records r on r.key = c.record")
     assert stored and all(seg == segment(raw, detect_lang(raw, lang)) for seg, raw, lang in stored)
     # Kanji-only text of a Japanese record is indexed as Japanese (MeCab), not as Chinese (jieba).
@@ -174,7 +128,7 @@ def test_kb_segment_is_the_index_segmentation(seeds_db):
 def test_kb_query_is_a_safe_match_expression(seeds_db):
     for q in ['"', "a AND (", "義務", ""]:
         expr = search.match_expression(q)
-        assert rows(seeds_db, "select count(*) from clauses_fts where clauses_fts match ?", [expr])  # no error
+        assert tuples(seeds_db, "select count(*) from clauses_fts where clauses_fts match ?", [expr])  # no error
 
 
 def test_highlight_escapes_then_marks():
@@ -251,13 +205,11 @@ def test_record_page_escapes_record_text(tmp_path):
 
 
 def _search_rows(db):
-    return rows(db, "select clause_id, record, text, roles, raw from search_clauses order by clause_id")
+    return tuples(db, "select clause_id, record, text, roles, raw from search_clauses order by clause_id")
 
 
-def test_incremental_build_updates_only_what_changed(tmp_path, monkeypatch):
-    monkeypatch.setattr(publish, "_fingerprint", lambda: "pinned")  # other work edits kb/*.py meanwhile
-    folder = tmp_path / "records"
-    shutil.copytree(SEEDS, folder)
+def test_incremental_build_updates_only_what_changed(tmp_path, seeds_copy, pinned_fingerprint):
+    folder = seeds_copy
     db = tmp_path / "kb.db"
     build([folder], db)
     page = folder / PIPELINE
@@ -269,16 +221,16 @@ def test_incremental_build_updates_only_what_changed(tmp_path, monkeypatch):
     assert "前払いする" in hits(db, "前払い")[0]["text"]
     assert hits(db, "封存") == []
     for table in ("clauses_fts", "clauses_trigram", "records_fts"):
-        rows(db, f"insert into {table}({table}) values ('integrity-check')")
+        tuples(db, f"insert into {table}({table}) values ('integrity-check')")
     fresh = tmp_path / "fresh" / "kb.db"
     build([folder], fresh)
     assert _search_rows(db) == _search_rows(fresh)
-    assert rows(db, "select record, title from search_records") == rows(fresh, "select record, title from search_records")
+    assert tuples(db, "select record, title from search_records") == tuples(fresh, "select record, title from search_records")
 
 
 def test_search_rows_follow_clauses(seeds_db):
-    assert rows(seeds_db, "select count(*) from search_clauses") == rows(seeds_db, "select count(*) from clauses")
-    roles = dict(rows(seeds_db, "select c.text, s.roles from search_clauses s join clauses c on c.id = s.clause_id"))
+    assert tuples(seeds_db, "select count(*) from search_clauses") == tuples(seeds_db, "select count(*) from clauses")
+    roles = dict(tuples(seeds_db, "select c.text, s.roles from search_clauses s join clauses c on c.id = s.clause_id"))
     assert any("support period" in r for r in roles.values())
 
 
@@ -328,8 +280,6 @@ def _fts_state(db) -> dict:
 def test_indexes_fed_during_the_build_equal_a_rebuild(tmp_path, monkeypatch):
     """A full build indexes search rows batch by batch as it inserts them (search.Feed); the
     indexes must be the ones a single rebuild at the end makes. Small batches force many feeds."""
-    from tests.conftest import shared
-
     folders = [SEEDS, shared("peer", "ccus-policy-hub")]
     monkeypatch.setattr(publish, "BATCH", 40)
     feeds, real_call = [], search.Feed.__call__

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, shared
 from kb.cli import cli
 from kb.extract import extract
 from kb.fmedit import EditError, FieldEdit, apply_edits
@@ -26,6 +25,7 @@ from kb.suggest import (make_id, regulatory_suggestions, suggest_category, sugge
                         suggest_lang, suggest_status, suggest_title, suggest_year)
 from kb.validation import validate_paths
 from kb.vocabularies import jurisdiction, vocabulary
+from tests.helpers import REPO, shared
 
 CASES = REPO / "tests" / "cases" / "suggest"
 NOW = datetime(2026, 12, 3, tzinfo=timezone.utc)

@@ -13,7 +13,7 @@ import pytest
 from kb import tables
 from kb.publish import build
 from kb.tables import TABLES
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 KB = REPO / "kb"
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kb.tokens import detect_lang, segment, segment_query
-from tests.conftest import shared
+from tests.helpers import shared
 
 
 def seed_text(name: str) -> str:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from kb.cli import cli
 from kb.validation import validate_paths
-from tests.conftest import CASES, REPO, shared
+from tests.helpers import CASES, REPO, shared
 
 VALIDATE = CASES / "validate"
 CASE_DIRS = sorted(p.name for p in VALIDATE.iterdir() if p.is_dir())

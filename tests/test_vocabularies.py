@@ -23,10 +23,10 @@ from kb.vocabularies import (
     normalize,
     vocabulary,
 )
+from tests.helpers import HUB as HUB_PARTS
+from tests.helpers import REPO, SHARED, shared
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-HUB = SHARED / "peer" / "ccus-policy-hub"
+HUB = SHARED.joinpath(*HUB_PARTS)
 SEEDS = SHARED / "seeds"
 DATA = REPO / "kb" / "data" / "vocab"
 
@@ -315,10 +315,8 @@ def test_hub_value_resolves(name: str, value: object, file_lang: str) -> None:
 
 
 def test_hub_values_are_never_matched_by_two_patterns() -> None:
-    if not HUB.is_dir():
-        pytest.skip(f"shared CCUS Policy Hub sample not found at {HUB}")
     vocab = vocabulary("legal_weight")
-    for path in sorted(HUB.glob("*/*.md")):
+    for path in sorted(shared(*HUB_PARTS).glob("*/*.md")):
         value = yaml.safe_load(frontmatter_text(path)).get("legalWeight")
         if not isinstance(value, str):
             continue
@@ -328,9 +326,8 @@ def test_hub_values_are_never_matched_by_two_patterns() -> None:
 
 
 def test_seed_values_resolve() -> None:
-    seeds = sorted(SEEDS.glob("000_*.txt")) if SEEDS.is_dir() else []
-    if not seeds:
-        pytest.skip(f"shared seed 000_*.txt not found under {SEEDS}")
+    seeds = sorted(shared("seeds").glob("000_*.txt"))
+    assert seeds, f"../shared/seeds holds no 000_*.txt: {sorted(p.name for p in SEEDS.iterdir())}"
     data = json.loads(frontmatter_text(seeds[0]))
     expected = {"country": "JP", "category": "incentive", "status": "active",
                 "legalWeight": "guideline", "reviewStatus": "verified"}
