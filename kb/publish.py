@@ -44,6 +44,7 @@ from kb import search
 from kb.progress import Meter
 from kb.records import Record, iter_record_files
 from kb.resources import resource_path
+from kb.workers import die_with_parent
 from kb.rows import _storable_rows, finding_row, storable
 from kb.tables import BUILD_TABLES, BUILDS, FILE_TABLES, FINDINGS, BuildRow
 from kb.validation import ERROR, WARNING, Finding, check_corpus, schema
@@ -530,7 +531,7 @@ class _FileRows:
         import threading
 
         _warm()
-        self.pool = multiprocessing.get_context("fork").Pool(workers)
+        self.pool = multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),))
         chunk = max(1, min(8, len(self.items) // (workers * 16)))
         window = threading.Semaphore(workers * self.WINDOW_PER_WORKER * chunk)
         self.stop = threading.Event()

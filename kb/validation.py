@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator
 
 from kb.records import Record, RecordError, RecordFile, iter_record_files, load_record
 from kb.resources import resource_path
+from kb.workers import die_with_parent
 
 ERROR, WARNING = "error", "warning"
 
@@ -427,7 +428,8 @@ def check_files(paths: list[Path | RecordFile], workers: int | None = None) -> l
     chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
     # Warm the caches before forking so every worker inherits the compiled schema and vocabularies.
     _fast_check(), quality_rules(), vocabulary_fields()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         return [c for chunk in pool.map(_check_files, chunks) for c in chunk]
 
 

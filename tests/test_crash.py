@@ -166,3 +166,37 @@ def test_reader_never_sees_a_half_written_database(tmp_path):
     assert seen and set(seen) <= states, set(seen) - states
     assert len(set(seen)) >= 2, "the reader never saw a swap; the test proves nothing"
     assert last_held == snapshot(db), "a connection held open must move on to the last build"
+
+
+def test_a_worker_dies_with_its_parent(tmp_path):
+    """A forked worker of a build or validation must not outlive a parent killed with SIGKILL: busy
+    (or stuck on a queue lock the dead parent held), it would keep the parent's pipes open, and a
+    caller waiting for the output would hang. The kernel ends it with its parent (kb.workers)."""
+    script = tmp_path / "orphan.py"
+    script.write_text(
+        "import multiprocessing, os, time\n"
+        "from kb.workers import die_with_parent\n"
+        "def busy(_):\n    print(os.getpid(), flush=True)\n    time.sleep(600)\n"
+        "if __name__ == '__main__':\n"
+        "    pool = multiprocessing.get_context('fork').Pool(1, initializer=die_with_parent, initargs=(os.getpid(),))\n"
+        "    pool.apply_async(busy, (0,))\n"
+        "    time.sleep(1)\n"
+        "    os.kill(os.getpid(), 9)\n", encoding="utf-8")
+    out = tmp_path / "out.txt"
+    with out.open("w") as sink:  # a file, not a pipe: a surviving worker must not hang this test
+        subprocess.run([sys.executable, str(script)], stdout=sink, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    worker = int(out.read_text().split()[0])
+    deadline = time.monotonic() + 30  # a hang guard: the kernel acts at once
+    while time.monotonic() < deadline and "sleeping" in _state(worker):
+        time.sleep(0.05)
+    state = _state(worker)
+    if "sleeping" in state:
+        os.kill(worker, signal.SIGKILL)
+    assert "sleeping" not in state, f"worker {worker} outlived its parent ({state})"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0].lower()
+    except (OSError, IndexError):
+        return "gone"
