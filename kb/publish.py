@@ -44,7 +44,7 @@ from kb import search
 from kb.progress import Meter
 from kb.records import Record, iter_record_files
 from kb.resources import resource_path
-from kb.workers import die_with_parent
+from kb.workers import ordered
 from kb.rows import _storable_rows, finding_row, storable
 from kb.tables import BUILD_TABLES, BUILDS, FILE_TABLES, FINDINGS, BuildRow
 from kb.validation import ERROR, WARNING, Finding, check_corpus, schema
@@ -509,52 +509,18 @@ def _flush(conn: sqlite3.Connection, pending: dict[str, list[tuple]]) -> None:
 
 
 class _FileRows:
-    """Context manager over an iterator of each file's rows, in input order. Many files go to a
-    pool of forked workers (they inherit the loaded dictionaries and compiled schema); imap hands
-    results back in order as they arrive. Pool.imap alone queues every task at once and keeps
-    every result that arrives before it is consumed: when inserting (and indexing, see
-    search.Feed) falls behind the workers, finished rows would pile up in memory. So at most
-    WINDOW files are handed out beyond those consumed, and memory stays flat whatever the corpus
-    size."""
-
-    WINDOW_PER_WORKER = 16
+    """Context manager over an iterator of each file's rows, in input order: many files go to
+    forked workers (kb.workers.ordered, memory flat whatever the corpus size)."""
 
     def __init__(self, todo: list[str], files: Files):
         self.items = [(k, files[k]) for k in todo]
-        self.pool = None
+        self.run = ordered(_work, self.items, parallel=len(self.items) >= PARALLEL_MIN_FILES, warm=_warm)
 
     def __enter__(self) -> Iterator[_rows.Rows]:
-        workers = os.cpu_count() or 1
-        if workers < 2 or len(self.items) < PARALLEL_MIN_FILES:
-            return map(_work, self.items)
-        import multiprocessing
-        import threading
-
-        _warm()
-        self.pool = multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),))
-        chunk = max(1, min(8, len(self.items) // (workers * 16)))
-        window = threading.Semaphore(workers * self.WINDOW_PER_WORKER * chunk)
-        self.stop = threading.Event()
-
-        def handed_out():  # consumed by the pool's task thread, which waits here when the window is full
-            for item in self.items:
-                while not window.acquire(timeout=0.1):
-                    if self.stop.is_set():
-                        return  # the build is failing: let the task thread end, or terminate() waits for it
-                yield item
-
-        def consumed(results):
-            for rows in results:
-                window.release()
-                yield rows
-
-        return consumed(self.pool.imap(_work, handed_out(), chunksize=chunk))
+        return self.run.__enter__()
 
     def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.stop.set()
-            self.pool.terminate()  # every result was consumed, or the build is failing anyway
-            self.pool.join()
+        self.run.__exit__(*exc)
 
 
 def _work(item: tuple[str, Found]) -> _rows.Rows:

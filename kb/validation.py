@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 from kb.records import Record, RecordError, RecordFile, iter_record_files, load_record
 from kb.resources import resource_path
-from kb.workers import die_with_parent
+from kb.workers import ordered
 
 ERROR, WARNING = "error", "warning"
 
@@ -418,19 +418,13 @@ def _check_files(paths: list[Path | RecordFile]) -> list[Checked]:
 def check_files(paths: list[Path | RecordFile], workers: int | None = None) -> list[Checked]:
     """check_file over many files, spread over the machine's cores for large corpora; the result
     is in the order of `paths` whatever the number of workers."""
-    workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(paths) < PARALLEL_MIN_FILES:
-        return _check_files(paths)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = max(50, len(paths) // (workers * 8))
+    paths = list(paths)
+    size = max(50, len(paths) // ((workers or os.cpu_count() or 1) * 8))
     chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
     # Warm the caches before forking so every worker inherits the compiled schema and vocabularies.
-    _fast_check(), quality_rules(), vocabulary_fields()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-        return [c for chunk in pool.map(_check_files, chunks) for c in chunk]
+    warm = lambda: (_fast_check(), quality_rules(), vocabulary_fields())  # noqa: E731
+    with ordered(_check_files, chunks, parallel=len(paths) >= PARALLEL_MIN_FILES, warm=warm, workers=workers) as results:
+        return [c for chunk in results for c in chunk]
 
 
 def validate_paths(paths: list[str | Path], strict: bool = False) -> tuple[list[Checked], list[Finding]]:

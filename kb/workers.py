@@ -1,4 +1,4 @@
-"""Worker processes for builds and validation: one way to start them.
+"""Worker processes for builds and validation: one way to start them and read their results.
 
 Workers are forked, so they inherit what the parent loaded (compiled schema, vocabularies,
 dictionaries). A forked worker outlives a parent killed with SIGKILL: blocked on the task queue, it
@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import multiprocessing
 import os
 import signal
 import sys
+import threading
+from typing import Callable, Iterator
 
-__all__ = ["die_with_parent"]
+__all__ = ["die_with_parent", "ordered"]
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -31,3 +34,53 @@ def die_with_parent(parent: int) -> None:
         return
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+
+
+class ordered:
+    """Context manager: an iterator of fn(item) for each item, in input order. Unless `parallel`
+    (and more than one core) it is a plain map in this process; otherwise forked workers do the work, after
+    `warm()` has loaded in the parent what every worker needs (dictionaries, compiled schema), so
+    that each inherits it instead of loading it again. imap hands results back in order as they
+    arrive; Pool.imap alone queues every task at once and keeps every result that arrives before it
+    is consumed, so when the consumer (a build inserting rows) falls behind, results would pile up
+    in memory. At most a window of items is handed out beyond those consumed: memory stays flat
+    whatever the number of items."""
+
+    WINDOW_PER_WORKER = 16
+
+    def __init__(self, fn: Callable, items: list, *, parallel: bool, warm: Callable[[], object] | None = None,
+                 workers: int | None = None):
+        self.fn, self.items, self.parallel, self.warm = fn, items, parallel, warm
+        self.workers = workers or os.cpu_count() or 1
+        self.pool = None
+
+    def __enter__(self) -> Iterator:
+        workers = self.workers
+        if workers < 2 or not self.parallel or len(self.items) < 2:
+            return map(self.fn, self.items)
+        if self.warm is not None:
+            self.warm()
+        self.pool = multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),))
+        chunk = max(1, min(8, len(self.items) // (workers * 16)))
+        window = threading.Semaphore(workers * self.WINDOW_PER_WORKER * chunk)
+        self.stop = threading.Event()
+
+        def handed_out():  # consumed by the pool's task thread, which waits here when the window is full
+            for item in self.items:
+                while not window.acquire(timeout=0.1):
+                    if self.stop.is_set():
+                        return  # the caller is failing: let the task thread end, or terminate() waits for it
+                yield item
+
+        def consumed(results):
+            for result in results:
+                window.release()
+                yield result
+
+        return consumed(self.pool.imap(self.fn, handed_out(), chunksize=chunk))
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.stop.set()
+            self.pool.terminate()  # every result was consumed, or the caller is failing anyway
+            self.pool.join()

@@ -200,3 +200,18 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0].lower()
     except (OSError, IndexError):
         return "gone"
+
+
+def test_validation_across_workers_gives_what_one_process_gives(tmp_path):
+    """Validation of a corpus large enough for forked workers finds, in order, what checking the
+    files one by one finds (kb.workers.ordered, shared with the build)."""
+    from kb.records import iter_record_files
+    from kb.validation import PARALLEL_MIN_FILES, check_files
+
+    src = tmp_path / "corpus"
+    make_corpus(src, PARALLEL_MIN_FILES + 40)
+    files = list(iter_record_files([src]))
+    alone = check_files(files, workers=1)
+    spread = check_files(files, workers=2)
+    assert len(alone) == len(files) >= PARALLEL_MIN_FILES
+    assert [(c.path, c.findings) for c in spread] == [(c.path, c.findings) for c in alone]

@@ -682,7 +682,8 @@ FAIL_MID_BUILD = """
 import sys
 from pathlib import Path
 from kb import publish
-publish.PARALLEL_MIN_FILES, publish.BATCH, publish._FileRows.WINDOW_PER_WORKER = 8, 20, 1
+from kb import workers
+publish.PARALLEL_MIN_FILES, publish.BATCH, workers.ordered.WINDOW_PER_WORKER = 8, 20, 1
 flushes = []
 real = publish._flush
 def flush(conn, pending):
