@@ -129,3 +129,21 @@ def make_corpus(folder: Path, n: int, variant: int = 0) -> None:
             body += f"\n\n改訂 {variant}: 補助の上限は {variant * 100 + i} 万円とする。\n"
         text = "---\n" + json.dumps(meta, ensure_ascii=False, indent=1) + "\n---\n" + body + "\n"
         (folder / f"{rid}.md").write_text(text, encoding="utf-8")
+
+
+def stop_group(proc, log=None) -> None:
+    """End a process started in a session of its own (start_new_session=True) and everything it
+    started: SIGTERM to the group, SIGKILL when it does not go within 20 s."""
+    import os
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    if log is not None:
+        log.close()

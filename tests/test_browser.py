@@ -15,7 +15,6 @@ import importlib.metadata
 import importlib.util
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.helpers import PIPELINE, REPO, SEEDS, free_port, hostile_copy, shared
+from tests.helpers import PIPELINE, REPO, SEEDS, free_port, hostile_copy, shared, stop_group
 
 pytestmark = pytest.mark.browser
 
@@ -84,13 +83,7 @@ def serve(tmp: Path, folder: Path):
             time.sleep(0.3)
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # serve and the Datasette it started share this group
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+        stop_group(proc, log)  # serve and the Datasette it started share this group
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from kb import publish
 from kb.cli import cli, datasette_args
-from tests.helpers import REPO, free_port
+from tests.helpers import REPO, free_port, tuples
 
 pytestmark = pytest.mark.usefixtures("pinned_fingerprint")
 
@@ -27,21 +27,13 @@ def run(*args: str):
     return CliRunner().invoke(cli, ["build", *args])
 
 
-def query(db: Path, sql: str, args=()) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
 def test_build_defaults_to_seeds(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     result = run("--db", str(tmp_path / "kb.db"))
     assert result.exit_code == 0, result.output
     assert result.output.count("\n") == 1 and result.output.startswith("2 files (full build);")
     assert " 0 errors" in result.output
-    assert query(tmp_path / "kb.db", "select count(*) from records") == [(2,)]
+    assert tuples(tmp_path / "kb.db", "select count(*) from records") == [(2,)]
 
 
 def test_build_exits_0_with_error_findings(seeds_copy, tmp_path):
@@ -50,7 +42,7 @@ def test_build_exits_0_with_error_findings(seeds_copy, tmp_path):
     result = run(str(seeds_copy), "--db", str(tmp_path / "kb.db"))
     assert result.exit_code == 0, result.output
     assert "1 errors" in result.output
-    assert query(tmp_path / "kb.db", "select error_count, country_code from records where key = ?", [target.name]) == [(1, None)]
+    assert tuples(tmp_path / "kb.db", "select error_count, country_code from records where key = ?", [target.name]) == [(1, None)]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -72,19 +64,19 @@ def test_foreign_database_is_refused(seeds_copy, tmp_path):
     conn.close()
     result = run(str(seeds_copy), "--db", str(db))
     assert result.exit_code == 1 and "refusing to overwrite" in result.output and "Usage:" not in result.output
-    assert query(db, "select name from sqlite_master") == [("precious",)]
+    assert tuples(db, "select name from sqlite_master") == [("precious",)]
 
 
 def test_second_build_reports_unchanged(seeds_copy, tmp_path):
     db = tmp_path / "kb.db"
     assert run(str(seeds_copy), "--db", str(db)).exit_code == 0
-    rowids = query(db, "select key, rowid from records order by key")
+    rowids = tuples(db, "select key, rowid from records order by key")
     stamp = db.stat().st_mtime_ns
     second = run(str(seeds_copy), "--db", str(db))
     assert second.exit_code == 0
     assert "0 added, 0 changed, 2 unchanged, 0 removed" in second.output and "not rewritten" in second.output
-    assert query(db, "select key, rowid from records order by key") == rowids
-    assert query(db, "select value from kb_meta where key = 'record_count'") == [("2",)]
+    assert tuples(db, "select key, rowid from records order by key") == rowids
+    assert tuples(db, "select value from kb_meta where key = 'record_count'") == [("2",)]
     assert db.stat().st_mtime_ns == stamp
 
 
@@ -95,35 +87,35 @@ def test_removed_file_is_gone_after_rebuild(seeds_copy, tmp_path):
     (seeds_copy / gone).unlink()
     result = run(str(seeds_copy), "--db", str(db))
     assert "0 added, 0 changed, 1 unchanged, 1 removed" in result.output
-    tables = [t for (t,) in query(db, "select name from sqlite_master where type = 'table'")]
+    tables = [t for (t,) in tuples(db, "select name from sqlite_master where type = 'table'")]
     for table in tables:
-        columns = {c[1] for c in query(db, f"pragma table_info([{table}])")}
+        columns = {c[1] for c in tuples(db, f"pragma table_info([{table}])")}
         for column in {"record", "file"} & columns | ({"key"} & columns if table in ("records", "files") else set()):
-            assert query(db, f"select count(*) from [{table}] where [{column}] = ?", [gone]) == [(0,)], table
-    assert query(db, "select value from kb_meta where key = 'record_count'") == [("1",)]
+            assert tuples(db, f"select count(*) from [{table}] where [{column}] = ?", [gone]) == [(0,)], table
+    assert tuples(db, "select value from kb_meta where key = 'record_count'") == [("1",)]
 
 
 def test_changed_file_rows_are_replaced(seeds_copy, tmp_path):
     db = tmp_path / "kb.db"
     run(str(seeds_copy), "--db", str(db))
     target = seeds_copy / "jp-ccs-pipeline-support-interim-draft-2026.md"
-    other_rowid = query(db, "select rowid from records where key = 'jp-jogmec-advanced-ccs-2024.md'")
-    old_findings = query(db, "select rule, field from findings where file = ? order by field", [target.name])
+    other_rowid = tuples(db, "select rowid from records where key = 'jp-jogmec-advanced-ccs-2024.md'")
+    old_findings = tuples(db, "select rule, field from findings where file = ? order by field", [target.name])
     # An unreviewed record: pubDate and source left empty are warnings, the empty url one more.
     assert old_findings == [("quality.empty-field", "pubDate"), ("quality.empty-field", "source"), ("quality.empty-url", "url")]
     text = target.read_text(encoding="utf-8").replace('"url": ""', '"url": "https://www.meti.go.jp/"')
     target.write_text(text, encoding="utf-8")
     result = run(str(seeds_copy), "--db", str(db))
     assert "0 added, 1 changed, 1 unchanged, 0 removed" in result.output
-    assert query(db, "select url, warning_count from records where key = ?", [target.name]) == [("https://www.meti.go.jp/", 2)]
-    assert query(db, "select rule, field from findings where file = ? order by field", [target.name]) == old_findings[:2]
-    assert query(db, "select rowid from records where key = 'jp-jogmec-advanced-ccs-2024.md'") == other_rowid
+    assert tuples(db, "select url, warning_count from records where key = ?", [target.name]) == [("https://www.meti.go.jp/", 2)]
+    assert tuples(db, "select rule, field from findings where file = ? order by field", [target.name]) == old_findings[:2]
+    assert tuples(db, "select rowid from records where key = 'jp-jogmec-advanced-ccs-2024.md'") == other_rowid
 
 
 def test_interrupted_build_leaves_the_old_database(seeds_copy, tmp_path, monkeypatch):
     db = tmp_path / "kb.db"
     run(str(seeds_copy), "--db", str(db))
-    before = query(db, "select * from records order by key")
+    before = tuples(db, "select * from records order by key")
     (seeds_copy / "jp-jogmec-advanced-ccs-2024.md").unlink()
     real = publish._publish
 
@@ -134,8 +126,8 @@ def test_interrupted_build_leaves_the_old_database(seeds_copy, tmp_path, monkeyp
     monkeypatch.setattr(publish, "_publish", interrupted)
     result = CliRunner().invoke(cli, ["build", str(seeds_copy), "--db", str(db)])
     assert result.exit_code == 1 and "Aborted" in result.output  # click's answer to Ctrl-C
-    assert query(db, "pragma integrity_check") == [("ok",)]
-    assert query(db, "select * from records order by key") == before
+    assert tuples(db, "pragma integrity_check") == [("ok",)]
+    assert tuples(db, "select * from records order by key") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kb.db", "records"]
 
 
@@ -205,7 +197,7 @@ def test_a_database_that_cannot_be_written_is_one_line(seeds_copy, where):
 def test_a_lock_held_too_long_is_one_line_and_changes_nothing(seeds_copy, tmp_path, monkeypatch):
     db = tmp_path / "kb.db"
     assert run(str(seeds_copy), "--db", str(db)).exit_code == 0
-    before = query(db, "select key, sha256 from records order by key")
+    before = tuples(db, "select key, sha256 from records order by key")
     (seeds_copy / "jp-jogmec-advanced-ccs-2024.md").unlink()
     monkeypatch.setattr(publish, "BUSY_S", 0.2)
     other = sqlite3.connect(db, isolation_level=None)
@@ -218,4 +210,4 @@ def test_a_lock_held_too_long_is_one_line_and_changes_nothing(seeds_copy, tmp_pa
     assert result.exit_code == 1
     assert result.output.strip().startswith(f"Error: could not write {db}: database is locked: another build")
     assert len(result.output.strip().splitlines()) == 1
-    assert query(db, "select key, sha256 from records order by key") == before
+    assert tuples(db, "select key, sha256 from records order by key") == before

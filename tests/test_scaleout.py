@@ -13,7 +13,6 @@ import http.client
 import itertools
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from urllib.parse import quote
 import pytest
 
 from kb.cli import datasette_args
-from tests.helpers import REPO, free_port, make_corpus
+from tests.helpers import REPO, free_port, make_corpus, stop_group
 
 RECORDS = 30
 HANG_GUARD_S = 120
@@ -164,14 +163,7 @@ def served(tmp_path):
         yield corpus, db, ports
     finally:
         for proc, log in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            log.close()
+            stop_group(proc, log)
 
 
 def wait_ready(ports: list[int], procs) -> None:
