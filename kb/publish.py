@@ -45,7 +45,7 @@ from kb.records import Record, iter_record_files
 from kb.rows import CHILDREN, FILE_TABLES, FILES, FINDINGS, RECORD_TEXTS, RECORDS, _storable_rows, finding_row, storable
 from kb.validation import ERROR, WARNING, Finding, check_corpus, resource_path, schema
 
-LAYOUT = "6"  # bump when tables change shape: an older database is then rebuilt from scratch
+LAYOUT = "7"  # bump when tables change shape: an older database is then rebuilt from scratch
 BATCH = 2000  # rows per executemany
 FM_LINE = 2  # parse_record always starts the frontmatter on the file's second line
 PARALLEL_MIN_FILES = 64  # below this, forking workers costs more than it saves

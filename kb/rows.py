@@ -62,7 +62,7 @@ FINDINGS = {"file": S, "path": S, "line": I, "col": I, "severity": S, "rule": S,
 # size and mtime_ns let an incremental build skip hashing files that were not touched.
 FILES = {"key": S, "path": S, "sha256": S, "published": I, "size": I, "mtime_ns": I, "root": S}
 # Search content rows, in the column order of kb.search's insert statements.
-SEARCH_CLAUSES = ["clause_id", "record", "text", "roles", "raw"]
+SEARCH_CLAUSES = ["clause_id", "record", "text", "roles"]
 SEARCH_RECORDS = ["record", "title", "description"]
 
 # Every table a file owns, in insert order: parents before the rows citing them.

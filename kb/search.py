@@ -7,21 +7,26 @@ both sides, so a query word meets the words it was indexed as. What the segmente
 out (a substring, a two-character word inside a longer one) is found by a trigram index for
 queries of three or more characters and by a bounded LIKE scan for one or two.
 
+The trigram index keeps no positions (detail=none: a quarter of the size and of the CPU of the
+full index, which positions made most of), so it cannot match a phrase itself: kb_substring asks
+it for the clauses holding every trigram of the query, and kb_contains keeps those that hold the
+query as one string, folding case as the trigram tokenizer does. The answer is the phrase's.
+
 Each clause also indexes, in a column of its own, the English labels and keys of the roles of
 its measures, so `support period` finds 支援期間は15年 and `prepayment` finds 先払い.
 
 Tables (written in the build's temporary database, so they swap in with everything else):
-  search_clauses   per clause: id, record, segmented text, role words, readable text
+  search_clauses   per clause: id, record, segmented text, role words
   clauses_fts      FTS5(text, roles) on search_clauses; unicode61; ranked by bm25
-  clauses_trigram  FTS5(raw) on search_clauses; trigram tokenizer
+  clauses_trigram  FTS5(text) on clauses itself; trigram tokenizer, detail=none
   search_records   per record: segmented title and description
   records_fts      FTS5(title, description) on search_records
 
-The FTS tables use search_clauses / search_records as external content, so they keep no copy
-of the text of their own. The content tables are ours, not `clauses`, because deleting from an
-external-content FTS table needs the values that were indexed, and by the time the index is
-updated the build has already replaced the clauses of changed files (hence `raw`, a copy of
-clauses.text, which SQLite 3.43's contentless_delete could make unnecessary).
+The FTS tables are external-content tables, so they keep no copy of the text of their own. The
+word indexes read search_clauses / search_records, which hold the segmented words (deleting from
+an external-content FTS table needs the values that were indexed); the trigram index reads the
+clause text where it already is, `clauses`: a build unindexes the clauses of changed files
+(prepare) before it deletes them, so the text is still there to hand over.
 
 A build computes each clause's search row in its worker processes (clause_rows, segmenting each
 clause on its own with the tokenizers' fast word-only modes, see kb.tokens.segment) and inserts
@@ -44,23 +49,23 @@ from kb.html import Span, marked
 from kb.scripts import HAN_RX
 from kb.tokens import detect_lang, segment, segment_query
 
-__all__ = ["Feed", "clause_rows", "finish", "prepare", "record_row", "match_expression", "substring_phrase", "like_pattern", "highlight", "role_labels",
+__all__ = ["Feed", "clause_rows", "finish", "prepare", "record_row", "match_expression", "substring_phrase", "contains", "like_pattern", "highlight", "role_labels",
            "MAX_QUERY", "SEARCH_TABLES"]
 
 MAX_QUERY = 200  # characters of a query that are looked at: bounds segmenter and FTS work
 BATCH = 2000
 NOTHING = '""'  # an FTS5 expression that is valid and matches no row
 
-INSERT_CLAUSES = "insert into search_clauses (clause_id, record, text, roles, raw) values (?, ?, ?, ?, ?)"
+INSERT_CLAUSES = "insert into search_clauses (clause_id, record, text, roles) values (?, ?, ?, ?)"
 INSERT_RECORDS = "insert into search_records (record, title, description) values (?, ?, ?)"
 SEARCH_TABLES = ("search_clauses", "clauses_fts", "clauses_trigram", "search_records", "records_fts")
 _SCHEMA = """
 create table search_clauses (rowid integer primary key, clause_id text not null, record text not null,
-                             text text, roles text, raw text);
+                             text text, roles text);
 create index search_clauses_record on search_clauses(record);
 create virtual table clauses_fts using fts5(text, roles, content='search_clauses', content_rowid='rowid');
-create virtual table clauses_trigram using fts5(raw, content='search_clauses', content_rowid='rowid',
-                                                tokenize='trigram');
+create virtual table clauses_trigram using fts5(text, content='clauses', content_rowid='rowid',
+                                                tokenize='trigram', detail='none');
 create table search_records (rowid integer primary key, record text not null unique, title text, description text);
 create virtual table records_fts using fts5(title, description, content='search_records', content_rowid='rowid');
 """
@@ -73,7 +78,7 @@ create virtual table records_fts using fts5(title, description, content='search_
 
 
 def clause_rows(key: str, clauses: list[tuple], measures: list[tuple], lang: str | None = None) -> list[tuple]:
-    """search_clauses rows (clause_id, record, text, roles, raw) of one record, from its clause rows
+    """search_clauses rows (clause_id, record, text, roles) of one record, from its clause rows
     (id, record, ..., text last), measure rows (id, record, record_id, clause_id, kind, role, ...)
     and the record's language."""
     roles: dict[str, set[str]] = {}
@@ -81,8 +86,8 @@ def clause_rows(key: str, clauses: list[tuple], measures: list[tuple], lang: str
         if m[3] is not None and m[5]:
             roles.setdefault(m[3], set()).add(m[5])
     texts = [c[-1] or "" for c in clauses]
-    return [(c[0], key, seg, _role_words(tuple(sorted(roles.get(c[0], ())))), text)
-            for c, text, seg in zip(clauses, texts, segment_many(texts, lang))]
+    return [(c[0], key, seg, _role_words(tuple(sorted(roles.get(c[0], ())))))
+            for c, seg in zip(clauses, segment_many(texts, lang))]
 
 
 def record_row(key: str, title: object, description: object, lang: str | None = None) -> tuple:
@@ -122,7 +127,7 @@ def finish(conn: sqlite3.Connection, changed: Iterable[str] | None, feed: "Feed 
 
 
 # Content table -> {full-text table: its columns}.
-_FEEDS = {"search_clauses": {"clauses_fts": "text, roles", "clauses_trigram": "raw"},
+_FEEDS = {"search_clauses": {"clauses_fts": "text, roles"}, "clauses": {"clauses_trigram": "text"},
           "search_records": {"records_fts": "title, description"}}
 _FTS_TABLES = [t for targets in _FEEDS.values() for t in targets]
 
@@ -173,8 +178,8 @@ def _remove(conn: sqlite3.Connection, keys: str) -> None:
     """Unindex the rows of the given records, handing FTS5 the values it indexed."""
     conn.execute("insert into clauses_fts(clauses_fts, rowid, text, roles) "
                  f"select 'delete', rowid, text, roles from search_clauses where {_IN_KEYS}", [keys])
-    conn.execute("insert into clauses_trigram(clauses_trigram, rowid, raw) "
-                 f"select 'delete', rowid, raw from search_clauses where {_IN_KEYS}", [keys])
+    conn.execute("insert into clauses_trigram(clauses_trigram, rowid, text) "
+                 f"select 'delete', rowid, text from clauses where {_IN_KEYS}", [keys])
     conn.execute("insert into records_fts(records_fts, rowid, title, description) "
                  f"select 'delete', rowid, title, description from search_records where {_IN_KEYS}", [keys])
     conn.execute(f"delete from search_clauses where {_IN_KEYS}", [keys])
@@ -184,8 +189,8 @@ def _remove(conn: sqlite3.Connection, keys: str) -> None:
 def _index_rows(conn: sqlite3.Connection, keys: str) -> None:
     conn.execute("insert into clauses_fts(rowid, text, roles) "
                  f"select rowid, text, roles from search_clauses where {_IN_KEYS}", [keys])
-    conn.execute("insert into clauses_trigram(rowid, raw) "
-                 f"select rowid, raw from search_clauses where {_IN_KEYS}", [keys])
+    conn.execute("insert into clauses_trigram(rowid, text) "
+                 f"select rowid, text from clauses where {_IN_KEYS}", [keys])
     conn.execute("insert into records_fts(rowid, title, description) "
                  f"select rowid, title, description from search_records where {_IN_KEYS}", [keys])
 
@@ -236,10 +241,21 @@ def match_expression(q: object) -> str:
 
 
 def substring_phrase(q: object) -> str:
-    """A trigram-index phrase for the query as typed; matches nothing below three characters,
-    where a trigram index cannot help."""
+    """A trigram-index expression for the query as typed: every trigram of it (the index keeps no
+    positions to match them as a phrase; contains() checks the order). Matches nothing below
+    three characters, where a trigram index cannot help."""
     q = _clip(q)
-    return '"' + q.replace('"', '""') + '"' if len(q) >= 3 else NOTHING
+    if len(q) < 3:
+        return NOTHING
+    grams = dict.fromkeys(q[i:i + 3] for i in range(len(q) - 2))
+    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
+
+
+def contains(text: object, q: object) -> bool:
+    """Whether `text` holds the query as typed, case folded as the trigram tokenizer folds it: what
+    a trigram phrase query answered. Only asked about the clauses the trigram index found."""
+    q = _clip(q)
+    return isinstance(text, str) and len(q) >= 3 and q.lower() in text.lower()
 
 
 def like_pattern(q: object) -> str:

@@ -250,7 +250,7 @@ def test_record_page_escapes_record_text(tmp_path):
 
 
 def _search_rows(db):
-    return rows(db, "select clause_id, record, text, roles, raw from search_clauses order by clause_id")
+    return rows(db, "select clause_id, record, text, roles from search_clauses order by clause_id")
 
 
 def test_incremental_build_updates_only_what_changed(tmp_path, monkeypatch):
@@ -317,7 +317,7 @@ def _fts_state(db) -> dict:
         words = ["義務", "封存", "支援", "support", "storage", "2030"]
         return {w: (conn.execute("select group_concat(s.clause_id) from clauses_fts f join search_clauses s"
                                  " on s.rowid = f.rowid where clauses_fts match ? order by s.clause_id", [search.match_expression(w)]).fetchone(),
-                    conn.execute("select count(*) from clauses_trigram where raw like ?", [f"%{w}%"]).fetchone())
+                    conn.execute("select count(*) from clauses_trigram where text like ?", [f"%{w}%"]).fetchone())
                 for w in words}
     finally:
         conn.close()
