@@ -124,6 +124,7 @@ def finish(conn: sqlite3.Connection, changed: Iterable[str] | None, feed: "Feed 
     feed()
     for table in _FTS_TABLES:
         conn.execute(f"insert into {table}({table}) values ('optimize')")
+        _configure(conn, table, _MERGE_DEFAULTS)  # incremental builds then merge as FTS5 does by default
 
 
 # Content table -> {full-text table: its columns}.
@@ -140,6 +141,8 @@ class Feed:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.done = dict.fromkeys(_FEEDS, 0)  # highest rowid indexed, per content table
+        for table in _FTS_TABLES:
+            _configure(conn, table, _MERGE_WHILE_FEEDING)
 
     def __call__(self) -> None:
         for content, targets in _FEEDS.items():
@@ -149,6 +152,19 @@ class Feed:
                     self.conn.execute(f"insert into {table}(rowid, {columns}) select rowid, {columns} from {content}"
                                       " where rowid > ? and rowid <= ?", [self.done[content], top])
                 self.done[content] = top
+
+
+# Each feed writes a segment; FTS5 by default merges segments as they pile up (automerge), then
+# the build merges them all at the end ('optimize'), so the merges along the way are wasted work
+# (a quarter of the indexing CPU). While feeding, segments are therefore only merged when 200 pile
+# up on one level, far below FTS5's limit of 2,000 segments per index.
+_MERGE_WHILE_FEEDING = {"automerge": 0, "crisismerge": 200}
+_MERGE_DEFAULTS = {"automerge": 4, "crisismerge": 16}
+
+
+def _configure(conn: sqlite3.Connection, table: str, settings: dict[str, int]) -> None:
+    for key, value in settings.items():
+        conn.execute(f"insert into {table}({table}, rank) values (?, ?)", [key, value])
 
 
 def _rebuild(conn: sqlite3.Connection) -> None:
