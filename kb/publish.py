@@ -628,13 +628,18 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
 
     args = [] if affected is None else [json.dumps(sorted(affected))]
     conn.execute(f"delete from findings where scope = 'corpus'{only('file')}", args)
-    records = [Record(files[k][0], json.loads(fm), "", lang, fmt, fm_text, FM_LINE, line, digest)
-               for k, fm, lang, fmt, fm_text, line, digest in
-               conn.execute("select r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
-                            f" from records r join record_texts t on t.key = r.key where 1{only('r.key')} order by r.key", args)]
-    known = None if affected is None else {r[0] for r in conn.execute("select distinct id from records") if r[0]}
+    if affected is None:  # every id of the corpus: the string ids of the frontmatters, as Record.id reads them
+        known = {r[0] for r in conn.execute("select distinct json_extract(frontmatter, '$.id') from record_texts"
+                                            " where json_type(frontmatter, '$.id') = 'text'") if r[0]}
+    else:
+        known = {r[0] for r in conn.execute("select distinct id from records") if r[0]}
+    rows = conn.execute("select r.id, r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
+                        f" from records r join record_texts t on t.key = r.key where 1{only('r.key')} order by r.id, r.key", args)
+    found = []
+    for group in _id_groups(rows, files):
+        found += check_corpus(group, known_ids=known)
+    found.sort(key=Finding.sort_key)
     key_of = {p: k for k, (p, _, _, _, _) in files.items()}
-    found = sorted(check_corpus(records, known_ids=known), key=Finding.sort_key)
     conn.executemany(_INSERT["findings"], _storable_rows([finding_row(key_of.get(f.path), f, "corpus") for f in found]))
     # One grouped pass over findings rather than a subquery per record: on a full build the index
     # on findings.file does not exist yet, and 5,000 subqueries each scanning findings cost ~2 s.
@@ -642,6 +647,26 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
     conn.execute("with n as (select file, count(*) filter (where severity = ?) as e, count(*) filter (where severity = ?) as w"
                  " from findings group by file) update records set error_count = n.e, warning_count = n.w"
                  f" from n where n.file = records.key{only('records.key')}", [ERROR, WARNING, *args])
+
+
+CORPUS_CHUNK = 500  # records read back at a time for the corpus check
+
+
+def _id_groups(rows: Iterable[tuple], files: Files) -> Iterator[list[Record]]:
+    """The records of (id, key, frontmatter, ...) rows ordered by id, about CORPUS_CHUNK at a time,
+    never splitting the records of one id: check_corpus compares records within an id, so each
+    chunk is checked on its own (given every id of the corpus), and memory stays flat whatever the
+    corpus size."""
+    chunk: list[Record] = []
+    last = None
+    for rid, k, fm, lang, fmt, fm_text, line, digest in rows:
+        if len(chunk) >= CORPUS_CHUNK and (rid is None or rid != last):
+            yield chunk
+            chunk = []
+        chunk.append(Record(files[k][0], json.loads(fm), "", lang, fmt, fm_text, FM_LINE, line, digest))
+        last = rid
+    if chunk:
+        yield chunk
 
 
 def _write_meta(conn: sqlite3.Connection, fingerprint: str, commit: str | None, started: float, stats: dict) -> tuple[int, int]:
