@@ -49,7 +49,7 @@ from kb.rows import _storable_rows, finding_row, storable
 from kb.tables import BUILD_TABLES, BUILDS, FILE_TABLES, FINDINGS, BuildRow
 from kb.validation import ERROR, WARNING, Finding, check_corpus, schema
 
-LAYOUT = "7"  # bump when tables change shape: an older database is then rebuilt from scratch
+LAYOUT = "8"  # bump when tables change shape: an older database is then rebuilt from scratch
 BATCH = 2000  # rows per executemany
 FM_LINE = 2  # parse_record always starts the frontmatter on the file's second line
 PARALLEL_MIN_FILES = 64  # below this, forking workers costs more than it saves
@@ -576,13 +576,18 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
 
     args = [] if affected is None else [json.dumps(sorted(affected))]
     conn.execute(f"delete from findings where scope = 'corpus'{only('file')}", args)
-    records = [Record(files[k].path, json.loads(fm), "", lang, fmt, fm_text, FM_LINE, line, digest)
-               for k, fm, lang, fmt, fm_text, line, digest in
-               conn.execute("select r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
-                            f" from records r join record_texts t on t.key = r.key where 1{only('r.key')} order by r.key", args)]
-    known = None if affected is None else {rid for (rid,) in conn.execute("select distinct id from records") if rid}
+    if affected is None:  # every id of the corpus: the string ids of the frontmatters, as Record.id reads them
+        known = {rid for (rid,) in conn.execute("select distinct json_extract(frontmatter, '$.id') from record_texts"
+                                                " where json_type(frontmatter, '$.id') = 'text'") if rid}
+    else:
+        known = {rid for (rid,) in conn.execute("select distinct id from records") if rid}
+    rows = conn.execute("select r.id, r.key, t.frontmatter, r.lang, r.fm_format, t.fm_text, r.body_line, r.sha256"
+                        f" from records r join record_texts t on t.key = r.key where 1{only('r.key')} order by r.id, r.key", args)
+    found = []
+    for group in _id_groups(rows, files):
+        found += check_corpus(group, known_ids=known)
+    found.sort(key=Finding.sort_key)
     key_of = {f.path: k for k, f in files.items()}
-    found = sorted(check_corpus(records, known_ids=known), key=Finding.sort_key)
     conn.executemany(FINDINGS.insert_sql(), _storable_rows([finding_row(key_of.get(f.path), f, "corpus") for f in found]))
     # One grouped pass over findings rather than a subquery per record: on a full build the index
     # on findings.file does not exist yet, and 5,000 subqueries each scanning findings cost ~2 s.
@@ -590,6 +595,26 @@ def _corpus(conn: sqlite3.Connection, files: Files, touched: list[str] | None, o
     conn.execute("with n as (select file, count(*) filter (where severity = ?) as e, count(*) filter (where severity = ?) as w"
                  " from findings group by file) update records set error_count = n.e, warning_count = n.w"
                  f" from n where n.file = records.key{only('records.key')}", [ERROR, WARNING, *args])
+
+
+CORPUS_CHUNK = 500  # records read back at a time for the corpus check
+
+
+def _id_groups(rows: Iterable[tuple], files: Files) -> Iterator[list[Record]]:
+    """The records of (id, key, frontmatter, ...) rows ordered by id, about CORPUS_CHUNK at a time,
+    never splitting the records of one id: check_corpus compares records within an id, so each
+    chunk is checked on its own (given every id of the corpus), and memory stays flat whatever the
+    corpus size."""
+    chunk: list[Record] = []
+    last = None
+    for rid, k, fm, lang, fmt, fm_text, line, digest in rows:
+        if len(chunk) >= CORPUS_CHUNK and (rid is None or rid != last):
+            yield chunk
+            chunk = []
+        chunk.append(Record(files[k].path, json.loads(fm), "", lang, fmt, fm_text, FM_LINE, line, digest))
+        last = rid
+    if chunk:
+        yield chunk
 
 
 def _write_meta(conn: sqlite3.Connection, fingerprint: str, commit: str | None, started: float, stats: dict) -> tuple[int, int]:

@@ -7,6 +7,11 @@ both sides, so a query word meets the words it was indexed as. What the segmente
 out (a substring, a two-character word inside a longer one) is found by a trigram index for
 queries of three or more characters and by a bounded LIKE scan for one or two.
 
+The trigram index keeps no positions (detail=none: a quarter of the size and of the CPU of the
+full index, which positions made most of), so it cannot match a phrase itself: kb_substring asks
+it for the clauses holding every trigram of the query, and kb_contains keeps those that hold the
+query as one string, folding case as the trigram tokenizer does. The answer is the phrase's.
+
 Each clause also indexes, in a column of its own, the English labels and keys of the roles of
 its measures, so `support period` finds 支援期間は15年 and `prepayment` finds 先払い.
 
@@ -14,15 +19,15 @@ Tables (declared in kb.tables; written in the build's temporary database, so the
 everything else):
   search_clauses   per clause: id, record, segmented text, role words, readable text
   clauses_fts      FTS5(text, roles) on search_clauses; unicode61; ranked by bm25
-  clauses_trigram  FTS5(raw) on search_clauses; trigram tokenizer
+  clauses_trigram  FTS5(text) on clauses itself; trigram tokenizer, detail=none
   search_records   per record: segmented title and description
   records_fts      FTS5(title, description) on search_records
 
-The FTS tables use search_clauses / search_records as external content, so they keep no copy
-of the text of their own. The content tables are ours, not `clauses`, because deleting from an
-external-content FTS table needs the values that were indexed, and by the time the index is
-updated the build has already replaced the clauses of changed files (hence `raw`, a copy of
-clauses.text, which SQLite 3.43's contentless_delete could make unnecessary).
+The FTS tables are external-content tables, so they keep no copy of the text of their own. The
+word indexes read search_clauses / search_records, which hold the segmented words (deleting from
+an external-content FTS table needs the values that were indexed); the trigram index reads the
+clause text where it already is, `clauses`: a build unindexes the clauses of changed files
+(prepare) before it deletes them, so the text is still there to hand over.
 
 A build computes each clause's search row in its worker processes (clause_rows, segmenting each
 clause on its own with the tokenizers' fast word-only modes, see kb.tokens.segment) and inserts
@@ -47,7 +52,7 @@ from kb.scripts import HAN_RX
 from kb.tables import SearchClauseRow, SearchRecordRow
 from kb.tokens import detect_lang, segment, segment_query
 
-__all__ = ["Feed", "clause_rows", "finish", "prepare", "record_row", "match_expression", "substring_phrase", "like_pattern", "highlight", "role_labels",
+__all__ = ["Feed", "clause_rows", "finish", "prepare", "record_row", "match_expression", "substring_phrase", "contains", "like_pattern", "highlight", "role_labels",
            "MAX_QUERY", "SEARCH_TABLES"]
 
 MAX_QUERY = 200  # characters of a query that are looked at: bounds segmenter and FTS work
@@ -73,9 +78,8 @@ def clause_rows(key: str, clauses: list[tables.ClauseRow], measures: list[tables
         if m.clause_id is not None and m.role:
             roles.setdefault(m.clause_id, set()).add(m.role)
     texts = [c.text or "" for c in clauses]
-    return [SearchClauseRow(clause_id=c.id, record=key, text=seg, roles=_role_words(tuple(sorted(roles.get(c.id, ())))),
-                            raw=text)
-            for c, text, seg in zip(clauses, texts, segment_many(texts, lang))]
+    return [SearchClauseRow(clause_id=c.id, record=key, text=seg, roles=_role_words(tuple(sorted(roles.get(c.id, ())))))
+            for c, seg in zip(clauses, segment_many(texts, lang))]
 
 
 def record_row(key: str, title: object, description: object, lang: str | None = None) -> SearchRecordRow:
@@ -113,6 +117,7 @@ def finish(conn: sqlite3.Connection, changed: Iterable[str] | None, feed: "Feed 
     feed()
     for table in _FTS_TABLES:
         conn.execute(f"insert into {table}({table}) values ('optimize')")
+        _configure(conn, table, _MERGE_DEFAULTS)  # incremental builds then merge as FTS5 does by default
 
 
 def _feeds() -> dict[str, dict[str, str]]:
@@ -125,6 +130,7 @@ def _feeds() -> dict[str, dict[str, str]]:
 
 
 _FEEDS = _feeds()
+_OWN = set(SEARCH_TABLES)  # content tables kb.search writes (clauses, which the trigram index reads, are kb.publish's)
 _FTS_TABLES = [t for targets in _FEEDS.values() for t in targets]
 
 
@@ -136,6 +142,8 @@ class Feed:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.done = dict.fromkeys(_FEEDS, 0)  # highest rowid indexed, per content table
+        for table in _FTS_TABLES:
+            _configure(conn, table, _MERGE_WHILE_FEEDING)
 
     def __call__(self) -> None:
         for content, targets in _FEEDS.items():
@@ -146,6 +154,19 @@ class Feed:
                     self.conn.execute(f"insert into {table}(rowid, {columns}) select rowid, {columns} from {content}"
                                       " where rowid > ? and rowid <= ?", [self.done[content], top])
                 self.done[content] = top
+
+
+# Each feed writes a segment; FTS5 by default merges segments as they pile up (automerge), then
+# the build merges them all at the end ('optimize'), so the merges along the way are wasted work
+# (a quarter of the indexing CPU). While feeding, segments are therefore only merged when 200 pile
+# up on one level, far below FTS5's limit of 2,000 segments per index.
+_MERGE_WHILE_FEEDING = {"automerge": 0, "crisismerge": 200}
+_MERGE_DEFAULTS = {"automerge": 4, "crisismerge": 16}
+
+
+def _configure(conn: sqlite3.Connection, table: str, settings: dict[str, int]) -> None:
+    for key, value in settings.items():
+        conn.execute(f"insert into {table}({table}, rank) values (?, ?)", [key, value])
 
 
 def _rebuild(conn: sqlite3.Connection) -> None:
@@ -177,7 +198,8 @@ def _remove(conn: sqlite3.Connection, keys: str) -> None:
         for table, columns in targets.items():
             conn.execute(f"insert into {table}({table}, rowid, {columns}) "
                          f"select 'delete', rowid, {columns} from {content} where {_IN_KEYS}", [keys])
-        conn.execute(f"delete from {content} where {_IN_KEYS}", [keys])
+        if content in _OWN:  # clauses are the build's to replace; their index entries go first
+            conn.execute(f"delete from {content} where {_IN_KEYS}", [keys])
 
 
 def _index_rows(conn: sqlite3.Connection, keys: str) -> None:
@@ -232,10 +254,21 @@ def match_expression(q: object) -> str:
 
 
 def substring_phrase(q: object) -> str:
-    """A trigram-index phrase for the query as typed; matches nothing below three characters,
-    where a trigram index cannot help."""
+    """A trigram-index expression for the query as typed: every trigram of it (the index keeps no
+    positions to match them as a phrase; contains() checks the order). Matches nothing below
+    three characters, where a trigram index cannot help."""
     q = _clip(q)
-    return '"' + q.replace('"', '""') + '"' if len(q) >= 3 else NOTHING
+    if len(q) < 3:
+        return NOTHING
+    grams = dict.fromkeys(q[i:i + 3] for i in range(len(q) - 2))
+    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
+
+
+def contains(text: object, q: object) -> bool:
+    """Whether `text` holds the query as typed, case folded as the trigram tokenizer folds it: what
+    a trigram phrase query answered. Only asked about the clauses the trigram index found."""
+    q = _clip(q)
+    return isinstance(text, str) and len(q) >= 3 and q.lower() in text.lower()
 
 
 def like_pattern(q: object) -> str:

@@ -60,6 +60,7 @@ class Table:
     kind: str = "table"  # table | fts5 (external content) | view
     content: str | None = None  # fts5: the content table
     tokenize: str | None = None  # fts5: the tokenizer, when not unicode61
+    detail: str | None = None  # fts5: how much the index keeps (full, column or none), when not full
     sql: str | None = None  # view: its select
     row: type = dataclass_field(init=False, repr=False, compare=False)
 
@@ -88,6 +89,7 @@ class Table:
         if self.kind == "fts5":
             options = [c.name for c in self.columns] + [f"content='{self.content}'", "content_rowid='rowid'"]
             options += [f"tokenize='{self.tokenize}'"] if self.tokenize else []
+            options += [f"detail='{self.detail}'"] if self.detail else []
             return f"CREATE VIRTUAL TABLE \"{self.name}\" USING fts5({', '.join(options)})"
         lines = []
         for c in self.columns:
@@ -324,7 +326,6 @@ SEARCH_CLAUSES = Table("search_clauses", (
     text("record", "The record file the clause belongs to (records.key).", not_null=True),
     text("text", "The clause text as words separated by spaces, as kb_segment() gives them: what the word index holds."),
     text("roles", "Role keys and English labels of the clause's measures, so English role words find clauses in any language."),
-    text("raw", "The readable clause text (clauses.text), for the trigram index."),
 ), "SearchClauseRow", pk="rowid", owner="record", indexes=(("record",),))
 
 SEARCH_RECORDS = Table("search_records", (
@@ -339,9 +340,10 @@ CLAUSES_FTS = Table("clauses_fts", (
     word("roles", "Role keys and English labels of the clause's measures."),
 ), kind="fts5", content="search_clauses")
 
+# The trigram index reads the clause text where it is (no copy) and keeps no positions: see kb.search.
 CLAUSES_TRIGRAM = Table("clauses_trigram", (
-    word("raw", "The readable clause text."),
-), kind="fts5", content="search_clauses", tokenize="trigram")
+    word("text", "The clause text (clauses.text)."),
+), kind="fts5", content="clauses", tokenize="trigram", detail="none")
 
 RECORDS_FTS = Table("records_fts", (
     word("title", "The title as words separated by spaces."),

@@ -312,6 +312,27 @@ def test_corpus_findings_follow_other_files(seeds_copy, tmp_path):
     assert any(r["rule"] == "corpus.translation-mismatch" for r in got)
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 500])
+def test_corpus_check_read_back_in_chunks_finds_what_validate_finds(seeds_copy, tmp_path, monkeypatch, chunk):
+    """A full build reads records back for the corpus check a chunk at a time (memory stays flat),
+    never splitting an id's records: duplicates, translations and names are found as by
+    `validate`, which checks the whole corpus at once."""
+    monkeypatch.setattr(publish, "CORPUS_CHUNK", chunk)
+    src = seeds_copy / "jp-jogmec-advanced-ccs-2024.md"
+    text = src.read_text(encoding="utf-8")
+    for folder, name, body in [("en", src.name, text.replace('"year": 2024', '"year": 2023')),  # a translation that disagrees
+                               ("copy", src.name, text),  # the same id and language again
+                               ("", "renamed.md", text)]:  # an id that is not the file name
+        (seeds_copy / folder).mkdir(exist_ok=True)
+        (seeds_copy / folder / name).write_text(body, encoding="utf-8")
+    db = tmp_path / "kb.db"
+    build([seeds_copy], db)
+    _, expected = validate_paths([seeds_copy])
+    got = rows(db, "select * from findings")
+    assert {(r["path"], r["line"], r["col"], r["severity"], r["rule"], r["field"], r["message"]) for r in got} == finding_set(expected)
+    assert {"corpus.translation-mismatch", "corpus.duplicate-id", "corpus.id-filename"} <= {r["rule"] for r in got}
+
+
 def test_progress_sees_only_the_files_to_process(seeds_copy, tmp_path):
     seen = []
 

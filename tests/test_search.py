@@ -79,6 +79,37 @@ def test_substrings_the_word_index_misses_come_after_words(seeds_db):
     assert got and got[0]["match"] == "substring" and "支援期間は15年" in got[0]["text"]
 
 
+# Substrings across word boundaries, in other cases and widths, with quotes and FTS5 syntax, and
+# strings whose trigrams all occur in one clause but not one after the other (、貯留事: 、貯留 and
+# 貯留事 are both in a seed clause, the four characters in none).
+SUBSTRINGS = ["間は15", "援期間は", "業継続義", "ccs", "CCS", "Ccs", "ＣＣＳ", "ｃｃｓ", "15年と", '"x"', "a AND b",
+              "年とし、", "、その", "期間は支援", "orage", "STORAGE", "é d", "15年間の事業継", "、貯留事", "定供給構", "では、分"]
+
+
+def test_trigram_candidates_checked_by_kb_contains_are_the_phrase_matches(seeds_db):
+    """The trigram index keeps no positions; kb_substring asks it for every trigram and kb_contains
+    checks the string. Together they must find exactly what a positional trigram index finds for
+    the query as a phrase (what the search query asked before)."""
+    from kb import plugin
+
+    conn = sqlite3.connect(seeds_db)
+    plugin.prepare_connection(conn)
+    conn.execute("create temp table texts (rowid integer primary key, text text)")
+    conn.execute("insert into temp.texts select rowid, text from clauses")
+    conn.execute("create virtual table temp.positional using fts5(text, content='texts', content_rowid='rowid', tokenize='trigram')")
+    conn.execute("insert into temp.positional(positional) values ('rebuild')")
+    cut = [t[i:i + n].strip() for (t,) in conn.execute("select text from clauses limit 40") for i, n in ((0, 3), (5, 9))]
+    for q in SUBSTRINGS + [q for q in cut if len(q) >= 3]:  # the search query strips what is typed
+        phrase = '"' + q.replace('"', '""') + '"'
+        expected = [r for (r,) in conn.execute("select rowid from temp.positional where positional match ? order by rowid", [phrase])]
+        got = [r for (r,) in conn.execute("select t.rowid from clauses_trigram t join clauses c on c.rowid = t.rowid"
+                                          " where clauses_trigram match kb_substring(?) and kb_contains(c.text, ?) order by t.rowid", [q, q])]
+        assert got == expected, q
+    # 、貯留事 shows that kb_contains does work: the trigram index alone returns a clause for it.
+    assert conn.execute("select count(*) from clauses_trigram where clauses_trigram match kb_substring('、貯留事')").fetchone()[0]
+    conn.close()
+
+
 @pytest.mark.parametrize("q", ["吨", "援期"])
 def test_short_queries_fall_back_to_a_scan(seeds_db, q):
     # 吨 only occurs inside the word 万吨, 援期 across 支援 / 期間: no word holds them.
@@ -205,7 +236,7 @@ def test_record_page_escapes_record_text(tmp_path):
 
 
 def _search_rows(db):
-    return tuples(db, "select clause_id, record, text, roles, raw from search_clauses order by clause_id")
+    return tuples(db, "select clause_id, record, text, roles from search_clauses order by clause_id")
 
 
 def test_incremental_build_updates_only_what_changed(tmp_path, seeds_copy, pinned_fingerprint):
@@ -271,7 +302,7 @@ def _fts_state(db) -> dict:
         words = ["義務", "封存", "支援", "support", "storage", "2030"]
         return {w: (conn.execute("select group_concat(s.clause_id) from clauses_fts f join search_clauses s"
                                  " on s.rowid = f.rowid where clauses_fts match ? order by s.clause_id", [search.match_expression(w)]).fetchone(),
-                    conn.execute("select count(*) from clauses_trigram where raw like ?", [f"%{w}%"]).fetchone())
+                    conn.execute("select count(*) from clauses_trigram where text like ?", [f"%{w}%"]).fetchone())
                 for w in words}
     finally:
         conn.close()

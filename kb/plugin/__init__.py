@@ -69,6 +69,7 @@ def prepare_connection(conn):
     conn.create_function("kb_segment", 1, _kb_segment, deterministic=True)
     conn.create_function("kb_query", 1, search.match_expression, deterministic=True)
     conn.create_function("kb_substring", 1, search.substring_phrase, deterministic=True)
+    conn.create_function("kb_contains", 2, search.contains, deterministic=True)
     conn.create_function("kb_like", 1, search.like_pattern, deterministic=True)
     conn.create_function("kb_highlight", 2, _kb_highlight, deterministic=True)
 
