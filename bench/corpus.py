@@ -48,7 +48,8 @@ GENERATOR = "4"  # bump whenever the output for a given seed changes on purpose
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kb.scripts import HAN_RX, KANA_RX  # noqa: E402
+from kb.scripts import HAN_RX, KANA_RX
+
 PEER_DOCS = REPO.parent / "shared" / "peer" / "policy-gold" / "docs"
 MANIFEST = ".manifest.json"
 
@@ -69,7 +70,9 @@ INVALID_KINDS = {  # kind -> the rule `policy-kb validate` reports for it
 
 _LATIN = re.compile("[A-Za-z]")
 _UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffd]")
-_ITEM = re.compile(r"^(?:[-*+]\s+|[・●○■◆➤]\s*|\(?[0-9０-９]+[).）]\s+|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十0-9０-９]+[）)]\s*)")
+_ITEM = re.compile(
+    r"^(?:[-*+]\s+|[・●○■◆➤]\s*|\(?[0-9０-９]+[).）]\s+|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十0-9０-９]+[）)]\s*)"
+)
 _FIELD = re.compile(r"^[A-Za-z_][\w.]*:(\s|$)")
 _SPLIT = re.compile(r"(?<=[。！？])|(?<=[.!?;])\s+(?=[A-Z(])")
 FIGURE_SHARE = 0.12
@@ -261,7 +264,7 @@ class Vocabs:
     review_status: dict
 
     @classmethod
-    def load(cls) -> "Vocabs":
+    def load(cls) -> Vocabs:
         return cls(*(_vocab(n) for n in ("countries", "categories", "statuses", "legal_weights", "review_statuses")))
 
 
@@ -477,7 +480,7 @@ def generate(n_records: int, out: Path, seed: int = 1) -> dict:
             rel = f"{lg}/{s.id}.md" if twin else f"{stem or s.id}.md"
             path = out / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(f"---\n{fm}\n---\n\n{body}".encode("utf-8"))
+            path.write_bytes(f"---\n{fm}\n---\n\n{body}".encode())
             entry = {"path": rel, "id": s.id, "lang": lg, "chars": len(body), "format": "yaml" if fm.lstrip()[:1] != "{" else "json"}
             if twin:
                 entry["twin_of"] = files[-1]["path"]

@@ -28,16 +28,15 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kb.extract import split_clauses  # noqa: E402
-from kb.extract import find_quantities  # noqa: E402
-from kb.records import RecordError, load_record  # noqa: E402
-from kb.tokens import _chunks, segment  # noqa: E402
+from kb.extract import find_quantities, split_clauses
+from kb.records import RecordError, load_record
+from kb.tokens import _chunks, segment
 
 SEEDS = REPO / "seeds"
 GOLD = REPO.parent / "shared" / "peer" / "policy-gold" / "docs"
@@ -184,7 +183,7 @@ def hostile(sizes: list[int]) -> list[dict]:
         times = []
         for n in sizes:
             body = make(n)
-            times.append(best(lambda: extract_text(body), runs=1))
+            times.append(best(lambda body=body: extract_text(body), runs=1))
         out.append({"input": name, "sizes": sizes, "seconds": [round(t, 3) for t in times],
                     "growth_per_10x": [round(b / max(a, 1e-4), 1) for a, b in zip(times, times[1:])]})
     return out
@@ -201,13 +200,15 @@ def scaling(size: int) -> list[dict]:
     out = []
     for name, make in lines.items():
         small, large = make(size), make(size * 10)
-        t_small, t_large = best(lambda: split_clauses(small, "b"), 2), best(lambda: split_clauses(large, "b"), 1)
+        t_small = best(lambda small=small: split_clauses(small, "b"), 2)
+        t_large = best(lambda large=large: split_clauses(large, "b"), 1)
         out.append({"stage": "clauses", "input": name, "chars": len(large), "seconds": round(t_large, 3),
                     "growth_10x": round(t_large / max(t_small, 1e-4), 1)})
     n = max(size // 50, 200)
     for unit in NUMBER_UNITS:
         small, large = repeat_to(unit, n), repeat_to(unit, n * 10)
-        t_small, t_large = best(lambda: find_quantities(small), 2), best(lambda: find_quantities(large), 1)
+        t_small = best(lambda small=small: find_quantities(small), 2)
+        t_large = best(lambda large=large: find_quantities(large), 1)
         out.append({"stage": "quantities", "input": unit, "chars": len(large), "seconds": round(t_large, 3),
                     "growth_10x": round(t_large / max(t_small, 1e-4), 1)})
     return out

@@ -22,8 +22,8 @@ Steps (each a separate process, as a user would run it, timed on the wall clock)
 The commands run a copy of kb/, schema/ and datasette_metadata.json taken when the run starts
 (WORKDIR/run-n<N>/src), so an edit to the working tree during a run cannot turn the incremental
 or no-op build into a full one. Results go to a JSON file; with --write-doc also to one row per N
-of the table in docs/benchmarks.md (a run never edits the docs unasked). Without --keep, WORKDIR/run-n<N> (snapshot, database, log) is removed at the
-end; the corpus stays cached either way.
+of the table in docs/benchmarks.md (a run never edits the docs unasked). Without --keep,
+WORKDIR/run-n<N> (snapshot, database, log) is removed at the end; the corpus stays cached either way.
 """
 
 from __future__ import annotations
@@ -46,14 +46,14 @@ import tempfile
 import threading
 import time
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-import corpus as corpus_mod  # noqa: E402  (bench/corpus.py, beside this file)
+import corpus as corpus_mod  # bench/corpus.py, beside this file
 
 DOC = REPO / "docs" / "benchmarks.md"
 SEARCH_WORDS = ["事業継続義務", "義務", "封存", "万吨", "support period"]
@@ -280,7 +280,7 @@ def edit_one(corpus: Path, manifest: dict) -> tuple[Path, bytes]:
     valid.sort(key=lambda f: (f["chars"], f["path"]))
     target = corpus / valid[len(valid) // 2]["path"]
     old = target.read_bytes()
-    target.write_bytes(old + "\n追加の一文：支援期間は15年とする。\n".encode("utf-8"))
+    target.write_bytes(old + "\n追加の一文：支援期間は15年とする。\n".encode())
     return target, old
 
 
@@ -386,7 +386,7 @@ def fresh_dir(path: Path) -> Path:
     return path
 
 
-def wait_ready(proc: subprocess.Popen, client: "Client", log_path: Path, timeout: float = 90) -> str | None:
+def wait_ready(proc: subprocess.Popen, client: Client, log_path: Path, timeout: float = 90) -> str | None:
     """Poll a starting Datasette until it answers; None when it does, else what went wrong."""
     deadline = time.monotonic() + timeout
     while True:
@@ -502,7 +502,9 @@ def machine() -> dict:
 
 def source_commit() -> str:
     try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "kb", "schema", "datasette_metadata.json"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -560,10 +562,21 @@ def table_row(r: dict) -> str:
     m = r["machine"]
     rss = _fmt(r["peak_rss_mb"], 0) + (f" ({_fmt(r.get('peak_rss_tree_mb'), 0)})" if r.get("peak_rss_tree_mb") else "")
     cells = [
-        str(r["records"]), f"{r['chars']:,}", _fmt(r.get("measures_per_kchar")), _fmt(r["raw_tokenize_s"]), _fmt(r["build_s"]), _fmt(r["build_ratio"]),
-        _fmt(r["incremental_one_s"]), _fmt(r["noop_s"]), _fmt(r["validate_s"]), rss,
-        f"{_fmt(r.get('facet_p50_ms'), 1)} / {_fmt(r.get('facet_p95_ms'), 1)}", _fmt(r.get("filter_p50_ms"), 1),
-        f"{_fmt(r.get('search_p50_ms'), 1)} / {_fmt(r.get('search_p95_ms'), 1)}", r["date"][:10], r.get("commit") or "—",
+        str(r["records"]),
+        f"{r['chars']:,}",
+        _fmt(r.get("measures_per_kchar")),
+        _fmt(r["raw_tokenize_s"]),
+        _fmt(r["build_s"]),
+        _fmt(r["build_ratio"]),
+        _fmt(r["incremental_one_s"]),
+        _fmt(r["noop_s"]),
+        _fmt(r["validate_s"]),
+        rss,
+        f"{_fmt(r.get('facet_p50_ms'), 1)} / {_fmt(r.get('facet_p95_ms'), 1)}",
+        _fmt(r.get("filter_p50_ms"), 1),
+        f"{_fmt(r.get('search_p50_ms'), 1)} / {_fmt(r.get('search_p95_ms'), 1)}",
+        r["date"][:10],
+        r.get("commit") or "—",
         f"{m['nproc']} CPU {m['cpu']}, {m['ram_gib']} GiB, load {m['loadavg_at_start'][0]}",
     ]
     return "| " + " | ".join(c.replace("|", "/") for c in cells) + " |"
@@ -611,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
     kb = [sys.executable, "-m", "kb"]
     log = lambda msg: print(f"[bench] {msg}", file=sys.stderr, flush=True)  # noqa: E731
 
-    result: dict = {"records": args.records, "seed": args.seed, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    result: dict = {"records": args.records, "seed": args.seed, "date": datetime.now(UTC).isoformat(timespec="seconds"),
                     "commit": source_commit(), "machine": machine(), "notes": []}
     t = time.perf_counter()
     corpus, manifest, reused = ensure_corpus(workdir, args.records, args.seed)

@@ -52,7 +52,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
@@ -60,7 +60,7 @@ from urllib.parse import quote
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-import run as bench  # noqa: E402  (bench/run.py, beside this file: corpus, snapshot, machine, ...)
+import run as bench  # bench/run.py, beside this file: corpus, snapshot, machine, ...
 
 DOC = bench.DOC
 SECTION_START, SECTION_END = "<!-- bench:scaleout -->", "<!-- /bench:scaleout -->"
@@ -559,24 +559,44 @@ def section(r: dict) -> str:
               " | all servers on the new build | mismatches | mixed pages | unexplained | unknown states | stale | errors"
               " | date | commit | machine |\n"
               "|" + "---:|" * 18 + "---|---|---|\n")
-    cells = [str(r["records"]), str(r["servers"]), str(r["concurrency"]), f"{a['requests']:,}", bench._fmt(a["throughput_rps"], 1),
-             _ms(lat, "all"), _ms(lat, "facet"), _ms(lat, "search"), _ms(lat, "filter"), _ms(lat, "state"),
-             f"{swapped} ({kinds['incremental']} incremental, {kinds['full']} full)", conv,
-             str(a["mismatches"]), str(a["mixed_pages"]), str(a["unexplained"]), str(a["unknown_states"]), str(a["stale_state_answers"]), str(a["errors"]),
-             r["date"][:10], r.get("commit") or "—",
-             f"{m['nproc']} CPU {m['cpu']}, {m['ram_gib']} GiB, load {m['loadavg_at_start'][0]}"]
+    cells = [
+        str(r["records"]),
+        str(r["servers"]),
+        str(r["concurrency"]),
+        f"{a['requests']:,}",
+        bench._fmt(a["throughput_rps"], 1),
+        _ms(lat, "all"),
+        _ms(lat, "facet"),
+        _ms(lat, "search"),
+        _ms(lat, "filter"),
+        _ms(lat, "state"),
+        f"{swapped} ({kinds['incremental']} incremental, {kinds['full']} full)",
+        conv,
+        str(a["mismatches"]),
+        str(a["mixed_pages"]),
+        str(a["unexplained"]),
+        str(a["unknown_states"]),
+        str(a["stale_state_answers"]),
+        str(a["errors"]),
+        r["date"][:10],
+        r.get("commit") or "—",
+        f"{m['nproc']} CPU {m['cpu']}, {m['ram_gib']} GiB, load {m['loadavg_at_start'][0]}",
+    ]
     row = "| " + " | ".join(c.replace("|", "/") for c in cells) + " |\n"
     notes = [_para(f"Verdict: **{'pass' if r['passed'] else 'FAIL'}**. {r['verdict']}")]
     builds = ", ".join(f"{b['seconds']:.1f}" for b in r["builds"] if b["kind"] == "incremental")
-    notes.append(_para(f"""Load ran {a['duration_s']:.0f} s ({a['compared_answers']:,} of {a['requests']:,} answers fell in a
-        stable window and were compared across servers). Builds under load: incremental {builds} s{f", full {full[0]['seconds']:.1f} s" if full else ""}
+    full_s = f", full {full[0]['seconds']:.1f} s" if full else ""
+    notes.append(
+        _para(f"""Load ran {a["duration_s"]:.0f} s ({a["compared_answers"]:,} of {a["requests"]:,} answers fell in a
+        stable window and were compared across servers). Builds under load: incremental {builds} s{full_s}
         (the initial build, before the servers started, took
-        {r['initial_build']['seconds']:.1f} s). "All servers on the new build" is how long after the build process
+        {r["initial_build"]["seconds"]:.1f} s). "All servers on the new build" is how long after the build process
         exited every server answered with the new state ("before exit": each time, every server showed it
         before the build process had returned); each server reported its state every
-        {bench._fmt(a['state_poll_interval_p50_s'], 2)} s (median), the resolution of that figure. Latencies
+        {bench._fmt(a["state_poll_interval_p50_s"], 2)} s (median), the resolution of that figure. Latencies
         (p50 / p95 ms) are under this load, with the K servers, the load generator and the builds sharing
-        {m['nproc']} CPUs."""))
+        {m["nproc"]} CPUs.""")
+    )
     if a["mixed_pages"]:
         ex = a["mixed_examples"][0]
         by_state: dict[int, list[str]] = defaultdict(list)
@@ -644,7 +664,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1000)
     ap.add_argument("--servers", type=int, default=3)
-    ap.add_argument("--seconds", type=float, default=20, help="quiet phases and incremental builds take this long; the full rebuild adds its own time")
+    ap.add_argument(
+        "--seconds", type=float, default=20, help="quiet phases and incremental builds take this long; the full rebuild adds its own time"
+    )
     ap.add_argument("--concurrency", type=int, default=4, help="load generator threads, one request in flight each")
     ap.add_argument("--converge-timeout", type=float, default=15, help="how long to wait for all servers to show a new build")
     ap.add_argument("--workdir", type=Path, default=HERE / "out")
@@ -662,11 +684,18 @@ def main(argv: list[str] | None = None) -> int:
     db = run_dir / "kb.db"  # the metadata names the database `kb`
     kb_cmd = [sys.executable, "-m", "kb"]
     requests = request_list()
-    result: dict = {"records": args.records, "servers": args.servers, "concurrency": args.concurrency,
-                    "seconds": args.seconds, "seed": args.seed, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "commit": bench.source_commit(), "machine": bench.machine(),
-                    "requests_cycle": [{"kind": k, "path": p if k != "state" else "/kb.json?sql=<STATE_SQL>&_shape=array"} for k, p in requests],
-                    "state_sql": STATE_SQL}
+    result: dict = {
+        "records": args.records,
+        "servers": args.servers,
+        "concurrency": args.concurrency,
+        "seconds": args.seconds,
+        "seed": args.seed,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": bench.source_commit(),
+        "machine": bench.machine(),
+        "requests_cycle": [{"kind": k, "path": p if k != "state" else "/kb.json?sql=<STATE_SQL>&_shape=array"} for k, p in requests],
+        "state_sql": STATE_SQL,
+    }
 
     servers = Servers()
     load: Load | None = None

@@ -23,11 +23,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kb import publish, search  # noqa: E402
-from kb.extract import split_clauses  # noqa: E402
-from kb.plugin import prepare_connection  # noqa: E402
-from kb.records import load_record  # noqa: E402
-from kb.tables import ClauseRow, MeasureRow  # noqa: E402
+from kb import publish, search
+from kb.extract import split_clauses
+from kb.plugin import prepare_connection
+from kb.records import load_record
+from kb.tables import ClauseRow, MeasureRow
 
 QUERIES = ["事業継続義務", "義務", "先払い", "封存", "万吨", "support period", "prepayment"]
 CLAUSES_PER_RECORD = 50

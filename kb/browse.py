@@ -294,7 +294,7 @@ def chart_svg(rows: list[CompareRow], title: str) -> list[Markup]:
         height = len(group) * (BAR_H + GAP) + 40 + TOP
         width = LABEL_W + PLOT_W + PAD
 
-        def x(v):
+        def x(v, lo=lo, span=span):
             return LABEL_W + (v - lo) / span * PLOT_W
 
         parts = [Markup('<svg class="kb-chart" role="img" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '

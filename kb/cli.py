@@ -6,6 +6,7 @@ Imports of the heavier stages happen inside each command so `policy-kb validate`
 from __future__ import annotations
 
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -23,7 +24,9 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True, help="How to print findings.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True, help="How to print findings."
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--summary", "only_summary", is_flag=True, help="Print only the counts per rule and the totals.")
 def validate(paths: tuple[Path, ...], fmt: str, strict: bool, only_summary: bool) -> None:
@@ -52,9 +55,8 @@ def _publish(paths: tuple[Path, ...], db_path: Path, prune: bool = False):
     refused or cannot write is a one-line error (exit 1)."""
     import sqlite3
 
-    from kb.publish import PublishError, build, fault
-
     from kb.progress import meter
+    from kb.publish import PublishError, build, fault
 
     try:
         return build(list(paths) or [Path("seeds")], db_path, progress=lambda total: meter("build", total, "files"), prune=prune)
@@ -258,8 +260,8 @@ def evaluate(paths: tuple[Path, ...], fmt: str, errors: bool, held_out: Path | N
     (cases.jsonl: each sentence's expected measures, rule count and forbidden measures)."""
     import json
 
-    from kb.evaluation import (GoldError, evaluate as run_eval, format_cases, format_table, is_case_file,
-                               load_held_out, run_cases)
+    from kb.evaluation import GoldError, format_cases, format_table, is_case_file, load_held_out, run_cases
+    from kb.evaluation import evaluate as run_eval
 
     case_files = [p for p in paths if is_case_file(p)]
     folders = [p for p in paths if p not in case_files]
@@ -331,9 +333,9 @@ def suggest(record: Path, write: bool, fmt: str) -> None:
 
 
 def _now():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _print_suggestions(path: str, suggestions, fmt: str, footer: str) -> None:

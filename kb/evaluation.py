@@ -64,7 +64,7 @@ class Score:
     tp_gold: int = 0  # gold measures found
     gold: int = 0
 
-    def add(self, other: "Score") -> None:
+    def add(self, other: Score) -> None:
         self.tp_pred += other.tp_pred
         self.predicted += other.predicted
         self.tp_gold += other.tp_gold

@@ -10,7 +10,8 @@ to jsonschema for its detailed errors. A keyword this compiler does not know mak
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Check = Callable[[Any], bool]
 

@@ -4,8 +4,9 @@ Re-serializing a frontmatter would reorder keys, requote strings and drop commen
 file would come back rewritten. Instead each edit finds the span of one value (or the end of the
 mapping that lacks the key) in the frontmatter text, through PyYAML's node marks or a JSON scan,
 and replaces or inserts only there. Inserted scalars are written as JSON, which is also valid YAML;
-a mapping inserted into block YAML is written as indented lines, one key a line. After the edits the file is parsed again and must hold exactly the
-intended values with the same body, or nothing is written.
+a mapping inserted into block YAML is written as indented lines, one key a line. After the edits
+the file is parsed again and must hold exactly the intended values with the same body, or nothing
+is written.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ escaped span text, a trusted closing tag.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from html import escape
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 __all__ = ["Span", "marked", "is_marked_text"]
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, TextIO
+from typing import TextIO
 
 LOG_INTERVAL = 60.0  # seconds between lines in a log
 LIVE_INTERVAL = 0.2  # seconds between redraws on a terminal

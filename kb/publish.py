@@ -32,11 +32,11 @@ import os
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple
-
+from typing import NamedTuple
 
 import kb
 from kb import rows as _rows
@@ -44,10 +44,10 @@ from kb import search
 from kb.progress import Meter
 from kb.records import Record, iter_record_files
 from kb.resources import resource_path
-from kb.workers import ordered
 from kb.rows import _storable_rows, finding_row, storable
 from kb.tables import BUILD_TABLES, BUILDS, FILE_TABLES, FINDINGS, BuildRow
 from kb.validation import ERROR, WARNING, Finding, check_corpus, schema
+from kb.workers import ordered
 
 LAYOUT = "8"  # bump when tables change shape: an older database is then rebuilt from scratch
 BATCH = 2000  # rows per executemany
@@ -81,7 +81,9 @@ class BuildReport:
     full: bool  # True when every file was processed (new database, or code/schema changed)
 
     def summary(self) -> str:
-        how = "full build" if self.full else f"{self.added} added, {self.changed} changed, {self.unchanged} unchanged, {self.removed} removed"
+        how = (
+            "full build" if self.full else f"{self.added} added, {self.changed} changed, {self.unchanged} unchanged, {self.removed} removed"
+        )
         state = "" if self.written else "; up to date, not rewritten"
         return (f"{self.files} files ({how}); {self.findings} findings, {self.errors} errors"
                 f" -> {self.db_path} in {self.seconds:.2f}s{state}")
@@ -551,7 +553,9 @@ def _path_moves(conn: sqlite3.Connection, files: Files, unchanged: set[str], man
             stale.append((path, k, *stat))
     for table, column in (("records", "key"), ("findings", "file")):
         conn.executemany(f"update {table} set path = ? where {column} = ? and path is not ?", [(p, k, p) for p, k, *_ in stale])
-    conn.executemany("update files set path = ?, size = ?, mtime_ns = ? where key = ?", [(p, size, mtime, k) for p, k, size, mtime in stale])
+    conn.executemany(
+        "update files set path = ?, size = ?, mtime_ns = ? where key = ?", [(p, size, mtime, k) for p, k, size, mtime in stale]
+    )
 
 
 def _ids(conn: sqlite3.Connection, keys: list[str]) -> set[str]:
@@ -621,7 +625,7 @@ def _write_meta(conn: sqlite3.Connection, fingerprint: str, commit: str | None, 
     """Stamp the build; written last in the transaction, so only a complete build carries it."""
     schema_file = resource_path("schema/policy-record.schema.json")
     n, errors = conn.execute("select count(*), count(*) filter (where severity = 'error') from findings").fetchone()
-    built_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    built_at = datetime.now(UTC).isoformat(timespec="seconds")
     (records,) = conn.execute("select count(*) from records").fetchone()
     meta = {"built_at": built_at, "version": kb.__version__, "layout": LAYOUT, "fingerprint": fingerprint,
             "schema_id": schema().get("$id", ""), "schema_sha256": hashlib.sha256(schema_file.read_bytes()).hexdigest(),

@@ -12,8 +12,8 @@ import hashlib
 import json
 import math
 import os
-import stat
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -354,7 +354,11 @@ def _parse_frontmatter(fm: str, path: str) -> tuple[dict, str]:
             line, col = _json_key_position(fm, exc.key)
             raise DuplicateKey(path, f"duplicate key {exc.key!r} in frontmatter", line, col) from None
         except _BadJsonConstant as exc:
-            raise BadValue(path, f"{exc.args[0][:40]} is not a finite number that fits in 64 bits (JSON has no NaN or Infinity)", *_find(fm, exc.args[0])) from None
+            raise BadValue(
+                path,
+                f"{exc.args[0][:40]} is not a finite number that fits in 64 bits (JSON has no NaN or Infinity)",
+                *_find(fm, exc.args[0]),
+            ) from None
         except RecursionError:
             raise TooDeep(path, f"frontmatter nests deeper than {MAX_DEPTH} levels", 2, 1) from None
         except ValueError as json_exc:
@@ -516,8 +520,8 @@ for _cls in (_Loader, _PyLoader):
     _cls.add_constructor("tag:yaml.org,2002:int", _decimal_int)
 
 _QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"")
-_DEEP_INDENT = re.compile(r"^[ \t-]{%d,}" % (2 * MAX_DEPTH), re.M)
-_NEST = re.compile(r"[\[\]{}]|^[ \t-]{%d,}" % (2 * MAX_DEPTH), re.M)
+_DEEP_INDENT = re.compile(rf"^[ \t-]{{{2 * MAX_DEPTH},}}", re.M)
+_NEST = re.compile(rf"[\[\]{{}}]|^[ \t-]{{{2 * MAX_DEPTH},}}", re.M)
 
 
 def _deeply_nested(fm: str) -> bool:

@@ -10,16 +10,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from enum import Enum
 from operator import attrgetter
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from kb import search
 from kb.records import Record, RecordError, confine, read_bytes
 from kb.suggest import regulatory_suggestions
-from kb.tables import (CLAUSES, FILE_TABLES, MEASURES, RECORDS, AnalysisRow, ClauseRow, ClusterRow, FacilityRow, FileRow,
-                       FindingRow, ImpactRow, MeasureRow, RecordRow, RecordTextRow, RegulatoryRow, SuggestionRow,
-                       SupersedesRow, Table)
+from kb.tables import (
+    CLAUSES,
+    FILE_TABLES,
+    MEASURES,
+    RECORDS,
+    AnalysisRow,
+    ClauseRow,
+    ClusterRow,
+    FacilityRow,
+    FileRow,
+    FindingRow,
+    ImpactRow,
+    MeasureRow,
+    RecordRow,
+    RecordTextRow,
+    RegulatoryRow,
+    SuggestionRow,
+    SupersedesRow,
+    Table,
+)
 from kb.validation import ERROR, Finding, check_file, lookup, vocabulary_fields
 
 # Column -> frontmatter path, for the columns of records that copy a field as written.

@@ -43,8 +43,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterable
 from functools import cache, lru_cache
-from typing import Iterable
 
 from kb import tables
 from kb.html import Span, marked
@@ -52,8 +52,21 @@ from kb.scripts import HAN_RX
 from kb.tables import SearchClauseRow, SearchRecordRow
 from kb.tokens import detect_lang, segment, segment_query
 
-__all__ = ["Feed", "clause_rows", "finish", "prepare", "record_row", "match_expression", "substring_phrase", "contains", "like_pattern", "highlight", "role_labels",
-           "MAX_QUERY", "SEARCH_TABLES"]
+__all__ = [
+    "Feed",
+    "clause_rows",
+    "finish",
+    "prepare",
+    "record_row",
+    "match_expression",
+    "substring_phrase",
+    "contains",
+    "like_pattern",
+    "highlight",
+    "role_labels",
+    "MAX_QUERY",
+    "SEARCH_TABLES",
+]
 
 MAX_QUERY = 200  # characters of a query that are looked at: bounds segmenter and FTS work
 BATCH = 2000
@@ -105,7 +118,7 @@ def prepare(conn: sqlite3.Connection, changed: Iterable[str] | None) -> None:
     _remove(conn, json.dumps(sorted(set(changed))))
 
 
-def finish(conn: sqlite3.Connection, changed: Iterable[str] | None, feed: "Feed | None" = None) -> None:
+def finish(conn: sqlite3.Connection, changed: Iterable[str] | None, feed: Feed | None = None) -> None:
     """After the content rows are in: index them. A full build indexes what its `feed` has not
     yet (or everything, without one) and merges each index into one b-tree."""
     if changed is not None:

@@ -15,7 +15,8 @@ description in the record schema, so the two never drift apart.
 from __future__ import annotations
 
 from collections import namedtuple
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 TEXT, INTEGER, REAL = "TEXT", "INTEGER", "REAL"
@@ -126,46 +127,73 @@ def _child(name: str, row_name: str, *columns: Column, **kw: Any) -> Table:
 
 # The texts of a record live in `record_texts`, not here: `records` is what facet and table pages
 # scan, and a row carrying a whole body makes every such page read megabytes.
-RECORDS = Table("records", (
-    text("key", "Stable key of the record file: its path relative to the build root, so zh/x.md and en/x.md are two rows."),
-    text("id", field=("id",)),
-    text("lang", field=("lang",)),
-    text("title", field=("title",)),
-    text("country", field=("country",)),
-    text("country_code", "Country or jurisdiction as a vocabulary key: ISO 3166-1 alpha-2 (JP, CN, ...), EU for the European Union, INT for international bodies; for a province or state, its country (US for California). Empty when the value as written is not in the vocabulary."),
-    text("subdivision_code", "Province, state or prefecture as an ISO 3166-2 code (US-CA, CN-GD, JP-13) when the record names one; empty for a national record."),
-    text("country_en", "English name of the country, from the vocabulary."),
-    text("country_zh", "Chinese name of the country, from the vocabulary."),
-    text("country_ja", "Japanese name of the country, from the vocabulary."),
-    text("category", field=("category",)),
-    text("category_key", "Category as a vocabulary key (regulatory, incentive, market, ...), whatever language it was written in. Empty when unknown."),
-    text("status", field=("status",)),
-    text("status_key", "Status as a vocabulary key (active, upcoming, draft, ...). Empty when unknown."),
-    text("legal_weight", field=("legalWeight",)),
-    text("legal_weight_key", "Legal weight as a vocabulary key. Empty when unknown."),
-    text("pub_date", field=("pubDate",)),
-    integer("year", field=("year",)),
-    text("source", field=("source",)),
-    text("url", field=("url",)),
-    text("review_status", field=("reviewStatus",)),
-    text("review_status_key", "Review status as a vocabulary key (verified, draft, unreviewed, ...). Empty when unknown."),
-    text("provenance_author", field=("provenance", "author")),
-    text("provenance_reviewer", field=("provenance", "reviewer")),
-    text("provenance_last_audit", field=("provenance", "lastAuditDate")),
-    text("provenance_source_file", field=("provenance", "sourceFile")),
-    text("provenance_note", field=("provenance", "note")),
-    text("description", field=("description",)),
-    text("path", "Path of the file as given to the build."),
-    text("sha256", "SHA-256 of the file's bytes. While it stays the same, rebuilds keep this row as it is."),
-    text("fm_format", "How the frontmatter is written: json or yaml."),
-    integer("body_line", "File line on which the body starts."),
-    integer("error_count", "Number of error findings on this file (see the findings table)."),
-    integer("warning_count", "Number of warning findings on this file (see the findings table)."),
-), "RecordRow", pk="key", owner="key", indexes=(
-    ("id",), ("lang",), ("country_code",), ("subdivision_code",), ("category_key",), ("status_key",), ("legal_weight_key",),
-    # (year desc, key): Datasette 0.65 orders the first page of the newest-first records page by year
-    # alone and the next pages by (year, key); this index gives ties the key order on every page.
-    ("-year", "key"), ("review_status_key",)))
+RECORDS = Table(
+    "records",
+    (
+        text("key", "Stable key of the record file: its path relative to the build root, so zh/x.md and en/x.md are two rows."),
+        text("id", field=("id",)),
+        text("lang", field=("lang",)),
+        text("title", field=("title",)),
+        text("country", field=("country",)),
+        text(
+            "country_code",
+            "Country or jurisdiction as a vocabulary key: ISO 3166-1 alpha-2 (JP, CN, ...), EU for the European Union, "
+            "INT for international bodies; for a province or state, its country (US for California). Empty when the "
+            "value as written is not in the vocabulary.",
+        ),
+        text(
+            "subdivision_code",
+            "Province, state or prefecture as an ISO 3166-2 code (US-CA, CN-GD, JP-13) when the "
+            "record names one; empty for a national record.",
+        ),
+        text("country_en", "English name of the country, from the vocabulary."),
+        text("country_zh", "Chinese name of the country, from the vocabulary."),
+        text("country_ja", "Japanese name of the country, from the vocabulary."),
+        text("category", field=("category",)),
+        text(
+            "category_key",
+            "Category as a vocabulary key (regulatory, incentive, market, ...), whatever language it was written in. Empty when unknown.",
+        ),
+        text("status", field=("status",)),
+        text("status_key", "Status as a vocabulary key (active, upcoming, draft, ...). Empty when unknown."),
+        text("legal_weight", field=("legalWeight",)),
+        text("legal_weight_key", "Legal weight as a vocabulary key. Empty when unknown."),
+        text("pub_date", field=("pubDate",)),
+        integer("year", field=("year",)),
+        text("source", field=("source",)),
+        text("url", field=("url",)),
+        text("review_status", field=("reviewStatus",)),
+        text("review_status_key", "Review status as a vocabulary key (verified, draft, unreviewed, ...). Empty when unknown."),
+        text("provenance_author", field=("provenance", "author")),
+        text("provenance_reviewer", field=("provenance", "reviewer")),
+        text("provenance_last_audit", field=("provenance", "lastAuditDate")),
+        text("provenance_source_file", field=("provenance", "sourceFile")),
+        text("provenance_note", field=("provenance", "note")),
+        text("description", field=("description",)),
+        text("path", "Path of the file as given to the build."),
+        text("sha256", "SHA-256 of the file's bytes. While it stays the same, rebuilds keep this row as it is."),
+        text("fm_format", "How the frontmatter is written: json or yaml."),
+        integer("body_line", "File line on which the body starts."),
+        integer("error_count", "Number of error findings on this file (see the findings table)."),
+        integer("warning_count", "Number of warning findings on this file (see the findings table)."),
+    ),
+    "RecordRow",
+    pk="key",
+    owner="key",
+    indexes=(
+        ("id",),
+        ("lang",),
+        ("country_code",),
+        ("subdivision_code",),
+        ("category_key",),
+        ("status_key",),
+        ("legal_weight_key",),
+        # (year desc, key): Datasette 0.65 orders the first page of the newest-first records page by year
+        # alone and the next pages by (year, key); this index gives ties the key order on every page.
+        ("-year", "key"),
+        ("review_status_key",),
+    ),
+)
 
 RECORD_TEXTS = Table("record_texts", (
     text("key", "The record file (records.key).", references="records.key"),
@@ -206,8 +234,14 @@ def _with_record_first(name: str, row_name: str, key: Column, *columns: Column, 
     return Table(name, (key, RECORD, *columns), row_name, pk=key.name, indexes=indexes, owner="record")
 
 
-CLAUSES = _with_record_first("clauses", "ClauseRow",
-    text("id", "Clause id: the file key, '#', then the extractor's id (record id / section hash / ordinal), so a record and its translation never collide."),
+CLAUSES = _with_record_first(
+    "clauses",
+    "ClauseRow",
+    text(
+        "id",
+        "Clause id: the file key, '#', then the extractor's id (record id / section hash / "
+        "ordinal), so a record and its translation never collide.",
+    ),
     text("record_id", "Id of the record (records.id)."),
     integer("ordinal", "Position of the clause within its section, from 1."),
     integer("start", "Offset of the clause's first character in record_texts.body."),
@@ -216,15 +250,26 @@ CLAUSES = _with_record_first("clauses", "ClauseRow",
     text("section", "Headings above the clause, joined with ' > '; empty before the first heading."),
     text("kind", "What the clause is: heading, paragraph, item, sentence, subclause, table_row or formula."),
     text("lang", "Language of the clause text."),
-    text("text", "The clause as readable text (tags and Markdown markers removed, whitespace collapsed); record_texts.body from start to end is the original."))
+    text(
+        "text",
+        "The clause as readable text (tags and Markdown markers removed, whitespace collapsed); "
+        "record_texts.body from start to end is the original.",
+    ),
+)
 
-MEASURES = _with_record_first("measures", "MeasureRow",
+MEASURES = _with_record_first(
+    "measures",
+    "MeasureRow",
     text("id", "Measure id: the file key, '#', then the extractor's id, so a record and its translation never collide."),
     text("record_id", "Id of the record (records.id)."),
     text("clause_id", "The clause the measure was found in (clauses.id).", references="clauses.id"),
     text("kind", "What was found: a quantity, or a rule without a number."),
     text("role", "What the measure does, from the role taxonomy (e.g. a subsidy rate or a support period)."),
-    text("label", "What the text itself says the figure is, when it says more than its role: the definition a document gives a formula's variable (B1: construction cost), in English. Empty otherwise."),
+    text(
+        "label",
+        "What the text itself says the figure is, when it says more than its role: the definition a document gives a "
+        "formula's variable (B1: construction cost), in English. Empty otherwise.",
+    ),
     real("value", "The number, in the unit given; for a range, its lower end."),
     real("value_max", "Upper end of a range; empty for a single value."),
     text("unit", "Unit of the value (percent, year, tonne CO2, a currency, ...)."),
@@ -236,7 +281,8 @@ MEASURES = _with_record_first("measures", "MeasureRow",
     # The measures page facets by role, kind and unit: an index led by the filtered column that holds
     # the other two answers each facet from the index alone (2 ms instead of 22 ms for the 25,000
     # support_period rows of the 5,000-record bench), and still serves a filter on its first column.
-    indexes=(("record",), ("clause_id",), ("role", "kind", "unit"), ("kind", "unit", "role"), ("unit", "role", "kind")))
+    indexes=(("record",), ("clause_id",), ("role", "kind", "unit"), ("kind", "unit", "role"), ("unit", "role", "kind")),
+)
 
 SUGGESTIONS = _child("suggestions", "SuggestionRow",
     text("field", "The empty regulatory field (liability_period, financial_assurance, ...)."),
@@ -259,15 +305,33 @@ FINDINGS = Table("findings", (
 ), "FindingRow", owner="file", indexes=(("file",), ("severity",), ("rule",), ("path",)))
 
 # size and mtime_ns let an incremental build skip hashing files that were not touched.
-FILES = Table("files", (
-    text("key", "Path of the file inside its own root (the folder given to the build, or the folder of a file given on its own): stable whatever other folders a build is given."),
-    text("path", "Path of the file as given to the build."),
-    text("sha256", "SHA-256 of the file's bytes; empty when the file could not be read."),
-    integer("published", "1 when the file loaded and has a row in records, 0 when it appears in findings only."),
-    integer("size", "Size of the file in bytes when it was read; with mtime_ns, lets the next build skip hashing it. Empty when the file was too new to trust its timestamp."),
-    integer("mtime_ns", "Modification time of the file (nanoseconds since the epoch) when it was read; empty as for size."),
-    text("root", "Absolute path of the folder the file belongs to. A build not given a folder the knowledge base holds records from refuses unless --prune."),
-), "FileRow", pk="key", owner="key")
+FILES = Table(
+    "files",
+    (
+        text(
+            "key",
+            "Path of the file inside its own root (the folder given to the build, or the folder of a file given "
+            "on its own): stable whatever other folders a build is given.",
+        ),
+        text("path", "Path of the file as given to the build."),
+        text("sha256", "SHA-256 of the file's bytes; empty when the file could not be read."),
+        integer("published", "1 when the file loaded and has a row in records, 0 when it appears in findings only."),
+        integer(
+            "size",
+            "Size of the file in bytes when it was read; with mtime_ns, lets the next build skip hashing "
+            "it. Empty when the file was too new to trust its timestamp.",
+        ),
+        integer("mtime_ns", "Modification time of the file (nanoseconds since the epoch) when it was read; empty as for size."),
+        text(
+            "root",
+            "Absolute path of the folder the file belongs to. A build not given a folder the "
+            "knowledge base holds records from refuses unless --prune.",
+        ),
+    ),
+    "FileRow",
+    pk="key",
+    owner="key",
+)
 
 KB_META = Table("kb_meta", (
     text("key", "built_at, version, layout, fingerprint, schema_id, schema_sha256, source_commit, record_count or file_count."),

@@ -11,10 +11,11 @@ import json
 import os
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from kb.records import Record, RecordError, RecordFile, iter_record_files, load_record
 from kb.resources import resource_path
@@ -149,9 +150,16 @@ def _self_reference_findings(record: Record, add) -> None:
     sup = evolution.get("supersedes")
     for i, target in enumerate(sup if isinstance(sup, list) else []):
         if target == record.id:
-            add(ERROR, "corpus.self-reference", ("evolution", "supersedes", i), f"evolution.supersedes names the record itself ({record.id!r})")
+            add(
+                ERROR,
+                "corpus.self-reference",
+                ("evolution", "supersedes", i),
+                f"evolution.supersedes names the record itself ({record.id!r})",
+            )
     if evolution.get("supersededBy") == record.id:
-        add(ERROR, "corpus.self-reference", ("evolution", "supersededBy"), f"evolution.supersededBy names the record itself ({record.id!r})")
+        add(
+            ERROR, "corpus.self-reference", ("evolution", "supersededBy"), f"evolution.supersededBy names the record itself ({record.id!r})"
+        )
 
 
 def _is_empty(value: Any) -> bool:
@@ -205,7 +213,13 @@ def _schema_finding(error, add) -> None:
         for key in sorted(k for k in inst if k not in known):
             hint = _did_you_mean(key, known)
             where = f" in {name}" if path else ""
-            add(ERROR, "schema.unknown-field", path + (key,), f"unknown field {key!r}{where}{hint}; known fields: {', '.join(known)}", key=True)
+            add(
+                ERROR,
+                "schema.unknown-field",
+                path + (key,),
+                f"unknown field {key!r}{where}{hint}; known fields: {', '.join(known)}",
+                key=True,
+            )
         return
     if kind == "required" and isinstance(inst, dict):
         # jsonschema reports each missing property as its own error, naming it in the message.
@@ -224,16 +238,28 @@ def _schema_finding(error, add) -> None:
         return
     if kind == "pattern":
         title = sub.get("title", name)
-        add(ERROR, "schema.format", path, f"{name}: {_short(inst)} is not a valid {title.lower()}: {sub.get('description', '')}".rstrip(": "))
+        add(
+            ERROR,
+            "schema.format",
+            path,
+            f"{name}: {_short(inst)} is not a valid {title.lower()}: {sub.get('description', '')}".rstrip(": "),
+        )
         return
     if kind in ("minLength", "maxLength"):
-        add(ERROR, "schema.length", path, f"{name}: length {len(inst)} is outside the allowed {sub.get('minLength', 0)}..{sub.get('maxLength', '∞')}")
+        add(
+            ERROR,
+            "schema.length",
+            path,
+            f"{name}: length {len(inst)} is outside the allowed {sub.get('minLength', 0)}..{sub.get('maxLength', '∞')}",
+        )
         return
     add(ERROR, f"schema.{kind}", path, f"{name}: {error.message[:300]}")
 
 
 def _json_type(v: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}.get(type(v), type(v).__name__)
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}.get(
+        type(v), type(v).__name__
+    )
 
 
 def _short(v: Any, limit: int = 60) -> str:
@@ -298,8 +324,13 @@ def _quality_findings(record: Record, add) -> None:
             if isinstance(evidence, str) and evidence.strip():
                 evidences[evidence.strip()].append(dim)
                 if any(p.search(evidence) for p in rules["placeholder_evidence"]):
-                    add(WARNING, "quality.placeholder-evidence", ("analysis", dim, "evidence"), f"analysis.{dim}.evidence is a placeholder: {evidence!r}")
-        for evidence, dims in evidences.items():
+                    add(
+                        WARNING,
+                        "quality.placeholder-evidence",
+                        ("analysis", dim, "evidence"),
+                        f"analysis.{dim}.evidence is a placeholder: {evidence!r}",
+                    )
+        for dims in evidences.values():
             if len(dims) >= rules["repeated_evidence_min"]:
                 add(WARNING, "quality.repeated-evidence", ("analysis", dims[0], "evidence"),
                     f"the same evidence backs {len(dims)} dimensions ({', '.join(dims)}): each score needs its own")
@@ -308,8 +339,14 @@ def _quality_findings(record: Record, add) -> None:
         reviewer = prov.get("reviewer")
         if not isinstance(reviewer, str) or not reviewer.strip() or any(p.search(reviewer) for p in rules["pending_reviewer"]):
             where = ("provenance", "reviewer") if "reviewer" in prov else ("reviewStatus",)
-            add(WARNING, "quality.verified-unreviewed", where,
-                f"reviewStatus is verified but the reviewer is {reviewer!r}" if reviewer else "reviewStatus is verified but no reviewer is named")
+            add(
+                WARNING,
+                "quality.verified-unreviewed",
+                where,
+                f"reviewStatus is verified but the reviewer is {reviewer!r}"
+                if reviewer
+                else "reviewStatus is verified but no reviewer is named",
+            )
     regulatory = meta.get("regulatory")
     if isinstance(regulatory, dict) and regulatory and all(not (isinstance(v, str) and v.strip()) for v in regulatory.values()):
         add(WARNING, "quality.regulatory-empty", ("regulatory",), "every regulatory field is empty")
@@ -346,16 +383,31 @@ def check_corpus(records: list[Record], known_ids: set[str] | None = None) -> li
     for r in records:
         add = _adder(r, out)
         if r.id and r.id != r.stem_id:
-            add(ERROR, "corpus.id-filename", ("id",), f"id {r.id!r} differs from the file name {Path(r.path).name!r}; name the file {r.id + '.md'!r}")
+            add(
+                ERROR,
+                "corpus.id-filename",
+                ("id",),
+                f"id {r.id!r} differs from the file name {Path(r.path).name!r}; name the file {r.id + '.md'!r}",
+            )
         evolution = r.meta.get("evolution")
         if isinstance(evolution, dict):
             sup = evolution.get("supersedes")
             for i, target in enumerate(sup if isinstance(sup, list) else []):
                 if isinstance(target, str) and target and target not in known:
-                    add(ERROR, "corpus.unknown-reference", ("evolution", "supersedes", i), f"evolution.supersedes names {target!r}, which is not a record of this corpus")
+                    add(
+                        ERROR,
+                        "corpus.unknown-reference",
+                        ("evolution", "supersedes", i),
+                        f"evolution.supersedes names {target!r}, which is not a record of this corpus",
+                    )
             by = evolution.get("supersededBy")
             if isinstance(by, str) and by and by not in known:
-                add(ERROR, "corpus.unknown-reference", ("evolution", "supersededBy"), f"evolution.supersededBy names {by!r}, which is not a record of this corpus")
+                add(
+                    ERROR,
+                    "corpus.unknown-reference",
+                    ("evolution", "supersededBy"),
+                    f"evolution.supersededBy names {by!r}, which is not a record of this corpus",
+                )
         year, pub = r.meta.get("year"), r.meta.get("pubDate")
         if isinstance(year, int) and isinstance(pub, str) and re.match(r"\d{4}", pub) and int(pub[:4]) != year:
             add(ERROR, "corpus.year-pubdate", ("year",), f"year {year} disagrees with pubDate {pub!r}")
@@ -363,7 +415,9 @@ def check_corpus(records: list[Record], known_ids: set[str] | None = None) -> li
         seen: dict[str, Record] = {}
         for r in sorted(group, key=lambda r: r.path):
             if r.lang in seen:
-                _adder(r, out)(ERROR, "corpus.duplicate-id", ("id",), f"id {rid!r} in language {r.lang!r} is also used by {seen[r.lang].path}")
+                _adder(r, out)(
+                    ERROR, "corpus.duplicate-id", ("id",), f"id {rid!r} in language {r.lang!r} is also used by {seen[r.lang].path}"
+                )
             else:
                 seen[r.lang] = r
         twins = sorted(seen.values(), key=lambda r: r.path)

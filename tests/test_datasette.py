@@ -91,7 +91,10 @@ def test_record_row_shape(hub_db):
 def test_child_rows_link_to_the_record(hub_db):
     data = get_json(hub_db, f"/kb/analysis.json?record={quote('en/california-lcfs.md')}&_labels=on&_shape=array")
     assert len(data) == 5
-    assert data[0]["record"] == {"value": "en/california-lcfs.md", "label": "California Low Carbon Fuel Standard (LCFS) 2024/2025 Amendments"}
+    assert data[0]["record"] == {
+        "value": "en/california-lcfs.md",
+        "label": "California Low Carbon Fuel Standard (LCFS) 2024/2025 Amendments",
+    }
 
 
 # --- canned queries --------------------------------------------------------------------------------
@@ -102,7 +105,9 @@ def test_records_by_country_on_seeds(seeds_db, country, expected):
     assert len(get_json(seeds_db, f"/kb/records_by_country.json?country={country}&_shape=array")) == expected
 
 
-@pytest.mark.parametrize("country, expected", [("US", 8), ("美国", 8), ("United States", 8), ("Egypt", 2), ("埃及", 2), ("EU", 4), ("欧盟", 4)])
+@pytest.mark.parametrize(
+    "country, expected", [("US", 8), ("美国", 8), ("United States", 8), ("Egypt", 2), ("埃及", 2), ("EU", 4), ("欧盟", 4)]
+)
 def test_records_by_country_on_hub(hub_db, country, expected):
     got = get_json(hub_db, f"/kb/records_by_country.json?country={country}&_shape=array")
     assert len(got) == expected

@@ -142,7 +142,11 @@ def test_validation_reads_yaml_numbers_as_yaml_1_2_and_flags_controls_and_self_r
         assert any(line.startswith(f"{corpus / name}.md:4:7: error schema.type: year") for line in out.splitlines()), (name, out)
     controls = [line for line in out.splitlines() if ": error text.control-character:" in line]
     assert {line.split(":")[0] for line in controls} == {str(corpus / "controls.md")}
-    assert {f for line in controls for f in ("title", "source", "description") if f": {f} holds" in line} == {"title", "source", "description"}
+    assert {f for line in controls for f in ("title", "source", "description") if f": {f} holds" in line} == {
+        "title",
+        "source",
+        "description",
+    }
     assert "\\x00" in out and "\\x1b" in out and "\\u202e" in out and "\x1b" not in out
     selfref = [line for line in out.splitlines() if ": error corpus.self-reference:" in line]
     assert len(selfref) == 2 and all(line.startswith(str(corpus / "self.md")) for line in selfref)

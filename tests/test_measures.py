@@ -204,8 +204,18 @@ def test_random_text_does_not_raise():
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.sampled_from(list("支援期間は15年とし、罰金百万円以下5%割倍吨元新臺幣第条項令和年月日前までに\n |*<>$\\timesAB12 .-~以上内应当不得shall not by 2030"))
-               | st.characters(), max_size=300))
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list(
+                "支援期間は15年とし、罰金百万円以下5%割倍吨元新臺幣第条項令和年月日前までに"
+                "\n |*<>$\\timesAB12 .-~以上内应当不得shall not by 2030"
+            )
+        )
+        | st.characters(),
+        max_size=300,
+    )
+)
 def test_property_measures_are_consistent(body):
     ex = extract_text(body, "p")
     check_invariants(body, ex)

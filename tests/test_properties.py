@@ -22,8 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.extract import split_clauses
-from kb.extract import extract_text, find_quantities, parse_number, parse_quantity
+from kb.extract import extract_text, find_quantities, parse_number, parse_quantity, split_clauses
 from kb.records import Record, RecordError, load_record, parse_record
 from kb.validation import check_record
 from tests.contracts import check_clauses, check_measures, check_quantities, check_surfaces, finite_or_none

@@ -19,8 +19,8 @@ import sqlite_utils
 
 from kb import __version__, publish
 from kb import rows as rows_mod
-from kb.publish import PublishError, build
 from kb.extract import extract
+from kb.publish import PublishError, build
 from kb.records import load_record
 from kb.validation import schema, validate_paths
 from tests.contracts import check_clauses, check_measures
@@ -41,7 +41,9 @@ def finding_set(findings) -> set[tuple]:
 def test_seed_records_and_vocabulary_keys(tmp_path):
     report = build([SEEDS], tmp_path / "kb.db")
     assert (report.files, report.added, report.written, report.full) == (2, 2, True, True)
-    got = rows(tmp_path / "kb.db", "select key, id, country, country_code, country_en, category_key, status_key, year from records order by key")
+    got = rows(
+        tmp_path / "kb.db", "select key, id, country, country_code, country_en, category_key, status_key, year from records order by key"
+    )
     assert [(r["key"], r["country"], r["country_code"], r["country_en"], r["category_key"]) for r in got] == [
         ("jp-ccs-pipeline-support-interim-draft-2026.md", "日本", "JP", "Japan", "incentive"),
         ("jp-jogmec-advanced-ccs-2024.md", "日本", "JP", "Japan", "incentive"),
@@ -181,7 +183,11 @@ def test_hub_child_rows(hub_dir, hub_db):
         "California Net Zero Strategy", "Carbon Intensity Markets"}
     facilities = rows(db, "select facility from related_facilities where record = ?", [key])
     assert [r["facility"] for r in facilities] == [str(f) for f in load_record(hub / key).meta["relatedFacilities"]]
-    assert {r["aspect"] for r in rows(db, "select aspect from impacts where record = ?", [key])} == {"economic", "environmental", "technical"}
+    assert {r["aspect"] for r in rows(db, "select aspect from impacts where record = ?", [key])} == {
+        "economic",
+        "environmental",
+        "technical",
+    }
     assert len(rows(db, "select * from regulatory where record = ?", [key])) == 7
 
 
@@ -554,7 +560,9 @@ def test_year_column(value, expected):
     assert rows_mod._year(value) == expected
 
 
-@pytest.mark.parametrize("value, expected", [("x", "x"), (3, 3), (1.5, 1.5), (None, None), ([1, "a"], '[1, "a"]'), ({"k": "値"}, '{"k": "値"}')])
+@pytest.mark.parametrize(
+    "value, expected", [("x", "x"), (3, 3), (1.5, 1.5), (None, None), ([1, "a"], '[1, "a"]'), ({"k": "値"}, '{"k": "値"}')]
+)
 def test_scalar_column(value, expected):
     assert rows_mod._scalar(value) == expected
 
@@ -660,7 +668,9 @@ EDITS = [_add_legacy, _drop_legacy, _break_twin_id, _duplicate, _twin_year, _rem
 
 
 def _finding_rows(db: Path) -> list[tuple]:
-    return sorted(tuple(r.values()) for r in rows(db, "select file, path, line, col, severity, rule, field, message, record, scope from findings"))
+    return sorted(
+        tuple(r.values()) for r in rows(db, "select file, path, line, col, severity, rule, field, message, record, scope from findings")
+    )
 
 
 def test_incremental_corpus_findings_equal_a_full_build(tmp_path):

@@ -102,8 +102,14 @@ def test_trigram_candidates_checked_by_kb_contains_are_the_phrase_matches(seeds_
     for q in SUBSTRINGS + [q for q in cut if len(q) >= 3]:  # the search query strips what is typed
         phrase = '"' + q.replace('"', '""') + '"'
         expected = [r for (r,) in conn.execute("select rowid from temp.positional where positional match ? order by rowid", [phrase])]
-        got = [r for (r,) in conn.execute("select t.rowid from clauses_trigram t join clauses c on c.rowid = t.rowid"
-                                          " where clauses_trigram match kb_substring(?) and kb_contains(c.text, ?) order by t.rowid", [q, q])]
+        got = [
+            r
+            for (r,) in conn.execute(
+                "select t.rowid from clauses_trigram t join clauses c on c.rowid = t.rowid"
+                " where clauses_trigram match kb_substring(?) and kb_contains(c.text, ?) order by t.rowid",
+                [q, q],
+            )
+        ]
         assert got == expected, q
     # 、貯留事 shows that kb_contains does work: the trigram index alone returns a clause for it.
     assert conn.execute("select count(*) from clauses_trigram where clauses_trigram match kb_substring('、貯留事')").fetchone()[0]
@@ -300,10 +306,17 @@ def _fts_state(db) -> dict:
         for table in ("clauses_fts", "clauses_trigram", "records_fts"):
             conn.execute(f"insert into {table}({table}) values ('integrity-check')")  # raises when they disagree
         words = ["義務", "封存", "支援", "support", "storage", "2030"]
-        return {w: (conn.execute("select group_concat(s.clause_id) from clauses_fts f join search_clauses s"
-                                 " on s.rowid = f.rowid where clauses_fts match ? order by s.clause_id", [search.match_expression(w)]).fetchone(),
-                    conn.execute("select count(*) from clauses_trigram where text like ?", [f"%{w}%"]).fetchone())
-                for w in words}
+        return {
+            w: (
+                conn.execute(
+                    "select group_concat(s.clause_id) from clauses_fts f join search_clauses s"
+                    " on s.rowid = f.rowid where clauses_fts match ? order by s.clause_id",
+                    [search.match_expression(w)],
+                ).fetchone(),
+                conn.execute("select count(*) from clauses_trigram where text like ?", [f"%{w}%"]).fetchone(),
+            )
+            for w in words
+        }
     finally:
         conn.close()
 

@@ -10,7 +10,7 @@ import re
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,14 +21,23 @@ from kb.extract import extract
 from kb.fmedit import EditError, FieldEdit, apply_edits
 from kb.publish import build
 from kb.records import load_record, parse_record
-from kb.suggest import (make_id, regulatory_suggestions, suggest_category, suggest_country, suggest_subdivision,
-                        suggest_lang, suggest_status, suggest_title, suggest_year)
+from kb.suggest import (
+    make_id,
+    regulatory_suggestions,
+    suggest_category,
+    suggest_country,
+    suggest_lang,
+    suggest_status,
+    suggest_subdivision,
+    suggest_title,
+    suggest_year,
+)
 from kb.validation import validate_paths
 from kb.vocabularies import jurisdiction, vocabulary
 from tests.helpers import REPO, shared
 
 CASES = REPO / "tests" / "cases" / "suggest"
-NOW = datetime(2026, 12, 3, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 3, tzinfo=UTC)
 
 
 def _cases(name: str) -> list[dict]:
@@ -83,12 +92,19 @@ def test_filled_regulatory_fields_get_no_suggestion():
     assert [s.field for s in regulatory_suggestions(meta, result.clauses, result.measures)] == ["regulatory.liability_period"]
 
 
-@pytest.mark.parametrize("country, title, want", [
-    ("JP", "Carbon Storage Act 2024", "jp-carbon-storage-act-2024"),
-    (None, "Carbon Storage Act", "carbon-storage-act"),
-    ("CN", "碳捕集利用与封存（CCUS）路线图", "cn-ccus-" + __import__("hashlib").sha1("碳捕集利用与封存（CCUS）路线图".encode()).hexdigest()[:6]),
-    (None, "", "002-aed6cdfe81896611"),
-])
+@pytest.mark.parametrize(
+    "country, title, want",
+    [
+        ("JP", "Carbon Storage Act 2024", "jp-carbon-storage-act-2024"),
+        (None, "Carbon Storage Act", "carbon-storage-act"),
+        (
+            "CN",
+            "碳捕集利用与封存（CCUS）路线图",
+            "cn-ccus-" + __import__("hashlib").sha1("碳捕集利用与封存（CCUS）路线图".encode()).hexdigest()[:6],
+        ),
+        (None, "", "002-aed6cdfe81896611"),
+    ],
+)
 def test_id_is_a_slug_of_country_and_title(country, title, want):
     got = make_id(country, title, "002_aed6cdfe81896611")
     assert got == want and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", got)

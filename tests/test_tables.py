@@ -61,7 +61,7 @@ def test_columns_types_keys_and_references_are_as_declared(seeds_conn, name):
 def test_indexes_are_as_declared(seeds_conn, name):
     table = TABLES[name]
     made = {}
-    for _, index, unique, origin, _ in seeds_conn.execute(f"pragma index_list([{name}])"):
+    for _, index, _unique, origin, _ in seeds_conn.execute(f"pragma index_list([{name}])"):
         if origin == "c":  # made by a create index statement, not by a unique or primary key constraint
             columns = seeds_conn.execute(f"pragma index_xinfo([{index}])").fetchall()
             made[index] = tuple(("-" if desc else "") + column for _, _, column, desc, *_ in columns if column)

@@ -13,8 +13,8 @@ import yaml
 from kb import vocabularies as vocab_mod
 from kb.vocabularies import (
     LANGS,
-    Jurisdiction,
     VOCABULARY_NAMES,
+    Jurisdiction,
     Match,
     Vocabulary,
     VocabularyError,

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from kb.extract.clauses import Clause, split_clauses
 from kb.extract.dates import english_dates, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang, lowered
-from kb.extract.quantities import (ContextUnit, Quantity, context_unit, find_quantities, overlay, with_context,
-                                   word_amounts, yearly_rates)
+from kb.extract.quantities import ContextUnit, Quantity, context_unit, find_quantities, overlay, with_context, word_amounts, yearly_rates
 from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
 from kb.extract.rules import RuleHit, RuleReader, rule_kinds
 from kb.extract.text import Joined, join, mask

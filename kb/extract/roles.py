@@ -246,14 +246,14 @@ class RoleReader:
                 spans.append([a, b])
         return spans
 
-    def scan_near(self, cueset: CueSet, spans: list, lang: str) -> "_Cues":
+    def scan_near(self, cueset: CueSet, spans: list, lang: str) -> _Cues:
         """Cues inside the windows, for the clause's language."""
         out = []
         for a, b in spans:
             out += cueset.scan(self.m, self.low, self.nocase, a, b, lang)
         return _Cues(out)
 
-    def clause_cues(self, c: Clause, lang: str) -> "_Cues":
+    def clause_cues(self, c: Clause, lang: str) -> _Cues:
         return _Cues(self.tx.cues.scan(self.m, self.low, self.nocase, c.start, c.end, lang))
 
     def measures(self, c: Clause, lang: str, qs, relations: dict[int, str] | None = None) -> list[Candidate]:

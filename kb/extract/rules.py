@@ -8,7 +8,8 @@ that state each kind). In order, for each clause:
 1. clauses that cannot hold a rule are skipped: headings, formulas, penalty provisions (their fines
    and terms are measures), conditions (a list item of violations), textual amendments, definitions;
 2. every expression of a rule kind is found, except inside brackets (a parenthetical qualifier
-   such as （…に限る。）; a proviso in brackets, （ただし…）, is a provision of its own), where a noun or condition touches it (義務者, 認めるとき, the approval), or
+   such as （…に限る。）; a proviso in brackets, （ただし…）, is a provision of its own), where a
+   noun or condition touches it (義務者, 認めるとき, the approval), or
    where the modal only bounds a figure (不得超过40%: a measure with a comparator);
 3. a binding modal next to a more specific expression is one rule of the specific kind
    (返還しなければならない is one payment rule, shall be approved one approval rule);

@@ -21,8 +21,8 @@ from markupsafe import Markup, escape
 from kb import browse, search
 from kb.html import Span, is_marked_text, marked
 from kb.plugin.versions import DATASETTE_1, table_metadata
-from kb.tokens import segment
 from kb.resources import resource_path
+from kb.tokens import segment
 
 SNIPPET_COLUMN = "snippet"  # the one column shown as HTML, and only when its content is safe
 
