@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from kb.extract.patterns import load_data, lowered, trie
+from kb.extract.patterns import alt, load_data, lowered, trie
 from kb.scripts import CJK_RX, HAN_RX, KANA_RX
 
 __all__ = ["Evidence", "Suggestion", "Draft", "REGULATORY_FIELDS", "draft_record", "regulatory_suggestions",
@@ -204,10 +204,7 @@ def suggest_country(body: str, lang: str) -> Suggestion | None:
 def country_label(code: str, lang: str) -> str:
     """The vocabulary's label for a country or subdivision code in the record's language (what
     validate expects): 中国 for CN, 广东省 for CN-GD."""
-    from kb.vocabularies import vocabulary
-
-    vocab = vocabulary("subdivision" if "-" in code else "country")
-    return vocab.label(code, lang) or vocab.label(code, "en") or code
+    return vocab_label("subdivision" if "-" in code else "country", code, lang)
 
 
 @cache
@@ -333,11 +330,18 @@ def vocab_label(vocab: str, key: str, lang: str) -> str:
 # --- year ----------------------------------------------------------------------------------------
 
 _WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_YEAR = re.compile(
-    r"(?P<era>令和|平成|昭和)\s?(?P<en>元|[0-9]{1,2}|[〇一二三四五六七八九十]{1,3})\s?年"
-    r"|(?P<roc>民[國国])\s?(?P<rn>[0-9]{2,3}|[〇一二三四五六七八九十百]{1,5})\s?年"
-    r"|(?<![0-9,.])(?P<y>(?:19|20)[0-9]{2})(?![0-9]|,[0-9]|\.[0-9]{2})")
-_ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
+
+
+@cache
+def _year_rx() -> tuple[re.Pattern, dict[str, int]]:
+    """Era and ROC years (the extractor's era table, kb/data/quantities.json: the year before an
+    era's first), and Latin four-digit years."""
+    eras = load_data("quantities.json")["eras"]
+    rx = re.compile(f"(?P<era>{alt(eras)})\\s?(?P<en>元|[0-9]{{1,3}}|[〇一二三四五六七八九十百]{{1,5}})\\s?年"
+                    r"|(?<![0-9,.])(?P<y>(?:19|20)[0-9]{2})(?![0-9]|,[0-9]|\.[0-9]{2})")
+    return rx, eras
+
+
 _CJK_AFTER = re.compile(r"\s?(?:年|[-/.](?:0?[1-9]|1[0-2])(?![0-9]))")
 _DATE_TAIL = re.compile(r"(?:\s?年度?|[-/.][0-9]{1,2})?(?:\s?[0-9]{1,2}\s?月)?(?:\s?[0-9]{1,2}\s?日)?(?:[-/.][0-9]{1,2})?")
 _NOT_A_YEAR_AFTER = re.compile(r"\s?(?:万|萬|億|亿|千|百|%|％|t\b|tons|tonnes|吨|噸|トン|MW|GW|km|m3|Mt)")
@@ -369,13 +373,11 @@ def _years(body: str, lang: str, now: datetime) -> list[_Year]:
                                          for part in ("before", "after", "policy"))
     _, title_end = _head(text, 1)
     out = []
-    for m in _YEAR.finditer(text):
+    year_rx, eras = _year_rx()
+    for m in year_rx.finditer(text):
         if m.group("era"):
             n = _numeral(m.group("en"))
-            year = None if n is None else _ERA_BASE[m.group("era")] + n
-        elif m.group("roc"):
-            n = _numeral(m.group("rn"))
-            year = None if n is None else 1911 + n
+            year = None if n is None else eras[m.group("era")] + n
         else:
             year = int(m.group("y"))
             after = text[m.end():m.end() + 6]
