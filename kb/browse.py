@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
 from kb import search
 from kb.html import Span, marked
+from kb.resources import load_data
 
 LANGS = ("en", "ja", "zh")
-DATA = Path(__file__).parent / "data"
 # The viewer's language for the request being served (set by the plugin's ASGI wrapper), so a
 # hook that is not given the request (render_cell in Datasette 0.65) can still name things.
 VIEWER: ContextVar[str] = ContextVar("kb_viewer_lang", default="en")
@@ -65,12 +63,12 @@ def viewer_lang(accept_language: str | None) -> str:
 
 @cache
 def _labels() -> dict:
-    return json.loads((DATA / "labels.json").read_text(encoding="utf-8"))
+    return load_data("labels.json")
 
 
 @cache
 def _role_names() -> dict[str, dict[str, str]]:
-    return json.loads((DATA / "role_names.json").read_text(encoding="utf-8"))["names"]
+    return load_data("role_names.json")["names"]
 
 
 def role_name(key: str | None, lang: str) -> str:

@@ -7,7 +7,6 @@ and the CLI decides the exit code.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 from collections import defaultdict
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.records import Record, RecordError, RecordFile, iter_record_files, load_record
-from kb.resources import resource_path
+from kb.resources import load_data, load_json
 from kb.workers import ordered
 
 ERROR, WARNING = "error", "warning"
@@ -53,7 +52,7 @@ class Checked:
 
 @cache
 def schema() -> dict:
-    return json.loads(resource_path("schema/policy-record.schema.json").read_text(encoding="utf-8"))
+    return load_json("schema/policy-record.schema.json")
 
 
 @cache
@@ -73,7 +72,7 @@ def _fast_check():
 
 @cache
 def quality_rules() -> dict:
-    rules = json.loads(resource_path("data/quality.json").read_text(encoding="utf-8"))
+    rules = load_data("quality.json")
     for key in ("placeholder_evidence", "pending_reviewer"):
         rules[key] = [re.compile(p, re.I) for p in rules[key]]
     return rules

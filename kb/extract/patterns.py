@@ -4,20 +4,15 @@ keeps offsets, and full-width folding. Every helper keeps lengths, so positions 
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
+
+from kb.resources import load_data
 
 __all__ = ["CASE_EXTRA", "EN_SUFFIX", "alt", "caseless", "ci_firsts", "edge_chars", "firsts", "fold", "key",
            "LANG_KEYS", "LANGS", "CueSet", "caseless_pattern", "cue_lang", "lang_lists", "load_data", "lowered",
            "re_i_variants", "trie"]
 
 _ASCII_END = re.compile(r"[A-Za-z0-9.]$")
-
-
-def load_data(name: str) -> dict:
-    """A grammar's data file from kb/data/ (word lists and rules are data, the code is grammar)."""
-    return json.loads((Path(__file__).parent.parent / "data" / name).read_text(encoding="utf-8"))
 
 
 def alt(words, ci=False, not_before="", reverse=False) -> str:

@@ -20,8 +20,8 @@ from markupsafe import Markup, escape
 
 from kb import browse, search
 from kb.html import Span, is_marked_text, marked
+from kb.plugin import versions
 from kb.plugin.versions import DATASETTE_1, table_metadata
-from kb.resources import resource_path
 from kb.tokens import segment
 
 SNIPPET_COLUMN = "snippet"  # the one column shown as HTML, and only when its content is safe
@@ -119,8 +119,7 @@ SEARCH_QUERIES = ("search", "search_titles")
 
 @cache
 def _shipped_queries() -> dict:
-    data = json.loads(resource_path("datasette_metadata.json").read_text(encoding="utf-8"))
-    queries = data["databases"]["kb"]["queries"]
+    queries = versions.shipped()["databases"]["kb"]["queries"]
     return {name: queries[name] for name in SEARCH_QUERIES}
 
 

@@ -11,12 +11,11 @@ tests both start Datasette from it.
 from __future__ import annotations
 
 import copy
-import json
 from functools import cache
 from importlib.metadata import version
 from typing import NamedTuple
 
-from kb.resources import resource_path
+from kb.resources import load_json
 
 DATASETTE_VERSION = version("datasette")
 # Read from the installed distribution, not from the datasette package: the plugin is imported
@@ -50,14 +49,14 @@ class Served(NamedTuple):
 
 
 @cache
-def _shipped() -> dict:
-    return json.loads(resource_path("datasette_metadata.json").read_text(encoding="utf-8"))
+def shipped() -> dict:
+    return load_json("datasette_metadata.json")
 
 
 def served(database: str = "kb") -> Served:
     """The shipped metadata for a database served under the name `database` (the file's stem),
     laid out for the installed Datasette."""
-    metadata = copy.deepcopy(_shipped())
+    metadata = copy.deepcopy(shipped())
     metadata["databases"] = {database: metadata["databases"]["kb"]}
     if not DATASETTE_1:
         return Served(metadata, None)
