@@ -13,7 +13,7 @@ import click
 
 from kb import __version__
 from kb.records import NoRecordFiles
-from kb.reporting import visible
+from kb.reporting import aligned, visible, width
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -192,7 +192,6 @@ def extract(file: Path, fmt: str) -> None:
         click.echo(measure_table(result))
 
 
-# What a terminal would act on or hide: controls, bidi overrides, zero-width characters, lone surrogates.
 def measure_table(result) -> str:
     """People's view of an extraction: line, clause (shortened), role, surface, value, unit."""
     clauses = {c.id: c for c in result.clauses}
@@ -203,9 +202,8 @@ def measure_table(result) -> str:
                      _format_value(m), m.unit or ""))
     if len(rows) == 1:
         return f"no measures ({len(result.clauses)} clauses)"
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(_pad(cell, w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = aligned(rows)
+    lines.insert(1, "  ".join("-" * max(width(r[i]) for r in rows) for i in range(len(rows[0]))))
     lines.append(f"{len(result.measures)} measures in {len(result.clauses)} clauses")
     return "\n".join(lines)
 
@@ -223,25 +221,14 @@ def _format_value(m) -> str:
     return cmp + text
 
 
-def _width(s: str) -> int:
-    """Display width: East Asian wide and full-width characters take two columns."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
-def _pad(s: str, width: int) -> str:
-    return s + " " * (width - _width(s))
-
-
-def _shorten(s: str, width: int) -> str:
+def _shorten(s: str, limit: int) -> str:
     s = " ".join(s.split())
-    if _width(s) <= width:
+    if width(s) <= limit:
         return s
     out, used = "", 0
     for ch in s:
-        w = _width(ch)
-        if used + w > width - 1:
+        w = width(ch)
+        if used + w > limit - 1:
             break
         out, used = out + ch, used + w
     return out + "…"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -44,9 +45,24 @@ def rule_table(findings: Sequence[Finding]) -> list[str]:
     if not counts:
         return []
     rows = [("rule", "severity", "findings", "files"), *((c.rule, c.severity, f"{c.findings:,}", f"{c.files:,}") for c in counts)]
-    w_rule, w_severity, w_findings, w_files = (max(map(len, column)) for column in zip(*rows))
-    return [f"{rule:<{w_rule}}  {severity:<{w_severity}}  {findings:>{w_findings}}  {files:>{w_files}}"
-            for rule, severity, findings, files in rows]
+    return aligned(rows, right={2, 3})
+
+
+def width(s: str) -> int:
+    """Display width: East Asian wide and full-width characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def aligned(rows: Sequence[Sequence[str]], right: frozenset[int] | set[int] = frozenset()) -> list[str]:
+    """Rows of cells as lines of columns two spaces apart, padded by display width (columns in
+    `right` flush right), trailing blanks dropped."""
+    widths = [max(width(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+
+    def pad(cell: str, i: int) -> str:
+        fill = " " * (widths[i] - width(cell))
+        return fill + cell if i in right else cell + fill
+
+    return ["  ".join(pad(cell, i) for i, cell in enumerate(row)).rstrip() for row in rows]
 
 
 def _plural(n: int, word: str) -> str:
