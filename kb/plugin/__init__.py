@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from bisect import bisect_right
 from functools import cache
 from urllib.parse import quote, unquote
 
@@ -319,11 +320,12 @@ async def record_page(datasette, request):
     measures = [dict(r) for r in (await db.execute(
         "select id, clause_id, kind, role, label, value, value_max, unit, comparator, surface, start, end, line"
         " from measures where record = ? order by start, end desc, id", [key])).rows]
+    clause_ids = {c["id"] for c in clauses}
     context = {
         "database": db.name, "table": "records", "record": record,
         "fields": [(label, _field(record.get(name), name)) for name, label in FIELDS if record.get(name) not in (None, "")],
         "sections": _sections(datasette, db.name, record.get("body") or "", clauses, measures),
-        "loose_measures": [_measure(datasette, db.name, m) for m in measures if m["clause_id"] not in {c["id"] for c in clauses}],
+        "loose_measures": [_measure(datasette, db.name, m) for m in measures if m["clause_id"] not in clause_ids],
         "row_url": datasette.urls.row(db.name, "records", tilde_encode(key)),
         "search_url": datasette.urls.query(db.name, "search"),
         "body": record.get("body") or "",
@@ -363,9 +365,10 @@ async def _record_extras(datasette, db, record: dict, clauses: list[dict], reque
     wanted = {f["line"] for f in findings if isinstance(f["line"], int)}
     body_line = record.get("body_line") or 0
     starts = sorted((c["line"], c["id"]) for c in clauses if isinstance(c["line"], int))
+    first_lines = [line for line, _ in starts]
     line_anchors: dict[str, list[str]] = {}
     for line in sorted(x for x in wanted if x >= body_line and starts):
-        at = max((s for s in starts if s[0] <= line), default=starts[0])
+        at = starts[max(bisect_right(first_lines, line) - 1, 0)]  # the last clause starting at or before it
         line_anchors.setdefault(at[1], []).append(browse.line_anchor(line))
     fm_lines = [(n, browse.line_anchor(n), text) for n, text in enumerate((record.get("fm_text") or "").split("\n"), start=2)]
     return {"findings": findings, "analysis": analysis, "regulatory": regulatory, "impacts": impacts,
