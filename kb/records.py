@@ -183,7 +183,7 @@ def read_text(path: str | Path, max_bytes: int = MAX_BYTES, root: str | Path | N
     for bom, name in _OTHER_BOMS:  # UTF-16/32 text is full of NUL bytes but is not binary
         if data.startswith(bom):
             raise NotUtf8(str(path), f"{name} text (byte order mark {bom.hex(' ').upper()}); save the file as UTF-8")
-    if b"\x00" in data[:8192] or b"\x00" in data:
+    if b"\x00" in data:
         raise BinaryFile(str(path), "binary file (contains NUL bytes); a record must be UTF-8 text")
     try:
         text = data.decode("utf-8")
