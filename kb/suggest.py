@@ -204,7 +204,7 @@ def suggest_country(body: str, lang: str) -> Suggestion | None:
 def country_label(code: str, lang: str) -> str:
     """The vocabulary's label for a country or subdivision code in the record's language (what
     validate expects): 中国 for CN, 广东省 for CN-GD."""
-    return vocab_label("subdivision" if "-" in code else "country", code, lang)
+    return vocab_label("jurisdiction", code, lang)
 
 
 @cache

@@ -51,7 +51,7 @@ __all__ = [
     "Jurisdiction",
     "Jurisdictions",
     "Match",
-    "Suggestion",
+    "NearLabel",
     "Term",
     "Vocabulary",
     "VocabularyError",
@@ -358,7 +358,7 @@ class Vocabulary:
         """
         return _best([*self.ranked(value, lang=lang)], n)
 
-    def ranked(self, value: str, *, lang: str | None = None) -> list[Suggestion]:
+    def ranked(self, value: str, *, lang: str | None = None) -> list[NearLabel]:
         """Every label close to ``value`` with its score, best first (see ``suggest``)."""
         if not isinstance(value, str):
             return []
@@ -384,12 +384,12 @@ class Vocabulary:
                 scored.append((-score, not cand.is_label, abs(len(cand.text) - len(norm)),
                                position, cand))
         scored.sort(key=lambda item: item[:4])
-        out: list[Suggestion] = []
+        out: list[NearLabel] = []
         for score, alias, _length, _position, cand in scored:
             term = self._by_key[cand.key]
             label = term.labels.get(lang or cand.lang) or term.labels.get("en")
             if label:
-                out.append(Suggestion(label, -score, alias))
+                out.append(NearLabel(label, -score, alias))
         return out
 
     def label(self, key: str, lang: str) -> str | None:
@@ -412,7 +412,9 @@ class Vocabulary:
 
 
 @dataclass(frozen=True, slots=True)
-class Suggestion:
+class NearLabel:
+    """A label close to a misspelt value (not to be confused with kb.suggest's field suggestions)."""
+
     label: str
     score: float  # similarity, 0..1
     alias: bool  # found through an alias rather than a label
@@ -423,7 +425,7 @@ class Suggestion:
 _SUGGESTION_MARGIN = 0.15
 
 
-def _best(ranked: list[Suggestion], n: int) -> list[str]:
+def _best(ranked: list[NearLabel], n: int) -> list[str]:
     """Up to n distinct labels from suggestions sorted best first, none far below the best."""
     out: list[str] = []
     for s in ranked:
