@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from kb.extract.clauses import Clause, split_clauses
 from kb.extract.dates import english_dates, relations, table_years
-from kb.extract.patterns import LANG_KEYS, cue_lang, lowered
+from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
 from kb.extract.quantities import ContextUnit, Quantity, context_unit, find_quantities, overlay, with_context, word_amounts, yearly_rates
 from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
 from kb.extract.rules import RuleHit, RuleReader, rule_kinds
@@ -119,7 +119,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, progres
         # runs past its clause's end joins two statements. Neither is a measure.
         if i >= 0 and q.end <= vclauses[i].end and q.kind != "ordinal":
             by_clause.setdefault(i, []).append(q)
-    role_reader, rule_reader = RoleReader(t, vclauses, low), RuleReader(t, low)
+    clangs = [cue_lang(vc.lang, lang) for vc in vclauses]
+    role_reader, rule_reader = RoleReader(t, vclauses, low), RuleReader(t, low, widest(clangs))
     contexts = _Contexts(t)
     head_yearly = False  # a yearly list head (Minimum annual capture:) carries into the next sub-clauses
     out: list[Measure] = []
@@ -131,7 +132,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, progres
             head_yearly = head_yearly and vc.kind == "subclause"
             continue
         c = clauses[i]
-        clang = cue_lang(vc.lang, lang)
+        clang = clangs[i]
         context = contexts.enter(vc, i in by_clause)
         qs = [with_context(q, context(q)) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")

@@ -5,6 +5,7 @@ keeps offsets, and full-width folding. Every helper keeps lengths, so positions 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from kb.resources import load_data
 
@@ -79,6 +80,7 @@ def fold(text: str) -> str:
     """text.translate(_FOLD), faster."""
     return _FOLD_RX.sub(lambda m: _FOLDED[m.group()], text)
 
+_LATIN_RX = re.compile("[a-z]")  # on lowered() text
 EN_SUFFIX = "(?:s|es|d|ed|ing)?"  # report/reports/reported/reporting: one cue word for all
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -277,8 +279,6 @@ class CueSet:
                 pats[lang == "en"].append((text, ((payload, lang),)))
         self.cjk = {k: tuple(dict.fromkeys(v)) for k, v in cjk.items()}
         self.eng = {k: tuple(dict.fromkeys(v)) for k, v in eng.items()}
-        self.cjk_rx = re.compile(trie(self.cjk)) if self.cjk else None
-        self.eng_rx = re.compile(f"(?P<e>{trie(self.eng)}){EN_SUFFIX}(?![a-z])") if self.eng else None
         # Patterns run one by one: each starts with a literal, so the engine skips ahead to it in C,
         # while one alternation of them all tries every pattern at every position (measured: five
         # times slower on a policy corpus). Where two match at one position the earlier pattern
@@ -296,41 +296,76 @@ class CueSet:
                                   for src, payload in v]
             self.needs[english] = [required_literal(rx) if not flags else None for rx, _ in self.pats[english]]
 
-        self._views: dict[str | None, tuple] = {None: (self.cjk, self.eng, self.pats)}
+        self._views: dict[tuple[str | None, bool], _View] = {}
 
-    def view(self, lang: str | None) -> tuple[dict, dict, dict]:
-        """The word and pattern lookups with payloads cut down to what serves text in `lang`
-        (LANG_KEYS), built once per language; None keeps every (payload, language key)."""
-        got = self._views.get(lang)
-        if got is None:
-            keys = LANG_KEYS[lang]
+    def view(self, lang: str | None, tagged: bool = False) -> _View:
+        """The cue lookups of text in `lang` (LANG_KEYS), built once per language: only the words
+        and patterns with a payload for it, payloads cut down to those; `tagged` keeps each as
+        (payload, language key). None: every word and pattern, tagged."""
+        got = self._views.get((lang, tagged))
+        if got is not None:
+            return got
+        keys = LANG_KEYS[lang] if lang is not None else None
 
-            def mine(payloads: tuple) -> tuple:
-                return tuple(p for p, k in payloads if k in keys)
+        def mine(payloads: tuple) -> tuple:
+            if keys is None:
+                return payloads
+            return tuple(pk for pk in payloads if pk[1] in keys) if tagged else tuple(p for p, k in payloads if k in keys)
 
-            got = self._views[lang] = ({w: mine(v) for w, v in self.cjk.items()}, {w: mine(v) for w, v in self.eng.items()},
-                                       {e: [(rx, mine(v)) for rx, v in ps] for e, ps in self.pats.items()})
+        cjk = {w: got for w, v in self.cjk.items() if (got := mine(v))}
+        eng = {w: got for w, v in self.eng.items() if (got := mine(v))}
+        # A word with no payload for the language is left out of the tree, not matched and dropped:
+        # most windows then hold no match at all, and the engine skips them in C.
+        pats = [(english, [(rx, got, need) for (rx, v), need in zip(ps, self.needs[english]) if (got := mine(v))])
+                for english, ps in self.pats.items()]
+        got = self._views[lang, tagged] = _View(
+            cjk, eng,
+            re.compile(trie(cjk)) if cjk else None,
+            re.compile(f"(?P<e>{trie(eng)}){EN_SUFFIX}(?![a-z])") if eng else None,
+            [(english, ps) for english, ps in pats if ps],
+            all(_LATIN_RX.search(w) for w in eng))
         return got
 
-    def scan(self, text: str, low: str, nocase: str, pos: int, end: int, lang: str | None = None) -> list[tuple[int, int, tuple]]:
-        """(start, end, payloads) of every cue in text[pos:end] that has a payload for `lang` (see
-        view); low is lowered(text) and nocase caseless(low)."""
-        cjk, eng, pats = self.view(lang)
+    def reader(self, text: str, low: str, nocase: str, lang: str | None = None, tagged: bool = False) -> CueReader:
+        """A scanner of this set's cues in `text` for `lang` (see view); low is lowered(text) and
+        nocase caseless(low)."""
+        return CueReader(self, self.view(lang, tagged), text, low, nocase)
+
+
+class CueReader:
+    """The cues of one CueSet in one text: what the whole text cannot hold is ruled out once (a
+    pattern whose needed literal it lacks, English words in text with no Latin letter), so that
+    each of many small windows runs only what may match there."""
+
+    __slots__ = ("t", "low", "cjk", "eng", "cjk_rx", "eng_rx", "pats")
+
+    def __init__(self, cues: CueSet, v: _View, text: str, low: str, nocase: str):
+        self.t, self.low, self.cjk, self.eng, self.cjk_rx = text, low, v.cjk, v.eng, v.cjk_rx
+        self.eng_rx = v.eng_rx if v.eng_rx is not None and (not v.eng_latin or _LATIN_RX.search(low)) else None
+        self.pats = []
+        for english, ps in v.pats:
+            src = (nocase if cues.en_caseless else low) if english else text
+            if live := [(rx, payload, need) for rx, payload, need in ps if need is None or need in src]:
+                self.pats.append((english, src, live))
+
+    def scan(self, pos: int, end: int) -> list[tuple[int, int, tuple]]:
+        """(start, end, payloads) of every cue in text[pos:end]."""
         out = []
         if self.cjk_rx is not None:
-            out += [(m.start(), m.end(), got) for m in self.cjk_rx.finditer(text, pos, end) if (got := cjk[m.group()])]
+            cjk = self.cjk
+            out += [(m.start(), m.end(), cjk[m.group()]) for m in self.cjk_rx.finditer(self.t, pos, end)]
         if self.eng_rx is not None:
+            eng, low = self.eng, self.low
             for m in self.eng_rx.finditer(low, pos, end):
                 s = m.start()
                 if s and "a" <= low[s - 1] <= "z":
                     continue  # inside a longer word: 'fine' in 'define'
-                if got := eng[m.group("e")]:
-                    out.append((s, m.end(), got))
-        for english, ps in pats.items():
-            src = (nocase if self.en_caseless else low) if english else text
+                out.append((s, m.end(), eng[m.group("e")]))
+        for english, src, ps in self.pats:
+            low = self.low
             at: dict[int, tuple[int, tuple]] = {}  # start -> (end, payload) of the first pattern there
-            for (rx, payload), need in zip(ps, self.needs[english]):
-                if not payload or (need is not None and src.find(need, pos, end) < 0):
+            for rx, payload, need in ps:
+                if need is not None and src.find(need, pos, end) < 0:
                     continue
                 for m in rx.finditer(src, pos, end):
                     s = m.start()
@@ -339,6 +374,17 @@ class CueSet:
                     at[s] = (m.end(), payload)
             out += [(s, e, payload) for s, (e, payload) in at.items()]
         return out
+
+
+class _View(NamedTuple):
+    """A CueSet's lookups for text of one language (CueSet.view)."""
+
+    cjk: dict[str, tuple]  # CJK word -> payloads
+    eng: dict[str, tuple]  # English base form -> payloads
+    cjk_rx: re.Pattern | None
+    eng_rx: re.Pattern | None
+    pats: list[tuple[bool, list[tuple[re.Pattern, tuple, str | None]]]]  # (is English, [(regex, payloads, needed literal)])
+    eng_latin: bool  # every English word holds a Latin letter: text with none holds none of them
 
 
 def cue_lang(clause_lang: str, record_lang: str) -> str:
@@ -351,3 +397,11 @@ def cue_lang(clause_lang: str, record_lang: str) -> str:
     if clause_lang not in ("ja", "zh"):
         return "cjk"
     return clause_lang if rec == clause_lang else "cjk"
+
+
+def widest(langs) -> str:
+    """The cue language whose lists (LANG_KEYS) cover those of every language in `langs`."""
+    langs = set(langs)
+    if "cjk" in langs or {"ja", "zh"} <= langs:
+        return "cjk"
+    return "ja" if "ja" in langs else "zh" if "zh" in langs else "en"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from kb.extract.clauses import Clause, fills_cell
-from kb.extract.patterns import LANG_KEYS, LANGS, CueSet, caseless, edge_chars, lang_lists, load_data, lowered
+from kb.extract.patterns import LANG_KEYS, LANGS, CueReader, CueSet, caseless, edge_chars, lang_lists, load_data, lowered
 from kb.extract.quantities import Quantity, is_frequency
 
 __all__ = ["UNSPECIFIED", "Candidate", "Role", "RoleReader", "Taxonomy", "taxonomy"]
@@ -122,39 +122,33 @@ class Taxonomy:
                 mods += [(p, "pattern", k, i) for p in md["patterns"].get(k, [])]
         self.cues, self.mods = CueSet(entries), CueSet(mods)
 
-        # Patterns touching the quantity, per language list: (role index, compiled), plus one
-        # alternation of them all as a first test (most numbers touch none of them).
+        # Patterns touching the quantity, per language list: (role index, compiled).
         self.before: dict[str, list[tuple[int, re.Pattern]]] = {}
         self.after: dict[str, list[tuple[int, re.Pattern]]] = {}
-        self.any_before: dict[str, re.Pattern] = {}
-        self.any_after: dict[str, re.Pattern] = {}
         for lang in LANGS:
             self.before[lang], self.after[lang] = [], []
-            srcs_b, srcs_a = [], []
             for i, r in enumerate(data["roles"]):
                 for k in LANG_KEYS[lang]:
                     flags = re.I if k == "en" else 0
-                    for p in r.get("before", {}).get(k, []):
-                        self.before[lang].append((i, re.compile(f"(?:{p})", flags)))
-                        srcs_b.append(f"(?i:{p})" if flags else f"(?:{p})")
-                    for p in r.get("after", {}).get(k, []):
-                        self.after[lang].append((i, _anchored(p, flags)))
-                        p = p[1:] if p.startswith("^") else p
-                        srcs_a.append(f"(?i:{p})" if flags else f"(?:{p})")
-            self.any_before[lang] = re.compile("|".join(srcs_b) or "(?!)")
-            self.any_after[lang] = re.compile("|".join(srcs_a) or "(?!)")
-        # What a 'before' match that ends where the number starts can end with (None: anything).
-        # The alternation above searches the whole 60-character window; when the character before
-        # the number is none of these, no search is needed (most CJK numbers).
-        self.before_last: dict[str, frozenset | None] = {}
-        self.after_first: dict[str, frozenset | None] = {}  # the same for the start of 'after' matches
-        for lang in LANGS:
-            lasts = [edge_chars(rx, True) for _, rx in self.before[lang]]
-            self.before_last[lang] = None if None in lasts else frozenset().union(*lasts)
-            firsts = [edge_chars(rx, False) for _, rx in self.after[lang]]
-            self.after_first[lang] = None if None in firsts else frozenset().union(*firsts)
+                    self.before[lang] += [(i, re.compile(f"(?:{p})", flags)) for p in r.get("before", {}).get(k, [])]
+                    self.after[lang] += [(i, _anchored(p, flags)) for p in r.get("after", {}).get(k, [])]
+        # What each 'before' match can end with and each 'after' match start with (None: anything):
+        # a number is tried only against the patterns its neighbouring character allows, most CJK
+        # numbers against none.
+        self._edges = {(lang, last): [(ri, rx, edge_chars(rx, last)) for ri, rx in (self.before if last else self.after)[lang]]
+                       for lang in LANGS for last in (True, False)}
+        self._by_edge: dict[tuple[str, bool, str], list[tuple[int, re.Pattern]]] = {}
         self._positive: dict[tuple, tuple] = {}
         self._negative: dict[tuple, tuple] = {}
+
+    def touching(self, lang: str, last: bool, ch: str) -> list[tuple[int, re.Pattern]]:
+        """The 'before' patterns (last) that can end with character ch, or the 'after' ones that can
+        start with it, in data order (memoised per character)."""
+        key = (lang, last, ch)
+        got = self._by_edge.get(key)
+        if got is None:
+            got = self._by_edge[key] = [(ri, rx) for ri, rx, edge in self._edges[lang, last] if edge is None or ch in edge]
+        return got
 
     def positive(self, payloads: tuple, ok: frozenset) -> tuple:
         """The roles a cue supports (not as a negative cue) among `ok` (memoised)."""
@@ -232,6 +226,7 @@ class RoleReader:
         self.nocase = caseless(self.low)
         self.tx = taxonomy()
         self._glossary: dict[str, str] | None = None
+        self._readers: dict[tuple[int, str], CueReader] = {}
 
 
     def windows(self, c: Clause, lang: str, cands: list[Candidate]) -> list[list[int]]:
@@ -246,15 +241,26 @@ class RoleReader:
                 spans.append([a, b])
         return spans
 
+    def reader(self, cueset: CueSet, lang: str) -> CueReader:
+        """cueset's reader of this text for `lang` (made once per text, set and language)."""
+        key = (id(cueset), lang)
+        got = self._readers.get(key)
+        if got is None:
+            got = self._readers[key] = cueset.reader(self.m, self.low, self.nocase, lang)
+        return got
+
     def scan_near(self, cueset: CueSet, spans: list, lang: str) -> _Cues:
         """Cues inside the windows, for the clause's language."""
+        scan = self.reader(cueset, lang).scan
+        if len(spans) == 1:
+            return _Cues(scan(*spans[0]))
         out = []
         for a, b in spans:
-            out += cueset.scan(self.m, self.low, self.nocase, a, b, lang)
+            out += scan(a, b)
         return _Cues(out)
 
     def clause_cues(self, c: Clause, lang: str) -> _Cues:
-        return _Cues(self.tx.cues.scan(self.m, self.low, self.nocase, c.start, c.end, lang))
+        return _Cues(self.reader(self.tx.cues, lang).scan(c.start, c.end))
 
     def measures(self, c: Clause, lang: str, qs, relations: dict[int, str] | None = None) -> list[Candidate]:
         """The quantities of clause c that are measures, each with its role (None: unspecified);
@@ -351,9 +357,7 @@ class RoleReader:
         left = t[max(c.start, x.start - 60):x.start]
         if left.endswith("  "):
             left = left.rstrip(" ") + " "
-        lasts = tx.before_last[lang]
-        maybe = (lasts is None or left[-1:] in lasts) and tx.any_before[lang].search(left)
-        for ri, rx in tx.before[lang] if maybe else ():
+        for ri, rx in tx.touching(lang, True, left[-1:]):
             if ri in ok:
                 m = rx.search(left)
                 if m and m.end() == len(left):
@@ -363,9 +367,7 @@ class RoleReader:
         at = x.end
         while at < hi and t[at] == " " and t[at + 1:at + 2] == " ":
             at += 1  # keep one space for the patterns that expect it
-        firsts = tx.after_first[lang]
-        maybe = (firsts is None or (at < hi and t[at] in firsts)) and tx.any_after[lang].match(t, at, hi)
-        for ri, rx in tx.after[lang] if maybe else ():
+        for ri, rx in tx.touching(lang, False, t[at:at + 1] if at < hi else ""):
             if ri in ok:
                 m = rx.match(t, at, hi)
                 if m:
@@ -418,7 +420,7 @@ class RoleReader:
     def role_in(self, x: Candidate, lang: str, start: int, end: int) -> Role | None:
         """The first role a cue word in text[start:end] (a column header) names that fits x."""
         ok = self.tx.fitting(x.kind, x.unit)
-        for _, _, payloads in sorted(self.tx.cues.scan(self.m, self.low, self.nocase, start, end, lang)):
+        for _, _, payloads in sorted(self.reader(self.tx.cues, lang).scan(start, end)):
             for ri in self.tx.positive(payloads, ok):
                 if self.tx.roles[ri].measure:
                     return self.tx.roles[ri]

@@ -95,13 +95,15 @@ def rule_kinds() -> dict[str, str]:
 class RuleReader:
     """Rules of the clauses of one text; `text` is the joined view the clause spans index."""
 
-    def __init__(self, text: str, low: str | None = None):
+    def __init__(self, text: str, low: str | None = None, lang: str | None = None):
+        """`lang`: a cue language (patterns.LANG_KEYS) covering every clause the reader will be
+        asked about (patterns.widest); None: any."""
         self.t = text
         self.low = lowered(text) if low is None else low
         self.nocase = caseless(self.low)
         self.g = _grammar()
         # One scan of the whole text; each clause takes the hits inside it (most clauses hold none).
-        self.hits = sorted(self.g.cues.scan(text, self.low, self.nocase, 0, len(text)))
+        self.hits = sorted(self.g.cues.reader(text, self.low, self.nocase, lang, tagged=True).scan(0, len(text)))
         self.starts = [h[0] for h in self.hits]
 
     def any_cue(self, start: int, end: int) -> bool:
