@@ -326,10 +326,11 @@ class CueSet:
             all(_LATIN_RX.search(w) for w in eng))
         return got
 
-    def reader(self, text: str, low: str, nocase: str, lang: str | None = None, tagged: bool = False) -> CueReader:
+    def reader(self, text: str, low: str, nocase: str, lang: str | None = None, tagged: bool = False,
+               windows: bool = True) -> CueReader:
         """A scanner of this set's cues in `text` for `lang` (see view); low is lowered(text) and
-        nocase caseless(low)."""
-        return CueReader(self, self.view(lang, tagged), text, low, nocase)
+        nocase caseless(low); `windows`: it will scan many parts of the text, not the whole once."""
+        return CueReader(self, self.view(lang, tagged), text, low, nocase, windows)
 
 
 class CueReader:
@@ -339,14 +340,17 @@ class CueReader:
 
     __slots__ = ("t", "low", "cjk", "eng", "cjk_rx", "eng_rx", "pats")
 
-    def __init__(self, cues: CueSet, v: _View, text: str, low: str, nocase: str):
+    def __init__(self, cues: CueSet, v: _View, text: str, low: str, nocase: str, windows: bool = True):
         self.t, self.low, self.cjk, self.eng, self.cjk_rx = text, low, v.cjk, v.eng, v.cjk_rx
         self.eng_rx = v.eng_rx if v.eng_rx is not None and (not v.eng_latin or _LATIN_RX.search(low)) else None
         self.pats = []
         for english, ps in v.pats:
             src = (nocase if cues.en_caseless else low) if english else text
-            if live := [(rx, payload, need) for rx, payload, need in ps if need is None or need in src]:
-                self.pats.append((english, src, live))
+            if windows:  # one test per distinct literal here spares one per pattern and window
+                present = {need: need in src for _, _, need in ps if need is not None}
+                ps = [(rx, payload, need) for rx, payload, need in ps if need is None or present[need]]
+            if ps:
+                self.pats.append((english, src, ps))
 
     def scan(self, pos: int, end: int) -> list[tuple[int, int, tuple]]:
         """(start, end, payloads) of every cue in text[pos:end]."""

@@ -62,7 +62,7 @@ class Taxonomy:
 
     def __init__(self, data: dict):
         sc = data["scoring"]
-        self.sep_chars = sc["separators"]
+        self.sep_rx = re.compile("|".join(map(re.escape, sc["separators"])))
         self.sep_penalty, self.after_penalty = sc["separator_penalty"], sc["after_penalty"]
         self.between_penalty, self.adjacent_score = sc["between_penalty"], sc["adjacent_score"]
         self.window = {**sc["window"], "cjk": max(sc["window"]["ja"], sc["window"]["zh"])}
@@ -138,7 +138,7 @@ class Taxonomy:
         self._edges = {(lang, last): [(ri, rx, edge_chars(rx, last)) for ri, rx in (self.before if last else self.after)[lang]]
                        for lang in LANGS for last in (True, False)}
         self._by_edge: dict[tuple[str, bool, str], list[tuple[int, re.Pattern]]] = {}
-        self._positive: dict[tuple, tuple] = {}
+        self.positive_memo: dict[tuple, tuple] = {}
         self._negative: dict[tuple, tuple] = {}
 
     def touching(self, lang: str, last: bool, ch: str) -> list[tuple[int, re.Pattern]]:
@@ -153,9 +153,9 @@ class Taxonomy:
     def positive(self, payloads: tuple, ok: frozenset) -> tuple:
         """The roles a cue supports (not as a negative cue) among `ok` (memoised)."""
         key = (payloads, ok)
-        got = self._positive.get(key)
+        got = self.positive_memo.get(key)
         if got is None:
-            got = self._positive[key] = tuple(ri for ri, neg in payloads if not neg and ri in ok)
+            got = self.positive_memo[key] = tuple(ri for ri, neg in payloads if not neg and ri in ok)
         return got
 
     def negative(self, payloads: tuple, ok: frozenset) -> tuple:
@@ -374,9 +374,12 @@ class RoleReader:
                     key = (False, tx.adjacent_score + tx.roles[ri].penalty, ri, m.end(), None)
                     best = key if best is None or key[:2] < best[:2] else best
         same = by_kind.get(x.kind, ())
-        link, seps_chars = tx.link[lang], tx.sep_chars
+        link, sep_rx = tx.link[lang], tx.sep_rx
+        known = tx.positive_memo  # tx.positive, without a call per cue on the hot path
         for s, e, payloads in cues:
-            mine = tx.positive(payloads, ok)
+            mine = known.get((payloads, ok))
+            if mine is None:
+                mine = tx.positive(payloads, ok)
             if not mine:
                 continue
             # The text between cue and number, measured once for all roles of the cue.
@@ -389,7 +392,7 @@ class RoleReader:
                 after = 0
             gap = t[a:b].strip()
             dist = 0 if not gap or link.fullmatch(gap) else len(gap)
-            seps = sum(map(gap.count, seps_chars)) if gap else 0
+            seps = len(sep_rx.findall(gap)) if gap else 0
             between = bisect_left(same, b) - bisect_right(same, a) if b > a + 1 else 0
             base = dist + tx.sep_penalty * seps + after + tx.between_penalty * between
             for ri in mine:

@@ -103,7 +103,7 @@ class RuleReader:
         self.nocase = caseless(self.low)
         self.g = _grammar()
         # One scan of the whole text; each clause takes the hits inside it (most clauses hold none).
-        self.hits = sorted(self.g.cues.reader(text, self.low, self.nocase, lang, tagged=True).scan(0, len(text)))
+        self.hits = sorted(self.g.cues.reader(text, self.low, self.nocase, lang, tagged=True, windows=False).scan(0, len(text)))
         self.starts = [h[0] for h in self.hits]
 
     def any_cue(self, start: int, end: int) -> bool:
