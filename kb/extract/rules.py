@@ -12,7 +12,8 @@ that state each kind). In order, for each clause:
    noun or condition touches it (義務者, 認めるとき, the approval), or
    where the modal only bounds a figure (不得超过40%: a measure with a comparator);
 3. a binding modal next to a more specific expression is one rule of the specific kind
-   (返還しなければならない is one payment rule, shall be approved one approval rule);
+   (返還しなければならない is one payment rule, shall be approved one approval rule), unless a
+   coordinated predicate follows that expression (应当对…负责，并…: liability and obligation);
 4. one rule per kind per clause (kinds of one family, such as prepayment and refund, count as one),
    spanning its first expression.
 """
@@ -55,6 +56,7 @@ class _Grammar:
         self.default_gap = d["merge_gap"]
         self.separators = frozenset(d["separators"])
         self.provisos = tuple(d["provisos"])
+        self.coordinated = {lang: tuple(v) for lang, v in d["coordinated"].items()}
         entries = []
         for k in d["kinds"]:
             for lang in ("ja", "zh", "en"):
@@ -216,15 +218,18 @@ def _outermost(hits: list[RuleHit]) -> list[RuleHit]:
 
 def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[RuleHit]:
     """A modal that stands next to a specific kind's expression, with nothing but a few characters
-    and no separator between, is part of that rule."""
+    and no separator between, is part of that rule, unless a coordinated predicate follows that
+    expression (the modal then binds more than it)."""
     gap = g.merge_gap.get(lang, g.default_gap)
+    coordinated = tuple(c for k in LANG_KEYS[lang] for c in g.coordinated.get(k, ()))
     specific = [h for h in hits if h.kind not in g.modals]  # sorted by start, as hits are
     starts = [h.start for h in specific]
     out = []
     for h in hits:
         if h.kind in g.modals:
             i = bisect_right(starts, h.start)  # the nearest specific expressions on either side
-            if any(_near(h, x, t, gap, g.separators) for x in specific[max(0, i - 2):i + 2]):
+            joined = [x for x in specific[max(0, i - 2):i + 2] if _near(h, x, t, gap, g.separators)]
+            if joined and not (coordinated and any(x.start >= h.end and t.startswith(coordinated, x.end) for x in joined)):
                 continue
         out.append(h)
     return out
