@@ -36,6 +36,8 @@ class _Grammar:
     after: dict[str, list[tuple[str, re.Pattern]]]  # language list -> (relation, pattern)
     before: dict[str, list[tuple[str, re.Pattern]]]
     events: dict[str, re.Pattern]
+    range_opener: re.Pattern  # an opener word ending where a date starts (lower-case text)
+    range_joins: dict[str | None, re.Pattern]  # opener (None: no opener) -> what joins the two dates
 
 
 @cache
@@ -54,7 +56,12 @@ def _grammar() -> _Grammar:
             after[lang] += [(rel, re.compile(p.removeprefix("^"), flags)) for p in block.get(lang, {}).get("after", [])]
             before[lang] += [(rel, re.compile(f"(?:{p})", flags)) for p in block.get(lang, {}).get("before", [])]
     events = {lang: re.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["events"].items()}
-    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events)
+    ranges = d["english_ranges"]
+    openers = sorted(ranges["openers"], key=len, reverse=True)
+    opener = re.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) $")
+    joins: dict[str | None, re.Pattern] = {o: re.compile(f"[ ,]*(?:{j})[ ,]*") for o, j in ranges["openers"].items()}
+    joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
+    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, opener, joins)
 
 
 # ---------------------------------------------------------------- forms
@@ -90,7 +97,36 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     for q in found:
         if not out or q.start >= out[-1].end:
             out.append(q)
+    return _ranges(text, low, out, g) if len(out) > 1 else out
+
+
+_RANGE_GAP = 40  # the most characters a join between two dates of one range holds
+_OPENER_REACH = 14  # the longest opener with its blank
+
+
+def _ranges(text: str, low: str, dates: list[Quantity], g: _Grammar) -> list[Quantity]:
+    """Two full dates that bound one period (from 1 April 2026 to 31 March 2031, between ... and
+    ..., after ... but before ...) as one date: value the first, value_max the second."""
+    out: list[Quantity] = []
+    i = 0
+    while i < len(dates):
+        a = dates[i]
+        b = dates[i + 1] if i + 1 < len(dates) else None
+        merged = _range(text, low, a, b, g) if b is not None else None
+        out.append(merged or a)
+        i += 2 if merged else 1
     return out
+
+
+def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quantity | None:
+    if a.value is None or b.value is None or b.value < a.value or b.start - a.end > _RANGE_GAP:
+        return None
+    m = g.range_opener.search(low, max(0, a.start - _OPENER_REACH), a.start)
+    opener = m.group("o") if m else None
+    if not g.range_joins[opener].fullmatch(low, a.end, b.start):
+        return None
+    start = m.start("o") if m else a.start
+    return Quantity("date", a.value, b.value, "date", "range", text[start:b.end], start, b.end)
 
 
 def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:

@@ -135,7 +135,7 @@ class RuleReader:
         qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
         numbers = _Spans(taken)
         hits = []
-        for h in _outermost([RuleHit(kind, s, e) for s, e, kind in found]):  # 'shall' in 'shall not' is not its own
+        for h in _outermost([RuleHit(kind, s, e) for s, e, kind in found], g.modals):  # 'shall' in 'shall not' is not its own
             if qualifiers.covers(h.start, h.end) or numbers.overlaps(h.start, h.end):
                 continue
             if self._excluded(h.start, h.end, start, end, h.kind, exs):
@@ -205,14 +205,18 @@ def _bracketed(t: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _outermost(hits: list[RuleHit]) -> list[RuleHit]:
-    """Hits not inside a longer one ('must' in 'must not' is the prohibition's)."""
-    out, reach = [], -1
+def _outermost(hits: list[RuleHit], modals: frozenset) -> list[RuleHit]:
+    """Hits not inside a longer one ('must' in 'must not' is the prohibition's), except an expression
+    of a specific kind inside a modal's span: 由輸配電業擬訂，報請…核定 assigns a task and requires
+    an approval (the merge of modals then decides between them)."""
+    out: list[RuleHit] = []
+    outer: RuleHit | None = None  # the hit reaching furthest so far
     for h in sorted(hits, key=lambda h: (h.start, -h.end)):
-        if h.end <= reach:
+        if outer is not None and h.end <= outer.end and (h.kind in modals or outer.kind not in modals):
             continue
         out.append(h)
-        reach = h.end
+        if outer is None or h.end > outer.end:
+            outer = h
     return out
 
 
