@@ -96,8 +96,15 @@ _HAN_ONLY = re.compile(f"[{HAN}]{{2,}}")
 _WAKATI_ARGS = "-Owakati"
 
 
-# A token with no letter, number or private-use character, between blanks: what _SEARCHABLE drops.
-_UNSEARCHABLE = re.compile(r"(?<!\S)(?:[^\w\s\ue000-\uf8ff]|_)+(?!\S)")
+def _pieces(text: str, limit: int) -> list[str]:
+    """_chunks of text, without the offsets (most texts, a clause or a title, are one piece)."""
+    return [text] if len(text) <= limit else [piece for _, piece in _chunks(text, limit)]
+
+
+# A token with no letter, number or private-use character, with the blank before it: what
+# _SEARCHABLE drops. The analyzers' words are joined by single spaces (run on " " + words, the
+# leading space lets the engine skip ahead to each blank instead of testing every character).
+_UNSEARCHABLE = re.compile(r" (?:[^\w\s\ue000-\uf8ff]|_)+(?!\S)")
 
 
 def _spaced(text: str, lang: str | None) -> str:
@@ -110,17 +117,17 @@ def _spaced(text: str, lang: str | None) -> str:
     if lang == "ja":
         wakati = _tagger(_WAKATI_ARGS)
         parts = []
-        for _, piece in _chunks(_clean(text), _JA_CHUNK):
+        for piece in _pieces(_clean(text), _JA_CHUNK):
             with _mecab_lock:
                 parts.append(wakati.parse(piece))
         spaced = " ".join(parts)
     elif lang == "zh":
         import rjieba
 
-        spaced = " ".join([" ".join(rjieba.cut(piece)) for _, piece in _chunks(_clean(text), _ZH_CHUNK)])
+        spaced = " ".join([" ".join(rjieba.cut(piece)) for piece in _pieces(_clean(text), _ZH_CHUNK)])
     else:
         spaced = " ".join(_WORD.findall(text))
-    return " ".join(_UNSEARCHABLE.sub("", spaced).lower().split())
+    return " ".join(_UNSEARCHABLE.sub("", " " + spaced).lower().split())
 
 
 def _words(text: str, lang: str | None) -> list[str]:

@@ -59,7 +59,8 @@ def analyzer_words(text: str, lang: str) -> list[str]:
 
 
 @pytest.mark.parametrize("text", ["今日は晴れ。CCS事業の支援期間は15年とする。", "碳捕集与封存项目 2030年", "事業継続義務",
-                                  "Support period of 15 years, CO2 storage_x ___", "ＡＢＣと１２"])
+                                  "Support period of 15 years, CO2 storage_x ___", "ＡＢＣと１２",
+                                  "（注１）「CCS」、—— __ x_y ...!? ① 2.5% u.s.「」"])
 @pytest.mark.parametrize("lang", ["ja", "zh", "en"])
 def test_segment_gives_the_analyzers_words(text, lang):
     assert segment(text, lang).split() == analyzer_words(text, lang)
