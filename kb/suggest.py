@@ -495,8 +495,10 @@ def _field_rules() -> dict[str, tuple[tuple[re.Pattern, ...], str | None]]:
             for name, spec in fields.items()}
 
 
-def _all_groups(text: str, groups: tuple[re.Pattern, ...]) -> bool:
-    return all(_cue_spans(text, g) for g in groups)
+def _holds(text: str, low: str, group: re.Pattern) -> bool:
+    """Whether text (low: lowered(text)) holds a cue of group as a word of its own (most clauses
+    hold none, and one search in C says so)."""
+    return group.search(low) is not None and any(_bounded(text, m.start(), m.end()) for m in group.finditer(low))
 
 
 def _cue_spans(text: str, group: re.Pattern) -> list[tuple[int, int]]:
@@ -545,12 +547,15 @@ def regulatory_suggestions(meta: dict, clauses, measures) -> list[Suggestion]:
     out = []
     used: set[str] = set()  # a figure answers one field: 20 years after closure is no permit's lead time
     everything = lowered("\n".join(c.text for c in clauses))
+    lows: list[str] | None = None  # each clause's text lower-cased, made once for all fields
     for field in empty_regulatory(meta):
         groups, kind = rules[field]
         if not all(g.search(everything) for g in groups):  # `everything` is lower-cased
             continue  # one pass over the whole text spares a pass per clause for most fields
-        for c in clauses:
-            if c.kind in ("heading", "table_row") or not _all_groups(c.text, groups):
+        if lows is None:
+            lows = [lowered(c.text) for c in clauses]
+        for c, low in zip(clauses, lows):
+            if c.kind in ("heading", "table_row") or not all(_holds(c.text, low, g) for g in groups):
                 continue
             quote = c.text if len(c.text) <= limit else c.text[:limit - 1] + "…"
             value = quote
