@@ -253,3 +253,25 @@ def test_wrapping_a_text_keeps_its_measures(sentences, data):
         return sorted((m.kind, m.value, m.value_max, m.unit) for m in ms)
 
     assert key(wrapped) == key(plain)
+
+
+RULE_CUE_BITS = ["由", "由于", "，", "。", "应当", "不得", "经", "批准", "同意", "报请", "核定", "不予", "受理", "对", "负责",
+                 "进行", "审核", "费用", "承担", "しなければならない", "を受け", "こと。", "許可", "の", "、", "x", " "]
+
+
+@PROPS
+@given(st.lists(st.sampled_from(RULE_CUE_BITS), max_size=40), st.data())
+def test_one_pass_pattern_scan_finds_what_each_pattern_finds(bits, data):
+    """The rule patterns of a text read in one pass over their first characters (CueReader) give
+    what running each pattern over the text on its own gives, in any window of it."""
+    from kb.extract.patterns import _dispatched, _one_by_one
+    from kb.extract.rules import _grammar
+
+    text = "".join(bits)
+    pos = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(pos, len(text)))
+    for lang in ("ja", "zh", "cjk"):
+        for group in _grammar().cues.view(lang).pats:
+            if group.first_rx is not None:
+                live = [True] * len(group.ps)
+                assert _dispatched(group, text, live, pos, end) == _one_by_one(group, text, live, pos, end, text)
