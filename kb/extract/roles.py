@@ -141,13 +141,14 @@ class Taxonomy:
         self.positive_memo: dict[tuple, tuple] = {}
         self._negative: dict[tuple, tuple] = {}
 
-    def touching(self, lang: str, last: bool, ch: str) -> list[tuple[int, re.Pattern]]:
+    def touching(self, lang: str, last: bool, ch: str, ok: frozenset) -> list[tuple[int, re.Pattern]]:
         """The 'before' patterns (last) that can end with character ch, or the 'after' ones that can
-        start with it, in data order (memoised per character)."""
-        key = (lang, last, ch)
+        start with it, of the roles in `ok`, in data order (memoised)."""
+        key = (lang, last, ch, ok)
         got = self._by_edge.get(key)
         if got is None:
-            got = self._by_edge[key] = [(ri, rx) for ri, rx, edge in self._edges[lang, last] if edge is None or ch in edge]
+            got = self._by_edge[key] = [(ri, rx) for ri, rx, edge in self._edges[lang, last]
+                                        if ri in ok and (edge is None or ch in edge)]
         return got
 
     def positive(self, payloads: tuple, ok: frozenset) -> tuple:
@@ -357,22 +358,20 @@ class RoleReader:
         left = t[max(c.start, x.start - 60):x.start]
         if left.endswith("  "):
             left = left.rstrip(" ") + " "
-        for ri, rx in tx.touching(lang, True, left[-1:]):
-            if ri in ok:
-                m = rx.search(left)
-                if m and m.end() == len(left):
-                    key = (False, tx.adjacent_score + tx.roles[ri].penalty, ri, None, m)
-                    best = key if best is None or key[:2] < best[:2] else best
+        for ri, rx in tx.touching(lang, True, left[-1:], ok):
+            m = rx.search(left)
+            if m and m.end() == len(left):
+                key = (False, tx.adjacent_score + tx.roles[ri].penalty, ri, None, m)
+                best = key if best is None or key[:2] < best[:2] else best
         hi = min(c.end, x.end + 60)
         at = x.end
         while at < hi and t[at] == " " and t[at + 1:at + 2] == " ":
             at += 1  # keep one space for the patterns that expect it
-        for ri, rx in tx.touching(lang, False, t[at:at + 1] if at < hi else ""):
-            if ri in ok:
-                m = rx.match(t, at, hi)
-                if m:
-                    key = (False, tx.adjacent_score + tx.roles[ri].penalty, ri, m.end(), None)
-                    best = key if best is None or key[:2] < best[:2] else best
+        for ri, rx in tx.touching(lang, False, t[at:at + 1] if at < hi else "", ok):
+            m = rx.match(t, at, hi)
+            if m:
+                key = (False, tx.adjacent_score + tx.roles[ri].penalty, ri, m.end(), None)
+                best = key if best is None or key[:2] < best[:2] else best
         same = by_kind.get(x.kind, ())
         link, sep_rx = tx.link[lang], tx.sep_rx
         known = tx.positive_memo  # tx.positive, without a call per cue on the hot path
