@@ -57,6 +57,8 @@ class _Grammar:
         self.separators = frozenset(d["separators"])
         self.provisos = tuple(d["provisos"])
         self.coordinated = {lang: tuple(v) for lang, v in d["coordinated"].items()}
+        self.parenthetical = {lang: re.compile(rx) for lang, rx in d["parenthetical"].items()}
+        self.binding = frozenset(d["binding"])
         entries = []
         for k in d["kinds"]:
             for lang in ("ja", "zh", "en"):
@@ -226,25 +228,29 @@ def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[R
     expression (the modal then binds more than it)."""
     gap = g.merge_gap.get(lang, g.default_gap)
     coordinated = tuple(c for k in LANG_KEYS[lang] for c in g.coordinated.get(k, ()))
+    aside = g.parenthetical.get(lang)
     specific = [h for h in hits if h.kind not in g.modals]  # sorted by start, as hits are
     starts = [h.start for h in specific]
     out = []
     for h in hits:
         if h.kind in g.modals:
             i = bisect_right(starts, h.start)  # the nearest specific expressions on either side
-            joined = [x for x in specific[max(0, i - 2):i + 2] if _near(h, x, t, gap, g.separators)]
+            joined = [x for x in specific[max(0, i - 2):i + 2]
+                      if _near(h, x, t, gap, g.separators, aside if h.kind in g.binding else None)]
             if joined and not (coordinated and any(x.start >= h.end and t.startswith(coordinated, x.end) for x in joined)):
                 continue
         out.append(h)
     return out
 
 
-def _near(a: RuleHit, b: RuleHit, t: str, gap: int, separators: frozenset) -> bool:
+def _near(a: RuleHit, b: RuleHit, t: str, gap: int, separators: frozenset, aside: re.Pattern | None = None) -> bool:
     lo, hi = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
     if hi < lo:
         return True  # they overlap
     between = t[lo:hi]
-    return len(between) <= gap and not any(ch in separators for ch in between)
+    if len(between) <= gap and not any(ch in separators for ch in between):
+        return True
+    return aside is not None and a.end <= b.start and aside.match(between) is not None  # must, as …, provide
 
 
 def _one_per_family(hits: list[RuleHit], family) -> list[RuleHit]:
