@@ -38,6 +38,7 @@ class _Grammar:
     events: dict[str, re.Pattern]
     range_opener: re.Pattern  # an opener word ending where a date starts (lower-case text)
     range_joins: dict[str | None, re.Pattern]  # opener (None: no opener) -> what joins the two dates
+    datelines: dict[str, re.Pattern]  # language list -> a publication label ending where a date starts
 
 
 @cache
@@ -61,7 +62,8 @@ def _grammar() -> _Grammar:
     opener = re.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) $")
     joins: dict[str | None, re.Pattern] = {o: re.compile(f"[ ,]*(?:{j})[ ,]*") for o, j in ranges["openers"].items()}
     joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
-    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, opener, joins)
+    datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
+    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, opener, joins, datelines)
 
 
 # ---------------------------------------------------------------- forms
@@ -172,7 +174,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
         if q.kind != "date":
             continue
         rel = _comparator_relation(q) or _relation(text, clause, q, keys, g)
-        if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q):
+        if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q) \
+                and not _dateline(text, clause, q, LANG_KEYS[lang], g):
             rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event
         if rel in ("start", "dated") and _event(text, clause, q, keys, g):
             rel = None
@@ -209,6 +212,18 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
     if clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end):
         return "point"  # | 2023 | 65 |: the year a row of a rate table applies to
     return None
+
+
+_LINE_REST = re.compile(r"[\s:：.。,，()（）\[\]]*")
+
+
+def _dateline(text: str, clause: Clause, q: Quantity, keys, g: _Grammar) -> bool:
+    """Whether q dates the page or document rather than a provision: alone in its clause, or after a
+    publication label (Last updated:, 公開日：, 发布日期：)."""
+    if _LINE_REST.fullmatch(text, clause.start, q.start) and _LINE_REST.fullmatch(text, q.end, clause.end):
+        return True
+    left = text[max(clause.start, q.start - _LOOK):q.start]
+    return any(k in g.datelines and g.datelines[k].search(left) for k in keys)
 
 
 _DAY = re.compile(r"日|/[0-9]{1,2}/|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")
