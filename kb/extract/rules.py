@@ -59,6 +59,7 @@ class _Grammar:
         self.coordinated = {lang: tuple(v) for lang, v in d["coordinated"].items()}
         self.parenthetical = {lang: re.compile(rx) for lang, rx in d["parenthetical"].items()}
         self.binding = frozenset(d["binding"])
+        self.modal_side = dict(d["modal_side"])
         entries = []
         for k in d["kinds"]:
             for lang in ("ja", "zh", "en"):
@@ -229,6 +230,7 @@ def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[R
     gap = g.merge_gap.get(lang, g.default_gap)
     coordinated = tuple(c for k in LANG_KEYS[lang] for c in g.coordinated.get(k, ()))
     aside = g.parenthetical.get(lang)
+    side = g.modal_side.get(lang)  # None (a clause read with both CJK lists): either side
     specific = [h for h in hits if h.kind not in g.modals]  # sorted by start, as hits are
     starts = [h.start for h in specific]
     out = []
@@ -236,11 +238,21 @@ def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[R
         if h.kind in g.modals:
             i = bisect_right(starts, h.start)  # the nearest specific expressions on either side
             joined = [x for x in specific[max(0, i - 2):i + 2]
-                      if _near(h, x, t, gap, g.separators, aside if h.kind in g.binding else None)]
+                      if _on_side(h, x, side) and _near(h, x, t, gap, g.separators, aside if h.kind in g.binding else None)]
             if joined and not (coordinated and any(x.start >= h.end and t.startswith(coordinated, x.end) for x in joined)):
                 continue
         out.append(h)
     return out
+
+
+def _on_side(modal: RuleHit, x: RuleHit, side: str | None) -> bool:
+    """Whether expression x stands where the verb a modal governs can: after it ('before': the modal
+    comes first), before it ('after'), or overlapping it."""
+    if side == "before":
+        return x.end > modal.start
+    if side == "after":
+        return x.start < modal.end
+    return True
 
 
 def _near(a: RuleHit, b: RuleHit, t: str, gap: int, separators: frozenset, aside: re.Pattern | None = None) -> bool:
