@@ -3,7 +3,7 @@
 Two jobs, both driven by kb/data/dates.json:
 
 - forms: the English and numeric dates the numeral scanner does not read (1 July 2029, July 1,
-  2029, July 2029, July 1 with no year, 7/1/29, end of 2036), as date quantities with the value
+  2029, July 2029, July 1 or 1 July with no year, 7/1/29, end of 2036), as date quantities with the value
   YYYY.MM (a day keeps its month: 1 July 2029 -> 2029.07) or None when no year is given;
 - relations: a date is a measure only when the text relates it to the policy. Each date of a
   clause gets one of deadline, start, period (a range of years), point (the year a target is set
@@ -135,7 +135,7 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
     groups = m.groupdict()
     if "m" in groups and groups["m"] and not groups["m"].isdigit():
         word = groups["m"]
-        if name in ("month_day", "month_year") and not word[0].isupper():
+        if name in ("month_day", "day_month", "month_year") and not word[0].isupper():
             return None  # 'may 10' is a modal and a number; a month name is capitalised
         month = g.months[word.lower()]
     else:
