@@ -149,7 +149,9 @@ class _Rules(NumeralRules):
         self.clock, self.ordinal_unit = re.compile(d["clock"]), re.compile(d["ordinal_unit"])
         self.ordinal_full = re.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
-        self.b_cur, self.b_per_tonne = _before(self.cur_map), _before(d["per_tonne_prefixes"])
+        # A rate's denominator written before the figure (每吨50元, 每千瓦时0.3元, トン当たり289円).
+        self.per_prefix = {w: unit for unit, words in d["per_prefixes"].items() for w in words}
+        self.b_cur, self.b_per_prefix = _before(self.cur_map), _before(list(self.per_prefix))
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.era_fwd = re.compile(alt(d["eras"]))
@@ -470,8 +472,8 @@ class _Scan:
         s = d.start
         if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
-        if d.kind == "money" and (pt := self.before(r.b_per_tonne, s, floor)):
-            d.unit, s = d.unit + "/t", pt[0]  # 每一公噸新臺幣一千五百元, 每吨50元
+        if d.kind == "money" and (pt := self.before(r.b_per_prefix, s, floor)):
+            d.unit, s = f"{d.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # per tonne, /t
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
