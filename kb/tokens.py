@@ -85,9 +85,6 @@ def _tagger(args: str):
 
 # ---------------------------------------------------------------- full-text search
 
-# SQLite's unicode61 tokenizer keeps letters, numbers and private-use characters and
-# splits on everything else. A token with none of those would index as nothing.
-_SEARCHABLE = re.compile(r"[^\W_]|[\ue000-\uf8ff]")
 _HAN_ONLY = re.compile(f"[{HAN}]{{2,}}")
 
 
@@ -101,16 +98,18 @@ def _pieces(text: str, limit: int) -> list[str]:
     return [text] if len(text) <= limit else [piece for _, piece in _chunks(text, limit)]
 
 
-# A token with no letter, number or private-use character, with the blank before it: what
-# _SEARCHABLE drops. The analyzers' words are joined by single spaces (run on " " + words, the
-# leading space lets the engine skip ahead to each blank instead of testing every character).
+# A token with no letter, number or private-use character, with the blank before it: SQLite's
+# unicode61 tokenizer keeps only those and splits on everything else, so it would index as
+# nothing. The analyzers' words are joined by single spaces (run on " " + words, the leading
+# space lets the engine skip ahead to each blank instead of testing every character).
 _UNSEARCHABLE = re.compile(r" (?:[^\w\s\ue000-\uf8ff]|_)+(?!\S)")
 
 
-def _spaced(text: str, lang: str | None) -> str:
-    """The analyzer's words of `text`, searchable ones only, Latin lowercased, one space apart.
-    The analyzers' output is filtered and lowercased as one string (a few passes in C), not word
-    by word: that was half the cost of segmenting a clause."""
+def segment(text: str, lang: str | None = None) -> str:
+    """Words separated by single spaces, Latin lowercased, punctuation dropped: the form
+    stored in an FTS5 column with the default unicode61 tokenizer. The analyzers' output is
+    filtered and lowercased as one string (a few passes in C), not word by word: that was half
+    the cost of segmenting a clause."""
     if not text or text.isspace():
         return ""
     lang = lang or detect_lang(text)
@@ -131,13 +130,7 @@ def _spaced(text: str, lang: str | None) -> str:
 
 
 def _words(text: str, lang: str | None) -> list[str]:
-    return _spaced(text, lang).split()
-
-
-def segment(text: str, lang: str | None = None) -> str:
-    """Words separated by single spaces, Latin lowercased, punctuation dropped: the form
-    stored in an FTS5 column with the default unicode61 tokenizer."""
-    return _spaced(text, lang)
+    return segment(text, lang).split()
 
 
 def _quote(word: str) -> str:

@@ -137,7 +137,7 @@ class Taxonomy:
         # numbers against none.
         self._edges = {(lang, last): [(ri, rx, edge_chars(rx, last)) for ri, rx in (self.before if last else self.after)[lang]]
                        for lang in LANGS for last in (True, False)}
-        self._by_edge: dict[tuple[str, bool, str], list[tuple[int, re.Pattern]]] = {}
+        self._by_edge: dict[tuple[str, bool, str, frozenset], list[tuple[int, re.Pattern]]] = {}
         self.positive_memo: dict[tuple, tuple] = {}
         self._negative: dict[tuple, tuple] = {}
 
