@@ -272,6 +272,28 @@ def test_one_pass_pattern_scan_finds_what_each_pattern_finds(bits, data):
     end = data.draw(st.integers(pos, len(text)))
     for lang in ("ja", "zh", "cjk"):
         for group in _grammar().cues.view(lang).pats:
-            if group.first_rx is not None:
+            if group.first_rx is not None and not group.english:
                 live = [True] * len(group.ps)
                 assert _dispatched(group, text, live, pos, end) == _one_by_one(group, text, live, pos, end, text)
+
+
+ENGLISH_RULE_BITS = ["is", "this", "are", "be", " required to", " not", "may", "dismay", "shall", "must", "obtain",
+                     "withhold", "hold", " a ", "storage ", "permit", "subject to ", "approval", "claw", "ed back",
+                     "borne by", "cover", "s half", "interest", " ", " ", ",", ".", "-", "2"]
+
+
+@PROPS
+@given(st.lists(st.sampled_from(ENGLISH_RULE_BITS), max_size=40), st.data())
+def test_one_pass_english_pattern_scan_finds_what_each_pattern_finds(bits, data):
+    """English rule patterns dispatched on their first words (a word inside a longer one, 'is' in
+    'this', is not one) find what each pattern run over the text on its own finds."""
+    from kb.extract.patterns import _dispatched, _one_by_one
+    from kb.extract.rules import _grammar
+
+    text = "".join(bits)
+    pos = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(pos, len(text)))
+    group = next(g for g in _grammar().cues.view("en").pats if g.english)
+    assert group.first_rx is not None
+    live = [True] * len(group.ps)
+    assert _dispatched(group, text, live, pos, end) == _one_by_one(group, text, live, pos, end, text)

@@ -241,6 +241,75 @@ def edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
     return None if got is None or got[1] else frozenset(got[0])
 
 
+_LEAD_MAX = 256  # first words a pattern may have before it is not worth dispatching on them
+
+
+def lead_words(rx: re.Pattern, last: bool = False) -> frozenset | None:
+    """Every word ([a-z]+) a match of rx can start with, the whole word up to the first non-letter,
+    or None when that is not known (a pattern that can start with a non-letter, a repeated or
+    wide letter class, a case-blind pattern, too many words). `last` is accepted for the
+    signature edge_chars has; only first words are read."""
+    sre = _sre()
+    if sre is None or rx.flags & re.I or last:
+        return None
+    letters = frozenset("abcdefghijklmnopqrstuvwxyz")
+
+    def chars(op, av) -> set[str] | None:
+        if op is sre.LITERAL:
+            return {chr(av)}
+        if op is sre.IN and all(iop is sre.LITERAL for iop, _ in av):
+            return {chr(iav) for _, iav in av}
+        return None
+
+    def seq(items, state: set | None) -> set | None:
+        # state: (word so far, still open) pairs; a closed word has met the non-letter after it
+        for op, av in items:
+            if state is None or len(state) > _LEAD_MAX:
+                return None
+            if not any(open_ for _, open_ in state):
+                return state  # every first word is complete: the rest does not matter
+            state = item(op, av, state)
+        return state
+
+    def item(op, av, state: set) -> set | None:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            return state
+        if op is sre.SUBPATTERN:
+            return None if av[1] or av[2] else seq(av[3], state)  # no inline flags
+        if op is sre.ATOMIC_GROUP:
+            return seq(av, state)
+        if op is sre.BRANCH:
+            out: set = set()
+            for alt in av[1]:
+                got = seq(alt, state)
+                if got is None:
+                    return None
+                out |= got
+            return out
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            lo, hi, sub = av
+            if hi != 1:
+                return None
+            once = seq(sub, state)
+            return None if once is None else once | state if lo == 0 else once
+        got = chars(op, av)
+        if got is None:
+            return None
+        if got <= letters:
+            return {(w + ch, True) for w, open_ in state if open_ for ch in got} | {x for x in state if not x[1]}
+        if got.isdisjoint(letters):
+            return {(w, False) for w, _ in state}
+        return None
+
+    try:
+        got = seq(sre.parse(rx.pattern, rx.flags & ~re.U), {("", True)})
+    except Exception:  # a parser of another Python version: do without the shortcut
+        return None
+    if got is None or len(got) > _LEAD_MAX or any(not w for w, _ in got):
+        return None  # a match may start with a non-letter, or be empty
+    return frozenset(w for w, _ in got)
+
+
 # ---------------------------------------------------------------- cue words of several languages
 
 # Which data lists serve text of each language. English terms turn up in CJK text; 'cjk' serves
@@ -367,8 +436,10 @@ class CueReader:
                     continue  # inside a longer word: 'fine' in 'define'
                 out.append((s, m.end(), eng[m.group("e")]))
         for group, src, live in self.pats:
-            at = _dispatched(group, src, live, pos, end) if group.first_rx is not None else \
-                _one_by_one(group, src, live, pos, end, self.low)
+            # An English word start is judged on the lowered text (_one_by_one), the dispatch
+            # pattern's on src: the same unless folding changed a letter (CASE_EXTRA, rare).
+            one_pass = group.first_rx is not None and (not group.english or src is self.low)
+            at = _dispatched(group, src, live, pos, end) if one_pass else _one_by_one(group, src, live, pos, end, self.low)
             out += [(s, e, payload) for s, (e, payload) in at.items()]
         return out
 
@@ -390,15 +461,15 @@ def _one_by_one(group: _Patterns, src: str, live: list[bool], pos: int, end: int
 
 
 def _dispatched(group: _Patterns, src: str, live: list[bool], pos: int, end: int) -> dict[int, tuple[int, tuple]]:
-    """What _one_by_one finds, from one pass over the characters any pattern can start with: at
-    each, only the patterns that can start there are tried (one pass over a text instead of one
-    per pattern; the rule patterns of a text cost a tenth of what they did)."""
+    """What _one_by_one finds, from one pass over the characters (words) any pattern can start
+    with: at each, only the patterns that can start there are tried (one pass over a text instead
+    of one per pattern; the rule patterns of a text cost a tenth of what they did)."""
     at: dict[int, tuple[int, tuple]] = {}
     reach: dict[int, int] = {}  # pattern -> end of its last match: finditer's matches do not overlap
     ps, by_first = group.ps, group.by_first
     for m in group.first_rx.finditer(src, pos, end):
         p = m.start()
-        for k in by_first[src[p]]:
+        for k in by_first[m.group()]:
             if not live[k] or reach.get(k, -1) > p:
                 continue
             mm = ps[k][0].match(src, p, end)
@@ -419,14 +490,17 @@ class _Patterns(NamedTuple):
 
 
 def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, tuple[int, ...]]]:
-    """The one-pass scan of a CJK pattern group when every pattern's first characters are known
-    (English patterns start with letters found everywhere: they run one by one)."""
-    firsts = [edge_chars(rx, False) for rx, _, _ in ps]
-    if english or any(f is None for f in firsts):
+    """The one-pass scan of a pattern group when every pattern's first characters (CJK) or first
+    words (English: letters start a match everywhere, whole words rarely) are known; otherwise
+    (None) the patterns run one by one."""
+    firsts = [(lead_words if english else edge_chars)(rx, False) for rx, _, _ in ps]
+    if not ps or any(f is None for f in firsts):
         return None, {}
-    chars = sorted(set().union(*firsts))
-    by_first = {ch: tuple(k for k, f in enumerate(firsts) if ch in f) for ch in chars}
-    return re.compile("[" + "".join(re.escape(ch) for ch in chars) + "]"), by_first
+    keys = sorted(set().union(*firsts))
+    by_first = {k: tuple(i for i, f in enumerate(firsts) if k in f) for k in keys}
+    if english:  # whole words: nothing just before or after is a letter
+        return re.compile(f"(?<![a-z])(?:{trie(keys)})(?![a-z])"), by_first
+    return re.compile("[" + "".join(re.escape(ch) for ch in keys) + "]"), by_first
 
 
 class _View(NamedTuple):

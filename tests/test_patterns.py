@@ -1,0 +1,67 @@
+"""What the pattern readers of kb.extract.patterns know about a regex before running it: the literal
+every match holds, the characters a match starts or ends with, the words an English match starts
+with. The cue scans skip patterns and positions on these, so a wrong answer loses cues."""
+
+import re
+
+import pytest
+
+from kb.extract.patterns import edge_chars, lead_words, required_literal
+
+EN = "(?:{})(?![a-z])"  # how CueSet compiles an English pattern
+
+LEAD_WORDS = [
+    # pattern, first words (None: not known, the pattern runs on its own)
+    ("(?:is|are|be) required to", {"is", "are", "be"}),
+    ("may(?! not)(?! [0-9])", {"may"}),
+    ("claw(?:ed)? back", {"claw", "clawed"}),
+    ("(?:recover|deduct)s? (?:the )?balance", {"recover", "recovers", "deduct", "deducts"}),
+    ("licen[cs]e (?:is|shall be) required", {"licence", "license"}),
+    ("late[- ]payment", {"late"}),
+    ("daily", {"daily"}),
+    ("[a-z]+ permit", None),  # a repeated letter class: any word
+    ("(?:a )?permit", {"a", "permit"}),
+    (" to apply", None),  # starts with a non-letter
+    ("(?:x)?", None),  # may be empty
+    ("(?i:shall)", None),  # an inline flag
+]
+
+
+@pytest.mark.parametrize("src,words", LEAD_WORDS)
+def test_lead_words(src, words):
+    got = lead_words(re.compile(EN.format(src)))
+    assert got == (None if words is None else frozenset(words))
+
+
+@pytest.mark.parametrize("src,words", [(s, w) for s, w in LEAD_WORDS if w is not None])
+def test_every_match_starts_with_a_lead_word(src, words):
+    rx = re.compile(EN.format(src))
+    for text in ("is required to", "may apply", "clawed back", "deducts balance", "recover the balance",
+                 "license is required", "late-payment", "daily", "a permit", "permit"):
+        m = rx.match(text)
+        if m:
+            assert re.match("[a-z]+", text).group() in words
+
+
+@pytest.mark.parametrize("src,first,last", [
+    ("应当", {"应"}, {"当"}),
+    ("(?:许可|認可)を受け", {"许", "認"}, {"け"}),
+    ("每逾?一?[日天]", {"每"}, {"日", "天"}),
+    ("由[^，。]{2,6}负责", {"由"}, {"责"}),
+    ("[^，]{1,3}负责", None, {"责"}),
+    ("(?:x)?", None, None),
+])
+def test_edge_chars(src, first, last):
+    rx = re.compile(src)
+    assert edge_chars(rx, False) == (None if first is None else frozenset(first))
+    assert edge_chars(rx, True) == (None if last is None else frozenset(last))
+
+
+@pytest.mark.parametrize("src,literal", [
+    ("(?:必须|应当)提交", "提交"),
+    ("不予(?:登记|受理)", "不予"),
+    ("(?:a|b)", None),
+    ("(?i)shall", None),
+])
+def test_required_literal(src, literal):
+    assert required_literal(re.compile(src)) == literal
