@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kb.extract.patterns import edge_chars, lead_words, required_literal
+from kb.extract.patterns import edge_chars, lead_pairs, lead_words, required_literal
 
 EN = "(?:{})(?![a-z])"  # how CueSet compiles an English pattern
 
@@ -41,6 +41,18 @@ def test_every_match_starts_with_a_lead_word(src, words):
         m = rx.match(text)
         if m:
             assert re.match("[a-z]+", text).group() in words
+
+
+@pytest.mark.parametrize("src,pairs", [
+    ("应当", {"应当"}),
+    ("(?:许可|認可)を受け", {"许可", "認可"}),
+    ("每逾?一?[日天]", {"每逾", "每一", "每日", "每天"}),
+    ("得(?<![获取]得)(?![到知])", {"得"}),  # one character long
+    ("由[^，。]{2,6}负责", None),  # its second character is any but two
+    ("(?:本省|国家)(?:实行|建立)", {"本省", "国家"}),
+])
+def test_lead_pairs(src, pairs):
+    assert lead_pairs(re.compile(src)) == (None if pairs is None else frozenset(pairs))
 
 
 @pytest.mark.parametrize("src,first,last", [

@@ -242,17 +242,41 @@ def edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
 
 
 _LEAD_MAX = 256  # first words a pattern may have before it is not worth dispatching on them
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
-def lead_words(rx: re.Pattern, last: bool = False) -> frozenset | None:
+def lead_words(rx: re.Pattern) -> frozenset | None:
     """Every word ([a-z]+) a match of rx can start with, the whole word up to the first non-letter,
     or None when that is not known (a pattern that can start with a non-letter, a repeated or
-    wide letter class, a case-blind pattern, too many words). `last` is accepted for the
-    signature edge_chars has; only first words are read."""
-    sre = _sre()
-    if sre is None or rx.flags & re.I or last:
+    wide letter class, a case-blind pattern, too many words)."""
+
+    def step(state: set, got: set[str]) -> set | None:
+        if got <= _LETTERS:
+            return {(w + ch, True) for w, open_ in state if open_ for ch in got} | {x for x in state if not x[1]}
+        if got.isdisjoint(_LETTERS):
+            return {(w, False) for w, _ in state}
         return None
-    letters = frozenset("abcdefghijklmnopqrstuvwxyz")
+
+    return _prefixes(rx, step)
+
+
+def lead_pairs(rx: re.Pattern) -> frozenset | None:
+    """The first two characters of every match of rx (one where the pattern is one character long),
+    or None when they are not known (see lead_words)."""
+
+    def step(state: set, got: set[str]) -> set | None:
+        return {(w + ch, len(w) == 0) for w, open_ in state if open_ for ch in got} | {x for x in state if not x[1]}
+
+    return _prefixes(rx, step)
+
+
+def _prefixes(rx: re.Pattern, step) -> frozenset | None:
+    """The strings every match of rx starts with, read from the parsed pattern: step(state, chars)
+    extends the open ones of the (prefix, still open) pairs by a consumed character class, or says
+    it cannot (None). Zero-width items are passed over."""
+    sre = _sre()
+    if sre is None or rx.flags & re.I:
+        return None
 
     def chars(op, av) -> set[str] | None:
         if op is sre.LITERAL:
@@ -262,12 +286,11 @@ def lead_words(rx: re.Pattern, last: bool = False) -> frozenset | None:
         return None
 
     def seq(items, state: set | None) -> set | None:
-        # state: (word so far, still open) pairs; a closed word has met the non-letter after it
         for op, av in items:
             if state is None or len(state) > _LEAD_MAX:
                 return None
             if not any(open_ for _, open_ in state):
-                return state  # every first word is complete: the rest does not matter
+                return state  # every prefix is complete: the rest does not matter
             state = item(op, av, state)
         return state
 
@@ -293,20 +316,14 @@ def lead_words(rx: re.Pattern, last: bool = False) -> frozenset | None:
             once = seq(sub, state)
             return None if once is None else once | state if lo == 0 else once
         got = chars(op, av)
-        if got is None:
-            return None
-        if got <= letters:
-            return {(w + ch, True) for w, open_ in state if open_ for ch in got} | {x for x in state if not x[1]}
-        if got.isdisjoint(letters):
-            return {(w, False) for w, _ in state}
-        return None
+        return None if got is None else step(state, got)
 
     try:
         got = seq(sre.parse(rx.pattern, rx.flags & ~re.U), {("", True)})
     except Exception:  # a parser of another Python version: do without the shortcut
         return None
     if got is None or len(got) > _LEAD_MAX or any(not w for w, _ in got):
-        return None  # a match may start with a non-letter, or be empty
+        return None  # a match may start with something else, or be empty
     return frozenset(w for w, _ in got)
 
 
@@ -469,7 +486,8 @@ def _dispatched(group: _Patterns, src: str, live: list[bool], pos: int, end: int
     ps, by_first = group.ps, group.by_first
     for m in group.first_rx.finditer(src, pos, end):
         p = m.start()
-        for k in by_first[m.group()]:
+        # the word or character matched; a CJK character known only with what follows it: the pair
+        for k in by_first.get(m.group()) or by_first[src[p:p + 2]]:
             if not live[k] or reach.get(k, -1) > p:
                 continue
             mm = ps[k][0].match(src, p, end)
@@ -490,17 +508,31 @@ class _Patterns(NamedTuple):
 
 
 def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, tuple[int, ...]]]:
-    """The one-pass scan of a pattern group when every pattern's first characters (CJK) or first
-    words (English: letters start a match everywhere, whole words rarely) are known; otherwise
-    (None) the patterns run one by one."""
-    firsts = [(lead_words if english else edge_chars)(rx, False) for rx, _, _ in ps]
-    if not ps or any(f is None for f in firsts):
+    """The one-pass scan of a pattern group when every pattern's first characters are known: its
+    first words in English (letters start a match everywhere, whole words rarely), its first two
+    characters in CJK where known, else its first. None: the patterns run one by one."""
+    if not ps:
         return None, {}
-    keys = sorted(set().union(*firsts))
-    by_first = {k: tuple(i for i, f in enumerate(firsts) if k in f) for k in keys}
-    if english:  # whole words: nothing just before or after is a letter
-        return re.compile(f"(?<![a-z])(?:{trie(keys)})(?![a-z])"), by_first
-    return re.compile("[" + "".join(re.escape(ch) for ch in keys) + "]"), by_first
+    if english:
+        firsts = [lead_words(rx) for rx, _, _ in ps]
+        if any(f is None for f in firsts):
+            return None, {}
+        keys = sorted(set().union(*firsts))
+        by_first = {k: tuple(i for i, f in enumerate(firsts) if k in f) for k in keys}
+        return re.compile(f"(?<![a-z])(?:{trie(keys)})(?![a-z])"), by_first  # whole words
+    firsts = [lead_pairs(rx) or edge_chars(rx, False) for rx, _, _ in ps]
+    if any(f is None for f in firsts):
+        return None, {}
+    # A first character some pattern is known by alone stands for every pattern starting with it;
+    # the others are only looked at before one of their second characters.
+    single = {k for f in firsts for k in f if len(k) == 1}
+    keys = {k if k[0] not in single else k[0] for f in firsts for k in f}
+    by_first = {k: tuple(i for i, f in enumerate(firsts) if any(x[:len(k)] == k for x in f)) for k in sorted(keys)}
+    seconds: dict[str, list[str]] = {}
+    for k in sorted(keys):
+        seconds.setdefault(k[0], []).extend(k[1:])
+    alts = [re.escape(c) + (f"(?=[{''.join(map(re.escape, after))}])" if after else "") for c, after in seconds.items()]
+    return re.compile("|".join(alts)), by_first
 
 
 class _View(NamedTuple):
