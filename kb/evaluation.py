@@ -1,7 +1,8 @@
 """Precision and recall of the measure extractor against hand-labelled text, and case files.
 
-Gold folder layout (as ../shared/peer/policy-gold/): `docs/NN_name.txt` holds three header lines
-(`# source: …`, `# lang: …`, blank) and then the passage; `gold.jsonl` (or several `gold*.jsonl`)
+Gold folder layout (as ../shared/peer/policy-gold/): `docs/NN_name.txt` holds header lines
+(`# source: …`, `# lang: …`, optionally `# country: CA`, the jurisdiction as a record's country
+field gives it), a blank line and then the passage; `gold.jsonl` (or several `gold*.jsonl`)
 holds one measure a line with `doc, clause, kind, value, value_max, unit, label`. The gold clause is
 verbatim passage text, so its span is found by searching it.
 
@@ -14,7 +15,8 @@ rule; a predicted measure left unmatched is a false positive. Quantitative measu
 reported apart, per language and per kind.
 
 Case files (`cases.jsonl`): one short sentence a line with the measures it must yield, how many
-rule measures (or null), and measures it must not yield; a case passes when all three hold.
+rule measures (or null), and measures it must not yield (optionally the `country` it is from); a
+case passes when all three hold.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from kb.extract import Measure, extract_text
 __all__ = ["GoldError", "Score", "Report", "CaseResult", "evaluate", "load_gold", "load_held_out", "run_cases",
            "format_table", "format_cases"]
 
-HEADER_LINES = 3
 TOLERANCE = 1e-6
 SPLITS = ("tune", "held")
 
@@ -55,6 +56,7 @@ class GoldDoc:
     name: str
     lang: str
     passage: str
+    country: str | None = None
 
 
 @dataclass
@@ -159,10 +161,8 @@ def load_gold(folder: str | Path) -> tuple[list[GoldDoc], list[GoldMeasure]]:
             text = p.read_text(encoding="utf-8").removeprefix("\ufeff")
         except (OSError, UnicodeDecodeError) as exc:
             raise GoldError(f"{p}: cannot read: {exc}") from None
-        parts = text.split("\n", HEADER_LINES)
-        header, passage = parts[:HEADER_LINES], parts[HEADER_LINES] if len(parts) > HEADER_LINES else ""
-        lang = next((h.split(":", 1)[1].strip() for h in header if h.lower().startswith("# lang:")), "") or "und"
-        docs.append(GoldDoc(p.stem, lang, passage))
+        header, passage = _header(text)
+        docs.append(GoldDoc(p.stem, header.get("lang") or "und", passage, header.get("country") or None))
     gold = []
     for gold_file in gold_files:
         try:
@@ -179,6 +179,24 @@ def load_gold(folder: str | Path) -> tuple[list[GoldDoc], list[GoldMeasure]]:
             except (ValueError, KeyError, TypeError) as exc:
                 raise GoldError(f"{gold_file}:{n}: not a gold measure: {exc}") from None
     return docs, gold
+
+
+def _header(text: str) -> tuple[dict[str, str], str]:
+    """The `# key: value` lines a doc starts with (keys lower-cased), and the passage after the
+    blank line that ends them."""
+    lines = text.split("\n")
+    n = 0
+    while n < len(lines) and lines[n].startswith("# ") and ":" in lines[n]:
+        n += 1
+    if n < len(lines) and not lines[n].strip():
+        n += 1
+    header = {}
+    for line in lines[:n]:
+        key, _, value = line[2:].partition(":")
+        if value:
+            header[key.strip().lower()] = value.strip()
+    parts = text.split("\n", n)
+    return header, parts[n] if len(parts) > n else ""
 
 
 def load_held_out(path: str | Path) -> frozenset:
@@ -276,7 +294,7 @@ def evaluate(folders, tolerance: float = TOLERANCE, held_out=frozenset()) -> Rep
 
 
 def _score_doc(d: GoldDoc, golds: list[GoldMeasure], report: Report, tolerance: float) -> None:
-    extraction = extract_text(d.passage, d.name)
+    extraction = extract_text(d.passage, d.name, country=d.country)
     predicted = extraction.measures
     clause_text = {c.id: c.text for c in extraction.clauses}
     spans = []
@@ -342,7 +360,8 @@ def run_cases(path: str | Path, tolerance: float = TOLERANCE) -> list[CaseResult
                 raise TypeError("rules must be a whole number or null")
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise GoldError(f"{path}:{n}: not a case: {exc}") from None
-        found = extract_text(text).measures
+        country = case.get("country")
+        found = extract_text(text, country=country if isinstance(country, str) else None).measures
         out.append(CaseResult(n, str(case.get("topic", "")), str(case.get("lang", "")), text,
                               tuple(_case_problems(found, expected, forbidden, rules, tolerance))))
     return out

@@ -227,3 +227,16 @@ def test_property_arbitrary_unicode(body):
     check_invariants(body, extract_text(body, "u"))
 
 
+
+
+@pytest.mark.parametrize("country,unit", [("Canada", "CAD/t"), ("加拿大", "CAD/t"), ("Alberta", "CAD/t"),
+                                          ("United States", "USD/t"), ("Atlantis", "USD/t"), (None, "USD/t")])
+def test_a_bare_dollar_is_the_dollar_of_the_records_country(country, unit):
+    """The record's country field (any label, alias or subdivision it accepts) names a bare $;
+    an unknown or absent country leaves it the US dollar."""
+    from kb.records import parse_record
+
+    meta = {"id": "x"} | ({"country": country} if country else {})
+    record = parse_record("---\n" + json.dumps(meta, ensure_ascii=False) + "\n---\nThe charge is $50 per tonne.\n")
+    money = [m for m in extract(record).measures if m.kind == "money"]
+    assert [(m.value, m.unit, m.surface) for m in money] == [(50.0, unit, "$50 per tonne")]

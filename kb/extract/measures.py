@@ -23,7 +23,18 @@ from dataclasses import dataclass, replace
 from kb.extract.clauses import Clause, split_clauses
 from kb.extract.dates import english_dates, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
-from kb.extract.quantities import ContextUnit, Quantity, context_unit, find_quantities, overlay, with_context, word_amounts, yearly_rates
+from kb.extract.quantities import (
+    ContextUnit,
+    Quantity,
+    context_unit,
+    dollar_of,
+    find_quantities,
+    named_dollar,
+    overlay,
+    with_context,
+    word_amounts,
+    yearly_rates,
+)
 from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
 from kb.extract.rules import RuleHit, RuleReader, rule_kinds
 from kb.extract.text import Joined, join, mask
@@ -78,17 +89,32 @@ def extract(record: Record, progress: Callable[[int], None] | None = None) -> Ex
     """Clauses and measures of a record (what the publish step stores). `progress`, when given,
     is told how far into the body the extraction has come, clause by clause."""
     rid = record.id or record.stem_id
-    return _run(record.body, rid, record.body_line, record.lang or "", progress)
+    return _run(record.body, rid, record.body_line, record.lang or "", record_country(record.meta), progress)
 
 
-def extract_text(body: str, record_id: str = "", first_line: int = 1) -> Extraction:
-    """Clauses and measures of any text; offsets index `body`, lines count from first_line."""
+def extract_text(body: str, record_id: str = "", first_line: int = 1, *, country: str | None = None) -> Extraction:
+    """Clauses and measures of any text; offsets index `body`, lines count from first_line;
+    `country` (ISO 3166 code) is the jurisdiction the text is from, when known."""
     if not isinstance(body, str):
         body = ""
-    return _run(body, record_id if isinstance(record_id, str) else "", first_line if isinstance(first_line, int) else 1, "")
+    return _run(body, record_id if isinstance(record_id, str) else "", first_line if isinstance(first_line, int) else 1, "",
+                country if isinstance(country, str) else None)
 
 
-def _run(body: str, record_id: str, first_line: int, lang: str, progress: Callable[[int], None] | None = None) -> Extraction:
+def record_country(meta: dict) -> str | None:
+    """The ISO 3166 code of a record's country field (a subdivision's code for a province or
+    state), or None when it is absent or not in the vocabulary."""
+    value = meta.get("country") if isinstance(meta, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    from kb.vocabularies import vocabulary
+
+    match = vocabulary("jurisdiction").lookup(value)
+    return match.term.key if match else None
+
+
+def _run(body: str, record_id: str, first_line: int, lang: str, country: str | None,
+         progress: Callable[[int], None] | None = None) -> Extraction:
     lang = lang or detect_lang(body[:4000])
     if not body or body.isspace():
         return Extraction(record_id, lang, [], [])
@@ -97,7 +123,7 @@ def _run(body: str, record_id: str, first_line: int, lang: str, progress: Callab
     if not clauses:
         return Extraction(record_id, lang, clauses, [])
     view = join(masked, [(c.start, c.end) for c in clauses])
-    return Extraction(record_id, lang, clauses, _measures(body, view, clauses, lang, progress))
+    return Extraction(record_id, lang, clauses, _measures(body, view, clauses, lang, country, progress))
 
 
 def _in_view(view: Joined, clauses: list[Clause]) -> list[Clause]:
@@ -107,13 +133,16 @@ def _in_view(view: Joined, clauses: list[Clause]) -> list[Clause]:
     return [replace(c, start=view.view(c.start), end=view.view(c.end - 1) + 1) for c in clauses]
 
 
-def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, progress: Callable[[int], None] | None = None) -> list[Measure]:
+def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country: str | None,
+              progress: Callable[[int], None] | None = None) -> list[Measure]:
     t = view.text
     vclauses = _in_view(view, clauses)
     starts = [c.start for c in vclauses]
     by_clause: dict[int, list[Quantity]] = {}
     low = lowered(t)
-    for q in overlay(overlay(find_quantities(t), english_dates(t, low)), word_amounts(t, low)):
+    found = find_quantities(t, dollar=None)
+    dollar = dollar_of(country, [q.unit for q in found if q.kind == "money"])
+    for q in overlay(overlay(found, english_dates(t, low)), word_amounts(t, low)):
         i = bisect_right(starts, q.start) - 1
         # A quantity outside every clause sits in a list marker or between blocks; one that
         # runs past its clause's end joins two statements. Neither is a measure.
@@ -138,8 +167,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, progres
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
         cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang)) if qs else []
         for x in cands:
-            if x.role is None and (cell := contexts.header_cell(x.start)) is not None:
-                x.role = role_reader.role_in(x, clang, *cell)  # the column header names the figure
+            if x.role is None:  # a column header names the figure
+                x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.header_cells_of(x.start))), None)
         rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands])
         if not cands and not rules:
             continue
@@ -155,7 +184,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, progres
             else:
                 r = what.role
                 out.append(Measure(mid, c.record_id, c.id, what.kind, r.key if r else UNSPECIFIED,
-                                        what.value, what.value_max, what.unit, what.comparator, body[s:e], s, e, line,
+                                        what.value, what.value_max, named_dollar(what.unit, dollar), what.comparator,
+                                        body[s:e], s, e, line,
                                         what.label or None))
     return out
 
@@ -171,7 +201,7 @@ class _Contexts:
         self.t = text
         self.section: ContextUnit | None = None
         self.columns: list[ContextUnit | None] = []
-        self.header_cells: list[tuple[int, int]] = []  # view spans of the header row's cells
+        self.header_cells: list[list[tuple[int, int]]] = []  # per column, view spans of its header cells
         self.row: Clause | None = None  # the table row being read
         self.bars: list[int] = []  # its cell separators
         self.in_table = False
@@ -180,12 +210,11 @@ class _Contexts:
         """The context function for the quantities of clause c (call once per clause, in order)."""
         t = self.t
         if c.kind == "table_row":
-            cells = _CELL.split(t[c.start:c.end])
-            if not self.in_table:  # the header row
-                self.in_table, self.row = True, None
-                self.columns = [context_unit(cell.strip()) for cell in cells]
-                bounds = [c.start - 1] + [m.start() for m in _CELL.finditer(t, c.start, c.end)] + [c.end]
-                self.header_cells = [(a + 1, b) for a, b in zip(bounds, bounds[1:])]
+            # Header rows: a table's first row, and each row after it until one holds a figure (a
+            # row of column numbers over the names, names over units, as statute schedules have).
+            if not self.in_table or (self.row is None and not has_figures):
+                self._header(c, first=not self.in_table)
+                self.in_table = True
                 return lambda q: self.section
             self.row, self.bars = c, [m.start() for m in _CELL.finditer(t, c.start, c.end)]
             columns, section = self.columns, self.section
@@ -199,15 +228,32 @@ class _Contexts:
         return lambda q: section
 
 
+    def _header(self, c: Clause, first: bool) -> None:
+        t = self.t
+        units = [context_unit(cell.strip()) for cell in _CELL.split(t[c.start:c.end])]
+        bounds = [c.start - 1] + [m.start() for m in _CELL.finditer(t, c.start, c.end)] + [c.end]
+        spans = [(a + 1, b) for a, b in zip(bounds, bounds[1:])]
+        if first:
+            self.columns, self.header_cells = units, [[span] for span in spans]
+            return
+        for i, (unit, span) in enumerate(zip(units, spans)):
+            if i < len(self.columns):
+                self.columns[i] = unit or self.columns[i]  # a lower row's unit, else the one above
+                self.header_cells[i].insert(0, span)  # the nearest row's cell is read first
+            else:
+                self.columns.append(unit)
+                self.header_cells.append([span])
+
     def column_of(self, pos: int) -> int:
         return bisect_right(self.bars, pos)  # cell separators before pos in the current row
 
-    def header_cell(self, pos: int) -> tuple[int, int] | None:
-        """The view span of the header cell above position pos of the current table row, or None."""
+    def header_cells_of(self, pos: int) -> list[tuple[int, int]]:
+        """The view spans of the header cells above position pos of the current table row, the
+        nearest first (none outside a table's body)."""
         if self.row is None:
-            return None
+            return []
         i = self.column_of(pos)
-        return self.header_cells[i] if 0 <= i < len(self.header_cells) else None
+        return self.header_cells[i] if 0 <= i < len(self.header_cells) else []
 
 
 def _column(columns: list, i: int):

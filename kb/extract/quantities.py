@@ -533,12 +533,37 @@ class _Scan:
         return d
 
 
-def find_quantities(text: str, base: int = 0) -> list[Quantity]:
-    """All quantities in running text: sorted, non-overlapping, offsets into text (+ base)."""
+def find_quantities(text: str, base: int = 0, dollar: str | None = "USD") -> list[Quantity]:
+    """All quantities in running text: sorted, non-overlapping, offsets into text (+ base). A bare
+    dollar is `dollar` (see dollar_of); None leaves it as the unit '$' for the caller to name."""
     if not isinstance(text, str) or not text or not isinstance(base, int):
         return []
-    return [Quantity(d.kind, finite(d.value), finite(d.vmax), d.unit, d.cmp, text[d.start:d.end],
+    return [Quantity(d.kind, finite(d.value), finite(d.vmax), named_dollar(d.unit, dollar), d.cmp, text[d.start:d.end],
                      d.start + base, d.end + base) for d in _Scan(fold(text), False, None).run()]
+
+
+DOLLAR = "$"  # the unit of a bare dollar until the text's dollar is known
+
+
+def named_dollar(unit: str | None, dollar: str | None) -> str | None:
+    """unit with a bare dollar ($, $/t) named as `dollar` (None: left as it is)."""
+    if dollar is None or unit is None or not unit.startswith(DOLLAR):
+        return unit
+    return dollar + unit[len(DOLLAR):]
+
+
+def dollar_of(country: str | None, units) -> str:
+    """Which dollar a bare $ is: the dollar of the record's country (an ISO 3166 code, a subdivision
+    counting for its country), else the one dollar currency the text itself names among `units`
+    (C$ 10 and $ 5: both Canadian), else the US dollar."""
+    d = _rules().d["dollars"]
+    by_country = d["by_country"]
+    if country:
+        got = by_country.get(country.partition("-")[0].upper())
+        if got:
+            return got
+    named = {u.partition("/")[0] for u in units if u} & set(by_country.values())
+    return named.pop() if len(named) == 1 else d["default"]
 
 
 _DIMENSIONS = {"numeral": "number", "amountofmoney": "money"}
@@ -556,7 +581,8 @@ def parse_quantity(s: str, kind: str | None = None) -> Quantity | None:
 
     def whole(k: str, v: float | None, unit: str | None = None, vmax=None, cmp=None) -> Quantity | None:
         v = finite(v)
-        return None if v is None and k != "date" else Quantity(k, v, finite(vmax), unit, cmp, body, lead, lead + len(body))
+        return None if v is None and k != "date" else \
+            Quantity(k, v, finite(vmax), named_dollar(unit, "USD"), cmp, body, lead, lead + len(body))
 
     if dim == "number":
         return whole("number", loose_number(t, r))
