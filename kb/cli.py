@@ -151,13 +151,21 @@ def datasette_args(db_path: Path, *, host: str, port: int, sql_time_limit_ms: in
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table: one row per measure, for people; json: clauses and measures with offsets.")
-def extract(file: Path, fmt: str) -> None:
+@click.option("--country", metavar="NAME",
+              help="The text's jurisdiction, as the country field takes it (Canada, 加拿大, CA, Alberta), in place of "
+                   "the file's own: it says which dollar a bare $ is.")
+def extract(file: Path, fmt: str, country: str | None) -> None:
     """Clauses and policy measures of one record, or of any text or Markdown file (a file without
     frontmatter is all body). Exit 1 when the file cannot be read, 2 on a usage error."""
     import json
     import os
 
     from kb.extract import extract as run_extract
+    from kb.extract.measures import country_code
+
+    if country is not None and country_code(country) is None:
+        raise click.BadParameter(f"{visible(country)} is no country, province or state the country field knows",
+                                 param_hint="--country")
     from kb.progress import meter
     from kb.records import RecordError, load_record
 
@@ -174,7 +182,7 @@ def extract(file: Path, fmt: str) -> None:
         sys.exit(1)
     progress = meter("extract", len(record.body), "characters")
     try:
-        result = run_extract(record, progress=progress.update)
+        result = run_extract(record, progress=progress.update, country=country)
     finally:
         progress.close()
     if fmt == "json":

@@ -104,3 +104,21 @@ def test_directory_is_usage_error(tmp_path):
 
 def test_bad_format_is_usage_error():
     assert run("extract", SEED, "--format", "xml").exit_code == 2
+
+
+@pytest.mark.parametrize("args,unit", [((), "USD/t"), (("--country", "Canada"), "CAD/t"), (("--country", "CA-AB"), "CAD/t"),
+                                       (("--country", "オーストラリア"), "AUD/t")])
+def test_country_names_a_bare_dollar(tmp_path, args, unit):
+    f = tmp_path / "charge.txt"
+    f.write_text("The excess emissions charge is $50 per tonne.\n", encoding="utf-8")
+    result = run("extract", f, "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    assert [(m["value"], m["unit"]) for m in json.loads(result.output)["measures"]] == [(50.0, unit)]
+
+
+def test_a_country_no_field_knows_is_a_usage_error(tmp_path):
+    f = tmp_path / "charge.txt"
+    f.write_text("The charge is $50 per tonne.\n", encoding="utf-8")
+    result = run("extract", f, "--country", "Atlantis")
+    assert result.exit_code == 2
+    assert "--country" in result.output and "Atlantis" in result.output

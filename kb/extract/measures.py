@@ -85,11 +85,13 @@ def roles() -> dict[str, str]:
     return out
 
 
-def extract(record: Record, progress: Callable[[int], None] | None = None) -> Extraction:
+def extract(record: Record, progress: Callable[[int], None] | None = None, country: str | None = None) -> Extraction:
     """Clauses and measures of a record (what the publish step stores). `progress`, when given,
-    is told how far into the body the extraction has come, clause by clause."""
+    is told how far into the body the extraction has come, clause by clause. `country` (a name,
+    alias or code the country field accepts) stands in for the record's country field."""
     rid = record.id or record.stem_id
-    return _run(record.body, rid, record.body_line, record.lang or "", record_country(record.meta), progress)
+    where = country_code(country if country is not None else record.meta.get("country"))
+    return _run(record.body, rid, record.body_line, record.lang or "", where, progress)
 
 
 def extract_text(body: str, record_id: str = "", first_line: int = 1, *, country: str | None = None) -> Extraction:
@@ -101,10 +103,9 @@ def extract_text(body: str, record_id: str = "", first_line: int = 1, *, country
                 country if isinstance(country, str) else None)
 
 
-def record_country(meta: dict) -> str | None:
-    """The ISO 3166 code of a record's country field (a subdivision's code for a province or
+def country_code(value) -> str | None:
+    """The ISO 3166 code of a value of the country field (a subdivision's code for a province or
     state), or None when it is absent or not in the vocabulary."""
-    value = meta.get("country") if isinstance(meta, dict) else None
     if not isinstance(value, str) or not value.strip():
         return None
     from kb.vocabularies import vocabulary
