@@ -192,11 +192,12 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
 
 
 _CELL = re.compile(r"(?<!\\)\||\t")
+_HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
 
 
 class _Contexts:
     """Units that headings, label lines and table header rows give the figures under them, followed
-    clause by clause: a heading or a label line sets its section's, a table's first row its columns'."""
+    clause by clause: a heading or a label line sets its section's, a table's header rows its columns'."""
 
     def __init__(self, text: str):
         self.t = text
@@ -206,6 +207,7 @@ class _Contexts:
         self.row: Clause | None = None  # the table row being read
         self.bars: list[int] = []  # its cell separators
         self.in_table = False
+        self.header_rows = 0  # header rows of the current table read so far
 
     def enter(self, c: Clause, has_figures: bool):
         """The context function for the quantities of clause c (call once per clause, in order)."""
@@ -213,7 +215,7 @@ class _Contexts:
         if c.kind == "table_row":
             # Header rows: a table's first row, and each row after it until one holds a figure (a
             # row of column numbers over the names, names over units, as statute schedules have).
-            if not self.in_table or (self.row is None and not has_figures):
+            if not self.in_table or (self.row is None and not has_figures and self.header_rows < _HEADER_ROWS):
                 self._header(c, first=not self.in_table)
                 self.in_table = True
                 return lambda q: self.section
@@ -235,8 +237,9 @@ class _Contexts:
         bounds = [c.start - 1] + [m.start() for m in _CELL.finditer(t, c.start, c.end)] + [c.end]
         spans = [(a + 1, b) for a, b in zip(bounds, bounds[1:])]
         if first:
-            self.columns, self.header_cells = units, [[span] for span in spans]
+            self.columns, self.header_cells, self.header_rows = units, [[span] for span in spans], 1
             return
+        self.header_rows += 1
         for i, (unit, span) in enumerate(zip(units, spans)):
             if i < len(self.columns):
                 self.columns[i] = unit or self.columns[i]  # a lower row's unit, else the one above
