@@ -152,7 +152,7 @@ class RuleReader:
             t = self.nocase if nocase else self.t
             after = t[e:min(end, e + _LOOK)]
             before = t[max(start, s - _LOOK):s]
-            if _match(ex["not_after"], after) or _search(ex["not_before"], before):
+            if (_match(ex["not_after"], after) and not _search(ex.get("takes_object"), t[s:e])) or _search(ex["not_before"], before):
                 return True
             if kind in self.g.modals and (_match(ex["bound"], after) or _search(ex["bound_before"], before)):
                 return True
