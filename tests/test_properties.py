@@ -279,7 +279,8 @@ def test_one_pass_pattern_scan_finds_what_each_pattern_finds(bits, data):
 
 
 ENGLISH_RULE_BITS = ["is", "this", "are", "be", " required to", " not", "may", "dismay", "shall", "must", "obtain",
-                     "withhold", "hold", " a ", "storage ", "permit", "subject to ", "approval", "claw", "ed back",
+                     "withhold", "hold", " a ", "storage ", "permit", "subject to ", "approval", "claw", "ed back", "requires",
+                     " operators", " to", " repay", "may ",
                      "borne by", "cover", "s half", "interest", " ", " ", ",", ".", "-", "2"]
 
 
