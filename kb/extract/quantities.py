@@ -143,6 +143,7 @@ class _Rules(NumeralRules):
         self.cmp_first = firsts(d["comparator_suffixes"])
         self.connector = re.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
         self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
+        self.date_gap = re.compile(d["date_range_gap"])
         self.closers = {k: re.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
         self.month_count = re.compile("|".join(map(e, d["month_count_after"])))
         self.day_event = re.compile("|".join(map(e, d["day_event_verbs"])))
@@ -502,18 +503,32 @@ class _Scan:
                 return None  # list and paragraph markers: (1) 一、 2. and a line-leading "２　"
         return d
 
+    def year_of(self, hi: _Draft, lo: _Draft) -> None:
+        """A month-day end of a date range (3月31日) in the year of its start, not before it."""
+        mm = self.r.month.match(self.t, hi.start)
+        cv = core_value(mm.group("m"), self.r) if mm else None
+        if cv and cv[0] == int(cv[0]) and 1 <= cv[0] <= 12:
+            value = round(int(lo.value) + cv[0] / 100, 2)
+            if value >= lo.value:
+                hi.value = value
+
     def connector_range(self, d: _Draft, floor: int) -> _Draft | None:
         """600-1200 万吨, 600から1,200万トン, from 10 to 20 years, between X and Y, NT$100,000 to NT$1 million."""
         r, t = self.r, self.t
-        if not (self.follows(d.end, r.connector_first, "") or self.follows(d.end, r.connector_first, " ")):
+        at = d.end
+        if d.kind == "date" and (gap := r.date_gap.match(t, at)):
+            at = gap.end()  # 2025年5月1日（木）～, 自2026年1月1日起至
+        if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")):
             return None
         opener = self.before(r.b_opener, d.start, floor)
         between = opener is not None and key(opener[1]) == "between"
-        if not (cm := (r.closers["between"] if between else r.connector).match(t, d.end)):
+        if not (cm := (r.closers["between"] if between else r.connector).match(t, at)):
             return None
         p = cm.end()
         fw = r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
         hi = self.read(am, p, False) if (am := r.anchor.match(t, fw.end() if fw else p)) else None
+        if hi is not None and d.kind == "date" and hi.kind == "date" and hi.value is None and d.value is not None:
+            self.year_of(hi, d)  # 2025年3月1日至3月31日: the end takes the start's year
         if hi is None or hi.start != p or hi.value is None or hi.cmp not in (None, "<="):
             return None  # 令和八年度から令和十一年度まで: a 'まで' closing the range is part of it
         if d.kind == "date" and hi.kind == "number" and _is_year(hi.value, r) and hi.scale == 1:
