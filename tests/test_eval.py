@@ -28,13 +28,13 @@ def gold_report(gold_dir):
 # raise a floor whenever extraction improves, never lower it.
 FLOORS = {
     "quantities": {"precision": 0.97, "recall": 0.99},
-    "rules": {"precision": 0.845, "recall": 0.88},
+    "rules": {"precision": 0.85, "recall": 0.90},
 }
 LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
 # The passages of tests/data/policy-extra, labelled before the extractor ran on them; the held-out
 # third (tests/data/held-out.txt) is looked at only to check that a change generalizes.
 EXTRA_FLOORS = {
-    ("tune", False): (0.99, 0.965), ("tune", True): (0.95, 0.94),
+    ("tune", False): (0.99, 0.97), ("tune", True): (0.95, 0.955),
     ("held", False): (0.89, 0.93), ("held", True): (0.83, 0.76),
 }
 KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
