@@ -144,6 +144,8 @@ class _Rules(NumeralRules):
         self.connector = re.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
         self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
         self.date_gap = re.compile(d["date_range_gap"])
+        self.cur_mult = re.compile("(?P<m>[" + "".join(d["currency_multipliers"]) + "])(?![A-Za-z0-9])", re.I)
+        self.cur_mult_first = frozenset(c for k in d["currency_multipliers"] for c in (k, k.upper()))
         self.closers = {k: re.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
         self.month_count = re.compile("|".join(map(e, d["month_count_after"])))
         self.day_event = re.compile("|".join(map(e, d["day_event_verbs"])))
@@ -344,6 +346,11 @@ class _Scan:
                 unit = self.unit(om.start("u"))
                 if unit and unit[0]["kind"] == "duration":
                     return _Draft("duration", d.value * unit[0].get("factor", 1), unit[0]["unit"], s, unit[1])
+            if arabic and d.end == pos and t[pos:pos + 1] in r.cur_mult_first and (cm := r.cur_mult.match(t, pos)) \
+                    and self.before(r.b_cur, s, floor):
+                k = r.d["currency_multipliers"][cm.group("m").lower()]  # £10m, $500k
+                d.value, d.scale, d.end = d.value * k, d.scale * k, cm.end()
+                return d if math.isfinite(d.value) else None
             if arabic and d.end == pos and t[pos:pos + 1].isascii() and t[pos:pos + 1].isalpha() \
                     and not self.unit(pos) and not (self.may_be(pos, r.en_mult_first) and r.en_mult.match(t, pos)):
                 return None  # 5G, 2nd, 3D
