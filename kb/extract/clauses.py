@@ -497,6 +497,9 @@ def split_clauses(body: str, record_id: str = "", first_line: int = 1, *, masked
     return _Splitter(body, record_id, first_line, masked).run()
 
 
+CELL_BAR = re.compile(r"(?<!\\)\||\t")  # what separates the cells of a table row (an escaped \| does not)
+
+
 def fills_cell(text: str, clause: Clause, start: int, end: int) -> bool:
     """Whether text[start:end] fills its cell of table row `clause`: only blanks between it and the
     cell's bars (a figure standing alone in a cell, not inside a sentence written in one)."""

@@ -15,12 +15,11 @@ Matching runs on the joined view; every span is mapped back to the body at the e
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from kb.extract.clauses import Clause, split_clauses
+from kb.extract.clauses import CELL_BAR, Clause, split_clauses
 from kb.extract.dates import english_dates, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
 from kb.extract.quantities import (
@@ -191,7 +190,6 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     return out
 
 
-_CELL = re.compile(r"(?<!\\)\||\t")
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
 
 
@@ -219,7 +217,7 @@ class _Contexts:
                 self._header(c, first=not self.in_table)
                 self.in_table = True
                 return lambda q: self.section
-            self.row, self.bars = c, [m.start() for m in _CELL.finditer(t, c.start, c.end)]
+            self.row, self.bars = c, [m.start() for m in CELL_BAR.finditer(t, c.start, c.end)]
             columns, section = self.columns, self.section
             return lambda q: _column(columns, self.column_of(q.start)) or section
         self.in_table, self.row = False, None
@@ -233,8 +231,8 @@ class _Contexts:
 
     def _header(self, c: Clause, first: bool) -> None:
         t = self.t
-        units = [context_unit(cell.strip()) for cell in _CELL.split(t[c.start:c.end])]
-        bounds = [c.start - 1] + [m.start() for m in _CELL.finditer(t, c.start, c.end)] + [c.end]
+        units = [context_unit(cell.strip()) for cell in CELL_BAR.split(t[c.start:c.end])]
+        bounds = [c.start - 1] + [m.start() for m in CELL_BAR.finditer(t, c.start, c.end)] + [c.end]
         spans = [(a + 1, b) for a, b in zip(bounds, bounds[1:])]
         if first:
             self.columns, self.header_cells, self.header_rows = units, [[span] for span in spans], 1

@@ -712,6 +712,7 @@ class ContextUnit:
 
     currency: str | None  # bare numbers under it are money in this currency
     per: str | None  # money without a denominator is per this unit (t, kWh)
+    scale: float = 1  # ... counted in this many units of it: （万元） 10,000, （百万円） 1,000,000
 
 
 @cache
@@ -719,6 +720,7 @@ def _context_rules() -> tuple[re.Pattern, dict, re.Pattern, dict]:
     r = _rules()
     pers = {w.lower(): k for k, ws in r.d["per_units"].items() if k != "yr" for w in ws}
     curs = {w.lower(): v for w, v in r.d["context_currency"].items()}
+    curs |= {w.lower(): v for w, v in r.d["context_currency_scaled"].items() if not w.startswith("_")}
     # Searched in the caseless copy of a label without re.I, so that the engine can skip ahead.
     return (re.compile("|".join(re.escape(w) for w in sorted(pers, key=len, reverse=True))), pers,
             re.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True))), curs)
@@ -735,7 +737,9 @@ def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUn
     per, cur = per_rx.search(label), cur_rx.search(label)
     if per is None and cur is None:
         return None
-    return ContextUnit(curs[cur.group()] if cur else None, pers[per.group()] if per else None)
+    currency, scale = (curs[cur.group()], 1) if cur and isinstance(curs[cur.group()], str) else \
+        (curs[cur.group()][0], float(curs[cur.group()][1])) if cur else (None, 1)
+    return ContextUnit(currency, pers[per.group()] if per else None, scale)
 
 
 def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
@@ -745,7 +749,8 @@ def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
         return q
     if q.kind == "number" and ctx.currency and q.value is not None:
         unit = ctx.currency + (f"/{ctx.per}" if ctx.per else "")
-        return replace(q, kind="money", unit=unit)
+        scaled = (lambda v: v if v is None else round(v * ctx.scale, 6)) if ctx.scale != 1 else (lambda v: v)
+        return replace(q, kind="money", unit=unit, value=scaled(q.value), value_max=scaled(q.value_max))
     if q.kind == "money" and q.unit and "/" not in q.unit and ctx.per:
         return replace(q, unit=f"{q.unit}/{ctx.per}")
     return q

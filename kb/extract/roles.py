@@ -21,10 +21,10 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
-from kb.extract.clauses import Clause, fills_cell
+from kb.extract.clauses import CELL_BAR, Clause, fills_cell
 from kb.extract.patterns import (
     LANG_KEYS,
     LANGS,
@@ -298,10 +298,27 @@ class RoleReader:
 
     def measures(self, c: Clause, lang: str, qs, relations: dict[int, str] | None = None) -> list[Candidate]:
         """The quantities of clause c that are measures, each with its role (None: unspecified);
-        relations (dates.py) say which dates are related to the policy, and how."""
-        relations = relations or {}
+        relations (dates.py) say which dates are related to the policy, and how. In a table row
+        each cell is read on its own: a figure is named by its own cell and its column's header,
+        never by the words of the cell beside it (a project's name next to its budget)."""
         if not qs:
             return []
+        if c.kind != "table_row":
+            return self._measures(c, lang, qs, relations or {})
+        bars = [m.start() for m in CELL_BAR.finditer(self.m, c.start, c.end)]
+        if not bars:
+            return self._measures(c, lang, qs, relations or {})
+        edges = [c.start - 1] + bars + [c.end]
+        by_cell: dict[int, list] = {}
+        for q in qs:
+            by_cell.setdefault(bisect_right(bars, q.start), []).append(q)
+        out: list[Candidate] = []
+        for i, cell_qs in by_cell.items():
+            a, b = edges[i] + 1, max(edges[i + 1], max(q.end for q in cell_qs))
+            out += self._measures(replace(c, start=a, end=b), lang, cell_qs, relations or {})
+        return sorted(out, key=lambda x: x.start)
+
+    def _measures(self, c: Clause, lang: str, qs, relations: dict[int, str]) -> list[Candidate]:
         tx = self.tx
         cands = [Candidate(q) for q in qs if _finite(q.value) and _finite(q.value_max)]
         if not cands:
