@@ -76,6 +76,8 @@ def test_every_role_has_a_name_in_each_language():
     for key in search.role_labels():
         names = browse.role_names(key)
         assert all(names[lang] and (lang == "en" or names[lang] != key) for lang in browse.LANGS), key
+        # ja and zh names of their own, not the English label standing in for them
+        assert names["ja"] != names["en"] and names["zh"] != names["en"], key
 
 
 @pytest.mark.parametrize("text, key", [("support_period", "support_period"), ("support period", "support_period"),
