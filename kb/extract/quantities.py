@@ -555,11 +555,13 @@ class _Scan:
         return d
 
 
-def find_quantities(text: str, base: int = 0, dollar: str | None = "USD") -> list[Quantity]:
+def find_quantities(text: str, base: int = 0, dollar: str | None = "") -> list[Quantity]:
     """All quantities in running text: sorted, non-overlapping, offsets into text (+ base). A bare
-    dollar is `dollar` (see dollar_of); None leaves it as the unit '$' for the caller to name."""
+    dollar is `dollar` ('': the default of dollar_of); None leaves it as the unit '$' for the caller
+    to name."""
     if not isinstance(text, str) or not text or not isinstance(base, int):
         return []
+    dollar = dollar or (None if dollar is None else _rules().d["dollars"]["default"])
     return [Quantity(d.kind, finite(d.value), finite(d.vmax), named_dollar(d.unit, dollar), d.cmp, text[d.start:d.end],
                      d.start + base, d.end + base) for d in _Scan(fold(text), False, None).run()]
 
@@ -604,7 +606,7 @@ def parse_quantity(s: str, kind: str | None = None) -> Quantity | None:
     def whole(k: str, v: float | None, unit: str | None = None, vmax=None, cmp=None) -> Quantity | None:
         v = finite(v)
         return None if v is None and k != "date" else \
-            Quantity(k, v, finite(vmax), named_dollar(unit, "USD"), cmp, body, lead, lead + len(body))
+            Quantity(k, v, finite(vmax), named_dollar(unit, r.d["dollars"]["default"]), cmp, body, lead, lead + len(body))
 
     if dim == "number":
         return whole("number", loose_number(t, r))
