@@ -162,12 +162,12 @@ def extract(file: Path, fmt: str, country: str | None) -> None:
 
     from kb.extract import extract as run_extract
     from kb.extract.measures import country_code
+    from kb.progress import meter
+    from kb.records import RecordError, load_record
 
     if country is not None and country_code(country) is None:
         raise click.BadParameter(f"{visible(country)} is no country, province or state the country field knows",
                                  param_hint="--country")
-    from kb.progress import meter
-    from kb.records import RecordError, load_record
 
     # A path that names nothing is a usage error; one that names something unreadable (a dangling
     # or looping symlink, a folder, a file we may not open) is the file's problem: exit 1.

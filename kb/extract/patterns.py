@@ -170,6 +170,24 @@ def required_literal(rx: re.Pattern) -> str | None:
     return got or None
 
 
+def _class_chars(sre, op, av) -> set[str] | None:
+    """The characters one parsed item consumes: a literal or a class of literals and short ranges;
+    None for anything else (NEGATE, CATEGORY such as \\w, wide ranges, groups)."""
+    if op is sre.LITERAL:
+        return {chr(av)}
+    if op is not sre.IN:
+        return None
+    out: set[str] = set()
+    for iop, iav in av:
+        if iop is sre.LITERAL:
+            out.add(chr(iav))
+        elif iop is sre.RANGE and iav[1] - iav[0] < 256:
+            out.update(map(chr, range(iav[0], iav[1] + 1)))
+        else:
+            return None
+    return out
+
+
 def edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
     """Every character a match of rx can end with (last) or start with, or None when that is not
     known (a class such as \\w or [^、], non-ASCII letters under re.I, a match that may be empty,
@@ -180,20 +198,8 @@ def edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
         return None
 
     def chars(op, av, nocase: bool) -> set[str] | None:
-        if op is sre.LITERAL:
-            out = {chr(av)}
-        elif op is sre.IN:
-            out = set()
-            for iop, iav in av:
-                if iop is sre.LITERAL:
-                    out.add(chr(iav))
-                elif iop is sre.RANGE and iav[1] - iav[0] < 256:
-                    out.update(map(chr, range(iav[0], iav[1] + 1)))
-                else:
-                    return None  # NEGATE, CATEGORY, wide ranges
-        else:
-            return None
-        if nocase:
+        out = _class_chars(sre, op, av)
+        if out is not None and nocase:
             variants = [re_i_variants(ch) for ch in out]
             return None if None in variants else set().union(*variants)
         return out
@@ -278,13 +284,6 @@ def _prefixes(rx: re.Pattern, step) -> frozenset | None:
     if sre is None or rx.flags & re.I:
         return None
 
-    def chars(op, av) -> set[str] | None:
-        if op is sre.LITERAL:
-            return {chr(av)}
-        if op is sre.IN and all(iop is sre.LITERAL for iop, _ in av):
-            return {chr(iav) for _, iav in av}
-        return None
-
     def seq(items, state: set | None) -> set | None:
         for op, av in items:
             if state is None or len(state) > _LEAD_MAX:
@@ -315,7 +314,7 @@ def _prefixes(rx: re.Pattern, step) -> frozenset | None:
                 return None
             once = seq(sub, state)
             return None if once is None else once | state if lo == 0 else once
-        got = chars(op, av)
+        got = _class_chars(sre, op, av)
         return None if got is None else step(state, got)
 
     try:

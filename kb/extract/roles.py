@@ -36,7 +36,6 @@ from kb.extract.patterns import (
     lang_lists,
     load_data,
     lowered,
-    re_i_variants,
 )
 from kb.extract.quantities import Quantity, is_frequency
 
@@ -63,17 +62,10 @@ class Role:
     yields_to: frozenset  # date relations that outweigh this (non-measure) role's cue
 
 
-def _folded(edge: frozenset | None) -> frozenset | None:
-    """Every character of the text that caseless() turns into one of `edge`."""
-    if edge is None:
-        return None
-    out: set[str] = set()
-    for ch in edge:
-        variants = re_i_variants(ch)
-        if variants is None:
-            return None
-        out |= variants
-    return frozenset(out)
+def _touching(p: str, flags: int, last: bool) -> re.Pattern:
+    """A pattern touching a quantity: one searched in the text before it (last), or one matched at
+    the position right after it (see _anchored)."""
+    return re.compile(f"(?:{p})", flags) if last else _anchored(p, flags)
 
 
 def _anchored(p: str, flags: int = 0) -> re.Pattern:
@@ -147,28 +139,23 @@ class Taxonomy:
                 mods += [(p, "pattern", k, i) for p in md["patterns"].get(k, [])]
         self.cues, self.mods = CueSet(entries), CueSet(mods)
 
-        # Patterns touching the quantity, per language list: (role index, compiled, whether it reads
-        # the caseless text). English ones written in lower-case ASCII run without re.I on the
-        # caseless text (patterns.caseless): the same matches, found several times faster.
-        self.before: dict[str, list[tuple[int, re.Pattern, bool]]] = {}
-        self.after: dict[str, list[tuple[int, re.Pattern, bool]]] = {}
+        # Patterns touching the quantity, per language list and side (last: the 'before' ones):
+        # (role index, compiled, whether it reads the caseless text, its edge). English ones written
+        # in lower-case ASCII run without re.I on the caseless text (patterns.caseless): the same
+        # matches, found several times faster. The edge is what a 'before' match can end with or
+        # an 'after' match start with (None: anything), read as the case-blind pattern reads the
+        # text itself: a number is tried only against the patterns its neighbouring character
+        # allows, most CJK numbers against none.
+        self._edges: dict[tuple[str, bool], list[tuple[int, re.Pattern, bool, frozenset | None]]] = {}
         for lang in LANGS:
-            self.before[lang], self.after[lang] = [], []
-            for i, r in enumerate(data["roles"]):
-                for k in LANG_KEYS[lang]:
-                    for p in r.get("before", {}).get(k, []):
-                        nc = k == "en" and caseless_pattern(p)
-                        self.before[lang].append((i, re.compile(f"(?:{p})", re.I if k == "en" and not nc else 0), nc))
-                    for p in r.get("after", {}).get(k, []):
-                        nc = k == "en" and caseless_pattern(p)
-                        self.after[lang].append((i, _anchored(p, re.I if k == "en" and not nc else 0), nc))
-        # What each 'before' match can end with and each 'after' match start with (None: anything):
-        # a number is tried only against the patterns its neighbouring character allows, most CJK
-        # numbers against none. The character is read from the text itself, so a caseless
-        # pattern's edge counts every character that folds to one of its own.
-        self._edges = {(lang, last): [(ri, rx, nc, _folded(edge_chars(rx, last)) if nc else edge_chars(rx, last))
-                                      for ri, rx, nc in (self.before if last else self.after)[lang]]
-                       for lang in LANGS for last in (True, False)}
+            for last, side in ((True, "before"), (False, "after")):
+                out = self._edges[lang, last] = []
+                for i, r in enumerate(data["roles"]):
+                    for k in LANG_KEYS[lang]:
+                        for p in r.get(side, {}).get(k, []):
+                            blind = _touching(p, re.I if k == "en" else 0, last)
+                            nc = k == "en" and caseless_pattern(p)
+                            out.append((i, _touching(p, 0, last) if nc else blind, nc, edge_chars(blind, last)))
         self._by_edge: dict[tuple[str, bool, str, frozenset], list[tuple[int, re.Pattern, bool]]] = {}
         self.positive_memo: dict[tuple, tuple] = {}
         self._negative: dict[tuple, tuple] = {}
@@ -303,11 +290,10 @@ class RoleReader:
         never by the words of the cell beside it (a project's name next to its budget)."""
         if not qs:
             return []
-        if c.kind != "table_row":
-            return self._measures(c, lang, qs, relations or {})
-        bars = [m.start() for m in CELL_BAR.finditer(self.m, c.start, c.end)]
+        relations = relations or {}
+        bars = [m.start() for m in CELL_BAR.finditer(self.m, c.start, c.end)] if c.kind == "table_row" else []
         if not bars:
-            return self._measures(c, lang, qs, relations or {})
+            return self._measures(c, lang, qs, relations)
         edges = [c.start - 1] + bars + [c.end]
         by_cell: dict[int, list] = {}
         for q in qs:
@@ -315,7 +301,7 @@ class RoleReader:
         out: list[Candidate] = []
         for i, cell_qs in by_cell.items():
             a, b = edges[i] + 1, max(edges[i + 1], max(q.end for q in cell_qs))
-            out += self._measures(replace(c, start=a, end=b), lang, cell_qs, relations or {})
+            out += self._measures(replace(c, start=a, end=b), lang, cell_qs, relations)
         return sorted(out, key=lambda x: x.start)
 
     def _measures(self, c: Clause, lang: str, qs, relations: dict[int, str]) -> list[Candidate]:
