@@ -369,7 +369,15 @@ def run_cases(path: str | Path, tolerance: float = TOLERANCE) -> list[CaseResult
 
 def _case_measure(x) -> tuple:
     kind, value, value_max, unit = x
+    if kind == "rule":  # ["rule", KIND or null, null, null]: a rule of that kind (null: any)
+        return "rule", None if value is None else str(value), None, None
     return str(kind), _num(value), _num(value_max), unit
+
+
+def _case_match(kind: str, value, value_max, unit, m: Measure, tol: float) -> bool:
+    if kind == "rule":
+        return m.kind == "rule" and (value is None or m.role == value)
+    return same_measure(kind, value, value_max, unit, m, tol)
 
 
 def _show(m: Measure) -> str:
@@ -381,16 +389,15 @@ def _show(m: Measure) -> str:
 
 
 def _case_problems(found: list[Measure], expected, forbidden, rules, tol) -> list[str]:
-    quants = [m for m in found if m.kind != "rule"]
-    edges = [[j for j, m in enumerate(quants) if same_measure(*e, m, tol)] for e in expected]
-    problems = [f"missing {k} {v} {vm} {u}" for (k, v, vm, u), j in zip(expected, _assign(edges, len(quants)))
-                if j is None]
+    edges = [[j for j, m in enumerate(found) if _case_match(*e, m, tol)] for e in expected]
+    problems = [f"missing {k} {v} {vm} {u}" if k != "rule" else f"missing rule[{v}]"
+                for (k, v, vm, u), j in zip(expected, _assign(edges, len(found))) if j is None]
     n_rules = sum(m.kind == "rule" for m in found)
     if rules is not None and n_rules != rules:
         got = ", ".join(_show(m) for m in found if m.kind == "rule") or "none"
         problems.append(f"{n_rules} rules, expected {rules} ({got})")
     for k, v, vm, u in forbidden:
-        bad = [m for m in found if m.kind == k and (v is None or same_measure(k, v, vm, u, m, tol))]
+        bad = [m for m in found if m.kind == k and (v is None or _case_match(k, v, vm, u, m, tol))]
         problems += [f"unwanted {_show(m)}" for m in bad]
     return problems
 

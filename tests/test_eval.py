@@ -197,6 +197,22 @@ def test_case_files_report_each_failing_case(tmp_path):
     assert doc["cases"][str(cases)]["passed"] == 1 and doc["cases"][str(cases)]["failures"][0]["line"] == 2
 
 
+def test_a_case_can_name_the_kind_of_its_rule(tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    text = "事業者は、経済産業大臣の認可を受けなければならない。"
+    lines = [
+        {"topic": "right kind", "lang": "ja", "text": text, "measures": [["rule", "approval", None, None]], "rules": 1},
+        {"topic": "wrong kind", "lang": "ja", "text": text, "measures": [["rule", "refund", None, None]]},
+        {"topic": "kind barred", "lang": "ja", "text": text, "measures": [], "not": [["rule", "approval", None, None]]},
+        {"topic": "other kind barred", "lang": "ja", "text": text, "measures": [["rule", None, None, None]],
+         "not": [["rule", "prohibition", None, None]]},
+    ]
+    cases.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    result = CliRunner().invoke(cli, ["eval", str(cases)])
+    assert "cases   2/4 pass (50.0%)" in result.output, result.output
+    assert "missing rule[refund]" in result.output and "unwanted rule[approval] '認可を受け'" in result.output
+
+
 def test_broken_case_line_is_a_usage_error(tmp_path):
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"text": "x", "measures": [["money", 1]]}\n', "utf-8")

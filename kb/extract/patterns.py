@@ -482,9 +482,13 @@ def _dispatched(group: _Patterns, src: str, live: list[bool], pos: int, end: int
     of one per pattern; the rule patterns of a text cost a tenth of what they did)."""
     at: dict[int, tuple[int, tuple]] = {}
     reach: dict[int, int] = {}  # pattern -> end of its last match: finditer's matches do not overlap
-    ps, by_first = group.ps, group.by_first
+    ps, by_first, english = group.ps, group.by_first, group.english
+    # An English match inside a longer word ends where that word does (the dispatch pattern ends
+    # at a non-letter), so skipping it passes over no word start.
     for m in group.first_rx.finditer(src, pos, end):
         p = m.start()
+        if english and p and "a" <= src[p - 1] <= "z":
+            continue
         # the word or character matched; a CJK character known only with what follows it: the pair
         for k in by_first.get(m.group()) or by_first[src[p:p + 2]]:
             if not live[k] or reach.get(k, -1) > p:
@@ -518,7 +522,9 @@ def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, tup
             return None, {}
         keys = sorted(set().union(*firsts))
         by_first = {k: tuple(i for i, f in enumerate(firsts) if k in f) for k in keys}
-        return re.compile(f"(?<![a-z])(?:{trie(keys)})(?![a-z])"), by_first  # whole words
+        # Whole words; the word start is tested by the caller: a look-behind first would hide the
+        # pattern's leading letters from the engine, which then tries every position (5x slower).
+        return re.compile(f"(?:{trie(keys)})(?![a-z])"), by_first
     firsts = [lead_pairs(rx) or edge_chars(rx, False) for rx, _, _ in ps]
     if any(f is None for f in firsts):
         return None, {}
