@@ -90,6 +90,7 @@ def _rules() -> SimpleNamespace:
         plain_bad_last=set(ph["forbidden_last_chars"]),
         notes=tuple(ph["note_prefixes"]),
         break_after=set(data["line_break_after"]["chars"]),
+        alone=re.compile("|".join(data["line_alone"]["patterns"])),
         ender=re.compile(ender),
         ender_first=re.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]"),
         ender_run=re.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]++"),
@@ -479,8 +480,10 @@ class _Splitter:
         n = len(self.bounds)
         b = self.bounds[i][1]
         j = i + 1
-        while j < n and self.bounds[j] is not None and self.m[b - 1] not in self.r.break_after:
-            if self.starts_block(self.text(j)):
+        alone = self.r.alone
+        lone = alone.match(self.text(i)) is not None  # a date line stands alone
+        while not lone and j < n and self.bounds[j] is not None and self.m[b - 1] not in self.r.break_after:
+            if self.starts_block(self.text(j)) or alone.match(self.text(j)):
                 break
             b = self.bounds[j][1]
             j += 1

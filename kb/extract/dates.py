@@ -25,6 +25,7 @@ __all__ = ["english_dates", "relations", "table_years"]
 
 _LOOK = 48  # how far before a date its relation words are looked for
 _EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
+_PROVISION_REACH = 600  # how far before a date a modal of its (long, statutory) sentence is looked for
 _SENTENCE_END = re.compile("[。．.!?！？]")
 
 
@@ -36,6 +37,7 @@ class _Grammar:
     after: dict[str, list[tuple[str, re.Pattern]]]  # language list -> (relation, pattern)
     before: dict[str, list[tuple[str, re.Pattern]]]
     events: dict[str, re.Pattern]
+    provisions: dict[str, re.Pattern]  # a sentence holding one states a rule, not an event
     range_opener: re.Pattern  # an opener word ending where a date starts (lower-case text)
     range_joins: dict[str | None, re.Pattern]  # opener (None: no opener) -> what joins the two dates
     datelines: dict[str, re.Pattern]  # language list -> a publication label ending where a date starts
@@ -57,13 +59,14 @@ def _grammar() -> _Grammar:
             after[lang] += [(rel, re.compile(p.removeprefix("^"), flags)) for p in block.get(lang, {}).get("after", [])]
             before[lang] += [(rel, re.compile(f"(?:{p})", flags)) for p in block.get(lang, {}).get("before", [])]
     events = {lang: re.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["events"].items()}
+    provisions = {lang: re.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["provisions"].items()}
     ranges = d["english_ranges"]
     openers = sorted(ranges["openers"], key=len, reverse=True)
     opener = re.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) $")
     joins: dict[str | None, re.Pattern] = {o: re.compile(f"[ ,]*(?:{j})[ ,]*") for o, j in ranges["openers"].items()}
     joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
     datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
-    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, opener, joins, datelines)
+    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, datelines)
 
 
 # ---------------------------------------------------------------- forms
@@ -235,8 +238,12 @@ def _day_precise(q: Quantity) -> bool:
 
 
 def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> bool:
-    """Whether the sentence after the date reports a past event."""
+    """Whether the sentence after the date reports a past event (and the clause around it states
+    no rule: 'shall apply … until … have been taken into account' is a provision)."""
     stop = min(clause.end, q.end + _EVENT_REACH)
     m = _SENTENCE_END.search(text, q.end, stop)
     rest = text[q.end:m.end() if m else stop]
-    return any(k in g.events and g.events[k].search(rest) for k in keys)
+    if not any(k in g.events and g.events[k].search(rest) for k in keys):
+        return False
+    head = text[max(clause.start, q.start - _PROVISION_REACH):q.start]
+    return not any(k in g.provisions and (g.provisions[k].search(head) or g.provisions[k].search(rest)) for k in keys)

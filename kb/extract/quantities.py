@@ -159,9 +159,12 @@ class _Rules(NumeralRules):
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.era_fwd = re.compile(alt(d["eras"]))
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
+        self.b_multiple = _before(d["multiple_prefixes"], True)
         self.b_opener = re.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
         self.b_word = re.compile("[ ](?P<c>[A-Za-z]+)"), letters
-        day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?日"
+        day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
+        self.id_suffix = frozenset(d["identifier_suffixes"])
+        self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
         self.month = re.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day})?")
         self.day = re.compile(f"[ ]?{day}")
         self.iso = re.compile(r"(?:19|20)[0-9]{2}([-/.])(0?[1-9]|1[0-2])(?:\1(?:[0-2]?[0-9]|3[01]))?(?![0-9])")
@@ -327,6 +330,8 @@ class _Scan:
                 return None  # 统一, 上一年度, 每一公噸; 数百万トン and 几十万元 have no value to give
             if core[0] == "千" and t[pos:pos + 1] and t[pos] in r.d["kilo_unit_heads"]:
                 return None
+            if t[pos:pos + 1] in r.id_suffix or (prev in r.doc_brackets and t[pos:pos + 1] == r.doc_brackets[prev]):
+                return None  # 4号文, 〔2020〕: a document's number, not a quantity
             arabic = core[0].isdigit()
             if arabic and prev.isascii() and prev.isalpha() and not self.before(r.b_fiscal, s, 0):
                 return None  # CO2, A1, COP28: part of an identifier
@@ -489,6 +494,8 @@ class _Scan:
                 d.kind, d.unit, s = "date", "date", fy[0]
             elif not self.loose and self.before(r.b_word, s, floor):
                 d.kind, d.unit = "date", "date"  # "by 2030" in English text
+        if d.kind == "number" and (mp := self.before(r.b_multiple, s, floor)):
+            d.kind, d.unit, s = "quantity", "multiple", mp[0]  # multiplied by 5
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
             d.unit, s = "t/yr", py[0]  # 年間100万トン
         if cp := self.before(r.b_cmp, s, floor):
@@ -679,7 +686,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
             a = max(last.get(q.unit, start), q.start - 80)  # the figure's own phrase
             marks = before if q.unit in units else percent_before
             if (q.unit in units and (inherited or (head is not None and q.start > head))) \
-                    or any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else text[a:q.start])
+                    or any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else _phrase(text, last.get(q.unit, start), q.start))
                            for lang in langs) \
                     or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
                 last[q.unit] = q.end
@@ -688,6 +695,21 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
                 last[q.unit] = q.end
         out.append(q)
     return out, head is not None or inherited
+
+
+_ASIDE = re.compile("（[^（）]{0,300}）")  # a statute's parenthetical: （…をいう。以下同じ。）
+
+
+def _phrase(text: str, floor: int, end: int) -> str:
+    """The CJK phrase before a figure, its parentheticals left out (年度の輸送量（…をいう。）が…): at most
+    80 characters of it, read from at most 400 of text."""
+    a = max(floor, end - 80)
+    if "）" not in text[a:end]:
+        return text[a:end]
+    seg = text[max(floor, end - 400):end]
+    for _ in range(3):  # nested asides, innermost first
+        seg = _ASIDE.sub("", seg)
+    return seg[-80:]
 
 
 _HEAD_END = re.compile("[:：]")

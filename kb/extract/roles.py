@@ -359,7 +359,8 @@ class RoleReader:
             if role is None and x.kind in tx.keep_kinds:
                 role = self.default_role(x)
             if x.kind == "count" and role is None:
-                role = next((tx.by_key[k] for w, k in tx.counter_roles if x.q.surface.rstrip("以上下内").endswith(w)), None)
+                role = next((tx.by_key[k] for w, k in tx.counter_roles if x.q.surface.rstrip("以上下内").endswith(w)), None) \
+                    or self.default_role(x)  # 三百両以上: a bounded count decides who is covered
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
             if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None \

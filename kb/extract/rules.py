@@ -154,7 +154,8 @@ class RuleReader:
             before = t[max(start, s - _LOOK):s]
             if (_match(ex["not_after"], after) and not _search(ex.get("takes_object"), t[s:e])) or _search(ex["not_before"], before):
                 return True
-            if kind in self.g.modals and (_match(ex["bound"], after) or _search(ex["bound_before"], before)):
+            if kind in self.g.modals and (_match(ex["bound"], after) or (
+                    _search(ex["bound_before"], before) and (ex.get("bound_verb") is None or _match(ex["bound_verb"], after)))):
                 return True
         return False
 
