@@ -683,10 +683,11 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
     head = _yearly_head(text, low, start, quantities, langs, before)
     for q in quantities:
         if q.unit in units or q.unit == "percent":
-            a = max(last.get(q.unit, start), q.start - 80)  # the figure's own phrase
+            floor = last.get(q.unit, start)
+            a = max(floor, q.start - 80)  # the figure's own phrase
             marks = before if q.unit in units else percent_before
             if (q.unit in units and (inherited or (head is not None and q.start > head))) \
-                    or any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else _phrase(text, last.get(q.unit, start), q.start))
+                    or any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else _phrase(text, floor, q.start))
                            for lang in langs) \
                     or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
                 last[q.unit] = q.end
