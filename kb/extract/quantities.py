@@ -160,6 +160,7 @@ class _Rules(NumeralRules):
         self.era_fwd = re.compile(alt(d["eras"]))
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
         self.b_multiple = _before(d["multiple_prefixes"], True)
+        self.cmp_pre_fwd = re.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
         self.b_opener = re.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
         self.b_word = re.compile("[ ](?P<c>[A-Za-z]+)"), letters
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
@@ -507,7 +508,8 @@ class _Scan:
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
             if ranged and d.cmp in (">=", ">") and d.value is not None:  # 5万元以上50万元以下
                 p = d.end + (t[d.end:d.end + 1] == " ")
-                hi = self.read(am, p, False) if (am := r.anchor.match(t, p)) else None
+                q = cp.end() if (cp := r.cmp_pre_fwd.match(t, p)) else p  # 五千吨以上不满一万吨: the bound's own prefix
+                hi = self.read(am, p, False) if (am := r.anchor.match(t, q)) else None
                 if hi and hi.cmp in ("<=", "<") and hi.start == p and _same_dimension(d, hi) and d.value <= hi.value:
                     d.vmax, d.cmp, d.end = hi.value, "range", hi.end
         if not self.loose and d.kind == "number" and not d.cmp:
