@@ -216,7 +216,7 @@ def _is_year(v: float | None, r: _Rules) -> bool:
 _START = re.Match.start
 _CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a cheap test before the clock pattern)
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
-_FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh"})  # what a mass or volume is counted per
+_FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh", "mmBTU", "kg"})  # what a mass or volume is counted per
 
 
 def _frequency(v) -> tuple[float, str]:
@@ -435,7 +435,7 @@ class _Scan:
             sub = u["subunits"].get(t[nm.end():nm.end() + 1])
             if sub and (cv := core_value(nm.group(), r)):
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
-        if d.unit in ("t", "m3") and (pm := r.per_re.match(t, d.end)) and r.per[key(pm.group("p"))] in _FLOW_PER:
+        if d.unit in ("t", "m3", "kg") and (pm := r.per_re.match(t, d.end)) and r.per[key(pm.group("p"))] in _FLOW_PER:
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # 万吨/年, Mt per year, t per GWh
         return self.finish(d, floor, ranged)
 

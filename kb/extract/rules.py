@@ -81,10 +81,13 @@ class _Grammar:
             self.ex[lang] = {name: re.compile("|".join(pats), flags) if pats else None
                              for name, pats in ex[lang].items()}
 
-    def exclusions(self, lang: str) -> list[tuple[dict, bool]]:
+    def exclusions(self, lang: str) -> list[tuple[dict, bool, bool]]:
         """The exclusion blocks that serve a clause read with `lang`'s lists (cjk: ja and zh), each
-        with whether it reads the caseless text rather than the text."""
-        return [(self.ex[k], self.ex_caseless[k]) for k in LANG_KEYS[lang] if k in self.ex]
+        with whether it reads the caseless text rather than the text, and whether it is English."""
+        return [(self.ex[k], self.ex_caseless[k], k == "en") for k in LANG_KEYS[lang] if k in self.ex]
+
+
+_LETTER = re.compile("[a-z]")  # on lowered() text
 
 
 @cache
@@ -128,7 +131,9 @@ class RuleReader:
             return []
         g, t = self.g, self.t
         exs = g.exclusions(lang)
-        segs = [(ex, (self.nocase if nocase else t)[start:end].rstrip()) for ex, nocase in exs]
+        if any(english for _, _, english in exs) and not _LETTER.search(self.low, start, end):
+            exs = [x for x in exs if not x[2]]  # every English exclusion needs a letter; this clause has none
+        segs = [(ex, (self.nocase if nocase else t)[start:end].rstrip()) for ex, nocase, _ in exs]
         if any(_search(ex["clause_penalty"], seg) or _search(ex["clause_void"], seg) for ex, seg in segs):
             return []
         if any(_search(ex["clause_condition"], seg) for ex, seg in segs):
@@ -147,8 +152,8 @@ class RuleReader:
         hits = _merge_modals(hits, t, g, lang)
         return _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
 
-    def _excluded(self, s: int, e: int, start: int, end: int, kind: str, exs: list[dict]) -> bool:
-        for ex, nocase in exs:
+    def _excluded(self, s: int, e: int, start: int, end: int, kind: str, exs: list[tuple[dict, bool, bool]]) -> bool:
+        for ex, nocase, _ in exs:
             t = self.nocase if nocase else self.t
             after = t[e:min(end, e + _LOOK)]
             before = t[max(start, s - _LOOK):s]
