@@ -481,8 +481,8 @@ class _Scan:
             # A lone 一/三/万 in running text is nearly always part of a word; keep it only as the low
             # end of a range such as 三〜五年 (and skip the look-behind work: CJK text is full of them).
             return self.connector_range(d, floor) if ranged else None
-        if d.value == 1 and t.startswith(r.per_after, d.end):
-            return None  # 1トン当たり, 1日当たり: the denominator of a rate, not a quantity
+        if t.startswith(r.per_after, d.end):
+            return None  # 1トン当たり, 売上高千円当たり: the denominator of a rate, not a quantity
         s = d.start
         if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
