@@ -41,6 +41,7 @@ class _Grammar:
     range_opener: re.Pattern  # an opener word ending where a date starts (lower-case text)
     range_joins: dict[str | None, re.Pattern]  # opener (None: no opener) -> what joins the two dates
     datelines: dict[str, re.Pattern]  # language list -> a publication label ending where a date starts
+    dated_after: re.Pattern  # a mark right after a date that says a document bears it (…付)
 
 
 @cache
@@ -66,7 +67,8 @@ def _grammar() -> _Grammar:
     joins: dict[str | None, re.Pattern] = {o: re.compile(f"[ ,]*(?:{j})[ ,]*") for o, j in ranges["openers"].items()}
     joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
     datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
-    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, datelines)
+    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, datelines,
+                    re.compile(d["datelines_after"]))
 
 
 # ---------------------------------------------------------------- forms
@@ -224,6 +226,8 @@ def _dateline(text: str, clause: Clause, q: Quantity, keys, g: _Grammar) -> bool
     """Whether q dates the page or document rather than a provision: alone in its clause, or after a
     publication label (Last updated:, 公開日：, 发布日期：)."""
     if _LINE_REST.fullmatch(text, clause.start, q.start) and _LINE_REST.fullmatch(text, q.end, clause.end):
+        return True
+    if g.dated_after.match(text, q.end):
         return True
     left = text[max(clause.start, q.start - _LOOK):q.start]
     return any(k in g.datelines and g.datelines[k].search(left) for k in keys)

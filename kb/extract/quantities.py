@@ -557,6 +557,8 @@ class _Scan:
             kind, unit = hi.kind, hi.unit
         elif not _same_dimension(d, hi):
             return None
+        elif hi.unit and unit and hi.unit.startswith(unit + "/"):
+            unit = hi.unit  # between €0.37 and €0.48 per kg: the rate is stated once, after the range
         if low > hi.value:
             return None  # ISO 14064-1 is not a range
         d.kind, d.unit, d.value, d.vmax, d.cmp, d.end, d.bare_kanji = kind, unit, low, hi.value, "range", hi.end, False
