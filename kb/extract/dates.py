@@ -184,6 +184,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
             rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event
         if rel in ("start", "dated") and _event(text, clause, q, keys, g):
             rel = None
+        if rel == "recurring" and q.value is not None:
+            rel = None  # a date with its year does not come back (2021 – report says)
         if rel is not None:
             out[q.start] = rel
     return out

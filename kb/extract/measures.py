@@ -25,14 +25,17 @@ from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
 from kb.extract.quantities import (
     ContextUnit,
     Quantity,
+    bare_era_of,
     context_unit,
     dollar_of,
     find_quantities,
     named_dollar,
+    named_yuan,
     overlay,
     with_context,
     word_amounts,
     yearly_rates,
+    yuan_of,
 )
 from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
 from kb.extract.rules import RuleHit, RuleReader, rule_kinds
@@ -140,8 +143,9 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     starts = [c.start for c in vclauses]
     by_clause: dict[int, list[Quantity]] = {}
     low = lowered(t)
-    found = find_quantities(t, dollar=None)
-    dollar = dollar_of(country, [q.unit for q in found if q.kind == "money"])
+    found = find_quantities(t, dollar=None, era=bare_era_of(country))
+    money = [q for q in found if q.kind == "money"]
+    dollar, yuan = dollar_of(country, [q.unit for q in money]), yuan_of(country, [(q.unit, q.surface) for q in money])
     for q in overlay(overlay(found, english_dates(t, low)), word_amounts(t, low)):
         i = bisect_right(starts, q.start) - 1
         # A quantity outside every clause sits in a list marker or between blocks; one that
@@ -184,7 +188,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
             else:
                 r = what.role
                 out.append(Measure(mid, c.record_id, c.id, what.kind, r.key if r else UNSPECIFIED,
-                                        what.value, what.value_max, named_dollar(what.unit, dollar), what.comparator,
+                                        what.value, what.value_max, named_yuan(named_dollar(what.unit, dollar), body[s:e], yuan), what.comparator,
                                         body[s:e], s, e, line,
                                         what.label or None))
     return out

@@ -240,8 +240,9 @@ class _Scan:
     """One pass over one folded text.  loose admits Duckling-style readings (whole-string parsing);
     dim is the dimension asked for, which settles 十 月 (October or ten months) and the like."""
 
-    def __init__(self, t: str, loose: bool, dim: str | None):
+    def __init__(self, t: str, loose: bool, dim: str | None, era: int | None = None):
         self.r, self.t, self.n, self.loose, self.dim = _rules(), t, len(t), loose, dim
+        self.era = era  # the base of years written without their era (Taiwan: 115年 is 民國115年), or None
         self.units = self.r.unit_loose if loose else self.r.unit_strict
         self._rev: str | None = None
 
@@ -318,7 +319,9 @@ class _Scan:
         s, pos, g, core = m.start(), m.end(), m.lastgroup, m.group()
         if g == "w":
             d = _Draft("number", float(r.d["en_numbers"][key(core)]), None, s, pos)
-        elif g == "h":  # 半年, 半個鐘: only before a unit
+        elif g == "h":  # 半年, 半個鐘: only before a unit; 上半年/下半年 is a half of a year, not a period
+            if s and t[s - 1] in r.d["half_not_after"]:
+                return None
             return _Draft("number", 0.5, None, s, pos) if self.follows(pos, r.unit_first) else None
         elif g == "e":  # 元 of 令和元年
             return _Draft("number", 1.0, None, s, pos) if self.before(r.b_era, s, floor) else None
@@ -397,6 +400,7 @@ class _Scan:
                 return None
         if hit is None:
             return None if g in ("w", "e") else self.finish(d, floor, ranged)
+        num_end = d.end
         (u, d.end), value, d.bare_kanji, role = hit, d.value, False, hit[0].get("role")
         if role == "year":
             era = self.before(r.b_era, d.start, floor) if g in ("n", "e") else None
@@ -405,6 +409,12 @@ class _Scan:
                 return self.finish(self.month_day(d), floor, ranged)
             if g == "e":
                 return None
+            if g == "n" and not half and self._short_fiscal_year(d.start, num_end, d.end, value):
+                d.kind, d.unit, d.value = "date", "date", float(2000 + value)  # 26年度: fiscal 2026 (press style)
+                return self.finish(d, floor, ranged)
+            if self.era is not None and self._bare_era_year(d.start, value):
+                d.kind, d.unit, d.value = "date", "date", float(self.era + value)  # 115年 in a Taiwan text
+                return self.finish(self.month_day(d), floor, ranged)
             if self.dim != "duration" and not half and _is_year(value, r):  # 2030年; 15年 is a duration
                 d.kind, d.unit = "date", "date"
                 return self.finish(self.month_day(d), floor, ranged)
@@ -438,6 +448,22 @@ class _Scan:
         if d.unit in ("t", "m3", "kg") and (pm := r.per_re.match(t, d.end)) and r.per[key(pm.group("p"))] in _FLOW_PER:
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # 万吨/年, Mt per year, t per GWh
         return self.finish(d, floor, ranged)
+
+    def _short_fiscal_year(self, start: int, num_end: int, end: int, value: float) -> bool:
+        """Whether N年度 is a fiscal year written with two digits (26年度 = FY2026, as the press
+        writes it; 3カ年度 counts years, and an era before it is read as that era's year)."""
+        lo, hi = self.r.d["short_fiscal_years"]["span"]
+        t = self.t
+        return (t[num_end:end].lstrip() in self.r.d["short_fiscal_years"]["units"] and lo <= value <= hi
+                and value == int(value) and num_end - start == 2 and t[start:num_end].isdigit()
+                and not (start and t[start - 1].isdigit()) and self.before(self.r.b_era, start, 0) is None)
+
+    def _bare_era_year(self, start: int, value: float) -> bool:
+        """Whether a number at start is an era year written without its era: three digits, within
+        the era's span of years (data: bare_era_years)."""
+        lo, hi = self.r.d["bare_era_years"]["span"]
+        t = self.t
+        return lo <= value <= hi and value == int(value) and t[start:start + 3].isdigit() and not t[start + 3:start + 4].isdigit()
 
     def chain(self, d: _Draft, u: dict, amount: float, half: bool) -> None:
         """Durations and masses chain smaller units and halves: 兩年零三個月, 3斤5两, 一年半, 五分半鐘.
@@ -550,6 +576,9 @@ class _Scan:
         if d.kind == "date" and hi.kind == "number" and _is_year(hi.value, r) and hi.scale == 1:
             hi.kind, hi.unit = "date", "date"  # from 2022 through 2030: the second year is a year too
         low, kind, unit = d.value, d.kind, d.unit
+        if d.kind == "number" and hi.kind == "date" and self.era is not None and self._bare_era_year(d.start, low):
+            d.kind, d.unit, low = "date", "date", float(self.era + low)  # 114至115年: both years of the era
+            kind, unit = "date", "date"
         if d.kind == "number" and d.unit is None:
             if d.scale == 1:  # 600-1200万吨, 20-25 Mt, 1-2年半, 3-5千万円 but 二十〜三十万
                 own_small = any(c in r.small or c in r.tens for c in t[d.start:d.end])
@@ -566,15 +595,22 @@ class _Scan:
         return d
 
 
-def find_quantities(text: str, base: int = 0, dollar: str | None = "") -> list[Quantity]:
+def find_quantities(text: str, base: int = 0, dollar: str | None = "", era: int | None = None) -> list[Quantity]:
     """All quantities in running text: sorted, non-overlapping, offsets into text (+ base). A bare
     dollar is `dollar` ('': the default of dollar_of); None leaves it as the unit '$' for the caller
-    to name."""
+    to name. `era`: the base year of three-digit years written without their era (bare_era_of)."""
     if not isinstance(text, str) or not text or not isinstance(base, int):
         return []
     dollar = dollar or (None if dollar is None else _rules().d["dollars"]["default"])
     return [Quantity(d.kind, finite(d.value), finite(d.vmax), named_dollar(d.unit, dollar), d.cmp, text[d.start:d.end],
-                     d.start + base, d.end + base) for d in _Scan(fold(text), False, None).run()]
+                     d.start + base, d.end + base) for d in _Scan(fold(text), False, None, era).run()]
+
+
+def bare_era_of(country: str | None) -> int | None:
+    """The base year of years written without their era in texts of `country` (TW: 1911), or None."""
+    if not country:
+        return None
+    return _rules().d["bare_era_years"]["by_country"].get(country.partition("-")[0].upper())
 
 
 DOLLAR = "$"  # the unit of a bare dollar until the text's dollar is known
@@ -599,6 +635,31 @@ def dollar_of(country: str | None, units) -> str:
             return got
     named = {u.partition("/")[0] for u in units if u} & set(by_country.values())
     return named.pop() if len(named) == 1 else d["default"]
+
+
+def yuan_of(country: str | None, money: list[tuple[str | None, str]]) -> str:
+    """Which currency a bare 元 is: that of the record's country where it has its own (TW: TWD),
+    else the one such currency the text names among its amounts (unit, surface) when none of them
+    names the renminbi, else CNY."""
+    y = _rules().d["yuan"]
+    by_country = y["by_country"]
+    if country:
+        got = by_country.get(country.partition("-")[0].upper())
+        if got:
+            return got
+    own = {u.partition("/")[0] for u, _ in money if u} & set(by_country.values())
+    renminbi = any(w in surface.lower() for _, surface in money for w in y["renminbi"])
+    return own.pop() if len(own) == 1 and not renminbi else "CNY"
+
+
+def named_yuan(unit: str | None, surface: str, yuan: str) -> str | None:
+    """unit with a renminbi read from a bare 元 named as `yuan` (an amount naming the renminbi keeps it)."""
+    if yuan == "CNY" or unit is None or not unit.startswith("CNY"):
+        return unit
+    low = surface.lower()
+    if any(w in low for w in _rules().d["yuan"]["renminbi"]):
+        return unit
+    return yuan + unit[3:]
 
 
 _DIMENSIONS = {"numeral": "number", "amountofmoney": "money"}
