@@ -186,10 +186,10 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
                 out.append(Measure(mid, c.record_id, c.id, "rule", what.kind, None, None, None, None,
                                         body[s:e], s, e, line))
             else:
-                r = what.role
+                r, surface = what.role, body[s:e]
+                unit = named_yuan(named_dollar(what.unit, dollar), surface, yuan)
                 out.append(Measure(mid, c.record_id, c.id, what.kind, r.key if r else UNSPECIFIED,
-                                        what.value, what.value_max, named_yuan(named_dollar(what.unit, dollar), body[s:e], yuan), what.comparator,
-                                        body[s:e], s, e, line,
+                                        what.value, what.value_max, unit, what.comparator, surface, s, e, line,
                                         what.label or None))
     return out
 
