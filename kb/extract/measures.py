@@ -15,6 +15,7 @@ Matching runs on the joined view; every span is mapped back to the body at the e
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -156,10 +157,12 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     role_reader, rule_reader = RoleReader(t, vclauses, low), RuleReader(t, low, widest(clangs))
     contexts = _Contexts(t)
     head_yearly = False  # a yearly list head (Minimum annual capture:) carries into the next sub-clauses
+    lead = _Lead(t)  # a list's lead-in names the role of the figures in its items
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
         if progress is not None:
             progress(clauses[i].end)
+        lead.enter(vc, clangs[i])
         if i not in by_clause and not rule_reader.any_cue(vc.start, vc.end):
             contexts.enter(vc, False)  # most clauses: nothing to read, only the context to follow
             head_yearly = head_yearly and vc.kind == "subclause"
@@ -171,8 +174,10 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
         cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang)) if qs else []
         for x in cands:
-            if x.role is None:  # a column header names the figure
+            if x.role is None:  # a column header names the figure, else the lead-in of the list it is in
                 x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.header_cells_of(x.start))), None)
+            if x.role is None and lead.span is not None and lead.span[0] < vc.start:
+                x.role = role_reader.role_in(x, clang, *lead.span)
         rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands])
         if not cands and not rules:
             continue
@@ -195,6 +200,29 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
 
 
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
+
+
+class _Lead:
+    """The lead-in of the list being read (the applicable amount shall be: / 次のとおりとする。), followed
+    clause by clause: its cues name the roles of the figures in the items under it, up to the next
+    clause that is not an item (roles.json lead_ins)."""
+
+    def __init__(self, text: str):
+        self.t, self.span, self.items = text, None, 0
+        self.ends = {lang: re.compile(rx) for lang, rx in taxonomy().lead_ins.items()}
+
+    def enter(self, c: Clause, lang: str) -> None:
+        rx = self.ends.get("en" if lang == "en" else "cjk")
+        if rx is not None and rx.search(self.t, max(c.start, c.end - 40), c.end):
+            self.span, self.items = (c.start, c.end), 0
+        elif c.kind not in _LIST_ITEMS or self.items >= _LEAD_REACH:
+            self.span = None
+        else:
+            self.items += 1
+
+
+_LIST_ITEMS = frozenset({"item", "subclause"})
+_LEAD_REACH = 24  # items a lead-in names at most
 
 
 class _Contexts:
