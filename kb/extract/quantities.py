@@ -337,8 +337,9 @@ class _Scan:
             if t[pos:pos + 1] in r.id_suffix or (prev in r.doc_brackets and t[pos:pos + 1] == r.doc_brackets[prev]):
                 return None  # 4号文, 〔2020〕: a document's number, not a quantity
             arabic = core[0].isdigit()
-            if arabic and prev.isascii() and prev.isalpha() and not self.before(r.b_fiscal, s, 0):
-                return None  # CO2, A1, COP28: part of an identifier
+            if arabic and prev.isascii() and prev.isalpha() and not self.before(r.b_fiscal, s, 0) \
+                    and not self.before(r.b_cur, s, 0):
+                return None  # CO2, A1, COP28: part of an identifier (EUR150: a currency code glued on)
             iso = r.iso.match(t, s) if arabic and t[s + 4:s + 5] in _ISO_SEPARATORS else None
             if iso and iso.end() > pos:  # 2024-06-01
                 return _Draft("date", int(t[s:s + 4]) + int(iso.group(2)) / 100, "date", s, iso.end())
@@ -525,7 +526,7 @@ class _Scan:
             d.kind, d.unit, s = "quantity", "multiple", mp[0]  # multiplied by 5
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
             d.unit, s = "t/yr", py[0]  # 年間100万トン
-        if cp := self.before(r.b_cmp, s, floor):
+        if (cp := self.before(r.b_cmp, s, floor)) and not (cp[0] and t[cp[0] - 1] in r.d["comparator_not_after"].get(cp[1], "")):
             d.cmp, s = r.cmp_pre[key(cp[1])], cp[0]
         d.start = s
         if ranged and d.value is not None and d.cmp in (None, "~") and (merged := self.connector_range(d, floor)):

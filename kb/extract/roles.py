@@ -59,7 +59,8 @@ class Role:
     extend: bool  # an adjacent 'after' match joins the surface (2026 财年前)
     comparator: str | None
     variable_labels: tuple
-    yields_to: frozenset  # date relations that outweigh this (non-measure) role's cue
+    yields_to: frozenset  # date relations that outweigh this (non-measure) role's cue, and "bound"
+    # for a figure with an upper or lower bound (占…逾30%: a condition, not a statistic)
 
 
 def _touching(p: str, flags: int, last: bool) -> re.Pattern:
@@ -237,6 +238,7 @@ class _Cues:
 
 
 _NO_CUES = _Cues([])
+_BOUNDS = frozenset({">", ">=", "<", "<="})
 
 
 class RoleReader:
@@ -344,7 +346,8 @@ class RoleReader:
                 fallback, _ = self.choose(x, c, lang, whole.nearest(x.start, x.end), by_kind)
                 role = role or fallback
             if role is not None and not role.measure:
-                if not (relation and role.yields_to and relation in role.yields_to):
+                if not ((relation and relation in role.yields_to)
+                        or ("bound" in role.yields_to and x.comparator in _BOUNDS)):
                     continue
                 role = None  # 2030年度までに開始する: the deadline, not an event
             if relation and role is None:
