@@ -77,3 +77,13 @@ def test_edge_chars(src, first, last):
 ])
 def test_required_literal(src, literal):
     assert required_literal(re.compile(src)) == literal
+
+
+def test_rule_exclusions_compile_only_their_lists():
+    """Notes ("_…" keys) in an exclusion block are documentation: compiled into a pattern, a capital
+    letter in one would also switch the English block off the caseless fast path."""
+    from kb.extract.rules import _grammar
+
+    g = _grammar()
+    assert all(not name.startswith("_") for block in g.ex.values() for name in block)
+    assert g.ex_caseless["en"]

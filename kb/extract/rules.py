@@ -74,12 +74,12 @@ class _Grammar:
         # re.I on the caseless text for the same reason (see patterns.caseless).
         self.ex_caseless: dict[str, bool] = {}
         for lang in ("ja", "zh", "en"):
-            pats_all = [p for pats in ex[lang].values() for p in pats]
+            lists = {name: pats for name, pats in ex[lang].items() if not name.startswith("_")}  # "_…": notes
+            pats_all = [p for pats in lists.values() for p in pats]
             caseless_ok = lang == "en" and all(map(caseless_pattern, pats_all))
             flags = re.I if lang == "en" and not caseless_ok else 0
             self.ex_caseless[lang] = caseless_ok
-            self.ex[lang] = {name: re.compile("|".join(pats), flags) if pats else None
-                             for name, pats in ex[lang].items()}
+            self.ex[lang] = {name: re.compile("|".join(pats), flags) if pats else None for name, pats in lists.items()}
 
     def exclusions(self, lang: str) -> list[tuple[dict, bool, bool]]:
         """The exclusion blocks that serve a clause read with `lang`'s lists (cjk: ja and zh), each
