@@ -165,6 +165,7 @@ class _Rules(NumeralRules):
         self.b_word = re.compile("[ ](?P<c>[A-Za-z]+)"), letters
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
         self.id_suffix = frozenset(d["identifier_suffixes"])
+        self.year_end = tuple(d["year_end_marks"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
         self.month = re.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day})?")
         self.day = re.compile(f"[ ]?{day}")
@@ -493,6 +494,8 @@ class _Scan:
         cv = core_value(mm.group("m"), self.r) if mm else None
         if cv and cv[0] == int(cv[0]) and 1 <= cv[0] <= 12:
             d.value, d.end = round(d.value + cv[0] / 100, 2), mm.end()  # 2024年6月 -> 2024.06
+        elif self.t.startswith(self.r.year_end, d.end) and self.t[d.end - 1] == "年":
+            d.value, d.end = round(d.value + 0.12, 2), d.end + 1  # 2022年底: the end of 2022
         return d
 
     def ordinal_before(self, s: int) -> bool:
