@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from kb.extract.clauses import Clause
 from kb.extract.patterns import LANG_KEYS, CueSet, caseless, caseless_pattern, load_data, lowered
@@ -84,7 +84,17 @@ class _Grammar:
     def exclusions(self, lang: str) -> list[tuple[dict, bool, bool]]:
         """The exclusion blocks that serve a clause read with `lang`'s lists (cjk: ja and zh), each
         with whether it reads the caseless text rather than the text, and whether it is English."""
-        return [(self.ex[k], self.ex_caseless[k], k == "en") for k in LANG_KEYS[lang] if k in self.ex]
+        return self._exclusions[lang]
+
+    @cached_property
+    def _exclusions(self) -> dict[str, list[tuple[dict, bool, bool]]]:
+        return {lang: [(self.ex[k], self.ex_caseless[k], k == "en") for k in keys if k in self.ex]
+                for lang, keys in LANG_KEYS.items()}
+
+    @cached_property
+    def coordinated_of(self) -> dict[str, tuple[str, ...]]:
+        """lang -> the coordinating words after which a modal also binds a further predicate."""
+        return {lang: tuple(c for k in keys for c in self.coordinated.get(k, ())) for lang, keys in LANG_KEYS.items()}
 
 
 _LETTER = re.compile("[a-z]")  # on lowered() text
@@ -233,11 +243,13 @@ def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[R
     """A modal that stands next to a specific kind's expression, with nothing but a few characters
     and no separator between, is part of that rule, unless a coordinated predicate follows that
     expression (the modal then binds more than it)."""
+    specific = [h for h in hits if h.kind not in g.modals]  # sorted by start, as hits are
+    if not specific or len(specific) == len(hits):
+        return hits  # nothing to merge: no modal, or no expression a modal could join
     gap = g.merge_gap.get(lang, g.default_gap)
-    coordinated = tuple(c for k in LANG_KEYS[lang] for c in g.coordinated.get(k, ()))
+    coordinated = g.coordinated_of[lang]
     aside = g.parenthetical.get(lang)
     side = g.modal_side.get(lang)  # None (a clause read with both CJK lists): either side
-    specific = [h for h in hits if h.kind not in g.modals]  # sorted by start, as hits are
     starts = [h.start for h in specific]
     out = []
     for h in hits:
