@@ -612,9 +612,7 @@ def find_quantities(text: str, base: int = 0, dollar: str | None = "", era: int 
 
 def bare_era_of(country: str | None) -> int | None:
     """The base year of years written without their era in texts of `country` (TW: 1911), or None."""
-    if not country:
-        return None
-    return _rules().d["bare_era_years"]["by_country"].get(country.partition("-")[0].upper())
+    return of_country(_rules().d["bare_era_years"]["by_country"], country)
 
 
 DOLLAR = "$"  # the unit of a bare dollar until the text's dollar is known
@@ -627,16 +625,19 @@ def named_dollar(unit: str | None, dollar: str | None) -> str | None:
     return dollar + unit[len(DOLLAR):]
 
 
+def of_country(table: dict, country: str | None):
+    """table's entry for a record's country (an ISO 3166 code; a subdivision counts for its country)."""
+    return table.get(country.partition("-")[0].upper()) if country else None
+
+
 def dollar_of(country: str | None, units) -> str:
     """Which dollar a bare $ is: the dollar of the record's country (an ISO 3166 code, a subdivision
     counting for its country), else the one dollar currency the text itself names among `units`
     (C$ 10 and $ 5: both Canadian), else the US dollar."""
     d = _rules().d["dollars"]
     by_country = d["by_country"]
-    if country:
-        got = by_country.get(country.partition("-")[0].upper())
-        if got:
-            return got
+    if got := of_country(by_country, country):
+        return got
     named = {u.partition("/")[0] for u in units if u} & set(by_country.values())
     return named.pop() if len(named) == 1 else d["default"]
 
@@ -647,10 +648,8 @@ def yuan_of(country: str | None, money: list[tuple[str | None, str]]) -> str:
     names the renminbi, else CNY."""
     y = _rules().d["yuan"]
     by_country = y["by_country"]
-    if country:
-        got = by_country.get(country.partition("-")[0].upper())
-        if got:
-            return got
+    if got := of_country(by_country, country):
+        return got
     own = {u.partition("/")[0] for u, _ in money if u} & set(by_country.values())
     renminbi = any(w in surface.lower() for _, surface in money for w in y["renminbi"])
     return own.pop() if len(own) == 1 and not renminbi else "CNY"
