@@ -15,7 +15,6 @@ Matching runs on the joined view; every span is mapped back to the body at the e
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -209,7 +208,7 @@ class _Lead:
 
     def __init__(self, text: str):
         self.t, self.span, self.items = text, None, 0
-        self.ends = {lang: re.compile(rx) for lang, rx in taxonomy().lead_ins.items()}
+        self.ends = taxonomy().lead_ins
 
     def enter(self, c: Clause, lang: str) -> None:
         rx = self.ends.get("en" if lang == "en" else "cjk")

@@ -80,7 +80,7 @@ def fold(text: str) -> str:
     """text.translate(_FOLD), faster."""
     return _FOLD_RX.sub(lambda m: _FOLDED[m.group()], text)
 
-_LATIN_RX = re.compile("[a-z]")  # on lowered() text
+LATIN_RX = re.compile("[a-z]")  # a Latin letter, on lowered() text
 EN_SUFFIX = "(?:s|es|d|ed|ing)?"  # report/reports/reported/reporting: one cue word for all
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -408,7 +408,7 @@ class CueSet:
             re.compile(trie(cjk)) if cjk else None,
             re.compile(f"(?P<e>{trie(eng)}){EN_SUFFIX}(?![a-z])") if eng else None,
             [_Patterns(english, ps, *_dispatch(ps, english)) for english, ps in pats if ps],
-            all(_LATIN_RX.search(w) for w in eng))
+            all(LATIN_RX.search(w) for w in eng))
         return got
 
     def reader(self, text: str, low: str, nocase: str, lang: str | None = None, tagged: bool = False,
@@ -427,7 +427,7 @@ class CueReader:
 
     def __init__(self, cues: CueSet, v: _View, text: str, low: str, nocase: str, windows: bool = True):
         self.t, self.low, self.cjk, self.eng, self.cjk_rx = text, low, v.cjk, v.eng, v.cjk_rx
-        self.eng_rx = v.eng_rx if v.eng_rx is not None and (not v.eng_latin or _LATIN_RX.search(low)) else None
+        self.eng_rx = v.eng_rx if v.eng_rx is not None and (not v.eng_latin or LATIN_RX.search(low)) else None
         self.pats = []
         for group in v.pats:
             src = (nocase if cues.en_caseless else low) if group.english else text

@@ -412,7 +412,7 @@ class _Scan:
             if g == "e":
                 return None
             if g == "n" and not half and self._short_fiscal_year(d.start, num_end, d.end, value):
-                d.kind, d.unit, d.value = "date", "date", float(2000 + value)  # 26年度: fiscal 2026 (press style)
+                d.kind, d.unit, d.value = "date", "date", float(r.d["short_fiscal_years"]["century"] + value)  # 26年度: FY2026
                 return self.finish(d, floor, ranged)
             if self.era is not None and self._bare_era_year(d.start, value):
                 d.kind, d.unit, d.value = "date", "date", float(self.era + value)  # 115年 in a Taiwan text
@@ -455,17 +455,19 @@ class _Scan:
         """Whether N年度 is a fiscal year written with two digits (26年度 = FY2026, as the press
         writes it; 3カ年度 counts years, and an era before it is read as that era's year)."""
         lo, hi = self.r.d["short_fiscal_years"]["span"]
-        t = self.t
-        return (t[num_end:end].lstrip() in self.r.d["short_fiscal_years"]["units"] and lo <= value <= hi
-                and value == int(value) and num_end - start == 2 and t[start:num_end].isdigit()
-                and not (start and t[start - 1].isdigit()) and self.before(self.r.b_era, start, 0) is None)
+        return (self.t[num_end:end].lstrip() in self.r.d["short_fiscal_years"]["units"] and lo <= value <= hi
+                and value == int(value) and self._digits(start, 2) and self.before(self.r.b_era, start, 0) is None)
 
     def _bare_era_year(self, start: int, value: float) -> bool:
         """Whether a number at start is an era year written without its era: three digits, within
         the era's span of years (data: bare_era_years)."""
         lo, hi = self.r.d["bare_era_years"]["span"]
+        return lo <= value <= hi and value == int(value) and self._digits(start, 3)
+
+    def _digits(self, start: int, n: int) -> bool:
+        """Whether exactly n Arabic digits stand at start (none right before or after them)."""
         t = self.t
-        return lo <= value <= hi and value == int(value) and t[start:start + 3].isdigit() and not t[start + 3:start + 4].isdigit()
+        return t[start:start + n].isdigit() and not t[start + n:start + n + 1].isdigit() and not (start and t[start - 1].isdigit())
 
     def chain(self, d: _Draft, u: dict, amount: float, half: bool) -> None:
         """Durations and masses chain smaller units and halves: 兩年零三個月, 3斤5两, 一年半, 五分半鐘.
@@ -651,18 +653,19 @@ def yuan_of(country: str | None, money: list[tuple[str | None, str]]) -> str:
     if got := of_country(by_country, country):
         return got
     own = {u.partition("/")[0] for u, _ in money if u} & set(by_country.values())
-    renminbi = any(w in surface.lower() for _, surface in money for w in y["renminbi"])
-    return own.pop() if len(own) == 1 and not renminbi else "CNY"
+    return own.pop() if len(own) == 1 and not any(_names_renminbi(surface) for _, surface in money) else "CNY"
 
 
 def named_yuan(unit: str | None, surface: str, yuan: str) -> str | None:
     """unit with a renminbi read from a bare 元 named as `yuan` (an amount naming the renminbi keeps it)."""
-    if yuan == "CNY" or unit is None or not unit.startswith("CNY"):
-        return unit
-    low = surface.lower()
-    if any(w in low for w in _rules().d["yuan"]["renminbi"]):
+    if yuan == "CNY" or unit is None or not unit.startswith("CNY") or _names_renminbi(surface):
         return unit
     return yuan + unit[3:]
+
+
+def _names_renminbi(surface: str) -> bool:
+    low = surface.lower()
+    return any(w in low for w in _rules().d["yuan"]["renminbi"])
 
 
 _DIMENSIONS = {"numeral": "number", "amountofmoney": "money"}

@@ -92,7 +92,7 @@ class Taxonomy:
         self.singular_kinds = frozenset(data["singular_dropped"]["kinds"])
         self.singular_units_kept = frozenset(data["singular_dropped"]["units_kept"])
         self.keep_kinds = frozenset(data["keep_without_role"]["kinds"])
-        self.lead_ins = {k: v for k, v in data["lead_ins"].items() if not k.startswith("_")}
+        self.lead_ins = {k: re.compile(v) for k, v in data["lead_ins"].items() if not k.startswith("_")}  # en, cjk
         fr = data["fractions_as_percent"]
         self.fraction_markers, self.fraction_max = tuple(fr["markers"]), fr["max_value"]
         self.count_min, self.count_min_table = data["counts"]["min_value"], data["counts"]["min_value_in_tables"]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 
 from kb.extract.clauses import Clause
-from kb.extract.patterns import LANG_KEYS, CueSet, caseless, caseless_pattern, load_data, lowered
+from kb.extract.patterns import LANG_KEYS, LATIN_RX, CueSet, caseless, caseless_pattern, load_data, lowered
 
 __all__ = ["RuleHit", "RuleReader", "rule_kinds"]
 
@@ -97,9 +97,6 @@ class _Grammar:
         return {lang: tuple(c for k in keys for c in self.coordinated.get(k, ())) for lang, keys in LANG_KEYS.items()}
 
 
-_LETTER = re.compile("[a-z]")  # on lowered() text
-
-
 @cache
 def _grammar() -> _Grammar:
     return _Grammar(load_data("rules.json"))
@@ -141,7 +138,7 @@ class RuleReader:
             return []
         g, t = self.g, self.t
         exs = g.exclusions(lang)
-        if any(english for _, _, english in exs) and not _LETTER.search(self.low, start, end):
+        if any(english for _, _, english in exs) and not LATIN_RX.search(self.low, start, end):
             exs = [x for x in exs if not x[2]]  # every English exclusion needs a letter; this clause has none
         segs = [(ex, (self.nocase if nocase else t)[start:end].rstrip()) for ex, nocase, _ in exs]
         if any(_search(ex["clause_penalty"], seg) or _search(ex["clause_void"], seg) for ex, seg in segs):
