@@ -117,7 +117,8 @@ class _Rules(NumeralRules):
         self.units: dict[str, dict] = {}
         entries = []  # (word, pattern, ci, loose), sorted over all groups so that 年間 is tried before 年
         for g in d["units"]:
-            for w in g["words"]:
+            words = g["words"] + [f"{q} {w}" for q in d["duration_qualifiers"] for w in g["words"]] if g.get("qualified") else g["words"]
+            for w in words:
                 self.units[w.lower() if g.get("ci") else w] = g
                 entries.append((w, alt([w], g.get("ci", False), g.get("not_before", "")), g.get("ci", False),
                                 g.get("loose", False)))
@@ -423,6 +424,9 @@ class _Scan:
             u = _DURATION_YEAR
         elif g == "e":
             return None
+        elif u.get("qualified") and u["unit"] == "year" and g == "n" and _is_year(value, r) and self._digits(d.start, 4):
+            d.kind, d.unit = "date", "date"  # the 2014 calendar year: a year, not 2014 years
+            return self.finish(d, floor, ranged)
         elif role == "fiscal":  # 2026 财年
             if not _is_year(value, r):
                 return None
