@@ -42,6 +42,8 @@ class _Grammar:
     range_joins: dict[str | None, re.Pattern]  # opener (None: no opener) -> what joins the two dates
     datelines: dict[str, re.Pattern]  # language list -> a publication label ending where a date starts
     dated_after: re.Pattern  # a mark right after a date that says a document bears it (…付)
+    defined_in: re.Pattern  # a mark that a parenthetical defines a term (をいう)
+    reference_after: re.Pattern  # a past verb after a bound date: a reference point (…前に終了した年度)
 
 
 @cache
@@ -68,7 +70,7 @@ def _grammar() -> _Grammar:
     joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
     datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
     return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, datelines,
-                    re.compile(d["datelines_after"]))
+                    re.compile(d["datelines_after"]), re.compile(d["defined_in"]), re.compile(d["reference_after"]))
 
 
 # ---------------------------------------------------------------- forms
@@ -176,9 +178,11 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
     keys = [k for k in LANG_KEYS[lang] if k in g.after]
     out: dict[int, str] = {}
     for q in quantities:
-        if q.kind != "date":
+        if q.kind != "date" or _in_definition(text, clause, q, g):
             continue
         rel = _comparator_relation(q) or _relation(text, clause, q, keys, g)
+        if rel in ("deadline", "start") and g.reference_after.match(text, q.end, clause.end):
+            rel = None
         if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q) \
                 and not _dateline(text, clause, q, LANG_KEYS[lang], g):
             rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event
@@ -189,6 +193,21 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
         if rel is not None:
             out[q.start] = rel
     return out
+
+
+_DEF_REACH = 120  # how far around a date the parenthetical it may stand in is looked for
+_OPEN, _CLOSE = "（(", "）)"
+
+
+def _in_definition(text: str, clause: Clause, q: Quantity, g: _Grammar) -> bool:
+    """Whether q stands in a parenthetical that defines a term: the nearest bracket before it is
+    still open, and the text up to the next closing one holds a definition mark (g.defined_in)."""
+    lo, hi = max(clause.start, q.start - _DEF_REACH), min(clause.end, q.end + _DEF_REACH)
+    opened = max(text.rfind(c, lo, q.start) for c in _OPEN)
+    if opened < 0 or max(text.rfind(c, opened, q.start) for c in _CLOSE) >= 0:
+        return False
+    closes = [i for i in (text.find(c, q.end, hi) for c in _CLOSE) if i >= 0]
+    return bool(closes) and g.defined_in.search(text, q.end, min(closes)) is not None
 
 
 def _comparator_relation(q: Quantity) -> str | None:

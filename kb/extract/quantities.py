@@ -235,6 +235,23 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
     return a.kind == b.kind and (a.unit == b.unit or a.kind == "money") and b.value is not None
 
 
+_BAND_GAP = frozenset(" ，,")  # what may stand between a band's lower bound and its upper one
+
+
+def _in_unit_of(a: _Draft, b: _Draft, r) -> float | None:
+    """b's value in a's unit, to close a range a opens: as it is when both have one dimension; a
+    duration in a larger unit converted (3个月以上1年以下: 3 to 12 months); else None."""
+    if _same_dimension(a, b):
+        return b.value
+    f = _EXACT_RATIOS.get((a.unit, b.unit)) if a.kind == b.kind == "duration" and b.value is not None else None
+    return b.value * f if f else None
+
+
+# Units a duration range may mix: exact ratios only (a year is not 360 days, nor a month 30).
+_EXACT_RATIOS = {("month", "year"): 12, ("day", "week"): 7, ("hour", "day"): 24, ("minute", "hour"): 60,
+                 ("second", "minute"): 60}
+
+
 _DURATION_MONTH, _DURATION_YEAR = {"kind": "duration", "unit": "month"}, {"kind": "duration", "unit": "year"}
 
 
@@ -543,11 +560,13 @@ class _Scan:
         if self.follows(d.end, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, d.end)):
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
             if ranged and d.cmp in (">=", ">") and d.value is not None:  # 5万元以上50万元以下
-                p = d.end + (t[d.end:d.end + 1] == " ")
+                p = d.end + (t[d.end:d.end + 1] in _BAND_GAP)  # 一千萬元以上，未滿五千萬元: a band
                 q = cp.end() if (cp := r.cmp_pre_fwd.match(t, p)) else p  # 五千吨以上不满一万吨: the bound's own prefix
+                q = cf.end() if (cf := r.cur_fwd.match(t, q)) else q  # …以上，未滿新臺幣五千萬元: and its currency
                 hi = self.read(am, p, False) if (am := r.anchor.match(t, q)) else None
-                if hi and hi.cmp in ("<=", "<") and hi.start == p and _same_dimension(d, hi) and d.value <= hi.value:
-                    d.vmax, d.cmp, d.end = hi.value, "range", hi.end
+                hv = _in_unit_of(d, hi, r) if hi and hi.cmp in ("<=", "<") and hi.start == p else None
+                if hv is not None and d.value <= hv:
+                    d.vmax, d.cmp, d.end = hv, "range", hi.end
         if not self.loose and d.kind == "number" and not d.cmp:
             nxt, prev = t[d.end:d.end + 1], t[s - 1:s] if s else "\n"
             if nxt in ("、", ")", "）") or (nxt and nxt in ". " and prev == "\n") \
