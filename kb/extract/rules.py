@@ -35,6 +35,7 @@ _BRACKETS = {"（": "）", "(": ")", "「": "」", "『": "』", "【": "】", "
 _CLOSERS = {v: k for k, v in _BRACKETS.items()}
 _BRACKET_RX = re.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 40  # how far before / after an expression its exclusions look
+_LABEL = "【"  # the bracket a guidance page's labels open with
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,10 @@ class RuleReader:
             return []
         brackets = _bracketed(t, start, end)
         provisos = _Spans([(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)])
-        qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
+        # A 【label】 opening the clause (【対象経費】) names what the clause is about; other brackets,
+        # an article's caption （補助金の返還） included, qualify.
+        qualifiers = _Spans([(a, b) for a, b in brackets
+                             if (a > start or t[a] != _LABEL) and not t.startswith(g.provisos, a + 1)])
         numbers = _Spans(taken)
         hits = []
         for h in _outermost([RuleHit(kind, s, e) for s, e, kind in found], g.modals):  # 'shall' in 'shall not' is not its own
