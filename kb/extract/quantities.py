@@ -156,6 +156,7 @@ class _Rules(NumeralRules):
         # A rate's denominator written before the figure (每吨50元, 每千瓦时0.3元, トン当たり289円).
         self.per_prefix = {w: unit for unit, words in d["per_prefixes"].items() for w in words}
         self.b_cur, self.b_per_prefix = _before(self.cur_map), _before(list(self.per_prefix))
+        self.b_per_verb = _before(d["per_prefix_verbs"])
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.era_fwd = re.compile(alt(d["eras"]))
@@ -539,8 +540,9 @@ class _Scan:
         s = d.start
         if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
-        if d.kind == "money" and (pt := self.before(r.b_per_prefix, s, floor)):
-            d.unit, s = f"{d.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元
+        if d.kind == "money" and ((pt := self.before(r.b_per_prefix, s, floor)) or (
+                (pv := self.before(r.b_per_verb, s, floor)) and (pt := self.before(r.b_per_prefix, pv[0], floor)))):
+            d.unit, s = f"{d.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # per tonne, /t
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
@@ -774,17 +776,19 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
     quantities and whether this clause's list head was yearly."""
     units, before, after, percent_before = _yearly()
     out, last = [], {}  # base unit -> end of the last figure of that unit
+    yearly_end = -1  # where the last yearly flow ended
     head = _yearly_head(text, low, start, quantities, langs, before)
     for q in quantities:
         if q.unit in units or q.unit == "percent":
             floor = last.get(q.unit, start)
             a = max(floor, q.start - 80)  # the figure's own phrase
             marks = before if q.unit in units else percent_before
-            if (q.unit in units and (inherited or (head is not None and q.start > head))) \
+            if (q.unit in units and (inherited or (head is not None and q.start > head)
+                                     or _EQUIVALENT.fullmatch(text, yearly_end, q.start) is not None)) \
                     or any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else _phrase(text, floor, q.start))
                            for lang in langs) \
                     or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
-                last[q.unit] = q.end
+                last[q.unit] = yearly_end = q.end
                 q = replace(q, unit=q.unit + "/yr")
             else:
                 last[q.unit] = q.end
@@ -792,6 +796,9 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
     return out, head is not None or inherited
 
 
+# A flow in brackets right after a yearly one restates it in another measure (2.6万吨二氧化碳当量（综合
+# 能源消费量约1万吨标准煤）): it is yearly too.
+_EQUIVALENT = re.compile(r"[^，。；,;（）()]{0,12}[（(][^，。；,;（）()]{0,24}")
 _ASIDE = re.compile("（[^（）]{0,300}）")  # a statute's parenthetical: （…をいう。以下同じ。）
 
 
