@@ -157,6 +157,8 @@ class _Rules(NumeralRules):
         self.per_prefix = {w: unit for unit, words in d["per_prefixes"].items() for w in words}
         self.b_cur, self.b_per_prefix = _before(self.cur_map), _before(list(self.per_prefix))
         self.b_per_verb = _before(d["per_prefix_verbs"])
+        self.previous_year_marks = d["previous_year_marks"]["marks"]
+        self.previous_year_not_after = d["previous_year_marks"]["not_after"]
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.era_fwd = re.compile(alt(d["eras"]))
@@ -439,6 +441,9 @@ class _Scan:
             if self.dim != "duration" and not half and _is_year(value, r):  # 2030年; 15年 is a duration
                 d.kind, d.unit = "date", "date"
                 return self.finish(self.month_day(d), floor, ranged)
+            if value == 1 and d.start and t[d.start - 1] in r.previous_year_marks and not self.loose \
+                    and (d.start < 2 or t[d.start - 2] not in r.previous_year_not_after):
+                return None  # 前一年度, 上一年: the year before, not a year's duration
             u = _DURATION_YEAR
         elif g == "e":
             return None
