@@ -44,6 +44,7 @@ class _Grammar:
     dated_after: re.Pattern  # a mark right after a date that says a document bears it (…付)
     defined_in: re.Pattern  # a mark that a parenthetical defines a term (をいう)
     reference_after: re.Pattern  # a past verb after a bound date: a reference point (…前に終了した年度)
+    titles: re.Pattern  # a document's title (关于…的通知): its dates label it
 
 
 @cache
@@ -70,7 +71,7 @@ def _grammar() -> _Grammar:
     joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
     datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
     return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, datelines,
-                    re.compile(d["datelines_after"]), re.compile(d["defined_in"]), re.compile(d["reference_after"]))
+                    re.compile(d["datelines_after"]), re.compile(d["defined_in"]), re.compile(d["reference_after"]), re.compile(d["titles"]))
 
 
 # ---------------------------------------------------------------- forms
@@ -177,8 +178,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
     g = _grammar()
     keys = [k for k in LANG_KEYS[lang] if k in g.after]
     out: dict[int, str] = {}
+    titles = _titles(text, clause, g) if any(q.kind == "date" for q in quantities) else []
     for q in quantities:
-        if q.kind != "date" or _in_definition(text, clause, q, g):
+        if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles):
             continue
         rel = _comparator_relation(q) or _relation(text, clause, q, keys, g)
         if rel in ("deadline", "start") and g.reference_after.match(text, q.end, clause.end):
@@ -208,6 +210,13 @@ def _in_definition(text: str, clause: Clause, q: Quantity, g: _Grammar) -> bool:
         return False
     closes = [i for i in (text.find(c, q.end, hi) for c in _CLOSE) if i >= 0]
     return bool(closes) and g.defined_in.search(text, q.end, min(closes)) is not None
+
+
+def _titles(text: str, clause: Clause, g: _Grammar) -> list[tuple[int, int]]:
+    """Spans of the document titles in the clause (关于…的通知)."""
+    if text.find("关于", clause.start, clause.end) < 0 and text.find("關於", clause.start, clause.end) < 0:
+        return []
+    return [m.span() for m in g.titles.finditer(text, clause.start, clause.end)]
 
 
 def _comparator_relation(q: Quantity) -> str | None:
