@@ -238,6 +238,7 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
     return a.kind == b.kind and (a.unit == b.unit or a.kind == "money") and b.value is not None
 
 
+_DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 _BAND_GAP = frozenset(" ，,")  # what may stand between a band's lower bound and its upper one
 
 
@@ -577,7 +578,8 @@ class _Scan:
         if not self.loose and d.kind == "number" and not d.cmp:
             nxt, prev = t[d.end:d.end + 1], t[s - 1:s] if s else "\n"
             if nxt in ("、", ")", "）") or (nxt and nxt in ". " and prev == "\n") \
-                    or (nxt == "." and t[d.end + 1:d.end + 2] in (" ", "") and d.value < 100 and d.end - s <= 2):
+                    or (nxt == "." and t[d.end + 1:d.end + 2] in (" ", "") and d.value < 100 and d.end - s <= 2
+                        and prev not in _DASHES):  # 2023–24. ends a range
                 return None  # list and paragraph markers: (1) 一、 2. and a line-leading "２　"
         return d
 
@@ -611,6 +613,9 @@ class _Scan:
             return None  # 令和八年度から令和十一年度まで: a 'まで' closing the range is part of it
         if d.kind == "date" and hi.kind == "number" and _is_year(hi.value, r) and hi.scale == 1:
             hi.kind, hi.unit = "date", "date"  # from 2022 through 2030: the second year is a year too
+        elif d.kind == "date" and d.value == int(d.value) and _is_year(d.value, r) and hi.kind == "number" \
+                and hi.end - hi.start == 2 and hi.value == (d.value + 1) % 100:
+            hi.kind, hi.unit, hi.value = "date", "date", d.value + 1  # 2023–24: a financial year
         low, kind, unit = d.value, d.kind, d.unit
         if d.kind == "number" and hi.kind == "date" and self.era is not None and self._bare_era_year(d.start, low):
             d.kind, d.unit, low = "date", "date", float(self.era + low)  # 114至115年: both years of the era
