@@ -71,7 +71,8 @@ def _grammar() -> _Grammar:
     joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
     datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
     return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, datelines,
-                    re.compile(d["datelines_after"]), re.compile(d["defined_in"]), re.compile(d["reference_after"]), re.compile(d["titles"]))
+                    re.compile(d["datelines_after"]), re.compile(d["defined_in"]),
+                    re.compile(d["reference_after"]), re.compile(d["titles"]))
 
 
 # ---------------------------------------------------------------- forms
