@@ -238,6 +238,7 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
     return a.kind == b.kind and (a.unit == b.unit or a.kind == "money") and b.value is not None
 
 
+_OPENERS, _CLOSERS = frozenset("(（"), frozenset(")）")  # round brackets, ASCII and full-width
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 _BAND_GAP = frozenset(" ，,")  # what may stand between a band's lower bound and its upper one
 
@@ -422,6 +423,8 @@ class _Scan:
             hit, half = self.unit(d.end, g == "h"), g == "h"
             if half and _base(hit and hit[0], r, True) is None:
                 return None
+        if hit is None and g == "n" and (year := self.glossed_year(d)) is not None:
+            return self.finish(year, floor, ranged)
         if hit is None:
             return None if g in ("w", "e") else self.finish(d, floor, ranged)
         num_end = d.end
@@ -478,6 +481,17 @@ class _Scan:
         if d.unit in ("t", "m3", "kg") and (pm := r.per_re.match(t, d.end)) and r.per[key(pm.group("p"))] in _FLOW_PER:
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # 万吨/年, Mt per year, t per GWh
         return self.finish(d, floor, ranged)
+
+    def glossed_year(self, d: _Draft) -> _Draft | None:
+        """A western year in brackets between an era year and its 年 (令和5(2023)年度): the year, spanning
+        the brackets and the unit; None when d is not one."""
+        t = self.t
+        if not (d.start and t[d.start - 1] in _OPENERS and t[d.end:d.end + 1] in _CLOSERS and _is_year(d.value, self.r)):
+            return None
+        hit = self.unit(d.end + 1)
+        if hit is None or hit[0].get("role") not in ("year", "fiscal"):
+            return None
+        return _Draft("date", d.value, "date", d.start - 1, hit[1])
 
     def _short_fiscal_year(self, start: int, num_end: int, end: int, value: float) -> bool:
         """Whether N年度 is a fiscal year written with two digits (26年度 = FY2026, as the press
