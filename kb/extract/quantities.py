@@ -169,6 +169,7 @@ class _Rules(NumeralRules):
         self.b_word = re.compile("[ ](?P<c>[A-Za-z]+)"), letters
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
         self.id_suffix = frozenset(d["identifier_suffixes"])
+        self.xref_before, self.xref_after = frozenset(d["cross_references"]["before"]), frozenset(d["cross_references"]["after"])
         self.year_end = tuple(d["year_end_marks"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
         self.month = re.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day})?")
@@ -360,6 +361,8 @@ class _Scan:
                 return None
             if t[pos:pos + 1] in r.id_suffix or (prev in r.doc_brackets and t[pos:pos + 1] == r.doc_brackets[prev]):
                 return None  # 4号文, 〔2020〕: a document's number, not a quantity
+            if prev in r.xref_before and t[pos:pos + 1] in r.xref_after:
+                return None  # 前二項, 同三条: a cross-reference to provisions, not a count
             arabic = core[0].isdigit()
             if arabic and prev.isascii() and prev.isalpha() and not self.before(r.b_fiscal, s, 0) \
                     and not self.before(r.b_cur, s, 0):
@@ -578,6 +581,8 @@ class _Scan:
             d.cmp, s = r.cmp_pre[key(cp[1])], cp[0]
         d.start = s
         if ranged and d.value is not None and d.cmp in (None, "~") and (merged := self.connector_range(d, floor)):
+            if merged.kind == "money" and "/" not in merged.unit and (pt := self.before(r.b_per_prefix, merged.start, floor)):
+                merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每度3.7635~5.7848元
             return merged
         if self.follows(d.end, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, d.end)):
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
