@@ -240,6 +240,7 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
 
 
 _OPENERS, _CLOSERS = frozenset("(（"), frozenset(")）")  # round brackets, ASCII and full-width
+_FRACTION = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 _BAND_GAP = frozenset(" ，,")  # what may stand between a band's lower bound and its upper one
 
@@ -294,11 +295,14 @@ class _Scan:
 
     def unit(self, pos: int, month_ok: bool = False) -> tuple[dict, int] | None:
         """(unit group, end) of the unit word at pos."""
-        um = self.units.match(self.t, pos) if self.follows(pos, self.r.unit_first) else None
-        if um is None:
+        t, end_mark = self.t, ""
+        if t[pos:pos + 1] == "[":  # 3,000万[トンキロ]: a unit written in brackets
+            pos, end_mark = pos + 1, "]"
+        um = self.units.match(t, pos) if self.follows(pos, self.r.unit_first) else None
+        if um is None or (end_mark and t[um.end():um.end() + 1] != end_mark):
             return None
         g = self.r.unit_of(um.group("u"))
-        return (_DURATION_MONTH if g.get("role") == "month" and (month_ok or self.dim == "duration") else g), um.end()
+        return (_DURATION_MONTH if g.get("role") == "month" and (month_ok or self.dim == "duration") else g), um.end() + len(end_mark)
 
     def run(self) -> list[_Draft]:
         r, t = self.r, self.t
@@ -370,6 +374,10 @@ class _Scan:
             iso = r.iso.match(t, s) if arabic and t[s + 4:s + 5] in _ISO_SEPARATORS else None
             if iso and iso.end() > pos:  # 2024-06-01
                 return _Draft("date", int(t[s:s + 4]) + int(iso.group(2)) / 100, "date", s, iso.end())
+            if arabic and t[pos:pos + 1] == "/" and (fr := _FRACTION.match(t, s)) and not self.loose:
+                num, den = int(fr.group(1)), int(fr.group(2))
+                if 0 < num < den <= 10:  # 最大1/2, 補助率1/3: a share (a date has a month or a year too)
+                    return _Draft("percent", round(num * 100 / den, 2), "percent", s, fr.end())
             cv = cached_core_value(core)
             if cv is None:
                 return None
