@@ -242,7 +242,8 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
 _OPENERS, _CLOSERS = frozenset("(（"), frozenset(")）")  # round brackets, ASCII and full-width
 _FRACTION = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
-_BAND_GAP = frozenset(" ，,")  # what may stand between a band's lower bound and its upper one
+_BAND_GAP = frozenset(" ，,、")
+_LIST_GAP = frozenset("，,、")  # after a bound written before its figure (最短為一年、), only a list mark  # what may stand between a band's lower bound and its upper one
 
 
 def _in_unit_of(a: _Draft, b: _Draft, r) -> float | None:
@@ -592,16 +593,11 @@ class _Scan:
             if merged.kind == "money" and "/" not in merged.unit and (pt := self.before(r.b_per_prefix, merged.start, floor)):
                 merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每度3.7635~5.7848元
             return merged
-        if self.follows(d.end, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, d.end)):
+        suffixed = self.follows(d.end, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, d.end))
+        if suffixed:
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
-            if ranged and d.cmp in (">=", ">") and d.value is not None:  # 5万元以上50万元以下
-                p = d.end + (t[d.end:d.end + 1] in _BAND_GAP)  # 一千萬元以上，未滿五千萬元: a band
-                q = cp.end() if (cp := r.cmp_pre_fwd.match(t, p)) else p  # 五千吨以上不满一万吨: the bound's own prefix
-                q = cf.end() if (cf := r.cur_fwd.match(t, q)) else q  # …以上，未滿新臺幣五千萬元: and its currency
-                hi = self.read(am, p, False) if (am := r.anchor.match(t, q)) else None
-                hv = _in_unit_of(d, hi, r) if hi and hi.cmp in ("<=", "<") and hi.start == p else None
-                if hv is not None and d.value <= hv:
-                    d.vmax, d.cmp, d.end = hv, "range", hi.end
+        if ranged and d.cmp in (">=", ">") and d.value is not None and (suffixed or t[d.end:d.end + 1] in _LIST_GAP):
+            self.band(d)  # 5万元以上50万元以下; 最短為一年、最長為三年
         if not self.loose and d.kind == "number" and not d.cmp:
             nxt, prev = t[d.end:d.end + 1], t[s - 1:s] if s else "\n"
             if nxt in ("、", ")", "）") or (nxt and nxt in ". " and prev == "\n") \
@@ -609,6 +605,17 @@ class _Scan:
                         and prev not in _DASHES):  # 2023–24. ends a range
                 return None  # list and paragraph markers: (1) 一、 2. and a line-leading "２　"
         return d
+
+    def band(self, d: _Draft) -> None:
+        """Close the range a lower bound d opens with the upper bound right after it, if there is one."""
+        r, t = self.r, self.t
+        p = d.end + (t[d.end:d.end + 1] in _BAND_GAP)  # 一千萬元以上，未滿五千萬元: a band
+        q = cp.end() if (cp := r.cmp_pre_fwd.match(t, p)) else p  # 五千吨以上不满一万吨: the bound's own prefix
+        q = cf.end() if (cf := r.cur_fwd.match(t, q)) else q  # …以上，未滿新臺幣五千萬元: and its currency
+        hi = self.read(am, p, False) if (am := r.anchor.match(t, q)) else None
+        hv = _in_unit_of(d, hi, r) if hi and hi.cmp in ("<=", "<") and hi.start == p else None
+        if hv is not None and d.value <= hv:
+            d.vmax, d.cmp, d.end = hv, "range", hi.end
 
     def year_of(self, hi: _Draft, lo: _Draft) -> None:
         """A month-day end of a date range (3月31日) in the year of its start, not before it."""
