@@ -242,8 +242,8 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
 _OPENERS, _CLOSERS = frozenset("(（"), frozenset(")）")  # round brackets, ASCII and full-width
 _FRACTION = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
-_BAND_GAP = frozenset(" ，,、")
-_LIST_GAP = frozenset("，,、")  # after a bound written before its figure (最短為一年、), only a list mark  # what may stand between a band's lower bound and its upper one
+_BAND_GAP = frozenset(" ，,、")  # what may stand between a band's lower bound and its upper one
+_LIST_GAP = frozenset("，,、")  # after a bound written before its figure (最短為一年、), only a list mark
 
 
 def _in_unit_of(a: _Draft, b: _Draft, r) -> float | None:
