@@ -193,6 +193,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
             rel = None
         if rel == "recurring" and q.value is not None:
             rel = None  # a date with its year does not come back (2021 – report says)
+        if rel == "point" and q.value is None:
+            rel = None  # 4月1日時点 with no year: the reference day of a count, not a target
         if rel is not None:
             out[q.start] = rel
     return out
