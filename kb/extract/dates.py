@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from kb.extract.clauses import Clause, fills_cell
-from kb.extract.patterns import LANG_KEYS, load_data
+from kb.extract.patterns import LANG_KEYS, ROUND_CLOSE, ROUND_OPEN, load_data
 from kb.extract.quantities import Quantity
 
 __all__ = ["english_dates", "relations", "table_years"]
@@ -201,17 +201,16 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
 
 
 _DEF_REACH = 120  # how far around a date the parenthetical it may stand in is looked for
-_OPEN, _CLOSE = "（(", "）)"
 
 
 def _in_definition(text: str, clause: Clause, q: Quantity, g: _Grammar) -> bool:
     """Whether q stands in a parenthetical that defines a term: the nearest bracket before it is
     still open, and the text up to the next closing one holds a definition mark (g.defined_in)."""
     lo, hi = max(clause.start, q.start - _DEF_REACH), min(clause.end, q.end + _DEF_REACH)
-    opened = max(text.rfind(c, lo, q.start) for c in _OPEN)
-    if opened < 0 or max(text.rfind(c, opened, q.start) for c in _CLOSE) >= 0:
+    opened = max(text.rfind(c, lo, q.start) for c in ROUND_OPEN)
+    if opened < 0 or max(text.rfind(c, opened, q.start) for c in ROUND_CLOSE) >= 0:
         return False
-    closes = [i for i in (text.find(c, q.end, hi) for c in _CLOSE) if i >= 0]
+    closes = [i for i in (text.find(c, q.end, hi) for c in ROUND_CLOSE) if i >= 0]
     return bool(closes) and g.defined_in.search(text, q.end, min(closes)) is not None
 
 

@@ -85,6 +85,9 @@ EN_SUFFIX = "(?:s|es|d|ed|ing)?"  # report/reports/reported/reporting: one cue w
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+ROUND_OPEN, ROUND_CLOSE = "(（", ")）"  # round brackets, ASCII and full-width
+
+
 def lowered(text: str) -> str:
     """ASCII-lower-cased copy of the same length (English cues are matched on it)."""
     low = text.lower()

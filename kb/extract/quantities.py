@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, finite, loose_number
-from kb.extract.patterns import alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
+from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
 
 __all__ = ["Quantity", "find_quantities", "parse_quantity"]
 
@@ -157,8 +157,6 @@ class _Rules(NumeralRules):
         self.per_prefix = {w: unit for unit, words in d["per_prefixes"].items() for w in words}
         self.b_cur, self.b_per_prefix = _before(self.cur_map), _before(list(self.per_prefix))
         self.b_per_verb = _before(d["per_prefix_verbs"])
-        self.previous_year_marks = d["previous_year_marks"]["marks"]
-        self.previous_year_not_after = d["previous_year_marks"]["not_after"]
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.era_fwd = re.compile(alt(d["eras"]))
@@ -239,7 +237,6 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
     return a.kind == b.kind and (a.unit == b.unit or a.kind == "money") and b.value is not None
 
 
-_OPENERS, _CLOSERS = frozenset("(（"), frozenset(")）")  # round brackets, ASCII and full-width
 _FRACTION = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 _BAND_GAP = frozenset(" ，,、")  # what may stand between a band's lower bound and its upper one
@@ -359,7 +356,8 @@ class _Scan:
             prev = t[s - 1] if s else ""
             if prev and self.ordinal_before(s):
                 return None
-            if prev and ((core == "一" and prev in r.d["word_before_one"])
+            if prev and ((core == "一" and prev in r.d["word_before_one"]
+                          and (s < 2 or t[s - 2] not in r.d["word_before_one_not_after"].get(prev, "")))
                          or (prev in r.d["vague_before"] and core[0] in r.small)):
                 return None  # 统一, 上一年度, 每一公噸; 数百万トン and 几十万元 have no value to give
             if core[0] == "千" and t[pos:pos + 1] and t[pos] in r.d["kilo_unit_heads"]:
@@ -457,9 +455,6 @@ class _Scan:
             if self.dim != "duration" and not half and _is_year(value, r):  # 2030年; 15年 is a duration
                 d.kind, d.unit = "date", "date"
                 return self.finish(self.month_day(d), floor, ranged)
-            if value == 1 and d.start and t[d.start - 1] in r.previous_year_marks and not self.loose \
-                    and (d.start < 2 or t[d.start - 2] not in r.previous_year_not_after):
-                return None  # 前一年度, 上一年: the year before, not a year's duration
             u = _DURATION_YEAR
         elif g == "e":
             return None
@@ -498,7 +493,7 @@ class _Scan:
         """A western year in brackets between an era year and its 年 (令和5(2023)年度): the year, spanning
         the brackets and the unit; None when d is not one."""
         t = self.t
-        if not (d.start and t[d.start - 1] in _OPENERS and t[d.end:d.end + 1] in _CLOSERS and _is_year(d.value, self.r)):
+        if not (d.start and t[d.start - 1] in ROUND_OPEN and t[d.end:d.end + 1] in ROUND_CLOSE and _is_year(d.value, self.r)):
             return None
         hit = self.unit(d.end + 1)
         if hit is None or hit[0].get("role") not in ("year", "fiscal"):

@@ -57,7 +57,6 @@ class _Grammar:
         self.default_gap = d["merge_gap"]
         self.separators = frozenset(d["separators"])
         self.provisos = tuple(d["provisos"])
-        self.label_heads = tuple(d["label_heads"])
         self.coordinated = {lang: tuple(v) for lang, v in d["coordinated"].items()}
         self.parenthetical = {lang: re.compile(rx) for lang, rx in d["parenthetical"].items()}
         self.binding = frozenset(d["binding"])
@@ -149,15 +148,14 @@ class RuleReader:
             return []
         brackets = _bracketed(t, start, end)
         provisos = _Spans([(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)])
-        # A 【label】 opening the clause (【対象経費】) names what the clause is about; other brackets,
-        # an article's caption （補助金の返還） included, qualify.
-        qualifiers = _Spans([(a, b) for a, b in brackets
-                             if (a > start or t[a] != _LABEL or not t.startswith(g.label_heads, a + 1))
-                             and not t.startswith(g.provisos, a + 1)])
+        qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
         numbers = _Spans(taken)
         hits = []
         for h in _outermost([RuleHit(kind, s, e) for s, e, kind in found], g.modals):  # 'shall' in 'shall not' is not its own
-            if qualifiers.covers(h.start, h.end) or numbers.overlaps(h.start, h.end):
+            # An expression that is the 【label】 opening the clause (【対象経費】) names what the clause is
+            # about; any other inside brackets, an article's caption （補助金の返還） included, qualifies.
+            if (qualifiers.covers(h.start, h.end) and not (h.start == start and t[start] == _LABEL)) \
+                    or numbers.overlaps(h.start, h.end):
                 continue
             if self._excluded(h.start, h.end, start, end, h.kind, exs):
                 continue
