@@ -240,7 +240,7 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
 _FRACTION = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 _BAND_GAP = frozenset(" ，,、")  # what may stand between a band's lower bound and its upper one
-_LIST_GAP = frozenset("，,、")  # after a bound written before its figure (最短為一年、), only a list mark
+_LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
 
 
 def _in_unit_of(a: _Draft, b: _Draft, r) -> float | None:
@@ -823,7 +823,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
             a = max(floor, q.start - 80)  # the figure's own phrase
             marks = before if q.unit in units else percent_before
             if (q.unit in units and (inherited or (head is not None and q.start > head)
-                                     or _EQUIVALENT.fullmatch(text, yearly_end, q.start) is not None)) \
+                                     or (yearly_end >= 0 and _EQUIVALENT.fullmatch(text, yearly_end, q.start)))) \
                     or any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else _phrase(text, floor, q.start))
                            for lang in langs) \
                     or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
