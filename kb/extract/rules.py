@@ -36,6 +36,7 @@ _CLOSERS = {v: k for k, v in _BRACKETS.items()}
 _BRACKET_RX = re.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 40  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
+_CONDITIONAL_KINDS = frozenset({"eligibility", "permission"})  # kinds a conditional lead-in still states
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +146,9 @@ class RuleReader:
         if any(_search(ex["clause_penalty"], seg) or _search(ex["clause_void"], seg) for ex, seg in segs):
             return []
         if any(_search(ex["clause_condition"], seg) for ex, seg in segs):
-            return []
+            # A condition heading a list binds nobody, but its main clause can say who qualifies or grant a
+            # power (can get a grant if all of the following are true:, may revoke the licence if the holder:).
+            found = [f for f in found if f[2] in _CONDITIONAL_KINDS]
         brackets = _bracketed(t, start, end)
         provisos = _Spans([(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)])
         qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
