@@ -91,6 +91,10 @@ def _rules() -> SimpleNamespace:
         notes=tuple(ph["note_prefixes"]),
         break_after=set(data["line_break_after"]["chars"]),
         alone=re.compile("|".join(data["line_alone"]["patterns"])),
+        sentence_line=re.compile(data["line_starts_sentence"]["line"]),
+        continues_after=frozenset(data["line_starts_sentence"]["continues_after"]),
+        caption_level=data["line_starts_sentence"]["caption_level"],
+        sentence_end=frozenset(s["ascii_enders"] + s["cjk_enders"]),
         ender=re.compile(ender),
         ender_first=re.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]"),
         ender_run=re.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]++"),
@@ -372,6 +376,28 @@ class _Splitter:
                 return level
         return None
 
+    def starts_sentence(self, b: int, j: int) -> bool:
+        """Whether line j is a statement of its own although the line above, ending at b, is not
+        closed: it opens with a capital, ends as a sentence ends, and the line above is a short
+        caption or ends in a word no sentence stops on."""
+        r = self.r
+        if not r.sentence_line.match(self.text(j)) or not (self.m[b - 1].isascii() and self.m[b - 1].isalnum()):
+            return False
+        return self.is_caption(j - 1) or not self.continues(b)
+
+    def continues(self, b: int) -> bool:
+        """Whether the word ending at b is one a sentence goes on after (the, of, and)."""
+        k = b - 1
+        while k > 0 and b - k < 24 and self.m[k - 1].isascii() and self.m[k - 1].isalpha():
+            k -= 1
+        return self.m[k:b].lower() in self.r.continues_after
+
+    def is_caption(self, i: int) -> bool:
+        """A short capitalised line with no closing mark (Properties you cannot get a grant for)."""
+        t = self.text(i)
+        return len(t) <= self.r.plain_max and t[:1].isupper() and t[-1:].isascii() and t[-1:].isalnum() \
+            and not self.continues(self.bounds[i][1])
+
     def starts_block(self, t: str) -> bool:
         """Whether a line cannot continue the paragraph or item above it."""
         r = self.r
@@ -483,11 +509,20 @@ class _Splitter:
         alone = self.r.alone
         lone = alone.match(self.text(i)) is not None  # a date line stands alone
         while not lone and j < n and self.bounds[j] is not None and self.m[b - 1] not in self.r.break_after:
-            if self.starts_block(self.text(j)) or alone.match(self.text(j)):
+            if self.starts_block(self.text(j)) or alone.match(self.text(j)) or self.starts_sentence(b, j):
                 break
             b = self.bounds[j][1]
             j += 1
-        if a < b:
+        k = j  # captions closing the paragraph (a title, then a caption) head the statements under them
+        if j < n and self.bounds[j] is not None and self.starts_sentence(b, j):
+            while k > i and self.is_caption(k - 1):
+                k -= 1
+        if k < j and (k > i and self.m[self.bounds[k - 1][1] - 1] in self.r.sentence_end or k == i and kind == "paragraph"):
+            if k > i:
+                self.block(kind, a, self.bounds[k - 1][1])
+            for c in range(k, j):
+                self.heading(self.r.caption_level, max(a, self.bounds[c][0]), self.bounds[c][1])
+        elif a < b:
             self.block(kind, a, b)
         return j
 

@@ -148,7 +148,7 @@ class RuleReader:
         if any(_search(ex["clause_condition"], seg) for ex, seg in segs):
             # A condition heading a list binds nobody, but its main clause can say who qualifies or grant a
             # power (can get a grant if all of the following are true:, may revoke the licence if the holder:).
-            found = [f for f in found if f[2] in _CONDITIONAL_KINDS]
+            found = [(s, e, kind) for s, e, kind in found if kind in _CONDITIONAL_KINDS]
         brackets = _bracketed(t, start, end)
         provisos = _Spans([(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)])
         qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
