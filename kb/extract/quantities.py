@@ -832,7 +832,19 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
             else:
                 last[q.unit] = q.end
         out.append(q)
+    if yearly_end >= 0:
+        out = [q for q in out if not _rate_word(text, q, out)]
     return out, head is not None or inherited
+
+
+_RATE_GAP = re.compile(r"[^，。；、,;:：]{0,16}")
+
+
+def _rate_word(text: str, f: Quantity, qs: list[Quantity]) -> bool:
+    """Whether f is a frequency word (每年) that only makes the yearly flow right after it in the
+    same phrase a rate (每年可減量30.7萬噸: 307,000 t/yr, no yearly interval of its own)."""
+    return f.kind == "duration" and f.unit == "year" and is_frequency(f.surface) and any(
+        q.unit.endswith("/yr") and q.start >= f.end and _RATE_GAP.fullmatch(text, f.end, q.start) for q in qs)
 
 
 # A flow in brackets right after a yearly one restates it in another measure (2.6万吨二氧化碳当量（综合
