@@ -936,23 +936,38 @@ def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
 # ---------------------------------------------------------------- amounts in words and later passes
 
 
+_SHARE_GAP = 8  # how far a verb of bearing or funding may stand from a CJK share word
+_PUNCT = re.compile("[。，、；,;（）()]")
+
+
 @cache
-def _amount_words() -> tuple[re.Pattern, dict]:
-    words = _rules().d["percent_words"]
-    table = {w.lower(): float(v) for w, v in words.items() if not w.startswith("_")}
+def _amount_words() -> tuple[re.Pattern, dict, tuple[str, ...], re.Pattern]:
+    d = _rules().d
+    table = {w.lower(): float(v) for w, v in d["percent_words"].items() if not w.startswith("_")}
+    verbs = tuple(d["percent_words_cjk_with"])
+    after = re.compile(f"[^。，、；,;（）()]{{0,{_SHARE_GAP}}}?(?:{'|'.join(map(re.escape, verbs))})")
     return re.compile("(?<![A-Za-z])(?:" + "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
-                      + ")(?![A-Za-z])", re.I), table
+                      + ")(?![A-Za-z])", re.I), table, verbs, after
+
+
+def _a_share(text: str, m: re.Match, verbs: tuple[str, ...], after: re.Pattern) -> bool:
+    """Whether an amount word found at m states a share: an English one always, a CJK one beside a
+    verb of bearing or funding with no punctuation between (quantities.json percent_words_cjk_with)."""
+    if m.group()[0].isascii() or after.match(text, m.end()):
+        return True
+    seg = text[max(0, m.start() - _SHARE_GAP - 2):m.start()]
+    return any((k := seg.rfind(v)) >= 0 and not _PUNCT.search(seg, k + len(v)) for v in verbs)
 
 
 def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
     """Shares written as words: 全額 (100 percent), 半額, half of, two thirds of. low is text
     lower-cased, when at hand."""
-    rx, table = _amount_words()
+    rx, table, verbs, after = _amount_words()
     low = text.lower() if low is None else low
     if not any(w in low for w in table):  # substring tests in C; the regex runs where one stands
         return []
     return [Quantity("percent", table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
-            for m in rx.finditer(text)]
+            for m in rx.finditer(text) if _a_share(text, m, verbs, after)]
 
 
 def overlay(quantities: list[Quantity], extra: list[Quantity]) -> list[Quantity]:
