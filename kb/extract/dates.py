@@ -45,6 +45,7 @@ class _Grammar:
     defined_in: re.Pattern  # a mark that a parenthetical defines a term (をいう)
     reference_after: re.Pattern  # a past verb after a bound date: a reference point (…前に終了した年度)
     titles: re.Pattern  # a document's title (关于…的通知): its dates label it
+    coordinated: re.Pattern  # what joins a date to the one before it (3月20日及び9月20日)
 
 
 @cache
@@ -72,7 +73,7 @@ def _grammar() -> _Grammar:
     datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
     return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, datelines,
                     re.compile(d["datelines_after"]), re.compile(d["defined_in"]),
-                    re.compile(d["reference_after"]), re.compile(d["titles"]))
+                    re.compile(d["reference_after"]), re.compile(d["titles"]), re.compile(d["coordinated"], re.I))
 
 
 # ---------------------------------------------------------------- forms
@@ -180,6 +181,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
     keys = [k for k in LANG_KEYS[lang] if k in g.after]
     out: dict[int, str] = {}
     titles = _titles(text, clause, g) if any(q.kind == "date" for q in quantities) else []
+    prev: Quantity | None = None
     for q in quantities:
         if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles):
             continue
@@ -195,8 +197,12 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
             rel = None  # a date with its year does not come back (2021 – report says)
         if rel == "point" and q.value is None:
             rel = None  # 4月1日時点 with no year: the reference day of a count, not a target
+        if rel is None and prev is not None and prev.kind == "date" and prev.start in out \
+                and (q.value is None) == (prev.value is None) and g.coordinated.fullmatch(text, prev.end, q.start):
+            rel = out[prev.start]  # 毎年3月20日及び9月20日: the second date of a pair is read as the first
         if rel is not None:
             out[q.start] = rel
+        prev = q
     return out
 
 
