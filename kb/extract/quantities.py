@@ -120,8 +120,8 @@ class _Rules(NumeralRules):
             words = g["words"] + [f"{q} {w}" for q in d["duration_qualifiers"] for w in g["words"]] if g.get("qualified") else g["words"]
             for w in words:
                 self.units[w.lower() if g.get("ci") else w] = g
-                entries.append((w, alt([w], g.get("ci", False), g.get("not_before", "")), g.get("ci", False),
-                                g.get("loose", False)))
+                rx = alt([w], g.get("ci", False), g.get("not_before", "")) + (f"(?!{g['not_before_rx']})" if "not_before_rx" in g else "")
+                entries.append((w, rx, g.get("ci", False), g.get("loose", False)))
         entries.sort(key=lambda x: len(x[0]), reverse=True)
         self.unit_strict = _UnitWords([x[:3] for x in entries if not x[3]])
         self.unit_loose = _UnitWords([x[:3] for x in entries])
@@ -844,7 +844,7 @@ def _rate_word(text: str, f: Quantity, qs: list[Quantity]) -> bool:
     """Whether f is a frequency word (每年) that only makes the yearly flow right after it in the
     same phrase a rate (每年可減量30.7萬噸: 307,000 t/yr, no yearly interval of its own)."""
     return f.kind == "duration" and f.unit == "year" and is_frequency(f.surface) and any(
-        q.unit.endswith("/yr") and q.start >= f.end and _RATE_GAP.fullmatch(text, f.end, q.start) for q in qs)
+        q.unit is not None and q.unit.endswith("/yr") and q.start >= f.end and _RATE_GAP.fullmatch(text, f.end, q.start) for q in qs)
 
 
 # A flow in brackets right after a yearly one restates it in another measure (2.6万吨二氧化碳当量（综合
