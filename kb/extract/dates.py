@@ -191,7 +191,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
         if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q) \
                 and not _dateline(text, clause, q, LANG_KEYS[lang], g):
             rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event
-        if rel in ("start", "dated") and _event(text, clause, q, keys, g):
+        if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated"):
             rel = None
         if rel == "recurring" and q.value is not None:
             rel = None  # a date with its year does not come back (2021 – report says)
@@ -279,13 +279,14 @@ def _day_precise(q: Quantity) -> bool:
     return _DAY.search(q.surface) is not None
 
 
-def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> bool:
-    """Whether the sentence after the date reports a past event (and the clause around it states
-    no rule: 'shall apply … until … have been taken into account' is a provision)."""
+def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar, before_too: bool = False) -> bool:
+    """Whether the sentence after the date (and with `before_too`, before it: a date no cue relates,
+    as in 'the FAQs were released on …, December 22, 2022') reports a past event, and the clause
+    around it states no rule: 'shall apply … until … have been taken into account' is a provision."""
     stop = min(clause.end, q.end + _EVENT_REACH)
     m = _SENTENCE_END.search(text, q.end, stop)
     rest = text[q.end:m.end() if m else stop]
-    if not any(k in g.events and g.events[k].search(rest) for k in keys):
-        return False
     head = text[max(clause.start, q.start - _PROVISION_REACH):q.start]
+    if not any(k in g.events and (g.events[k].search(rest) or before_too and g.events[k].search(head)) for k in keys):
+        return False
     return not any(k in g.provisions and (g.provisions[k].search(head) or g.provisions[k].search(rest)) for k in keys)
