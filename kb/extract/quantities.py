@@ -291,6 +291,18 @@ class _Scan:
         m = rx.match(self._rev, self.n - s, self.n - floor)
         return (self.n - m.end(), m.group("c")[::-1]) if m else None
 
+    def counted_after_modifiers(self, pos: int) -> tuple[dict, int] | None:
+        """(unit group, end) of an English count noun one or two lower-case words after pos (seven
+        renewable hydrogen projects, 132 bids): the words between describe what is counted."""
+        m = _MODIFIERS.match(self.t, pos)
+        if m is None:
+            return None
+        for end in sorted({m.end(), m.end(1)}, reverse=True):  # two words first, then one
+            hit = self.unit(end)
+            if hit is not None and hit[0].get("kind") == "count":
+                return hit
+        return None
+
     def unit(self, pos: int, month_ok: bool = False) -> tuple[dict, int] | None:
         """(unit group, end) of the unit word at pos."""
         t, end_mark = self.t, ""
@@ -435,6 +447,9 @@ class _Scan:
                 return None
         if hit is None and g == "n" and (year := self.glossed_year(d)) is not None:
             return self.finish(year, floor, ranged)
+        if hit is None and g in ("w", "n") and self.t[d.start - 1:d.start] not in _CURRENCY_SIGNS \
+                and (counted := self.counted_after_modifiers(d.end)) is not None:
+            hit = counted  # seven renewable hydrogen projects: a count past the words describing it
         if hit is None:
             return None if g in ("w", "e") else self.finish(d, floor, ranged)
         num_end = d.end
@@ -837,6 +852,11 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
     return out, head is not None or inherited
 
 
+# One or two words that may describe a counted noun: not a preposition, article or conjunction
+# (2.5m per project, £1bn to four clusters). Bounded, so linear.
+_NOT_MODIFIER = r"(?!(?:per|to|of|in|for|and|or|a|an|the|by|from|with|at|on|each|every|than|as|into|under|over|more|less|up)(?![a-z-]))"
+_CURRENCY_SIGNS = frozenset("$€£¥￥")  # £1bn green projects is money, not a count
+_MODIFIERS = re.compile(rf"( {_NOT_MODIFIER}[a-z][a-z-]{{1,20}})( {_NOT_MODIFIER}[a-z][a-z-]{{1,20}})?(?= )")
 _RATE_GAP = re.compile(r"[^，。；、,;:：]{0,16}")
 
 
