@@ -36,8 +36,8 @@ LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
 # are re-based (to the figures read when they join) when new passages join a split, and otherwise
 # only raised, except where a change buys recall with less precision (its commit gives both figures).
 EXTRA_FLOORS = {
-    ("tune", False): (0.92, 0.89), ("tune", True): (0.91, 0.845),
-    ("held", False): (0.855, 0.835), ("held", True): (0.795, 0.63),
+    ("tune", False): (0.925, 0.91), ("tune", True): (0.905, 0.84),
+    ("held", False): (0.855, 0.84), ("held", True): (0.805, 0.635),
 }
 KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
 
