@@ -12,8 +12,8 @@ from functools import cache, lru_cache
 
 from kb.extract.patterns import alt, fold, key, load_data
 
-__all__ = ["MAX_RUN", "NumeralRules", "cached_core_value", "core_value", "finite", "loose_number", "numeral_rules",
-           "parse_number", "plain_number"]
+__all__ = ["MAX_RUN", "NumeralRules", "cached_core_value", "core_value", "english_cardinal", "finite", "loose_number",
+           "numeral_rules", "parse_number", "plain_number"]
 
 _TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|.", re.S)
 MAX_RUN = 40  # the longest numeral run we interpret; longer runs are identifiers, not quantities
@@ -40,7 +40,38 @@ class NumeralRules:
         self.num_first = f"0-9{dig}{mult}{two}千"  # a character class body: what a numeral starts with
         self.num, self.num_full, self.run_tail = re.compile(num), re.compile(f"(?:{first})(?:{cont})*"), re.compile(f"(?:{cont})*")
         self.en_mult = re.compile(f"[ ]?(?P<m>{alt(d['en_multipliers'], ci=True)})")
+        self.en_cardinal = _en_cardinal(d["en_numbers"])
         self.si = re.compile(f"([0-9.,]+)([{e(''.join(d['si_suffixes']))}])")
+
+
+def _en_cardinal(words: dict) -> re.Pattern:
+    """English number words composed up to 999 on lower-cased text: twenty-four, twenty four,
+    three hundred (and) fifty-five. 'and' joins only after hundred: between two and four stays two
+    numbers. Every part is a fixed word list, so the match is linear."""
+    units = [w for w, v in words.items() if 1 <= v <= 9]
+    teens = [w for w, v in words.items() if 10 <= v <= 19]
+    tens = [w for w, v in words.items() if v in (20, 30, 40, 50, 60, 70, 80, 90)]
+    u, t, n = (f"(?:{'|'.join(sorted(x, key=len, reverse=True))})" for x in (units, teens, tens))
+    below100 = f"(?:{n}(?:[- ]{u}(?![a-z]))?|{t}|{u})(?![a-z])"
+    return re.compile(f"(?:{u}[ -]hundred(?:[ ](?:and[ ])?{below100})?(?![a-z])|{below100})")
+
+
+def english_cardinal(low: str, pos: int, r: NumeralRules) -> tuple[float, int] | None:
+    """(value, end) of the English cardinal in lower-cased text at pos (twenty-four: 24), or None."""
+    m = r.en_cardinal.match(low, pos)
+    if m is None:
+        return None
+    words = r.d["en_numbers"]
+    total, current = 0.0, 0.0
+    for w in re.split(r"[ -]", m.group()):
+        if w == "and":
+            continue
+        if w == "hundred":
+            current = (current or 1) * 100
+        else:
+            current += words[w]
+    total += current
+    return total, m.end()
 
 
 @cache

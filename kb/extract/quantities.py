@@ -17,9 +17,9 @@ import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property
 
-from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, finite, loose_number
+from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number
 from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
 
 __all__ = ["Quantity", "find_quantities", "parse_quantity"]
@@ -270,6 +270,11 @@ class _Scan:
         self.units = self.r.unit_loose if loose else self.r.unit_strict
         self._rev: str | None = None
 
+    @cached_property
+    def low(self) -> str:
+        """The text lower-cased, the same length (English words are read on it)."""
+        return lowered(self.t)
+
     def follows(self, pos: int, first: frozenset, skip: str = " -") -> bool:
         """Could a word starting with one of first begin at pos (after one skip character)?"""
         c = self.t[pos:pos + 1]
@@ -347,7 +352,7 @@ class _Scan:
             else:
                 out.append(m)
                 pos = m.end()
-        low = lowered(t)
+        low = self.low
         words = [m for m in r.en_anchor.finditer(low)
                  if not (m.start() and "a" <= low[m.start() - 1] <= "z") and t[m.start():m.end()].isascii()]
         return sorted(out + words, key=_START) if words else out
@@ -357,7 +362,8 @@ class _Scan:
         r, t = self.r, self.t
         s, pos, g, core = m.start(), m.end(), m.lastgroup, m.group()
         if g == "w":
-            d = _Draft("number", float(r.d["en_numbers"][key(core)]), None, s, pos)
+            got = english_cardinal(self.low, s, r)  # twenty-four, three hundred and fifty
+            d = _Draft("number", got[0], None, s, got[1]) if got else _Draft("number", float(r.d["en_numbers"][key(core)]), None, s, pos)
         elif g == "h":  # 半年, 半個鐘: only before a unit; 上半年/下半年 is a half of a year, not a period
             if s and t[s - 1] in r.d["half_not_after"]:
                 return None
@@ -450,8 +456,11 @@ class _Scan:
         if hit is None and g in ("w", "n") and self.t[d.start - 1:d.start] not in _CURRENCY_SIGNS \
                 and (counted := self.counted_after_modifiers(d.end)) is not None:
             hit = counted  # seven renewable hydrogen projects: a count past the words describing it
+        if hit is None and g == "w":
+            # An English word number stands alone only as the low end of a range (two to four years).
+            return self.connector_range(d, floor) if ranged and d.value else None
         if hit is None:
-            return None if g in ("w", "e") else self.finish(d, floor, ranged)
+            return None if g == "e" else self.finish(d, floor, ranged)
         num_end = d.end
         (u, d.end), value, d.bare_kanji, role = hit, d.value, False, hit[0].get("role")
         if role == "year":
