@@ -36,7 +36,7 @@ _CLOSERS = {v: k for k, v in _BRACKETS.items()}
 _BRACKET_RX = re.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 40  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
-_CONDITIONAL_KINDS = frozenset({"eligibility", "permission"})  # kinds a conditional lead-in still states
+_CONDITIONAL_KINDS = frozenset({"eligibility", "permission", "exemption", "approval"})  # kinds a conditional lead-in still states
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,7 @@ class _Grammar:
         self.provisos = tuple(d["provisos"])
         self.coordinated = {lang: tuple(v) for lang, v in d["coordinated"].items()}
         self.parenthetical = {lang: re.compile(rx) for lang, rx in d["parenthetical"].items()}
+        self.parenthetical_passive = {lang: re.compile(rx) for lang, rx in d["parenthetical_passive"].items()}
         self.binding = frozenset(d["binding"])
         self.modal_side = dict(d["modal_side"])
         entries = []
@@ -254,7 +255,7 @@ def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[R
         return hits  # nothing to merge: no modal, or no expression a modal could join
     gap = g.merge_gap.get(lang, g.default_gap)
     coordinated = g.coordinated_of[lang]
-    aside = g.parenthetical.get(lang)
+    aside, passive = g.parenthetical.get(lang), g.parenthetical_passive.get(lang)
     side = g.modal_side.get(lang)  # None (a clause read with both CJK lists): either side
     starts = [h.start for h in specific]
     out = []
@@ -262,7 +263,7 @@ def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[R
         if h.kind in g.modals:
             i = bisect_right(starts, h.start)  # the nearest specific expressions on either side
             joined = [x for x in specific[max(0, i - 2):i + 2]
-                      if _on_side(h, x, side) and _near(h, x, t, gap, g.separators, aside if h.kind in g.binding else None)]
+                      if _on_side(h, x, side) and _near(h, x, t, gap, g.separators, aside if h.kind in g.binding else passive)]
             if joined and not (coordinated and any(x.start >= h.end and t.startswith(coordinated, x.end) for x in joined)):
                 continue
         out.append(h)
