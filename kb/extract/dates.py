@@ -14,6 +14,7 @@ Two jobs, both driven by kb/data/dates.json:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -174,9 +175,11 @@ def table_years(text: str, clause: Clause, quantities: list[Quantity]) -> list[Q
 # ---------------------------------------------------------------- relations
 
 
-def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) -> dict[int, str]:
+def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
+              ends_line: Callable[[int], bool] | None = None) -> dict[int, str]:
     """start offset -> relation, for each date among `quantities` (those of one clause) that the
-    text relates to the policy."""
+    text relates to the policy. ends_line(pos): whether the source line ends at text position pos
+    with no closing mark (the joined view has mended soft breaks into spaces)."""
     g = _grammar()
     keys = [k for k in LANG_KEYS[lang] if k in g.after]
     out: dict[int, str] = {}
@@ -189,8 +192,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str) 
         if rel in ("deadline", "start") and g.reference_after.match(text, q.end, clause.end):
             rel = None
         if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q) \
-                and not _dateline(text, clause, q, LANG_KEYS[lang], g):
-            rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event
+                and not _dateline(text, clause, q, LANG_KEYS[lang], g) \
+                and not (ends_line and _after_title(text, clause, q) and ends_line(q.end)):
+            rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event or closes a title line
         if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated"):
             rel = None
         if rel == "recurring" and q.value is not None:
@@ -255,6 +259,15 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
     if clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end):
         return "point"  # | 2023 | 65 |: the year a row of a rate table applies to
     return None
+
+
+def _after_title(text: str, clause: Clause, q: Quantity) -> bool:
+    """Whether q follows a word directly, as the date closing a listed title does (… Energy Property
+    April 11, 2024), not a label or a key (償還予定日は令和16年3月20日, Deadline: 1 July 2029)."""
+    i = q.start
+    while i > clause.start and text[i - 1] == " ":
+        i -= 1
+    return i > clause.start and text[i - 1].isascii() and text[i - 1].isalnum()
 
 
 _LINE_REST = re.compile(r"[\s:：.。,，()（）\[\]]*")

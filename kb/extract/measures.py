@@ -15,6 +15,7 @@ Matching runs on the joined view; every span is mapped back to the body at the e
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -156,6 +157,10 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     role_reader, rule_reader = RoleReader(t, vclauses, low), RuleReader(t, low, widest(clangs))
     contexts = _Contexts(t)
     head_yearly = False  # a yearly list head (Minimum annual capture:) carries into the next sub-clauses
+
+    def ends_line(pos: int) -> bool:  # a source line ends right after view position pos, unclosed
+        return _LINE_END.match(body, view.body(pos - 1) + 1) is not None
+
     lead = _Lead(t)  # a list's lead-in names the role of the figures in its items
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
@@ -171,7 +176,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         context = contexts.enter(vc, i in by_clause)
         qs = [with_context(q, context(q)) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
-        cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang)) if qs else []
+        cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang, ends_line)) if qs else []
         for x in cands:
             if x.role is None:  # a column header names the figure, else the lead-in of the list it is in
                 x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.header_cells_of(x.start))), None)
@@ -198,6 +203,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     return out
 
 
+_LINE_END = re.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
 
 
