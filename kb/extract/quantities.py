@@ -473,7 +473,7 @@ class _Scan:
             if g == "n" and not half and self._short_fiscal_year(d.start, num_end, d.end, value):
                 d.kind, d.unit, d.value = "date", "date", float(r.d["short_fiscal_years"]["century"] + value)  # 26年度: FY2026
                 return self.finish(d, floor, ranged)
-            if self.era is not None and self._bare_era_year(d.start, value):
+            if self.era is not None and self._bare_era_year(d.start, value, d.end):
                 d.kind, d.unit, d.value = "date", "date", float(self.era + value)  # 115年 in a Taiwan text
                 return self.finish(self.month_day(d), floor, ranged)
             if self.dim != "duration" and not half and _is_year(value, r):  # 2030年; 15年 is a duration
@@ -531,11 +531,14 @@ class _Scan:
         return (self.t[num_end:end].lstrip() in self.r.d["short_fiscal_years"]["units"] and lo <= value <= hi
                 and value == int(value) and self._digits(start, 2) and self.before(self.r.b_era, start, 0) is None)
 
-    def _bare_era_year(self, start: int, value: float) -> bool:
-        """Whether a number at start is an era year written without its era: three digits, within
-        the era's span of years (data: bare_era_years)."""
+    def _bare_era_year(self, start: int, value: float, end: int | None = None) -> bool:
+        """Whether a number at start is an era year written without its era: within the era's span of
+        years (data: bare_era_years), in three digits, or in kanji with a month after its 年 (end):
+        一百零五年一月一日."""
         lo, hi = self.r.d["bare_era_years"]["span"]
-        return lo <= value <= hi and value == int(value) and self._digits(start, 3)
+        if not (lo <= value <= hi and value == int(value)):
+            return False
+        return self._digits(start, 3) or (end is not None and not self.t[start].isdigit() and self.r.month.match(self.t, end) is not None)
 
     def _digits(self, start: int, n: int) -> bool:
         """Whether exactly n Arabic digits stand at start (none right before or after them)."""
