@@ -55,6 +55,9 @@ _WORD_BEFORE = re.compile(r"(?<![A-Za-z.])[A-Za-z][A-Za-z.]{0,14}\Z")
 _LOWER_NEXT = re.compile(r"\s*[a-z]")
 
 
+_KANJI_DIGITS = "〇零一二三四五六七八九"  # 二百零八．七: a full-width point between numerals is a decimal point
+
+
 @cache
 def _rules() -> SimpleNamespace:
     data = load_data("clauses.json")
@@ -69,7 +72,7 @@ def _rules() -> SimpleNamespace:
     fw = re.escape(s["fullwidth_period"])
     # An ASCII period between CJK characters is a full stop that PDF or HTML conversion left.
     ender = (
-        f"(?:[{re.escape(s['cjk_enders'])}]+|(?<![0-9０-９]){fw}|{fw}(?![0-9０-９])){closers}"
+        f"(?:[{re.escape(s['cjk_enders'])}]+|(?<![0-9０-９{_KANJI_DIGITS}]){fw}|{fw}(?![0-9０-９{_KANJI_DIGITS}])){closers}"
         f"|(?<=[{CJK}])[.](?=[{CJK}])"
         f"|(?P<ascii>[{re.escape(s['ascii_enders'])}]+){closers}(?=\\s|\\Z)"
     )

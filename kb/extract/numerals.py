@@ -34,7 +34,7 @@ class NumeralRules:
         qian = f"千(?![{e(d['kilo_unit_heads'])}])"  # 千瓦/千克/千米: an SI prefix, not a multiplier
         first = f"[0-9{dig}{mult}{two}]|{qian}"
         cont = (f"[0-9{dig}{mult}]|{qian}|(?<![0-9{dig}])[{two}]"  # 两 right after a digit is the tael
-                f"|(?<=[0-9]),(?=[0-9]{{3}}(?![0-9]))|(?<=[0-9])\\.(?=[0-9])|[{dp}](?=[0-9{dig}])")
+                f"|(?<=[0-9]),(?=[0-9]{{3}}(?![0-9]))|(?<=[0-9{dig}])\\.(?=[0-9{dig}])|[{dp}](?=[0-9{dig}])")
         num = f"(?:{first})(?:{cont}){{0,{MAX_RUN}}}"
         self.num_src = num
         self.num_first = f"0-9{dig}{mult}{two}千"  # a character class body: what a numeral starts with
@@ -141,7 +141,7 @@ def core_value(core: str, r: NumeralRules) -> tuple[float, float, float] | None:
     core = core.replace(",", "")
     if core.isascii() and core.replace(".", "", 1).isdigit():
         return float(core), 1.0, 1.0
-    for p in r.d["decimal_points"]:  # 一點一, 零點77, 一點五万
+    for p in (*r.d["decimal_points"], "."):  # 一點一, 零點77, 一點五万; 二百零八．七 (folded to '.')
         if p in core:
             ip, fp = core.split(p, 1)
             j = next((i for i, c in enumerate(fp) if not (c.isdigit() or c in r.digits)), len(fp))

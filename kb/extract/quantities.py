@@ -160,6 +160,7 @@ class _Rules(NumeralRules):
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.era_fwd = re.compile(alt(d["eras"]))
+        self.same_year = re.compile(alt(d["same_year"]))
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
         self.b_multiple = _before(d["multiple_prefixes"], True)
         self.cmp_pre_fwd = re.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
@@ -661,10 +662,13 @@ class _Scan:
         if not (cm := (r.closers["between"] if between else r.connector).match(t, at)):
             return None
         p = cm.end()
-        fw = r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
+        same = r.same_year.match(t, p) if d.kind == "date" else None  # 九十五年十月一日至同年十二月三十一日
+        fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
         hi = self.read(am, p, False) if (am := r.anchor.match(t, fw.end() if fw else p)) else None
         if hi is not None and d.kind == "date" and hi.kind == "date" and hi.value is None and d.value is not None:
             self.year_of(hi, d)  # 2025年3月1日至3月31日: the end takes the start's year
+            if same:
+                hi.start = p
         if hi is None or hi.start != p or hi.value is None or hi.cmp not in (None, "<="):
             return None  # 令和八年度から令和十一年度まで: a 'まで' closing the range is part of it
         if d.kind == "date" and hi.kind == "number" and _is_year(hi.value, r) and hi.scale == 1:
