@@ -241,6 +241,7 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
 _FRACTION = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 _BAND_GAP = frozenset(" ，,、")  # what may stand between a band's lower bound and its upper one
+_EN_BAND_JOIN = re.compile(r",? (?:and|but) (?=[a-z])")  # at least 5 and less than 15: a band past 'and'
 _LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
 
 
@@ -619,8 +620,11 @@ class _Scan:
         suffixed = self.follows(d.end, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, d.end))
         if suffixed:
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
-        if ranged and d.cmp in (">=", ">") and d.value is not None and (suffixed or t[d.end:d.end + 1] in _LIST_GAP):
-            self.band(d)  # 5万元以上50万元以下; 最短為一年、最長為三年
+        if ranged and d.cmp in (">=", ">") and d.value is not None:
+            if suffixed or t[d.end:d.end + 1] in _LIST_GAP:
+                self.band(d)  # 5万元以上50万元以下; 最短為一年、最長為三年
+            elif t[d.end:d.end + 1] in ", " and (j := _EN_BAND_JOIN.match(t, d.end)):
+                self.band(d, j.end())  # at least five minutes and less than 15 minutes
         if not self.loose and d.kind == "number" and not d.cmp:
             nxt, prev = t[d.end:d.end + 1], t[s - 1:s] if s else "\n"
             if nxt in ("、", ")", "）") or (nxt and nxt in ". " and prev == "\n") \
@@ -629,10 +633,11 @@ class _Scan:
                 return None  # list and paragraph markers: (1) 一、 2. and a line-leading "２　"
         return d
 
-    def band(self, d: _Draft) -> None:
-        """Close the range a lower bound d opens with the upper bound right after it, if there is one."""
+    def band(self, d: _Draft, at: int | None = None) -> None:
+        """Close the range a lower bound d opens with the upper bound right after it (or at `at`, past
+        an English joiner), if there is one."""
         r, t = self.r, self.t
-        p = d.end + (t[d.end:d.end + 1] in _BAND_GAP)  # 一千萬元以上，未滿五千萬元: a band
+        p = at if at is not None else d.end + (t[d.end:d.end + 1] in _BAND_GAP)  # 一千萬元以上，未滿五千萬元: a band
         q = cp.end() if (cp := r.cmp_pre_fwd.match(t, p)) else p  # 五千吨以上不满一万吨: the bound's own prefix
         q = cf.end() if (cf := r.cur_fwd.match(t, q)) else q  # …以上，未滿新臺幣五千萬元: and its currency
         hi = self.read(am, p, False) if (am := r.anchor.match(t, q)) else None
