@@ -298,16 +298,22 @@ class _Scan:
         m = rx.match(self._rev, self.n - s, self.n - floor)
         return (self.n - m.end(), m.group("c")[::-1]) if m else None
 
-    def counted_after_modifiers(self, pos: int) -> tuple[dict, int] | None:
-        """(unit group, end) of an English count noun one or two lower-case words after pos (seven
-        renewable hydrogen projects, 132 bids): the words between describe what is counted."""
+    def counted_after_modifiers(self, pos: int) -> tuple[tuple[dict, int], str | None] | None:
+        """((unit group, end), comparator) of an English count noun one or two lower-case words after
+        pos (seven renewable hydrogen projects, 132 bids): the words between describe what is counted.
+        A bound may stand first (150,000 or more domestic customers: >=)."""
+        cmp = None
+        if (b := _COUNT_BOUND.match(self.t, pos)) is not None:
+            cmp, pos = (">=" if b.group(1) in ("more", "above", "over") else "<="), b.end()
+            if (hit := self.unit(pos)) is not None and hit[0].get("kind") == "count":
+                return hit, cmp
         m = _MODIFIERS.match(self.t, pos)
         if m is None:
             return None
         for end in sorted({m.end(), m.end(1)}, reverse=True):  # two words first, then one
             hit = self.unit(end)
             if hit is not None and hit[0].get("kind") == "count":
-                return hit
+                return hit, cmp
         return None
 
     def unit(self, pos: int, month_ok: bool = False) -> tuple[dict, int] | None:
@@ -457,7 +463,7 @@ class _Scan:
             return self.finish(year, floor, ranged)
         if hit is None and g in ("w", "n") and self.t[d.start - 1:d.start] not in _CURRENCY_SIGNS \
                 and (counted := self.counted_after_modifiers(d.end)) is not None:
-            hit = counted  # seven renewable hydrogen projects: a count past the words describing it
+            hit, d.cmp = counted  # seven renewable hydrogen projects: a count past the words describing it
         if hit is None and g == "w":
             # An English word number stands alone only as the low end of a range (two to four years).
             return self.connector_range(d, floor) if ranged and d.value else None
@@ -876,6 +882,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _NOT_MODIFIER = r"(?!(?:per|to|of|in|for|and|or|a|an|the|by|from|with|at|on|each|every|than|as|into|under|over|more|less|up)(?![a-z-]))"
+_COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 _CURRENCY_SIGNS = frozenset("$€£¥￥")  # £1bn green projects is money, not a count
 _MODIFIERS = re.compile(rf"( {_NOT_MODIFIER}[a-z][a-z-]{{1,20}})( {_NOT_MODIFIER}[a-z][a-z-]{{1,20}})?(?= )")
 _RATE_GAP = re.compile(r"[^，。；、,;:：]{0,16}")
