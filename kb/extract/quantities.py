@@ -938,6 +938,7 @@ class ContextUnit:
     currency: str | None  # bare numbers under it are money in this currency
     per: str | None  # money without a denominator is per this unit (t, kWh)
     scale: float = 1  # ... counted in this many units of it: （万元） 10,000, （百万円） 1,000,000
+    interval: bool = False  # it names a period: 三月 under it is three months, not March
 
 
 @cache
@@ -961,16 +962,31 @@ def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUn
     per_rx, pers, cur_rx, curs = _context_rules()
     per, cur = per_rx.search(label), cur_rx.search(label)
     if per is None and cur is None:
-        return None
+        return ContextUnit(None, None, interval=True) if _interval_label().fullmatch(label.strip()) else None
     currency, scale = (curs[cur.group()], 1) if cur and isinstance(curs[cur.group()], str) else \
         (curs[cur.group()][0], float(curs[cur.group()][1])) if cur else (None, 1)
     return ContextUnit(currency, pers[per.group()] if per else None, scale)
 
 
+@cache
+def _interval_label() -> re.Pattern:
+    """A header cell or label that is only the name of a period (期間, 周期, interval)."""
+    return re.compile("|".join(map(re.escape, _rules().d["context_interval"])))
+
+
+_MONTH_ONLY = re.compile("[0-9〇一二三四五六七八九十]{1,3}(?:か|ヶ|カ|箇)?月")
+
+
 def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
     """q read under a context unit: a bare number in a price column is money; money without a
-    denominator takes the context's."""
+    denominator takes the context's; a month with no year under a period's header is a count of
+    months (| 期間 | … | 三月 |: three months)."""
     if ctx is None:
+        return q
+    if ctx.interval:
+        if q.kind == "date" and q.value is None and _MONTH_ONLY.fullmatch(q.surface) \
+                and (n := core_value(q.surface.rstrip("月").rstrip("かヶカ箇"), _rules())) is not None:
+            return replace(q, kind="duration", value=float(n[0]), unit="month")
         return q
     if q.kind == "number" and ctx.currency and q.value is not None:
         unit = ctx.currency + (f"/{ctx.per}" if ctx.per else "")
