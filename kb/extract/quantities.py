@@ -161,6 +161,7 @@ class _Rules(NumeralRules):
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.era_fwd = re.compile(alt(d["eras"]))
         self.same_year = re.compile(alt(d["same_year"]))
+        self.anaphora = re.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
         self.b_multiple = _before(d["multiple_prefixes"], True)
         self.cmp_pre_fwd = re.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
@@ -619,6 +620,10 @@ class _Scan:
         if (cp := self.before(r.b_cmp, s, floor)) and not (cp[0] and t[cp[0] - 1] in r.d["comparator_not_after"].get(cp[1], "")):
             d.cmp, s = r.cmp_pre[key(cp[1])], cp[0]
         d.start = s
+        if d.kind == "duration" and r.anaphora.search(t, max(floor, s - _ANAPHORA_REACH), s):
+            return None  # 当該一年間, that seven-year period: a period stated before, named again
+        if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
+            return None  # 8 项目审定…: a section's number before its heading, not a count
         if ranged and d.value is not None and d.cmp in (None, "~") and (merged := self.connector_range(d, floor)):
             if merged.kind == "money" and "/" not in merged.unit and (pt := self.before(r.b_per_prefix, merged.start, floor)):
                 merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每度3.7635~5.7848元
@@ -882,6 +887,8 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _NOT_MODIFIER = r"(?!(?:per|to|of|in|for|and|or|a|an|the|by|from|with|at|on|each|every|than|as|into|under|over|more|less|up)(?![a-z-]))"
+_ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
+_SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 _CURRENCY_SIGNS = frozenset("$€£¥￥")  # £1bn green projects is money, not a count
 _MODIFIERS = re.compile(rf"( {_NOT_MODIFIER}[a-z][a-z-]{{1,20}})( {_NOT_MODIFIER}[a-z][a-z-]{{1,20}})?(?= )")
