@@ -37,7 +37,7 @@ LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
 # only raised, except where a change buys recall with less precision (its commit gives both figures).
 EXTRA_FLOORS = {
     ("tune", False): (0.93, 0.89), ("tune", True): (0.90, 0.845),
-    ("held", False): (0.835, 0.835), ("held", True): (0.81, 0.645),
+    ("held", False): (0.83, 0.835), ("held", True): (0.81, 0.645),
 }
 KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
 

@@ -463,8 +463,8 @@ class _Scan:
         if hit is None and g == "n" and (year := self.glossed_year(d)) is not None:
             return self.finish(year, floor, ranged)
         if hit is None and g in ("w", "n") and self.t[d.start - 1:d.start] not in _CURRENCY_SIGNS \
-                and (counted := self.counted_after_modifiers(d.end)) is not None:
-            hit, d.cmp = counted  # seven renewable hydrogen projects: a count past the words describing it
+                and (counted := self.counted_after_modifiers(d.end)) is not None and not (counted[1] and d.value == 1):
+            hit, d.cmp = counted  # seven renewable hydrogen projects (one or more units: an idiom, no limit)
         if hit is None and g == "w":
             # An English word number stands alone only as the low end of a range (two to four years).
             return self.connector_range(d, floor) if ranged and d.value else None

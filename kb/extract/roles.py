@@ -357,7 +357,8 @@ class RoleReader:
                     continue
                 x.kind = "count"  # a bare number the project word right after makes a count
             in_table = c.kind == "table_row"
-            least = tx.count_min_table if in_table else tx.count_min
+            # A bounded count of one is a limit (以一次為限, 一回以上): a table cell's minimum then.
+            least = tx.count_min_table if in_table or x.comparator in _BOUNDS else tx.count_min
             if x.kind == "count" and not (x.q.value is not None and x.q.value == int(x.q.value) >= least):
                 continue
             if role is None and x.kind in tx.keep_kinds:
@@ -367,7 +368,7 @@ class RoleReader:
                     or self.default_role(x)  # 三百両以上: a bounded count decides who is covered
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
-            if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None \
+            if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None and x.comparator not in _BOUNDS \
                     and x.unit not in tx.singular_units_kept and not fills_cell(self.m, c, x.start, x.end):
                 continue  # a figure alone in a table cell is a value even when it is one
             x.role = role
