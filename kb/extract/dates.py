@@ -95,7 +95,8 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     found = []
     # Cheap tests first (substring searches in C): most texts hold no month name, no slash and no
     # 'end of'; the month forms run only where a month's first three letters stand.
-    present = {"numeric": "/" in text and _DIGIT_SLASH.search(text) is not None, "end_of_year": "end of" in low}
+    present = {"numeric": "/" in text and _DIGIT_SLASH.search(text) is not None, "end_of_year": "end of" in low,
+               "end_of_month": "end of" in low and any(m in low for m in _MONTH_STEMS)}
     months = any(m in low for m in _MONTH_STEMS) and (
         _MONTH_THEN_NUMBER.search(low) is not None or _NUMBER_THEN_MONTH.search(low) is not None)
     for name, rx in g.forms:
