@@ -171,6 +171,7 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "modal words": lambda n: repeat_to("应当不得可以", n),
     "dates in one clause": lambda n: repeat_to("2030年から", n),
     "figures in one table row": lambda n: "| " + repeat_to("1 2 3 | ", n),
+    "yearly flows after frequency words": lambda n: repeat_to("每年减排1万吨，", n),
 }
 
 

@@ -26,6 +26,7 @@ SHAPES = {
     "dates in one clause": '"2030年から" * (N // 7)',
     "figures in one table row": '"| " + "1 2 3 | " * (N // 8)',
     "month names": '"May 1, " * (N // 7)',
+    "yearly flows after frequency words": '"每年减排1万吨，" * (N // 8)',
 }
 
 CHILD = """

@@ -61,17 +61,13 @@ def english_cardinal(low: str, pos: int, r: NumeralRules) -> tuple[float, int] |
     m = r.en_cardinal.match(low, pos)
     if m is None:
         return None
-    words = r.d["en_numbers"]
-    total, current = 0.0, 0.0
+    words, value = r.d["en_numbers"], 0.0
     for w in re.split(r"[ -]", m.group()):
-        if w == "and":
-            continue
         if w == "hundred":
-            current = (current or 1) * 100
-        else:
-            current += words[w]
-    total += current
-    return total, m.end()
+            value = (value or 1) * 100
+        elif w != "and":
+            value += words[w]
+    return value, m.end()
 
 
 @cache

@@ -880,7 +880,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
                 last[q.unit] = q.end
         out.append(q)
     if yearly_end >= 0:
-        out = [q for q in out if not _rate_word(text, q, out)]
+        out = _without_rate_words(text, out)
     return out, head is not None or inherited
 
 
@@ -895,11 +895,18 @@ _MODIFIERS = re.compile(rf"( {_NOT_MODIFIER}[a-z][a-z-]{{1,20}})( {_NOT_MODIFIER
 _RATE_GAP = re.compile(r"[^，。；、,;:：]{0,16}")
 
 
-def _rate_word(text: str, f: Quantity, qs: list[Quantity]) -> bool:
-    """Whether f is a frequency word (每年) that only makes the yearly flow right after it in the
-    same phrase a rate (每年可減量30.7萬噸: 307,000 t/yr, no yearly interval of its own)."""
-    return f.kind == "duration" and f.unit == "year" and is_frequency(f.surface) and any(
-        q.unit is not None and q.unit.endswith("/yr") and q.start >= f.end and _RATE_GAP.fullmatch(text, f.end, q.start) for q in qs)
+def _without_rate_words(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """qs (in text order) without the frequency words (每年) that only make the yearly flow right
+    after them in the same phrase a rate (每年可減量30.7萬噸: 307,000 t/yr, no yearly interval of its
+    own). One pass: only the last frequency word before a flow can be its own."""
+    dropped, last = set(), None
+    for i, q in enumerate(qs):
+        if q.kind == "duration" and q.unit == "year" and is_frequency(q.surface):
+            last = i
+        elif last is not None and q.unit is not None and q.unit.endswith("/yr") and q.start >= qs[last].end \
+                and _RATE_GAP.fullmatch(text, qs[last].end, q.start):
+            dropped.add(last)
+    return [q for i, q in enumerate(qs) if i not in dropped] if dropped else qs
 
 
 # A flow in brackets right after a yearly one restates it in another measure (2.6万吨二氧化碳当量（综合
