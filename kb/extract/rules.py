@@ -174,7 +174,7 @@ class RuleReader:
             before = t[max(start, s - _LOOK):s]
             if (_match(ex["not_after"], after) and not _search(ex.get("takes_object"), t[s:e])) or _search(ex["not_before"], before):
                 return True
-            if kind not in self.g.modals and _search(ex.get("noun_before"), before):
+            if kind not in self.g.modals and _search(ex.get("noun_before"), before) and not _match(ex.get("verb_start"), t[s:e]):
                 return True
             if kind in self.g.modals and (_match(ex["bound"], after) or (
                     _search(ex["bound_before"], before) and (ex.get("bound_verb") is None or _match(ex["bound_verb"], after)))):
