@@ -55,12 +55,11 @@ _WORD_BEFORE = re.compile(r"(?<![A-Za-z.])[A-Za-z][A-Za-z.]{0,14}\Z")
 _LOWER_NEXT = re.compile(r"\s*[a-z]")
 
 
-_KANJI_DIGITS = "〇零一二三四五六七八九"  # 二百零八．七: a full-width point between numerals is a decimal point
-
-
 @cache
 def _rules() -> SimpleNamespace:
     data = load_data("clauses.json")
+    # 二百零八．七: a full-width point between numerals, kanji ones too, is a decimal point
+    kanji_digits = re.escape("".join(k for k in load_data("numerals.json")["digits"] if not k.isascii()))
     alt = "|".join
     b = data["bullets"]
     bullet = alt(
@@ -72,7 +71,7 @@ def _rules() -> SimpleNamespace:
     fw = re.escape(s["fullwidth_period"])
     # An ASCII period between CJK characters is a full stop that PDF or HTML conversion left.
     ender = (
-        f"(?:[{re.escape(s['cjk_enders'])}]+|(?<![0-9０-９{_KANJI_DIGITS}]){fw}|{fw}(?![0-9０-９{_KANJI_DIGITS}])){closers}"
+        f"(?:[{re.escape(s['cjk_enders'])}]+|(?<![0-9０-９{kanji_digits}]){fw}|{fw}(?![0-9０-９{kanji_digits}])){closers}"
         f"|(?<=[{CJK}])[.](?=[{CJK}])"
         f"|(?P<ascii>[{re.escape(s['ascii_enders'])}]+){closers}(?=\\s|\\Z)"
     )
@@ -385,9 +384,8 @@ class _Splitter:
         """Whether line j is a statement of its own although the line above, ending at b, is not
         closed: it opens with a capital, ends as a sentence ends, and the line above is a short
         caption or ends in a word no sentence stops on."""
-        r = self.r
-        if not r.sentence_line.match(self.text(j)) or not (self.m[b - 1].isascii() and self.m[b - 1].isalnum()):
-            return False
+        if not (self.m[b - 1].isascii() and self.m[b - 1].isalnum()) or not self.r.sentence_line.match(self.text(j)):
+            return False  # the cheap test first: most lines above end in CJK or a mark
         return self.is_caption(j - 1) or not self.continues(b)
 
     def continues(self, b: int) -> bool:
@@ -514,13 +512,19 @@ class _Splitter:
         j = i + 1
         alone = self.r.alone
         lone = alone.match(self.text(i)) is not None  # a date line stands alone
+        statement_next = None  # whether the line after the paragraph is a statement of its own
         while not lone and j < n and self.bounds[j] is not None and self.m[b - 1] not in self.r.break_after:
-            if self.starts_block(self.text(j)) or alone.match(self.text(j)) or self.starts_sentence(b, j):
+            if self.starts_block(self.text(j)) or alone.match(self.text(j)):
+                break
+            if self.starts_sentence(b, j):
+                statement_next = True
                 break
             b = self.bounds[j][1]
             j += 1
+        if statement_next is None:  # the paragraph ended otherwise: before a list item, say (Rounding / (4) The …)
+            statement_next = j < n and self.bounds[j] is not None and self.starts_sentence(b, j)
         k = j  # captions closing the paragraph (a title, then a caption) head the statements under them
-        if j < n and self.bounds[j] is not None and self.starts_sentence(b, j):
+        if statement_next:
             while k > i and self.is_caption(k - 1):
                 k -= 1
         if k < j and (k > i and self.m[self.bounds[k - 1][1] - 1] in self.r.sentence_end or k == i and kind == "paragraph"):

@@ -161,6 +161,8 @@ class _Rules(NumeralRules):
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.era_fwd = re.compile(alt(d["eras"]))
         self.same_year = re.compile(alt(d["same_year"]))
+        word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
+        self.modifiers = re.compile(f"( {word})( {word})?(?= )")  # one or two words before a counted noun
         self.anaphora = re.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
         self.b_multiple = _before(d["multiple_prefixes"], True)
@@ -308,7 +310,7 @@ class _Scan:
             cmp, pos = (">=" if b.group(1) in ("more", "above", "over") else "<="), b.end()
             if (hit := self.unit(pos)) is not None and hit[0].get("kind") == "count":
                 return hit, cmp
-        m = _MODIFIERS.match(self.t, pos)
+        m = self.r.modifiers.match(self.t, pos)
         if m is None:
             return None
         for end in sorted({m.end(), m.end(1)}, reverse=True):  # two words first, then one
@@ -462,7 +464,7 @@ class _Scan:
                 return None
         if hit is None and g == "n" and (year := self.glossed_year(d)) is not None:
             return self.finish(year, floor, ranged)
-        if hit is None and g in ("w", "n") and self.t[d.start - 1:d.start] not in _CURRENCY_SIGNS \
+        if hit is None and g in ("w", "n") and not self.before(r.b_cur, d.start, floor) \
                 and (counted := self.counted_after_modifiers(d.end)) is not None and not (counted[1] and d.value == 1):
             hit, d.cmp = counted  # seven renewable hydrogen projects (one or more units: an idiom, no limit)
         if hit is None and g == "w":
@@ -886,12 +888,10 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
-_NOT_MODIFIER = r"(?!(?:per|to|of|in|for|and|or|a|an|the|by|from|with|at|on|each|every|than|as|into|under|over|more|less|up)(?![a-z-]))"
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
-_CURRENCY_SIGNS = frozenset("$€£¥￥")  # £1bn green projects is money, not a count
-_MODIFIERS = re.compile(rf"( {_NOT_MODIFIER}[a-z][a-z-]{{1,20}})( {_NOT_MODIFIER}[a-z][a-z-]{{1,20}})?(?= )")
+
 _RATE_GAP = re.compile(r"[^，。；、,;:：]{0,16}")
 
 
@@ -988,9 +988,6 @@ def _interval_label() -> re.Pattern:
     return re.compile("|".join(map(re.escape, _rules().d["context_interval"])))
 
 
-_MONTH_ONLY = re.compile("[0-9〇一二三四五六七八九十]{1,3}(?:か|ヶ|カ|箇)?月")
-
-
 def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
     """q read under a context unit: a bare number in a price column is money; money without a
     denominator takes the context's; a month with no year under a period's header is a count of
@@ -998,8 +995,9 @@ def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
     if ctx is None:
         return q
     if ctx.interval:
-        if q.kind == "date" and q.value is None and _MONTH_ONLY.fullmatch(q.surface) \
-                and (n := core_value(q.surface.rstrip("月").rstrip("かヶカ箇"), _rules())) is not None:
+        r = _rules()
+        if q.kind == "date" and q.value is None and q.surface.endswith("月") and (mm := r.month.fullmatch(q.surface)) \
+                and (n := core_value(mm.group("m"), r)) is not None:
             return replace(q, kind="duration", value=float(n[0]), unit="month")
         return q
     if q.kind == "number" and ctx.currency and q.value is not None:

@@ -36,7 +36,6 @@ _CLOSERS = {v: k for k, v in _BRACKETS.items()}
 _BRACKET_RX = re.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 40  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
-_CONDITIONAL_KINDS = frozenset({"eligibility", "permission", "exemption", "approval"})  # kinds a conditional lead-in still states
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +61,7 @@ class _Grammar:
         self.parenthetical = {lang: re.compile(rx) for lang, rx in d["parenthetical"].items()}
         self.parenthetical_passive = {lang: re.compile(rx) for lang, rx in d["parenthetical_passive"].items()}
         self.binding = frozenset(d["binding"])
+        self.conditional_kinds = frozenset(d["conditional_kinds"])
         self.modal_side = dict(d["modal_side"])
         entries = []
         for k in d["kinds"]:
@@ -149,7 +149,7 @@ class RuleReader:
         if any(_search(ex["clause_condition"], seg) for ex, seg in segs):
             # A condition heading a list binds nobody, but its main clause can say who qualifies or grant a
             # power (can get a grant if all of the following are true:, may revoke the licence if the holder:).
-            found = [(s, e, kind) for s, e, kind in found if kind in _CONDITIONAL_KINDS]
+            found = [(s, e, kind) for s, e, kind in found if kind in self.g.conditional_kinds]
         brackets = _bracketed(t, start, end)
         provisos = _Spans([(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)])
         qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
