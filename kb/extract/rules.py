@@ -36,6 +36,7 @@ _CLOSERS = {v: k for k, v in _BRACKETS.items()}
 _BRACKET_RX = re.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 40  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
+_FALLBACK = "?"  # marks the kind of a fallback expression (rules.json): <kind>? until the clause is read
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +65,16 @@ class _Grammar:
         self.conditional_kinds = frozenset(d["conditional_kinds"])
         self.modal_side = dict(d["modal_side"])
         entries = []
+        self.fallback: dict[str, str] = {}  # fallback kind -> the kind it states alone in a clause
         for k in d["kinds"]:
+            weak = f"{k['key']}{_FALLBACK}"
+            if any(k.get(lang, {}).get("fallback") for lang in ("ja", "zh", "en")):
+                self.fallback[weak], self.family[weak] = k["key"], self.family[k["key"]]
             for lang in ("ja", "zh", "en"):
                 block = k.get(lang, {})
                 entries += [(w, "word", lang, k["key"]) for w in block.get("words", [])]
                 entries += [(p, "pattern", lang, k["key"]) for p in block.get("patterns", [])]
+                entries += [(w, "word", lang, weak) for w in block.get("fallback", [])]
         self.cues = CueSet(entries)
         ex = d["exclusions"]
         self.ex: dict[str, dict[str, re.Pattern | None]] = {}
@@ -165,6 +171,9 @@ class RuleReader:
                 continue
             hits.append(h)
         hits = _merge_modals(hits, t, g, lang)
+        if any(h.kind in g.fallback for h in hits):
+            strong = [h for h in hits if h.kind not in g.fallback]
+            hits = strong or [RuleHit(g.fallback[h.kind], h.start, h.end) for h in hits]
         return _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
 
     def _excluded(self, s: int, e: int, start: int, end: int, kind: str, exs: list[tuple[dict, bool, bool]]) -> bool:
