@@ -59,7 +59,8 @@ _LOWER_NEXT = re.compile(r"\s*[a-z]")
 def _rules() -> SimpleNamespace:
     data = load_data("clauses.json")
     # 二百零八．七: a full-width point between numerals, kanji ones too, is a decimal point
-    kanji_digits = re.escape("".join(k for k in load_data("numerals.json")["digits"] if not k.isascii()))
+    numerals = load_data("numerals.json")
+    kanji_digits = re.escape("".join(k for k in numerals["digits"] if not k.isascii()) + numerals["zero_marks"])
     alt = "|".join
     b = data["bullets"]
     bullet = alt(

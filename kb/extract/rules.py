@@ -68,13 +68,14 @@ class _Grammar:
         self.fallback: dict[str, str] = {}  # fallback kind -> the kind it states alone in a clause
         for k in d["kinds"]:
             weak = f"{k['key']}{_FALLBACK}"
-            if any(k.get(lang, {}).get("fallback") for lang in ("ja", "zh", "en")):
+            if any(k.get(lang, {}).get("fallback") or k.get(lang, {}).get("fallback_patterns") for lang in ("ja", "zh", "en")):
                 self.fallback[weak], self.family[weak] = k["key"], self.family[k["key"]]
             for lang in ("ja", "zh", "en"):
                 block = k.get(lang, {})
                 entries += [(w, "word", lang, k["key"]) for w in block.get("words", [])]
                 entries += [(p, "pattern", lang, k["key"]) for p in block.get("patterns", [])]
                 entries += [(w, "word", lang, weak) for w in block.get("fallback", [])]
+                entries += [(p, "pattern", lang, weak) for p in block.get("fallback_patterns", [])]
         self.cues = CueSet(entries)
         ex = d["exclusions"]
         self.ex: dict[str, dict[str, re.Pattern | None]] = {}
@@ -172,8 +173,10 @@ class RuleReader:
             hits.append(h)
         hits = _merge_modals(hits, t, g, lang)
         if any(h.kind in g.fallback for h in hits):
+            # A fallback expression states its kind alone, and not in a clause whose figure is its
+            # content (Despite subsection (1), … the deadline is April 15, 2021: a date measure).
             strong = [h for h in hits if h.kind not in g.fallback]
-            hits = strong or [RuleHit(g.fallback[h.kind], h.start, h.end) for h in hits]
+            hits = strong or ([] if taken else [RuleHit(g.fallback[h.kind], h.start, h.end) for h in hits])
         return _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
 
     def _excluded(self, s: int, e: int, start: int, end: int, kind: str, exs: list[tuple[dict, bool, bool]]) -> bool:

@@ -96,8 +96,18 @@ def readable(raw: str) -> str:
 _BLANKS = " \t\r\u3000\u00a0"
 # Starts with a character class so that the engine skips ahead; the CJK character before a . or ,
 # is checked by hand.
-_MARK = re.compile(f"[.,](?=[{CJK}])|[\u3000\u00a0\u202f]")
 _PUNCT = {".": "。", ",": "，"}
+
+
+@cache
+def _mark_rx() -> tuple[re.Pattern, dict[str, str]]:
+    """What the join mends beside the line breaks, and the replacement of each character: a circle
+    typed for a zero is 〇 next to a kanji digit or before a decimal point and one (numerals.json)."""
+    d = load_data("numerals.json")
+    digits = re.escape("".join(k for k in d["digits"] if not k.isascii()))
+    zeros = re.escape(d["zero_marks"])
+    rx = re.compile(f"[.,](?=[{CJK}])|[\u3000\u00a0\u202f]|[{zeros}](?:(?=[．.]?[{digits}])|(?<=[{digits}].))")
+    return rx, {**_PUNCT, **{z: "〇" for z in d["zero_marks"]}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,14 +175,15 @@ def join(masked: str, spans) -> Joined:
         edits.append((s, e, "" if glued else " "))
     breaks = [(s, e) for s, e, _ in edits]
     bstarts = [s for s, _ in breaks]
-    for m in _MARK.finditer(masked):
+    mark, mended = _mark_rx()
+    for m in mark.finditer(masked):
         s, e = m.span()
         if masked[s] in _PUNCT and not (s and CJK_RX.match(masked, s - 1)):
             continue
         i = bisect_right(bstarts, s) - 1
         if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
             continue  # taken by a line break's blanks, or outside every clause
-        edits.append((s, e, _PUNCT.get(m.group(), " ")))
+        edits.append((s, e, mended.get(m.group(), " ")))
     if not edits:
         return Joined(masked)
     edits.sort()
