@@ -190,6 +190,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
         if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles):
             continue
         rel = _comparator_relation(q) or _relation(text, clause, q, keys, g)
+        if rel == _NAMES:
+            prev = q
+            continue  # the compliance period that ends on December 31, 2019: a period's name
         if rel in ("deadline", "start") and g.reference_after.match(text, q.end, clause.end):
             rel = None
         if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q) \
@@ -211,6 +214,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
     return out
 
 
+_NAMES = "names"  # the relation of a date that only names a period (dates.json)
 _DEF_REACH = 120  # how far around a date the parenthetical it may stand in is looked for
 
 
