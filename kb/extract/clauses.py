@@ -96,6 +96,7 @@ def _rules() -> SimpleNamespace:
         alone=re.compile("|".join(data["line_alone"]["patterns"])),
         sentence_line=re.compile(data["line_starts_sentence"]["line"]),
         continues_after=frozenset(data["line_starts_sentence"]["continues_after"]),
+        line_openers=re.compile("(?:" + "|".join(data["line_starts_sentence"]["openers"]) + r")(?![A-Za-z])"),
         caption_level=data["line_starts_sentence"]["caption_level"],
         caption_max=data["line_starts_sentence"]["caption_max_with_dash"],
         caption_dash=data["line_starts_sentence"]["caption_dash"],
@@ -387,7 +388,13 @@ class _Splitter:
         caption or ends in a word no sentence stops on."""
         if not (self.m[b - 1].isascii() and self.m[b - 1].isalnum()) or not self.r.sentence_line.match(self.text(j)):
             return False  # the cheap test first: most lines above end in CJK or a mark
-        return self.is_caption(j - 1) or not self.continues(b)
+        opener = self.opens_statement(j)
+        return self.is_caption(j - 1, opener) or not self.continues(b) or opener
+
+    def opens_statement(self, j: int) -> bool:
+        """Whether line j opens with a word that starts a sentence (You, If, This): capitalised, it
+        cannot continue the line above, whatever word that line ends on."""
+        return self.r.line_openers.match(self.m, self.bounds[j][0]) is not None
 
     def continues(self, b: int) -> bool:
         """Whether the word ending at b is one a sentence goes on after (the, of, and)."""
@@ -396,12 +403,13 @@ class _Splitter:
             k -= 1
         return self.m[k:b].lower() in self.r.continues_after
 
-    def is_caption(self, i: int) -> bool:
-        """A short capitalised line with no closing mark (Properties you cannot get a grant for)."""
+    def is_caption(self, i: int, before_opener: bool = False) -> bool:
+        """A short capitalised line with no closing mark (Properties you cannot get a grant for); one
+        ending in a word a sentence goes on after (for) only above a line that opens a statement."""
         t = self.text(i)
         longest = self.r.caption_max if self.r.caption_dash in t else self.r.plain_max  # a marginal note: Exemption — Existing Unit
         return len(t) <= longest and t[:1].isupper() and t[-1:].isascii() and t[-1:].isalnum() \
-            and not self.continues(self.bounds[i][1])
+            and (before_opener or not self.continues(self.bounds[i][1]))
 
     def starts_block(self, t: str) -> bool:
         """Whether a line cannot continue the paragraph or item above it."""
@@ -526,7 +534,7 @@ class _Splitter:
             statement_next = j < n and self.bounds[j] is not None and self.starts_sentence(b, j)
         k = j  # captions closing the paragraph (a title, then a caption) head the statements under them
         if statement_next:
-            while k > i and self.is_caption(k - 1):
+            while k > i and self.is_caption(k - 1, k == j and j < n and self.bounds[j] is not None and self.opens_statement(j)):
                 k -= 1
         if k < j and (k > i and self.m[self.bounds[k - 1][1] - 1] in self.r.sentence_end or k == i and kind == "paragraph"):
             if k > i:
