@@ -634,8 +634,8 @@ class _Scan:
         if suffixed:
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
         if ranged and d.cmp in (">=", ">") and d.value is not None:
-            if suffixed or t[d.end:d.end + 1] in _LIST_GAP:
-                self.band(d)  # 5万元以上50万元以下; 最短為一年、最長為三年
+            if suffixed or t[d.end:d.end + 1] in _LIST_GAP or (not t[d.end:d.end + 1].isascii() and r.cmp_pre_fwd.match(t, d.end)):
+                self.band(d)  # 5万元以上50万元以下; 最短為一年、最長為三年; 超過一萬元未滿五百萬元
             elif t[d.end:d.end + 1] in ", " and (j := _EN_BAND_JOIN.match(t, d.end)):
                 self.band(d, j.end())  # at least five minutes and less than 15 minutes
         if not self.loose and d.kind == "number" and not d.cmp:
