@@ -881,7 +881,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
             else:
                 last[q.unit] = q.end
         out.append(q)
-    if yearly_end >= 0:
+    if yearly_end >= 0 or any(q.unit in _RATE_UNITS for q in out):
         out = _without_rate_words(text, out)
     return out, head is not None or inherited
 
@@ -893,19 +893,21 @@ _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 
 _RATE_GAP = re.compile(r"[^，。；、,;:：]{0,16}")
+_RATE_UNITS = frozenset({"t", "kg", "g", "m3", "kWh"})  # what a shorter frequency word (每季, 每月) makes a flow of
 
 
 def _without_rate_words(text: str, qs: list[Quantity]) -> list[Quantity]:
-    """qs (in text order) without the frequency words (每年) that only make the yearly flow right
-    after them in the same phrase a rate (每年可減量30.7萬噸: 307,000 t/yr, no yearly interval of its
-    own). One pass: only the last frequency word before a flow can be its own."""
+    """qs (in text order) without the frequency words (每年, 每季) that only make the flow right after
+    them in the same phrase a rate (每年可減量30.7萬噸: 307,000 t/yr, no yearly interval of its own).
+    One pass: only the last frequency word before a flow can be its own."""
     dropped, last = set(), None
     for i, q in enumerate(qs):
-        if q.kind == "duration" and q.unit == "year" and is_frequency(q.surface):
+        if q.kind == "duration" and is_frequency(q.surface):
             last = i
-        elif last is not None and q.unit is not None and q.unit.endswith("/yr") and q.start >= qs[last].end \
+        elif last is not None and q.unit is not None and q.start >= qs[last].end \
+                and (q.unit.endswith("/yr") if qs[last].unit == "year" else q.unit in _RATE_UNITS) \
                 and _RATE_GAP.fullmatch(text, qs[last].end, q.start):
-            dropped.add(last)
+            dropped.add(last)  # 每季…總排放量十公斤以下: ten kilograms a quarter, no interval of its own
     return [q for i, q in enumerate(qs) if i not in dropped] if dropped else qs
 
 
