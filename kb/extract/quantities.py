@@ -150,6 +150,7 @@ class _Rules(NumeralRules):
         self.closers = {k: re.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
         self.month_count = re.compile("|".join(map(e, d["month_count_after"])))
         self.day_event = re.compile("|".join(map(e, d["day_event_verbs"])))
+        self.monthly_day_before = tuple(d["monthly_day_before"])
         self.clock, self.ordinal_unit = re.compile(d["clock"]), re.compile(d["ordinal_unit"])
         self.ordinal_full = re.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
@@ -438,8 +439,9 @@ class _Scan:
         """The quantity whose core is anchor m, or None."""
         r, t, g = self.r, self.t, m.lastgroup
         if g == "f" or (g == "w" and key(m.group()) in r.freq):  # 每年 = every year: 1 year
-            if r.num.match(t, m.end() + (t[m.end():m.end() + 1] == " ")) and not r.month.match(t, m.end()):
-                return None  # 每年100万吨 is a per-year prefix; 每年7月1日 is a frequency, then a date
+            nm = r.num.match(t, m.end() + (t[m.end():m.end() + 1] == " "))
+            if nm and not r.month.match(t, m.end()) and not (m.group() in r.monthly_day_before and t[nm.end():nm.end() + 1] == "日"):
+                return None  # 每年100万吨 is a per-year prefix; 每年7月1日 and 每月十五日 are a frequency, then a date
             value, unit = _frequency(r.freq[key(m.group())])
             return self.finish(_Draft("duration", value, unit, m.start(), m.end()), floor, ranged)
         if (g == "w" and key(m.group()) not in r.d["en_numbers"]) or not (d := self.core(m, floor)):
@@ -511,6 +513,10 @@ class _Scan:
             return self.finish(d, floor, ranged)
         elif u["unit"] == "day" and t[d.end - 1] == "日" and _day_of_month(t, d.end, value, r):
             return None
+        elif u["unit"] == "day" and t[d.end - 1] == "日" and value == int(value) and 1 <= value <= 31 \
+                and t.endswith(r.monthly_day_before, max(0, d.start - 4), d.start):
+            d.kind, d.unit, d.value = "date", "date", None  # 每月十五日前: the 15th of each month
+            return self.finish(d, floor, ranged)
         d.kind, d.unit = u["kind"], u["unit"]
         if _base(u, r) is None:
             d.value, d.scale = value * u.get("factor", 1), d.scale * u.get("factor", 1)
