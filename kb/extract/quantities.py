@@ -110,7 +110,9 @@ class _Rules(NumeralRules):
         freq_first = "".join(sorted({w[0] for w in self.freq if not w.isascii()}))
         self.anchor_first = re.compile(f"[{self.num_first}{e(freq_first)}半{e(d['era_first_year'][:1])}]")
         self.en_anchor = re.compile(f"(?P<w>{trie(dict.fromkeys(sorted(self.words)))})(?![a-z])")
-        self.stop = re.compile(alt(d["stopwords"]))
+        # 十分 (enough) is no number, but 十分の九 / 十分之一 is a fraction: a stopword ending in 分
+        # before の or 之 and a numeral does not stop the scan.
+        self.stop = re.compile(f"(?:{alt(d['stopwords'])})(?!(?<=分)[の之][{self.num_first}])")
         # First characters of the patterns tried at most anchors: a set test is much cheaper than
         # a regex call that fails.
         self.stop_first = frozenset(w[0] for w in d["stopwords"])
