@@ -153,10 +153,17 @@ class RuleReader:
         segs = [(ex, (self.nocase if nocase else t)[start:end].rstrip()) for ex, nocase, _ in exs]
         if any(_search(ex["clause_penalty"], seg) or _search(ex["clause_void"], seg) for ex, seg in segs):
             return []
-        if any(_search(ex["clause_condition"], seg) for ex, seg in segs):
+        conds = [(m, english) for (ex, seg), (_, _, english) in zip(segs, exs)
+                 if ex["clause_condition"] is not None and (m := ex["clause_condition"].search(seg))]
+        if conds:
             # A condition heading a list binds nobody, but its main clause can say who qualifies or grant a
-            # power (can get a grant if all of the following are true:, may revoke the licence if the holder:).
-            found = [(s, e, kind) for s, e, kind in found if kind in self.g.conditional_kinds]
+            # power (can get a grant if all of the following are true:, may revoke the licence if the holder:);
+            # an English main clause before its if / where / when keeps the duty of a named party (You need to
+            # register if you are:; a permit holder must be notified if: names none). A CJK condition ends
+            # where its pattern does (…的：), so all of it is condition.
+            at = min(start + m.start() if english else start for m, english in conds)
+            found = [(s, e, kind) for s, e, kind in found
+                     if kind in self.g.conditional_kinds or (e <= at and not self.low.startswith(" be ", e))]
         brackets = _bracketed(t, start, end)
         provisos = _Spans([(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)])
         qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
