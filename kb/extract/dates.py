@@ -69,7 +69,8 @@ def _grammar() -> _Grammar:
     ranges = d["english_ranges"]
     openers = sorted(ranges["openers"], key=len, reverse=True)
     opener = re.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) $")
-    joins: dict[str | None, re.Pattern] = {o: re.compile(f"[ ,]*(?:{j})[ ,]*") for o, j in ranges["openers"].items()}
+    # A bracket may close an amended date before the join (1 July [F22025] and ending on …).
+    joins: dict[str | None, re.Pattern] = {o: re.compile(f"\\]?[ ,]*(?:{j})[ ,]*") for o, j in ranges["openers"].items()}
     joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
     datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
     return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, datelines,
@@ -115,7 +116,7 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
 
 
 _RANGE_GAP = 40  # the most characters a join between two dates of one range holds
-_OPENER_REACH = 14  # the longest opener with its blank
+_OPENER_REACH = 17  # the longest opener with its blank (commencing on )
 
 
 def _ranges(text: str, low: str, dates: list[Quantity], g: _Grammar) -> list[Quantity]:

@@ -101,12 +101,14 @@ _PUNCT = {".": "。", ",": "，"}
 
 @cache
 def _mark_rx() -> tuple[re.Pattern, dict[str, str]]:
-    """What the join mends beside the line breaks, and the replacement of each character: a circle
-    typed for a zero is 〇 next to a kanji digit or before a decimal point and one (numerals.json)."""
+    """What the join mends beside the line breaks, and the replacement of each: a circle typed for a
+    zero is 〇 next to a kanji digit or before a decimal point and one (numerals.json); an amendment's
+    opening mark (legislation.gov.uk's [F2) goes (clauses.json)."""
     d = load_data("numerals.json")
     digits = re.escape("".join(k for k in d["digits"] if not k.isascii()))
     zeros = re.escape(d["zero_marks"])
-    rx = re.compile(f"[.,](?=[{CJK}])|[\u3000\u00a0\u202f]|[{zeros}](?:(?=[．.]?[{digits}])|(?<=[{digits}].))")
+    amended = load_data("clauses.json")["amendment_markers"]["pattern"]
+    rx = re.compile(f"[.,](?=[{CJK}])|[\u3000\u00a0\u202f]|[{zeros}](?:(?=[．.]?[{digits}])|(?<=[{digits}].))|{amended}")
     return rx, {**_PUNCT, **{z: "〇" for z in d["zero_marks"]}}
 
 
@@ -183,7 +185,7 @@ def join(masked: str, spans) -> Joined:
         i = bisect_right(bstarts, s) - 1
         if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
             continue  # taken by a line break's blanks, or outside every clause
-        edits.append((s, e, mended.get(m.group(), " ")))
+        edits.append((s, e, mended.get(m.group(), "" if m.group().startswith("[F") else " ")))
     if not edits:
         return Joined(masked)
     edits.sort()
