@@ -36,6 +36,8 @@ _CLOSERS = {v: k for k, v in _BRACKETS.items()}
 _BRACKET_RX = re.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 40  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
+_DEFAULT_KIND = "obligation"  # what a by-reference clause states when no rule came before it
+_SAME = "~same"  # the payload of a by-reference expression (亦同): the kind of the rule read before it
 _FALLBACK = "?"  # marks the kind of a fallback expression (rules.json): <kind>? until the clause is read
 
 
@@ -76,6 +78,8 @@ class _Grammar:
                 entries += [(p, "pattern", lang, k["key"]) for p in block.get("patterns", [])]
                 entries += [(w, "word", lang, weak) for w in block.get("fallback", [])]
                 entries += [(p, "pattern", lang, weak) for p in block.get("fallback_patterns", [])]
+        entries += [(w, "word", lang, _SAME) for lang, words in d["by_reference"].items() for w in words]
+        self.family[_SAME] = _SAME
         self.cues = CueSet(entries)
         ex = d["exclusions"]
         self.ex: dict[str, dict[str, re.Pattern | None]] = {}
@@ -130,6 +134,7 @@ class RuleReader:
         # One scan of the whole text; each clause takes the hits inside it (most clauses hold none).
         self.hits = sorted(self.g.cues.reader(text, self.low, self.nocase, lang, tagged=True, windows=False).scan(0, len(text)))
         self.starts = [h[0] for h in self.hits]
+        self.last_kind = _DEFAULT_KIND  # the kind of the last rule read, for a clause that refers back to it
 
     def any_cue(self, start: int, end: int) -> bool:
         """Whether any rule expression starts in text[start:end]."""
@@ -184,7 +189,13 @@ class RuleReader:
             # content (Despite subsection (1), … the deadline is April 15, 2021: a date measure).
             strong = [h for h in hits if h.kind not in g.fallback]
             hits = strong or ([] if taken else [RuleHit(g.fallback[h.kind], h.start, h.end) for h in hits])
-        return _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
+        if any(h.kind == _SAME for h in hits):
+            own = [h for h in hits if h.kind != _SAME]
+            hits = own or [RuleHit(self.last_kind, h.start, h.end) for h in hits[:1]]
+        hits = _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
+        if hits:
+            self.last_kind = hits[0].kind
+        return hits
 
     def _excluded(self, s: int, e: int, start: int, end: int, kind: str, exs: list[tuple[dict, bool, bool]]) -> bool:
         for ex, nocase, _ in exs:
