@@ -15,7 +15,10 @@ that state each kind). In order, for each clause:
    (返還しなければならない is one payment rule, shall be approved one approval rule), unless a
    coordinated predicate follows that expression (应当对…负责，并…: liability and obligation);
 4. one rule per kind per clause (kinds of one family, such as prepayment and refund, count as one),
-   spanning its first expression.
+   spanning its first expression;
+5. a fallback expression (a derogation: 前項の規定にかかわらず) or a by-reference one (…亦同) states a rule
+   only where nothing else in the clause does; the by-reference one takes the kind of the last rule read,
+   so a reader is asked about a text's clauses in order.
 """
 
 from __future__ import annotations
@@ -122,7 +125,8 @@ def rule_kinds() -> dict[str, str]:
 
 
 class RuleReader:
-    """Rules of the clauses of one text; `text` is the joined view the clause spans index."""
+    """Rules of the clauses of one text, asked about in text order; `text` is the joined view the clause
+    spans index."""
 
     def __init__(self, text: str, low: str | None = None, lang: str | None = None):
         """`lang`: a cue language (patterns.LANG_KEYS) covering every clause the reader will be
