@@ -153,6 +153,7 @@ class _Rules(NumeralRules):
         self.month_count = re.compile("|".join(map(e, d["month_count_after"])))
         self.day_event = re.compile("|".join(map(e, d["day_event_verbs"])))
         self.monthly_day_before = tuple(d["monthly_day_before"])
+        self.more_than = frozenset(d["more_than_marks"])
         self.clock, self.ordinal_unit = re.compile(d["clock"]), re.compile(d["ordinal_unit"])
         self.ordinal_full = re.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
@@ -466,6 +467,9 @@ class _Scan:
             hit, half = self.unit(d.end, g == "h"), g == "h"
             if half and _base(hit and hit[0], r, True) is None:
                 return None
+        if hit is None and g == "n" and t[d.end:d.end + 1] in r.more_than and (more := self.unit(d.end + 1)) is not None \
+                and more[0].get("kind") in ("count", "quantity", "money"):
+            hit, d.cmp = more, ">"  # 300多家, 3万余吨: more than the figure
         if hit is None and g == "n" and (year := self.glossed_year(d)) is not None:
             return self.finish(year, floor, ranged)
         if hit is None and g in ("w", "n") and not self.before(r.b_cur, d.start, floor) \
