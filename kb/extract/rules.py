@@ -180,8 +180,10 @@ class RuleReader:
         hits = []
         for h in _outermost([RuleHit(kind, s, e) for s, e, kind in found], g.modals):  # 'shall' in 'shall not' is not its own
             # An expression that is the 【label】 opening the clause (【対象経費】) names what the clause is
-            # about; any other inside brackets, an article's caption （補助金の返還） included, qualifies.
-            if (qualifiers.covers(h.start, h.end) and not (h.start == start and t[start] == _LABEL)) \
+            # about, and one that fills its brackets alone after other words ((必着) after a deadline) notes
+            # the rule; any other inside brackets, an article's caption （補助金の返還） included, qualifies.
+            if (qualifiers.covers(h.start, h.end) and not (h.start == start and t[start] == _LABEL)
+                    and not (h.start - 1 > start and t[h.start - 1] in _BRACKETS and t[h.end:h.end + 1] == _BRACKETS[t[h.start - 1]])) \
                     or numbers.overlaps(h.start, h.end):
                 continue
             if self._excluded(h.start, h.end, start, end, h.kind, exs):
