@@ -699,7 +699,7 @@ class _Scan:
             self.year_of(hi, d)  # 2025年3月1日至3月31日: the end takes the start's year
             if same:
                 hi.start = p
-        if hi is None or hi.start != p or hi.value is None or hi.cmp not in (None, "<="):
+        if hi is None or hi.start != p or hi.value is None or hi.cmp not in (None, "<=", "<"):
             return None  # 令和八年度から令和十一年度まで: a 'まで' closing the range is part of it
         if d.kind == "date" and hi.kind == "number" and _is_year(hi.value, r) and hi.scale == 1:
             hi.kind, hi.unit = "date", "date"  # from 2022 through 2030: the second year is a year too
