@@ -19,10 +19,11 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from kb.extract.clauses import Clause, fills_cell
+from kb.extract.numerals import core_value, numeral_rules
 from kb.extract.patterns import LANG_KEYS, ROUND_CLOSE, ROUND_OPEN, load_data
 from kb.extract.quantities import Quantity
 
-__all__ = ["english_dates", "relations", "table_years"]
+__all__ = ["english_dates", "header_years", "relations", "table_years"]
 
 _LOOK = 48  # how far before a date its relation words are looked for
 _EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
@@ -172,6 +173,31 @@ def table_years(text: str, clause: Clause, quantities: list[Quantity]) -> list[Q
             if q.kind == "number" and len(q.surface) == 4 and q.surface.isdigit() and 1900 <= int(q.surface) <= 2100
             and fills_cell(text, clause, q.start, q.end) else q
             for q in quantities]
+
+
+def header_years(text: str, clause: Clause, quantities: list[Quantity],
+                 header_cells: Callable[[int], list[tuple[int, int]]]) -> list[Quantity]:
+    """A month with no year in a table cell (| 9月末日 |) takes the one year its column's header
+    names (| 2020年度の提出期限 |); header_cells(pos) gives the header cells above pos."""
+    if clause.kind != "table_row":
+        return quantities
+    out = []
+    for q in quantities:
+        mm = _CELL_MONTH.match(q.surface) if q.kind == "date" and q.value is None else None
+        years = {y.group() for a, b in header_cells(q.start) for y in _HEADER_YEAR.finditer(text, a, b)} if mm else set()
+        month = numeral_month(mm.group(1)) if mm and len(years) == 1 else None
+        out.append(replace(q, value=round(int(years.pop()) + month / 100, 2)) if month else q)
+    return out
+
+
+_CELL_MONTH = re.compile(r"([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月")
+_HEADER_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
+
+
+def numeral_month(s: str) -> int | None:
+    """The month a numeral of one to two digits or kanji names (7, ７, 十二), or None."""
+    value = core_value(s, numeral_rules())
+    return int(value[0]) if value and value[0] == int(value[0]) and 1 <= value[0] <= 12 else None
 
 
 # ---------------------------------------------------------------- relations

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from kb.extract.clauses import CELL_BAR, Clause, split_clauses
-from kb.extract.dates import english_dates, relations, table_years
+from kb.extract.dates import english_dates, header_years, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
 from kb.extract.quantities import (
     ContextUnit,
@@ -175,6 +175,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         clang = clangs[i]
         context = contexts.enter(vc, i in by_clause)
         qs = [with_context(q, context(q)) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
+        qs = header_years(t, vc, qs, contexts.header_cells_of)
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
         cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang, ends_line)) if qs else []
         for x in cands:
