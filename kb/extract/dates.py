@@ -9,6 +9,9 @@ Two jobs, both driven by kb/data/dates.json:
   clause gets one of deadline, start, period (a range of years), point (the year a target is set
   for), recurring (每年7月1日), or none; a date with none is an event, publication, base or slogan
   year and is dropped. A start or point in a sentence that reports a past event is dropped too.
+
+Table cells add two readings: a four-digit year alone in a cell is the year its row applies to
+(table_years), and a month with no year takes the one year its column's header names (header_years).
 """
 
 from __future__ import annotations
