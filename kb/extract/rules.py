@@ -189,15 +189,7 @@ class RuleReader:
             if self._excluded(h.start, h.end, start, end, h.kind, exs):
                 continue
             hits.append(h)
-        hits = _merge_modals(hits, t, g, lang)
-        if any(h.kind in g.fallback for h in hits):
-            # A fallback expression states its kind alone, and not in a clause whose figure is its
-            # content (Despite subsection (1), … the deadline is April 15, 2021: a date measure).
-            strong = [h for h in hits if h.kind not in g.fallback]
-            hits = strong or ([] if taken else [RuleHit(g.fallback[h.kind], h.start, h.end) for h in hits])
-        if any(h.kind == _SAME for h in hits):
-            own = [h for h in hits if h.kind != _SAME]
-            hits = own or [RuleHit(self.last_kind, h.start, h.end) for h in hits[:1]]
+        hits = _weak_resolved(_merge_modals(hits, t, g, lang), g, bool(taken), self.last_kind)
         hits = _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
         if hits:
             self.last_kind = hits[0].kind
@@ -326,6 +318,19 @@ def _near(a: RuleHit, b: RuleHit, t: str, gap: int, separators: frozenset, aside
     if len(between) <= gap and not any(ch in separators for ch in between):
         return True
     return aside is not None and a.end <= b.start and aside.match(between) is not None  # must, as …, provide
+
+
+def _weak_resolved(hits: list[RuleHit], g: _Grammar, has_figures: bool, last_kind: str) -> list[RuleHit]:
+    """Fallback and by-reference expressions, which state a rule only where nothing else in the clause
+    does: a fallback its own kind, unless a figure is the clause's content (Despite subsection (1), …
+    the deadline is April 15, 2021: a date measure); a by-reference one (亦同) the last kind read."""
+    if any(h.kind in g.fallback for h in hits):
+        strong = [h for h in hits if h.kind not in g.fallback]
+        hits = strong or ([] if has_figures else [RuleHit(g.fallback[h.kind], h.start, h.end) for h in hits])
+    if any(h.kind == _SAME for h in hits):
+        own = [h for h in hits if h.kind != _SAME]
+        hits = own or [RuleHit(last_kind, h.start, h.end) for h in hits[:1]]
+    return hits
 
 
 def _one_per_family(hits: list[RuleHit], family) -> list[RuleHit]:

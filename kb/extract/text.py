@@ -97,6 +97,7 @@ _BLANKS = " \t\r\u3000\u00a0"
 # Starts with a character class so that the engine skips ahead; the CJK character before a . or ,
 # is checked by hand.
 _PUNCT = {".": "。", ",": "，"}
+_SPACES = "\u3000\u00a0\u202f"  # no-break and ideographic spaces: a plain space in the joined view
 
 
 @cache
@@ -108,7 +109,7 @@ def _mark_rx() -> tuple[re.Pattern, dict[str, str]]:
     digits = re.escape("".join(k for k in d["digits"] if not k.isascii()))
     zeros = re.escape(d["zero_marks"])
     amended = load_data("clauses.json")["amendment_markers"]["pattern"]
-    rx = re.compile(f"[.,](?=[{CJK}])|[\u3000\u00a0\u202f]|[{zeros}](?:(?=[．.]?[{digits}])|(?<=[{digits}].))|{amended}")
+    rx = re.compile(f"[.,](?=[{CJK}])|[{_SPACES}]|[{zeros}](?:(?=[．.]?[{digits}])|(?<=[{digits}].))|{amended}")
     return rx, {**_PUNCT, **{z: "〇" for z in d["zero_marks"]}}
 
 
@@ -185,7 +186,7 @@ def join(masked: str, spans) -> Joined:
         i = bisect_right(bstarts, s) - 1
         if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
             continue  # taken by a line break's blanks, or outside every clause
-        edits.append((s, e, mended.get(m.group(), "" if m.group().startswith("[F") else " ")))
+        edits.append((s, e, mended.get(m.group(), " " if m.group() in _SPACES else "")))  # an amendment mark goes
     if not edits:
         return Joined(masked)
     edits.sort()
