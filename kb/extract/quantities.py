@@ -154,6 +154,7 @@ class _Rules(NumeralRules):
         self.day_event = re.compile("|".join(map(e, d["day_event_verbs"])))
         self.monthly_day_before = tuple(d["monthly_day_before"])
         self.more_than = frozenset(d["more_than_marks"])
+        self.frequency_attributive = re.compile(d["frequency_attributive"])
         self.clock, self.ordinal_unit = re.compile(d["clock"]), re.compile(d["ordinal_unit"])
         self.ordinal_full = re.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
@@ -445,6 +446,8 @@ class _Scan:
             nm = r.num.match(t, m.end() + (t[m.end():m.end() + 1] == " "))
             if nm and not r.month.match(t, m.end()) and not (m.group() in r.monthly_day_before and t[nm.end():nm.end() + 1] == "日"):
                 return None  # 每年100万吨 is a per-year prefix; 每年7月1日 and 每月十五日 are a frequency, then a date
+            if g == "f" and r.frequency_attributive.match(t, m.end()):
+                return None  # 每月交換紀錄: a monthly record, no interval
             value, unit = _frequency(r.freq[key(m.group())])
             return self.finish(_Draft("duration", value, unit, m.start(), m.end()), floor, ranged)
         if (g == "w" and key(m.group()) not in r.d["en_numbers"]) or not (d := self.core(m, floor)):
