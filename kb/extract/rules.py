@@ -64,6 +64,7 @@ class _Grammar:
         self.separators = frozenset(d["separators"])
         self.provisos = tuple(d["provisos"])
         self.coordinated = {lang: tuple(v) for lang, v in d["coordinated"].items()}
+        self.adjuncts = {lang: tuple(v) for lang, v in d["adjuncts"].items()}
         self.parenthetical = {lang: re.compile(rx) for lang, rx in d["parenthetical"].items()}
         self.parenthetical_passive = {lang: re.compile(rx) for lang, rx in d["parenthetical_passive"].items()}
         self.binding = frozenset(d["binding"])
@@ -112,6 +113,11 @@ class _Grammar:
     def coordinated_of(self) -> dict[str, tuple[str, ...]]:
         """lang -> the coordinating words after which a modal also binds a further predicate."""
         return {lang: tuple(c for k in keys for c in self.coordinated.get(k, ())) for lang, keys in LANG_KEYS.items()}
+
+    @cached_property
+    def adjuncts_of(self) -> dict[str, tuple[str, ...]]:
+        """lang -> the words opening an expression that is an adjunct of the verb, never its verb."""
+        return {lang: tuple(a for k in keys for a in self.adjuncts.get(k, ())) for lang, keys in LANG_KEYS.items()}
 
 
 @cache
@@ -285,6 +291,7 @@ def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[R
         return hits  # nothing to merge: no modal, or no expression a modal could join
     gap = g.merge_gap.get(lang, g.default_gap)
     coordinated = g.coordinated_of[lang]
+    adjuncts = g.adjuncts_of[lang]
     aside, passive = g.parenthetical.get(lang), g.parenthetical_passive.get(lang)
     side = g.modal_side.get(lang)  # None (a clause read with both CJK lists): either side
     starts = [h.start for h in specific]
@@ -293,7 +300,8 @@ def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[R
         if h.kind in g.modals:
             i = bisect_right(starts, h.start)  # the nearest specific expressions on either side
             joined = [x for x in specific[max(0, i - 2):i + 2]
-                      if _on_side(h, x, side) and _near(h, x, t, gap, g.separators, aside if h.kind in g.binding else passive)]
+                      if _on_side(h, x, side) and not (adjuncts and t.startswith(adjuncts, x.start))
+                      and _near(h, x, t, gap, g.separators, aside if h.kind in g.binding else passive)]
             if joined and not (coordinated and any(x.start >= h.end and t.startswith(coordinated, x.end) for x in joined)):
                 continue
         out.append(h)
