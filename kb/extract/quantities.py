@@ -144,6 +144,7 @@ class _Rules(NumeralRules):
         self.cmp_suf = {k.lower(): v for k, v in d["comparator_suffixes"].items()}
         self.cmp_suf_re = re.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})")
         self.cmp_first = firsts(d["comparator_suffixes"])
+        self.substance_after = re.compile(d["substance_after"], re.I)
         self.connector = re.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
         self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
         self.date_gap = re.compile(d["date_range_gap"])
@@ -645,7 +646,8 @@ class _Scan:
             if merged.kind == "money" and "/" not in merged.unit and (pt := self.before(r.b_per_prefix, merged.start, floor)):
                 merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每度3.7635~5.7848元
             return merged
-        suffixed = self.follows(d.end, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, d.end))
+        at = sa.end() if d.kind == "quantity" and t[d.end:d.end + 1] == " " and (sa := r.substance_after.match(t, d.end)) else d.end
+        suffixed = self.follows(at, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, at))
         if suffixed:
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
         if ranged and d.cmp in (">=", ">") and d.value is not None:

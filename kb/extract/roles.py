@@ -120,6 +120,8 @@ class Taxonomy:
             ))
         self.by_key = {r.key: r for r in self.roles}
         self.defaults = [r for r in data["default_roles"]["rules"]]
+        marks = data["default_roles"]["interval_marks"]
+        self.interval_marks = (tuple(marks["before"]), tuple(marks["after"]))
         self.relation_roles = data["date_relation_roles"]
         self.has_negative = any(r.get("negative") for r in data["roles"])
         self._fitting: dict[tuple, frozenset] = {}
@@ -485,10 +487,15 @@ class RoleReader:
                 continue
             if "unit_suffixes" in d and not (x.unit or "").endswith(tuple(d["unit_suffixes"])):
                 continue
-            if d.get("frequency") and not is_frequency(x.q.surface):
+            if d.get("frequency") and not (is_frequency(x.q.surface) or self.every(x)):
                 continue
             return self.tx.by_key[d["role"]]
         return None
+
+    def every(self, x: Candidate) -> bool:
+        """Whether a period is the interval of something repeated (每两年, every 3 years, 5年ごと)."""
+        t, (before, after) = self.m, self.tx.interval_marks
+        return t[max(0, x.start - 6):x.start].lower().endswith(before) or t.startswith(after, x.end)
 
     def replaced_text(self, x: Candidate) -> bool:
         """The old figure a textual amendment quotes (「二年」とあるのは…)."""
