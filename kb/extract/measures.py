@@ -144,7 +144,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     starts = [c.start for c in vclauses]
     by_clause: dict[int, list[Quantity]] = {}
     low = lowered(t)
-    found = find_quantities(t, dollar=None, era=bare_era_of(country))
+    found = find_quantities(t, dollar=None, era=bare_era_of(country, t))
     money = [q for q in found if q.kind == "money"]
     dollar, yuan = dollar_of(country, [q.unit for q in money]), yuan_of(country, [(q.unit, q.surface) for q in money])
     for q in overlay(overlay(found, english_dates(t, low)), word_amounts(t, low)):

@@ -742,9 +742,18 @@ def find_quantities(text: str, base: int = 0, dollar: str | None = "", era: int 
                      d.start + base, d.end + base) for d in _Scan(fold(text), False, None, era).run()]
 
 
-def bare_era_of(country: str | None) -> int | None:
-    """The base year of years written without their era in texts of `country` (TW: 1911), or None."""
-    return of_country(_rules().d["bare_era_years"]["by_country"], country)
+def bare_era_of(country: str | None, text: str = "") -> int | None:
+    """The base year of years written without their era in `text` of `country` (TW: 1911); with no
+    country known, the era the text itself shows (中華民國113年, 112年8月15日), else None."""
+    d = _rules().d["bare_era_years"]
+    if (got := of_country(d["by_country"], country)) is not None or country is not None:
+        return got
+    return next((base for base, rx in _era_evidence() if rx.search(text)), None)
+
+
+@cache
+def _era_evidence() -> list[tuple[int, re.Pattern]]:
+    return [(e["base"], re.compile(e["pattern"])) for e in _rules().d["bare_era_years"]["evidence"]]
 
 
 DOLLAR = "$"  # the unit of a bare dollar until the text's dollar is known
