@@ -169,6 +169,7 @@ class _Rules(NumeralRules):
         self.same_year = re.compile(alt(d["same_year"]))
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
         self.modifiers = re.compile(f"( {word})( {word})?(?= )")  # one or two words before a counted noun
+        self.bounded_noun = re.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
         self.anaphora = re.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
         self.b_multiple = _before(d["multiple_prefixes"], True)
@@ -325,6 +326,23 @@ class _Scan:
                 return hit, cmp
         return None
 
+    def bounded_count(self, d: _Draft, floor: int) -> tuple[dict, int] | None:
+        """(count group, end) of any English noun counted by a number under an English bound
+        (a maximum of one loan, at most two applications): what a bound limits is a count whatever
+        its noun; a plural after more than one."""
+        if not ("a" <= self.t[d.end + 1:d.end + 2] <= "z") or (cp := self.before(self.r.b_cmp, d.start, floor)) is None \
+                or not cp[1][:1].isascii() or (m := self.r.bounded_noun.match(self.t, d.end)) is None:
+            return None
+        if self.unit(m.start("n") - 1) is not None:
+            return None  # a unit word (years, tonnes) is read as a unit
+        if d.value == 1 and self.r.cmp_pre[key(cp[1])] != "<=":
+            return None  # at least one member, more than one condition: an idiom, no limit
+        for g in ("n", "n2"):  # the noun, or a modifier and then the noun (two eligible loans)
+            noun = m.group(g)
+            if noun is not None and (d.value != 1) == noun.endswith("s"):
+                return _COUNTED, m.end(g)  # 'two loan' is no count
+        return None
+
     def unit(self, pos: int, month_ok: bool = False) -> tuple[dict, int] | None:
         """(unit group, end) of the unit word at pos."""
         t, end_mark = self.t, ""
@@ -479,6 +497,8 @@ class _Scan:
         if hit is None and g in ("w", "n") and not self.before(r.b_cur, d.start, floor) \
                 and (counted := self.counted_after_modifiers(d.end)) is not None and not (counted[1] and d.value == 1):
             hit, d.cmp = counted  # seven renewable hydrogen projects (one or more units: an idiom, no limit)
+        if hit is None and g in ("w", "n") and (bounded := self.bounded_count(d, floor)) is not None:
+            hit = bounded  # a maximum of one loan, no more than two applications per household
         if hit is None and g == "w":
             # An English word number stands alone only as the low end of a range (two to four years).
             return self.connector_range(d, floor) if ranged and d.value else None
@@ -917,6 +937,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
+_COUNTED = {"kind": "count", "unit": None}  # the unit group of a noun counted under a bound
 
 _RATE_GAP = re.compile(r"[^，。；、,;:：]{0,16}")
 _RATE_UNITS = frozenset({"t", "kg", "g", "m3", "kWh"})  # what a shorter frequency word (每季, 每月) makes a flow of
