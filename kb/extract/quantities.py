@@ -632,9 +632,10 @@ class _Scan:
     def finish(self, d: _Draft, floor: int, ranged: bool) -> _Draft | None:
         """Prefixes (currency, per tonne, comparator), suffix comparator and ranges."""
         r, t = self.r, self.t
-        if d.bare_kanji and not self.loose:
+        if d.bare_kanji and not self.loose and not (d.kind == "number" and self.before(r.b_multiple, d.start, floor)):
             # A lone 一/三/万 in running text is nearly always part of a word; keep it only as the low
-            # end of a range such as 三〜五年 (and skip the look-behind work: CJK text is full of them).
+            # end of a range such as 三〜五年 (and skip the look-behind work: CJK text is full of them),
+            # or after a word that names it a coefficient (調整係數值為一).
             return self.connector_range(d, floor) if ranged else None
         if t.startswith(r.per_after, d.end):
             return None  # 1トン当たり, 売上高千円当たり: the denominator of a rate, not a quantity
