@@ -152,7 +152,7 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
     groups = m.groupdict()
     if "m" in groups and groups["m"] and not groups["m"].isdigit():
         word = groups["m"]
-        if name in ("month_day", "day_month", "month_year") and not word[0].isupper():
+        if name in ("month_day", "day_month", "month_year", "month_span") and not word[0].isupper():
             return None  # 'may 10' is a modal and a number; a month name is capitalised
         month = g.months[word.lower()]
     else:
@@ -165,6 +165,11 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
         if len(groups["y"]) == 2:
             y += 2000 if y < g.pivot else 1900
         value = round(y + month / 100, 2)
+    if groups.get("m1"):  # between April and September 2025: both months in the year named once
+        first = g.months[groups["m1"].lower()]
+        if not groups["m1"][0].isupper() or first > month:
+            return None
+        return Quantity("date", round(y + first / 100, 2), value, "date", "range", m.group(), m.start(), m.end())
     return Quantity("date", value, None, "date", None, m.group(), m.start(), m.end())
 
 
