@@ -152,6 +152,7 @@ class _Rules(NumeralRules):
         self.cur_mult_first = frozenset(c for k in d["currency_multipliers"] for c in (k, k.upper()))
         self.closers = {k: re.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
         self.month_count = re.compile("|".join(map(e, d["month_count_after"])))
+        self.month_count_before = re.compile("|".join(map(e, d["month_count_before"])))
         self.day_event = re.compile("|".join(map(e, d["day_event_verbs"])))
         self.monthly_day_before = tuple(d["monthly_day_before"])
         self.more_than = frozenset(d["more_than_marks"])
@@ -533,7 +534,8 @@ class _Scan:
                 return None
             d.kind, d.unit = "date", "date"
             return self.finish(d, floor, ranged)
-        elif role == "month" and r.month_count.match(t, d.end):  # 六月以内, 二月を経過: months counted
+        elif role == "month" and (r.month_count.match(t, d.end) or (
+                t[d.start - 1:d.start] == "の" and r.month_count_before.match(t, d.end))):  # 六月以内, 日の三月前: months counted
             u = _DURATION_MONTH
         elif role == "month":  # 3月 in running text is March (a date with no year); 十 月 via dim
             if value != int(value) or not 1 <= value <= 12:
