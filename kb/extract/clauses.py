@@ -92,6 +92,7 @@ def _rules() -> SimpleNamespace:
         plain_forbidden=re.compile("[" + re.escape(ph["forbidden_chars"]) + "]"),
         plain_bad_last=set(ph["forbidden_last_chars"]),
         notes=tuple(ph["note_prefixes"]),
+        deadline_ends=tuple(ph["deadline_endings"]),
         break_after=set(data["line_break_after"]["chars"]),
         alone=re.compile("|".join(data["line_alone"]["patterns"])),
         sentence_line=re.compile(data["line_starts_sentence"]["line"]),
@@ -436,6 +437,7 @@ class _Splitter:
             and t[-1] not in r.plain_bad_last
             and not r.plain_forbidden.search(t)
             and not t.startswith(r.notes)
+            and not t.endswith(r.deadline_ends)
             and not r.label.match(t)
             and _LETTER.search(t) is not None
         )
