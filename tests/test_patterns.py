@@ -87,3 +87,19 @@ def test_rule_exclusions_compile_only_their_lists():
     g = _grammar()
     assert all(not name.startswith("_") for block in g.ex.values() for name in block)
     assert g.ex_caseless["en"]
+
+
+@pytest.mark.parametrize("lang", [None, "en", "ja", "zh"])
+def test_every_cue_pattern_is_tried_somewhere(lang):
+    """The one-pass scan tries a pattern only at the lead words or characters it can start with. A
+    pattern whose lead words cannot be read (one opening with an apostrophe, say) sends its whole group
+    to the slow one-by-one scan, and one that no key names would never run at all."""
+    from kb.extract.roles import taxonomy
+    from kb.extract.rules import _grammar
+
+    for cues in (_grammar().cues, taxonomy().cues, taxonomy().mods):
+        for group in cues.view(lang).pats:
+            assert group.first_rx is not None, [rx.pattern for rx, _, _ in group.ps if lead_words(rx) is None]
+            tried = {i for ids in group.by_first.values() for i in ids}
+            never = [rx.pattern for i, (rx, _, _) in enumerate(group.ps) if i not in tried]
+            assert not never, never
