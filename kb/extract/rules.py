@@ -286,7 +286,8 @@ def _merge_modals(hits: list[RuleHit], t: str, g: _Grammar, lang: str) -> list[R
     """A modal that stands next to a specific kind's expression, with nothing but a few characters
     and no separator between, is part of that rule, unless a coordinated predicate follows that
     expression (the modal then binds more than it)."""
-    specific = [h for h in hits if h.kind not in g.modals]  # sorted by start, as hits are
+    # sorted by start, as hits are; a fallback expression is never the verb a modal governs
+    specific = [h for h in hits if h.kind not in g.modals and h.kind not in g.fallback]
     if not specific or len(specific) == len(hits):
         return hits  # nothing to merge: no modal, or no expression a modal could join
     gap = g.merge_gap.get(lang, g.default_gap)
