@@ -429,7 +429,7 @@ class _Scan:
                 return _Draft("date", int(t[s:s + 4]) + int(iso.group(2)) / 100, "date", s, iso.end())
             if arabic and t[pos:pos + 1] == "/" and (fr := _FRACTION.match(t, s)) and not self.loose:
                 num, den = int(fr.group(1)), int(fr.group(2))
-                if 0 < num < den <= 10:  # 最大1/2, 補助率1/3: a share (a date has a month or a year too)
+                if 0 < num < den <= 10 or num == den == 10:  # 最大1/2, 補助率1/3, 定額10/10: a share (1/1 is a date)
                     return _Draft("percent", round(num * 100 / den, 2), "percent", s, fr.end())
             cv = cached_core_value(core)
             if cv is None:
