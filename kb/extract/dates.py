@@ -138,6 +138,8 @@ def _ranges(text: str, low: str, dates: list[Quantity], g: _Grammar) -> list[Qua
 
 
 def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quantity | None:
+    if a.value is None and b.value is not None:
+        a = _in_year_of(a, b, g)  # from 1 June to 31 August 2023: the start in the end's year
     if a.value is None or b.value is None or b.value < a.value or b.start - a.end > _RANGE_GAP:
         return None
     m = g.range_opener.search(low, max(0, a.start - _OPENER_REACH), a.start)
@@ -146,6 +148,17 @@ def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quanti
         return None
     start = m.start("o") if m else a.start
     return Quantity("date", a.value, b.value, "date", "range", text[start:b.end], start, b.end)
+
+
+_MONTH_WORD = re.compile("[A-Za-z]+")
+
+
+def _in_year_of(a: Quantity, b: Quantity, g: _Grammar) -> Quantity:
+    """a (a day and month with no year) dated in b's year, when its month is a month name."""
+    month = next((g.months[w.lower()] for w in _MONTH_WORD.findall(a.surface) if w.lower() in g.months), None)
+    if month is None:
+        return a
+    return replace(a, value=round(int(b.value) + month / 100, 2))
 
 
 def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
