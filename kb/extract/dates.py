@@ -278,10 +278,13 @@ def _in_definition(text: str, clause: Clause, q: Quantity, g: _Grammar) -> bool:
 
 
 def _titles(text: str, clause: Clause, g: _Grammar) -> list[tuple[int, int]]:
-    """Spans of the document titles in the clause (关于…的通知)."""
-    if text.find("关于", clause.start, clause.end) < 0 and text.find("關於", clause.start, clause.end) < 0:
+    """Spans of the document titles in the clause (关于…的通知, 《…》)."""
+    if all(text.find(mark, clause.start, clause.end) < 0 for mark in _TITLE_MARKS):
         return []
     return [m.span() for m in g.titles.finditer(text, clause.start, clause.end)]
+
+
+_TITLE_MARKS = ("关于", "關於", "《")  # what every title the titles pattern reads holds (a substring test in C first)
 
 
 def _comparator_relation(q: Quantity) -> str | None:
