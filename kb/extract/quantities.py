@@ -771,12 +771,21 @@ def bare_era_of(country: str | None, text: str = "") -> int | None:
     d = _rules().d["bare_era_years"]
     if (got := of_country(d["by_country"], country)) is not None or country is not None:
         return got
-    return next((base for base, rx in _era_evidence() if rx.search(text)), None)
+    return next((base for base, rx, year in _era_evidence() if _shows_era(text, rx, year)), None)
+
+
+def _shows_era(text: str, rx: re.Pattern, year_before: re.Pattern | None) -> bool:
+    """Whether text holds the pattern (starting with a literal, so the engine skips ahead to it),
+    with, where asked, a year of the era's span right before it (112年8月15日)."""
+    if year_before is None:
+        return rx.search(text) is not None
+    return any(year_before.search(text, max(0, m.start() - 5), m.start()) for m in rx.finditer(text))
 
 
 @cache
-def _era_evidence() -> list[tuple[int, re.Pattern]]:
-    return [(e["base"], re.compile(e["pattern"])) for e in _rules().d["bare_era_years"]["evidence"]]
+def _era_evidence() -> list[tuple[int, re.Pattern, re.Pattern | None]]:
+    return [(e["base"], re.compile(e["pattern"]), re.compile(e["year_before"]) if "year_before" in e else None)
+            for e in _rules().d["bare_era_years"]["evidence"]]
 
 
 DOLLAR = "$"  # the unit of a bare dollar until the text's dollar is known
