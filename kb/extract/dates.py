@@ -247,6 +247,10 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
                 and not _dateline(text, clause, q, LANG_KEYS[lang], g) \
                 and not (ends_line and _after_title(text, clause, q) and ends_line(q.end)):
             rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event or closes a title line
+        elif rel is None and q.value is not None and q.value != int(q.value) and "en" in keys \
+                and _MONTH_IN.search(text, max(clause.start, q.start - 7), q.start) \
+                and g.provisions["en"].search(text, clause.start, clause.end):
+            rel = "dated"  # its final report in April 2026: the month a provision names
         if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated"):
             rel = None
         if rel == "recurring" and q.value is not None:
@@ -284,6 +288,7 @@ def _titles(text: str, clause: Clause, g: _Grammar) -> list[tuple[int, int]]:
     return [m.span() for m in g.titles.finditer(text, clause.start, clause.end)]
 
 
+_MONTH_IN = re.compile(r"(?<![a-z])(?:in|during) $")  # before a month and year a provision names
 _TITLE_MARKS = ("关于", "關於", "《")  # what every title the titles pattern reads holds (a substring test in C first)
 
 
