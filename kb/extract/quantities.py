@@ -435,6 +435,8 @@ class _Scan:
             if cv is None:
                 return None
             d = _Draft("number", cv[0], None, s, pos, cv[1], len(core) == 1 and not arabic, cv[2])
+            if arabic and s > floor and t[s - 1] in _MINUS and (s - 1 == floor or t[s - 2] in _BEFORE_MINUS):
+                d.value, d.start = -d.value, s - 1  # -2.5 kilograms per mmBTU: a minus sign, not a range's dash
             if core[0] == "0" and core != core.rstrip(r.big_chars) and not core.rstrip(r.big_chars).strip("0"):
                 return None  # 0万: the tail of a figure that conversion cut in two, not a zero
             if core[-1].isdigit() and t[pos:pos + 1] in r.spaced_big_first and (bm := r.spaced_big.match(t, pos)):
@@ -949,6 +951,8 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
+_MINUS = "-−"  # a sign glued to a figure, after a blank or an opening bracket
+_BEFORE_MINUS = frozenset(" \t\n(（[")
 _COUNTED = {"kind": "count", "unit": None}  # the unit group of a noun counted under a bound
 
 _RATE_GAP = re.compile(r"[^，。；、,;:：]{0,16}")
