@@ -30,14 +30,16 @@ class NumeralRules:
                                            for x in ("tens", "small_multipliers", "big_multipliers"))
         self.big_chars = "".join(self.big)
         dig, two, dp = e("".join(d["digits"])), e("".join(d["two"])), e(d["decimal_points"])
-        mult = e("".join(d["tens"]) + "".join(k for k in self.small if k != "千") + "".join(self.big))
-        qian = f"千(?![{e(d['kilo_unit_heads'])}])"  # 千瓦/千克/千米: an SI prefix, not a multiplier
-        first = f"[0-9{dig}{mult}{two}]|{qian}"
-        cont = (f"[0-9{dig}{mult}]|{qian}|(?<![0-9{dig}])[{two}]"  # 两 right after a digit is the tael
+        heads = d["si_prefix_heads"]
+        mult = e("".join(d["tens"]) + "".join(k for k in {**self.small, **self.big} if k not in heads))
+        # 千瓦/千克/兆瓦: an SI prefix, not a multiplier
+        prefixed = "|".join(f"{e(k)}(?![{e(v)}])" for k, v in heads.items())
+        first = f"[0-9{dig}{mult}{two}]|{prefixed}"
+        cont = (f"[0-9{dig}{mult}]|{prefixed}|(?<![0-9{dig}])[{two}]"  # 两 right after a digit is the tael
                 f"|(?<=[0-9]),(?=[0-9]{{3}}(?![0-9]))|(?<=[0-9{dig}])\\.(?=[0-9{dig}])|[{dp}](?=[0-9{dig}])")
         num = f"(?:{first})(?:{cont}){{0,{MAX_RUN}}}"
         self.num_src = num
-        self.num_first = f"0-9{dig}{mult}{two}千"  # a character class body: what a numeral starts with
+        self.num_first = f"0-9{dig}{mult}{two}{e(''.join(heads))}"  # a character class body: what a numeral starts with
         self.num, self.num_full, self.run_tail = re.compile(num), re.compile(f"(?:{first})(?:{cont})*"), re.compile(f"(?:{cont})*")
         self.en_mult = re.compile(f"[ ]?(?P<m>{alt(d['en_multipliers'], ci=True)})")
         self.en_cardinal = _en_cardinal(d["en_numbers"])

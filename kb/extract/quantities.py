@@ -131,7 +131,9 @@ class _Rules(NumeralRules):
         self.half_infix, self.half_infix_first = re.compile("[ ]?[個个]?半"), frozenset(" 個个半")
         self.half_tail = re.compile(f"半(?![{e(d['half_not_before'])}])[{e(d['half_tails'])}]?")
         self.join = re.compile("[ ]?(?:零|又|and )?[ ]?")
-        self.spaced_big, self.spaced_big_first = re.compile(f"[ ]?([{e(''.join(self.big))}]+)"), frozenset(" " + "".join(self.big))
+        heads = self.d["si_prefix_heads"]
+        big = "|".join(f"{e(k)}(?![{e(heads[k])}])" if k in heads else e(k) for k in self.big)  # 100兆瓦: MW, not 10^12 W
+        self.spaced_big, self.spaced_big_first = re.compile(f"[ ]?((?:{big})+)"), frozenset(" " + "".join(self.big))
         self.en_mult_first = ci_firsts(d["en_multipliers"])  # None: no cheap test
         self.frac, self.frac_first = re.compile("分之|分の"), "分"
         self.per = {w.lower(): k for k, ws in d["per_units"].items() for w in ws}
@@ -144,7 +146,8 @@ class _Rules(NumeralRules):
         self.cmp_suf = {k.lower(): v for k, v in d["comparator_suffixes"].items()}
         self.cmp_suf_re = re.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})")
         self.cmp_first = firsts(d["comparator_suffixes"])
-        self.substance_after = re.compile(d["substance_after"], re.I)
+        self.substance_after = re.compile("|".join(d["substance_after"].values()), re.I)
+        self.substance_first = frozenset(" 标標二油Cc")  # what substance_after can start with
         self.connector = re.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
         self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
         self.date_gap = re.compile(d["date_range_gap"])
@@ -156,6 +159,8 @@ class _Rules(NumeralRules):
         self.day_event = re.compile("|".join(map(e, d["day_event_verbs"])))
         self.monthly_day_before = tuple(d["monthly_day_before"])
         self.more_than = frozenset(d["more_than_marks"])
+        self.si_heads = d["si_prefix_heads"]
+        self.minus = frozenset(w for w in self.d["negative_words"] if len(w) == 1 and not w.isalpha())  # -2.5
         self.frequency_attributive = re.compile(d["frequency_attributive"])
         self.clock, self.ordinal_unit = re.compile(d["clock"]), re.compile(d["ordinal_unit"])
         self.ordinal_full = re.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
@@ -414,7 +419,7 @@ class _Scan:
                           and (s < 2 or t[s - 2] not in r.d["word_before_one_not_after"].get(prev, "")))
                          or (prev in r.d["vague_before"] and core[0] in r.small)):
                 return None  # 统一, 上一年度, 每一公噸; 数百万トン and 几十万元 have no value to give
-            if core[0] == "千" and t[pos:pos + 1] and t[pos] in r.d["kilo_unit_heads"]:
+            if core[0] in r.si_heads and t[pos:pos + 1] and t[pos] in r.si_heads[core[0]]:
                 return None
             if t[pos:pos + 1] in r.id_suffix or (prev in r.doc_brackets and t[pos:pos + 1] == r.doc_brackets[prev]):
                 return None  # 4号文, 〔2020〕: a document's number, not a quantity
@@ -435,7 +440,7 @@ class _Scan:
             if cv is None:
                 return None
             d = _Draft("number", cv[0], None, s, pos, cv[1], len(core) == 1 and not arabic, cv[2])
-            if arabic and s > floor and t[s - 1] in _MINUS and (s - 1 == floor or t[s - 2] in _BEFORE_MINUS):
+            if arabic and s > floor and t[s - 1] in r.minus and (s - 1 == floor or t[s - 2] in _BEFORE_MINUS):
                 d.value, d.start = -d.value, s - 1  # -2.5 kilograms per mmBTU: a minus sign, not a range's dash
             if core[0] == "0" and core != core.rstrip(r.big_chars) and not core.rstrip(r.big_chars).strip("0"):
                 return None  # 0万: the tail of a figure that conversion cut in two, not a zero
@@ -671,7 +676,8 @@ class _Scan:
             if merged.kind == "money" and "/" not in merged.unit and (pt := self.before(r.b_per_prefix, merged.start, floor)):
                 merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每度3.7635~5.7848元
             return merged
-        at = sa.end() if d.kind == "quantity" and t[d.end:d.end + 1] == " " and (sa := r.substance_after.match(t, d.end)) else d.end
+        at = sa.end() if d.kind == "quantity" and t[d.end:d.end + 1] in r.substance_first \
+            and (sa := r.substance_after.match(t, d.end)) else d.end
         suffixed = self.follows(at, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, at))
         if suffixed:
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
@@ -951,8 +957,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
-_MINUS = "-−"  # a sign glued to a figure, after a blank or an opening bracket
-_BEFORE_MINUS = frozenset(" \t\n(（[")
+_BEFORE_MINUS = frozenset(" \t\n(（[")  # what may stand before a minus sign glued to a figure
 _COUNTED = {"kind": "count", "unit": None}  # the unit group of a noun counted under a bound
 
 _RATE_GAP = re.compile(r"[^，。；、,;:：]{0,16}")
