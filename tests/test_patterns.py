@@ -103,3 +103,17 @@ def test_every_cue_pattern_is_tried_somewhere(lang):
             tried = {i for ids in group.by_first.values() for i in ids}
             never = [rx.pattern for i, (rx, _, _) in enumerate(group.ps) if i not in tried]
             assert not never, never
+
+
+def test_no_english_pattern_ends_on_a_blank_before_a_word():
+    """An English cue pattern is run as `(?:pattern)(?![a-z])`: one whose match ends on a blank that a
+    look-ahead then requires a word after (`to (?=pay)`) can never match. The blank goes inside the
+    look-ahead (`to(?= pay)`)."""
+    from kb.resources import load_data
+
+    blank_then_word = re.compile(r" \(\?=\(?(?:\?:)?[a-z]")
+    rules, roles = load_data("rules.json"), load_data("roles.json")
+    sources = [p for k in rules["kinds"] for key in ("patterns", "fallback_patterns") for p in k.get("en", {}).get(key, [])]
+    sources += [p for r in roles["roles"] for key in ("patterns", "before", "after") for p in r.get(key, {}).get("en", [])]
+    assert sources
+    assert not [p for p in sources if blank_then_word.search(p)]
