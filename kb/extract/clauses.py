@@ -49,6 +49,15 @@ _ATX_ANY = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t\r]|$)", re.M)
 _PIPE_SEP = re.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?")
 _NOT_LINEBREAK = re.compile(r"[^\r\n]")
 _LETTER = re.compile(r"[^\W\d_]")
+_LONG_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
+
+
+def _title_case(t: str, small: frozenset) -> bool:
+    """Whether every Latin word of four letters or more in t but the small ones a title leaves in lower
+    case starts with a capital ('Twenty-four Month Exemption — Existing Unit with System'), and there
+    are at least three."""
+    words = [w for w in _LONG_WORD.findall(t) if w not in small]
+    return len(words) >= 3 and all(w[0].isupper() for w in words)
 _WORDCHAR = re.compile(r"\w")
 _ENTITY_BEFORE = re.compile(r"&#?[A-Za-z0-9]{1,10}\Z")
 _WORD_BEFORE = re.compile(r"(?<![A-Za-z.])[A-Za-z][A-Za-z.]{0,14}\Z")
@@ -89,6 +98,8 @@ def _rules() -> SimpleNamespace:
         label=re.compile(data["label"]["pattern"]),
         plain_level=ph["level"],
         plain_max=ph["max_chars"],
+        title_max=ph["title_case_max_chars"],
+        title_small=frozenset(ph["title_case_small_words"]),
         plain_forbidden=re.compile("[" + re.escape(ph["forbidden_chars"]) + "]"),
         plain_bad_last=set(ph["forbidden_last_chars"]),
         notes=tuple(ph["note_prefixes"]),
@@ -433,7 +444,7 @@ class _Splitter:
             not self.has_markdown_headings
             and self.blank(i - 1)
             and self.blank(i + 1)
-            and len(t) <= r.plain_max
+            and (len(t) <= r.plain_max or (len(t) <= r.title_max and _title_case(t, r.title_small)))
             and t[-1] not in r.plain_bad_last
             and not r.plain_forbidden.search(t)
             and not t.startswith(r.notes)
