@@ -50,6 +50,10 @@ _PIPE_SEP = re.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?")
 _NOT_LINEBREAK = re.compile(r"[^\r\n]")
 _LETTER = re.compile(r"[^\W\d_]")
 _LONG_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
+_WORDCHAR = re.compile(r"\w")
+_ENTITY_BEFORE = re.compile(r"&#?[A-Za-z0-9]{1,10}\Z")
+_WORD_BEFORE = re.compile(r"(?<![A-Za-z.])[A-Za-z][A-Za-z.]{0,14}\Z")
+_LOWER_NEXT = re.compile(r"\s*[a-z]")
 
 
 def _title_case(t: str, small: frozenset) -> bool:
@@ -58,10 +62,6 @@ def _title_case(t: str, small: frozenset) -> bool:
     are at least three."""
     words = [w for w in _LONG_WORD.findall(t) if w not in small]
     return len(words) >= 3 and all(w[0].isupper() for w in words)
-_WORDCHAR = re.compile(r"\w")
-_ENTITY_BEFORE = re.compile(r"&#?[A-Za-z0-9]{1,10}\Z")
-_WORD_BEFORE = re.compile(r"(?<![A-Za-z.])[A-Za-z][A-Za-z.]{0,14}\Z")
-_LOWER_NEXT = re.compile(r"\s*[a-z]")
 
 
 @cache

@@ -147,7 +147,6 @@ class _Rules(NumeralRules):
         self.cmp_suf_re = re.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})")
         self.cmp_first = firsts(d["comparator_suffixes"])
         self.substance_after = re.compile("|".join(d["substance_after"].values()), re.I)
-        self.substance_first = frozenset(" 标標二油Cc")  # what substance_after can start with
         self.connector = re.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
         self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
         self.date_gap = re.compile(d["date_range_gap"])
@@ -681,8 +680,7 @@ class _Scan:
             if merged.kind == "money" and "/" not in merged.unit and (pt := self.before(r.b_per_prefix, merged.start, floor)):
                 merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每度3.7635~5.7848元
             return merged
-        at = sa.end() if d.kind == "quantity" and t[d.end:d.end + 1] in r.substance_first \
-            and (sa := r.substance_after.match(t, d.end)) else d.end
+        at = sa.end() if d.kind == "quantity" and (sa := r.substance_after.match(t, d.end)) else d.end
         suffixed = self.follows(at, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, at))
         if suffixed:
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
