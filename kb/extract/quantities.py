@@ -177,7 +177,9 @@ class _Rules(NumeralRules):
         self.bounded_noun = re.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
         self.anaphora = re.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.duration_label_after = tuple(d["duration_label_after"])
-        self.narrative_before = re.compile(f"(?:{alt(d['duration_narrative_before'], ci=True)})[ ]?$")
+        self.lookback_after = tuple(d["duration_lookback_after"])
+        self.narrative_before = re.compile(
+            f"(?:{alt(d['duration_narrative_before'], ci=True)})(?:{alt(d['duration_narrative_hedges'])})?[ ]?$")
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
         self.b_multiple = _before(d["multiple_prefixes"], True)
         self.cmp_pre_fwd = re.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
@@ -672,8 +674,9 @@ class _Scan:
         if d.kind == "duration" and r.anaphora.search(t, max(floor, s - _ANAPHORA_REACH), s):
             return None  # 当該一年間, that seven-year period: a period stated before, named again
         if d.kind == "duration" and (t.startswith(r.duration_label_after, d.end)
-                                     or r.narrative_before.search(t, max(floor, s - _ANAPHORA_REACH), s)):
-            return None  # 三年行动计划, 三年来, over the past ten years: a plan's name or a narrative, no rule's period
+                                     or (r.narrative_before.search(t, max(floor, s - _ANAPHORA_REACH), s)
+                                         and not t.startswith(r.lookback_after, d.end))):
+            return None  # 三年行动计划, 三年来, 过去十年: a plan's name or a narrative (过去三年内 is a look-back)
         if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
             return None  # 8 项目审定…: a section's number before its heading, not a count
         if ranged and d.value is not None and d.cmp in (None, "~") and (merged := self.connector_range(d, floor)):
