@@ -90,6 +90,7 @@ _MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "
 _MONTH_THEN_NUMBER = re.compile("|".join(f"{m}[a-z]{{0,6}}\\.?,? (?:of )?[0-9]" for m in _MONTH_STEMS))
 _NUMBER_THEN_MONTH = re.compile(f"[0-9](?:st|nd|rd|th)? (?:of )?(?:{'|'.join(_MONTH_STEMS)})")
 _DIGIT_SLASH = re.compile("[0-9]/[0-9]")  # what every numeric date (7/1/29) holds
+_DOTTED = re.compile(r"[0-9]\.[0-9]{1,2}\.(?:19|20)[0-9]{2}")  # what every dotted date (1.1.2027) holds
 
 
 def english_dates(text: str, low: str | None = None) -> list[Quantity]:
@@ -100,7 +101,9 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     found = []
     # Cheap tests first (substring searches in C): most texts hold no month name, no slash and no
     # 'end of'; the month forms run only where a month's first three letters stand.
-    present = {"numeric": "/" in text and _DIGIT_SLASH.search(text) is not None, "end_of_year": "end of" in low,
+    slash = "/" in text and _DIGIT_SLASH.search(text) is not None
+    present = {"numeric": slash, "numeric_dmy": slash, "dotted": "." in text and _DOTTED.search(text) is not None,
+               "end_of_year": "end of" in low,
                "end_of_month": "end of" in low and any(m in low for m in _MONTH_STEMS)}
     months = any(m in low for m in _MONTH_STEMS) and (
         _MONTH_THEN_NUMBER.search(low) is not None or _NUMBER_THEN_MONTH.search(low) is not None)
