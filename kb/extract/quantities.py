@@ -708,7 +708,11 @@ class _Scan:
         q = cp.end() if (cp := r.cmp_pre_fwd.match(t, p)) else p  # 五千吨以上不满一万吨: the bound's own prefix
         q = cf.end() if (cf := r.cur_fwd.match(t, q)) else q  # …以上，未滿新臺幣五千萬元: and its currency
         hi = self.read(am, p, False) if (am := r.anchor.match(t, q)) else None
-        hv = _in_unit_of(d, hi, r) if hi and hi.cmp in ("<=", "<") and hi.start == p else None
+        closes = hi is not None and hi.cmp in ("<=", "<") and hi.start == p
+        hv = _in_unit_of(d, hi, r) if closes else None
+        if closes and hv is None and d.unit == "percent" and hi.unit == "multiple" and hi.value is not None:
+            # 税款百分之五十以上五倍以下: a fine from half to five times the base, one range of multiples
+            d.kind, d.unit, d.value, hv = hi.kind, hi.unit, round(d.value / 100, 4), hi.value
         if hv is not None and d.value <= hv:
             d.vmax, d.cmp, d.end = hv, "range", hi.end
 
