@@ -592,12 +592,13 @@ class _Scan:
 
     def _bare_era_year(self, start: int, value: float, end: int | None = None) -> bool:
         """Whether a number at start is an era year written without its era: within the era's span of
-        years (data: bare_era_years), in three digits, or in kanji with a month after its 年 (end):
-        一百零五年一月一日."""
+        years (data: bare_era_years), in three digits or in kanji past a hundred (一百十四年度: no
+        duration runs a hundred years), or in kanji with a month after its 年 (end): 九十五年十月一日."""
         lo, hi = self.r.d["bare_era_years"]["span"]
         if not (lo <= value <= hi and value == int(value)):
             return False
-        return self._digits(start, 3) or (end is not None and not self.t[start].isdigit() and self.r.month.match(self.t, end) is not None)
+        return self._digits(start, 3) or (not self.t[start].isdigit() and (value >= 100 or (
+            end is not None and self.r.month.match(self.t, end) is not None)))
 
     def _digits(self, start: int, n: int) -> bool:
         """Whether exactly n Arabic digits stand at start (none right before or after them)."""
