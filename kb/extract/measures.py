@@ -33,6 +33,7 @@ from kb.extract.quantities import (
     named_dollar,
     named_yuan,
     overlay,
+    text_country,
     with_context,
     word_amounts,
     yearly_rates,
@@ -144,6 +145,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     starts = [c.start for c in vclauses]
     by_clause: dict[int, list[Quantity]] = {}
     low = lowered(t)
+    country = country or text_country(t)  # what a bare dollar, a bare 元 and an era-less year are
     found = find_quantities(t, dollar=None, era=bare_era_of(country, t))
     money = [q for q in found if q.kind == "money"]
     dollar, yuan = dollar_of(country, [q.unit for q in money]), yuan_of(country, [(q.unit, q.surface) for q in money])

@@ -834,6 +834,32 @@ def dollar_of(country: str | None, units) -> str:
     return named.pop() if len(named) == 1 else d["default"]
 
 
+def text_country(text: str) -> str | None:
+    """The country a text shows when its record names none (data: text_country): the one whose
+    names and institutions it uses at least min_hits times and more often than any other's."""
+    d = _rules().d["text_country"]
+    hits: dict[str, int] = {}
+    for m in _country_cues().finditer(text):
+        hits[m.lastgroup] = hits.get(m.lastgroup, 0) + 1
+    ranked = sorted(hits.items(), key=lambda kv: -kv[1])
+    if not ranked or ranked[0][1] < d["min_hits"] or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0][0]
+
+
+@cache
+def _country_cues() -> re.Pattern:
+    cues = _rules().d["text_country"]["cues"]
+    # Latin cues are whole words (Canada, not Canadaian); CJK ones match anywhere.
+    return re.compile("|".join(f"(?P<{code}>{'|'.join(_whole(w) for w in sorted(words, key=len, reverse=True))})"
+                               for code, words in cues.items()))
+
+
+def _whole(word: str) -> str:
+    w = re.escape(word)
+    return f"(?<![A-Za-z]){w}(?![A-Za-z])" if word[:1].isascii() else w
+
+
 def yuan_of(country: str | None, money: list[tuple[str | None, str]]) -> str:
     """Which currency a bare 元 is: that of the record's country where it has its own (TW: TWD),
     else the one such currency the text names among its amounts (unit, surface) when none of them
