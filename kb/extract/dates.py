@@ -94,7 +94,8 @@ _DOTTED = re.compile(r"[0-9]\.[0-9]{1,2}\.(?:19|20)[0-9]{2}")  # what every dott
 
 
 def english_dates(text: str, low: str | None = None) -> list[Quantity]:
-    """Dates written with month names or as M/D/Y, sorted and non-overlapping (the longest form
+    """Dates written with month names, as M/D/Y or D.M.Y, or as the end of a month named by a word
+    (毎月末, 翌月末日), sorted and non-overlapping (the longest form
     wins where two overlap: July 1, 2029 over July 1). low is text lower-cased, when at hand."""
     g = _grammar()
     low = text.lower() if low is None else low
@@ -103,6 +104,7 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     # 'end of'; the month forms run only where a month's first three letters stand.
     slash = "/" in text and _DIGIT_SLASH.search(text) is not None
     present = {"numeric": slash, "numeric_dmy": slash, "dotted": "." in text and _DOTTED.search(text) is not None,
+               "month_end": "月末" in text or "月底" in text or "月の末" in text,
                "end_of_year": "end of" in low,
                "end_of_month": "end of" in low and any(m in low for m in _MONTH_STEMS)}
     months = any(m in low for m in _MONTH_STEMS) and (
