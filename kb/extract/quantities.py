@@ -129,6 +129,7 @@ class _Rules(NumeralRules):
         self.unit_loose = _UnitWords([x[:3] for x in entries])
         self.unit_first = firsts(x[0] for x in entries)
         self.half_infix, self.half_infix_first = re.compile("[ ]?[個个]?半"), frozenset(" 個个半")
+        self.half_before_end = tuple(d["half_before_end"])
         self.half_tail = re.compile(f"半(?![{e(d['half_not_before'])}])[{e(d['half_tails'])}]?")
         self.join = re.compile("[ ]?(?:零|又|and )?[ ]?")
         heads = self.d["si_prefix_heads"]
@@ -409,7 +410,7 @@ class _Scan:
             got = english_cardinal(self.low, s, r)  # twenty-four, three hundred and fifty
             d = _Draft("number", got[0], None, s, got[1]) if got else _Draft("number", float(r.d["en_numbers"][key(core)]), None, s, pos)
         elif g == "h":  # 半年, 半個鐘: only before a unit; 上半年/下半年 is a half of a year, not a period
-            if s and t[s - 1] in r.d["half_not_after"]:
+            if s and t[s - 1] in r.d["half_not_after"] and not (t[s - 1] == "前" and t.endswith(r.half_before_end, 0, s - 1)):
                 return None
             return _Draft("number", 0.5, None, s, pos) if self.follows(pos, r.unit_first) else None
         elif g == "e":  # 元 of 令和元年
