@@ -207,7 +207,8 @@ def _is_cjk(ch: str) -> bool:
 
 
 JOIN_BITS = ["\n", " \n ", "\u3000", "\u00a0", ".", ",", "年間", "なけれ", "ばならない", "应当", "不得", "EUR", "2,500,000",
-             "10", "十", "万円", "以内", "2030年", "まで", "から", "每年", "7月1日", "per year", "tonnes", "|", "\n\n"]
+             "10", "十", "万円", "以内", "2030年", "まで", "から", "每年", "7月1日", "per year", "tonnes", "|", "\n\n",
+             "3 0 公里", "1 0万元", " 0 ", "离岸"]  # letter-spaced digits between CJK words are closed up
 
 
 @PROPS

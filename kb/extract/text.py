@@ -8,7 +8,8 @@ Two views of a body, both built before any rule runs:
   or a web page breaks lines inside sentences (`10⏎年間`, `なけれ⏎ばならない`, `EUR⏎2,500,000`) and
   writes ASCII `.` and `,` between CJK characters; inside each clause span the join removes a line
   break next to a CJK character (a space elsewhere), reads a lone ASCII `.`/`,` between CJK characters
-  as `。`/`，`, and folds no-break and ideographic spaces to a plain space. Joined.body() maps every
+  as `。`/`，`, folds no-break and ideographic spaces to a plain space, and closes up a figure that a
+  letter-spaced PDF wrote digit by digit between CJK words (`3 0 公里`). Joined.body() maps every
   position of the joined text back to the body (normalize, then map back), so a measure's span
   still indexes the original body.
 """
@@ -98,6 +99,12 @@ _BLANKS = " \t\r\u3000\u00a0"
 # is checked by hand.
 _PUNCT = {".": "。", ",": "，"}
 _SPACES = "\u3000\u00a0\u202f"  # no-break and ideographic spaces: a plain space in the joined view
+# A PDF set letter-spaced writes a figure between CJK words digit by digit, a blank after each digit
+# (离岸3 0 公里, 大于3 0 米): the blanks between its digits go. Two to four digits with a CJK character
+# before and a blank then a CJK character after; 1 0万元, with no blank before its unit, stays a cut
+# figure, and a figure in English text keeps its blanks.
+_SPACED_DIGITS = re.compile(f"(?<=[{CJK}])[0-9](?: [0-9]){{1,3}}(?= [{CJK}])")
+_SPACED_HINT = " "
 
 
 @cache
@@ -187,6 +194,13 @@ def join(masked: str, spans) -> Joined:
         if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
             continue  # taken by a line break's blanks, or outside every clause
         edits.append((s, e, mended.get(m.group(), " " if m.group() in _SPACES else "")))  # an amendment mark goes
+    for m in _SPACED_DIGITS.finditer(masked) if _SPACED_HINT in masked else ():
+        if inside(m.start(), m.end()) is None:
+            continue
+        for i in range(m.start() + 1, m.end(), 2):  # the blank after each digit but the last: 3 0 公里 is 30 公里
+            j = bisect_right(bstarts, i) - 1
+            if not (j >= 0 and i < breaks[j][1]):
+                edits.append((i, i + 1, ""))
     if not edits:
         return Joined(masked)
     edits.sort()
