@@ -731,6 +731,10 @@ class _Scan:
         """600-1200 万吨, 600から1,200万トン, from 10 to 20 years, between X and Y, NT$100,000 to NT$1 million."""
         r, t = self.r, self.t
         at = d.end
+        if t.startswith("/", at) and d.end - d.start == 4 and d.value == int(d.value) and _is_year(d.value, r) \
+                and (fy := _YEAR_SLASH_NEXT.match(t, at)) and int(fy.group(1)) == (d.value + 1) % 100:
+            d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", fy.end()
+            return d  # 2024/25: a financial or scheme year (2023/956, a regulation's number, is not)
         if d.kind == "date" and (gap := r.date_gap.match(t, at)):
             at = gap.end()  # 2025年5月1日（木）～, 自2026年1月1日起至
         if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")):
@@ -994,6 +998,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
+_YEAR_SLASH_NEXT = re.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 _BEFORE_MINUS = frozenset(" \t\n(（[")  # what may stand before a minus sign glued to a figure
 _COUNTED = {"kind": "count", "unit": None}  # the unit group of a noun counted under a bound
