@@ -259,7 +259,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
         if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated"):
             rel = None
         if rel == "recurring" and q.value is not None:
-            rel = None  # a date with its year does not come back (2021 – report says)
+            # a date with its year does not come back (2021 – report says); a span of years after a
+            # yearly marker (each year between 2028 and 2030) is the period the rule recurs in
+            rel = "period" if q.value_max is not None else None
         if rel == "point" and q.value is None:
             rel = None  # 4月1日時点 with no year: the reference day of a count, not a target
         if rel is None and prev is not None and prev.kind == "date" and prev.start in out \
