@@ -841,7 +841,7 @@ def dollar_of(country: str | None, units) -> str:
 
 def text_country(text: str) -> str | None:
     """The country a text shows when its record names none (data: text_country): the one whose
-    names and institutions it uses at least min_hits times and more often than any other's."""
+    names and institutions it uses (at least min_hits times) more often than any other's."""
     d = _rules().d["text_country"]
     hits: dict[str, int] = {}
     for m in _country_cues().finditer(text):
