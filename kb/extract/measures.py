@@ -30,8 +30,10 @@ from kb.extract.quantities import (
     context_unit,
     dollar_of,
     find_quantities,
+    has_era_years,
     named_dollar,
     named_yuan,
+    names_money_by_country,
     overlay,
     text_country,
     with_context,
@@ -145,8 +147,14 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     starts = [c.start for c in vclauses]
     by_clause: dict[int, list[Quantity]] = {}
     low = lowered(t)
-    country = country or text_country(t)  # what a bare dollar, a bare 元 and an era-less year are
-    found = find_quantities(t, dollar=None, era=bare_era_of(country, t))
+    # With no country given, a bare dollar, a bare 元 and a year written without its era are read in
+    # the country the text shows, asked only when the text holds one of them.
+    asked = country is None and names_money_by_country(t)
+    country = text_country(t) if asked else country
+    era = bare_era_of(country, t)
+    found = find_quantities(t, dollar=None, era=era)
+    if country is None and not asked and has_era_years(found) and (shown := bare_era_of(text_country(t), t)):
+        found = find_quantities(t, dollar=None, era=shown)  # 115年起 in a Taiwan notice that names no 元
     money = [q for q in found if q.kind == "money"]
     dollar, yuan = dollar_of(country, [q.unit for q in money]), yuan_of(country, [(q.unit, q.surface) for q in money])
     for q in overlay(overlay(found, english_dates(t, low)), word_amounts(t, low)):

@@ -844,25 +844,41 @@ def text_country(text: str) -> str | None:
     names and institutions it uses (at least min_hits times) more often than any other's."""
     d = _rules().d["text_country"]
     hits: dict[str, int] = {}
-    for m in _country_cues().finditer(text):
-        hits[m.lastgroup] = hits.get(m.lastgroup, 0) + 1
+    for code, cues in _country_cues():
+        # Substring tests in C first: most texts hold none of a country's names.
+        n = sum(len(rx.findall(text)) if rx is not None else text.count(w) for w, rx in cues if w in text)
+        if n:
+            hits[code] = n
     ranked = sorted(hits.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] < d["min_hits"] or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
         return None
     return ranked[0][0]
 
 
+def names_money_by_country(text: str) -> bool:
+    """Whether text may name a dollar or a 元 bare (in an amount or a header: $, dollars, ドル, 元),
+    which only the country says which."""
+    return any(mark in text for mark in _COUNTRY_MONEY_MARKS) or "dollar" in text.lower()
+
+
+def has_era_years(found: list[Quantity]) -> bool:
+    """Whether found holds a count of years an era could hold (115年: a century-long period, or a
+    year of an era the text does not name)."""
+    lo = _rules().d["bare_era_years"]["span"][0]
+    return any(q.kind == "duration" and q.unit == "year" and q.value is not None and q.value >= lo for q in found)
+
+
+_COUNTRY_MONEY_MARKS = (DOLLAR, "ドル", "元", "圆", "圓")
+
+
 @cache
-def _country_cues() -> re.Pattern:
+def _country_cues() -> list[tuple[str, list[tuple[str, re.Pattern | None]]]]:
+    """Each country's cues, a Latin one with the pattern that counts it as a whole word (Canada, not
+    Canadaian; IRS, not FIRST), a CJK one counted as it stands."""
     cues = _rules().d["text_country"]["cues"]
-    # Latin cues are whole words (Canada, not Canadaian); CJK ones match anywhere.
-    return re.compile("|".join(f"(?P<{code}>{'|'.join(_whole(w) for w in sorted(words, key=len, reverse=True))})"
-                               for code, words in cues.items()))
-
-
-def _whole(word: str) -> str:
-    w = re.escape(word)
-    return f"(?<![A-Za-z]){w}(?![A-Za-z])" if word[:1].isascii() else w
+    return [(code, [(w, re.compile(f"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])") if w[:1].isascii() else None)
+                    for w in words])
+            for code, words in cues.items()]
 
 
 def yuan_of(country: str | None, money: list[tuple[str | None, str]]) -> str:
