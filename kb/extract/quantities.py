@@ -767,6 +767,8 @@ class _Scan:
                 own_small = any(c in r.small or c in r.tens for c in t[d.start:d.end])
                 low *= hi.scale * (1 if own_small else hi.small)
             kind, unit = hi.kind, hi.unit
+        elif d.unit is not None and hi.unit is not None and d.unit == f"{hi.unit}/yr":
+            pass  # 年間600万トンから1,200万トン: the yearly marker before the range covers both ends
         elif not _same_dimension(d, hi):
             return None
         elif hi.unit and unit and hi.unit.startswith(unit + "/"):
