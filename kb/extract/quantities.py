@@ -708,9 +708,12 @@ class _Scan:
         r, t = self.r, self.t
         p = at if at is not None else d.end + (t[d.end:d.end + 1] in _BAND_GAP)  # 一千萬元以上，未滿五千萬元: a band
         q = cp.end() if (cp := r.cmp_pre_fwd.match(t, p)) else p  # 五千吨以上不满一万吨: the bound's own prefix
+        lead = p
+        if cp is not None and (cp2 := r.cmp_pre_fwd.match(t, q)):
+            lead, q = q, cp2.end()  # 最短为7年，最长不超过10年: two bound words, the second the figure's own
         q = cf.end() if (cf := r.cur_fwd.match(t, q)) else q  # …以上，未滿新臺幣五千萬元: and its currency
-        hi = self.read(am, p, False) if (am := r.anchor.match(t, q)) else None
-        closes = hi is not None and hi.cmp in ("<=", "<") and hi.start == p
+        hi = self.read(am, lead, False) if (am := r.anchor.match(t, q)) else None
+        closes = hi is not None and hi.cmp in ("<=", "<") and hi.start == lead
         hv = _in_unit_of(d, hi, r) if closes else None
         if closes and hv is None and d.unit == "percent" and hi.unit == "multiple" and hi.value is not None:
             # 税款百分之五十以上五倍以下: a fine from half to five times the base, one range of multiples
