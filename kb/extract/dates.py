@@ -239,7 +239,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
     out: dict[int, str] = {}
     titles = _titles(text, clause, g) if any(q.kind == "date" for q in quantities) else []
     prev: Quantity | None = None
-    for q in quantities:
+    for i, q in enumerate(quantities):
         if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles):
             continue
         rel = _comparator_relation(q) or _relation(text, clause, q, keys, g)
@@ -250,6 +250,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             rel = None
         if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q) \
                 and not _dateline(text, clause, q, LANG_KEYS[lang], g) \
+                and not g.reference_after.match(text, _pair_end(text, q, quantities[i + 1:], g), clause.end) \
                 and not (ends_line and _after_title(text, clause, q) and ends_line(q.end)):
             rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event or closes a title line
         elif rel is None and q.value is not None and q.value != int(q.value) and "en" in keys \
@@ -271,6 +272,15 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             out[q.start] = rel
         prev = q
     return out
+
+
+def _pair_end(text: str, q: Quantity, rest: list[Quantity], g: _Grammar) -> int:
+    """Where q ends, or the date coordinated with it right after (依八十八年七月一日或九十三年一月一日施行之
+    標準: what follows the pair describes both)."""
+    nxt = rest[0] if rest else None
+    if nxt is not None and nxt.kind == "date" and g.coordinated.fullmatch(text, q.end, nxt.start):
+        return nxt.end
+    return q.end
 
 
 _NAMES = "names"  # the relation of a date that only names a period (dates.json)
