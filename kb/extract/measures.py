@@ -149,7 +149,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     low = lowered(t)
     # With no country given, a bare dollar, a bare 元 and a year written without its era are read in
     # the country the text shows, asked only when the text holds one of them.
-    asked = country is None and names_money_by_country(t)
+    asked = country is None and names_money_by_country(t, low)
     country = text_country(t) if asked else country
     era = bare_era_of(country, t)
     found = find_quantities(t, dollar=None, era=era)

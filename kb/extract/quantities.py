@@ -860,10 +860,10 @@ def text_country(text: str) -> str | None:
     return ranked[0][0]
 
 
-def names_money_by_country(text: str) -> bool:
-    """Whether text may name a dollar or a 元 bare (in an amount or a header: $, dollars, ドル, 元),
-    which only the country says which."""
-    return any(mark in text for mark in _COUNTRY_MONEY_MARKS) or "dollar" in text.lower()
+def names_money_by_country(text: str, low: str) -> bool:
+    """Whether text (low: lower-cased) may name a dollar or a 元 bare (in an amount or a header: $,
+    dollars, ドル, 元), which only the country says which."""
+    return any(mark in text for mark in _COUNTRY_MONEY_MARKS) or "dollar" in low
 
 
 def has_era_years(found: list[Quantity]) -> bool:
