@@ -275,3 +275,18 @@ def test_letters_re_i_folds_to_ascii_never_break_a_lookup(text, surface, value, 
 def test_property_case_folding_letters_never_raise(words):
     text = " ".join(words)
     assert all(text[q.start:q.end] == q.surface for q in find_quantities(text))
+
+
+@pytest.mark.parametrize("text, country", [
+    ("Payable to His Majesty in right of Canada under the Canadian Environmental Protection Act.", "CA"),
+    ("經濟部公告，行政院核定之費率。", "TW"),
+    ("对台湾同胞投资的企业给予补贴。", None),  # simplified 台湾 names no Taiwan institution
+    ("The IRS and the Treasury in the United States; a note on Canada.", "US"),
+    ("Canadian and Australian programmes.", None),  # a tie decides nothing
+    ("The FIRST step in Canadaian law.", None),  # Latin cues are whole words
+    ("No country here at all.", None),
+])
+def test_the_country_a_text_shows(text, country):
+    from kb.extract.quantities import text_country
+
+    assert text_country(text) == country
