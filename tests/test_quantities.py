@@ -280,6 +280,7 @@ def test_property_case_folding_letters_never_raise(words):
 @pytest.mark.parametrize("text, country", [
     ("Payable to His Majesty in right of Canada under the Canadian Environmental Protection Act.", "CA"),
     ("經濟部公告，行政院核定之費率。", "TW"),
+    ("| 1瓩以上未達20瓩 | 5.7055 |", "TW"),  # a Taiwan-only unit character is evidence enough
     ("对台湾同胞投资的企业给予补贴。", None),  # simplified 台湾 names no Taiwan institution
     ("The IRS and the Treasury in the United States; a note on Canada.", "US"),
     ("Canadian and Australian programmes.", None),  # a tie decides nothing
