@@ -101,6 +101,7 @@ def _rules() -> SimpleNamespace:
         title_max=ph["title_case_max_chars"],
         title_small=frozenset(ph["title_case_small_words"]),
         plain_forbidden=re.compile("[" + re.escape(ph["forbidden_chars"]) + "]"),
+        plain_binding=tuple(ph["binding_words"]),
         plain_bad_last=set(ph["forbidden_last_chars"]),
         notes=tuple(ph["note_prefixes"]),
         deadline_ends=tuple(ph["deadline_endings"]),
@@ -447,6 +448,7 @@ class _Splitter:
             and (len(t) <= r.plain_max or (len(t) <= r.title_max and _title_case(t, r.title_small)))
             and t[-1] not in r.plain_bad_last
             and not r.plain_forbidden.search(t)
+            and not any(w in t for w in r.plain_binding)
             and not t.startswith(r.notes)
             and not t.endswith(r.deadline_ends)
             and not r.label.match(t)
