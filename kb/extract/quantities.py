@@ -175,6 +175,8 @@ class _Rules(NumeralRules):
         self.same_year = re.compile(alt(d["same_year"]))
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
         self.modifiers = re.compile(f"( {word})( {word})?(?= )")  # one or two words before a counted noun
+        self.uncounted_nouns = frozenset(d["uncounted_nouns"])
+        self.label_before = tuple(f"{w} " for w in d["label_before"])
         self.bounded_noun = re.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
         self.anaphora = re.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.duration_label_after = tuple(d["duration_label_after"])
@@ -340,12 +342,18 @@ class _Scan:
         """(count group, end) of any English noun counted by a number under an English bound
         (a maximum of one loan, at most two applications): what a bound limits is a count whatever
         its noun; a plural after more than one."""
-        if not ("a" <= self.t[d.end + 1:d.end + 2] <= "z") or (cp := self.before(self.r.b_cmp, d.start, floor)) is None \
-                or not cp[1][:1].isascii() or (m := self.r.bounded_noun.match(self.t, d.end)) is None:
+        if not ("a" <= self.t[d.end + 1:d.end + 2] <= "z") or (m := self.r.bounded_noun.match(self.t, d.end)) is None:
             return None
+        cp = self.before(self.r.b_cmp, d.start, floor)
+        if cp is not None and not cp[1][:1].isascii():
+            return None
+        if cp is None and (d.value is None or d.value < 2 or d.value != int(d.value) or _is_year(d.value, self.r)
+                           or m.group("n2") is not None or m.group("n") in self.r.uncounted_nouns
+                           or self.low.endswith(self.r.label_before, max(0, d.start - 12), d.start)):
+            return None  # unbounded: a whole number of two or more right before its plural noun (132 bids)
         if self.unit(m.start("n") - 1) is not None:
             return None  # a unit word (years, tonnes) is read as a unit
-        if d.value == 1 and self.r.cmp_pre[key(cp[1])] != "<=":
+        if cp is not None and d.value == 1 and self.r.cmp_pre[key(cp[1])] != "<=":
             return None  # at least one member, more than one condition: an idiom, no limit
         for g in ("n", "n2"):  # the noun, or a modifier and then the noun (two eligible loans)
             noun = m.group(g)

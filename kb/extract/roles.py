@@ -97,6 +97,7 @@ class Taxonomy:
         self.fraction_markers, self.fraction_max = tuple(fr["markers"]), fr["max_value"]
         self.count_min, self.count_min_table = data["counts"]["min_value"], data["counts"]["min_value_in_tables"]
         self.counter_roles = [(w, k) for k, ws in data["counts"]["counter_roles"].items() for w in ws]
+        self.english_count_role = data["counts"]["english_noun_role"]
         heads = data["comparator_heads"]
         self.head_kinds = frozenset(heads["kinds"])
         # Case-insensitive for the English entries; the flag changes nothing for CJK ones.
@@ -367,7 +368,9 @@ class RoleReader:
                 role = self.default_role(x)
             if x.kind == "count" and role is None:
                 role = next((tx.by_key[k] for w, k in tx.counter_roles if x.q.surface.rstrip("以上下内").endswith(w)), None) \
-                    or self.default_role(x)  # 三百両以上: a bounded count decides who is covered
+                    or self.default_role(x) \
+                    or (tx.by_key[tx.english_count_role] if x.q.surface[-1:].isascii() and x.q.surface[-1:].isalpha() else None)
+                # 三百両以上: a bounded count decides who is covered; 132 bids: an English noun counted
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
             if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None and x.comparator not in _BOUNDS \
