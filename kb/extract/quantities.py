@@ -176,6 +176,7 @@ class _Rules(NumeralRules):
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
         self.modifiers = re.compile(f"( {word})( {word})?(?= )")  # one or two words before a counted noun
         self.uncounted_nouns = frozenset(d["uncounted_nouns"])
+        self.inclusive_marks = tuple(d["inclusive_marks"])
         self.label_before = tuple(f"{w} " for w in d["label_before"])
         self.bounded_noun = re.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
         self.anaphora = re.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
@@ -694,6 +695,8 @@ class _Scan:
                 merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每度3.7635~5.7848元
             return merged
         at = sa.end() if d.kind == "quantity" and (sa := r.substance_after.match(t, d.end)) else d.end
+        if t.startswith(r.inclusive_marks, at):  # 5000吨（含）以上: the bound includes the figure
+            at = next(at + len(mk) for mk in r.inclusive_marks if t.startswith(mk, at))
         suffixed = self.follows(at, r.cmp_first, " ") and (cs := r.cmp_suf_re.match(t, at))
         if suffixed:
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
