@@ -105,6 +105,7 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     slash = "/" in text and _DIGIT_SLASH.search(text) is not None
     present = {"numeric": slash, "numeric_dmy": slash, "dotted": "." in text and _DOTTED.search(text) is not None,
                "month_end": "月末" in text or "月底" in text or "月の末" in text,
+               "day_month_year_hyphen": "-" in low and any(f"-{m}" in low for m in _MONTH_STEMS),
                "end_of_year": "end of" in low,
                "end_of_month": "end of" in low and any(m in low for m in _MONTH_STEMS)}
     months = any(m in low for m in _MONTH_STEMS) and (
@@ -318,11 +319,16 @@ def _comparator_relation(q: Quantity) -> str | None:
     return None
 
 
+_WEEKDAY_BEFORE = re.compile(r"(?<![A-Za-z])(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?,? $")
+
+
 def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> str | None:
     at = q.end
     while at < clause.end and text[at] == " ":
         at += 1
     left = text[max(clause.start, q.start - _LOOK):q.start]
+    if "en" in keys and (wd := _WEEKDAY_BEFORE.search(left)) is not None:
+        left = left[:wd.start()]  # opens on Mon 3 Feb 2025: the relation stands before the weekday
     for k in keys:
         for rel, rx in g.after[k]:
             if rx.match(text, at, clause.end):
