@@ -319,7 +319,8 @@ def _comparator_relation(q: Quantity) -> str | None:
     return None
 
 
-_WEEKDAY_BEFORE = re.compile(r"(?<![A-Za-z])(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?,? $")
+_WEEKDAY_BEFORE = re.compile(  # a weekday between a relation and its date (opens on Mon 3 Feb 2025)
+    r"(?<![A-Za-z])(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?,? $")
 
 
 def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> str | None:
