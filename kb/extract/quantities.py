@@ -192,6 +192,7 @@ class _Rules(NumeralRules):
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
         self.id_suffix = frozenset(d["identifier_suffixes"])
         self.xref_before, self.xref_after = frozenset(d["cross_references"]["before"]), frozenset(d["cross_references"]["after"])
+        self.xref_counted = tuple(d["cross_references"]["counted_after"])
         self.year_end = tuple(d["year_end_marks"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
         self.month = re.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day})?")
@@ -436,7 +437,7 @@ class _Scan:
                 return None
             if t[pos:pos + 1] in r.id_suffix or (prev in r.doc_brackets and t[pos:pos + 1] == r.doc_brackets[prev]):
                 return None  # 4号文, 〔2020〕: a document's number, not a quantity
-            if prev in r.xref_before and t[pos:pos + 1] in r.xref_after:
+            if prev in r.xref_before and t[pos:pos + 1] in r.xref_after and not t.startswith(r.xref_counted, pos + 1):
                 return None  # 前二項, 同三条: a cross-reference to provisions, not a count
             arabic = core[0].isdigit()
             if arabic and prev.isascii() and prev.isalpha() and not self.before(r.b_fiscal, s, 0) \
