@@ -556,7 +556,8 @@ class _Scan:
             d.kind, d.unit = "date", "date"
             return self.finish(d, floor, ranged)
         elif role == "month" and (r.month_count.match(t, d.end) or (
-                t[d.start - 1:d.start] == "の" and r.month_count_before.match(t, d.end))):  # 六月以内, 日の三月前: months counted
+                (t[d.start - 1:d.start] == "の" or t.endswith("前から", 0, d.start))
+                and r.month_count_before.match(t, d.end))):  # 六月以内, 日の三月前, 六月前から三月前まで: months counted
             u = _DURATION_MONTH
         elif role == "month":  # 3月 in running text is March (a date with no year); 十 月 via dim
             if value != int(value) or not 1 <= value <= 12:
@@ -788,9 +789,12 @@ class _Scan:
             return None
         elif hi.unit and unit and hi.unit.startswith(unit + "/"):
             unit = hi.unit  # between €0.37 and €0.48 per kg: the rate is stated once, after the range
-        if low > hi.value:
+        high = hi.value
+        if low > high and kind == "duration" and d.start and t[d.start - 1] in _COUNTED_BACK:
+            low, high = high, low  # 屆滿前六個月至三個月間: a window counted back, from 3 to 6 months before
+        if low > high:
             return None  # ISO 14064-1 is not a range
-        d.kind, d.unit, d.value, d.vmax, d.cmp, d.end, d.bare_kanji = kind, unit, low, hi.value, "range", hi.end, False
+        d.kind, d.unit, d.value, d.vmax, d.cmp, d.end, d.bare_kanji = kind, unit, low, high, "range", hi.end, False
         d.start = opener[0] if opener else d.start
         return d
 
@@ -1031,6 +1035,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
+_COUNTED_BACK = frozenset("前")  # a window of durations after it is counted back from a day (满了前六個月至三個月)
 _YEAR_SLASH_NEXT = re.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 _BEFORE_MINUS = frozenset(" \t\n(（[")  # what may stand before a minus sign glued to a figure
