@@ -175,7 +175,7 @@ class _Rules(NumeralRules):
         self.same_year = re.compile(alt(d["same_year"]))
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
         self.modifiers = re.compile(f"( {word})( {word})?(?= )")  # one or two words before a counted noun
-        self.uncounted_nouns = frozenset(d["uncounted_nouns"])
+        self.uncounted_words = frozenset(d["uncounted_words"])
         self.inclusive_marks = tuple(d["inclusive_marks"])
         self.label_before = tuple(f"{w} " for w in d["label_before"])
         self.bounded_noun = re.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
@@ -350,7 +350,7 @@ class _Scan:
         if cp is not None and not cp[1][:1].isascii():
             return None
         if cp is None and (d.value is None or d.value < 2 or d.value != int(d.value) or _is_year(d.value, self.r)
-                           or m.group("n2") is not None or m.group("n") in self.r.uncounted_nouns
+                           or m.group("n2") is not None or m.group("n") in self.r.uncounted_words
                            or self.low.endswith(self.r.label_before, max(0, d.start - 12), d.start)):
             return None  # unbounded: a whole number of two or more right before its plural noun (132 bids)
         if self.unit(m.start("n") - 1) is not None:
@@ -790,7 +790,7 @@ class _Scan:
         elif hi.unit and unit and hi.unit.startswith(unit + "/"):
             unit = hi.unit  # between €0.37 and €0.48 per kg: the rate is stated once, after the range
         high = hi.value
-        if low > high and kind == "duration" and d.start and t[d.start - 1] in _COUNTED_BACK:
+        if low > high and kind == "duration" and d.start and t[d.start - 1] == _COUNTED_BACK:
             low, high = high, low  # 屆滿前六個月至三個月間: a window counted back, from 3 to 6 months before
         if low > high:
             return None  # ISO 14064-1 is not a range
@@ -1035,7 +1035,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
-_COUNTED_BACK = frozenset("前")  # a window of durations after it is counted back from a day (满了前六個月至三個月)
+_COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
 _YEAR_SLASH_NEXT = re.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 _BEFORE_MINUS = frozenset(" \t\n(（[")  # what may stand before a minus sign glued to a figure

@@ -103,8 +103,9 @@ _SPACES = "\u3000\u00a0\u202f"  # no-break and ideographic spaces: a plain space
 # (离岸3 0 公里, 大于3 0 米): the blanks between its digits go. Two to four digits with a CJK character
 # before and a blank then a CJK character after; 1 0万元, with no blank before its unit, stays a cut
 # figure, and a figure in English text keeps its blanks.
-_SPACED_DIGITS = re.compile(f"(?<=[{CJK}])[0-9](?: [0-9]){{1,3}}(?= [{CJK}])")
-_SPACED_HINT = " "
+# Led by the digit, so that the engine skips ahead to digits; the CJK character before it is then
+# looked behind.
+_SPACED_DIGITS = re.compile(f"[0-9](?<=[{CJK}][0-9])(?: [0-9]){{1,3}}(?= [{CJK}])")
 
 
 @cache
@@ -194,7 +195,7 @@ def join(masked: str, spans) -> Joined:
         if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
             continue  # taken by a line break's blanks, or outside every clause
         edits.append((s, e, mended.get(m.group(), " " if m.group() in _SPACES else "")))  # an amendment mark goes
-    for m in _SPACED_DIGITS.finditer(masked) if _SPACED_HINT in masked else ():
+    for m in _SPACED_DIGITS.finditer(masked):
         if inside(m.start(), m.end()) is None:
             continue
         for i in range(m.start() + 1, m.end(), 2):  # the blank after each digit but the last: 3 0 公里 is 30 公里
