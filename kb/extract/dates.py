@@ -17,6 +17,7 @@ Table cells add two readings: a four-digit year alone in a cell is the year its 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
@@ -26,7 +27,7 @@ from kb.extract.numerals import core_value, numeral_rules
 from kb.extract.patterns import LANG_KEYS, ROUND_CLOSE, ROUND_OPEN, load_data
 from kb.extract.quantities import Quantity
 
-__all__ = ["english_dates", "header_years", "relations", "table_years"]
+__all__ = ["NoticeYears", "english_dates", "header_years", "relations", "table_years"]
 
 _LOOK = 48  # how far before a date its relation words are looked for
 _EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
@@ -138,6 +139,9 @@ def _ranges(text: str, low: str, dates: list[Quantity], g: _Grammar) -> list[Qua
         a = dates[i]
         b = dates[i + 1] if i + 1 < len(dates) else None
         merged = _range(text, low, a, b, g) if b is not None else None
+        if merged is None and b is not None and a.value is None and b.value is not None \
+                and g.coordinated.fullmatch(low, a.end, b.start) and (shared := _in_year_of(a, b, g)).value <= b.value:
+            a = shared  # by the 31 August and 1 September 2019 deadlines: the year named once dates both
         out.append(merged or a)
         i += 2 if merged else 1
     return out
@@ -215,6 +219,41 @@ def header_years(text: str, clause: Clause, quantities: list[Quantity],
         month = numeral_month(mm.group(1)) if mm and len(years) == 1 else None
         out.append(replace(q, value=round(int(years.pop()) + month / 100, 2)) if month else q)
     return out
+
+
+class NoticeYears:
+    """The year a one-off deadline or start with none takes in a notice or call (dates.json
+    notice_years): that of the nearest date before it that has a year and a month, the next year
+    when its own month comes earlier."""
+
+    _REACH = 12  # how far before a date its relative or yearly mark is looked for
+
+    def __init__(self, text: str, quantities: list[Quantity], lang: str):
+        cfg = load_data("dates.json")["notice_years"]
+        self.t = text
+        on = lang in cfg["langs"] and not _notice_rx("statute").search(text)
+        self.anchors = sorted((q.start, q.value) for q in quantities
+                              if on and q.kind == "date" and q.value is not None and q.value != int(q.value))
+        self.starts = [s for s, _ in self.anchors]
+
+    def year_of(self, clause: Clause, q: Quantity, relation: str | None) -> float | None:
+        """The value (YYYY.MM) q takes, or None: it keeps no year."""
+        if not self.anchors or q.kind != "date" or q.value is not None or q.value_max is not None \
+                or relation not in ("deadline", "start") or clause.kind == "table_row":
+            return None
+        i = bisect_right(self.starts, q.start) - 1
+        mm = _CELL_MONTH.match(q.surface)
+        month = numeral_month(mm.group(1)) if mm else None
+        if i < 0 or month is None or _notice_rx("relative_before").search(self.t, max(clause.start, q.start - self._REACH), q.start):
+            return None
+        value = self.anchors[i][1]
+        year = int(value) + (month < round(value % 1 * 100))
+        return round(year + month / 100, 2)
+
+
+@cache
+def _notice_rx(key: str) -> re.Pattern:
+    return re.compile(load_data("dates.json")["notice_years"][key])
 
 
 _CELL_MONTH = re.compile(r"([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月")

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from kb.extract.clauses import CELL_BAR, Clause, split_clauses
-from kb.extract.dates import english_dates, header_years, relations, table_years
+from kb.extract.dates import NoticeYears, english_dates, header_years, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
 from kb.extract.quantities import (
     ContextUnit,
@@ -166,6 +166,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     clangs = [cue_lang(vc.lang, lang) for vc in vclauses]
     role_reader, rule_reader = RoleReader(t, vclauses, low), RuleReader(t, low, widest(clangs))
     contexts = _Contexts(t)
+    notice_years = NoticeYears(t, found, lang)
     head_yearly = False  # a yearly list head (Minimum annual capture:) carries into the next sub-clauses
 
     def ends_line(pos: int) -> bool:  # a source line ends right after view position pos, unclosed
@@ -187,8 +188,11 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         qs = [with_context(q, context(q)) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
         qs = header_years(t, vc, qs, contexts.header_cells_of)
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
-        cands = role_reader.measures(vc, clang, qs, relations(t, vc, qs, clang, ends_line)) if qs else []
+        rels = relations(t, vc, qs, clang, ends_line) if qs else {}
+        cands = role_reader.measures(vc, clang, qs, rels) if qs else []
         for x in cands:
+            if (year := notice_years.year_of(vc, x.q, rels.get(x.start))) is not None:
+                x.value = year  # 11月30日まで in a call that stated its year before
             if x.role is None:  # a column header names the figure, else the lead-in of the list it is in
                 x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.header_cells_of(x.start))), None)
             if x.role is None and lead.span is not None and lead.span[0] < vc.start:
