@@ -585,15 +585,22 @@ class _Scan:
         return self.finish(d, floor, ranged)
 
     def glossed_year(self, d: _Draft) -> _Draft | None:
-        """A western year in brackets between an era year and its 年 (令和5(2023)年度): the year, spanning
-        the brackets and the unit; None when d is not one."""
+        """A year in brackets before its 年: a western year glossing an era year (令和5(2023)年度), or
+        the current year named in its own era (本(114)年3月20日 in a Taiwan notice); the date,
+        spanning the brackets and the unit; None when d is not one."""
         t = self.t
-        if not (d.start and t[d.start - 1] in ROUND_OPEN and t[d.end:d.end + 1] in ROUND_CLOSE and _is_year(d.value, self.r)):
+        if not (d.start and t[d.start - 1] in ROUND_OPEN and t[d.end:d.end + 1] in ROUND_CLOSE):
+            return None
+        if _is_year(d.value, self.r):
+            value = d.value
+        elif self.era is not None and t[d.start - 2:d.start - 1] in self.r.d["this_year_marks"] and self._bare_era_year(d.start, d.value):
+            value = float(self.era + d.value)
+        else:
             return None
         hit = self.unit(d.end + 1)
         if hit is None or hit[0].get("role") not in ("year", "fiscal"):
             return None
-        return _Draft("date", d.value, "date", d.start - 1, hit[1])
+        return self.month_day(_Draft("date", value, "date", d.start - 1, hit[1]))
 
     def _short_fiscal_year(self, start: int, num_end: int, end: int, value: float) -> bool:
         """Whether N年度 is a fiscal year written with two digits (26年度 = FY2026, as the press
