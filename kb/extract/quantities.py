@@ -139,7 +139,7 @@ class _Rules(NumeralRules):
         self.frac, self.frac_first = re.compile("分之|分の"), "分"
         self.per = {w.lower(): k for k, ws in d["per_units"].items() for w in ws}
         # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh: a short 'of ...' phrase may stand between
-        self.per_re = re.compile(f"(?:[ ]?CO(?:2e?|₂)|[ ]of(?:[ ][A-Za-z0-9₂-]+){{1,3}}?(?=[ ]per[ ]))?[ ]?(?P<p>{alt(self.per, ci=True)})")
+        self.per_re = re.compile(f"(?:[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){{1,3}}?(?=[ ]per[ ]|/))?[ ]?(?P<p>{alt(self.per, ci=True)})")
         self.per_after = tuple(d["rate_markers"])
         self.cur_map = d["currency_prefixes"]
         self.cur_fwd = re.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
@@ -245,7 +245,7 @@ def _is_year(v: float | None, r: _Rules) -> bool:
 _START = re.Match.start
 _CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a cheap test before the clock pattern)
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
-_FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh", "mmBTU", "kg"})  # what a mass or volume is counted per
+_FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh", "mmBTU", "kg", "t"})  # what a mass or volume is counted per (t: of product)
 
 
 def _frequency(v) -> tuple[float, str]:
