@@ -256,6 +256,7 @@ def _notice_rx(key: str) -> re.Pattern:
     return re.compile(load_data("dates.json")["notice_years"][key])
 
 
+_MONTH_ONLY = re.compile(r"(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})[ ]?月")  # a month with no day or year
 _CELL_MONTH = re.compile(r"([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月")
 _HEADER_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 
@@ -307,6 +308,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             rel = None  # 4月1日時点 with no year: the reference day of a count, not a target
         if rel is None and prev is not None and prev.kind == "date" and prev.start in out \
                 and (q.value is None) == (prev.value is None) and g.coordinated.fullmatch(text, prev.end, q.start):
+            if q.value is None and _MONTH_ONLY.fullmatch(q.surface) and _MONTH_ONLY.fullmatch(prev.surface):
+                continue  # 每年三月、六月、九月及十二月: one schedule of months, measured once (prev stays its head)
             rel = out[prev.start]  # 毎年3月20日及び9月20日: the second date of a pair is read as the first
         if rel is not None:
             out[q.start] = rel
