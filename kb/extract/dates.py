@@ -229,9 +229,9 @@ class NoticeYears:
     _REACH = 12  # how far before a date its relative or yearly mark is looked for
 
     def __init__(self, text: str, quantities: list[Quantity], lang: str):
-        cfg = load_data("dates.json")["notice_years"]
+        langs, statute, _ = _notice()
         self.t = text
-        on = lang in cfg["langs"] and not _notice_rx("statute").search(text)
+        on = lang in langs and not statute.search(text)
         self.anchors = sorted((q.start, q.value) for q in quantities
                               if on and q.kind == "date" and q.value is not None and q.value != int(q.value))
         self.starts = [s for s, _ in self.anchors]
@@ -244,7 +244,7 @@ class NoticeYears:
         i = bisect_right(self.starts, q.start) - 1
         mm = _CELL_MONTH.match(q.surface)
         month = numeral_month(mm.group(1)) if mm else None
-        if i < 0 or month is None or _notice_rx("relative_before").search(self.t, max(clause.start, q.start - self._REACH), q.start):
+        if i < 0 or month is None or _notice()[2].search(self.t, max(clause.start, q.start - self._REACH), q.start):
             return None
         value = self.anchors[i][1]
         year = int(value) + (month < round(value % 1 * 100))
@@ -252,8 +252,10 @@ class NoticeYears:
 
 
 @cache
-def _notice_rx(key: str) -> re.Pattern:
-    return re.compile(load_data("dates.json")["notice_years"][key])
+def _notice() -> tuple[frozenset, re.Pattern, re.Pattern]:
+    """dates.json notice_years: its languages, what marks a statute, a relative or yearly mark."""
+    d = load_data("dates.json")["notice_years"]
+    return frozenset(d["langs"]), re.compile(d["statute"]), re.compile(d["relative_before"])
 
 
 _MONTH_ONLY = re.compile(r"(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})[ ]?月")  # a month with no day or year
