@@ -174,7 +174,7 @@ class _Rules(NumeralRules):
         self.era_fwd = re.compile(alt(d["eras"]))
         self.same_year = re.compile(alt(d["same_year"]))
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
-        self.modifiers = re.compile(f"( {word})( {word})?(?= )")  # one or two words before a counted noun
+        self.modifiers = re.compile(f"( {word})( {word})?( {word})?(?= )")  # one to three words before a counted noun
         self.uncounted_words = frozenset(d["uncounted_words"])
         self.inclusive_marks = tuple(d["inclusive_marks"])
         self.label_before = tuple(f"{w} " for w in d["label_before"])
@@ -323,8 +323,8 @@ class _Scan:
         return (self.n - m.end(), m.group("c")[::-1]) if m else None
 
     def counted_after_modifiers(self, pos: int) -> tuple[tuple[dict, int], str | None] | None:
-        """((unit group, end), comparator) of an English count noun one or two lower-case words after
-        pos (seven renewable hydrogen projects, 132 bids): the words between describe what is counted.
+        """((unit group, end), comparator) of an English count noun one to three lower-case words after
+        pos (seven regional clean hydrogen hubs, 132 bids): the words between describe what is counted.
         A bound may stand first (150,000 or more domestic customers: >=)."""
         cmp = None
         if (b := _COUNT_BOUND.match(self.t, pos)) is not None:
@@ -334,7 +334,7 @@ class _Scan:
         m = self.r.modifiers.match(self.t, pos)
         if m is None:
             return None
-        for end in sorted({m.end(), m.end(1)}, reverse=True):  # two words first, then one
+        for end in sorted({m.end(), m.end(2), m.end(1)} - {-1}, reverse=True):  # the most words first
             hit = self.unit(end)
             if hit is not None and hit[0].get("kind") == "count":
                 return hit, cmp
