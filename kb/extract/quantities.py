@@ -195,7 +195,7 @@ class _Rules(NumeralRules):
         self.xref_counted = tuple(d["cross_references"]["counted_after"])
         self.year_end = tuple(d["year_end_marks"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
-        self.month = re.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day})?")
+        self.month = re.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day}|末日)?")  # 2月末日: the last day
         self.day = re.compile(f"[ ]?{day}")
         self.iso = re.compile(r"(?:19|20)[0-9]{2}([-/.])(0?[1-9]|1[0-2])(?:\1(?:[0-2]?[0-9]|3[01]))?(?![0-9])")
         self.denoms = {w: float(k) for k, ws in d["money_denominations"].items() for w in ws}
