@@ -484,7 +484,10 @@ class _Scan:
         """The quantity whose core is anchor m, or None."""
         r, t, g = self.r, self.t, m.lastgroup
         if g == "f" or (g == "w" and key(m.group()) in r.freq):  # 每年 = every year: 1 year
-            nm = r.num.match(t, m.end() + (t[m.end():m.end() + 1] == " "))
+            at = m.end() + (t[m.end():m.end() + 1] == " ")
+            if g == "f" and (cm := r.cmp_pre_fwd.match(t, at)):
+                at = cm.end()  # 每年超过1万吨: the comparator belongs to the flow after it
+            nm = r.num.match(t, at)
             if nm and not r.month.match(t, m.end()) and not (m.group() in r.monthly_day_before and t[nm.end():nm.end() + 1] == "日"):
                 return None  # 每年100万吨 is a per-year prefix; 每年7月1日 and 每月十五日 are a frequency, then a date
             if g == "f" and r.frequency_attributive.match(t, m.end()):
