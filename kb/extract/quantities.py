@@ -1057,12 +1057,16 @@ _RATE_UNITS = frozenset({"t", "kg", "g", "m3", "kWh"})  # what a shorter frequen
 
 def _without_rate_words(text: str, qs: list[Quantity]) -> list[Quantity]:
     """qs (in text order) without the frequency words (每年, 每季) that only make the flow right after
-    them in the same phrase a rate (每年可減量30.7萬噸: 307,000 t/yr, no yearly interval of its own).
+    them in the same phrase a rate (每年可減量30.7萬噸: 307,000 t/yr, no yearly interval of its own), or
+    the yearly flow right before them (4.3% annually).
     One pass: only the last frequency word before a flow can be its own."""
     dropped, last = set(), None
     for i, q in enumerate(qs):
         if q.kind == "duration" and is_frequency(q.surface):
             last = i
+            if i and (p := qs[i - 1]).unit is not None and p.unit.endswith("/yr") and q.unit == "year" \
+                    and not text[p.end:q.start].strip(" ,"):
+                dropped.add(i)  # 4.3% annually: the flow's own marker, after it
         elif last is not None and q.unit is not None and q.start >= qs[last].end \
                 and (q.unit.endswith("/yr") if qs[last].unit == "year" else q.unit in _RATE_UNITS) \
                 and _RATE_GAP.fullmatch(text, qs[last].end, q.start):
