@@ -1201,14 +1201,23 @@ def _a_share(text: str, m: re.Match, verbs: tuple[str, ...], after: re.Pattern) 
 
 
 def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
-    """Shares written as words: 全額 (100 percent), 半額, half of, two thirds of. low is text
-    lower-cased, when at hand."""
+    """Shares written as words: 全額 (100 percent), 半額, half of, two thirds of; and multiples
+    (按次加倍處罰, the penalty is doubled: 2 multiple). low is text lower-cased, when at hand."""
     rx, table, verbs, after = _amount_words()
     low = text.lower() if low is None else low
-    if not any(w in low for w in table):  # substring tests in C; the regex runs where one stands
-        return []
-    return [Quantity("percent", table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
-            for m in rx.finditer(text) if _a_share(text, m, verbs, after)]
+    out = [Quantity("percent", table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
+           for m in rx.finditer(text) if _a_share(text, m, verbs, after)] \
+        if any(w in low for w in table) else []  # substring tests in C; the regex runs where one stands
+    if "加倍" in text or "doubl" in low or "twice" in low or "tripl" in low or "trebl" in low:
+        out += [Quantity("quantity", value, None, "multiple", None, text[m.start():m.end()], m.start(), m.end())
+                for rx_m, value in _multiple_words() for m in rx_m.finditer(low)]
+        out.sort(key=lambda q: q.start)
+    return out
+
+
+@cache
+def _multiple_words() -> list[tuple[re.Pattern, float]]:
+    return [(re.compile(p), float(v)) for p, v in _rules().d["multiple_words"]]
 
 
 def overlay(quantities: list[Quantity], extra: list[Quantity]) -> list[Quantity]:
