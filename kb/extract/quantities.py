@@ -1211,13 +1211,31 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
     if "加倍" in text or "doubl" in low or "twice" in low or "tripl" in low or "trebl" in low:
         out += [Quantity("quantity", value, None, "multiple", None, text[m.start():m.end()], m.start(), m.end())
                 for rx_m, value in _multiple_words() for m in rx_m.finditer(low)]
-        out.sort(key=lambda q: q.start)
-    return out
+    if "once" in low or "twice" in low:
+        out += [Quantity("count", 2.0 if m.group().endswith("twice") else 1.0, None, None, cmp,
+                         text[m.start():m.end()], m.start(), m.end())
+                for rx_c, cmp in _count_words() for m in rx_c.finditer(low)]
+    out.sort(key=lambda q: q.start)
+    return _outermost(out)
 
 
 @cache
 def _multiple_words() -> list[tuple[re.Pattern, float]]:
     return [(re.compile(p), float(v)) for p, v in _rules().d["multiple_words"]]
+
+
+@cache
+def _count_words() -> list[tuple[re.Pattern, str | None]]:
+    return [(re.compile(p), cmp) for p, _, cmp in _rules().d["count_words"]]
+
+
+def _outermost(qs: list[Quantity]) -> list[Quantity]:
+    """qs (sorted by start) without those inside an earlier one (twice in 'no more than twice a year')."""
+    out: list[Quantity] = []
+    for q in qs:
+        if not out or q.start >= out[-1].end:
+            out.append(q)
+    return out
 
 
 def overlay(quantities: list[Quantity], extra: list[Quantity]) -> list[Quantity]:
