@@ -139,7 +139,8 @@ class _Rules(NumeralRules):
         self.frac, self.frac_first = re.compile("分之|分の"), "分"
         self.per = {w.lower(): k for k, ws in d["per_units"].items() for w in ws}
         # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh: a short 'of ...' phrase may stand between
-        self.per_re = re.compile(f"(?:[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){{1,3}}?(?=[ ]per[ ]|/))?[ ]?(?P<p>{alt(self.per, ci=True)})")
+        substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?=[ ]per[ ]|/)"
+        self.per_re = re.compile(f"(?:{substance})?[ ]?(?P<p>{alt(self.per, ci=True)})")
         self.per_after = tuple(d["rate_markers"])
         self.cur_map = d["currency_prefixes"]
         self.cur_fwd = re.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
