@@ -177,6 +177,8 @@ class _Rules(NumeralRules):
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
         self.modifiers = re.compile(f"( {word})( {word})?( {word})?(?= )")  # one to three words before a counted noun
         self.uncounted_words = frozenset(d["uncounted_words"])
+        self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
+        self.count_cmp_before = re.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
         self.inclusive_marks = tuple(d["inclusive_marks"])
         self.label_before = tuple(f"{w} " for w in d["label_before"])
         self.bounded_noun = re.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
@@ -694,6 +696,8 @@ class _Scan:
             d.unit, s = "t/yr", py[0]  # 年間100万トン
         if (cp := self.before(r.b_cmp, s, floor)) and not (cp[0] and t[cp[0] - 1] in r.d["comparator_not_after"].get(cp[1], "")):
             d.cmp, s = r.cmp_pre[key(cp[1])], cp[0]
+        elif d.kind == "count" and (sc := r.count_cmp_before.search(t, max(floor, s - _COUNT_CMP_REACH), s)):
+            d.cmp = r.count_cmp[sc.group("c")]  # 每年應至少辦理一次檢查: the bound is the count's, its verb between
         d.start = s
         if d.kind == "duration" and r.anaphora.search(t, max(floor, s - _ANAPHORA_REACH), s):
             return None  # 当該一年間, that seven-year period: a period stated before, named again
@@ -1048,6 +1052,7 @@ _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it m
 _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
 _YEAR_SLASH_NEXT = re.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
+_COUNT_CMP_REACH = 8  # how far before a count its bound may stand, a short verb between (至少辦理一次)
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 _BEFORE_MINUS = frozenset(" \t\n(（[")  # what may stand before a minus sign glued to a figure
 _COUNTED = {"kind": "count", "unit": None}  # the unit group of a noun counted under a bound
