@@ -177,6 +177,7 @@ class _Rules(NumeralRules):
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
         self.modifiers = re.compile(f"( {word})( {word})?( {word})?(?= )")  # one to three words before a counted noun
         self.uncounted_words = frozenset(d["uncounted_words"])
+        self.rounding_before = re.compile(d["rounding_before"], re.I)
         self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
         self.count_cmp_before = re.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
         self.inclusive_marks = tuple(d["inclusive_marks"])
@@ -678,6 +679,8 @@ class _Scan:
         if t.startswith(r.per_after, d.end):
             return None  # 1トン当たり, 売上高千円当たり: the denominator of a rate, not a quantity
         s = d.start
+        if "ltiple of" in t[max(floor, s - 16):s] and r.rounding_before.search(t, max(floor, s - _ROUNDING_REACH), s):
+            return None  # if any amount is not a multiple of 1 cent: the step again, before its rounding
         if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
         if d.kind == "money" and ((pt := self.before(r.b_per_prefix, s, floor)) or (
@@ -1052,6 +1055,7 @@ _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it m
 _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
 _YEAR_SLASH_NEXT = re.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
+_ROUNDING_REACH = 40  # how far before a figure the words of a rounding step may begin
 _COUNT_CMP_REACH = 8  # how far before a count its bound may stand, a short verb between (至少辦理一次)
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 _BEFORE_MINUS = frozenset(" \t\n(（[")  # what may stand before a minus sign glued to a figure
