@@ -376,6 +376,9 @@ class _Scan:
         if um is None or (end_mark and t[um.end():um.end() + 1] != end_mark):
             return None
         g = self.r.unit_of(um.group("u"))
+        if "context_before" in g and not any(w in _PHRASE_END.split(t[max(0, pos - _UNIT_CONTEXT_REACH):pos])[-1]
+                                             for w in g["context_before"]):
+            return None  # 1000度 is kilowatt hours only where the phrase speaks of electricity (用電量)
         return (_DURATION_MONTH if g.get("role") == "month" and (month_ok or self.dim == "duration") else g), um.end() + len(end_mark)
 
     def run(self) -> list[_Draft]:
@@ -1055,6 +1058,8 @@ _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it m
 _SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
 _YEAR_SLASH_NEXT = re.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
+_PHRASE_END = re.compile("[。；，、,;\n]")
+_UNIT_CONTEXT_REACH = 16  # how far before a unit word the word it needs may stand (用電量超過一千度)
 _ROUNDING_REACH = 40  # how far before a figure the words of a rounding step may begin
 _COUNT_CMP_REACH = 8  # how far before a count its bound may stand, a short verb between (至少辦理一次)
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
