@@ -1226,7 +1226,7 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
     if "加倍" in text or "doubl" in low or "twice" in low or "tripl" in low or "trebl" in low:
         out += [Quantity("quantity", value, None, "multiple", None, text[m.start():m.end()], m.start(), m.end())
                 for rx_m, value in _multiple_words() for m in rx_m.finditer(low)]
-    if "once" in low or "twice" in low:
+    if "once" in low or "twice" in low or "only one" in low:
         out += [Quantity("count", 2.0 if m.group().endswith("twice") else 1.0, None, None, cmp,
                          text[m.start():m.end()], m.start(), m.end())
                 for rx_c, cmp in _count_words() for m in rx_c.finditer(low)]

@@ -190,7 +190,9 @@ class RuleReader:
             # the rule; any other inside brackets, an article's caption （補助金の返還） included, qualifies.
             if (qualifiers.covers(h.start, h.end) and not (h.start == start and t[start] == _LABEL)
                     and not (h.start - 1 > start and t[h.start - 1] in _BRACKETS and t[h.end:h.end + 1] == _BRACKETS[t[h.start - 1]])) \
-                    or numbers.overlaps(h.start, h.end):
+                    or (numbers.reaches_out_of(h.start, h.end) if lang == "en" else numbers.overlaps(h.start, h.end)):
+                # 上限 of 上限額 is part of a figure; a figure inside an English rule (only one homeowner per
+                # home can apply) is the rule's own; a CJK one states a cap (以一次為限), the clause's measure
                 continue
             if self._excluded(h.start, h.end, start, end, h.kind, exs):
                 continue
@@ -240,6 +242,15 @@ class _Spans:
     def overlaps(self, s: int, e: int) -> bool:
         i = self._last_before(e - 1)
         return i >= 0 and self.ends[i] > s
+
+    def reaches_out_of(self, s: int, e: int) -> bool:
+        """Whether a span overlapping text[s:e] reaches outside it (one wholly inside does not)."""
+        i = self._last_before(e - 1)
+        while i >= 0 and self.ends[i] > s:
+            if self.starts[i] < s or self.ends[i] > e:
+                return True
+            i -= 1
+        return False
 
 
 def _search(rx: re.Pattern | None, s: str) -> bool:
