@@ -682,7 +682,7 @@ class _Scan:
         if t.startswith(r.per_after, d.end):
             return None  # 1トン当たり, 売上高千円当たり: the denominator of a rate, not a quantity
         s = d.start
-        if "ltiple of" in t[max(floor, s - 16):s] and r.rounding_before.search(t, max(floor, s - _ROUNDING_REACH), s):
+        if "multiple of" in t[max(floor, s - 16):s] and r.rounding_before.search(t, max(floor, s - _ROUNDING_REACH), s):
             return None  # if any amount is not a multiple of 1 cent: the step again, before its rounding
         if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
@@ -1216,8 +1216,9 @@ def _a_share(text: str, m: re.Match, verbs: tuple[str, ...], after: re.Pattern) 
 
 
 def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
-    """Shares written as words: 全額 (100 percent), 半額, half of, two thirds of; and multiples
-    (按次加倍處罰, the penalty is doubled: 2 multiple). low is text lower-cased, when at hand."""
+    """Shares written as words: 全額 (100 percent), 半額, half of, two thirds of; multiples (按次加倍處罰,
+    the penalty is doubled: 2 multiple); counts of occasions (at most once, only one … per …). low is
+    text lower-cased, when at hand."""
     rx, table, verbs, after = _amount_words()
     low = text.lower() if low is None else low
     out = [Quantity("percent", table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
@@ -1227,9 +1228,9 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
         out += [Quantity("quantity", value, None, "multiple", None, text[m.start():m.end()], m.start(), m.end())
                 for rx_m, value in _multiple_words() for m in rx_m.finditer(low)]
     if "once" in low or "twice" in low or "only one" in low:
-        out += [Quantity("count", 2.0 if m.group().endswith("twice") else 1.0, None, None, cmp,
-                         text[m.start():m.end()], m.start(), m.end())
-                for rx_c, cmp in _count_words() for m in rx_c.finditer(low)]
+        out += [Quantity("count", value if value is not None else 2.0 if m.group().endswith("twice") else 1.0, None, None,
+                         cmp, text[m.start():m.end()], m.start(), m.end())
+                for rx_c, value, cmp in _count_words() for m in rx_c.finditer(low)]
     out.sort(key=lambda q: q.start)
     return _outermost(out)
 
@@ -1240,8 +1241,9 @@ def _multiple_words() -> list[tuple[re.Pattern, float]]:
 
 
 @cache
-def _count_words() -> list[tuple[re.Pattern, str | None]]:
-    return [(re.compile(p), cmp) for p, _, cmp in _rules().d["count_words"]]
+def _count_words() -> list[tuple[re.Pattern, float | None, str | None]]:
+    """(pattern, value or None: once 1, twice 2, comparator) of quantities.json count_words."""
+    return [(re.compile(p), None if v is None else float(v), cmp) for p, v, cmp in _rules().d["count_words"]]
 
 
 def _outermost(qs: list[Quantity]) -> list[Quantity]:
