@@ -510,6 +510,8 @@ class _Scan:
         if nm and (nv := core_value(nm.group(), r)) and d.value:  # 三分之一, 百分之七十五, 3分の1
             if d.value in (100, 1000):
                 d.kind, d.unit, d.value = "percent", "percent", nv[0] * 100 / d.value
+            elif d.value == 1_000_000:
+                d.kind, d.unit, d.value = "quantity", "ppm", nv[0]  # 百萬分之一: one part per million
             else:
                 d.value = nv[0] / d.value
             d.end, d.bare_kanji = nm.end(), False
