@@ -31,6 +31,7 @@ from kb.extract.quantities import (
     dollar_of,
     find_quantities,
     has_era_years,
+    is_frequency,
     named_dollar,
     named_yuan,
     names_money_by_country,
@@ -189,7 +190,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         qs = header_years(t, vc, qs, contexts.header_cells_of)
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
         rels = relations(t, vc, qs, clang, ends_line) if qs else {}
-        cands = role_reader.measures(vc, clang, qs, rels) if qs else []
+        cands = _one_frequency_each(role_reader.measures(vc, clang, qs, rels)) if qs else []
         for x in cands:
             if (year := notice_years.year_of(vc, x.q, rels.get(x.start))) is not None:
                 x.value = year  # 11月30日まで in a call that stated its year before
@@ -215,6 +216,19 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
                 out.append(Measure(mid, c.record_id, c.id, what.kind, r.key if r else UNSPECIFIED,
                                         what.value, what.value_max, unit, what.comparator, surface, s, e, line,
                                         what.label or None))
+    return out
+
+
+def _one_frequency_each(cands: list) -> list:
+    """cands without a frequency word that repeats an interval the clause already stated (每年徵收一次，
+    由…於每年七月一日起開徵: one yearly interval)."""
+    seen, out = set(), []
+    for x in cands:
+        if x.kind == "duration" and is_frequency(x.q.surface):
+            if (x.value, x.unit) in seen:
+                continue
+            seen.add((x.value, x.unit))
+        out.append(x)
     return out
 
 
