@@ -797,6 +797,8 @@ class _Scan:
         elif d.kind == "date" and d.value == int(d.value) and _is_year(d.value, r) and hi.kind == "number" \
                 and hi.end - hi.start == 2 and hi.value == (d.value + 1) % 100:
             hi.kind, hi.unit, hi.value = "date", "date", d.value + 1  # 2023–24: a financial year
+        if d.kind == "money" and hi.unit is None and hi.cmp is None and (hi.kind == "number" or (hi.kind == "count" and hi.scale > 1)):
+            hi.kind, hi.unit = "money", d.unit  # $230–350 million, EUR 2.5-7.5 million: the currency is said once
         low, kind, unit = d.value, d.kind, d.unit
         if d.kind == "number" and hi.kind == "date" and self.era is not None and self._bare_era_year(d.start, low):
             d.kind, d.unit, low = "date", "date", float(self.era + low)  # 114至115年: both years of the era
@@ -808,6 +810,8 @@ class _Scan:
             kind, unit = hi.kind, hi.unit
         elif d.unit is not None and hi.unit is not None and d.unit == f"{hi.unit}/yr":
             pass  # 年間600万トンから1,200万トン: the yearly marker before the range covers both ends
+        elif d.kind == "money" and d.unit == hi.unit and d.scale == 1 and hi.scale > 1 and low <= hi.value / hi.scale:
+            low *= hi.scale  # from $230 to $350 million, between €2.5 and €7.5 million: the scale is said once
         elif not _same_dimension(d, hi):
             return None
         elif hi.unit and unit and hi.unit.startswith(unit + "/"):
