@@ -36,8 +36,8 @@ LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
 # are re-based (to the figures read when they join) when new passages join a split, and otherwise
 # only raised, except where a change buys recall with less precision (its commit gives both figures).
 EXTRA_FLOORS = {
-    ("tune", False): (0.955, 0.92), ("tune", True): (0.925, 0.88),
-    ("held", False): (0.88, 0.895), ("held", True): (0.84, 0.735),
+    ("tune", False): (0.955, 0.92), ("tune", True): (0.925, 0.885),
+    ("held", False): (0.88, 0.895), ("held", True): (0.84, 0.74),
 }
 KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
 
