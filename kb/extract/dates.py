@@ -25,7 +25,7 @@ from functools import cache
 from kb.extract.clauses import Clause, fills_cell
 from kb.extract.numerals import core_value, numeral_rules
 from kb.extract.patterns import LANG_KEYS, ROUND_CLOSE, ROUND_OPEN, load_data
-from kb.extract.quantities import Quantity
+from kb.extract.quantities import Quantity, non_overlapping
 
 __all__ = ["NoticeYears", "english_dates", "header_years", "relations", "table_years"]
 
@@ -118,11 +118,7 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
             q = _read(name, m, g)
             if q is not None:
                 found.append(q)
-    found.sort(key=lambda q: (q.start, -(q.end - q.start)))
-    out: list[Quantity] = []
-    for q in found:
-        if not out or q.start >= out[-1].end:
-            out.append(q)
+    out = non_overlapping(found)
     return _ranges(text, low, out, g) if len(out) > 1 else out
 
 
@@ -233,7 +229,7 @@ class NoticeYears:
         self.t = text
         on = lang in langs and not statute.search(text)
         self.anchors = sorted((q.start, q.value) for q in quantities
-                              if on and q.kind == "date" and q.value is not None and q.value != int(q.value))
+                              if q.kind == "date" and q.value is not None and q.value != int(q.value)) if on else []
         self.starts = [s for s, _ in self.anchors]
 
     def year_of(self, clause: Clause, q: Quantity, relation: str | None) -> float | None:
@@ -258,8 +254,7 @@ def _notice() -> tuple[frozenset, re.Pattern, re.Pattern]:
     return frozenset(d["langs"]), re.compile(d["statute"]), re.compile(d["relative_before"])
 
 
-_MONTH_ONLY = re.compile(r"(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})[ ]?月")  # a month with no day or year
-_CELL_MONTH = re.compile(r"([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月")
+_CELL_MONTH = re.compile(r"([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月")  # a month; matched whole, one with no day or year
 _HEADER_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 
 
@@ -310,7 +305,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             rel = None  # 4月1日時点 with no year: the reference day of a count, not a target
         if rel is None and prev is not None and prev.kind == "date" and prev.start in out \
                 and (q.value is None) == (prev.value is None) and g.coordinated.fullmatch(text, prev.end, q.start):
-            if q.value is None and _MONTH_ONLY.fullmatch(q.surface) and _MONTH_ONLY.fullmatch(prev.surface):
+            if q.value is None and _CELL_MONTH.fullmatch(q.surface) and _CELL_MONTH.fullmatch(prev.surface):
                 continue  # 每年三月、六月、九月及十二月: one schedule of months, measured once (prev stays its head)
             rel = out[prev.start]  # 毎年3月20日及び9月20日: the second date of a pair is read as the first
         if rel is not None:

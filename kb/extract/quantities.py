@@ -1227,35 +1227,33 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
     text lower-cased, when at hand."""
     rx, table, verbs, after = _amount_words()
     low = text.lower() if low is None else low
+    # Substring tests in C first: each pattern runs only where a word it needs stands.
     out = [Quantity("percent", table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
-           for m in rx.finditer(text) if _a_share(text, m, verbs, after)] \
-        if any(w in low for w in table) else []  # substring tests in C; the regex runs where one stands
-    if "加倍" in text or "doubl" in low or "twice" in low or "tripl" in low or "trebl" in low:
-        out += [Quantity("quantity", value, None, "multiple", None, text[m.start():m.end()], m.start(), m.end())
-                for rx_m, value in _multiple_words() for m in rx_m.finditer(low)]
-    if "once" in low or "twice" in low or "only one" in low:
-        out += [Quantity("count", value if value is not None else 2.0 if m.group().endswith("twice") else 1.0, None, None,
-                         cmp, text[m.start():m.end()], m.start(), m.end())
-                for rx_c, value, cmp in _count_words() for m in rx_c.finditer(low)]
-    out.sort(key=lambda q: q.start)
-    return _outermost(out)
+           for m in rx.finditer(text) if _a_share(text, m, verbs, after)] if any(w in low for w in table) else []
+    out += [Quantity("quantity", value, None, "multiple", None, text[m.start():m.end()], m.start(), m.end())
+            for rx_m, value, needs in _multiple_words() if any(w in low for w in needs) for m in rx_m.finditer(low)]
+    out += [Quantity("count", value if value is not None else 2.0 if m.group().endswith("twice") else 1.0, None, None,
+                     cmp, text[m.start():m.end()], m.start(), m.end())
+            for rx_c, value, cmp, needs in _count_words() if any(w in low for w in needs) for m in rx_c.finditer(low)]
+    return non_overlapping(out)
 
 
 @cache
-def _multiple_words() -> list[tuple[re.Pattern, float]]:
-    return [(re.compile(p), float(v)) for p, v in _rules().d["multiple_words"]]
+def _multiple_words() -> list[tuple[re.Pattern, float, tuple[str, ...]]]:
+    return [(re.compile(p), float(v), tuple(needs)) for p, v, needs in _rules().d["multiple_words"]]
 
 
 @cache
-def _count_words() -> list[tuple[re.Pattern, float | None, str | None]]:
-    """(pattern, value or None: once 1, twice 2, comparator) of quantities.json count_words."""
-    return [(re.compile(p), None if v is None else float(v), cmp) for p, v, cmp in _rules().d["count_words"]]
+def _count_words() -> list[tuple[re.Pattern, float | None, str | None, tuple[str, ...]]]:
+    """(pattern, value or None: once 1, twice 2, comparator, needed words) of quantities.json count_words."""
+    return [(re.compile(p), None if v is None else float(v), cmp, tuple(needs)) for p, v, cmp, needs in _rules().d["count_words"]]
 
 
-def _outermost(qs: list[Quantity]) -> list[Quantity]:
-    """qs (sorted by start) without those inside an earlier one (twice in 'no more than twice a year')."""
+def non_overlapping(qs: list[Quantity]) -> list[Quantity]:
+    """qs sorted, without those a longer one starting at or before them overlaps (July 1 in July 1,
+    2029; twice in 'no more than twice a year')."""
     out: list[Quantity] = []
-    for q in qs:
+    for q in sorted(qs, key=lambda q: (q.start, q.start - q.end)):
         if not out or q.start >= out[-1].end:
             out.append(q)
     return out
