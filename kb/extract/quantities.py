@@ -684,7 +684,7 @@ class _Scan:
         if t.startswith(r.per_after, d.end):
             return None  # 1トン当たり, 売上高千円当たり: the denominator of a rate, not a quantity
         s = d.start
-        if "multiple of" in t[max(floor, s - 16):s] and r.rounding_before.search(t, max(floor, s - _ROUNDING_REACH), s):
+        if "multiple of" in t[max(floor, s - _ROUNDING_REACH):s] and r.rounding_before.search(t, max(floor, s - _ROUNDING_REACH), s):
             return None  # if any amount is not a multiple of 1 cent: the step again, before its rounding
         if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
