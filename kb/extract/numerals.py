@@ -19,7 +19,11 @@ _TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|.", re.S)
 # A comma before one or two digits, or after a lone 0, cannot group thousands: it is a decimal comma
 # (2,2 %, EUR 25,50, 0,0619 in EU legal English). Three digits after it group thousands (12,500).
 _DECIMAL_COMMA = r"(?<=[0-9]),(?=[0-9]{1,2}(?![0-9]))|(?<=(?<![0-9])0),(?=[0-9])"
-_THOUSANDS = re.compile(r",(?=[0-9]{3}(?![0-9]))")
+# A space groups thousands (25 000, 2 500 000; SI and EU style) after a first group of one to three digits
+# that no other digit, point or comma precedes: 2025 100 stays a year and a number.
+_SPACE_GROUP = ("(?:(?<=(?<![0-9.,])[0-9])|(?<=(?<![0-9.,])[0-9]{2})|(?<=(?<![0-9.,])[0-9]{3})|(?<=[0-9] [0-9]{3}))"
+                " (?=[0-9]{3}(?![0-9]))")
+_THOUSANDS = re.compile(r"[, ](?=[0-9]{3}(?![0-9]))")
 MAX_RUN = 40  # the longest numeral run we interpret; longer runs are identifiers, not quantities
 
 
@@ -40,7 +44,7 @@ class NumeralRules:
         prefixed = "|".join(f"{e(k)}(?![{e(v)}])" for k, v in heads.items())
         first = f"[0-9{dig}{mult}{two}]|{prefixed}"
         cont = (f"[0-9{dig}{mult}]|{prefixed}|(?<![0-9{dig}])[{two}]"  # 两 right after a digit is the tael
-                f"|(?<=[0-9]),(?=[0-9]{{3}}(?![0-9]))|{_DECIMAL_COMMA}|(?<=[0-9{dig}])\\.(?=[0-9{dig}])|[{dp}](?=[0-9{dig}])")
+                f"|(?<=[0-9]),(?=[0-9]{{3}}(?![0-9]))|{_SPACE_GROUP}|{_DECIMAL_COMMA}|(?<=[0-9{dig}])\\.(?=[0-9{dig}])|[{dp}](?=[0-9{dig}])")
         num = f"(?:{first})(?:{cont}){{0,{MAX_RUN}}}"
         self.num_src = num
         self.num_first = f"0-9{dig}{mult}{two}{e(''.join(heads))}"  # a character class body: what a numeral starts with
@@ -140,7 +144,7 @@ def kanji_int(s: str, r: NumeralRules) -> tuple[float, float, float] | None:
 
 def core_value(core: str, r: NumeralRules) -> tuple[float, float, float] | None:
     """(value, trailing multipliers as _kanji_int) of a numeral run found by the core regex."""
-    if "," in core:
+    if "," in core or " " in core:
         core = _THOUSANDS.sub("", core).replace(",", ".")
     if core.isascii() and core.replace(".", "", 1).isdigit():
         return float(core), 1.0, 1.0

@@ -98,7 +98,7 @@ _BLANKS = " \t\r\u3000\u00a0"
 # Starts with a character class so that the engine skips ahead; the CJK character before a . or ,
 # is checked by hand.
 _PUNCT = {".": "。", ",": "，"}
-_SPACES = "\u3000\u00a0\u202f"  # no-break and ideographic spaces: a plain space in the joined view
+_SPACES = "\u3000\u00a0\u202f\u2009"  # no-break, ideographic and thin spaces: a plain space in the joined view
 # A PDF set letter-spaced writes a figure between CJK words digit by digit, a blank after each digit
 # (离岸3 0 公里, 大于3 0 米): the blanks between its digits go. Two to four digits with a CJK character
 # before and a blank then a CJK character after; 1 0万元, with no blank before its unit, stays a cut
@@ -183,7 +183,10 @@ def join(masked: str, spans) -> Joined:
         # digits before a CJK unit too, 1⏎0万円, cost precision on the held-out passages).
         glued = CJK_RX.match(masked, s - 1) if s else None
         glued = glued or CJK_RX.match(masked, e)
-        edits.append((s, e, "" if glued else " "))
+        # A figure never runs on across a line: between two digits the break stays a break, so that
+        # a list number over a figure (1⏎250kW) is not read as one space-grouped number.
+        apart = "\n" if s and masked[s - 1].isdigit() and masked[e:e + 1].isdigit() else " "
+        edits.append((s, e, "" if glued else apart))
     breaks = [(s, e) for s, e, _ in edits]
     bstarts = [s for s, _ in breaks]
     mark, mended = _mark_rx()
