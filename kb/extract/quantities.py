@@ -22,7 +22,7 @@ from functools import cache, cached_property
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number
 from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
 
-__all__ = ["Quantity", "find_quantities", "parse_quantity"]
+__all__ = ["Quantity", "counts_number_of", "find_quantities", "parse_quantity"]
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, which doubles the
@@ -182,6 +182,7 @@ class _Rules(NumeralRules):
         self.count_cmp_before = re.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
         self.inclusive_marks = tuple(d["inclusive_marks"])
         self.label_before = tuple(f"{w} " for w in d["label_before"])
+        self.number_of = re.compile(d["number_of_before"])
         self.bounded_noun = re.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
         self.anaphora = re.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.duration_label_after = tuple(d["duration_label_after"])
@@ -528,6 +529,9 @@ class _Scan:
             hit, d.cmp = more, ">"  # 300多家, 3万余吨: more than the figure
         if hit is None and g == "n" and (year := self.glossed_year(d)) is not None:
             return self.finish(year, floor, ranged)
+        if hit is None and g in ("w", "n") and d.value is not None and not _is_year(d.value, r) \
+                and counts_number_of(self.low, d.start, floor):
+            hit = _COUNTED, d.end  # the total number of allowances in circulation is less than 400 million
         if hit is None and g in ("w", "n") and not self.before(r.b_cur, d.start, floor) \
                 and (counted := self.counted_after_modifiers(d.end)) is not None and not (counted[1] and d.value == 1):
             hit, d.cmp = counted  # seven renewable hydrogen projects (one or more units: an idiom, no limit)
@@ -1067,6 +1071,7 @@ _YEAR_SLASH_NEXT = re.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
 _PHRASE_END = re.compile("[。；，、,;\n]")
 _UNIT_CONTEXT_REACH = 16  # how far before a unit word the word it needs may stand (用電量超過一千度)
 _ROUNDING_REACH = 40  # how far before a figure the words of a rounding step may begin
+_NUMBER_OF_REACH = 100  # how far before a figure the 'number of <noun>' it states may begin
 _COUNT_CMP_REACH = 8  # how far before a count its bound may stand, a short verb between (至少辦理一次)
 _COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 _BEFORE_MINUS = frozenset(" \t\n(（[")  # what may stand before a minus sign glued to a figure
@@ -1273,6 +1278,12 @@ def overlay(quantities: list[Quantity], extra: list[Quantity]) -> list[Quantity]
     out = [q for q in quantities if not overlapped(q)] + extra
     out.sort(key=lambda q: q.start)
     return out
+
+
+def counts_number_of(low: str, start: int, floor: int = 0) -> bool:
+    """Whether an English 'number of <noun>' is what the figure at `start` of lower-cased text states
+    or bounds (the number of participants shall not exceed 50; data: number_of_before)."""
+    return _rules().number_of.search(low, max(floor, start - _NUMBER_OF_REACH), start) is not None
 
 
 def is_frequency(surface: str) -> bool:

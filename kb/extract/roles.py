@@ -37,7 +37,7 @@ from kb.extract.patterns import (
     load_data,
     lowered,
 )
-from kb.extract.quantities import Quantity, is_frequency
+from kb.extract.quantities import Quantity, counts_number_of, is_frequency
 
 __all__ = ["UNSPECIFIED", "Candidate", "Role", "RoleReader", "Taxonomy", "taxonomy"]
 
@@ -369,8 +369,10 @@ class RoleReader:
             if x.kind == "count" and role is None:
                 role = next((tx.by_key[k] for w, k in tx.counter_roles if x.q.surface.rstrip("以上下内").endswith(w)), None) \
                     or self.default_role(x) \
-                    or (tx.by_key[tx.english_count_role] if x.q.surface[-1:].isascii() and x.q.surface[-1:].isalpha() else None)
-                # 三百両以上: a bounded count decides who is covered; 132 bids: an English noun counted
+                    or (tx.by_key[tx.english_count_role] if (x.q.surface[-1:].isascii() and x.q.surface[-1:].isalpha())
+                        or counts_number_of(self.low, x.start, c.start) else None)
+                # 三百両以上: a bounded count decides who is covered; 132 bids: an English noun counted (or
+                # the number of participants is 50: the noun before)
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
             if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None and x.comparator not in _BOUNDS \
