@@ -21,6 +21,7 @@ from functools import cache, cached_property
 
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number
 from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
+from kb.scripts import CJK_RX
 
 __all__ = ["Quantity", "counts_number_of", "find_quantities", "parse_quantity"]
 
@@ -1144,6 +1145,7 @@ class ContextUnit:
     per: str | None  # money without a denominator is per this unit (t, kWh)
     scale: float = 1  # ... counted in this many units of it: （万元） 10,000, （百万円） 1,000,000
     interval: bool = False  # it names a period: 三月 under it is three months, not March
+    measure: str | None = None  # bare numbers under it are quantities in this unit (t, kW, t/yr), times scale
 
 
 @cache
@@ -1167,10 +1169,38 @@ def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUn
     per_rx, pers, cur_rx, curs = _context_rules()
     per, cur = per_rx.search(label), cur_rx.search(label)
     if per is None and cur is None:
-        return ContextUnit(None, None, interval=True) if _interval_label().fullmatch(label.strip()) else None
+        if _interval_label().fullmatch(label.strip()):
+            return ContextUnit(None, None, interval=True)
+        return _measure_label(text[start:end], label)
     currency, scale = (curs[cur.group()], 1) if cur and isinstance(curs[cur.group()], str) else \
         (curs[cur.group()][0], float(curs[cur.group()][1])) if cur else (None, 1)
     return ContextUnit(currency, pers[per.group()] if per else None, scale)
+
+
+def _scaled(v: float | None, scale: float) -> float | None:
+    return v if v is None or scale == 1 else round(v * scale, 6)
+
+
+_BRACKETED = re.compile(r"[(（]([^()（）]{1,20})[)）]")
+
+
+def _measure_label(raw: str, label: str) -> ContextUnit | None:
+    """A label whose brackets name a physical unit (Annual emissions (tCO2e), 年排放量（万吨）,
+    Capacity (MW)): read by the unit grammar itself, as one of that unit; a yearly word in the label
+    (annual, 年間, 年排放) makes it a yearly rate."""
+    m = _BRACKETED.search(raw)
+    if m is None:
+        return None
+    inner = m.group(1).strip()
+    q = parse_quantity(f"1{'' if CJK_RX.match(inner) else ' '}{inner}", "quantity")
+    if q is None or q.kind != "quantity" or not q.value:
+        return None
+    unit = q.unit
+    units, before, _, _ = _yearly()
+    if unit in units and any(rx.search(label[:m.start()] if lang == "en" else raw[:m.start()])
+                             for lang, rx in before.items()):
+        unit += "/yr"
+    return ContextUnit(None, None, q.value, measure=unit)
 
 
 @cache
@@ -1191,10 +1221,12 @@ def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
                 and (n := core_value(mm.group("m"), r)) is not None:
             return replace(q, kind="duration", value=float(n[0]), unit="month")
         return q
+    if q.kind == "number" and ctx.measure and q.value is not None:
+        return replace(q, kind="quantity", unit=ctx.measure, value=_scaled(q.value, ctx.scale),
+                       value_max=_scaled(q.value_max, ctx.scale))
     if q.kind == "number" and ctx.currency and q.value is not None:
         unit = ctx.currency + (f"/{ctx.per}" if ctx.per else "")
-        scaled = (lambda v: v if v is None else round(v * ctx.scale, 6)) if ctx.scale != 1 else (lambda v: v)
-        return replace(q, kind="money", unit=unit, value=scaled(q.value), value_max=scaled(q.value_max))
+        return replace(q, kind="money", unit=unit, value=_scaled(q.value, ctx.scale), value_max=_scaled(q.value_max, ctx.scale))
     if q.kind == "money" and q.unit and "/" not in q.unit and ctx.per:
         return replace(q, unit=f"{q.unit}/{ctx.per}")
     return q
