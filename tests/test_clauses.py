@@ -85,6 +85,7 @@ def test_readable_text(raw, text):
         ("**重要**です", "  重要  です"),
         ("<ul\nstyle='a'>・", " " * 3 + "\n" + " " * 10 + "・"),
         ("<措置①> a < b <<<", "<措置①> a < b <<<"),
+        ("<tr><TD class=x>1</td></tr><track>", "\n   \t           1     \n           "),  # rows on lines, cells at tabs
     ],
 )
 def test_mask_keeps_length_and_line_breaks(body, masked):
@@ -95,6 +96,17 @@ def test_html_cells_read_through():
     body = (CASES / "clauses" / "html_cells.md").read_text("utf-8")
     rows = [c for c in split_clauses(body) if c.kind == "table_row"]
     assert [c.text for c in rows] == ["项目 | 内容", "A1 | 建设费 预备费", "B2 | 运营费用 每年"]
+
+
+def test_html_table_rows_are_table_rows():
+    body = (CASES / "clauses" / "html_table.md").read_text("utf-8")
+    clauses = split_clauses(body)
+    assert [(c.kind, c.line, c.text) for c in clauses[1:]] == [
+        ("table_row", 3, "Tier | Annual emissions (tCO2e) | Charge ($/t)"),
+        ("table_row", 4, "1 | 25,000 to 50,000 | 15"),  # lines count the body's, not the mask's row breaks
+        ("table_row", 4, "2 | more than 50,000 | 25"),
+        ("paragraph", 4, "The operator must pay by 30 June."),
+    ]
 
 
 def test_first_line_and_record_id():

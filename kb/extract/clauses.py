@@ -287,6 +287,9 @@ class _Splitter:
         self.first_line = first_line
         parts = self.m.split("\n")
         self.line_starts = [0, *accumulate(len(p) + 1 for p in parts[:-1])]
+        # Line numbers count the body's lines (the mask breaks an HTML table's rows onto lines of their own).
+        self.body_lines = self.line_starts if self.m is body or self.m.count("\n") == body.count("\n") else \
+            [0, *(i + 1 for i, c in enumerate(body) if c == "\n")]
         self.bounds: list[tuple[int, int] | None] = []
         for off, p in zip(self.line_starts, parts):
             s = p.lstrip()
@@ -326,7 +329,7 @@ class _Splitter:
                 n,  # ordinal
                 start,
                 end,
-                self.first_line + bisect_right(self.line_starts, start) - 1,  # line
+                self.first_line + bisect_right(self.body_lines, start) - 1,  # line
                 sec,
                 kind,
                 detect_lang(text),
@@ -481,7 +484,7 @@ class _Splitter:
             elif r.article.match(t):
                 i = self.paragraph(i, "item", ls)
             elif "\t" in t:
-                self.emit("table_row", ls, le, self.cells(self.body[ls:le].split("\t")))
+                self.emit("table_row", ls, le, self.cells(self.tab_cells(ls, le)))
                 i += 1
             elif level := self.chapter_level(t):
                 self.heading(level, ls, le)
@@ -523,6 +526,12 @@ class _Splitter:
         raw = self.body[ls:le]
         cells = re.split(r"(?<!\\)\|", raw)
         self.emit("table_row", ls, le, self.cells(cells))
+
+    def tab_cells(self, ls: int, le: int) -> list[str]:
+        """The body text of each cell of line ls:le, cut where the masked line holds a tab (a
+        tab-separated row, or an HTML row whose cell tags the mask made tabs)."""
+        bounds = [ls] + [ls + k for k, c in enumerate(self.m[ls:le]) if c == "\t"] + [le]
+        return [self.body[a:b] for a, b in zip(bounds, bounds[1:])]  # from the tab or the whole cell tag on
 
     @staticmethod
     def cells(cells: list[str]) -> str:

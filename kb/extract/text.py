@@ -2,8 +2,9 @@
 
 Two views of a body, both built before any rule runs:
 
-- mask(body): the same length as the body, with HTML tags and Markdown emphasis markers blanked.
-  Clause splitting runs on it, so its positions are body positions.
+- mask(body): the same length as the body, with HTML tags and Markdown emphasis markers blanked
+  (an HTML table's row tags become line breaks and its cell tags tabs, so that it splits as a
+  tab-separated table does). Clause splitting runs on it, so its positions are body positions.
 - join(masked, spans): what quantity, date, role and rule matching see. Text converted from a PDF
   or a web page breaks lines inside sentences (`10⏎年間`, `なけれ⏎ばならない`, `EUR⏎2,500,000`) and
   writes ASCII `.` and `,` between CJK characters; inside each clause span the join removes a line
@@ -42,13 +43,24 @@ def _mask_rx() -> re.Pattern:
 
 
 def mask(body: str) -> str:
-    """`body` with HTML tags and emphasis markers turned into spaces (line breaks kept)."""
+    """`body` with HTML tags and emphasis markers turned into spaces (line breaks kept). An HTML
+    table keeps its shape as a tab-separated table does: a row tag becomes a line break and a
+    cell tag a tab, so that its rows are table rows and its header names its columns."""
     rx = _mask_rx()
     return rx.sub(_blank, body) if rx.search(body) else body
 
 
+_ROW_TAG = re.compile(r"</?(?:tr|table)(?![A-Za-z0-9-])", re.I)  # a row opens or closes; so does the table
+_CELL_TAG = re.compile(r"<t[dh](?![A-Za-z0-9-])", re.I)
+
+
 def _blank(m: re.Match) -> str:
     s = m.group()
+    if s[:1] == "<" and s[1:2] in "tT/":
+        if _ROW_TAG.match(s):
+            return "\n" + _NOT_LINEBREAK.sub(" ", s[1:])
+        if _CELL_TAG.match(s):
+            return "\t" + _NOT_LINEBREAK.sub(" ", s[1:])
     return _NOT_LINEBREAK.sub(" ", s) if "\n" in s or "\r" in s else " " * len(s)
 
 
