@@ -168,8 +168,8 @@ class _Rules(NumeralRules):
         self.ordinal_full = re.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
         # A rate's denominator written before the figure (每吨50元, 每千瓦时0.3元, トン当たり289円).
-        self.per_prefix = {w: unit for unit, words in d["per_prefixes"].items() for w in words}
-        self.b_cur, self.b_per_prefix = _before(self.cur_map), _before(list(self.per_prefix))
+        self.per_prefix = {key(w): unit for unit, words in d["per_prefixes"].items() for w in words}
+        self.b_cur, self.b_per_prefix = _before(self.cur_map), _before([w for ws in d["per_prefixes"].values() for w in ws], True)
         self.b_per_verb = _before(d["per_prefix_verbs"])
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
@@ -695,7 +695,7 @@ class _Scan:
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
         if d.kind == "money" and ((pt := self.before(r.b_per_prefix, s, floor)) or (
                 (pv := self.before(r.b_per_verb, s, floor)) and (pt := self.before(r.b_per_prefix, pv[0], floor)))):
-            d.unit, s = f"{d.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
+            d.unit, s = f"{d.unit}/{r.per_prefix[key(pt[1])]}", pt[0]  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # per tonne, /t
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
@@ -722,7 +722,7 @@ class _Scan:
             return None  # 8 项目审定…: a section's number before its heading, not a count
         if ranged and d.value is not None and d.cmp in (None, "~") and (merged := self.connector_range(d, floor)):
             if merged.kind == "money" and "/" not in merged.unit and (pt := self.before(r.b_per_prefix, merged.start, floor)):
-                merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[pt[1]]}", pt[0]  # 每度3.7635~5.7848元
+                merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[key(pt[1])]}", pt[0]  # 每度3.7635~5.7848元
             return merged
         at = sa.end() if d.kind == "quantity" and (sa := r.substance_after.match(t, d.end)) else d.end
         if t.startswith(r.inclusive_marks, at):  # 5000吨（含）以上: the bound includes the figure
