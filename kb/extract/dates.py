@@ -89,7 +89,7 @@ _MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "
 # A month name next to a number, in any form the month forms read (july 1, 1 july, july 2029).
 # Two searches, each starting with plain characters so that the engine skips ahead to them.
 _MONTH_THEN_NUMBER = re.compile("|".join(f"{m}[a-z]{{0,6}}\\.?,? (?:of )?[0-9]" for m in _MONTH_STEMS))
-_NUMBER_THEN_MONTH = re.compile(f"[0-9](?:st|nd|rd|th)? (?:of )?(?:{'|'.join(_MONTH_STEMS)})")
+_NUMBER_THEN_MONTH = re.compile(f"[0-9](?:st|nd|rd|th)? (?:day )?(?:of )?(?:{'|'.join(_MONTH_STEMS)})")
 _DIGIT_SLASH = re.compile("[0-9]/[0-9]")  # what every numeric date (7/1/29) holds
 _DOTTED = re.compile(r"[0-9]\.[0-9]{1,2}\.(?:19|20)[0-9]{2}")  # what every dotted date (1.1.2027) holds
 
