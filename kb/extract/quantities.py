@@ -401,7 +401,7 @@ class _Scan:
                     all(v is None or math.isfinite(v) for v in (d.value, d.vmax)):
                 out.append(d)
                 last = d.end
-        return out
+        return _shared_denominators(self.t, out)
 
     def anchors(self) -> list[re.Match]:
         """What r.anchor.finditer(t) yields that can begin a quantity, in text order: the English
@@ -829,6 +829,23 @@ class _Scan:
         d.kind, d.unit, d.value, d.vmax, d.cmp, d.end, d.bare_kanji = kind, unit, low, high, "range", hi.end, False
         d.start = opener[0] if opener else d.start
         return d
+
+
+_COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and)[ ]?")
+
+
+def _shared_denominators(t: str, drafts: list[_Draft]) -> list[_Draft]:
+    """Two amounts of one currency joined by a coordinator alone (每公噸新臺幣五十元或一百元, $50 or $100
+    per tonne) are rates over one denominator: the one written without it takes the other's (and a
+    bare 元 after a named currency, that currency)."""
+    for a, b in zip(drafts, drafts[1:]):
+        if a.kind == b.kind == "money" and a.unit and b.unit and _COORDINATED.fullmatch(t, a.end, b.start):
+            (ca, _, pa), (cb, _, pb) = a.unit.partition("/"), b.unit.partition("/")
+            if cb == "CNY" != ca and not _names_renminbi(t[b.start:b.end]):
+                cb = ca  # 新臺幣五十元或一百元: the second amount's 元 is the first's currency
+            if ca == cb and bool(pa) != bool(pb):
+                a.unit = b.unit = f"{ca}/{pa or pb}"
+    return drafts
 
 
 def find_quantities(text: str, base: int = 0, dollar: str | None = "", era: int | None = None) -> list[Quantity]:
