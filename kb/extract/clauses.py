@@ -530,7 +530,7 @@ class _Splitter:
     def tab_cells(self, ls: int, le: int) -> list[str]:
         """The body text of each cell of line ls:le, cut where the masked line holds a tab (a
         tab-separated row, or an HTML row whose cell tags the mask made tabs)."""
-        bounds = [ls] + [ls + k for k, c in enumerate(self.m[ls:le]) if c == "\t"] + [le]
+        bounds = [ls] + [m.start() for m in _TAB.finditer(self.m, ls, le)] + [le]
         return [self.body[a:b] for a, b in zip(bounds, bounds[1:])]  # from the tab or the whole cell tag on
 
     @staticmethod
@@ -578,6 +578,7 @@ def split_clauses(body: str, record_id: str = "", first_line: int = 1, *, masked
     return _Splitter(body, record_id, first_line, masked).run()
 
 
+_TAB = re.compile("\t")
 CELL_BAR = re.compile(r"(?<!\\)\||\t")  # what separates the cells of a table row (an escaped \| does not)
 
 

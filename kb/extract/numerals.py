@@ -18,11 +18,12 @@ __all__ = ["MAX_RUN", "NumeralRules", "cached_core_value", "core_value", "englis
 _TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|.", re.S)
 # A comma before one or two digits, or after a lone 0, cannot group thousands: it is a decimal comma
 # (2,2 %, EUR 25,50, 0,0619 in EU legal English). Three digits after it group thousands (12,500).
-_DECIMAL_COMMA = r"(?<=[0-9]),(?=[0-9]{1,2}(?![0-9]))|(?<=(?<![0-9])0),(?=[0-9])"
+# Each branch starts with its literal, so that the engine drops it at once at any other character.
+_DECIMAL_COMMA = r",(?<=[0-9],)(?=[0-9]{1,2}(?![0-9]))|,(?<=(?<![0-9])0,)(?=[0-9])"
 # A space groups thousands (25 000, 2 500 000; SI and EU style) after a first group of one to three digits
 # that no other digit, point or comma precedes: 2025 100 stays a year and a number.
-_SPACE_GROUP = ("(?:(?<=(?<![0-9.,])[0-9])|(?<=(?<![0-9.,])[0-9]{2})|(?<=(?<![0-9.,])[0-9]{3})|(?<=[0-9] [0-9]{3}))"
-                " (?=[0-9]{3}(?![0-9]))")
+_SPACE_GROUP = (" (?=[0-9]{3}(?![0-9]))"
+                "(?:(?<=(?<![0-9.,])[0-9] )|(?<=(?<![0-9.,])[0-9]{2} )|(?<=(?<![0-9.,])[0-9]{3} )|(?<=[0-9] [0-9]{3} ))")
 _THOUSANDS = re.compile(r"[, ](?=[0-9]{3}(?![0-9]))")
 MAX_RUN = 40  # the longest numeral run we interpret; longer runs are identifiers, not quantities
 
@@ -43,8 +44,9 @@ class NumeralRules:
         # 千瓦/千克/兆瓦: an SI prefix, not a multiplier
         prefixed = "|".join(f"{e(k)}(?![{e(v)}])" for k, v in heads.items())
         first = f"[0-9{dig}{mult}{two}]|{prefixed}"
-        cont = (f"[0-9{dig}{mult}]|{prefixed}|(?<![0-9{dig}])[{two}]"  # 两 right after a digit is the tael
-                f"|(?<=[0-9]),(?=[0-9]{{3}}(?![0-9]))|{_SPACE_GROUP}|{_DECIMAL_COMMA}|(?<=[0-9{dig}])\\.(?=[0-9{dig}])|[{dp}](?=[0-9{dig}])")
+        cont = (f"[0-9{dig}{mult}]|{prefixed}|[{two}](?<![0-9{dig}][{two}])"  # 两 right after a digit is the tael
+                f"|,(?<=[0-9],)(?=[0-9]{{3}}(?![0-9]))|{_SPACE_GROUP}|{_DECIMAL_COMMA}|\\.(?<=[0-9{dig}]\\.)(?=[0-9{dig}])"
+                f"|[{dp}](?=[0-9{dig}])")
         num = f"(?:{first})(?:{cont}){{0,{MAX_RUN}}}"
         self.num_src = num
         self.num_first = f"0-9{dig}{mult}{two}{e(''.join(heads))}"  # a character class body: what a numeral starts with

@@ -17,7 +17,7 @@ import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number
 from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
@@ -1207,18 +1207,22 @@ def _measure_label(raw: str, label: str) -> ContextUnit | None:
     Capacity (MW)): read by the unit grammar itself, as one of that unit; a yearly word in the label
     (annual, 年間, 年排放) makes it a yearly rate."""
     m = _BRACKETED.search(raw)
-    if m is None:
+    if m is None or (one := _one_of(m.group(1).strip())) is None:
         return None
-    inner = m.group(1).strip()
-    q = parse_quantity(f"1{'' if CJK_RX.match(inner) else ' '}{inner}", "quantity")
-    if q is None or q.kind != "quantity" or not q.value:
-        return None
-    unit = q.unit
+    unit, scale = one
     units, before, _, _ = _yearly()
     if unit in units and any(rx.search(label[:m.start()] if lang == "en" else raw[:m.start()])
                              for lang, rx in before.items()):
         unit += "/yr"
-    return ContextUnit(None, None, q.value, measure=unit)
+    return ContextUnit(None, None, scale, measure=unit)
+
+
+@lru_cache(maxsize=1024)
+def _one_of(unit_words: str) -> tuple[str, float] | None:
+    """(unit, size) of one of the physical unit `unit_words` names (万吨: t, 10000), by the unit
+    grammar; None when they name none (labels repeat: （１）, (注)); cached."""
+    q = parse_quantity(f"1{'' if CJK_RX.match(unit_words) else ' '}{unit_words}", "quantity")
+    return (q.unit, q.value) if q is not None and q.kind == "quantity" and q.value else None
 
 
 @cache
@@ -1333,7 +1337,8 @@ def overlay(quantities: list[Quantity], extra: list[Quantity]) -> list[Quantity]
 def counts_number_of(low: str, start: int, floor: int = 0) -> bool:
     """Whether an English 'number of <noun>' is what the figure at `start` of lower-cased text states
     or bounds (the number of participants shall not exceed 50; data: number_of_before)."""
-    return _rules().number_of.search(low, max(floor, start - _NUMBER_OF_REACH), start) is not None
+    a = max(floor, start - _NUMBER_OF_REACH)
+    return low.find("number of", a, start) >= 0 and _rules().number_of.search(low, a, start) is not None
 
 
 def is_frequency(surface: str) -> bool:
