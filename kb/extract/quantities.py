@@ -831,12 +831,13 @@ class _Scan:
         return d
 
 
-_COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and)[ ]?")
+_COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|[(（])[ ]?")
 
 
 def _shared_denominators(t: str, drafts: list[_Draft]) -> list[_Draft]:
-    """Two amounts of one currency joined by a coordinator alone (每公噸新臺幣五十元或一百元, $50 or $100
-    per tonne) are rates over one denominator: the one written without it takes the other's (and a
+    """Two amounts of one currency joined by a coordinator alone, or the second opening a bracket after
+    the first (每公噸新臺幣五十元或一百元, $50 or $100 per tonne, $17 per metric ton ($85 if …)), are rates
+    over one denominator: the one written without it takes the other's (and a
     bare 元 after a named currency, that currency)."""
     for a, b in zip(drafts, drafts[1:]):
         if a.kind == b.kind == "money" and a.unit and b.unit and _COORDINATED.fullmatch(t, a.end, b.start):
