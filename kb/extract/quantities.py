@@ -178,6 +178,8 @@ class _Rules(NumeralRules):
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
         self.modifiers = re.compile(f"( {word})( {word})?( {word})?(?= )")  # one to three words before a counted noun
         self.uncounted_words = frozenset(d["uncounted_words"])
+        self.year_reference_nouns = frozenset(d["year_reference_nouns"])
+        self.times_per = re.compile(d["times_per"], re.I)
         self.rounding_before = re.compile(d["rounding_before"], re.I)
         self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
         self.count_cmp_before = re.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
@@ -361,6 +363,8 @@ class _Scan:
             return None  # unbounded: a whole number of two or more right before its plural noun (132 bids)
         if self.unit(m.start("n") - 1) is not None:
             return None  # a unit word (years, tonnes) is read as a unit
+        if _is_year(d.value, self.r) and m.group("n") in self.r.year_reference_nouns:
+            return None  # below 2005 levels: a reference year
         if cp is not None and d.value == 1 and self.r.cmp_pre[key(cp[1])] != "<=":
             return None  # at least one member, more than one condition: an idiom, no limit
         for g in ("n", "n2"):  # the noun, or a modifier and then the noun (two eligible loans)
@@ -589,6 +593,9 @@ class _Scan:
             d.kind, d.unit, d.value = "date", "date", None  # 每月十五日前: the 15th of each month
             return self.finish(d, floor, ranged)
         d.kind, d.unit = u["kind"], u["unit"]
+        if d.unit == "multiple" and r.times_per.match(t, d.end):
+            d.kind, d.unit = "count", None  # 3 times a year: how often, not a multiple
+            return self.finish(d, floor, ranged)
         if _base(u, r) is None:
             d.value, d.scale = value * u.get("factor", 1), d.scale * u.get("factor", 1)
         else:
