@@ -172,6 +172,9 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "dates in one clause": lambda n: repeat_to("2030年から", n),
     "figures in one table row": lambda n: "| " + repeat_to("1 2 3 | ", n),
     "yearly flows after frequency words": lambda n: repeat_to("每年减排1万吨，", n),
+    "space-grouped, decimal-comma figures": lambda n: repeat_to("1 000 2,5 0,1 ", n),
+    "HTML table cells in one row": lambda n: "<tr>" + repeat_to("<td>1 000</td>", n) + "</tr>",
+    "label-value lines": lambda n: repeat_to("補助率\u3000\u30001/2以内\n", n),
 }
 
 

@@ -27,6 +27,9 @@ SHAPES = {
     "figures in one table row": '"| " + "1 2 3 | " * (N // 8)',
     "month names": '"May 1, " * (N // 7)',
     "yearly flows after frequency words": '"每年减排1万吨，" * (N // 8)',
+    "space-grouped and decimal-comma figures": '"1 000 2,5 0,1 " * (N // 14)',
+    "HTML table cells in one row": '"<tr>" + "<td>1 000</td>" * (N // 14) + "</tr>"',
+    "label-value lines": '"補助率\\u3000\\u30001/2以内\\n" * (N // 12)',
 }
 
 CHILD = """
