@@ -493,7 +493,10 @@ def _dispatched(group: _Patterns, src: str, live: list[bool], pos: int, end: int
         if english and p and "a" <= src[p - 1] <= "z":
             continue
         # the word or character matched; a CJK character known only with what follows it: the pair
-        for k in by_first.get(m.group()) or by_first[src[p:p + 2]]:
+        ks = by_first.get(m.group()) or by_first.get(src[p:p + 2])
+        if ks is None:
+            continue  # a first character some pattern has, before a second character none has after it
+        for k in ks:
             if not live[k] or reach.get(k, -1) > p:
                 continue
             mm = ps[k][0].match(src, p, end)
@@ -536,11 +539,21 @@ def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, tup
     single = {k for f in firsts for k in f if len(k) == 1}
     keys = {k if k[0] not in single else k[0] for f in firsts for k in f}
     by_first = {k: tuple(i for i, f in enumerate(firsts) if any(x[:len(k)] == k for x in f)) for k in sorted(keys)}
-    seconds: dict[str, list[str]] = {}
-    for k in sorted(keys):
-        seconds.setdefault(k[0], []).extend(k[1:])
-    alts = [re.escape(c) + (f"(?=[{''.join(map(re.escape, after))}])" if after else "") for c, after in seconds.items()]
-    return re.compile("|".join(alts)), by_first
+    return _first_chars(keys), by_first
+
+
+def _first_chars(keys: set[str]) -> re.Pattern:
+    """A character that is a key, or the first of a two-character key before a character that is
+    the second of some key (the caller drops pairs that are no key). One class first, so that the
+    engine skips ahead in C; an alternation of each first character with its own second ones
+    costs a test per alternative at every candidate (three times slower on a policy corpus)."""
+    singles, seconds = {k for k in keys if len(k) == 1}, {k[1] for k in keys if len(k) == 2}
+    tails = ([f"(?<={_class(singles)})"] if singles else []) + ([f"(?={_class(seconds)})"] if seconds else [])
+    return re.compile(f"{_class({k[0] for k in keys})}(?:{'|'.join(tails)})")
+
+
+def _class(chars: set[str]) -> str:
+    return "[" + "".join(map(re.escape, sorted(chars))) + "]"
 
 
 class _View(NamedTuple):
