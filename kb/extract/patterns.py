@@ -493,10 +493,12 @@ def _dispatched(group: _Patterns, src: str, live: list[bool], pos: int, end: int
         if english and p and "a" <= src[p - 1] <= "z":
             continue
         # the word or character matched; a CJK character known only with what follows it: the pair
-        ks = by_first.get(m.group()) or by_first.get(src[p:p + 2])
-        if ks is None:
+        starting = by_first.get(m.group()) or by_first.get(src[p:p + 2])
+        if starting is None:
             continue  # a first character some pattern has, before a second character none has after it
-        for k in ks:
+        if (starting.any_rx or starting.compile(ps)).match(src, p, end) is None:
+            continue  # none of them matches here (most places): one call in C, not one per pattern
+        for k in starting.ks:
             if not live[k] or reach.get(k, -1) > p:
                 continue
             mm = ps[k][0].match(src, p, end)
@@ -513,10 +515,33 @@ class _Patterns(NamedTuple):
     english: bool
     ps: list[tuple[re.Pattern, tuple, str | None]]  # (regex, payloads, needed literal), in data order
     first_rx: re.Pattern | None  # any character a pattern can start with; None: run them one by one
-    by_first: dict[str, tuple[int, ...]]  # such a character -> the patterns that can start with it
+    by_first: dict[str, _Starting]  # such a character (word) -> the patterns that can start with it
 
 
-def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, tuple[int, ...]]]:
+class _Starting:
+    """The patterns of a group that can start with one dispatch key."""
+
+    __slots__ = ("ks", "any_rx")
+
+    def __init__(self, ks: tuple[int, ...]):
+        self.ks = ks  # their indices, in data order
+        self.any_rx: re.Pattern | None = None  # their alternation, compiled when first needed
+
+    def compile(self, ps: list) -> re.Pattern:
+        # An alternation matches at a position exactly where one of its alternatives does (the
+        # patterns of a group share their flags and have no groups to renumber).
+        rx = ps[self.ks[0]][0]
+        self.any_rx = rx if len(self.ks) == 1 else re.compile("|".join(f"(?:{ps[k][0].pattern})" for k in self.ks), rx.flags)
+        return self.any_rx
+
+
+def _starting(by_key: dict[str, tuple[int, ...]]) -> dict[str, _Starting]:
+    """by_key with each distinct tuple of patterns made one _Starting (compiled once)."""
+    shared = {ks: _Starting(ks) for ks in set(by_key.values())}
+    return {k: shared[ks] for k, ks in by_key.items()}
+
+
+def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, _Starting]]:
     """The one-pass scan of a pattern group when every pattern's first characters are known: its
     first words in English (letters start a match everywhere, whole words rarely), its first two
     characters in CJK where known, else its first. None: the patterns run one by one."""
@@ -527,7 +552,7 @@ def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, tup
         if any(f is None for f in firsts):
             return None, {}
         keys = sorted(set().union(*firsts))
-        by_first = {k: tuple(i for i, f in enumerate(firsts) if k in f) for k in keys}
+        by_first = _starting({k: tuple(i for i, f in enumerate(firsts) if k in f) for k in keys})
         # Whole words; the word start is tested by the caller: a look-behind first would hide the
         # pattern's leading letters from the engine, which then tries every position (5x slower).
         return re.compile(f"(?:{trie(keys)})(?![a-z])"), by_first
@@ -538,7 +563,7 @@ def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, tup
     # the others are only looked at before one of their second characters.
     single = {k for f in firsts for k in f if len(k) == 1}
     keys = {k if k[0] not in single else k[0] for f in firsts for k in f}
-    by_first = {k: tuple(i for i, f in enumerate(firsts) if any(x[:len(k)] == k for x in f)) for k in sorted(keys)}
+    by_first = _starting({k: tuple(i for i, f in enumerate(firsts) if any(x[:len(k)] == k for x in f)) for k in sorted(keys)})
     return _first_chars(keys), by_first
 
 
