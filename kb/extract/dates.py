@@ -273,9 +273,11 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
     text relates to the policy. ends_line(pos): whether the source line ends at text position pos
     with no closing mark (the joined view has mended soft breaks into spaces)."""
     g = _grammar()
+    if all(q.kind != "date" for q in quantities):
+        return {}  # no date to relate (most clauses with figures)
     keys = [k for k in LANG_KEYS[lang] if k in g.after]
     out: dict[int, str] = {}
-    titles = _titles(text, clause, g) if any(q.kind == "date" for q in quantities) else []
+    titles = _titles(text, clause, g)
     prev: Quantity | None = None
     for i, q in enumerate(quantities):
         if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles):
