@@ -409,6 +409,7 @@ class CueSet:
         got = self._views[lang, tagged] = _View(
             cjk, eng,
             re.compile(trie(cjk)) if cjk else None,
+            _first_chars({w[:2] for w in cjk}) if cjk else None,
             re.compile(f"(?P<e>{trie(eng)}){EN_SUFFIX}(?![a-z])") if eng else None,
             [_Patterns(english, ps, *_dispatch(ps, english)) for english, ps in pats if ps],
             all(LATIN_RX.search(w) for w in eng))
@@ -426,10 +427,10 @@ class CueReader:
     pattern whose needed literal it lacks, English words in text with no Latin letter), so that
     each of many small windows runs only what may match there."""
 
-    __slots__ = ("t", "low", "cjk", "eng", "cjk_rx", "eng_rx", "pats")
+    __slots__ = ("t", "low", "cjk", "eng", "cjk_rx", "cjk_first", "eng_rx", "pats")
 
     def __init__(self, cues: CueSet, v: _View, text: str, low: str, nocase: str, windows: bool = True):
-        self.t, self.low, self.cjk, self.eng, self.cjk_rx = text, low, v.cjk, v.eng, v.cjk_rx
+        self.t, self.low, self.cjk, self.eng, self.cjk_rx, self.cjk_first = text, low, v.cjk, v.eng, v.cjk_rx, v.cjk_first
         self.eng_rx = v.eng_rx if v.eng_rx is not None and (not v.eng_latin or LATIN_RX.search(low)) else None
         self.pats = []
         for group in v.pats:
@@ -443,10 +444,7 @@ class CueReader:
 
     def scan(self, pos: int, end: int) -> list[tuple[int, int, tuple]]:
         """(start, end, payloads) of every cue in text[pos:end]."""
-        out = []
-        if self.cjk_rx is not None:
-            cjk = self.cjk
-            out += [(m.start(), m.end(), cjk[m.group()]) for m in self.cjk_rx.finditer(self.t, pos, end)]
+        out = self._cjk(pos, end) if self.cjk_rx is not None else []
         if self.eng_rx is not None:
             eng, low = self.eng, self.low
             for m in self.eng_rx.finditer(low, pos, end):
@@ -460,6 +458,20 @@ class CueReader:
             one_pass = group.first_rx is not None and (not group.english or src is self.low)
             at = _dispatched(group, src, live, pos, end) if one_pass else _one_by_one(group, src, live, pos, end, self.low)
             out += [(s, e, payload) for s, (e, payload) in at.items()]
+        return out
+
+
+    def _cjk(self, pos: int, end: int) -> list[tuple[int, int, tuple]]:
+        """What cjk_rx.finditer(t, pos, end) finds, trying the tree only where a word can start (its
+        first character, before a character that is the second of some word): the tree alone tries
+        each of its hundreds of first characters in turn at every character it can start with."""
+        t, cjk, match = self.t, self.cjk, self.cjk_rx.match
+        out, after = [], pos  # finditer's matches do not overlap: the next starts at or after the last end
+        for c in self.cjk_first.finditer(t, pos, end):
+            p = c.start()
+            if p >= after and (m := match(t, p, end)) is not None:
+                out.append((p, m.end(), cjk[m.group()]))
+                after = m.end()
         return out
 
 
@@ -587,6 +599,7 @@ class _View(NamedTuple):
     cjk: dict[str, tuple]  # CJK word -> payloads
     eng: dict[str, tuple]  # English base form -> payloads
     cjk_rx: re.Pattern | None
+    cjk_first: re.Pattern | None  # where a CJK word can start (_first_chars of their first two characters)
     eng_rx: re.Pattern | None
     pats: list[_Patterns]  # per language group (English or not)
     eng_latin: bool  # every English word holds a Latin letter: text with none holds none of them
