@@ -608,6 +608,16 @@ class _Scan:
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # 万吨/年, Mt per year, t per GWh
         return self.finish(d, floor, ranged)
 
+    def per_litre(self, s: int, floor: int) -> tuple[int, str | None] | None:
+        """(start, comparator) of a per-litre denominator written before a mass at s, a bound
+        between them or not (每升不得超过0.5毫克), or None."""
+        r = self.r
+        cp = self.before(r.b_cmp, s, floor)
+        pt = self.before(r.b_per_prefix, s, floor) or (cp and self.before(r.b_per_prefix, cp[0], floor))
+        if not pt or r.per_prefix[key(pt[1])] != "L":
+            return None
+        return pt[0], (r.cmp_pre[key(cp[1])] if cp and pt[0] < cp[0] else None)
+
     def glossed_year(self, d: _Draft) -> _Draft | None:
         """A year in brackets before its 年: a western year glossing an era year (令和5(2023)年度), or
         the current year named in its own era (本(114)年3月20日 in a Taiwan notice); the date,
@@ -705,6 +715,10 @@ class _Scan:
             d.unit, s = f"{d.unit}/{r.per_prefix[key(pt[1])]}", pt[0]  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # per tonne, /t
+        elif d.unit == "g" and (per := self.per_litre(s, floor)) is not None:
+            # 一リットルにつき二十ミリグラム以下, 每升不得超过0.5毫克: a concentration in milligrams per litre
+            d.value, d.vmax = d.value * 1000, None if d.vmax is None else d.vmax * 1000
+            d.unit, s, d.cmp = "mg/L", per[0], per[1] or d.cmp
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
