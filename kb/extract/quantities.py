@@ -180,6 +180,8 @@ class _Rules(NumeralRules):
         self.uncounted_words = frozenset(d["uncounted_words"])
         self.year_reference_nouns = frozenset(d["year_reference_nouns"])
         self.times_per = re.compile(d["times_per"], re.I)
+        fines = d["fine_nouns"]
+        self.fine_after = re.compile("|".join(f"(?P<{k}>{p})" for k, p in fines["after"].items()))
         self.rounding_before = re.compile(d["rounding_before"], re.I)
         self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
         self.count_cmp_before = re.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
@@ -710,6 +712,8 @@ class _Scan:
             return None  # if any amount is not a multiple of 1 cent: the step again, before its rounding
         if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
+        elif d.kind == "number" and d.value and (fine := r.fine_after.match(t, d.end)):
+            d.kind, d.unit = "money", r.d["fine_nouns"]["currency"][fine.lastgroup]  # 50万以下の罰金: the yen left out
         if d.kind == "money" and ((pt := self.before(r.b_per_prefix, s, floor)) or (
                 (pv := self.before(r.b_per_verb, s, floor)) and (pt := self.before(r.b_per_prefix, pv[0], floor)))):
             d.unit, s = f"{d.unit}/{r.per_prefix[key(pt[1])]}", pt[0]  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
