@@ -244,6 +244,9 @@ _NO_CUES = _Cues([])
 _BOUNDS = frozenset({">", ">=", "<", "<="})
 
 
+_GENERIC_COUNTERS = frozenset("個个")  # a counter that says nothing of what it counts: the noun after it does
+
+
 class RoleReader:
     """Roles for the quantities of one text: cue scans over `text` (the joined view), per clause."""
 
@@ -368,10 +371,13 @@ class RoleReader:
                 role = self.default_role(x)
             if x.kind == "count" and role is None:
                 role = next((tx.by_key[k] for w, k in tx.counter_roles if x.q.surface.rstrip("以上下内").endswith(w)), None) \
+                    or (next((tx.by_key[k] for w, k in tx.counter_roles if self.m.startswith(w, x.end)), None)
+                        if x.q.surface[-1:] in _GENERIC_COUNTERS else None) \
                     or self.default_role(x) \
                     or (tx.by_key[tx.english_count_role] if (x.q.surface[-1:].isascii() and x.q.surface[-1:].isalpha())
                         or counts_number_of(self.low, x.start, c.start) else None)
-                # 三百両以上: a bounded count decides who is covered; 132 bids: an English noun counted (or
+                # 三百両以上: a bounded count decides who is covered; 兩個階段: the noun after a generic
+                # counter names what is counted; 132 bids: an English noun counted (or
                 # the number of participants is 50: the noun before)
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
