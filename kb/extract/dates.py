@@ -77,6 +77,7 @@ def _grammar() -> _Grammar:
     # A bracket may close an amended date before the join (1 July [F22025] and ending on …).
     joins: dict[str | None, re.Pattern] = {o: re.compile(f"\\]?[ ,]*(?:{j})[ ,]*") for o, j in ranges["openers"].items()}
     joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
+    joins[_FULL] = re.compile(f"[ ,]*(?:{ranges['bare_full']})[ ,]*")
     datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
     return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, datelines,
                     re.compile(d["datelines_after"]), re.compile(d["defined_in"]),
@@ -122,6 +123,7 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     return _ranges(text, low, out, g) if len(out) > 1 else out
 
 
+_FULL = "two full dates"  # range_joins key: what joins two day-precise dates with no opener
 _RANGE_GAP = 40  # the most characters a join between two dates of one range holds
 _OPENER_REACH = 17  # the longest opener with its blank (commencing on )
 
@@ -150,7 +152,8 @@ def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quanti
         return None
     m = g.range_opener.search(low, max(0, a.start - _OPENER_REACH), a.start)
     opener = m.group("o") if m else None
-    if not g.range_joins[opener].fullmatch(low, a.end, b.start):
+    if not g.range_joins[opener].fullmatch(low, a.end, b.start) and not (
+            opener is None and _day_precise(a) and _day_precise(b) and g.range_joins[_FULL].fullmatch(low, a.end, b.start)):
         return None
     start = m.start("o") if m else a.start
     return Quantity("date", a.value, b.value, "date", "range", text[start:b.end], start, b.end)
