@@ -460,7 +460,6 @@ class CueReader:
             out += [(s, e, payload) for s, (e, payload) in at.items()]
         return out
 
-
     def _cjk(self, pos: int, end: int) -> list[tuple[int, int, tuple]]:
         """What cjk_rx.finditer(t, pos, end) finds, trying the tree only where a word can start (its
         first character, before a character that is the second of some word): the tree alone tries
