@@ -8,7 +8,8 @@ Two views of a body, both built before any rule runs:
 - join(masked, spans): what quantity, date, role and rule matching see. Text converted from a PDF
   or a web page breaks lines inside sentences (`10⏎年間`, `なけれ⏎ばならない`, `EUR⏎2,500,000`) and
   writes ASCII `.` and `,` between CJK characters; inside each clause span the join removes a line
-  break next to a CJK character (a space elsewhere), reads a lone ASCII `.`/`,` between CJK characters
+  break next to a CJK character (a space elsewhere; with the hyphen before it between two lower-case
+  letters, re-⏎quired), reads a lone ASCII `.`/`,` between CJK characters
   as `。`/`，`, folds no-break and ideographic spaces to a plain space, and closes up a figure that a
   letter-spaced PDF wrote digit by digit between CJK words (`3 0 公里`). Joined.body() maps every
   position of the joined text back to the body (normalize, then map back), so a measure's span
@@ -110,6 +111,7 @@ _BLANKS = " \t\r\u3000\u00a0"
 # Starts with a character class so that the engine skips ahead; the CJK character before a . or ,
 # is checked by hand.
 _PUNCT = {".": "。", ",": "，"}
+_LOWER = re.compile("[a-z]")
 _SPACES = "\u3000\u00a0\u202f\u2009"  # no-break, ideographic and thin spaces: a plain space in the joined view
 # A PDF set letter-spaced writes a figure between CJK words digit by digit, a blank after each digit
 # (离岸3 0 公里, 大于3 0 米): the blanks between its digits go. Two to four digits with a CJK character
@@ -198,6 +200,8 @@ def join(masked: str, spans) -> Joined:
         # A figure never runs on across a line: between two digits the break stays a break, so that
         # a list number over a figure (1⏎250kW) is not read as one space-grouped number.
         apart = "\n" if s and masked[s - 1].isdigit() and masked[e:e + 1].isdigit() else " "
+        if s > 1 and masked[s - 1] == "-" and _LOWER.match(masked, s - 2) and _LOWER.match(masked, e):
+            s, apart = s - 1, ""  # re-⏎quired: a word a PDF hyphenated at the line's end is one word again
         edits.append((s, e, "" if glued else apart))
     breaks = [(s, e) for s, e, _ in edits]
     bstarts = [s for s, _ in breaks]
