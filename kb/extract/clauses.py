@@ -530,6 +530,9 @@ class _Splitter:
     def tab_cells(self, ls: int, le: int) -> list[str]:
         """The body text of each cell of line ls:le, cut where the masked line holds a tab (a
         tab-separated row, or an HTML row whose cell tags the mask made tabs)."""
+        raw = self.body[ls:le]
+        if "<" not in raw:
+            return raw.split("\t")  # no tag: the mask left the body's own tabs, and only those
         bounds = [ls] + [m.start() for m in _TAB.finditer(self.m, ls, le)] + [le]
         return [self.body[a:b] for a, b in zip(bounds, bounds[1:])]  # from the tab or the whole cell tag on
 
