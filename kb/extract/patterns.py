@@ -5,6 +5,7 @@ keeps offsets, and full-width folding. Every helper keeps lengths, so positions 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from kb.resources import load_data
@@ -147,6 +148,13 @@ def _sre():
     return sre if all(hasattr(sre, a) for a in ("parse", "LITERAL", "IN", "SUBPATTERN")) else None
 
 
+@lru_cache(maxsize=4096)
+def _parsed(pattern: str, flags: int):
+    """re's parse of a pattern, once for the analyses below (each used to parse it again, a third
+    of the start-up cost of the cue lists). They only read it."""
+    return _sre().parse(pattern, flags)
+
+
 def required_literal(rx: re.Pattern) -> str | None:
     """The longest run of literal characters that every match of rx contains, read
     from the parsed pattern (groups followed, branches and repeats skipped); None when there is
@@ -167,7 +175,7 @@ def required_literal(rx: re.Pattern) -> str | None:
         return max(best, run, key=len)
 
     try:
-        got = longest(sre.parse(rx.pattern, rx.flags & ~re.U))
+        got = longest(_parsed(rx.pattern, rx.flags & ~re.U))
     except Exception:  # a parser of another Python version: run the pattern everywhere
         return None
     return got or None
@@ -244,7 +252,7 @@ def edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
         return None if got is None else (got, False)
 
     try:
-        got = seq(sre.parse(rx.pattern, rx.flags & ~re.U), bool(rx.flags & re.I))
+        got = seq(_parsed(rx.pattern, rx.flags & ~re.U), bool(rx.flags & re.I))
     except Exception:  # a parser of another Python version: do without the shortcut
         return None
     return None if got is None or got[1] else frozenset(got[0])
@@ -321,7 +329,7 @@ def _prefixes(rx: re.Pattern, step) -> frozenset | None:
         return None if got is None else step(state, got)
 
     try:
-        got = seq(sre.parse(rx.pattern, rx.flags & ~re.U), {("", True)})
+        got = seq(_parsed(rx.pattern, rx.flags & ~re.U), {("", True)})
     except Exception:  # a parser of another Python version: do without the shortcut
         return None
     if got is None or len(got) > _LEAD_MAX or any(not w for w, _ in got):
@@ -372,19 +380,33 @@ class CueSet:
         # times slower on a policy corpus). Where two match at one position the earlier pattern
         # wins, as in an alternation. English patterns are whole words, any case, on the
         # lower-cased text.
-        self.pats: dict[bool, list[tuple[re.Pattern, tuple]]] = {}
-        # A literal every match of a pattern contains: where the text lacks it (a substring test in
-        # C), the pattern need not run at all (most CJK texts hold none of the English ones).
-        self.needs: dict[bool, list[str | None]] = {}
+        # Compiled when a view first needs them (_pattern): a text in one language compiles only
+        # that language's patterns (a one-file build or a check of one record pays for no other).
+        self.sources: dict[bool, list[tuple[str, tuple]]] = pats
         # English patterns in lower-case ASCII run without re.I on caseless() text (see there).
         self.en_caseless = all(caseless_pattern(src) for src, _ in pats[True])
-        for english, v in pats.items():
-            flags = re.I if english and not self.en_caseless else 0
-            self.pats[english] = [(re.compile(f"(?:{src})(?![a-z])" if english else src, flags), payload)
-                                  for src, payload in v]
-            self.needs[english] = [required_literal(rx) if not flags else None for rx, _ in self.pats[english]]
-
+        self._compiled: dict[tuple[bool, int], tuple[re.Pattern, str | None]] = {}
         self._views: dict[tuple[str | None, bool], _View] = {}
+
+    def _kept(self, english: bool, mine) -> list[tuple[re.Pattern, tuple, str | None]]:
+        """(regex, payloads, needed literal) of the group's patterns with a payload `mine` keeps."""
+        out = []
+        for i, (_, payloads) in enumerate(self.sources[english]):
+            if got := mine(payloads):
+                rx, need = self._pattern(english, i)
+                out.append((rx, got, need))
+        return out
+
+    def _pattern(self, english: bool, i: int) -> tuple[re.Pattern, str | None]:
+        """Pattern i of a language group, compiled, with a literal every match of it contains
+        (where the text lacks it, a substring test in C, the pattern need not run at all)."""
+        got = self._compiled.get((english, i))
+        if got is None:
+            src = self.sources[english][i][0]
+            flags = re.I if english and not self.en_caseless else 0
+            rx = re.compile(f"(?:{src})(?![a-z])" if english else src, flags)
+            got = self._compiled[english, i] = (rx, required_literal(rx) if not flags else None)
+        return got
 
     def view(self, lang: str | None, tagged: bool = False) -> _View:
         """The cue lookups of text in `lang` (LANG_KEYS), built once per language: only the words
@@ -404,8 +426,7 @@ class CueSet:
         eng = {w: got for w, v in self.eng.items() if (got := mine(v))}
         # A word with no payload for the language is left out of the tree, not matched and dropped:
         # most windows then hold no match at all, and the engine skips them in C.
-        pats = [(english, [(rx, got, need) for (rx, v), need in zip(ps, self.needs[english]) if (got := mine(v))])
-                for english, ps in self.pats.items()]
+        pats = [(english, self._kept(english, mine)) for english in self.sources]
         got = self._views[lang, tagged] = _View(
             cjk, eng,
             re.compile(trie(cjk)) if cjk else None,
