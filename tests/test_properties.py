@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kb.extract import extract_text, find_quantities, parse_number, parse_quantity, split_clauses
@@ -208,11 +208,15 @@ def _is_cjk(ch: str) -> bool:
 
 JOIN_BITS = ["\n", " \n ", "\u3000", "\u00a0", ".", ",", "年間", "なけれ", "ばならない", "应当", "不得", "EUR", "2,500,000",
              "10", "十", "万円", "以内", "2030年", "まで", "から", "每年", "7月1日", "per year", "tonnes", "|", "\n\n",
-             "3 0 公里", "1 0万元", " 0 ", "离岸"]  # letter-spaced digits between CJK words are closed up
+             "3 0 公里", "1 0万元", " 0 ", "离岸",  # letter-spaced digits between CJK words are closed up
+             "re-", "quired", "-\n", "1 \n", "250", "25 000", "2,2 %", "\u2009", "補助率\u3000\u3000",  # hyphenated line
+             "<tr>", "<td>", "</td>", "</tr>", "<table>"]  # ends, space groups, key-value lines, HTML rows
 
 
 @PROPS
 @given(bits(JOIN_BITS + QTY_BITS, 60))
+@example("対象 1 \n250 t of CO2 re-\nquired")  # a break between digits kept, a hyphenated line end joined
+@example("<table><tr><td>1 000</td><td>2,2 %</td></tr></table>")
 def test_joined_view_maps_every_position_back(body):
     from kb.extract.text import join, mask
 

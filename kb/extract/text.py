@@ -197,9 +197,9 @@ def join(masked: str, spans) -> Joined:
         # digits before a CJK unit too, 1⏎0万円, cost precision on the held-out passages).
         glued = CJK_RX.match(masked, s - 1) if s else None
         glued = glued or CJK_RX.match(masked, e)
-        # A figure never runs on across a line: between two digits the break stays a break, so that
-        # a list number over a figure (1⏎250kW) is not read as one space-grouped number.
-        apart = "\n" if s and masked[s - 1].isdigit() and masked[e:e + 1].isdigit() else " "
+        if s and masked[s - 1].isdigit() and masked[e:e + 1].isdigit():
+            continue  # a figure never runs on across a line: a list number over a figure (1⏎250kW) stays two
+        apart = " "
         if s > 1 and masked[s - 1] == "-" and _LOWER.match(masked, s - 2) and _LOWER.match(masked, e):
             s, apart = s - 1, ""  # re-⏎quired: a word a PDF hyphenated at the line's end is one word again
         edits.append((s, e, "" if glued else apart))
