@@ -210,13 +210,15 @@ JOIN_BITS = ["\n", " \n ", "\u3000", "\u00a0", ".", ",", "年間", "なけれ", 
              "10", "十", "万円", "以内", "2030年", "まで", "から", "每年", "7月1日", "per year", "tonnes", "|", "\n\n",
              "3 0 公里", "1 0万元", " 0 ", "离岸",  # letter-spaced digits between CJK words are closed up
              "re-", "quired", "-\n", "1 \n", "250", "25 000", "2,2 %", "\u2009", "補助率\u3000\u3000",  # hyphenated line
-             "<tr>", "<td>", "</td>", "</tr>", "<table>"]  # ends, space groups, key-value lines, HTML rows
+             "<tr>", "<td>", "</td>", "</tr>", "<table>",  # ends, space groups, key-value lines, HTML rows
+             "https://x.gov/2024/03/15/a-", "www.", "/50"]  # web addresses, blanked in the view
 
 
 @PROPS
 @given(bits(JOIN_BITS + QTY_BITS, 60))
 @example("対象 1 \n250 t of CO2 re-\nquired")  # a break between digits kept, a hyphenated line end joined
 @example("<table><tr><td>1 000</td><td>2,2 %</td></tr></table>")
+@example("See https://x.gov/a-\nb for the 5 000 t rule, re-\nquired.")
 def test_joined_view_maps_every_position_back(body):
     from kb.extract.text import join, mask
 

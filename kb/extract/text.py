@@ -11,7 +11,8 @@ Two views of a body, both built before any rule runs:
   break next to a CJK character (a space elsewhere; with the hyphen before it between two lower-case
   letters, re-⏎quired), reads a lone ASCII `.`/`,` between CJK characters
   as `。`/`，`, folds no-break and ideographic spaces to a plain space, and closes up a figure that a
-  letter-spaced PDF wrote digit by digit between CJK words (`3 0 公里`). Joined.body() maps every
+  letter-spaced PDF wrote digit by digit between CJK words (`3 0 公里`), and blanks web addresses
+  (their dates and figures are not the text's). Joined.body() maps every
   position of the joined text back to the body (normalize, then map back), so a measure's span
   still indexes the original body.
 """
@@ -30,6 +31,11 @@ from kb.scripts import CJK, CJK_RX
 __all__ = ["CJK", "Joined", "join", "mask", "readable"]
 
 
+# A web address holds dates and figures of its own (/2024/03/15/, dataserno=2023…): the joined
+# view blanks it, so none of it is read as a measure or a cue (clauses still split as the text does).
+_URL_REACH = 200  # how far back a line's web address may start
+_URL_END = re.compile(r"(?:https?://|www\.)[^\s]*$")  # a web address runs up to here (its '-' is its own)
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()（）\[\]【】「」]+")
 # HTML tags have ASCII names, so <基準価格> or <措置①> (labels) are left alone, as is a < b.
 _TAG = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
 _NOT_LINEBREAK = re.compile(r"[^\r\n]")
@@ -200,10 +206,14 @@ def join(masked: str, spans) -> Joined:
         if s and masked[s - 1].isdigit() and masked[e:e + 1].isdigit():
             continue  # a figure never runs on across a line: a list number over a figure (1⏎250kW) stays two
         apart = " "
-        if s > 1 and masked[s - 1] == "-" and _LOWER.match(masked, s - 2) and _LOWER.match(masked, e):
+        if s > 1 and masked[s - 1] == "-" and _LOWER.match(masked, s - 2) and _LOWER.match(masked, e) \
+                and not _URL_END.search(masked, max(span[0], s - _URL_REACH), s):
             s, apart = s - 1, ""  # re-⏎quired: a word a PDF hyphenated at the line's end is one word again
         edits.append((s, e, "" if glued else apart))
-    breaks = [(s, e) for s, e, _ in edits]
+    urls = [m.span() for m in _URL.finditer(masked) if inside(*m.span()) is not None] if "/" in masked or "www." in masked else []
+    edits += [(a, b, " " * (b - a)) for a, b in urls]
+    edits.sort()
+    breaks = [(s, e) for s, e, _ in edits]  # line breaks and web addresses: what the marks below must leave alone
     bstarts = [s for s, _ in breaks]
     mark, mended = _mark_rx()
     for m in mark.finditer(masked):
@@ -212,7 +222,7 @@ def join(masked: str, spans) -> Joined:
             continue
         i = bisect_right(bstarts, s) - 1
         if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
-            continue  # taken by a line break's blanks, or outside every clause
+            continue  # taken by a line break's blanks or a web address, or outside every clause
         edits.append((s, e, mended.get(m.group(), " " if m.group() in _SPACES else "")))  # an amendment mark goes
     for m in _SPACED_DIGITS.finditer(masked):
         if inside(m.start(), m.end()) is None:
