@@ -109,7 +109,8 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
                "month_end": "月末" in text or "月底" in text or "月の末" in text,
                "day_month_year_hyphen": "-" in low and any(f"-{m}" in low for m in _MONTH_STEMS),
                "end_of_year": "end of" in low,
-               "end_of_month": "end of" in low and any(m in low for m in _MONTH_STEMS)}
+               "end_of_month": "end of" in low and any(m in low for m in _MONTH_STEMS),
+               "day_of_each_month": " month" in low and ("of each" in low or "of every" in low)}
     months = any(m in low for m in _MONTH_STEMS) and (
         _MONTH_THEN_NUMBER.search(low) is not None or _NUMBER_THEN_MONTH.search(low) is not None)
     for name, rx in g.forms:
