@@ -46,6 +46,7 @@ class _Grammar:
     provisions: dict[str, re.Pattern]  # a sentence holding one states a rule, not an event
     range_opener: re.Pattern  # an opener word ending where a date starts (lower-case text)
     range_joins: dict[str | None, re.Pattern]  # opener (None: no opener) -> what joins the two dates
+    full_join: re.Pattern  # what joins two dates written down to the day with no opener (… to …)
     datelines: dict[str, re.Pattern]  # language list -> a publication label ending where a date starts
     dated_after: re.Pattern  # a mark right after a date that says a document bears it (…付)
     defined_in: re.Pattern  # a mark that a parenthetical defines a term (をいう)
@@ -77,9 +78,9 @@ def _grammar() -> _Grammar:
     # A bracket may close an amended date before the join (1 July [F22025] and ending on …).
     joins: dict[str | None, re.Pattern] = {o: re.compile(f"\\]?[ ,]*(?:{j})[ ,]*") for o, j in ranges["openers"].items()}
     joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
-    joins[_FULL] = re.compile(f"[ ,]*(?:{ranges['bare_full']})[ ,]*")
     datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
-    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, datelines,
+    full = re.compile(f"[ ,]*(?:{ranges['bare_full']})[ ,]*")
+    return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, full, datelines,
                     re.compile(d["datelines_after"]), re.compile(d["defined_in"]),
                     re.compile(d["reference_after"]), re.compile(d["titles"]), re.compile(d["coordinated"], re.I))
 
@@ -124,7 +125,6 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     return _ranges(text, low, out, g) if len(out) > 1 else out
 
 
-_FULL = "two full dates"  # range_joins key: what joins two day-precise dates with no opener
 _RANGE_GAP = 40  # the most characters a join between two dates of one range holds
 _OPENER_REACH = 17  # the longest opener with its blank (commencing on )
 
@@ -154,7 +154,7 @@ def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quanti
     m = g.range_opener.search(low, max(0, a.start - _OPENER_REACH), a.start)
     opener = m.group("o") if m else None
     if not g.range_joins[opener].fullmatch(low, a.end, b.start) and not (
-            opener is None and _day_precise(a) and _day_precise(b) and g.range_joins[_FULL].fullmatch(low, a.end, b.start)):
+            opener is None and _day_precise(a) and _day_precise(b) and g.full_join.fullmatch(low, a.end, b.start)):
         return None
     start = m.start("o") if m else a.start
     return Quantity("date", a.value, b.value, "date", "range", text[start:b.end], start, b.end)
