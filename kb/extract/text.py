@@ -33,8 +33,6 @@ __all__ = ["CJK", "Joined", "join", "mask", "readable"]
 
 # A web address holds dates and figures of its own (/2024/03/15/, dataserno=2023…): the joined
 # view blanks it, so none of it is read as a measure or a cue (clauses still split as the text does).
-_URL_REACH = 200  # how far back a line's web address may start
-_URL_END = re.compile(r"(?:https?://|www\.)[^\s]*$")  # a web address runs up to here (its '-' is its own)
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()（）\[\]【】「」]+")
 # HTML tags have ASCII names, so <基準価格> or <措置①> (labels) are left alone, as is a < b.
 _TAG = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
@@ -190,6 +188,8 @@ def join(masked: str, spans) -> Joined:
         i = bisect_right(starts, s) - 1
         return spans[i] if i >= 0 and e <= spans[i][1] else None
 
+    urls = [m.span() for m in _URL.finditer(masked) if inside(*m.span()) is not None] if "/" in masked or "www." in masked else []
+    url_ends = {b for _, b in urls}
     edits = []  # (start, end, replacement), sorted and disjoint
     for span, s in _breaks(masked, spans):
         e = s + 1
@@ -206,11 +206,9 @@ def join(masked: str, spans) -> Joined:
         if s and masked[s - 1].isdigit() and masked[e:e + 1].isdigit():
             continue  # a figure never runs on across a line: a list number over a figure (1⏎250kW) stays two
         apart = " "
-        if s > 1 and masked[s - 1] == "-" and _LOWER.match(masked, s - 2) and _LOWER.match(masked, e) \
-                and not _URL_END.search(masked, max(span[0], s - _URL_REACH), s):
+        if s > 1 and masked[s - 1] == "-" and _LOWER.match(masked, s - 2) and _LOWER.match(masked, e) and s not in url_ends:
             s, apart = s - 1, ""  # re-⏎quired: a word a PDF hyphenated at the line's end is one word again
         edits.append((s, e, "" if glued else apart))
-    urls = [m.span() for m in _URL.finditer(masked) if inside(*m.span()) is not None] if "/" in masked or "www." in masked else []
     edits += [(a, b, " " * (b - a)) for a, b in urls]
     edits.sort()
     breaks = [(s, e) for s, e, _ in edits]  # line breaks and web addresses: what the marks below must leave alone
