@@ -18,6 +18,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
+from typing import NamedTuple
 
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number
 from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
@@ -610,15 +611,15 @@ class _Scan:
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # 万吨/年, Mt per year, t per GWh
         return self.finish(d, floor, ranged)
 
-    def per_litre(self, s: int, floor: int) -> tuple[int, str | None] | None:
-        """(start, comparator) of a per-litre denominator written before a mass at s, a bound
-        between them or not (每升不得超过0.5毫克), or None."""
+    def denominator_before(self, s: int, floor: int, between: tuple[re.Pattern, frozenset]) -> _Denominator | None:
+        """A rate's denominator written before the figure at s (每吨50元), right before it or with a
+        word of `between` in the middle (每瓩獎勵三千元: a grant verb; 每升不得超过0.5毫克: a bound), or None."""
         r = self.r
-        cp = self.before(r.b_cmp, s, floor)
-        pt = self.before(r.b_per_prefix, s, floor) or (cp and self.before(r.b_per_prefix, cp[0], floor))
-        if not pt or r.per_prefix[key(pt[1])] != "L":
-            return None
-        return pt[0], (r.cmp_pre[key(cp[1])] if cp and pt[0] < cp[0] else None)
+        if pt := self.before(r.b_per_prefix, s, floor):
+            return _Denominator(pt[0], r.per_prefix[key(pt[1])], None)
+        if (mid := self.before(between, s, floor)) and (pt := self.before(r.b_per_prefix, mid[0], floor)):
+            return _Denominator(pt[0], r.per_prefix[key(pt[1])], mid[1])
+        return None
 
     def glossed_year(self, d: _Draft) -> _Draft | None:
         """A year in brackets before its 年: a western year glossing an era year (令和5(2023)年度), or
@@ -714,15 +715,16 @@ class _Scan:
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
         elif d.kind == "number" and d.value and (fine := r.fine_after.match(t, d.end)):
             d.kind, d.unit = "money", r.d["fine_nouns"]["currency"][fine.lastgroup]  # 50万以下の罰金: the yen left out
-        if d.kind == "money" and ((pt := self.before(r.b_per_prefix, s, floor)) or (
-                (pv := self.before(r.b_per_verb, s, floor)) and (pt := self.before(r.b_per_prefix, pv[0], floor)))):
-            d.unit, s = f"{d.unit}/{r.per_prefix[key(pt[1])]}", pt[0]  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
+        if d.kind == "money" and (den := self.denominator_before(s, floor, r.b_per_verb)):
+            d.unit, s = f"{d.unit}/{den.unit}", den.start  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # per tonne, /t
-        elif d.unit == "g" and (per := self.per_litre(s, floor)) is not None:
+        elif d.unit == "g" and (den := self.denominator_before(s, floor, r.b_cmp)) and den.unit == "L":
             # 一リットルにつき二十ミリグラム以下, 每升不得超过0.5毫克: a concentration in milligrams per litre
             d.value, d.vmax = d.value * 1000, None if d.vmax is None else d.vmax * 1000
-            d.unit, s, d.cmp = "mg/L", per[0], per[1] or d.cmp
+            d.unit, s = "mg/L", den.start
+            if den.between is not None:
+                d.cmp = r.cmp_pre[key(den.between)]
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
@@ -854,6 +856,14 @@ class _Scan:
         d.kind, d.unit, d.value, d.vmax, d.cmp, d.end, d.bare_kanji = kind, unit, low, high, "range", hi.end, False
         d.start = opener[0] if opener else d.start
         return d
+
+
+class _Denominator(NamedTuple):
+    """A rate's denominator written before its figure (Scan.denominator_before)."""
+
+    start: int
+    unit: str  # per_prefixes' unit: t, kWh, L, ...
+    between: str | None  # the word between it and the figure (a grant verb, a bound), if any
 
 
 _COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|[(（])[ ]?")
