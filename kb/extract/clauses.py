@@ -286,10 +286,10 @@ class _Splitter:
         self.record_id = record_id
         self.first_line = first_line
         parts = self.m.split("\n")
-        self.line_starts = [0, *accumulate(len(p) + 1 for p in parts[:-1])]
+        self.line_starts = _line_starts(parts)
         # Line numbers count the body's lines (the mask breaks an HTML table's rows onto lines of their own).
-        self.body_lines = self.line_starts if self.m is body or self.m.count("\n") == body.count("\n") else \
-            [0, *(i + 1 for i, c in enumerate(body) if c == "\n")]
+        self.body_lines = self.line_starts if self.m is body or len(parts) == body.count("\n") + 1 else \
+            _line_starts(body.split("\n"))
         self.bounds: list[tuple[int, int] | None] = []
         for off, p in zip(self.line_starts, parts):
             s = p.lstrip()
@@ -579,6 +579,11 @@ def split_clauses(body: str, record_id: str = "", first_line: int = 1, *, masked
     if not body or body.isspace():
         return []
     return _Splitter(body, record_id, first_line, masked).run()
+
+
+def _line_starts(lines: list[str]) -> list[int]:
+    """The offset of each line's first character in the text the lines were split from."""
+    return [0, *accumulate(len(p) + 1 for p in lines[:-1])]
 
 
 _TAB = re.compile("\t")
