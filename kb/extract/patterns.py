@@ -155,7 +155,7 @@ def _parsed(pattern: str, flags: int):
     return _sre().parse(pattern, flags)
 
 
-def required_literal(rx: re.Pattern) -> str | None:
+def required_literal(rx: re.Pattern | Source) -> str | None:
     """The longest run of literal characters that every match of rx contains, read
     from the parsed pattern (groups followed, branches and repeats skipped); None when there is
     none or the pattern ignores case."""
@@ -199,7 +199,7 @@ def _class_chars(sre, op, av) -> set[str] | None:
     return out
 
 
-def edge_chars(rx: re.Pattern, last: bool) -> frozenset | None:
+def edge_chars(rx: re.Pattern | Source, last: bool) -> frozenset | None:
     """Every character a match of rx can end with (last) or start with, or None when that is not
     known (a class such as \\w or [^、], non-ASCII letters under re.I, a match that may be empty,
     an unfamiliar construct). Read from the parsed pattern: the last (first) item that must consume,
@@ -262,7 +262,7 @@ _LEAD_MAX = 256  # first words a pattern may have before it is not worth dispatc
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
-def lead_words(rx: re.Pattern) -> frozenset | None:
+def lead_words(rx: re.Pattern | Source) -> frozenset | None:
     """Every word ([a-z]+) a match of rx can start with, the whole word up to the first non-letter,
     or None when that is not known (a pattern that can start with a non-letter, a repeated or
     wide letter class, a case-blind pattern, too many words)."""
@@ -277,7 +277,7 @@ def lead_words(rx: re.Pattern) -> frozenset | None:
     return _prefixes(rx, step)
 
 
-def lead_pairs(rx: re.Pattern) -> frozenset | None:
+def lead_pairs(rx: re.Pattern | Source) -> frozenset | None:
     """The first two characters of every match of rx (one where the pattern is one character long),
     or None when they are not known (see lead_words)."""
 
@@ -287,7 +287,7 @@ def lead_pairs(rx: re.Pattern) -> frozenset | None:
     return _prefixes(rx, step)
 
 
-def _prefixes(rx: re.Pattern, step) -> frozenset | None:
+def _prefixes(rx: re.Pattern | Source, step) -> frozenset | None:
     """The strings every match of rx starts with, read from the parsed pattern: step(state, chars)
     extends the open ones of the (prefix, still open) pairs by a consumed character class, or says
     it cannot (None). Zero-width items are passed over."""
@@ -385,26 +385,27 @@ class CueSet:
         self.sources: dict[bool, list[tuple[str, tuple]]] = pats
         # English patterns in lower-case ASCII run without re.I on caseless() text (see there).
         self.en_caseless = all(caseless_pattern(src) for src, _ in pats[True])
-        self._compiled: dict[tuple[bool, int], tuple[re.Pattern, str | None]] = {}
+        self._compiled: dict[tuple[bool, int], tuple[Source, str | None]] = {}
         self._views: dict[tuple[str | None, bool], _View] = {}
 
-    def _kept(self, english: bool, mine) -> list[tuple[re.Pattern, tuple, str | None]]:
-        """(regex, payloads, needed literal) of the group's patterns with a payload `mine` keeps."""
+    def _kept(self, english: bool, mine) -> list[tuple[Source, tuple, str | None]]:
+        """(pattern, payloads, needed literal) of the group's patterns with a payload `mine` keeps."""
         out = []
         for i, (_, payloads) in enumerate(self.sources[english]):
             if got := mine(payloads):
-                rx, need = self._pattern(english, i)
-                out.append((rx, got, need))
+                src, need = self._pattern(english, i)
+                out.append((src, got, need))
         return out
 
-    def _pattern(self, english: bool, i: int) -> tuple[re.Pattern, str | None]:
-        """Pattern i of a language group, compiled, with a literal every match of it contains
-        (where the text lacks it, a substring test in C, the pattern need not run at all)."""
+    def _pattern(self, english: bool, i: int) -> tuple[Source, str | None]:
+        """Pattern i of a language group as it will run, with a literal every match of it contains
+        (where the text lacks it, a substring test in C, the pattern need not run at all). Read from
+        the parse; compiled only when a text gets to run it (_Patterns.rx): most never do."""
         got = self._compiled.get((english, i))
         if got is None:
             src = self.sources[english][i][0]
             flags = re.I if english and not self.en_caseless else 0
-            rx = re.compile(f"(?:{src})(?![a-z])" if english else src, flags)
+            rx = Source(f"(?:{src})(?![a-z])" if english else src, flags)
             got = self._compiled[english, i] = (rx, required_literal(rx) if not flags else None)
         return got
 
@@ -432,7 +433,7 @@ class CueSet:
             re.compile(trie(cjk)) if cjk else None,
             _first_chars({w[:2] for w in cjk}) if cjk else None,
             re.compile(f"(?P<e>{trie(eng)}){EN_SUFFIX}(?![a-z])") if eng else None,
-            [_Patterns(english, ps, *_dispatch(ps, english)) for english, ps in pats if ps],
+            [_Patterns(english, ps, *_dispatch(ps, english), [None] * len(ps)) for english, ps in pats if ps],
             all(LATIN_RX.search(w) for w in eng))
         return got
 
@@ -500,10 +501,10 @@ def _one_by_one(group: _Patterns, src: str, live: list[bool], pos: int, end: int
     run over src[pos:end] on its own (non-overlapping matches of each, as finditer gives them)."""
     at: dict[int, tuple[int, tuple]] = {}
     english = group.english
-    for (rx, payload, need), ok in zip(group.ps, live):
+    for k, ((_, payload, need), ok) in enumerate(zip(group.ps, live)):
         if not ok or (need is not None and src.find(need, pos, end) < 0):
             continue
-        for m in rx.finditer(src, pos, end):
+        for m in (group.rxs[k] or group.rx(k)).finditer(src, pos, end):
             s = m.start()
             if s in at or (english and s and "a" <= low[s - 1] <= "z"):
                 continue
@@ -517,7 +518,7 @@ def _dispatched(group: _Patterns, src: str, live: list[bool], pos: int, end: int
     of one per pattern; the rule patterns of a text cost a tenth of what they did)."""
     at: dict[int, tuple[int, tuple]] = {}
     reach: dict[int, int] = {}  # pattern -> end of its last match: finditer's matches do not overlap
-    ps, by_first, english = group.ps, group.by_first, group.english
+    ps, rxs, by_first, english = group.ps, group.rxs, group.by_first, group.english
     # An English match inside a longer word ends where that word does (the dispatch pattern ends
     # at a non-letter), so skipping it passes over no word start.
     for m in group.first_rx.finditer(src, pos, end):
@@ -528,12 +529,12 @@ def _dispatched(group: _Patterns, src: str, live: list[bool], pos: int, end: int
         starting = by_first.get(m.group()) or by_first.get(src[p:p + 2])
         if starting is None:
             continue  # a first character some pattern has, before a second character none has after it
-        if (starting.any_rx or starting.compile(ps)).match(src, p, end) is None:
+        if (starting.any_rx or starting.compile(group)).match(src, p, end) is None:
             continue  # none of them matches here (most places): one call in C, not one per pattern
         for k in starting.ks:
             if not live[k] or reach.get(k, -1) > p:
                 continue
-            mm = ps[k][0].match(src, p, end)
+            mm = (rxs[k] or group.rx(k)).match(src, p, end)
             if mm is not None:
                 reach[k] = mm.end()
                 if p not in at:
@@ -545,9 +546,21 @@ class _Patterns(NamedTuple):
     """One language group of a view's patterns, with what the one-pass scan needs."""
 
     english: bool
-    ps: list[tuple[re.Pattern, tuple, str | None]]  # (regex, payloads, needed literal), in data order
+    ps: list[tuple[Source, tuple, str | None]]  # (pattern, payloads, needed literal), in data order
     first_rx: re.Pattern | None  # any character a pattern can start with; None: run them one by one
     by_first: dict[str, _Starting]  # such a character (word) -> the patterns that can start with it
+    rxs: list[re.Pattern | None]  # pattern k compiled, once it first runs (rx)
+
+    def rx(self, k: int) -> re.Pattern:
+        got = self.rxs[k] = re.compile(*self.ps[k][0])
+        return got
+
+
+class Source(NamedTuple):
+    """A pattern as the analyses read it (they parse it; compiling waits until it runs)."""
+
+    pattern: str
+    flags: int
 
 
 class _Starting:
@@ -559,11 +572,12 @@ class _Starting:
         self.ks = ks  # their indices, in data order
         self.any_rx: re.Pattern | None = None  # their alternation, compiled when first needed
 
-    def compile(self, ps: list) -> re.Pattern:
+    def compile(self, group: _Patterns) -> re.Pattern:
         # An alternation matches at a position exactly where one of its alternatives does (the
         # patterns of a group share their flags and have no groups to renumber).
-        rx = ps[self.ks[0]][0]
-        self.any_rx = rx if len(self.ks) == 1 else re.compile("|".join(f"(?:{ps[k][0].pattern})" for k in self.ks), rx.flags)
+        ps, k0 = group.ps, self.ks[0]
+        self.any_rx = group.rxs[k0] or group.rx(k0) if len(self.ks) == 1 else re.compile(
+            "|".join(f"(?:{ps[k][0].pattern})" for k in self.ks), ps[k0][0].flags)
         return self.any_rx
 
 
@@ -595,8 +609,11 @@ def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, _St
     # the others are only looked at before one of their second characters.
     single = {k for f in firsts for k in f if len(k) == 1}
     keys = {k if k[0] not in single else k[0] for f in firsts for k in f}
-    by_first = _starting({k: tuple(i for i, f in enumerate(firsts) if any(x[:len(k)] == k for x in f)) for k in sorted(keys)})
-    return _first_chars(keys), by_first
+    by_key: dict[str, list[int]] = {k: [] for k in sorted(keys)}
+    for i, f in enumerate(firsts):  # pattern i under each key one of its first pairs starts with
+        for k in {x[:n] for x in f for n in (1, 2)} & keys:
+            by_key[k].append(i)
+    return _first_chars(keys), _starting({k: tuple(ks) for k, ks in by_key.items()})
 
 
 def _first_chars(keys: set[str]) -> re.Pattern:
