@@ -111,7 +111,10 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
                "day_month_year_hyphen": "-" in low and any(f"-{m}" in low for m in _MONTH_STEMS),
                "end_of_year": "end of" in low,
                "end_of_month": "end of" in low and any(m in low for m in _MONTH_STEMS),
-               "day_of_each_month": " month" in low and ("of each" in low or "of every" in low)}
+               "day_of_each_month": " month" in low and ("of each" in low or "of every" in low),
+               "quarter": "quarter" in low or _QUARTER.search(low) is not None}
+    present["year_quarter"] = present["quarter"]
+    present["cjk_quarter"] = "四半期" in text or "季" in text
     months = any(m in low for m in _MONTH_STEMS) and (
         _MONTH_THEN_NUMBER.search(low) is not None or _NUMBER_THEN_MONTH.search(low) is not None)
     for name, rx in g.forms:
@@ -157,10 +160,14 @@ def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quanti
             opener is None and _day_precise(a) and _day_precise(b) and g.full_join.fullmatch(low, a.end, b.start)):
         return None
     start = m.start("o") if m else a.start
-    return Quantity("date", a.value, b.value, "date", "range", text[start:b.end], start, b.end)
+    end = b.value if b.value_max is None else b.value_max  # … to Q4 2026: the quarter's last month
+    return Quantity("date", a.value, end, "date", "range", text[start:b.end], start, b.end)
 
 
 _MONTH_WORD = re.compile("[A-Za-z]+")
+_QUARTER = re.compile("(?<![a-z0-9])q[1-4](?![0-9])|[0-9]{4}[ -]?q[1-4]")  # where a quarter form may stand
+_QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
+                  **{d: i for i, ds in enumerate(("1一１", "2二２", "3三３", "4四４"), 1) for d in ds}}
 
 
 def _in_year_of(a: Quantity, b: Quantity, g: _Grammar) -> Quantity:
@@ -188,6 +195,14 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
         if len(groups["y"]) == 2:
             y += 2000 if y < g.pivot else 1900
         value = round(y + month / 100, 2)
+    if groups.get("q") or groups.get("qw"):
+        # Q4 2025: its first and last months, a point in time as a month is (no period unless a cue
+        # makes it one); the quarters of a Japanese fiscal year (年度) start in April
+        q = _QUARTER_WORDS[(groups.get("q") or groups["qw"]).lower()]
+        first = 3 * q - 2 + (3 if groups.get("fy") and groups.get("qn") == "四半期" else 0)
+        y, first = y + (first - 1) // 12, (first - 1) % 12 + 1
+        return Quantity("date", round(y + first / 100, 2), round(y + (first + 2) / 100, 2), "date", None,
+                        m.group(), m.start(), m.end())
     if groups.get("m1"):  # between April and September 2025: both months in the year named once
         first = g.months[groups["m1"].lower()]
         if not groups["m1"][0].isupper() or first > month:
@@ -368,6 +383,11 @@ _WEEKDAY_BEFORE = re.compile(  # a weekday between a relation and its date (open
     r"(?<![A-Za-z])(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?,? $")
 
 
+_WEEKDAY_AFTER = re.compile(  # a CJK weekday in brackets after a date, and the hour after it
+    r"[（(](?:[月火水木金土日](?:曜日?)?|星期[一二三四五六日天]|[週周][一二三四五六日])[）)]"
+    r"(?:[ ]?(?:午前|午後|上午|下午|正午)?[0-9０-９]{1,2}(?:[:：][0-9０-９]{2}|時|点|點)(?:[0-9０-９]{1,2}分)?)?[ ]?")
+
+
 def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> str | None:
     at = q.end
     while at < clause.end and text[at] == " ":
@@ -375,6 +395,8 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
     left = text[max(clause.start, q.start - _LOOK):q.start]
     if "en" in keys and (wd := _WEEKDAY_BEFORE.search(left)) is not None:
         left = left[:wd.start()]  # opens on Mon 3 Feb 2025: the relation stands before the weekday
+    if (wd := _WEEKDAY_AFTER.match(text, at, clause.end)) is not None:
+        at = wd.end()  # 11月30日(木)までに, 6月20日（金）17時まで: the relation stands after the weekday and hour
     for k in keys:
         for rel, rx in g.after[k]:
             if rx.match(text, at, clause.end):
@@ -384,7 +406,7 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
             m = rx.search(left)
             if m and m.end() == len(left):
                 return rel
-    if q.value_max is not None:
+    if q.value_max is not None and q.comparator == "range":
         return "period"
     if clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end):
         return "point"  # | 2023 | 65 |: the year a row of a rate table applies to
