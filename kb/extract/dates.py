@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import NamedTuple
 
 from kb.extract.clauses import Clause, fills_cell
 from kb.extract.numerals import core_value, numeral_rules
@@ -251,19 +252,33 @@ class NoticeYears:
                               if q.kind == "date" and q.value is not None and q.value != int(q.value)) if on else []
         self.starts = [s for s, _ in self.anchors]
 
-    def year_of(self, clause: Clause, q: Quantity, relation: str | None) -> float | None:
-        """The value (YYYY.MM) q takes, or None: it keeps no year."""
-        if not self.anchors or q.kind != "date" or q.value is not None or q.value_max is not None \
-                or relation not in ("deadline", "start") or clause.kind == "table_row":
+    def year_of(self, clause: Clause, q: Quantity, relation: str | None) -> Dated | None:
+        """The values (YYYY.MM) q takes, or None: it keeps no year. A yearless period (6月10日～6月20日)
+        takes the year for both its ends, the next for an end whose month comes before its start's."""
+        if not self.anchors or q.kind != "date" or q.value is not None or q.value_max is not None or clause.kind == "table_row":
+            return None
+        period = relation == "period" and q.comparator == "range"
+        if relation not in ("deadline", "start") and not period:
             return None
         i = bisect_right(self.starts, q.start) - 1
+        months = [numeral_month(m.group(1)) for m in _CELL_MONTH.finditer(q.surface)] if period else []
         mm = _CELL_MONTH.match(q.surface)
-        month = numeral_month(mm.group(1)) if mm else None
+        month = months[0] if period and months else numeral_month(mm.group(1)) if mm and not period else None
         if i < 0 or month is None or _notice()[2].search(self.t, max(clause.start, q.start - self._REACH), q.start):
             return None
         value = self.anchors[i][1]
         year = int(value) + (month < round(value % 1 * 100))
-        return round(year + month / 100, 2)
+        if not period:
+            return Dated(round(year + month / 100, 2), None)
+        end = months[-1]
+        return Dated(round(year + month / 100, 2), round(year + (end < month) + end / 100, 2))
+
+
+class Dated(NamedTuple):
+    """The values a yearless date takes in a notice that states its year (NoticeYears)."""
+
+    value: float
+    value_max: float | None
 
 
 @cache
@@ -406,8 +421,8 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
             m = rx.search(left)
             if m and m.end() == len(left):
                 return rel
-    if q.value_max is not None and q.comparator == "range":
-        return "period"
+    if q.comparator == "range" and (q.value_max is not None or q.value is None):
+        return "period"  # 令和八年度から令和十一年度まで; 四月一日から三月三十一日まで, a window with no year
     if clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end):
         return "point"  # | 2023 | 65 |: the year a row of a rate table applies to
     return None

@@ -192,8 +192,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         rels = relations(t, vc, qs, clang, ends_line) if qs else {}
         cands = _one_frequency_each(role_reader.measures(vc, clang, qs, rels)) if qs else []
         for x in cands:
-            if (year := notice_years.year_of(vc, x.q, rels.get(x.start))) is not None:
-                x.value = year  # 11月30日まで in a call that stated its year before
+            if (dated := notice_years.year_of(vc, x.q, rels.get(x.start))) is not None:
+                x.value, x.value_max = dated  # 11月30日まで in a call that stated its year before
             if x.role is None:  # a column header names the figure, else the lead-in of the list it is in
                 x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.header_cells_of(x.start))), None)
             if x.role is None and lead.span is not None and lead.span[0] < vc.start:

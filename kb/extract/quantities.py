@@ -747,6 +747,8 @@ class _Scan:
             return None  # 三年行动计划, 三年来, 过去十年: a plan's name or a narrative (过去三年内 is a look-back)
         if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
             return None  # 8 项目审定…: a section's number before its heading, not a count
+        if ranged and d.kind == "date" and d.value is None and d.cmp is None and (merged := self.yearless_range(d)):
+            return merged
         if ranged and d.value is not None and d.cmp in (None, "~") and (merged := self.connector_range(d, floor)):
             if merged.kind == "money" and "/" not in merged.unit and (pt := self.before(r.b_per_prefix, merged.start, floor)):
                 merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[key(pt[1])]}", pt[0]  # 每度3.7635~5.7848元
@@ -797,6 +799,20 @@ class _Scan:
             value = round(int(lo.value) + cv[0] / 100, 2)
             if value >= lo.value:
                 hi.value = value
+
+    def yearless_range(self, d: _Draft) -> _Draft | None:
+        """四月一日から三月三十一日まで, 7月1日至12月31日: two dates with no year joined as one period, with
+        no year either (a window that comes back, or one whose year the text gives elsewhere)."""
+        r, t = self.r, self.t
+        at = gap.end() if (gap := r.date_gap.match(t, d.end)) else d.end
+        if not (cm := r.connector.match(t, at)):
+            return None
+        p = cm.end()
+        hi = self.read(am, p, False) if (am := r.anchor.match(t, p)) else None
+        if hi is None or hi.start != p or hi.kind != "date" or hi.value is not None or hi.cmp not in (None, "<=", "<"):
+            return None
+        d.cmp, d.end = "range", hi.end
+        return d
 
     def connector_range(self, d: _Draft, floor: int) -> _Draft | None:
         """600-1200 万吨, 600から1,200万トン, from 10 to 20 years, between X and Y, NT$100,000 to NT$1 million."""
