@@ -180,8 +180,11 @@ class RuleReader:
             found = [(s, e, kind) for s, e, kind in found
                      if kind in self.g.conditional_kinds or (e <= at and not self.low.startswith(" be ", e))]
         brackets = _bracketed(t, start, end)
-        provisos = _Spans([(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)])
-        qualifiers = _Spans([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)])
+        proviso_spans = [(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)]
+        provisos = _Spans(proviso_spans)
+        # a proviso is a provision of its own, but the brackets inside it qualify as any others do
+        qualifiers = _Spans(sorted([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)]
+                                   + [inner for a, b in proviso_spans for inner in _bracketed(t, a + 1, b - 1)]))
         numbers = _Spans(taken)
         hits = []
         for h in _outermost([RuleHit(kind, s, e) for s, e, kind in found], g.modals):  # 'shall' in 'shall not' is not its own
