@@ -126,6 +126,13 @@ _SPACES = "\u3000\u00a0\u202f\u2009"  # no-break, ideographic and thin spaces: a
 _SPACED_DIGITS = re.compile(f"[0-9](?<=[{CJK}][0-9])(?: [0-9]){{1,3}}(?= [{CJK}])")
 
 
+# A PDF converted to text breaks Japanese words with a blank as it does with a line break (提出が必要で す,
+# 受け付け ます): one blank beside a hiragana, between Japanese characters, goes. Led by the blank; the
+# characters around it are looked at only where the text holds a hiragana at all.
+_HIRAGANA = re.compile("[ぁ-ゖ]")
+_KANA_GAP = re.compile(" (?:(?<=[ぁ-ゖ] )(?=[ぁ-ゖァ-ヺ一-鿿])|(?<=[ァ-ヺ一-鿿] )(?=[ぁ-ゖ]))")
+
+
 @cache
 def _mark_rx() -> tuple[re.Pattern, dict[str, str]]:
     """What the join mends beside the line breaks, and the replacement of each: a circle typed for a
@@ -229,6 +236,11 @@ def join(masked: str, spans) -> Joined:
             j = bisect_right(bstarts, i) - 1
             if not (j >= 0 and i < breaks[j][1]):
                 edits.append((i, i + 1, ""))
+    if _HIRAGANA.search(masked):
+        for m in _KANA_GAP.finditer(masked):
+            j = bisect_right(bstarts, m.start()) - 1
+            if inside(m.start(), m.end()) is not None and not (j >= 0 and m.start() < breaks[j][1]):
+                edits.append((m.start(), m.end(), ""))
     if not edits:
         return Joined(masked)
     edits.sort()
