@@ -386,6 +386,11 @@ class _Splitter:
         nxt = i + 1
         return not self.blank(nxt) and self._is_pipe_sep(self.text(nxt))
 
+    def heads_pipe_table(self, i: int) -> bool:
+        """Whether line i is the header of a pipe table written with no leading bar (Date | Action |
+        over ---|---|): it ends the paragraph above it, as a row with a leading bar does."""
+        return "|" in self.text(i) and not self.blank(i + 1) and self._is_pipe_sep(self.text(i + 1))
+
     @staticmethod
     def _is_pipe_sep(t: str) -> bool:
         return "|" in t and "-" in t and _PIPE_SEP.fullmatch(t) is not None
@@ -550,7 +555,7 @@ class _Splitter:
         lone = alone.match(self.text(i)) is not None  # a date line stands alone
         statement_next = None  # whether the line after the paragraph is a statement of its own
         while not lone and j < n and self.bounds[j] is not None and self.m[b - 1] not in self.r.break_after:
-            if self.starts_block(self.text(j)) or alone.match(self.text(j)):
+            if self.starts_block(self.text(j)) or alone.match(self.text(j)) or self.heads_pipe_table(j):
                 break
             if self.starts_sentence(b, j):
                 statement_next = True

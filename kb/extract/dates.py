@@ -54,6 +54,8 @@ class _Grammar:
     reference_after: re.Pattern  # a past verb after a bound date: a reference point (…前に終了した年度)
     titles: re.Pattern  # a document's title (关于…的通知): its dates label it
     coordinated: re.Pattern  # what joins a date to the one before it (3月20日及び9月20日)
+    cell_after: dict[str, list[tuple[str, re.Pattern]]]  # language -> (relation, label opening the next cell)
+    cell_before: dict[str, list[tuple[str, re.Pattern]]]  # language -> (relation, label ending the cell before)
 
 
 @cache
@@ -83,7 +85,20 @@ def _grammar() -> _Grammar:
     full = re.compile(f"[ ,]*(?:{ranges['bare_full']})[ ,]*")
     return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, full, datelines,
                     re.compile(d["datelines_after"]), re.compile(d["defined_in"]),
-                    re.compile(d["reference_after"]), re.compile(d["titles"]), re.compile(d["coordinated"], re.I))
+                    re.compile(d["reference_after"]), re.compile(d["titles"]), re.compile(d["coordinated"], re.I),
+                    *_cell_labels(d["cell_labels"]))
+
+
+def _cell_labels(d: dict) -> tuple[dict, dict]:
+    """dates.json cell_labels as (relation, pattern) lists per language: a label opening the cell after
+    a date, and one ending the cell before it."""
+    after: dict[str, list] = {}
+    before: dict[str, list] = {}
+    for rel, block in d.items():
+        for lang, rx in block.items():
+            after.setdefault(lang, []).append((rel, re.compile(rx, re.I)))
+            before.setdefault(lang, []).append((rel, re.compile(f"(?:{rx})[ :：]*$", re.I)))
+    return after, before
 
 
 # ---------------------------------------------------------------- forms
@@ -421,10 +436,44 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
             m = rx.search(left)
             if m and m.end() == len(left):
                 return rel
+    if clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end) \
+            and (rel := _cell_relation(text, clause, q, keys, g)) is not None:
+        return rel or None  # "": the next cell reports an event (| 6 August 2024 | Report published |)
     if q.comparator == "range" and (q.value_max is not None or q.value is None):
         return "period"  # 令和八年度から令和十一年度まで; 四月一日から三月三十一日まで, a window with no year
     if clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end):
         return "point"  # | 2023 | 65 |: the year a row of a rate table applies to
+    return None
+
+
+def _cell_relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> str | None:
+    """The relation the label in the next cell (8 July 2024 | Deadline for receipt |) or ending the
+    cell before (Closing date | 8 July 2024) gives a date that fills its table cell; "" when the next
+    cell reports an event (| 6 August 2024 | Report published |): no relation."""
+    j = q.end
+    while j < clause.end and text[j] == " ":
+        j += 1
+    if j < clause.end:  # the bar or tab closing the date's cell
+        j += 1
+        while j < clause.end and text[j] == " ":
+            j += 1
+        for k in keys:
+            for rel, rx in g.cell_after.get(k, ()):
+                if rx.match(text, j, clause.end):
+                    return rel
+        cell_end = min((e for e in (text.find("|", j, clause.end), text.find("\t", j, clause.end)) if e >= 0), default=clause.end)
+        if any(k in g.events and g.events[k].search(text, j, cell_end) for k in keys):
+            return ""  # a timetable row that reports what happened on the date
+    i = q.start
+    while i > clause.start and text[i - 1] == " ":
+        i -= 1
+    if i > clause.start:  # the bar or tab opening the date's cell
+        cell_start = max(text.rfind("|", clause.start, i - 1), text.rfind("\t", clause.start, i - 1)) + 1
+        before = text[max(cell_start, clause.start):i - 1]
+        for k in keys:
+            for rel, rx in g.cell_before.get(k, ()):
+                if rx.search(before):
+                    return rel
     return None
 
 
