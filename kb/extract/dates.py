@@ -130,7 +130,7 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
                "day_of_each_month": " month" in low and ("of each" in low or "of every" in low),
                "quarter": "quarter" in low or _QUARTER.search(low) is not None}
     present["year_quarter"] = present["quarter"]
-    present["cjk_quarter"] = "四半期" in text or "季" in text
+    present["cjk_quarter"] = ("季" in text or "四半期" in text) and _CJK_QUARTER.search(text) is not None
     months = any(m in low for m in _MONTH_STEMS) and (
         _MONTH_THEN_NUMBER.search(low) is not None or _NUMBER_THEN_MONTH.search(low) is not None)
     for name, rx in g.forms:
@@ -181,7 +181,9 @@ def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quanti
 
 
 _MONTH_WORD = re.compile("[A-Za-z]+")
-_QUARTER = re.compile("(?<![a-z0-9])q[1-4](?![0-9])|[0-9]{4}[ -]?q[1-4]")  # where a quarter form may stand
+# where a quarter form may stand (q4 2025, 2025-q4); led by the letter so that the engine skips ahead
+_QUARTER = re.compile("q(?:(?<![a-z0-9]q)|(?<=[0-9]{4}q)|(?<=[0-9]{4}[ -]q))[1-4](?![0-9])")
+_CJK_QUARTER = re.compile("季(?<=[1-4一二三四１-４]季)|四半期(?<=[1-4一二三四１-４]四半期)")  # 第4四半期, 第一季度
 _QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
                   **{d: i for i, ds in enumerate(("1一１", "2二２", "3三３", "4四４"), 1) for d in ds}}
 
