@@ -1346,7 +1346,26 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
     out += [Quantity("count", value if value is not None else 2.0 if m.group().endswith("twice") else 1.0, None, None,
                      cmp, text[m.start():m.end()], m.start(), m.end())
             for rx_c, value, cmp, needs in _count_words() if any(w in low for w in needs) for m in rx_c.finditer(low)]
+    if " after" in low or " following" in low or " from" in low or " before" in low or " preceding" in low:
+        ordinals, units = _ordinal_periods()
+        out += [Quantity("duration", ordinals[m.group("o")], None, units[m.group("u")], None, text[m.start():m.end()], m.start(), m.end())
+                for m in _ordinals_rx().finditer(low)]
     return non_overlapping(out)
+
+
+@cache
+def _ordinal_periods() -> tuple[dict[str, float], dict[str, str]]:
+    """quantities.json ordinal_words, and the unit each period word after one names."""
+    units = {"day": "day", "business day": "working_day", "working day": "working_day", "month": "month", "year": "year"}
+    return {k: float(v) for k, v in _rules().d["ordinal_words"].items()}, units
+
+
+@cache
+def _ordinals_rx() -> re.Pattern:
+    """The sixth year after …: an ordinal word before a period word and a relation after it."""
+    words = sorted(_rules().d["ordinal_words"], key=len, reverse=True)
+    return re.compile(f"(?<![a-z-])(?P<o>{'|'.join(map(re.escape, words))}) (?P<u>(?:business |working )?day|month|year)"
+                      "(?= (?:after|following|from|before|preceding)(?![a-z]))")
 
 
 @cache
