@@ -77,9 +77,9 @@ def _grammar() -> _Grammar:
     provisions = {lang: re.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["provisions"].items()}
     ranges = d["english_ranges"]
     openers = sorted(ranges["openers"], key=len, reverse=True)
-    opener = re.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) $")
+    opener = re.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) (?:the )?$")  # between the January 1 and …
     # A bracket may close an amended date before the join (1 July [F22025] and ending on …).
-    joins: dict[str | None, re.Pattern] = {o: re.compile(f"\\]?[ ,]*(?:{j})[ ,]*") for o, j in ranges["openers"].items()}
+    joins: dict[str | None, re.Pattern] = {o: re.compile(f"\\]?[ ,]*(?:{j})[ ,]*(?:the )?") for o, j in ranges["openers"].items()}
     joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
     datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
     full = re.compile(f"[ ,]*(?:{ranges['bare_full']})[ ,]*")
@@ -168,8 +168,9 @@ def _ranges(text: str, low: str, dates: list[Quantity], g: _Grammar) -> list[Qua
 def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quantity | None:
     if a.value is None and b.value is not None:
         a = _in_year_of(a, b, g)  # from 1 June to 31 August 2023: the start in the end's year
-    if a.value is None or b.value is None or b.value < a.value or b.start - a.end > _RANGE_GAP:
-        return None
+    yearless = a.value is None and b.value is None and _day_precise(a) and _day_precise(b)
+    if not yearless and (a.value is None or b.value is None or b.value < a.value) or b.start - a.end > _RANGE_GAP:
+        return None  # between the January 1 and the March 31 (no year either end): one period with no year
     m = g.range_opener.search(low, max(0, a.start - _OPENER_REACH), a.start)
     opener = m.group("o") if m else None
     if not g.range_joins[opener].fullmatch(low, a.end, b.start) and not (
