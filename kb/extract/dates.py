@@ -26,7 +26,7 @@ from typing import NamedTuple
 from kb.extract.clauses import Clause, fills_cell
 from kb.extract.numerals import core_value, numeral_rules
 from kb.extract.patterns import LANG_KEYS, ROUND_CLOSE, ROUND_OPEN, load_data
-from kb.extract.quantities import Quantity, non_overlapping
+from kb.extract.quantities import Quantity, changes_from, non_overlapping
 
 __all__ = ["NoticeYears", "english_dates", "header_years", "relations", "table_years"]
 
@@ -173,6 +173,8 @@ def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quanti
         return None  # between the January 1 and the March 31 (no year either end): one period with no year
     m = g.range_opener.search(low, max(0, a.start - _OPENER_REACH), a.start)
     opener = m.group("o") if m else None
+    if opener == "from" and changes_from(low, m.start("o")):
+        return None  # the deadline was moved from 1 April to 1 July 2025: an old and a new date
     if not g.range_joins[opener].fullmatch(low, a.end, b.start) and not (
             opener is None and _day_precise(a) and _day_precise(b) and g.full_join.fullmatch(low, a.end, b.start)):
         return None

@@ -199,6 +199,7 @@ class _Rules(NumeralRules):
         self.b_multiple = _before(d["multiple_prefixes"], True)
         self.cmp_pre_fwd = re.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
         self.b_opener = re.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
+        self.change_before = re.compile(d["change_before"])
         self.b_word = re.compile("[ ](?P<c>[A-Za-z]+)"), letters
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
         self.id_suffix = frozenset(d["identifier_suffixes"])
@@ -827,6 +828,8 @@ class _Scan:
         if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")):
             return None
         opener = self.before(r.b_opener, d.start, floor)
+        if opener is not None and key(opener[1]) == "from" and changes_from(self.low, opener[0], floor):
+            return None  # increases the rate from $35 to $60: an old and a new value, not a range
         between = opener is not None and key(opener[1]) == "between"
         if not (cm := (r.closers["between"] if between else r.connector).match(t, at)):
             return None
@@ -882,7 +885,16 @@ class _Denominator(NamedTuple):
     between: str | None  # the word between it and the figure (a grant verb, a bound), if any
 
 
-_COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|[(（])[ ]?")
+_COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|to|[(（])[ ]?")  # to: from $35 to $60 per ton, two values
+
+
+_CHANGE_REACH = 120  # how far before 'from' its verb of change is looked for
+
+
+def changes_from(low: str, at: int, floor: int = 0) -> bool:
+    """Whether the 'from' at low[at:] follows a verb of change and its object (increases the rates
+    from, extends the deadline from): 'from A to B' is then an old and a new value, not a range."""
+    return _rules().change_before.search(low, max(floor, at - _CHANGE_REACH), at) is not None
 
 
 def _shared_denominators(t: str, drafts: list[_Draft]) -> list[_Draft]:
