@@ -837,6 +837,11 @@ class _Scan:
         same = r.same_year.match(t, p) if d.kind == "date" else None  # 九十五年十月一日至同年十二月三十一日
         fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
         hi = self.read(am, p, False) if (am := r.anchor.match(t, fw.end() if fw else p)) else None
+        if hi is not None and d.kind == "date" and hi.kind == "date" and fw is None and hi.value is not None \
+                and d.value is not None and hi.value == int(hi.value) and hi.value < d.value \
+                and (era := r.era_fwd.match(t, d.start)) and (n := _BARE_YEAR.match(t, hi.start)):
+            # 令和7年度から11年度まで, 令和7年度~11年度: the end written without its era is in the start's
+            hi.value = float(r.d["eras"][era.group()] + int(cached_core_value(n.group(1))[0]))
         if hi is not None and d.kind == "date" and hi.kind == "date" and hi.value is None and d.value is not None:
             self.year_of(hi, d)  # 2025年3月1日至3月31日: the end takes the start's year
             if same:
@@ -888,6 +893,7 @@ class _Denominator(NamedTuple):
 _COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|to|[(（])[ ]?")  # to: from $35 to $60 per ton, two values
 
 
+_BARE_YEAR = re.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
 _CHANGE_REACH = 120  # how far before 'from' its verb of change is looked for
 
 
