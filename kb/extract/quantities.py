@@ -406,7 +406,7 @@ class _Scan:
             elif g == "n" and not self.loose and t[m.end():m.end() + 1] in _CLOCK_MARKS and (ck := r.clock.match(t, s)):
                 skip = ck.end()  # 14時30分: a time of day
             elif (d := self.read(m, last, True)) and d.start >= last and \
-                    all(v is None or math.isfinite(v) for v in (d.value, d.vmax)):
+                    all(v is None or math.isfinite(v) for v in (d.value, d.vmax)) and not _negative_period(d):
                 out.append(d)
                 last = d.end
         return _shared_denominators(self.t, out)
@@ -853,6 +853,11 @@ class _Scan:
         elif d.kind == "date" and d.value == int(d.value) and _is_year(d.value, r) and hi.kind == "number" \
                 and hi.end - hi.start == 2 and hi.value == (d.value + 1) % 100:
             hi.kind, hi.unit, hi.value = "date", "date", d.value + 1  # 2023–24: a financial year
+        elif d.kind in ("number", "date") and d.value == int(d.value) and _is_year(d.value, r) and t[d.start:d.end].isdigit() \
+                and hi.kind == "duration" and hi.unit == "year" and t[hi.start:hi.start + 2].isdigit() and hi.end - hi.start == 3 \
+                and (y := d.value // 100 * 100 + hi.value) > d.value:
+            d.kind, d.unit = "date", "date"  # 2023-25年累計: the years 2023 to 2025, not 25 years
+            hi.kind, hi.unit, hi.value = "date", "date", y
         if d.kind == "money" and hi.unit is None and hi.cmp is None and (hi.kind == "number" or (hi.kind == "count" and hi.scale > 1)):
             hi.kind, hi.unit = "money", d.unit  # $230–350 million, EUR 2.5-7.5 million: the currency is said once
         low, kind, unit = d.value, d.kind, d.unit
@@ -891,6 +896,11 @@ class _Denominator(NamedTuple):
 
 
 _COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|to|[(（])[ ]?")  # to: from $35 to $60 per ton, two values
+
+
+def _negative_period(d: _Draft) -> bool:
+    """A period below zero is a dash read as a minus sign (-25年 after 2023): never a measure."""
+    return d.kind == "duration" and d.value is not None and d.value < 0
 
 
 _BARE_YEAR = re.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
