@@ -131,6 +131,8 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
                "quarter": "quarter" in low or _QUARTER.search(low) is not None}
     present["year_quarter"] = present["quarter"]
     present["cjk_quarter"] = ("季" in text or "四半期" in text) and _CJK_QUARTER.search(text) is not None
+    present["half"] = " half" in low or _HALF.search(low) is not None
+    present["cjk_half"] = "半期" in text or "半年" in text
     months = any(m in low for m in _MONTH_STEMS) and (
         _MONTH_THEN_NUMBER.search(low) is not None or _NUMBER_THEN_MONTH.search(low) is not None)
     for name, rx in g.forms:
@@ -186,6 +188,7 @@ def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quanti
 _MONTH_WORD = re.compile("[A-Za-z]+")
 # where a quarter form may stand (q4 2025, 2025-q4); led by the letter so that the engine skips ahead
 _QUARTER = re.compile("q(?:(?<![a-z0-9]q)|(?<=[0-9]{4}q)|(?<=[0-9]{4}[ -]q))[1-4](?![0-9])")
+_HALF = re.compile("h(?:(?<![a-z0-9]h)[12]|(?<=[12]h)(?![a-z]))")  # where a half form may stand (h1 2024, 2h 2023)
 _CJK_QUARTER = re.compile("季(?<=[1-4一二三四１-４]季)|四半期(?<=[1-4一二三四１-４]四半期)")  # 第4四半期, 第一季度
 _QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
                   **{d: i for i, ds in enumerate(("1一１", "2二２", "3三３", "4四４"), 1) for d in ds}}
@@ -216,20 +219,30 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
         if len(groups["y"]) == 2:
             y += 2000 if y < g.pivot else 1900
         value = round(y + month / 100, 2)
+    if groups.get("h") or groups.get("h2") or groups.get("hw") or groups.get("hc"):
+        # 2H 2023, the first half of 2024, 2024年上半期: its six months, as a quarter is its three; the halves of a
+        # Japanese fiscal year (年度上半期) start in April
+        second = (groups.get("h") or groups.get("h2")) == "2" or (groups.get("hw") or "").lower() == "second" or groups.get("hc") == "下"
+        half = 2 if second else 1
+        first = 6 * half - 5 + (3 if groups.get("fy") and "期" in m.group() else 0)
+        return Quantity("date", _month_of(y, first), _month_of(y, first + 5), "date", None, m.group(), m.start(), m.end())
     if groups.get("q") or groups.get("qw"):
         # Q4 2025: its first and last months, a point in time as a month is (no period unless a cue
         # makes it one); the quarters of a Japanese fiscal year (年度) start in April
         q = _QUARTER_WORDS[(groups.get("q") or groups["qw"]).lower()]
         first = 3 * q - 2 + (3 if groups.get("fy") and groups.get("qn") == "四半期" else 0)
-        y, first = y + (first - 1) // 12, (first - 1) % 12 + 1
-        return Quantity("date", round(y + first / 100, 2), round(y + (first + 2) / 100, 2), "date", None,
-                        m.group(), m.start(), m.end())
+        return Quantity("date", _month_of(y, first), _month_of(y, first + 2), "date", None, m.group(), m.start(), m.end())
     if groups.get("m1"):  # between April and September 2025: both months in the year named once
         first = g.months[groups["m1"].lower()]
         if not groups["m1"][0].isupper() or first > month:
             return None
         return Quantity("date", round(y + first / 100, 2), value, "date", "range", m.group(), m.start(), m.end())
     return Quantity("date", value, None, "date", None, m.group(), m.start(), m.end())
+
+
+def _month_of(year: int, month: int) -> float:
+    """YYYY.MM of a month counted on from January of year (month 13 is January of the next)."""
+    return round(year + (month - 1) // 12 + ((month - 1) % 12 + 1) / 100, 2)
 
 
 def table_years(text: str, clause: Clause, quantities: list[Quantity]) -> list[Quantity]:

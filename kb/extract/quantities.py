@@ -830,9 +830,9 @@ class _Scan:
         opener = self.before(r.b_opener, d.start, floor)
         if opener is not None and key(opener[1]) == "from" and changes_from(self.low, opener[0], floor):
             return None  # increases the rate from $35 to $60: an old and a new value, not a range
-        between = opener is not None and key(opener[1]) == "between"
-        if not (cm := (r.closers["between"] if between else r.connector).match(t, at)):
-            return None
+        paired = key(opener[1]) if opener is not None and key(opener[1]) in _PAIRED_OPENERS else None
+        if not (cm := (r.closers[paired] if paired else r.connector).match(t, at)):
+            return None  # between … and …, after … and before …: the opener's own closer
         p = cm.end()
         same = r.same_year.match(t, p) if d.kind == "date" else None  # 九十五年十月一日至同年十二月三十一日
         fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
@@ -903,6 +903,7 @@ def _negative_period(d: _Draft) -> bool:
     return d.kind == "duration" and d.value is not None and d.value < 0
 
 
+_PAIRED_OPENERS = frozenset({"between", "after"})  # openers whose range closes with a word of their own
 _BARE_YEAR = re.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
 _CHANGE_REACH = 120  # how far before 'from' its verb of change is looked for
 
@@ -1351,10 +1352,15 @@ def _amount_words() -> tuple[re.Pattern, dict, tuple[str, ...], re.Pattern]:
                       + ")(?![A-Za-z])", re.I), table, verbs, after
 
 
+_HALF_OF_YEAR = re.compile(r" ?(?:the )?(?:fiscal |financial |calendar )?(?:year )?(?:19|20)[0-9]{2}(?![0-9])")
+
+
 def _a_share(text: str, m: re.Match, verbs: tuple[str, ...], after: re.Pattern) -> bool:
     """Whether an amount word found at m states a share: an English one always, a CJK one beside a
     verb of bearing or funding with no punctuation between (quantities.json percent_words_cjk_with)."""
-    if m.group()[0].isascii() or after.match(text, m.end()):
+    if m.group()[0].isascii():
+        return not _HALF_OF_YEAR.match(text, m.end())  # the second half of 2025 is a date (dates.py), no share
+    if after.match(text, m.end()):
         return True
     seg = text[max(0, m.start() - _SHARE_GAP - 2):m.start()]
     return any((k := seg.rfind(v)) >= 0 and not _PUNCT.search(seg, k + len(v)) for v in verbs)
