@@ -160,6 +160,7 @@ class _Rules(NumeralRules):
         self.month_count = re.compile("|".join(map(e, d["month_count_after"])))
         self.month_count_before = re.compile("|".join(map(e, d["month_count_before"])))
         self.day_event = re.compile("|".join(map(e, d["day_event_verbs"])))
+        self.day_news_before = re.compile(d["day_news_before"])
         self.monthly_day_before = tuple(d["monthly_day_before"])
         self.more_than = frozenset(d["more_than_marks"])
         self.si_heads = d["si_prefix_heads"]
@@ -265,9 +266,13 @@ def _frequency(v) -> tuple[float, str]:
     return (1.0, v) if isinstance(v, str) else (float(v[0]), v[1])
 
 
-def _day_of_month(t: str, end: int, value: float, r: _Rules) -> bool:
-    """N日 right before a verb reporting an event: 生态环境部15日召开 is the 15th, not 15 days."""
-    return value == int(value) and 1 <= value <= 31 and r.day_event.match(t, end) is not None
+def _day_of_month(t: str, start: int, end: int, value: float, r: _Rules) -> bool:
+    """N日 right before a verb reporting an event (生态环境部15日召开), or dating a news lead after its
+    acting body (経済産業省は19日、): the day of the month, not a number of days."""
+    if value != int(value) or not 1 <= value <= 31:
+        return False
+    return r.day_event.match(t, end) is not None or (
+        t[end:end + 1] in "、，," and r.day_news_before.search(t, max(0, start - 4), start) is not None)
 
 
 def _same_dimension(a: _Draft, b: _Draft) -> bool:
@@ -590,7 +595,7 @@ class _Scan:
             dm = r.day.match(t, d.end)
             d.kind, d.unit, d.value, d.end = "date", "date", None, dm.end() if dm else d.end
             return self.finish(d, floor, ranged)
-        elif u["unit"] == "day" and t[d.end - 1] == "日" and _day_of_month(t, d.end, value, r):
+        elif u["unit"] == "day" and t[d.end - 1] == "日" and _day_of_month(t, d.start, d.end, value, r):
             return None
         elif u["unit"] == "day" and t[d.end - 1] == "日" and value == int(value) and 1 <= value <= 31 \
                 and t.endswith(r.monthly_day_before, max(0, d.start - 4), d.start):
@@ -895,7 +900,8 @@ class _Denominator(NamedTuple):
     between: str | None  # the word between it and the figure (a grant verb, a bound), if any
 
 
-_COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|to|[(（])[ ]?")  # to: from $35 to $60 per ton, two values
+# to: from $35 to $60 per ton, two values; a bound word after the coordinator: 上限を4,300円、下限を1,700円
+_COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|to|[(（])[ ]?(?:(?:上限|下限|最高|最低)(?:を|は|が|为|為)?)?")
 
 
 def _negative_period(d: _Draft) -> bool:
