@@ -132,6 +132,7 @@ def english_dates(text: str, low: str | None = None) -> list[Quantity]:
     present["year_quarter"] = present["quarter"]
     present["cjk_quarter"] = ("季" in text or "四半期" in text) and _CJK_QUARTER.search(text) is not None
     present["half"] = " half" in low or _HALF.search(low) is not None
+    present["year_end"] = "年底" in text or "年末" in text or "年度末" in text
     present["cjk_half"] = "半期" in text or "半年" in text
     months = any(m in low for m in _MONTH_STEMS) and (
         _MONTH_THEN_NUMBER.search(low) is not None or _NUMBER_THEN_MONTH.search(low) is not None)
