@@ -714,6 +714,9 @@ class _Scan:
             return self.connector_range(d, floor) if ranged else None
         if t.startswith(r.per_after, d.end):
             return None  # 1トン当たり, 売上高千円当たり: the denominator of a rate, not a quantity
+        if d.kind == "quantity" and d.value is not None and _is_year(d.value, r) and t[d.start:d.start + 4].isdigit() \
+                and _YEAR_DATA.match(t, d.end):
+            return None  # verified 2010 tkm data: the year the data cover, no amount
         s = d.start
         if "multiple of" in t[max(floor, s - _ROUNDING_REACH):s] and r.rounding_before.search(t, max(floor, s - _ROUNDING_REACH), s):
             return None  # if any amount is not a multiple of 1 cent: the step again, before its rounding
@@ -910,6 +913,7 @@ def _negative_period(d: _Draft) -> bool:
 
 
 _PAIRED_OPENERS = frozenset({"between", "after"})  # openers whose range closes with a word of their own
+_YEAR_DATA = re.compile(r" (?:data|figures|values|numbers|reports?|returns?|baselines?)(?![a-z])")  # after a year and unit
 _BARE_YEAR = re.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
 _CHANGE_REACH = 120  # how far before 'from' its verb of change is looked for
 
