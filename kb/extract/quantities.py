@@ -1353,6 +1353,18 @@ _PUNCT = re.compile("[。，、；,;（）()]")
 
 
 @cache
+def _bounded_shares() -> tuple[re.Pattern, re.Pattern, dict[str, tuple[float, None, str, str | None]]]:
+    """quantities.json percent_words_bounded: a pattern for the English words (run on the lower-cased
+    text), one for the CJK ones (led by their own characters), and each word's Quantity fields (value,
+    value_max, unit, comparator)."""
+    table = {w.lower(): (float(v), None, "percent", c) for w, (v, c) in _rules().d["percent_words_bounded"].items()}
+    en = sorted((w for w in table if w.isascii()), key=len, reverse=True)
+    cjk = sorted((w for w in table if not w.isascii()), key=len, reverse=True)
+    return (re.compile(f"(?<![a-z])(?:{'|'.join(map(re.escape, en))})(?![a-z])"),
+            re.compile("|".join(map(re.escape, cjk))), table)
+
+
+@cache
 def _amount_words() -> tuple[re.Pattern, dict, tuple[str, ...], re.Pattern]:
     d = _rules().d
     table = {w.lower(): float(v) for w, v in d["percent_words"].items() if not w.startswith("_")}
@@ -1385,6 +1397,11 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
     # Substring tests in C first: each pattern runs only where a word it needs stands.
     out = [Quantity("percent", table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
            for m in rx.finditer(text) if _a_share(text, m, verbs, after)] if any(w in low for w in table) else []
+    en, cjk, halves = _bounded_shares()
+    for rx, src in ((en, low), (cjk, text)):
+        if (rx is en and "half" in low) or (rx is cjk and "半" in text):
+            out += [Quantity("percent", *halves[m.group()], text[m.start():m.end()], m.start(), m.end())
+                    for m in rx.finditer(src)]
     out += [Quantity("quantity", value, None, "multiple", None, text[m.start():m.end()], m.start(), m.end())
             for rx_m, value, needs in _multiple_words() if any(w in low for w in needs) for m in rx_m.finditer(low)]
     out += [Quantity("count", value if value is not None else 2.0 if m.group().endswith("twice") else 1.0, None, None,
