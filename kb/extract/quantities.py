@@ -756,9 +756,8 @@ class _Scan:
             return None  # 三年行动计划, 三年来, 过去十年: a plan's name or a narrative (过去三年内 is a look-back)
         if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
             return None  # 8 项目审定…: a section's number before its heading, not a count
-        if ranged and d.kind == "date" and d.value is None and d.cmp is None and (merged := self.yearless_range(d)):
-            return merged
-        if ranged and d.value is not None and d.cmp in (None, "~") and (merged := self.connector_range(d, floor)):
+        if ranged and (d.value is not None and d.cmp in (None, "~") or d.kind == "date" and d.cmp is None) \
+                and (merged := self.connector_range(d, floor)):
             if merged.kind == "money" and "/" not in merged.unit and (pt := self.before(r.b_per_prefix, merged.start, floor)):
                 merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[key(pt[1])]}", pt[0]  # 每度3.7635~5.7848元
             return merged
@@ -809,25 +808,12 @@ class _Scan:
             if value >= lo.value:
                 hi.value = value
 
-    def yearless_range(self, d: _Draft) -> _Draft | None:
-        """四月一日から三月三十一日まで, 7月1日至12月31日: two dates with no year joined as one period, with
-        no year either (a window that comes back, or one whose year the text gives elsewhere)."""
-        r, t = self.r, self.t
-        at = gap.end() if (gap := r.date_gap.match(t, d.end)) else d.end
-        if not (cm := r.connector.match(t, at)):
-            return None
-        p = cm.end()
-        hi = self.read(am, p, False) if (am := r.anchor.match(t, p)) else None
-        if hi is None or hi.start != p or hi.kind != "date" or hi.value is not None or hi.cmp not in (None, "<=", "<"):
-            return None
-        d.cmp, d.end = "range", hi.end
-        return d
-
     def connector_range(self, d: _Draft, floor: int) -> _Draft | None:
-        """600-1200 万吨, 600から1,200万トン, from 10 to 20 years, between X and Y, NT$100,000 to NT$1 million."""
+        """600-1200 万吨, 600から1,200万トン, from 10 to 20 years, between X and Y, NT$100,000 to NT$1 million;
+        two dates with no year (四月一日から三月三十一日まで, 7月1日至12月31日) make one period with no year either."""
         r, t = self.r, self.t
         at = d.end
-        if t.startswith("/", at) and d.end - d.start == 4 and d.value == int(d.value) and _is_year(d.value, r) \
+        if t.startswith("/", at) and d.end - d.start == 4 and d.value is not None and d.value == int(d.value) and _is_year(d.value, r) \
                 and (fy := _YEAR_SLASH_NEXT.match(t, at)) and int(fy.group(1)) == (d.value + 1) % 100:
             d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", fy.end()
             return d  # 2024/25: a financial or scheme year (2023/956, a regulation's number, is not)
@@ -845,6 +831,11 @@ class _Scan:
         same = r.same_year.match(t, p) if d.kind == "date" else None  # 九十五年十月一日至同年十二月三十一日
         fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
         hi = self.read(am, p, False) if (am := r.anchor.match(t, fw.end() if fw else p)) else None
+        if d.value is None:  # a window with no year (one that comes back, or whose year the text gives elsewhere)
+            if hi is None or hi.start != p or hi.kind != "date" or hi.value is not None or hi.cmp not in (None, "<=", "<"):
+                return None
+            d.cmp, d.end = "range", hi.end
+            return d
         if hi is not None and d.kind == "date" and hi.kind == "date" and fw is None and hi.value is not None \
                 and d.value is not None and hi.value == int(hi.value) and hi.value < d.value \
                 and (era := r.era_fwd.match(t, d.start)) and (n := _BARE_YEAR.match(t, hi.start)):
