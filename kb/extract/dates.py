@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import NamedTuple
 
-from kb.extract.clauses import Clause, fills_cell
+from kb.extract.clauses import CELL_BAR, Clause, fills_cell
 from kb.extract.numerals import core_value, numeral_rules
 from kb.extract.patterns import LANG_KEYS, ROUND_CLOSE, ROUND_OPEN, load_data
 from kb.extract.quantities import Quantity, changes_from, non_overlapping
@@ -455,43 +455,63 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
             m = rx.search(left)
             if m and m.end() == len(left):
                 return rel
-    if clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end) \
-            and (rel := _cell_relation(text, clause, q, keys, g)) is not None:
-        return rel or None  # "": the next cell reports an event (| 6 August 2024 | Report published |)
+    in_cell = clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end)
+    if in_cell:
+        cells = _neighbour_cells(text, clause, q)
+        if _reports_event(text, cells, keys, g):
+            return None  # | 6 August 2024 | Report published |: a timetable row saying what happened that day
+        if (rel := _cell_relation(text, clause, cells, keys, g)) is not None:
+            return rel
     if q.comparator == "range" and (q.value_max is not None or q.value is None):
         return "period"  # 令和八年度から令和十一年度まで; 四月一日から三月三十一日まで, a window with no year
-    if clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end):
+    if in_cell:
         return "point"  # | 2023 | 65 |: the year a row of a rate table applies to
     return None
 
 
-def _cell_relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> str | None:
-    """The relation the label in the next cell (8 July 2024 | Deadline for receipt |) or ending the
-    cell before (Closing date | 8 July 2024) gives a date that fills its table cell; "" when the next
-    cell reports an event (| 6 August 2024 | Report published |): no relation."""
+class _Cells(NamedTuple):
+    """The cells beside a date that fills its own cell of a table row."""
+    after: tuple[int, int] | None  # the next cell's span, from its first non-blank character
+    before: str | None  # the text of the cell before, up to the bar opening the date's cell
+
+
+def _neighbour_cells(text: str, clause: Clause, q: Quantity) -> _Cells:
     j = q.end
     while j < clause.end and text[j] == " ":
         j += 1
+    after = None
     if j < clause.end:  # the bar or tab closing the date's cell
         j += 1
         while j < clause.end and text[j] == " ":
             j += 1
-        for k in keys:
-            for rel, rx in g.cell_after.get(k, ()):
-                if rx.match(text, j, clause.end):
-                    return rel
-        cell_end = min((e for e in (text.find("|", j, clause.end), text.find("\t", j, clause.end)) if e >= 0), default=clause.end)
-        if any(k in g.events and g.events[k].search(text, j, cell_end) for k in keys):
-            return ""  # a timetable row that reports what happened on the date
+        bar = CELL_BAR.search(text, j, clause.end)
+        after = (j, bar.start() if bar else clause.end)
     i = q.start
     while i > clause.start and text[i - 1] == " ":
         i -= 1
+    before = None
     if i > clause.start:  # the bar or tab opening the date's cell
-        cell_start = max(text.rfind("|", clause.start, i - 1), text.rfind("\t", clause.start, i - 1)) + 1
-        before = text[max(cell_start, clause.start):i - 1]
+        bars = [m.end() for m in CELL_BAR.finditer(text, clause.start, i - 1)]
+        before = text[bars[-1] if bars else clause.start:i - 1]
+    return _Cells(after, before)
+
+
+def _reports_event(text: str, cells: _Cells, keys: list[str], g: _Grammar) -> bool:
+    return cells.after is not None and any(k in g.events and g.events[k].search(text, *cells.after) for k in keys)
+
+
+def _cell_relation(text: str, clause: Clause, cells: _Cells, keys: list[str], g: _Grammar) -> str | None:
+    """The relation the label opening the next cell (8 July 2024 | Deadline for receipt |) or ending the
+    cell before (Closing date | 8 July 2024) gives a date that fills its table cell."""
+    if cells.after is not None:
+        for k in keys:
+            for rel, rx in g.cell_after.get(k, ()):
+                if rx.match(text, cells.after[0], clause.end):
+                    return rel
+    if cells.before is not None:
         for k in keys:
             for rel, rx in g.cell_before.get(k, ()):
-                if rx.search(before):
+                if rx.search(cells.before):
                     return rel
     return None
 
