@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
@@ -1343,16 +1344,31 @@ _SHARE_GAP = 8  # how far a verb of bearing or funding may stand from a CJK shar
 _PUNCT = re.compile("[。，、；,;（）()]")
 
 
+class _BoundedShares(NamedTuple):
+    """quantities.json percent_words_bounded, read once: more than half, 過半数, 半数以上."""
+    share: dict[str, tuple[float, str | None]]  # word (English lower-cased) -> (percent, comparator)
+    en_words: tuple[str, ...]
+    en: re.Pattern  # the English words, run on the lower-cased text
+    cjk_words: tuple[str, ...]
+    cjk: re.Pattern  # the CJK words, led by their own characters
+
+
 @cache
-def _bounded_shares() -> tuple[re.Pattern, re.Pattern, dict[str, tuple[float, None, str, str | None]]]:
-    """quantities.json percent_words_bounded: a pattern for the English words (run on the lower-cased
-    text), one for the CJK ones (led by their own characters), and each word's Quantity fields (value,
-    value_max, unit, comparator)."""
-    table = {w.lower(): (float(v), None, "percent", c) for w, (v, c) in _rules().d["percent_words_bounded"].items()}
-    en = sorted((w for w in table if w.isascii()), key=len, reverse=True)
-    cjk = sorted((w for w in table if not w.isascii()), key=len, reverse=True)
-    return (re.compile(f"(?<![a-z])(?:{'|'.join(map(re.escape, en))})(?![a-z])"),
-            re.compile("|".join(map(re.escape, cjk))), table)
+def _bounded_shares() -> _BoundedShares:
+    share = {w.lower(): (float(v), c) for w, (v, c) in _rules().d["percent_words_bounded"].items()}
+    en = tuple(sorted((w for w in share if w.isascii()), key=len, reverse=True))
+    cjk = tuple(sorted((w for w in share if not w.isascii()), key=len, reverse=True))
+    return _BoundedShares(share, en, re.compile(f"(?<![a-z])(?:{'|'.join(map(re.escape, en))})(?![a-z])"),
+                          cjk, re.compile("|".join(map(re.escape, cjk))))
+
+
+def _bounded_share_amounts(text: str, matches: Iterator[re.Match], share: dict[str, tuple[float, str | None]]) -> list[Quantity]:
+    """A percent quantity, with its comparator, for each bounded share word matched."""
+    out = []
+    for m in matches:
+        percent, comparator = share[m.group()]
+        out.append(Quantity("percent", percent, None, "percent", comparator, text[m.start():m.end()], m.start(), m.end()))
+    return out
 
 
 @cache
@@ -1388,11 +1404,11 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
     # Substring tests in C first: each pattern runs only where a word it needs stands.
     out = [Quantity("percent", table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
            for m in rx.finditer(text) if _a_share(text, m, verbs, after)] if any(w in low for w in table) else []
-    en, cjk, halves = _bounded_shares()
-    for rx, src in ((en, low), (cjk, text)):
-        if (rx is en and "half" in low) or (rx is cjk and "半" in text):
-            out += [Quantity("percent", *halves[m.group()], text[m.start():m.end()], m.start(), m.end())
-                    for m in rx.finditer(src)]
+    b = _bounded_shares()
+    if any(w in low for w in b.en_words):
+        out += _bounded_share_amounts(text, b.en.finditer(low), b.share)
+    if any(w in text for w in b.cjk_words):
+        out += _bounded_share_amounts(text, b.cjk.finditer(text), b.share)
     out += [Quantity("quantity", value, None, "multiple", None, text[m.start():m.end()], m.start(), m.end())
             for rx_m, value, needs in _multiple_words() if any(w in low for w in needs) for m in rx_m.finditer(low)]
     out += [Quantity("count", value if value is not None else 2.0 if m.group().endswith("twice") else 1.0, None, None,
