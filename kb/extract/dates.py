@@ -295,16 +295,17 @@ class NoticeYears:
         if relation not in ("deadline", "start") and not period:
             return None
         i = bisect_right(self.starts, q.start) - 1
-        months = [numeral_month(m.group(1)) for m in _CELL_MONTH.finditer(q.surface)] if period else []
-        mm = _CELL_MONTH.match(q.surface)
-        month = months[0] if period and months else numeral_month(mm.group(1)) if mm and not period else None
-        if i < 0 or month is None or _notice()[2].search(self.t, max(clause.start, q.start - self._REACH), q.start):
+        # a period's months wherever they stand (its two ends); a point's the month it opens with
+        months = [numeral_month(m.group(1)) for m in _CELL_MONTH.finditer(q.surface)] if period \
+            else [numeral_month(m.group(1))] if (m := _CELL_MONTH.match(q.surface)) else []
+        if i < 0 or not months or None in months \
+                or _notice()[2].search(self.t, max(clause.start, q.start - self._REACH), q.start):
             return None
+        month, end = months[0], months[-1]
         value = self.anchors[i][1]
         year = int(value) + (month < round(value % 1 * 100))
         if not period:
             return Dated(round(year + month / 100, 2), None)
-        end = months[-1]
         return Dated(round(year + month / 100, 2), round(year + (end < month) + end / 100, 2))
 
 
