@@ -9,9 +9,10 @@ to jsonschema for its detailed errors. A keyword this compiler does not know mak
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
+
+from kb import regex_cache
 
 Check = Callable[[Any], bool]
 
@@ -76,7 +77,7 @@ def compile_schema(schema: dict) -> Check | None:
             return None
         checks.append(lambda v, item=item: not isinstance(v, list) or all(item(x) for x in v))
     if "pattern" in schema:
-        rx = re.compile(schema["pattern"])
+        rx = regex_cache.compile(schema["pattern"])
         checks.append(lambda v, rx=rx: not isinstance(v, str) or rx.search(v) is not None)
     for key, test in (("minimum", lambda v, b: v >= b), ("maximum", lambda v, b: v <= b)):
         if key in schema:

@@ -19,11 +19,12 @@ from typing import Any
 
 import yaml
 
+from kb import regex_cache
 from kb.records import RecordError, parse_record
 
 __all__ = ["EditError", "FieldEdit", "apply_edits"]
 
-_FENCE_LINE = re.compile(r"^---[ \t]*\r?$", re.M)
+_FENCE_LINE = regex_cache.compile(r"^---[ \t]*\r?$", re.M)
 
 
 class EditError(Exception):
@@ -137,7 +138,7 @@ def _insert_yaml(fm: str, mapping: yaml.MappingNode, key: str, value: Any, newli
     return fm[:at] + lead + _block(key, value, indent, newline) + newline + fm[at:]
 
 
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_PLAIN_KEY = regex_cache.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 def _block(key: str, value: Any, indent: str, newline: str) -> str:
@@ -163,7 +164,7 @@ def _insert_flow(fm: str, open_at: int, close_end: int, items: list[tuple[int, i
 
 # --- JSON ----------------------------------------------------------------------------------------
 
-_WS = re.compile(r"\s*")
+_WS = regex_cache.compile(r"\s*")
 _DECODER = json.JSONDecoder()
 
 

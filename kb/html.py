@@ -8,10 +8,11 @@ escaped span text, a trusted closing tag.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from html import escape
 from typing import NamedTuple
+
+from kb import regex_cache
 
 __all__ = ["Span", "marked", "is_marked_text"]
 
@@ -42,7 +43,7 @@ def marked(text: str, spans: Iterable[Span], start: int = 0, end: int | None = N
 
 
 # What marked() with default tags can produce: escaped text and <mark> tags, nothing else.
-_MARKED_TEXT = re.compile(r"(?:[^<>&\"']|&(?:amp|lt|gt|quot|#x27);|</?mark>)*")
+_MARKED_TEXT = regex_cache.compile(r"(?:[^<>&\"']|&(?:amp|lt|gt|quot|#x27);|</?mark>)*")
 
 
 def is_marked_text(value: object) -> bool:

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from kb import regex_cache
+
 MAX_BYTES = 16 * 1024 * 1024  # a policy text of 16 MiB is already ~10,000 pages
 MAX_DEPTH = 32  # records nest 3 levels deep; anything near this limit is hostile or broken
 MAX_YAML_NODES = 100_000  # aliases may expand a small text into an exponential tree
@@ -28,13 +30,13 @@ RECORD_SUFFIXES = (".md", ".markdown", ".txt")
 NOT_RECORDS = ("readme", "license", "licence", "changelog", "contributing", "notice")
 LANG_DIRS = {"ja", "zh", "en", "zh-hant", "zh-hans", "ko"}
 
-_FENCE = re.compile(r"---[ \t]*\r?$")
+_FENCE = regex_cache.compile(r"---[ \t]*\r?$")
 # Longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
 _OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
                (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 # A JSON `\u` escape of half a UTF-16 surrogate pair with no other half beside it: the decoded
 # string cannot be written as UTF-8, so SQLite and stdout would both refuse it.
-_LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+_LONE_SURROGATE = regex_cache.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
                              r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
@@ -208,7 +210,7 @@ _RTF = DocumentKind("an RTF document", "e.g. pandoc -t plain, or soffice --headl
 _ZIP = DocumentKind("a zip archive (an office document or other package)", "e.g. soffice --headless --convert-to txt")
 _OLE = DocumentKind("an old-style Office document (OLE: .doc, .xls, .ppt)", "e.g. soffice --headless --convert-to txt")
 _HTML = DocumentKind("an HTML page with binary content", "e.g. save it as UTF-8, then pandoc -f html -t plain")
-_HTML_START = re.compile(rb"\s*(?:<!--[^>]{0,200}-->\s*)?<(?:!doctype\s+html|html|head|meta|body)\b", re.I)
+_HTML_START = regex_cache.compile(rb"\s*(?:<!--[^>]{0,200}-->\s*)?<(?:!doctype\s+html|html|head|meta|body)\b", re.I)
 
 
 def document_kind(data: bytes) -> DocumentKind | None:
@@ -498,9 +500,9 @@ class _PyLoader(yaml.SafeLoader):
 # author wrote, and the schema says it is not a number.
 _DROPPED = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
 _CORE = [
-    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")),
-    ("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")),
-    ("tag:yaml.org,2002:float", re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    ("tag:yaml.org,2002:bool", regex_cache.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")),
+    ("tag:yaml.org,2002:int", regex_cache.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")),
+    ("tag:yaml.org,2002:float", regex_cache.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
                                            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+.0123456789")),
 ]
 
@@ -519,9 +521,9 @@ for _cls in (_Loader, _PyLoader):
         _cls.add_implicit_resolver(_tag, _rx, _first)
     _cls.add_constructor("tag:yaml.org,2002:int", _decimal_int)
 
-_QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"")
-_DEEP_INDENT = re.compile(rf"^[ \t-]{{{2 * MAX_DEPTH},}}", re.M)
-_NEST = re.compile(rf"[\[\]{{}}]|^[ \t-]{{{2 * MAX_DEPTH},}}", re.M)
+_QUOTED = regex_cache.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"")
+_DEEP_INDENT = regex_cache.compile(rf"^[ \t-]{{{2 * MAX_DEPTH},}}", re.M)
+_NEST = regex_cache.compile(rf"[\[\]{{}}]|^[ \t-]{{{2 * MAX_DEPTH},}}", re.M)
 
 
 def _deeply_nested(fm: str) -> bool:
@@ -577,7 +579,7 @@ def _load_yaml(fm: str, path: str) -> Any:
 
 _TAG = "tag:yaml.org,2002:"
 _NOT_STR_KEYS = {_TAG + t for t in ("int", "float", "bool", "null")}
-_DECIMAL = re.compile(r"[-+]?[0-9][0-9_]*")
+_DECIMAL = regex_cache.compile(r"[-+]?[0-9][0-9_]*")
 
 
 def _check_scalar(node: yaml.ScalarNode, path: str) -> None:
@@ -666,7 +668,7 @@ def _yaml_positions(record: Record) -> dict:
     return {}
 
 
-_WS = re.compile(r"\s*")
+_WS = regex_cache.compile(r"\s*")
 _SKIP = json.JSONDecoder(parse_constant=float)
 
 

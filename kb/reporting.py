@@ -5,12 +5,12 @@ format ends with the counts per rule and the totals; `only_summary` leaves the f
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
+from kb import regex_cache
 from kb.validation import ERROR, WARNING, Finding
 
 
@@ -73,7 +73,7 @@ def _plural(n: int, word: str) -> str:
 # in a file name forges a line; ESC starts a colour or cursor sequence), DEL, C1 controls, the
 # zero-width and bidi controls that hide or reorder text (U+202E), line separators, a BOM and lone
 # surrogates. Each is shown as its escape.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+_UNSAFE = regex_cache.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 def visible(s: str) -> str:

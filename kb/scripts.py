@@ -4,7 +4,7 @@ view and the bench corpus all read them from here."""
 
 from __future__ import annotations
 
-import re
+from kb import regex_cache
 
 __all__ = ["CJK", "CJK_RX", "HAN", "HAN_RX", "KANA", "KANA_RX"]
 
@@ -18,6 +18,6 @@ HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # the ideographic space), the whole kana blocks, and full-width forms.
 CJK = "\u2e80-\u2fff\u3000-\u30ff\u31f0-\u31ff" + HAN + "\uff00-\uffef"
 
-KANA_RX = re.compile(f"[{KANA}]")
-HAN_RX = re.compile(f"[{HAN}]")
-CJK_RX = re.compile(f"[{CJK}]")
+KANA_RX = regex_cache.compile(f"[{KANA}]")
+HAN_RX = regex_cache.compile(f"[{HAN}]")
+CJK_RX = regex_cache.compile(f"[{CJK}]")

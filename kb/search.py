@@ -46,7 +46,7 @@ import sqlite3
 from collections.abc import Iterable
 from functools import cache, lru_cache
 
-from kb import tables
+from kb import regex_cache, tables
 from kb.html import Span, marked
 from kb.scripts import HAN_RX
 from kb.tables import SearchClauseRow, SearchRecordRow
@@ -292,7 +292,7 @@ def like_pattern(q: object) -> str:
     return "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%" if _WORDY.search(q) else ""
 
 
-_WORDY = re.compile(r"[^\W_]")
+_WORDY = regex_cache.compile(r"[^\W_]")
 SNIPPET = 240  # characters of clause text shown around the first match
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from kb import regex_cache
 from kb.extract.patterns import alt, load_data, lowered, trie
 from kb.scripts import CJK_RX, HAN_RX, KANA_RX
 
@@ -86,7 +87,7 @@ class Lines:
 
 # --- language ------------------------------------------------------------------------------------
 
-_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
+_LATIN = regex_cache.compile("[A-Za-z\u00c0-\u024f]")
 
 
 def suggest_lang(body: str) -> Suggestion | None:
@@ -142,7 +143,7 @@ def _country_matcher() -> tuple[re.Pattern, dict[str, _Cue]]:
         for kind, words in kinds.items():
             for w in words:
                 table[w] = _Cue(code, kind, w)  # a listed cue outranks the same word as a plain name
-    return re.compile(trie(table)), table
+    return regex_cache.compile(trie(table)), table
 
 
 def _bounded(text: str, start: int, end: int) -> bool:
@@ -213,7 +214,7 @@ def _subdivision_names() -> tuple[re.Pattern, dict[str, str]]:
     from kb.vocabularies import vocabulary
 
     names = {text: term.key for term in vocabulary("subdivision").terms for _, text, _ in term.names() if len(text) >= 2}
-    return re.compile(trie(sorted(names))), names
+    return regex_cache.compile(trie(sorted(names))), names
 
 
 def suggest_subdivision(title: Suggestion | None, country: Suggestion | None) -> Suggestion | None:
@@ -236,9 +237,9 @@ def suggest_subdivision(title: Suggestion | None, country: Suggestion | None) ->
 
 # --- title ---------------------------------------------------------------------------------------
 
-_HEADING = re.compile(r"#{1,6}[ \t]+(\S[^\n]*)")
-_LETTER = re.compile(r"[^\W\d_]")
-_MARKUP = re.compile(r"\*\*|__|`|<[^<>\n]{0,200}>")
+_HEADING = regex_cache.compile(r"#{1,6}[ \t]+(\S[^\n]*)")
+_LETTER = regex_cache.compile(r"[^\W\d_]")
+_MARKUP = regex_cache.compile(r"\*\*|__|`|<[^<>\n]{0,200}>")
 
 
 def suggest_title(body: str) -> Suggestion | None:
@@ -279,7 +280,7 @@ def _head(body: str, lines: int | None = None) -> tuple[str, int]:
 
 @cache
 def _cue_rx(words: tuple[str, ...]) -> re.Pattern:
-    return re.compile(trie(words))
+    return regex_cache.compile(trie(words))
 
 
 def _find_cue(text: str, words) -> re.Match | None:
@@ -337,14 +338,14 @@ def _year_rx() -> tuple[re.Pattern, dict[str, int]]:
     """Era and ROC years (the extractor's era table, kb/data/quantities.json: the year before an
     era's first), and Latin four-digit years."""
     eras = load_data("quantities.json")["eras"]
-    rx = re.compile(f"(?P<era>{alt(eras)})\\s?(?P<en>元|[0-9]{{1,3}}|[〇一二三四五六七八九十百]{{1,5}})\\s?年"
+    rx = regex_cache.compile(f"(?P<era>{alt(eras)})\\s?(?P<en>元|[0-9]{{1,3}}|[〇一二三四五六七八九十百]{{1,5}})\\s?年"
                     r"|(?<![0-9,.])(?P<y>(?:19|20)[0-9]{2})(?![0-9]|,[0-9]|\.[0-9]{2})")
     return rx, eras
 
 
-_CJK_AFTER = re.compile(r"\s?(?:年|[-/.](?:0?[1-9]|1[0-2])(?![0-9]))")
-_DATE_TAIL = re.compile(r"(?:\s?年度?|[-/.][0-9]{1,2})?(?:\s?[0-9]{1,2}\s?月)?(?:\s?[0-9]{1,2}\s?日)?(?:[-/.][0-9]{1,2})?")
-_NOT_A_YEAR_AFTER = re.compile(r"\s?(?:万|萬|億|亿|千|百|%|％|t\b|tons|tonnes|吨|噸|トン|MW|GW|km|m3|Mt)")
+_CJK_AFTER = regex_cache.compile(r"\s?(?:年|[-/.](?:0?[1-9]|1[0-2])(?![0-9]))")
+_DATE_TAIL = regex_cache.compile(r"(?:\s?年度?|[-/.][0-9]{1,2})?(?:\s?[0-9]{1,2}\s?月)?(?:\s?[0-9]{1,2}\s?日)?(?:[-/.][0-9]{1,2})?")
+_NOT_A_YEAR_AFTER = regex_cache.compile(r"\s?(?:万|萬|億|亿|千|百|%|％|t\b|tons|tonnes|吨|噸|トン|MW|GW|km|m3|Mt)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,7 +413,7 @@ def suggest_year(body: str, lang: str, now: datetime) -> Suggestion | None:
 
 # --- id ------------------------------------------------------------------------------------------
 
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+_ASCII_WORD = regex_cache.compile(r"[A-Za-z0-9]+")
 
 
 def make_id(country: str | None, title: str | None, fallback: str) -> str:
@@ -490,7 +491,7 @@ def _field_rules() -> dict[str, tuple[tuple[re.Pattern, ...], str | None]]:
     # Any case: an English cue opens a sentence as often as not (Financial security must ...). The
     # words are lower-cased and the text is read lower-cased (patterns.lowered, same length), not
     # under re.I, which keeps the engine skipping ahead over a long text.
-    return {name: (tuple(re.compile(trie(sorted({w.lower() for w in group}))) for group in spec["all"]),
+    return {name: (tuple(regex_cache.compile(trie(sorted({w.lower() for w in group}))) for group in spec["all"]),
                    spec.get("measure"))
             for name, spec in fields.items()}
 

@@ -11,6 +11,7 @@ import re
 import threading
 from functools import cache
 
+from kb import regex_cache
 from kb.scripts import HAN, HAN_RX, KANA_RX
 
 __all__ = ["detect_lang", "segment", "segment_query"]
@@ -32,7 +33,7 @@ def detect_lang(text: str, context: str | None = None) -> str:
 # other exotic whitespace (U+3000, NBSP, CR, U+2028...) is normalised to a plain space so
 # MeCab and jieba treat it as a gap rather than a token. Each is replaced by exactly one
 # space, so offsets computed on the cleaned copy are offsets in the original.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]|[^\\S\t\n ]")
+_UNSAFE = regex_cache.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]|[^\\S\t\n ]")
 
 
 def _clean(text: str) -> str:
@@ -40,7 +41,7 @@ def _clean(text: str) -> str:
 
 
 _BREAKS = ("\n", "。", " ", "、", "，", "．", ".")
-_BREAK = re.compile("|".join(map(re.escape, _BREAKS)))
+_BREAK = regex_cache.compile("|".join(map(re.escape, _BREAKS)))
 _HARD_CUT = 256
 
 
@@ -70,7 +71,7 @@ def _chunks(text: str, limit: int):
 
 _JA_CHUNK = 10_000
 _ZH_CHUNK = 50_000
-_WORD = re.compile(r"\w+(?:[.,]\d+)*")
+_WORD = regex_cache.compile(r"\w+(?:[.,]\d+)*")
 _mecab_lock = threading.Lock()  # a MeCab tagger must not be used by two threads at once
 
 
@@ -85,7 +86,7 @@ def _tagger(args: str):
 
 # ---------------------------------------------------------------- full-text search
 
-_HAN_ONLY = re.compile(f"[{HAN}]{{2,}}")
+_HAN_ONLY = regex_cache.compile(f"[{HAN}]{{2,}}")
 
 
 # MeCab's own wakati output and jieba's plain cut: words only, several times faster than asking
@@ -102,7 +103,7 @@ def _pieces(text: str, limit: int) -> list[str]:
 # unicode61 tokenizer keeps only those and splits on everything else, so it would index as
 # nothing. The analyzers' words are joined by single spaces (run on " " + words, the leading
 # space lets the engine skip ahead to each blank instead of testing every character).
-_UNSEARCHABLE = re.compile(r" (?:[^\w\s\ue000-\uf8ff]|_)+(?!\S)")
+_UNSEARCHABLE = regex_cache.compile(r" (?:[^\w\s\ue000-\uf8ff]|_)+(?!\S)")
 
 
 def segment(text: str, lang: str | None = None) -> str:

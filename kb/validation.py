@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from kb import regex_cache
 from kb.records import Record, RecordError, RecordFile, iter_record_files, load_record
 from kb.resources import load_data, load_json
 from kb.workers import ordered
@@ -74,7 +75,7 @@ def _fast_check():
 def quality_rules() -> dict:
     rules = load_data("quality.json")
     for key in ("placeholder_evidence", "pending_reviewer"):
-        rules[key] = [re.compile(p, re.I) for p in rules[key]]
+        rules[key] = [regex_cache.compile(p, re.I) for p in rules[key]]
     return rules
 
 
@@ -122,7 +123,7 @@ def check_record(record: Record) -> list[Finding]:
 
 # Characters no field's text should hold: C0 controls but tab and line breaks, DEL, C1 controls,
 # and the bidi controls that make text display in another order than it reads (U+202E).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = regex_cache.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _text_findings(record: Record, add) -> None:

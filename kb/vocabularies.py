@@ -44,6 +44,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Literal
 
+from kb import regex_cache
+
 __all__ = [
     "JURISDICTION",
     "LANGS",
@@ -79,7 +81,7 @@ VOCABULARY_NAMES: tuple[str, ...] = tuple(_FILES)
 #: Composite vocabularies, made of file-backed ones (see ``Jurisdictions``).
 JURISDICTION = "jurisdiction"
 
-_SPACES = re.compile(r"\s+")
+_SPACES = regex_cache.compile(r"\s+")
 
 Via = Literal["label", "alias", "key", "code", "pattern"]
 
@@ -240,7 +242,7 @@ class Vocabulary:
         for term in terms:
             for source in term.patterns:
                 try:
-                    patterns.append((re.compile(source, re.IGNORECASE), term.key))
+                    patterns.append((regex_cache.compile(source, re.IGNORECASE), term.key))
                 except re.error as exc:
                     raise VocabularyError(
                         f"bad pattern {source!r} for {term.key!r} in vocabulary {name!r}: {exc}"

@@ -87,8 +87,11 @@ class ordered:
 
         return consumed(self.pool.imap(self.fn, handed_out(), chunksize=chunk))
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         if self.pool is not None:
             self.stop.set()
-            self.pool.terminate()  # every result was consumed, or the caller is failing anyway
+            if exc_type is None:  # every result was consumed: let the workers end as processes do (their
+                self.pool.close()  # exit handlers run, the regex cache's among them)
+            else:
+                self.pool.terminate()  # the caller is failing: stop now
             self.pool.join()

@@ -4,12 +4,28 @@ pinned build fingerprint. Plain helpers are in helpers.py, the offset contract i
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import HUB, SEEDS, shared
+
+
+def pytest_configure(config) -> None:
+    """A regex cache of the session's own (kb.regex_cache), set before kb is imported: what a test
+    run compiles never reaches the user's cache folder, and the commands tests run inherit it."""
+    if "POLICY_KB_CACHE_DIR" not in os.environ:
+        config._kb_cache = tempfile.TemporaryDirectory(prefix="policy-kb-cache-")
+        os.environ["POLICY_KB_CACHE_DIR"] = config._kb_cache.name
+
+
+def pytest_unconfigure(config) -> None:
+    if getattr(config, "_kb_cache", None) is not None:
+        config._kb_cache.cleanup()
+        del os.environ["POLICY_KB_CACHE_DIR"]
 
 
 @pytest.fixture(scope="session")

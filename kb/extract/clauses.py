@@ -21,6 +21,7 @@ from functools import cache
 from itertools import accumulate
 from types import SimpleNamespace
 
+from kb import regex_cache
 from kb.extract.patterns import load_data
 from kb.extract.text import CJK, mask, readable
 from kb.tokens import detect_lang
@@ -44,16 +45,16 @@ class Clause:
     text: str  # readable: tags and markers removed, whitespace collapsed
 
 
-_ATX = re.compile(r"(#{1,6})(?:[ \t]+|$)")
-_ATX_ANY = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t\r]|$)", re.M)
-_PIPE_SEP = re.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?")
-_NOT_LINEBREAK = re.compile(r"[^\r\n]")
-_LETTER = re.compile(r"[^\W\d_]")
-_LONG_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
-_WORDCHAR = re.compile(r"\w")
-_ENTITY_BEFORE = re.compile(r"&#?[A-Za-z0-9]{1,10}\Z")
-_WORD_BEFORE = re.compile(r"(?<![A-Za-z.])[A-Za-z][A-Za-z.]{0,14}\Z")
-_LOWER_NEXT = re.compile(r"\s*[a-z]")
+_ATX = regex_cache.compile(r"(#{1,6})(?:[ \t]+|$)")
+_ATX_ANY = regex_cache.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t\r]|$)", re.M)
+_PIPE_SEP = regex_cache.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?")
+_NOT_LINEBREAK = regex_cache.compile(r"[^\r\n]")
+_LETTER = regex_cache.compile(r"[^\W\d_]")
+_LONG_WORD = regex_cache.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
+_WORDCHAR = regex_cache.compile(r"\w")
+_ENTITY_BEFORE = regex_cache.compile(r"&#?[A-Za-z0-9]{1,10}\Z")
+_WORD_BEFORE = regex_cache.compile(r"(?<![A-Za-z.])[A-Za-z][A-Za-z.]{0,14}\Z")
+_LOWER_NEXT = regex_cache.compile(r"\s*[a-z]")
 
 
 def _title_case(t: str, small: frozenset) -> bool:
@@ -88,39 +89,39 @@ def _rules() -> SimpleNamespace:
     pairs = data["brackets"]["pairs"]
     ph = data["plain_heading"]
     return SimpleNamespace(
-        marker=re.compile(
+        marker=regex_cache.compile(
             f"(?:{bullet}|{alt(data['enumerators']['patterns'])})[ \\t\u3000]*"
         ),
-        article=re.compile(alt(data["articles"]["patterns"])),
-        hr=re.compile(data["horizontal_rule"]),
-        chapters=[(c["level"], re.compile(c["pattern"])) for c in data["chapter_headings"]["levels"]],
+        article=regex_cache.compile(alt(data["articles"]["patterns"])),
+        hr=regex_cache.compile(data["horizontal_rule"]),
+        chapters=[(c["level"], regex_cache.compile(c["pattern"])) for c in data["chapter_headings"]["levels"]],
         chapter_max=data["chapter_headings"]["max_chars"],
-        label=re.compile(data["label"]["pattern"]),
+        label=regex_cache.compile(data["label"]["pattern"]),
         plain_level=ph["level"],
         plain_max=ph["max_chars"],
         title_max=ph["title_case_max_chars"],
         title_small=frozenset(ph["title_case_small_words"]),
-        plain_forbidden=re.compile("[" + re.escape(ph["forbidden_chars"]) + "]"),
+        plain_forbidden=regex_cache.compile("[" + re.escape(ph["forbidden_chars"]) + "]"),
         plain_binding=tuple(ph["binding_words"]),
         plain_bad_last=set(ph["forbidden_last_chars"]),
         notes=tuple(ph["note_prefixes"]),
         deadline_ends=tuple(ph["deadline_endings"]),
         break_after=set(data["line_break_after"]["chars"]),
-        alone=re.compile("|".join(data["line_alone"]["patterns"])),
-        sentence_line=re.compile(data["line_starts_sentence"]["line"]),
+        alone=regex_cache.compile("|".join(data["line_alone"]["patterns"])),
+        sentence_line=regex_cache.compile(data["line_starts_sentence"]["line"]),
         continues_after=frozenset(data["line_starts_sentence"]["continues_after"]),
-        line_openers=re.compile("(?:" + "|".join(data["line_starts_sentence"]["openers"]) + r")(?![A-Za-z])"),
+        line_openers=regex_cache.compile("(?:" + "|".join(data["line_starts_sentence"]["openers"]) + r")(?![A-Za-z])"),
         caption_level=data["line_starts_sentence"]["caption_level"],
         caption_max=data["line_starts_sentence"]["caption_max_with_dash"],
         caption_dash=data["line_starts_sentence"]["caption_dash"],
         sentence_end=frozenset(s["ascii_enders"] + s["cjk_enders"]),
-        ender=re.compile(ender),
-        ender_first=re.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]"),
-        ender_run=re.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]++"),
+        ender=regex_cache.compile(ender),
+        ender_first=regex_cache.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]"),
+        ender_run=regex_cache.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]++"),
         abbreviations=frozenset(s["abbreviations"]),
         # ... and an ASCII comma between CJK characters stands where it left a ， or a lost 。.
-        semicolon=re.compile("[" + re.escape(data["subclauses"]["chars"]) + f"]|(?<=[{CJK}]),(?=[{CJK}])"),
-        bracket=re.compile("[" + re.escape("".join(pairs)) + "]"),
+        semicolon=regex_cache.compile("[" + re.escape(data["subclauses"]["chars"]) + f"]|(?<=[{CJK}]),(?=[{CJK}])"),
+        bracket=regex_cache.compile("[" + re.escape("".join(pairs)) + "]"),
         openers={p[0]: i for i, p in enumerate(pairs)},
         closers={p[1]: i for i, p in enumerate(pairs)},
         npairs=len(pairs),
@@ -591,8 +592,8 @@ def _line_starts(lines: list[str]) -> list[int]:
     return [0, *accumulate(len(p) + 1 for p in lines[:-1])]
 
 
-_TAB = re.compile("\t")
-CELL_BAR = re.compile(r"(?<!\\)\||\t")  # what separates the cells of a table row (an escaped \| does not)
+_TAB = regex_cache.compile("\t")
+CELL_BAR = regex_cache.compile(r"(?<!\\)\||\t")  # what separates the cells of a table row (an escaped \| does not)
 
 
 def fills_cell(text: str, clause: Clause, start: int, end: int) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import NamedTuple
 
+from kb import regex_cache
 from kb.extract.clauses import CELL_BAR, Clause, fills_cell
 from kb.extract.numerals import core_value, numeral_rules
 from kb.extract.patterns import LANG_KEYS, ROUND_CLOSE, ROUND_OPEN, load_data
@@ -33,7 +34,7 @@ __all__ = ["NoticeYears", "english_dates", "header_years", "relations", "table_y
 _LOOK = 48  # how far before a date its relation words are looked for
 _EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
 _PROVISION_REACH = 600  # how far before a date a modal of its (long, statutory) sentence is looked for
-_SENTENCE_END = re.compile("[。．.!?！？]")
+_SENTENCE_END = regex_cache.compile("[。．.!?！？]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ def _grammar() -> _Grammar:
     d = load_data("dates.json")
     months = d["months"]
     month_rx = "|".join(sorted(months, key=len, reverse=True))
-    forms = tuple((name, re.compile(src.replace("MONTH", month_rx), re.I))
+    forms = tuple((name, regex_cache.compile(src.replace("MONTH", month_rx), re.I))
                   for name, src in d["english_forms"].items() if not name.startswith("_"))
     after: dict[str, list] = {"ja": [], "zh": [], "en": []}
     before: dict[str, list] = {"ja": [], "zh": [], "en": []}
@@ -71,21 +72,22 @@ def _grammar() -> _Grammar:
         for lang in after:
             flags = re.I if lang == "en" else 0
             # Pattern.match(text, pos) anchors at pos by itself; a '^' would only match at 0.
-            after[lang] += [(rel, re.compile(p.removeprefix("^"), flags)) for p in block.get(lang, {}).get("after", [])]
-            before[lang] += [(rel, re.compile(f"(?:{p})", flags)) for p in block.get(lang, {}).get("before", [])]
-    events = {lang: re.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["events"].items()}
-    provisions = {lang: re.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["provisions"].items()}
+            after[lang] += [(rel, regex_cache.compile(p.removeprefix("^"), flags)) for p in block.get(lang, {}).get("after", [])]
+            before[lang] += [(rel, regex_cache.compile(f"(?:{p})", flags)) for p in block.get(lang, {}).get("before", [])]
+    events = {lang: regex_cache.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["events"].items()}
+    provisions = {lang: regex_cache.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["provisions"].items()}
     ranges = d["english_ranges"]
     openers = sorted(ranges["openers"], key=len, reverse=True)
-    opener = re.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) (?:the )?$")  # between the January 1 and …
+    opener = regex_cache.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) (?:the )?$")  # between the January 1 and …
     # A bracket may close an amended date before the join (1 July [F22025] and ending on …).
-    joins: dict[str | None, re.Pattern] = {o: re.compile(f"\\]?[ ,]*(?:{j})[ ,]*(?:the )?") for o, j in ranges["openers"].items()}
-    joins[None] = re.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
-    datelines = {lang: re.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
-    full = re.compile(f"[ ,]*(?:{ranges['bare_full']})[ ,]*")
+    joins: dict[str | None, re.Pattern] = {o: regex_cache.compile(f"\\]?[ ,]*(?:{j})[ ,]*(?:the )?") for o, j in ranges["openers"].items()}
+    joins[None] = regex_cache.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
+    datelines = {lang: regex_cache.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
+    full = regex_cache.compile(f"[ ,]*(?:{ranges['bare_full']})[ ,]*")
     return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, full, datelines,
-                    re.compile(d["datelines_after"]), re.compile(d["defined_in"]),
-                    re.compile(d["reference_after"]), re.compile(d["titles"]), re.compile(d["coordinated"], re.I),
+                    regex_cache.compile(d["datelines_after"]), regex_cache.compile(d["defined_in"]),
+                    regex_cache.compile(d["reference_after"]), regex_cache.compile(d["titles"]),
+                    regex_cache.compile(d["coordinated"], re.I),
                     *_cell_labels(d["cell_labels"]))
 
 
@@ -96,8 +98,8 @@ def _cell_labels(d: dict) -> tuple[dict, dict]:
     before: dict[str, list] = {}
     for rel, block in d.items():
         for lang, rx in block.items():
-            after.setdefault(lang, []).append((rel, re.compile(rx, re.I)))
-            before.setdefault(lang, []).append((rel, re.compile(f"(?:{rx})[ :：]*$", re.I)))
+            after.setdefault(lang, []).append((rel, regex_cache.compile(rx, re.I)))
+            before.setdefault(lang, []).append((rel, regex_cache.compile(f"(?:{rx})[ :：]*$", re.I)))
     return after, before
 
 
@@ -106,10 +108,10 @@ def _cell_labels(d: dict) -> tuple[dict, dict]:
 _MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 # A month name next to a number, in any form the month forms read (july 1, 1 july, july 2029).
 # Two searches, each starting with plain characters so that the engine skips ahead to them.
-_MONTH_THEN_NUMBER = re.compile("|".join(f"{m}[a-z]{{0,6}}\\.?,? (?:of )?[0-9]" for m in _MONTH_STEMS))
-_NUMBER_THEN_MONTH = re.compile(f"[0-9](?:st|nd|rd|th)? (?:day )?(?:of )?(?:{'|'.join(_MONTH_STEMS)})")
-_DIGIT_SLASH = re.compile("[0-9]/[0-9]")  # what every numeric date (7/1/29) holds
-_DOTTED = re.compile(r"[0-9]\.[0-9]{1,2}\.(?:19|20)[0-9]{2}")  # what every dotted date (1.1.2027) holds
+_MONTH_THEN_NUMBER = regex_cache.compile("|".join(f"{m}[a-z]{{0,6}}\\.?,? (?:of )?[0-9]" for m in _MONTH_STEMS))
+_NUMBER_THEN_MONTH = regex_cache.compile(f"[0-9](?:st|nd|rd|th)? (?:day )?(?:of )?(?:{'|'.join(_MONTH_STEMS)})")
+_DIGIT_SLASH = regex_cache.compile("[0-9]/[0-9]")  # what every numeric date (7/1/29) holds
+_DOTTED = regex_cache.compile(r"[0-9]\.[0-9]{1,2}\.(?:19|20)[0-9]{2}")  # what every dotted date (1.1.2027) holds
 
 
 def english_dates(text: str, low: str | None = None) -> list[Quantity]:
@@ -186,11 +188,11 @@ def _range(text: str, low: str, a: Quantity, b: Quantity, g: _Grammar) -> Quanti
     return Quantity("date", a.value, end, "date", "range", text[start:b.end], start, b.end)
 
 
-_MONTH_WORD = re.compile("[A-Za-z]+")
+_MONTH_WORD = regex_cache.compile("[A-Za-z]+")
 # where a quarter form may stand (q4 2025, 2025-q4); led by the letter so that the engine skips ahead
-_QUARTER = re.compile("q(?:(?<![a-z0-9]q)|(?<=[0-9]{4}q)|(?<=[0-9]{4}[ -]q))[1-4](?![0-9])")
-_HALF = re.compile("h(?:(?<![a-z0-9]h)[12]|(?<=[12]h)(?![a-z]))")  # where a half form may stand (h1 2024, 2h 2023)
-_CJK_QUARTER = re.compile("季(?<=[1-4一二三四１-４]季)|四半期(?<=[1-4一二三四１-４]四半期)")  # 第4四半期, 第一季度
+_QUARTER = regex_cache.compile("q(?:(?<![a-z0-9]q)|(?<=[0-9]{4}q)|(?<=[0-9]{4}[ -]q))[1-4](?![0-9])")
+_HALF = regex_cache.compile("h(?:(?<![a-z0-9]h)[12]|(?<=[12]h)(?![a-z]))")  # where a half form may stand (h1 2024, 2h 2023)
+_CJK_QUARTER = regex_cache.compile("季(?<=[1-4一二三四１-４]季)|四半期(?<=[1-4一二三四１-４]四半期)")  # 第4四半期, 第一季度
 _QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
                   **{d: i for i, ds in enumerate(("1一１", "2二２", "3三３", "4四４"), 1) for d in ds}}
 
@@ -320,11 +322,11 @@ class Dated(NamedTuple):
 def _notice() -> tuple[frozenset, re.Pattern, re.Pattern]:
     """dates.json notice_years: its languages, what marks a statute, a relative or yearly mark."""
     d = load_data("dates.json")["notice_years"]
-    return frozenset(d["langs"]), re.compile(d["statute"]), re.compile(d["relative_before"])
+    return frozenset(d["langs"]), regex_cache.compile(d["statute"]), regex_cache.compile(d["relative_before"])
 
 
-_CELL_MONTH = re.compile(r"([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月")  # a month; matched whole, one with no day or year
-_HEADER_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
+_CELL_MONTH = regex_cache.compile(r"([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月")  # a month; matched whole, one with no day or year
+_HEADER_YEAR = regex_cache.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 
 
 def numeral_month(s: str) -> int | None:
@@ -416,7 +418,7 @@ def _titles(text: str, clause: Clause, g: _Grammar) -> list[tuple[int, int]]:
     return [m.span() for m in g.titles.finditer(text, clause.start, clause.end)]
 
 
-_MONTH_IN = re.compile(r"(?<![a-z])(?:in|during) $")  # before a month and year a provision names
+_MONTH_IN = regex_cache.compile(r"(?<![a-z])(?:in|during) $")  # before a month and year a provision names
 _TITLE_MARKS = ("关于", "關於", "《")  # what every title the titles pattern reads holds (a substring test in C first)
 
 
@@ -429,11 +431,11 @@ def _comparator_relation(q: Quantity) -> str | None:
     return None
 
 
-_WEEKDAY_BEFORE = re.compile(  # a weekday between a relation and its date (opens on Mon 3 Feb 2025)
+_WEEKDAY_BEFORE = regex_cache.compile(  # a weekday between a relation and its date (opens on Mon 3 Feb 2025)
     r"(?<![A-Za-z])(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?,? $")
 
 
-_WEEKDAY_AFTER = re.compile(  # a CJK weekday in brackets after a date, and the hour after it
+_WEEKDAY_AFTER = regex_cache.compile(  # a CJK weekday in brackets after a date, and the hour after it
     r"[（(](?:[月火水木金土日](?:曜日?)?|星期[一二三四五六日天]|[週周][一二三四五六日])[）)]"
     r"(?:[ ]?(?:午前|午後|上午|下午|正午)?[0-9０-９]{1,2}(?:[:：][0-9０-９]{2}|時|点|點)(?:[0-9０-９]{1,2}分)?)?[ ]?")
 
@@ -526,7 +528,7 @@ def _after_title(text: str, clause: Clause, q: Quantity) -> bool:
     return i > clause.start and text[i - 1].isascii() and text[i - 1].isalnum()
 
 
-_LINE_REST = re.compile(r"[\s:：.。,，()（）\[\]]*")
+_LINE_REST = regex_cache.compile(r"[\s:：.。,，()（）\[\]]*")
 
 
 def _dateline(text: str, clause: Clause, q: Quantity, keys, g: _Grammar) -> bool:
@@ -540,7 +542,7 @@ def _dateline(text: str, clause: Clause, q: Quantity, keys, g: _Grammar) -> bool
     return any(k in g.datelines and g.datelines[k].search(left) for k in keys)
 
 
-_DAY = re.compile(r"日|/[0-9]{1,2}/|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")
+_DAY = regex_cache.compile(r"日|/[0-9]{1,2}/|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")
 
 
 def _day_precise(q: Quantity) -> bool:

@@ -15,11 +15,11 @@ Matching runs on the joined view; every span is mapped back to the body at the e
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from kb import regex_cache
 from kb.extract.clauses import CELL_BAR, Clause, split_clauses
 from kb.extract.dates import NoticeYears, english_dates, header_years, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
@@ -232,7 +232,7 @@ def _one_frequency_each(cands: list) -> list:
     return out
 
 
-_LINE_END = re.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
+_LINE_END = regex_cache.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
 
 

@@ -10,12 +10,13 @@ import math
 import re
 from functools import cache, lru_cache
 
+from kb import regex_cache
 from kb.extract.patterns import alt, fold, key, load_data
 
 __all__ = ["MAX_RUN", "NumeralRules", "cached_core_value", "core_value", "english_cardinal", "finite", "loose_number",
            "numeral_rules", "parse_number", "plain_number"]
 
-_TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|.", re.S)
+_TOKEN = regex_cache.compile(r"[0-9]+(?:\.[0-9]+)?|.", re.S)
 # A comma before one or two digits, or after a lone 0, cannot group thousands: it is a decimal comma
 # (2,2 %, EUR 25,50, 0,0619 in EU legal English). Three digits after it group thousands (12,500).
 # Each branch starts with its literal, so that the engine drops it at once at any other character.
@@ -24,7 +25,7 @@ _DECIMAL_COMMA = r",(?<=[0-9],)(?=[0-9]{1,2}(?![0-9]))|,(?<=(?<![0-9])0,)(?=[0-9
 # that no other digit, point or comma precedes: 2025 100 stays a year and a number.
 _SPACE_GROUP = (" (?=[0-9]{3}(?![0-9]))"
                 "(?:(?<=(?<![0-9.,])[0-9] )|(?<=(?<![0-9.,])[0-9]{2} )|(?<=(?<![0-9.,])[0-9]{3} )|(?<=[0-9] [0-9]{3} ))")
-_THOUSANDS = re.compile(r"[, ](?=[0-9]{3}(?![0-9]))")
+_THOUSANDS = regex_cache.compile(r"[, ](?=[0-9]{3}(?![0-9]))")
 MAX_RUN = 40  # the longest numeral run we interpret; longer runs are identifiers, not quantities
 
 
@@ -50,10 +51,11 @@ class NumeralRules:
         num = f"(?:{first})(?:{cont}){{0,{MAX_RUN}}}"
         self.num_src = num
         self.num_first = f"0-9{dig}{mult}{two}{e(''.join(heads))}"  # a character class body: what a numeral starts with
-        self.num, self.num_full, self.run_tail = re.compile(num), re.compile(f"(?:{first})(?:{cont})*"), re.compile(f"(?:{cont})*")
-        self.en_mult = re.compile(f"[ ]?(?P<m>{alt(d['en_multipliers'], ci=True)})")
+        self.num = regex_cache.compile(num)
+        self.num_full, self.run_tail = regex_cache.compile(f"(?:{first})(?:{cont})*"), regex_cache.compile(f"(?:{cont})*")
+        self.en_mult = regex_cache.compile(f"[ ]?(?P<m>{alt(d['en_multipliers'], ci=True)})")
         self.en_cardinal = _en_cardinal(d["en_numbers"])
-        self.si = re.compile(f"([0-9.,]+)([{e(''.join(d['si_suffixes']))}])")
+        self.si = regex_cache.compile(f"([0-9.,]+)([{e(''.join(d['si_suffixes']))}])")
 
 
 def _en_cardinal(words: dict) -> re.Pattern:
@@ -65,7 +67,7 @@ def _en_cardinal(words: dict) -> re.Pattern:
     tens = [w for w, v in words.items() if v in (20, 30, 40, 50, 60, 70, 80, 90)]
     u, t, n = (f"(?:{'|'.join(sorted(x, key=len, reverse=True))})" for x in (units, teens, tens))
     below100 = f"(?:{n}(?:[- ]{u}(?![a-z]))?|{t}|{u})(?![a-z])"
-    return re.compile(f"(?:{u}[ -]hundred(?:[ ](?:and[ ])?{below100})?(?![a-z])|{below100})")
+    return regex_cache.compile(f"(?:{u}[ -]hundred(?:[ ](?:and[ ])?{below100})?(?![a-z])|{below100})")
 
 
 def english_cardinal(low: str, pos: int, r: NumeralRules) -> tuple[float, int] | None:

@@ -4,17 +4,20 @@ keeps offsets, and full-width folding. Every helper keeps lengths, so positions 
 
 from __future__ import annotations
 
+import hashlib
 import re
-from functools import lru_cache
+from functools import lru_cache, wraps
+from pathlib import Path
 from typing import NamedTuple
 
+from kb import regex_cache
 from kb.resources import load_data
 
 __all__ = ["CASE_EXTRA", "EN_SUFFIX", "alt", "caseless", "ci_firsts", "edge_chars", "firsts", "fold", "key",
            "LANG_KEYS", "LANGS", "CueSet", "caseless_pattern", "cue_lang", "lang_lists", "load_data", "lowered",
            "re_i_variants", "trie"]
 
-_ASCII_END = re.compile(r"[A-Za-z0-9.]$")
+_ASCII_END = regex_cache.compile(r"[A-Za-z0-9.]$")
 
 
 def alt(words, ci=False, not_before="", reverse=False) -> str:
@@ -22,7 +25,7 @@ def alt(words, ci=False, not_before="", reverse=False) -> str:
     ASCII words get letter boundaries so that 't' does not match inside 'to'.  reverse spells the
     words backwards, to match what stands *before* a position on the reversed text."""
     parts = []
-    for w in sorted(set(words), key=len, reverse=True):
+    for w in sorted(set(words), key=lambda w: (-len(w), w)):  # a fixed order: one pattern per word set
         p = re.escape(w[::-1] if reverse else w)
         p = f"(?i:{p})" if ci else p
         if w[:1].isascii() and w[:1].isalpha():
@@ -73,7 +76,7 @@ _FOLD = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FOLD.update({0x3000: 0x20, 0xA0: 0x20, 0x202F: 0x20, 0x2212: 0x2D, 0x301C: 0x7E, 0xFFE5: 0xA5})
 # str.translate looks every character of a CJK text up in the dict; a regex that visits only the
 # characters to fold (a few percent of them) is about ten times faster.
-_FOLD_RX = re.compile("[" + "".join(map(chr, sorted(_FOLD))) + "]")
+_FOLD_RX = regex_cache.compile("[" + "".join(map(chr, sorted(_FOLD))) + "]")
 _FOLDED = {chr(k): chr(v) for k, v in _FOLD.items()}
 
 
@@ -81,7 +84,7 @@ def fold(text: str) -> str:
     """text.translate(_FOLD), faster."""
     return _FOLD_RX.sub(lambda m: _FOLDED[m.group()], text)
 
-LATIN_RX = re.compile("[a-z]")  # a Latin letter, on lowered() text
+LATIN_RX = regex_cache.compile("[a-z]")  # a Latin letter, on lowered() text
 EN_SUFFIX = "(?:s|es|d|ed|ing)?"  # report/reports/reported/reporting: one cue word for all
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -99,8 +102,8 @@ def lowered(text: str) -> str:
 # lower-cased copy with those four folded as well, a pattern written in lower-case ASCII matches the
 # same without re.I -- and only without it can the engine skip ahead to the pattern's first letters
 # (six times faster).
-_CASE_EXTRA_RX = re.compile("[" + "".join(CASE_EXTRA) + "]")
-_LOWER_ASCII = re.compile(r"[\x00-\x40\x5b-\x7f]*")  # no capitals, so no \S \W \B either
+_CASE_EXTRA_RX = regex_cache.compile("[" + "".join(CASE_EXTRA) + "]")
+_LOWER_ASCII = regex_cache.compile(r"[\x00-\x40\x5b-\x7f]*")  # no capitals, so no \S \W \B either
 
 
 def caseless_pattern(src: str) -> bool:
@@ -155,6 +158,24 @@ def _parsed(pattern: str, flags: int):
     return _sre().parse(pattern, flags)
 
 
+# The readers below answer from the regex cache when they have read the same pattern before: their
+# answers are keyed by this file's text, so an edited reader never gets an answer of an older one.
+_READERS = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def _remembered(reader):
+    """A reader of a pattern's parse whose answers the regex cache keeps (its other arguments are
+    part of the key)."""
+
+    @wraps(reader)
+    def read(rx: re.Pattern | Source, *args):
+        name = reader.__name__ + "".join(f" {a!r}" for a in args)
+        return regex_cache.remembered(name, _READERS, rx.pattern, rx.flags, lambda: reader(rx, *args))
+
+    return read
+
+
+@_remembered
 def required_literal(rx: re.Pattern | Source) -> str | None:
     """The longest run of literal characters that every match of rx contains, read
     from the parsed pattern (groups followed, branches and repeats skipped); None when there is
@@ -199,6 +220,7 @@ def _class_chars(sre, op, av) -> set[str] | None:
     return out
 
 
+@_remembered
 def edge_chars(rx: re.Pattern | Source, last: bool) -> frozenset | None:
     """Every character a match of rx can end with (last) or start with, or None when that is not
     known (a class such as \\w or [^、], non-ASCII letters under re.I, a match that may be empty,
@@ -262,6 +284,7 @@ _LEAD_MAX = 256  # first words a pattern may have before it is not worth dispatc
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
+@_remembered
 def lead_words(rx: re.Pattern | Source) -> frozenset | None:
     """Every word ([a-z]+) a match of rx can start with, the whole word up to the first non-letter,
     or None when that is not known (a pattern that can start with a non-letter, a repeated or
@@ -277,6 +300,7 @@ def lead_words(rx: re.Pattern | Source) -> frozenset | None:
     return _prefixes(rx, step)
 
 
+@_remembered
 def lead_pairs(rx: re.Pattern | Source) -> frozenset | None:
     """The first two characters of every match of rx (one where the pattern is one character long),
     or None when they are not known (see lead_words)."""
@@ -430,9 +454,9 @@ class CueSet:
         pats = [(english, self._kept(english, mine)) for english in self.sources]
         got = self._views[lang, tagged] = _View(
             cjk, eng,
-            re.compile(trie(cjk)) if cjk else None,
+            regex_cache.compile(trie(cjk)) if cjk else None,
             _first_chars({w[:2] for w in cjk}) if cjk else None,
-            re.compile(f"(?P<e>{trie(eng)}){EN_SUFFIX}(?![a-z])") if eng else None,
+            regex_cache.compile(f"(?P<e>{trie(eng)}){EN_SUFFIX}(?![a-z])") if eng else None,
             [_Patterns(english, ps, *_dispatch(ps, english), [None] * len(ps)) for english, ps in pats if ps],
             all(LATIN_RX.search(w) for w in eng))
         return got
@@ -552,7 +576,7 @@ class _Patterns(NamedTuple):
     rxs: list[re.Pattern | None]  # pattern k compiled, once it first runs (rx)
 
     def rx(self, k: int) -> re.Pattern:
-        got = self.rxs[k] = re.compile(*self.ps[k][0])
+        got = self.rxs[k] = regex_cache.compile(*self.ps[k][0])
         return got
 
 
@@ -576,7 +600,7 @@ class _Starting:
         # An alternation matches at a position exactly where one of its alternatives does (the
         # patterns of a group share their flags and have no groups to renumber).
         ps, k0 = group.ps, self.ks[0]
-        self.any_rx = group.rxs[k0] or group.rx(k0) if len(self.ks) == 1 else re.compile(
+        self.any_rx = group.rxs[k0] or group.rx(k0) if len(self.ks) == 1 else regex_cache.compile(
             "|".join(f"(?:{ps[k][0].pattern})" for k in self.ks), ps[k0][0].flags)
         return self.any_rx
 
@@ -601,7 +625,7 @@ def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, _St
         by_first = _starting({k: tuple(i for i, f in enumerate(firsts) if k in f) for k in keys})
         # Whole words; the word start is tested by the caller: a look-behind first would hide the
         # pattern's leading letters from the engine, which then tries every position (5x slower).
-        return re.compile(f"(?:{trie(keys)})(?![a-z])"), by_first
+        return regex_cache.compile(f"(?:{trie(keys)})(?![a-z])"), by_first
     firsts = [lead_pairs(rx) or edge_chars(rx, False) for rx, _, _ in ps]
     if any(f is None for f in firsts):
         return None, {}
@@ -623,7 +647,7 @@ def _first_chars(keys: set[str]) -> re.Pattern:
     costs a test per alternative at every candidate (three times slower on a policy corpus)."""
     singles, seconds = {k for k in keys if len(k) == 1}, {k[1] for k in keys if len(k) == 2}
     tails = ([f"(?<={_class(singles)})"] if singles else []) + ([f"(?={_class(seconds)})"] if seconds else [])
-    return re.compile(f"{_class({k[0] for k in keys})}(?:{'|'.join(tails)})")
+    return regex_cache.compile(f"{_class({k[0] for k in keys})}(?:{'|'.join(tails)})")
 
 
 def _class(chars: set[str]) -> str:

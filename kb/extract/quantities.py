@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
+from kb import regex_cache
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number
 from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
 from kb.scripts import CJK_RX
@@ -47,7 +48,7 @@ _ISO_SEPARATORS = frozenset("-/.")  # the character after the year of an ISO-lik
 
 def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
     """Pattern over the reversed text: one of words, then an optional space, ending where we stand."""
-    return re.compile(f"[ ]?(?P<c>{alt(words, ci, reverse=True)})"), firsts(words, -1)
+    return regex_cache.compile(f"[ ]?(?P<c>{alt(words, ci, reverse=True)})"), firsts(words, -1)
 
 
 class _UnitWords:
@@ -69,7 +70,7 @@ class _UnitWords:
 
     def _group(self, c: str | None) -> re.Pattern | None:
         ps = [p for p, f in self.firsts if f is None or c in f]
-        return re.compile(f"(?P<u>{'|'.join(ps)})") if ps else None
+        return regex_cache.compile(f"(?P<u>{'|'.join(ps)})") if ps else None
 
     def _for(self, c: str) -> re.Pattern | None:
         try:
@@ -103,7 +104,7 @@ class _Rules(NumeralRules):
         # alternation in the anchor made the scan of CJK text ten times slower.
         cjk_freq = alt([w for w in self.freq if not w.isascii()])
         # Frequency words first: 四半期ごと starts with a numeral.
-        self.anchor = re.compile(f"(?P<f>{cjk_freq})|(?P<n>{num})|(?P<h>半)|(?P<e>{e(d['era_first_year'])}(?=年))"
+        self.anchor = regex_cache.compile(f"(?P<f>{cjk_freq})|(?P<n>{num})|(?P<h>半)|(?P<e>{e(d['era_first_year'])}(?=年))"
                                  f"|(?P<w>[A-Za-z]+)")
         self.words = set(d["en_numbers"]) | {w for w in self.freq if w.isascii()}
         # The scan finds anchors in two passes that skip ahead in C: a search for a character that
@@ -111,11 +112,11 @@ class _Rules(NumeralRules):
         # as a prefix tree over the lower-cased text. Searching the anchor itself tries all its
         # branches at every position (three times slower over a policy corpus).
         freq_first = "".join(sorted({w[0] for w in self.freq if not w.isascii()}))
-        self.anchor_first = re.compile(f"[{self.num_first}{e(freq_first)}半{e(d['era_first_year'][:1])}]")
-        self.en_anchor = re.compile(f"(?P<w>{trie(dict.fromkeys(sorted(self.words)))})(?![a-z])")
+        self.anchor_first = regex_cache.compile(f"[{self.num_first}{e(freq_first)}半{e(d['era_first_year'][:1])}]")
+        self.en_anchor = regex_cache.compile(f"(?P<w>{trie(dict.fromkeys(sorted(self.words)))})(?![a-z])")
         # 十分 (enough) is no number, but 十分の九 / 十分之一 is a fraction: a stopword ending in 分
         # before の or 之 and a numeral does not stop the scan.
-        self.stop = re.compile(f"(?:{alt(d['stopwords'])})(?!(?<=分)[の之][{self.num_first}])")
+        self.stop = regex_cache.compile(f"(?:{alt(d['stopwords'])})(?!(?<=分)[の之][{self.num_first}])")
         # First characters of the patterns tried at most anchors: a set test is much cheaper than
         # a regex call that fails.
         self.stop_first = frozenset(w[0] for w in d["stopwords"])
@@ -131,44 +132,44 @@ class _Rules(NumeralRules):
         self.unit_strict = _UnitWords([x[:3] for x in entries if not x[3]])
         self.unit_loose = _UnitWords([x[:3] for x in entries])
         self.unit_first = firsts(x[0] for x in entries)
-        self.half_infix, self.half_infix_first = re.compile("[ ]?[個个]?半"), frozenset(" 個个半")
+        self.half_infix, self.half_infix_first = regex_cache.compile("[ ]?[個个]?半"), frozenset(" 個个半")
         self.half_before_end = tuple(d["half_before_end"])
-        self.half_tail = re.compile(f"半(?![{e(d['half_not_before'])}])[{e(d['half_tails'])}]?")
-        self.join = re.compile("[ ]?(?:零|又|and )?[ ]?")
+        self.half_tail = regex_cache.compile(f"半(?![{e(d['half_not_before'])}])[{e(d['half_tails'])}]?")
+        self.join = regex_cache.compile("[ ]?(?:零|又|and )?[ ]?")
         heads = self.d["si_prefix_heads"]
         big = "|".join(f"{e(k)}(?![{e(heads[k])}])" if k in heads else e(k) for k in self.big)  # 100兆瓦: MW, not 10^12 W
-        self.spaced_big, self.spaced_big_first = re.compile(f"[ ]?((?:{big})+)"), frozenset(" " + "".join(self.big))
+        self.spaced_big, self.spaced_big_first = regex_cache.compile(f"[ ]?((?:{big})+)"), frozenset(" " + "".join(self.big))
         self.en_mult_first = ci_firsts(d["en_multipliers"])  # None: no cheap test
-        self.frac, self.frac_first = re.compile("分之|分の"), "分"
+        self.frac, self.frac_first = regex_cache.compile("分之|分の"), "分"
         self.per = {w.lower(): k for k, ws in d["per_units"].items() for w in ws}
         # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh: a short 'of ...' phrase may stand between
         substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?=[ ]per[ ]|/)"
-        self.per_re = re.compile(f"(?:{substance})?[ ]?(?P<p>{alt(self.per, ci=True)})")
+        self.per_re = regex_cache.compile(f"(?:{substance})?[ ]?(?P<p>{alt(self.per, ci=True)})")
         self.per_after = tuple(d["rate_markers"])
         self.cur_map = d["currency_prefixes"]
-        self.cur_fwd = re.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
+        self.cur_fwd = regex_cache.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
         self.cmp_pre = {k.lower(): v for k, v in d["comparator_prefixes"].items()}
         self.cmp_suf = {k.lower(): v for k, v in d["comparator_suffixes"].items()}
-        self.cmp_suf_re = re.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})")
+        self.cmp_suf_re = regex_cache.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})")
         self.cmp_first = firsts(d["comparator_suffixes"])
-        self.substance_after = re.compile("|".join(d["substance_after"].values()), re.I)
-        self.connector = re.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
+        self.substance_after = regex_cache.compile("|".join(d["substance_after"].values()), re.I)
+        self.connector = regex_cache.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
         self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
-        self.date_gap = re.compile(d["date_range_gap"])
-        self.cur_mult = re.compile("(?P<m>[" + "".join(d["currency_multipliers"]) + "])(?![A-Za-z0-9])", re.I)
+        self.date_gap = regex_cache.compile(d["date_range_gap"])
+        self.cur_mult = regex_cache.compile("(?P<m>[" + "".join(d["currency_multipliers"]) + "])(?![A-Za-z0-9])", re.I)
         self.cur_mult_first = frozenset(c for k in d["currency_multipliers"] for c in (k, k.upper()))
-        self.closers = {k: re.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
-        self.month_count = re.compile("|".join(map(e, d["month_count_after"])))
-        self.month_count_before = re.compile("|".join(map(e, d["month_count_before"])))
-        self.day_event = re.compile("|".join(map(e, d["day_event_verbs"])))
-        self.day_news_before = re.compile(d["day_news_before"])
+        self.closers = {k: regex_cache.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
+        self.month_count = regex_cache.compile("|".join(map(e, d["month_count_after"])))
+        self.month_count_before = regex_cache.compile("|".join(map(e, d["month_count_before"])))
+        self.day_event = regex_cache.compile("|".join(map(e, d["day_event_verbs"])))
+        self.day_news_before = regex_cache.compile(d["day_news_before"])
         self.monthly_day_before = tuple(d["monthly_day_before"])
         self.more_than = frozenset(d["more_than_marks"])
         self.si_heads = d["si_prefix_heads"]
         self.minus = frozenset(w for w in self.d["negative_words"] if len(w) == 1 and not w.isalpha())  # -2.5
-        self.frequency_attributive = re.compile(d["frequency_attributive"])
-        self.clock, self.ordinal_unit = re.compile(d["clock"]), re.compile(d["ordinal_unit"])
-        self.ordinal_full = re.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
+        self.frequency_attributive = regex_cache.compile(d["frequency_attributive"])
+        self.clock, self.ordinal_unit = regex_cache.compile(d["clock"]), regex_cache.compile(d["ordinal_unit"])
+        self.ordinal_full = regex_cache.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
         # A rate's denominator written before the figure (每吨50元, 每千瓦时0.3元, トン当たり289円).
         self.per_prefix = {key(w): unit for unit, words in d["per_prefixes"].items() for w in words}
@@ -176,46 +177,46 @@ class _Rules(NumeralRules):
         self.b_per_verb = _before(d["per_prefix_verbs"])
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
-        self.era_fwd = re.compile(alt(d["eras"]))
-        self.same_year = re.compile(alt(d["same_year"]))
+        self.era_fwd = regex_cache.compile(alt(d["eras"]))
+        self.same_year = regex_cache.compile(alt(d["same_year"]))
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
-        self.modifiers = re.compile(f"( {word})( {word})?( {word})?(?= )")  # one to three words before a counted noun
+        self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?(?= )")  # one to three words before a counted noun
         self.uncounted_words = frozenset(d["uncounted_words"])
         self.year_reference_nouns = frozenset(d["year_reference_nouns"])
-        self.times_per = re.compile(d["times_per"], re.I)
+        self.times_per = regex_cache.compile(d["times_per"], re.I)
         fines = d["fine_nouns"]
-        self.fine_after = re.compile("|".join(f"(?P<{k}>{p})" for k, p in fines["after"].items()))
-        self.rounding_before = re.compile(d["rounding_before"], re.I)
+        self.fine_after = regex_cache.compile("|".join(f"(?P<{k}>{p})" for k, p in fines["after"].items()))
+        self.rounding_before = regex_cache.compile(d["rounding_before"], re.I)
         self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
-        self.count_cmp_before = re.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
+        self.count_cmp_before = regex_cache.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
         self.inclusive_marks = tuple(d["inclusive_marks"])
         self.label_before = tuple(f"{w} " for w in d["label_before"])
-        self.number_of = re.compile(d["number_of_before"])
-        self.bounded_noun = re.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
-        self.anaphora = re.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
+        self.number_of = regex_cache.compile(d["number_of_before"])
+        self.bounded_noun = regex_cache.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
+        self.anaphora = regex_cache.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.duration_label_after = tuple(d["duration_label_after"])
         self.lookback_after = tuple(d["duration_lookback_after"])
-        self.narrative_before = re.compile(
+        self.narrative_before = regex_cache.compile(
             f"(?:{alt(d['duration_narrative_before'], ci=True)})(?:{alt(d['duration_narrative_hedges'])})?[ ]?$")
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
         self.b_multiple = _before(d["multiple_prefixes"], True)
-        self.cmp_pre_fwd = re.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
-        self.b_opener = re.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
-        self.change_before = re.compile(d["change_before"])
-        self.b_word = re.compile("[ ](?P<c>[A-Za-z]+)"), letters
+        self.cmp_pre_fwd = regex_cache.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
+        self.b_opener = regex_cache.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
+        self.change_before = regex_cache.compile(d["change_before"])
+        self.b_word = regex_cache.compile("[ ](?P<c>[A-Za-z]+)"), letters
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
         self.id_suffix = frozenset(d["identifier_suffixes"])
         self.xref_before, self.xref_after = frozenset(d["cross_references"]["before"]), frozenset(d["cross_references"]["after"])
         self.xref_counted = tuple(d["cross_references"]["counted_after"])
         self.year_end = tuple(d["year_end_marks"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
-        self.month = re.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day}|末日)?")  # 2月末日: the last day
-        self.day = re.compile(f"[ ]?{day}")
-        self.iso = re.compile(r"(?:19|20)[0-9]{2}([-/.])(0?[1-9]|1[0-2])(?:\1(?:[0-2]?[0-9]|3[01]))?(?![0-9])")
+        self.month = regex_cache.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day}|末日)?")  # 2月末日: the last day
+        self.day = regex_cache.compile(f"[ ]?{day}")
+        self.iso = regex_cache.compile(r"(?:19|20)[0-9]{2}([-/.])(0?[1-9]|1[0-2])(?:\1(?:[0-2]?[0-9]|3[01]))?(?![0-9])")
         self.denoms = {w: float(k) for k, ws in d["money_denominations"].items() for w in ws}
-        self.denom_re = re.compile(alt(self.denoms))
+        self.denom_re = regex_cache.compile(alt(self.denoms))
         money_words = [w for g in d["units"] if g["kind"] == "money" for w in g["words"]]
-        self.money_suffix = re.compile(f"(?P<c>{alt(money_words, ci=True)})$")
+        self.money_suffix = regex_cache.compile(f"(?P<c>{alt(money_words, ci=True)})$")
 
     def unit_of(self, word: str) -> dict:
         return self.units.get(word) or self.units[key(word)]
@@ -280,10 +281,10 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
     return a.kind == b.kind and (a.unit == b.unit or a.kind == "money") and b.value is not None
 
 
-_FRACTION = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
+_FRACTION = regex_cache.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 _BAND_GAP = frozenset(" ，,、")  # what may stand between a band's lower bound and its upper one
-_EN_BAND_JOIN = re.compile(r",? (?:and|but) (?=[a-z])")  # at least 5 and less than 15: a band past 'and'
+_EN_BAND_JOIN = regex_cache.compile(r",? (?:and|but) (?=[a-z])")  # at least 5 and less than 15: a band past 'and'
 _LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
 
 
@@ -896,7 +897,8 @@ class _Denominator(NamedTuple):
 
 
 # to: from $35 to $60 per ton, two values; a bound word after the coordinator: 上限を4,300円、下限を1,700円
-_COORDINATED = re.compile(r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|to|[(（])[ ]?(?:(?:上限|下限|最高|最低)(?:を|は|が|为|為)?)?")
+_COORDINATED = regex_cache.compile(
+    r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|to|[(（])[ ]?(?:(?:上限|下限|最高|最低)(?:を|は|が|为|為)?)?")
 
 
 def _negative_period(d: _Draft) -> bool:
@@ -905,8 +907,8 @@ def _negative_period(d: _Draft) -> bool:
 
 
 _PAIRED_OPENERS = frozenset({"between", "after"})  # openers whose range closes with a word of their own
-_YEAR_DATA = re.compile(r" (?:data|figures|values|numbers|reports?|returns?|baselines?)(?![a-z])")  # after a year and unit
-_BARE_YEAR = re.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
+_YEAR_DATA = regex_cache.compile(r" (?:data|figures|values|numbers|reports?|returns?|baselines?)(?![a-z])")  # after a year and unit
+_BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
 _CHANGE_REACH = 120  # how far before 'from' its verb of change is looked for
 
 
@@ -961,7 +963,7 @@ def _shows_era(text: str, rx: re.Pattern, year_before: re.Pattern | None) -> boo
 
 @cache
 def _era_evidence() -> list[tuple[int, re.Pattern, re.Pattern | None]]:
-    return [(e["base"], re.compile(e["pattern"]), re.compile(e["year_before"]) if "year_before" in e else None)
+    return [(e["base"], regex_cache.compile(e["pattern"]), regex_cache.compile(e["year_before"]) if "year_before" in e else None)
             for e in _rules().d["bare_era_years"]["evidence"]]
 
 
@@ -1029,7 +1031,7 @@ def _country_cues() -> list[tuple[str, list[tuple[str, re.Pattern | None]]]]:
     """Each country's cues, a Latin one with the pattern that counts it as a whole word (Canada, not
     Canadaian; IRS, not FIRST), a CJK one counted as it stands."""
     cues = _rules().d["text_country"]["cues"]
-    return [(code, [(w, re.compile(f"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])") if w[:1].isascii() else None)
+    return [(code, [(w, regex_cache.compile(f"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])") if w[:1].isascii() else None)
                     for w in words])
             for code, words in cues.items()]
 
@@ -1125,7 +1127,7 @@ def _money_words(t: str, r: _Rules) -> tuple[float, str] | None:
 @cache
 def _yearly() -> tuple[frozenset, dict, dict, dict]:
     y = _rules().d["yearly_rates"]
-    comp = {side: {lang: re.compile("|".join(f"(?:{p.removeprefix('^')})" for p in ps), re.I if lang == "en" else 0)
+    comp = {side: {lang: regex_cache.compile("|".join(f"(?:{p.removeprefix('^')})" for p in ps), re.I if lang == "en" else 0)
                    for lang, ps in y[side].items() if ps}
             for side in ("before", "after", "percent_before")}
     return frozenset(y["units"]), comp["before"], comp["after"], comp["percent_before"]
@@ -1166,20 +1168,20 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
-_SECTION_NUMBER = re.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
+_SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
-_YEAR_SLASH_NEXT = re.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
-_PHRASE_END = re.compile("[。；，、,;\n]")
+_YEAR_SLASH_NEXT = regex_cache.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
+_PHRASE_END = regex_cache.compile("[。；，、,;\n]")
 _UNIT_CONTEXT_REACH = 16  # how far before a unit word the word it needs may stand (用電量超過一千度)
 _ROUNDING_REACH = 40  # how far before a figure the words of a rounding step may begin
 _NUMBER_OF_REACH = 100  # how far before a figure the 'number of <noun>' it states may begin
 _COUNT_CMP_REACH = 8  # how far before a count its bound may stand, a short verb between (至少辦理一次)
-_COUNT_BOUND = re.compile(r" or (more|fewer|less|above|over)(?![a-z])")
+_COUNT_BOUND = regex_cache.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 _BEFORE_MINUS = frozenset(" \t\n(（[")  # what may stand before a minus sign glued to a figure
 _COUNTED = {"kind": "count", "unit": None}  # the unit group of a noun counted under a bound
 
-_OWN_MARKER_GAP = re.compile(r"[ ,]*(?:of(?: [A-Za-z0-9₂-]+){1,4}[ ,]*)?")  # what the substance of a flow leaves before its marker
-_RATE_GAP = re.compile(r"[^，。；、,;:：]{0,16}")
+_OWN_MARKER_GAP = regex_cache.compile(r"[ ,]*(?:of(?: [A-Za-z0-9₂-]+){1,4}[ ,]*)?")  # what the substance of a flow leaves before its marker
+_RATE_GAP = regex_cache.compile(r"[^，。；、,;:：]{0,16}")
 _RATE_UNITS = frozenset({"t", "kg", "g", "m3", "kWh"})  # what a shorter frequency word (每季, 每月) makes a flow of
 
 
@@ -1204,8 +1206,8 @@ def _without_rate_words(text: str, qs: list[Quantity]) -> list[Quantity]:
 
 # A flow in brackets right after a yearly one restates it in another measure (2.6万吨二氧化碳当量（综合
 # 能源消费量约1万吨标准煤）): it is yearly too.
-_EQUIVALENT = re.compile(r"[^，。；,;（）()]{0,12}[（(][^，。；,;（）()]{0,24}")
-_ASIDE = re.compile("（[^（）]{0,300}）")  # a statute's parenthetical: （…をいう。以下同じ。）
+_EQUIVALENT = regex_cache.compile(r"[^，。；,;（）()]{0,12}[（(][^，。；,;（）()]{0,24}")
+_ASIDE = regex_cache.compile("（[^（）]{0,300}）")  # a statute's parenthetical: （…をいう。以下同じ。）
 
 
 def _phrase(text: str, floor: int, end: int) -> str:
@@ -1220,7 +1222,7 @@ def _phrase(text: str, floor: int, end: int) -> str:
     return seg[-80:]
 
 
-_HEAD_END = re.compile("[:：]")
+_HEAD_END = regex_cache.compile("[:：]")
 
 
 def _yearly_head(text: str, low: str, start: int, quantities: list[Quantity], langs, before: dict) -> int | None:
@@ -1256,8 +1258,8 @@ def _context_rules() -> tuple[re.Pattern, dict, re.Pattern, dict]:
     curs = {w.lower(): v for w, v in r.d["context_currency"].items()}
     curs |= {w.lower(): v for w, v in r.d["context_currency_scaled"].items() if not w.startswith("_")}
     # Searched in the caseless copy of a label without re.I, so that the engine can skip ahead.
-    return (re.compile("|".join(re.escape(w) for w in sorted(pers, key=len, reverse=True))), pers,
-            re.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True))), curs)
+    return (regex_cache.compile("|".join(re.escape(w) for w in sorted(pers, key=len, reverse=True))), pers,
+            regex_cache.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True))), curs)
 
 
 def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUnit | None:
@@ -1282,7 +1284,7 @@ def _scaled(v: float | None, scale: float) -> float | None:
     return v if v is None or scale == 1 else round(v * scale, 6)
 
 
-_BRACKETED = re.compile(r"[(（]([^()（）]{1,20})[)）]")
+_BRACKETED = regex_cache.compile(r"[(（]([^()（）]{1,20})[)）]")
 
 
 def _measure_label(raw: str, label: str) -> ContextUnit | None:
@@ -1311,7 +1313,7 @@ def _one_of(unit_words: str) -> tuple[str, float] | None:
 @cache
 def _interval_label() -> re.Pattern:
     """A header cell or label that is only the name of a period (期間, 周期, interval)."""
-    return re.compile("|".join(map(re.escape, _rules().d["context_interval"])))
+    return regex_cache.compile("|".join(map(re.escape, _rules().d["context_interval"])))
 
 
 def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
@@ -1341,7 +1343,7 @@ def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
 
 
 _SHARE_GAP = 8  # how far a verb of bearing or funding may stand from a CJK share word
-_PUNCT = re.compile("[。，、；,;（）()]")
+_PUNCT = regex_cache.compile("[。，、；,;（）()]")
 
 
 class _BoundedShares(NamedTuple):
@@ -1358,8 +1360,8 @@ def _bounded_shares() -> _BoundedShares:
     share = {w.lower(): (float(v), c) for w, (v, c) in _rules().d["percent_words_bounded"].items()}
     en = tuple(sorted((w for w in share if w.isascii()), key=len, reverse=True))
     cjk = tuple(sorted((w for w in share if not w.isascii()), key=len, reverse=True))
-    return _BoundedShares(share, en, re.compile(f"(?<![a-z])(?:{'|'.join(map(re.escape, en))})(?![a-z])"),
-                          cjk, re.compile("|".join(map(re.escape, cjk))))
+    return _BoundedShares(share, en, regex_cache.compile(f"(?<![a-z])(?:{'|'.join(map(re.escape, en))})(?![a-z])"),
+                          cjk, regex_cache.compile("|".join(map(re.escape, cjk))))
 
 
 def _bounded_share_amounts(text: str, matches: Iterator[re.Match], share: dict[str, tuple[float, str | None]]) -> list[Quantity]:
@@ -1376,12 +1378,12 @@ def _amount_words() -> tuple[re.Pattern, dict, tuple[str, ...], re.Pattern]:
     d = _rules().d
     table = {w.lower(): float(v) for w, v in d["percent_words"].items() if not w.startswith("_")}
     verbs = tuple(d["percent_words_cjk_with"])
-    after = re.compile(f"[^。，、；,;（）()]{{0,{_SHARE_GAP}}}?(?:{'|'.join(map(re.escape, verbs))})")
-    return re.compile("(?<![A-Za-z])(?:" + "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
+    after = regex_cache.compile(f"[^。，、；,;（）()]{{0,{_SHARE_GAP}}}?(?:{'|'.join(map(re.escape, verbs))})")
+    return regex_cache.compile("(?<![A-Za-z])(?:" + "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
                       + ")(?![A-Za-z])", re.I), table, verbs, after
 
 
-_HALF_OF_YEAR = re.compile(r" ?(?:the )?(?:fiscal |financial |calendar )?(?:year )?(?:19|20)[0-9]{2}(?![0-9])")
+_HALF_OF_YEAR = regex_cache.compile(r" ?(?:the )?(?:fiscal |financial |calendar )?(?:year )?(?:19|20)[0-9]{2}(?![0-9])")
 
 
 def _a_share(text: str, m: re.Match, verbs: tuple[str, ...], after: re.Pattern) -> bool:
@@ -1432,19 +1434,19 @@ def _ordinal_periods() -> tuple[dict[str, float], dict[str, str]]:
 def _ordinals_rx() -> re.Pattern:
     """The sixth year after …: an ordinal word before a period word and a relation after it."""
     words = sorted(_rules().d["ordinal_words"], key=len, reverse=True)
-    return re.compile(f"(?<![a-z-])(?P<o>{'|'.join(map(re.escape, words))}) (?P<u>(?:business |working )?day|month|year)"
+    return regex_cache.compile(f"(?<![a-z-])(?P<o>{'|'.join(map(re.escape, words))}) (?P<u>(?:business |working )?day|month|year)"
                       "(?= (?:after|following|from|before|preceding)(?![a-z]))")
 
 
 @cache
 def _multiple_words() -> list[tuple[re.Pattern, float, tuple[str, ...]]]:
-    return [(re.compile(p), float(v), tuple(needs)) for p, v, needs in _rules().d["multiple_words"]]
+    return [(regex_cache.compile(p), float(v), tuple(needs)) for p, v, needs in _rules().d["multiple_words"]]
 
 
 @cache
 def _count_words() -> list[tuple[re.Pattern, float | None, str | None, tuple[str, ...]]]:
     """(pattern, value or None: once 1, twice 2, comparator, needed words) of quantities.json count_words."""
-    return [(re.compile(p), None if v is None else float(v), cmp, tuple(needs)) for p, v, cmp, needs in _rules().d["count_words"]]
+    return [(regex_cache.compile(p), None if v is None else float(v), cmp, tuple(needs)) for p, v, cmp, needs in _rules().d["count_words"]]
 
 
 def non_overlapping(qs: list[Quantity]) -> list[Quantity]:

@@ -24,6 +24,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from functools import cache
 
+from kb import regex_cache
 from kb.extract.clauses import CELL_BAR, Clause, fills_cell
 from kb.extract.patterns import (
     LANG_KEYS,
@@ -66,13 +67,13 @@ class Role:
 def _touching(p: str, flags: int, last: bool) -> re.Pattern:
     """A pattern touching a quantity: one searched in the text before it (last), or one matched at
     the position right after it (see _anchored)."""
-    return re.compile(f"(?:{p})", flags) if last else _anchored(p, flags)
+    return regex_cache.compile(f"(?:{p})", flags) if last else _anchored(p, flags)
 
 
 def _anchored(p: str, flags: int = 0) -> re.Pattern:
     """An 'after' pattern for Pattern.match(text, pos): the data writes them with a leading ^ for
     readability, but ^ only matches at the real start of the string, never at pos."""
-    return re.compile(f"(?:{p[1:] if p.startswith('^') else p})", flags)
+    return regex_cache.compile(f"(?:{p[1:] if p.startswith('^') else p})", flags)
 
 
 class Taxonomy:
@@ -80,19 +81,19 @@ class Taxonomy:
 
     def __init__(self, data: dict):
         sc = data["scoring"]
-        self.sep_rx = re.compile("|".join(map(re.escape, sc["separators"])))
+        self.sep_rx = regex_cache.compile("|".join(map(re.escape, sc["separators"])))
         self.sep_penalty, self.after_penalty = sc["separator_penalty"], sc["after_penalty"]
         self.between_penalty, self.adjacent_score = sc["between_penalty"], sc["adjacent_score"]
         self.window = {**sc["window"], "cjk": max(sc["window"]["ja"], sc["window"]["zh"])}
-        self.link = {k: re.compile(v) for k, v in sc["link"].items()}
-        self.link["cjk"] = re.compile(f"{sc['link']['ja']}|{sc['link']['zh']}")
+        self.link = {k: regex_cache.compile(v) for k, v in sc["link"].items()}
+        self.link["cjk"] = regex_cache.compile(f"{sc['link']['ja']}|{sc['link']['zh']}")
         nm = data["never_measures"]
         self.bare_heads = frozenset(nm["bare_multiplier_heads"])
-        self.replaced = [(re.compile(b), re.compile(a.removeprefix("^"))) for b, a in data["replaced_text"]["patterns"]]
+        self.replaced = [(regex_cache.compile(b), regex_cache.compile(a.removeprefix("^"))) for b, a in data["replaced_text"]["patterns"]]
         self.singular_kinds = frozenset(data["singular_dropped"]["kinds"])
         self.singular_units_kept = frozenset(data["singular_dropped"]["units_kept"])
         self.keep_kinds = frozenset(data["keep_without_role"]["kinds"])
-        self.lead_ins = {k: re.compile(v) for k, v in data["lead_ins"].items() if not k.startswith("_")}  # en, cjk
+        self.lead_ins = {k: regex_cache.compile(v) for k, v in data["lead_ins"].items() if not k.startswith("_")}  # en, cjk
         fr = data["fractions_as_percent"]
         self.fraction_markers, self.fraction_max = tuple(fr["markers"]), fr["max_value"]
         self.count_min, self.count_min_table = data["counts"]["min_value"], data["counts"]["min_value_in_tables"]
@@ -101,7 +102,7 @@ class Taxonomy:
         heads = data["comparator_heads"]
         self.head_kinds = frozenset(heads["kinds"])
         # Case-insensitive for the English entries; the flag changes nothing for CJK ones.
-        self.heads = {lang: [(re.compile(f"(?:{p})", re.I), c) for p, c in lang_lists(heads["patterns"], lang)]
+        self.heads = {lang: [(regex_cache.compile(f"(?:{p})", re.I), c) for p, c in lang_lists(heads["patterns"], lang)]
                       for lang in LANGS}
         tails = data["comparator_tails"]
         self.tail_kinds = frozenset(tails["kinds"])
@@ -116,7 +117,7 @@ class Taxonomy:
                 r["key"], r.get("label", r["key"].replace("_", " ")), frozenset(r["kinds"]),
                 frozenset(r["units"]) if "units" in r else None, r.get("measure", True), r.get("penalty", 0),
                 win, r.get("max_separators"), r.get("fallback", True), r.get("extend", False), r.get("comparator"),
-                tuple((re.compile(v["pattern"], re.I), v["label"]) for v in r.get("variable_labels", ())),
+                tuple((regex_cache.compile(v["pattern"], re.I), v["label"]) for v in r.get("variable_labels", ())),
                 frozenset(r.get("yields_to_relations", ())),
             ))
         self.by_key = {r.key: r for r in self.roles}
@@ -580,7 +581,7 @@ class RoleReader:
 
 
 # A variable's definition: "B1 | 建設費の総額" (table row), "B1: construction cost", "B1 = ...".
-_DEFINITION = re.compile(r"([A-Za-z][0-9]{0,2})\s*(?:\||:|：|=)\s*(.+)")
+_DEFINITION = regex_cache.compile(r"([A-Za-z][0-9]{0,2})\s*(?:\||:|：|=)\s*(.+)")
 
 
 def _finite(v: float | None) -> bool:

@@ -28,6 +28,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache, cached_property
 
+from kb import regex_cache
 from kb.extract.clauses import Clause
 from kb.extract.patterns import LANG_KEYS, LATIN_RX, CueSet, caseless, caseless_pattern, load_data, lowered
 
@@ -36,7 +37,7 @@ __all__ = ["RuleHit", "RuleReader", "rule_kinds"]
 _NO_RULES = frozenset({"heading", "formula"})
 _BRACKETS = {"（": "）", "(": ")", "「": "」", "『": "』", "【": "】", "〔": "〕", "[": "]"}
 _CLOSERS = {v: k for k, v in _BRACKETS.items()}
-_BRACKET_RX = re.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
+_BRACKET_RX = regex_cache.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 40  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
 _DEFAULT_KIND = "obligation"  # what a by-reference clause states when no rule came before it
@@ -65,8 +66,8 @@ class _Grammar:
         self.provisos = tuple(d["provisos"])
         self.coordinated = {lang: tuple(v) for lang, v in d["coordinated"].items()}
         self.adjuncts = {lang: tuple(v) for lang, v in d["adjuncts"].items()}
-        self.parenthetical = {lang: re.compile(rx) for lang, rx in d["parenthetical"].items()}
-        self.parenthetical_passive = {lang: re.compile(rx) for lang, rx in d["parenthetical_passive"].items()}
+        self.parenthetical = {lang: regex_cache.compile(rx) for lang, rx in d["parenthetical"].items()}
+        self.parenthetical_passive = {lang: regex_cache.compile(rx) for lang, rx in d["parenthetical_passive"].items()}
         self.binding = frozenset(d["binding"])
         self.conditional_kinds = frozenset(d["conditional_kinds"])
         self.modal_side = dict(d["modal_side"])
@@ -97,7 +98,7 @@ class _Grammar:
             caseless_ok = lang == "en" and all(map(caseless_pattern, pats_all))
             flags = re.I if lang == "en" and not caseless_ok else 0
             self.ex_caseless[lang] = caseless_ok
-            self.ex[lang] = {name: re.compile("|".join(pats), flags) if pats else None for name, pats in lists.items()}
+            self.ex[lang] = {name: regex_cache.compile("|".join(pats), flags) if pats else None for name, pats in lists.items()}
 
     def exclusions(self, lang: str) -> list[tuple[dict, bool, bool]]:
         """The exclusion blocks that serve a clause read with `lang`'s lists (cjk: ja and zh), each

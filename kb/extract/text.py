@@ -25,6 +25,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 
+from kb import regex_cache
 from kb.extract.patterns import load_data
 from kb.scripts import CJK, CJK_RX
 
@@ -33,18 +34,18 @@ __all__ = ["CJK", "Joined", "join", "mask", "readable"]
 
 # A web address holds dates and figures of its own (/2024/03/15/, dataserno=2023…): the joined
 # view blanks it, so none of it is read as a measure or a cue (clauses still split as the text does).
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()（）\[\]【】「」]+")
+_URL = regex_cache.compile(r"(?:https?://|www\.)[^\s<>\"'()（）\[\]【】「」]+")
 # HTML tags have ASCII names, so <基準価格> or <措置①> (labels) are left alone, as is a < b.
 _TAG = r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
-_NOT_LINEBREAK = re.compile(r"[^\r\n]")
-_WS = re.compile(r"\s+")
+_NOT_LINEBREAK = regex_cache.compile(r"[^\r\n]")
+_WS = regex_cache.compile(r"\s+")
 # A line break between two CJK characters is a wrap, not a word gap.
-_CJK_WRAP = re.compile(f"(?<=[{CJK}])[ \\t\\r\u3000]*\\n\\s*(?=[{CJK}])")
+_CJK_WRAP = regex_cache.compile(f"(?<=[{CJK}])[ \\t\\r\u3000]*\\n\\s*(?=[{CJK}])")
 
 
 @cache
 def _mask_rx() -> re.Pattern:
-    return re.compile("|".join([_TAG] + load_data("clauses.json")["emphasis_markers"]["patterns"]))
+    return regex_cache.compile("|".join([_TAG] + load_data("clauses.json")["emphasis_markers"]["patterns"]))
 
 
 def mask(body: str) -> str:
@@ -55,8 +56,8 @@ def mask(body: str) -> str:
     return rx.sub(_blank, body) if rx.search(body) else body
 
 
-_ROW_TAG = re.compile(r"</?(?:tr|table)(?![A-Za-z0-9-])", re.I)  # a row opens or closes; so does the table
-_CELL_TAG = re.compile(r"<t[dh](?![A-Za-z0-9-])", re.I)
+_ROW_TAG = regex_cache.compile(r"</?(?:tr|table)(?![A-Za-z0-9-])", re.I)  # a row opens or closes; so does the table
+_CELL_TAG = regex_cache.compile(r"<t[dh](?![A-Za-z0-9-])", re.I)
 
 
 def _blank(m: re.Match) -> str:
@@ -71,7 +72,7 @@ def _blank(m: re.Match) -> str:
 
 # Tags that sit inside a word (CO<sub>2</sub>, <b>运营</b>费用) vanish; any other tag
 # (li, br, td...) separates words and becomes a space.
-_INLINE_TAG = re.compile(
+_INLINE_TAG = regex_cache.compile(
     r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|rp|rt|ruby|s|"
     r"samp|small|span|strong|sub|sup|time|u|var)(?:\s[^<>]*)?/?>",
     re.I,
@@ -84,8 +85,8 @@ def _drop(m: re.Match) -> str:
 
 
 # Anything readable() would change: markup, entities, runs or odd kinds of whitespace.
-_UNTIDY = re.compile(r"[<*_`~&]|[^\S ]| \s|^\s|\s$")
-_MARKUP = re.compile(r"[<*_`~&]")
+_UNTIDY = regex_cache.compile(r"[<*_`~&]|[^\S ]| \s|^\s|\s$")
+_MARKUP = regex_cache.compile(r"[<*_`~&]")
 
 
 def _tidy(raw: str) -> bool:
@@ -115,7 +116,7 @@ _BLANKS = " \t\r\u3000\u00a0"
 # Starts with a character class so that the engine skips ahead; the CJK character before a . or ,
 # is checked by hand.
 _PUNCT = {".": "。", ",": "，"}
-_LOWER = re.compile("[a-z]")
+_LOWER = regex_cache.compile("[a-z]")
 _SPACES = "\u3000\u00a0\u202f\u2009"  # no-break, ideographic and thin spaces: a plain space in the joined view
 # A PDF set letter-spaced writes a figure between CJK words digit by digit, a blank after each digit
 # (离岸3 0 公里, 大于3 0 米): the blanks between its digits go. Two to four digits with a CJK character
@@ -123,14 +124,14 @@ _SPACES = "\u3000\u00a0\u202f\u2009"  # no-break, ideographic and thin spaces: a
 # figure, and a figure in English text keeps its blanks.
 # Led by the digit, so that the engine skips ahead to digits; the CJK character before it is then
 # looked behind.
-_SPACED_DIGITS = re.compile(f"[0-9](?<=[{CJK}][0-9])(?: [0-9]){{1,3}}(?= [{CJK}])")
+_SPACED_DIGITS = regex_cache.compile(f"[0-9](?<=[{CJK}][0-9])(?: [0-9]){{1,3}}(?= [{CJK}])")
 
 
 # A PDF converted to text breaks Japanese words with a blank as it does with a line break (提出が必要で す,
 # 受け付け ます): one blank beside a hiragana, between Japanese characters, goes. Led by the blank; the
 # characters around it are looked at only where the text holds a hiragana at all.
-_HIRAGANA = re.compile("[ぁ-ゖ]")
-_KANA_GAP = re.compile(" (?:(?<=[ぁ-ゖ] )(?=[ぁ-ゖァ-ヺ一-鿿])|(?<=[ァ-ヺ一-鿿] )(?=[ぁ-ゖ]))")
+_HIRAGANA = regex_cache.compile("[ぁ-ゖ]")
+_KANA_GAP = regex_cache.compile(" (?:(?<=[ぁ-ゖ] )(?=[ぁ-ゖァ-ヺ一-鿿])|(?<=[ァ-ヺ一-鿿] )(?=[ぁ-ゖ]))")
 
 
 @cache
@@ -142,7 +143,7 @@ def _mark_rx() -> tuple[re.Pattern, dict[str, str]]:
     digits = re.escape("".join(k for k in d["digits"] if not k.isascii()))
     zeros = re.escape(d["zero_marks"])
     amended = load_data("clauses.json")["amendment_markers"]["pattern"]
-    rx = re.compile(f"[.,](?=[{CJK}])|[{_SPACES}]|[{zeros}](?:(?=[．.]?[{digits}])|(?<=[{digits}].))|{amended}")
+    rx = regex_cache.compile(f"[.,](?=[{CJK}])|[{_SPACES}]|[{zeros}](?:(?=[．.]?[{digits}])|(?<=[{digits}].))|{amended}")
     return rx, {**_PUNCT, **{z: "〇" for z in d["zero_marks"]}}
 
 
