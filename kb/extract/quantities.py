@@ -204,6 +204,7 @@ class _Rules(NumeralRules):
         self.b_opener = regex_cache.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
         self.change_before = regex_cache.compile(d["change_before"])
         self.b_word = regex_cache.compile("[ ](?P<c>[A-Za-z]+)"), letters
+        self.year_hyphen = regex_cache.compile(f"(?<![A-Za-z])(?:{alt(d['year_hyphen_modifiers'], ci=True)})-$")
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
         self.id_suffix = frozenset(d["identifier_suffixes"])
         self.xref_before, self.xref_after = frozenset(d["cross_references"]["before"]), frozenset(d["cross_references"]["after"])
@@ -739,8 +740,8 @@ class _Scan:
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
-            elif not self.loose and self.before(r.b_word, s, floor):
-                d.kind, d.unit = "date", "date"  # "by 2030" in English text
+            elif not self.loose and (self.before(r.b_word, s, floor) or r.year_hyphen.search(t, max(floor, s - 6), s)):
+                d.kind, d.unit = "date", "date"  # "by 2030", "from mid-2026" in English text
         if d.kind == "number" and (mp := self.before(r.b_multiple, s, floor)):
             d.kind, d.unit, s = "quantity", "multiple", mp[0]  # multiplied by 5
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
