@@ -57,6 +57,8 @@ class _Grammar:
     coordinated: re.Pattern  # what joins a date to the one before it (3月20日及び9月20日)
     cell_after: dict[str, list[tuple[str, re.Pattern]]]  # language -> (relation, label opening the next cell)
     cell_before: dict[str, list[tuple[str, re.Pattern]]]  # language -> (relation, label ending the cell before)
+    news_lead: tuple[re.Pattern, re.Pattern]  # On <date>, <who> <did>: before the date, after it
+    named_after: re.Pattern  # a document or event a date names (the March 2022 consultation)
 
 
 @cache
@@ -88,7 +90,9 @@ def _grammar() -> _Grammar:
                     regex_cache.compile(d["datelines_after"]), regex_cache.compile(d["defined_in"]),
                     regex_cache.compile(d["reference_after"]), regex_cache.compile(d["titles"]),
                     regex_cache.compile(d["coordinated"], re.I),
-                    *_cell_labels(d["cell_labels"]))
+                    *_cell_labels(d["cell_labels"]),
+                    tuple(regex_cache.compile(d["news_lead"][k], re.I) for k in ("before", "after")),
+                    regex_cache.compile(d["named_after"]))
 
 
 def _cell_labels(d: dict) -> tuple[dict, dict]:
@@ -357,7 +361,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
         if rel == _NAMES:
             prev = q
             continue  # the compliance period that ends on December 31, 2019: a period's name
-        if rel in ("deadline", "start") and g.reference_after.match(text, q.end, clause.end):
+        if rel in ("deadline", "start") and g.reference_after.match(text, q.end, clause.end) \
+                or rel == "deadline" and g.named_after.match(text, q.end, clause.end):
             rel = None
         if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q) \
                 and not _dateline(text, clause, q, LANG_KEYS[lang], g) \
@@ -558,6 +563,7 @@ def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar,
     m = _SENTENCE_END.search(text, q.end, stop)
     rest = text[q.end:m.end() if m else stop]
     head = text[max(clause.start, q.start - _PROVISION_REACH):q.start]
-    if not any(k in g.events and (g.events[k].search(rest) or before_too and g.events[k].search(head)) for k in keys):
+    lead = "en" in keys and g.news_lead[0].fullmatch(text, clause.start, q.start) and g.news_lead[1].match(text, q.end, stop)
+    if not lead and not any(k in g.events and (g.events[k].search(rest) or before_too and g.events[k].search(head)) for k in keys):
         return False
     return not any(k in g.provisions and (g.provisions[k].search(head) or g.provisions[k].search(rest)) for k in keys)
