@@ -364,11 +364,12 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
         if rel in ("deadline", "start") and g.reference_after.match(text, q.end, clause.end) \
                 or rel == "deadline" and g.named_after.match(text, q.end, clause.end):
             rel = None
+        named = g.named_after.match(text, q.end, clause.end) is not None
         if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q) \
                 and not _dateline(text, clause, q, LANG_KEYS[lang], g) \
                 and not g.reference_after.match(text, _pair_end(text, q, quantities[i + 1:], g), clause.end) \
-                and not (ends_line and _after_title(text, clause, q) and ends_line(q.end)):
-            rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event or closes a title line
+                and not (ends_line and _after_title(text, clause, q) and ends_line(q.end)) and not named:
+            rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event, closes a title line or names a document
         elif rel is None and q.value is not None and q.value != int(q.value) and "en" in keys \
                 and _MONTH_IN.search(text, max(clause.start, q.start - 7), q.start) \
                 and g.provisions["en"].search(text, clause.start, clause.end):
