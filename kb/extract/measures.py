@@ -26,6 +26,7 @@ from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
 from kb.extract.quantities import (
     ContextUnit,
     Quantity,
+    bare_bound_count,
     bare_era_of,
     context_unit,
     dollar_of,
@@ -186,7 +187,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         c = clauses[i]
         clang = clangs[i]
         context = contexts.enter(vc, i in by_clause)
-        qs = [with_context(q, context(q)) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
+        qs = [bare_bound_count(t, with_context(q, context(q))) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
         qs = header_years(t, vc, qs, contexts.header_cells_of)
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
         rels = relations(t, vc, qs, clang, ends_line) if qs else {}

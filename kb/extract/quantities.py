@@ -204,6 +204,8 @@ class _Rules(NumeralRules):
         self.b_opener = regex_cache.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
         self.change_before = regex_cache.compile(d["change_before"])
         self.b_word = regex_cache.compile("[ ](?P<c>[A-Za-z]+)"), letters
+        self.bare_bound_min = d["bare_bounds"]["min"]
+        self.bare_bound_before = regex_cache.compile(d["bare_bounds"]["before"], re.I)
         self.year_hyphen = regex_cache.compile(f"(?<![A-Za-z])(?:{alt(d['year_hyphen_modifiers'], ci=True)})-$")
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
         self.id_suffix = frozenset(d["identifier_suffixes"])
@@ -1315,6 +1317,16 @@ def _one_of(unit_words: str) -> tuple[str, float] | None:
 def _interval_label() -> re.Pattern:
     """A header cell or label that is only the name of a period (期間, 周期, interval)."""
     return regex_cache.compile("|".join(map(re.escape, _rules().d["context_interval"])))
+
+
+def bare_bound_count(text: str, q: Quantity) -> Quantity:
+    """q, or the count it is: an English bound on a bare number of things that no context named (is
+    greater than 245,991,207; exceeds the threshold of 833 million), the noun standing earlier."""
+    r = _rules()
+    if q.kind != "number" or q.value is None or q.value < r.bare_bound_min or _is_year(q.value, r) \
+            or not q.surface[:1].isascii() or not (q.comparator or r.bare_bound_before.search(text, max(0, q.start - 16), q.start)):
+        return q
+    return replace(q, kind="count")
 
 
 def with_context(q: Quantity, ctx: ContextUnit | None) -> Quantity:
