@@ -21,11 +21,17 @@ import re
 import sys
 import tempfile
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing import util as mp_util
 from pathlib import Path
 
 __all__ = ["cache_file", "compile", "remembered", "save"]
+
+try:
+    import fcntl
+except ImportError:  # Windows: saves are not serialized, and a lost entry is compiled again
+    fcntl = None
 
 try:  # the engine's own compile step; re.compile is this plus the parse and code generation
     import _sre
@@ -126,6 +132,20 @@ def _read(path: Path | None) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on path's lock file while the block runs (where the OS has flock)."""
+    if fcntl is None:
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "ab") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _stale(key: tuple) -> bool:
     """A fact of an older version of a reader this process runs."""
     return len(key) == 5 and key[1] in _readers and _readers[key[1]] != key[2]
@@ -146,20 +166,21 @@ def save() -> None:
     path = cache_file()
     if not _new or path is None:
         return
-    merged = {k: v for k, v in _read(path).items() if not _stale(k)}
-    merged.update(_new)
-    if len(merged) > MAX_ENTRIES:  # keep what this process used
-        merged = {k: v for k, v in merged.items() if k in _memo or k in _facts_used}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                marshal.dump(merged, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with _locked(path):  # workers ending together: each merges what the one before it wrote
+            merged = {k: v for k, v in _read(path).items() if not _stale(k)}
+            merged.update(_new)
+            if len(merged) > MAX_ENTRIES:  # keep what this process used
+                merged = {k: v for k, v in merged.items() if k in _memo or k in _facts_used}
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    marshal.dump(merged, fh)
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
     except (OSError, ValueError):
         return  # a read-only home, a full disk, an entry marshal cannot write: the next run compiles again
     _load().update(_new)
