@@ -353,11 +353,14 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
     keys = [k for k in LANG_KEYS[lang] if k in g.after]
     out: dict[int, str] = {}
     titles = _titles(text, clause, g)
+    glossed = _glossed(text, quantities)
+    inner = {gl.inner for gl in glossed.values()}
     prev: Quantity | None = None
     for i, q in enumerate(quantities):
-        if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles):
+        if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles) \
+                or q.start in inner:
             continue
-        rel = _comparator_relation(q) or _relation(text, clause, q, keys, g)
+        rel = _comparator_relation(q) or _relation(text, clause, q, keys, g, glossed.get(q.start))
         if rel == _NAMES:
             prev = q
             continue  # the compliance period that ends on December 31, 2019: a period's name
@@ -446,8 +449,24 @@ _WEEKDAY_AFTER = regex_cache.compile(  # a CJK weekday in brackets after a date,
     r"(?:[ ]?(?:午前|午後|上午|下午|正午)?[0-9０-９]{1,2}(?:[:：][0-9０-９]{2}|時|点|點)(?:[0-9０-９]{1,2}分)?)?[ ]?")
 
 
-def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> str | None:
-    at = q.end
+class _Gloss(NamedTuple):
+    inner: int  # where the glossing date starts
+    after: int  # just past its closing bracket
+
+
+def _glossed(text: str, quantities: list[Quantity]) -> dict[int, _Gloss]:
+    """start of a date -> the same date glossed in brackets right after it (令和32年度(2050年度)): the
+    pair is one date, read by its first, whose relation stands after the bracket."""
+    out = {}
+    for a, b in zip(quantities, quantities[1:]):
+        if a.kind == b.kind == "date" and a.value is not None and a.value == b.value and b.start == a.end + 1 \
+                and text[a.end] in ROUND_OPEN and text[b.end:b.end + 1] in ROUND_CLOSE and text[b.end:b.end + 1]:
+            out[a.start] = _Gloss(b.start, b.end + 1)
+    return out
+
+
+def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar, gloss: _Gloss | None = None) -> str | None:
+    at = q.end if gloss is None else gloss.after
     while at < clause.end and text[at] == " ":
         at += 1
     left = text[max(clause.start, q.start - _LOOK):q.start]
