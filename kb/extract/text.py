@@ -186,6 +186,13 @@ def _breaks(text: str, spans: list[tuple[int, int]]):
             a = i + 1
 
 
+@cache
+def _line_openers() -> frozenset[str]:
+    """Marks that open a note or a list item written flush against its text (※, ・, ■ …)."""
+    d = load_data("clauses.json")
+    return frozenset(d["bullets"]["flush"]) | frozenset(p for p in d["plain_heading"]["note_prefixes"] if len(p) == 1)
+
+
 def join(masked: str, spans) -> Joined:
     """The joined view of `masked`: soft breaks and CJK punctuation mended inside each (start, end)
     span (the clauses), everything else as it is."""
@@ -213,6 +220,8 @@ def join(masked: str, spans) -> Joined:
         glued = glued or CJK_RX.match(masked, e)
         if s and masked[s - 1].isdigit() and masked[e:e + 1].isdigit():
             continue  # a figure never runs on across a line: a list number over a figure (1⏎250kW) stays two
+        if masked[e:e + 1] in _line_openers():
+            continue  # a note or a list item opens a line of its own (…が対象⏎※ 増設も可能): no wrap
         apart = " "
         if s > 1 and masked[s - 1] == "-" and _LOWER.match(masked, s - 2) and _LOWER.match(masked, e) and s not in url_ends:
             s, apart = s - 1, ""  # re-⏎quired: a word a PDF hyphenated at the line's end is one word again
