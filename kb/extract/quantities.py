@@ -813,6 +813,16 @@ class _Scan:
             if value >= lo.value:
                 hi.value = value
 
+    def old_value(self, d: _Draft, at: int) -> None:
+        """A bare old value before its new one (dropped from 85.77 to 76.60 gCO2e/MJ, rose from 20 to 25
+        percent) is in the new one's unit."""
+        r, t = self.r, self.t
+        if d.kind != "number" or d.value is None or not (cm := r.connector.match(t, at)):
+            return
+        hi = self.read(am, cm.end(), False) if (am := r.anchor.match(t, cm.end())) else None
+        if hi is not None and hi.start == cm.end() and hi.kind in ("percent", "quantity", "money") and hi.unit:
+            d.kind, d.unit, d.value, d.scale = hi.kind, hi.unit, d.value * hi.scale, hi.scale
+
     def connector_range(self, d: _Draft, floor: int) -> _Draft | None:
         """600-1200 万吨, 600から1,200万トン, from 10 to 20 years, between X and Y, NT$100,000 to NT$1 million;
         two dates with no year (四月一日から三月三十一日まで, 7月1日至12月31日) make one period with no year either."""
@@ -828,6 +838,7 @@ class _Scan:
             return None
         opener = self.before(r.b_opener, d.start, floor)
         if opener is not None and key(opener[1]) == "from" and changes_from(self.low, opener[0], floor):
+            self.old_value(d, at)
             return None  # increases the rate from $35 to $60: an old and a new value, not a range
         paired = key(opener[1]) if opener is not None and key(opener[1]) in _PAIRED_OPENERS else None
         if not (cm := (r.closers[paired] if paired else r.connector).match(t, at)):
