@@ -364,10 +364,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
         if rel == _NAMES:
             prev = q
             continue  # the compliance period that ends on December 31, 2019: a period's name
-        if rel in ("deadline", "start") and g.reference_after.match(text, q.end, clause.end) \
-                or rel == "deadline" and g.named_after.match(text, q.end, clause.end):
+        named = g.named_after.match(text, q.end, clause.end) is not None  # the March 2022 consultation
+        if rel in ("deadline", "start") and g.reference_after.match(text, q.end, clause.end) or rel == "deadline" and named:
             rel = None
-        named = g.named_after.match(text, q.end, clause.end) is not None
         if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q) \
                 and not _dateline(text, clause, q, LANG_KEYS[lang], g) \
                 and not g.reference_after.match(text, _pair_end(text, q, quantities[i + 1:], g), clause.end) \
@@ -460,7 +459,7 @@ def _glossed(text: str, quantities: list[Quantity]) -> dict[int, _Gloss]:
     out = {}
     for a, b in zip(quantities, quantities[1:]):
         if a.kind == b.kind == "date" and a.value is not None and a.value == b.value and b.start == a.end + 1 \
-                and text[a.end] in ROUND_OPEN and text[b.end:b.end + 1] in ROUND_CLOSE and text[b.end:b.end + 1]:
+                and text[a.end] in ROUND_OPEN and b.end < len(text) and text[b.end] in ROUND_CLOSE:
             out[a.start] = _Gloss(b.start, b.end + 1)
     return out
 
