@@ -5,6 +5,7 @@ keeps offsets, and full-width folding. Every helper keeps lengths, so positions 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from functools import lru_cache, wraps
 from pathlib import Path
@@ -160,7 +161,14 @@ def _parsed(pattern: str, flags: int):
 
 # The readers below answer from the regex cache when they have read the same pattern before: their
 # answers are keyed by this file's text, so an edited reader never gets an answer of an older one.
-_READERS = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:16]
+def _readers_version() -> str:
+    try:
+        return hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:16]
+    except OSError:  # no source to read (a frozen build): answers this process alone can trust
+        return f"unversioned-{os.getpid()}-{id(_readers_version)}"
+
+
+_READERS = _readers_version()
 
 
 def _remembered(reader):
