@@ -47,10 +47,10 @@ Fact = str | frozenset | bool | int | None  # what marshal writes and reads back
 MAX_ENTRIES = 10_000  # past this (patterns of grammar data long since edited) a save keeps this run's only
 
 _memo: dict[tuple[str, int], re.Pattern] = {}
-_stored: dict | None = None  # (pattern, flags) -> engine arguments, as read from the file
+_stored: dict | None = None  # (pattern, flags) -> engine arguments, as read from the file and not yet used
 _new: dict = {}  # compiled in this process and not yet saved
 _readers: dict[str, str] = {}  # reader -> the version of it this process runs
-_facts_used: set[tuple] = set()
+_facts: dict[tuple, Fact] = {}  # the facts this process has read or found
 _finalizer_pid: int | None = None
 
 
@@ -80,13 +80,13 @@ def _build(pattern: str, flags: int) -> re.Pattern:
     if _TAG is None or not isinstance(pattern, str) or flags & re.DEBUG:
         return re.compile(pattern, flags)
     key = (pattern, flags)
-    stored = _load().get(key)
+    stored = _load().pop(key, None)  # read once: what a process holds is its compiled patterns, not their code
     if stored is not None:
         try:
             final_flags, code, *groups = stored
             return _sre.compile(pattern, final_flags, array(_CODE, code).tolist(), *groups)
         except Exception:  # noqa: BLE001 - code the engine rejects is compiled again below
-            _load().pop(key, None)
+            pass
     parsed = _parser.parse(pattern, flags)  # a bad pattern raises re.error here, as re.compile would
     groups = parsed.state.groupdict
     names = [None] * parsed.state.groups
@@ -106,11 +106,13 @@ def remembered(reader: str, version: str, pattern: str, flags: int, compute: Cal
     reader's code: a changed reader never gets an old answer, and a save drops the old ones."""
     key = ("fact", reader, version, pattern, int(flags))
     _readers[reader] = version
-    _facts_used.add(key)
+    if key in _facts:
+        return _facts[key]
     store = _load()
     if key in store:
-        return store[key]
-    got = store[key] = _new[key] = compute()
+        got = _facts[key] = store.pop(key)  # the file's copy is let go: this process keeps the answer
+        return got
+    got = _facts[key] = _new[key] = compute()
     _save_at_exit()
     return got
 
@@ -172,7 +174,7 @@ def save() -> None:
             merged = {k: v for k, v in _read(path).items() if not _stale(k)}
             merged.update(_new)
             if len(merged) > MAX_ENTRIES:  # keep what this process used
-                merged = {k: v for k, v in merged.items() if k in _memo or k in _facts_used}
+                merged = {k: v for k, v in merged.items() if k in _memo or k in _facts}
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
@@ -183,5 +185,4 @@ def save() -> None:
                 raise
     except (OSError, ValueError):
         return  # a read-only home, a full disk, an entry marshal cannot write: the next run compiles again
-    _load().update(_new)
     _new.clear()

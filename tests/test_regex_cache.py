@@ -35,7 +35,7 @@ def cache(tmp_path, monkeypatch):
 
 def fresh(monkeypatch) -> None:
     """regex_cache as a new process would find it (the file on disk stays)."""
-    for name, value in (("_memo", {}), ("_stored", None), ("_new", {}), ("_readers", {}), ("_facts_used", set()),
+    for name, value in (("_memo", {}), ("_stored", None), ("_new", {}), ("_readers", {}), ("_facts", {}),
                         ("_finalizer_pid", None)):
         monkeypatch.setattr(regex_cache, name, value)
 
