@@ -1440,26 +1440,29 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
     out += [Quantity("count", value if value is not None else 2.0 if m.group().endswith("twice") else 1.0, None, None,
                      cmp, text[m.start():m.end()], m.start(), m.end())
             for rx_c, value, cmp, needs in _count_words() if any(w in low for w in needs) for m in rx_c.finditer(low)]
-    if " after" in low or " following" in low or " from" in low or " before" in low or " preceding" in low:
-        ordinals, units = _ordinal_periods()
-        out += [Quantity("duration", ordinals[m.group("o")], None, units[m.group("u")], None, text[m.start():m.end()], m.start(), m.end())
-                for m in _ordinals_rx().finditer(low)]
+    op = _ordinal_periods()
+    if any(w in low for w in op.gates):
+        out += [Quantity("duration", op.ordinals[m.group("o")], None, op.units[m.group("u")], None, text[m.start():m.end()],
+                         m.start(), m.end())
+                for m in op.rx.finditer(low)]
     return non_overlapping(out)
 
 
-@cache
-def _ordinal_periods() -> tuple[dict[str, float], dict[str, str]]:
-    """quantities.json ordinal_words, and the unit each period word after one names."""
-    units = {"day": "day", "business day": "working_day", "working day": "working_day", "month": "month", "year": "year"}
-    return {k: float(v) for k, v in _rules().d["ordinal_words"].items()}, units
+class _OrdinalPeriods(NamedTuple):
+    """quantities.json ordinal_words and ordinal_periods, read once (the sixth year after …)."""
+    ordinals: dict[str, float]  # ordinal word -> its number
+    units: dict[str, str]  # period word -> the unit it names
+    gates: tuple[str, ...]  # ' after', ' following', …: a text holding none has no such period
+    rx: re.Pattern  # an ordinal word before a period word, a relation word after it
 
 
 @cache
-def _ordinals_rx() -> re.Pattern:
-    """The sixth year after …: an ordinal word before a period word and a relation after it."""
-    words = sorted(_rules().d["ordinal_words"], key=len, reverse=True)
-    return regex_cache.compile(f"(?<![a-z-])(?P<o>{'|'.join(map(re.escape, words))}) (?P<u>(?:business |working )?day|month|year)"
-                      "(?= (?:after|following|from|before|preceding)(?![a-z]))")
+def _ordinal_periods() -> _OrdinalPeriods:
+    d = _rules().d
+    units, relations = d["ordinal_periods"]["units"], d["ordinal_periods"]["relations"]
+    rx = regex_cache.compile(f"(?<![a-z-])(?P<o>{alt(d['ordinal_words'])}) (?P<u>{alt(units)})(?= (?:{alt(relations)}))")
+    return _OrdinalPeriods({k: float(v) for k, v in d["ordinal_words"].items()}, units,
+                           tuple(f" {w}" for w in relations), rx)
 
 
 @cache
