@@ -98,6 +98,7 @@ class Taxonomy:
         self.fraction_markers, self.fraction_max = tuple(fr["markers"]), fr["max_value"]
         self.count_min, self.count_min_table = data["counts"]["min_value"], data["counts"]["min_value_in_tables"]
         self.counter_roles = [(w, k) for k, ws in data["counts"]["counter_roles"].items() for w in ws]
+        self.generic_counters = frozenset(data["counts"]["generic_counters"])
         self.english_count_role = data["counts"]["english_noun_role"]
         heads = data["comparator_heads"]
         self.head_kinds = frozenset(heads["kinds"])
@@ -245,9 +246,6 @@ _NO_CUES = _Cues([])
 _BOUNDS = frozenset({">", ">=", "<", "<="})
 
 
-_GENERIC_COUNTERS = frozenset("個个")  # a counter that says nothing of what it counts: the noun after it does
-
-
 class RoleReader:
     """Roles for the quantities of one text: cue scans over `text` (the joined view), per clause."""
 
@@ -373,7 +371,7 @@ class RoleReader:
             if x.kind == "count" and role is None:
                 role = next((tx.by_key[k] for w, k in tx.counter_roles if x.q.surface.rstrip("以上下内").endswith(w)), None) \
                     or (next((tx.by_key[k] for w, k in tx.counter_roles if self.m.startswith(w, x.end)), None)
-                        if x.q.surface[-1:] in _GENERIC_COUNTERS else None) \
+                        if x.q.surface[-1:] in tx.generic_counters else None) \
                     or self.default_role(x) \
                     or (tx.by_key[tx.english_count_role] if (x.q.surface[-1:].isascii() and x.q.surface[-1:].isalpha())
                         or counts_number_of(self.low, x.start, c.start) else None)
