@@ -197,8 +197,21 @@ _MONTH_WORD = regex_cache.compile("[A-Za-z]+")
 _QUARTER = regex_cache.compile("q(?:(?<![a-z0-9]q)|(?<=[0-9]{4}q)|(?<=[0-9]{4}[ -]q))[1-4](?![0-9])")
 _HALF = regex_cache.compile("h(?:(?<![a-z0-9]h)[12]|(?<=[12]h)(?![a-z]))")  # where a half form may stand (h1 2024, 2h 2023)
 _CJK_QUARTER = regex_cache.compile("季(?<=[1-4一二三四１-４]季)|四半期(?<=[1-4一二三四１-４]四半期)")  # 第4四半期, 第一季度
-_QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
-                  **{d: i for i, ds in enumerate(("1一１", "2二２", "3三３", "4四４"), 1) for d in ds}}
+_ORDINAL_SUFFIX = regex_cache.compile("(?<=[0-9])(?:st|nd|rd|th)$")
+
+
+@cache
+def _ordinal_words() -> dict[str, int]:
+    return {w: int(n) for w, n in load_data("quantities.json")["ordinal_words"].items()}
+
+
+def _nth(word: str) -> int | None:
+    """The number an ordinal or a numeral names (fourth, 4th, 4, 四, ４), or None."""
+    w = word.lower()
+    if w in _ordinal_words():
+        return _ordinal_words()[w]
+    value = core_value(_ORDINAL_SUFFIX.sub("", w), numeral_rules())
+    return int(value[0]) if value and value[0] == int(value[0]) else None
 
 
 def _in_year_of(a: Quantity, b: Quantity, g: _Grammar) -> Quantity:
@@ -229,14 +242,14 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
     if groups.get("h") or groups.get("h2") or groups.get("hw") or groups.get("hc"):
         # 2H 2023, the first half of 2024, 2024年上半期: its six months, as a quarter is its three; the halves of a
         # Japanese fiscal year (年度上半期) start in April
-        second = (groups.get("h") or groups.get("h2")) == "2" or (groups.get("hw") or "").lower() == "second" or groups.get("hc") == "下"
-        half = 2 if second else 1
+        named = groups.get("h") or groups.get("h2") or groups.get("hw")
+        half = 2 if groups.get("hc") == "下" or (named and _nth(named) == 2) else 1
         first = 6 * half - 5 + (3 if groups.get("fy") and "期" in m.group() else 0)
         return Quantity("date", _month_of(y, first), _month_of(y, first + 5), "date", None, m.group(), m.start(), m.end())
     if groups.get("q") or groups.get("qw"):
         # Q4 2025: its first and last months, a point in time as a month is (no period unless a cue
         # makes it one); the quarters of a Japanese fiscal year (年度) start in April
-        q = _QUARTER_WORDS[(groups.get("q") or groups["qw"]).lower()]
+        q = _nth(groups.get("q") or groups["qw"])
         first = 3 * q - 2 + (3 if groups.get("fy") and groups.get("qn") == "四半期" else 0)
         return Quantity("date", _month_of(y, first), _month_of(y, first + 2), "date", None, m.group(), m.start(), m.end())
     if groups.get("m1"):  # between April and September 2025: both months in the year named once
