@@ -35,14 +35,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import NamedTuple
 
 import kb
 from kb import rows as _rows
-from kb import search
+from kb import search, workers
 from kb.progress import Meter
-from kb.records import Record, iter_record_files
+from kb.records import Record, count_record_files, iter_record_files
 from kb.resources import resource_path
 from kb.rows import _storable_rows, finding_row, storable
 from kb.tables import BUILD_TABLES, BUILDS, FILE_TABLES, FINDINGS, BuildRow
@@ -104,6 +105,15 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
     old = _read_state(db_path)
     fingerprint = _fingerprint()
     full = old is None or old["meta"].get("layout") != LAYOUT or old["meta"].get("fingerprint") != fingerprint
+    # A full build of many files starts its workers before it reads the file list, so that each
+    # inherits what they need and not the list (memory flat whatever the corpus size).
+    with workers.started(_warm, when=full and count_record_files(paths) >= PARALLEL_MIN_FILES) as pool:
+        return _build(paths, db_path, old, fingerprint, full, started, progress=progress, prune=prune, pool=pool)
+
+
+def _build(paths: list[Path], db_path: Path, old: dict | None, fingerprint: str, full: bool, started: float, *,
+           progress: Callable[[int], Meter] | None, prune: bool, pool: Pool | None) -> BuildReport:
+    """build() once its workers, if any, are started: `pool` (kb.workers.started) or None."""
     manifest = {} if full else old["files"]
     root, files = _scan(paths, manifest, hash_changed=not full)
     if old is not None and not prune:
@@ -129,7 +139,7 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
         old_ids = _ids(conn, changed + removed)
         _delete(conn, changed + removed)
         feed = search.Feed(conn) if touched is None else None  # incremental: indexed per record at the end
-        _publish(conn, todo, files, progress, feed)
+        _publish(conn, todo, files, progress, feed, pool)
         _path_moves(conn, files, unchanged, manifest)
         _corpus(conn, files, touched, old_ids)
         search.finish(conn, touched, feed)
@@ -477,15 +487,15 @@ def _delete(conn: sqlite3.Connection, keys: list[str]) -> None:
 
 
 def _publish(conn: sqlite3.Connection, todo: list[str], files: Files, progress,
-             after_flush: Callable[[], None] | None = None) -> None:
-    """Check and extract each new or changed file (in worker processes for many files) and
-    insert its rows, in the order of `todo` whatever the number of workers; `after_flush` runs
-    after each batch of inserts."""
+             after_flush: Callable[[], None] | None = None, pool: Pool | None = None) -> None:
+    """Check and extract each new or changed file (in worker processes for many files: `pool`'s,
+    if started) and insert its rows, in the order of `todo` whatever the number of workers;
+    `after_flush` runs after each batch of inserts."""
     pending: dict[str, list[tuple]] = {t.name: [] for t in FILE_TABLES}
     count = 0
     meter = progress(len(todo)) if progress is not None and todo else None
     try:
-        with _FileRows(todo, files) as results:
+        with _FileRows(todo, files, pool) as results:
             for ready in results:
                 for table, batch in ready.rows.items():
                     pending[table] += batch
@@ -514,9 +524,9 @@ class _FileRows:
     """Context manager over an iterator of each file's rows, in input order: many files go to
     forked workers (kb.workers.ordered, memory flat whatever the corpus size)."""
 
-    def __init__(self, todo: list[str], files: Files):
+    def __init__(self, todo: list[str], files: Files, pool: Pool | None):
         self.items = [(k, files[k]) for k in todo]
-        self.run = ordered(_work, self.items, parallel=len(self.items) >= PARALLEL_MIN_FILES, warm=_warm)
+        self.run = ordered(_work, self.items, parallel=len(self.items) >= PARALLEL_MIN_FILES, warm=_warm, pool=pool)
 
     def __enter__(self) -> Iterator[_Ready]:
         return self.run.__enter__()

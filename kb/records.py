@@ -771,6 +771,20 @@ def iter_record_files(paths: list[str | Path]) -> list[RecordFile]:
     return found
 
 
+def count_record_files(paths: list[str | Path]) -> int:
+    """How many files iter_record_files lists (at most: a file given twice counts twice; a missing
+    path counts none), without making a RecordFile of each."""
+    count = 0
+    for raw in paths:
+        folder: list[str] = []
+        if os.path.isdir(raw):
+            _walk(str(raw), folder)
+            count += len(folder)
+        else:
+            count += os.path.lexists(raw)
+    return count
+
+
 def _walk(folder: str, out: list[str]) -> None:
     # os.scandir hands back each entry's type with its name, so a corpus of thousands of files
     # is listed without a stat per file (Path.rglob plus is_file() cost ~4x as much).

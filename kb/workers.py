@@ -8,17 +8,19 @@ Linux each worker therefore asks the kernel to end it when its parent dies.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import gc
 import multiprocessing
+import multiprocessing.pool
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["die_with_parent", "ordered"]
+__all__ = ["die_with_parent", "ordered", "started"]
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -37,21 +39,50 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _fork(workers: int, warm: Callable[[], object] | None) -> multiprocessing.pool.Pool:
+    if warm is not None:
+        warm()
+    # Frozen at the fork, what the parent loaded is left alone by each worker's collector, and
+    # its pages stay shared instead of being copied (~2% of a build's CPU); the parent goes on
+    # collecting as before.
+    gc.freeze()
+    try:
+        return multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),))
+    finally:
+        gc.unfreeze()
+
+
+@contextlib.contextmanager
+def started(warm: Callable[[], object] | None, *, when: bool = True) -> Iterator[multiprocessing.pool.Pool | None]:
+    """Forked workers started now (if `when` and more than one core), for an `ordered` run to come:
+    a caller that will hold much per-item state (a build's file list) starts them first, so each
+    worker inherits only what warm() loads, whatever the number of items. The workers end with the
+    block, if the run did not end them."""
+    workers = os.cpu_count() or 1
+    pool = _fork(workers, warm) if when and workers >= 2 else None
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
 class ordered:
     """Context manager: an iterator of fn(item) for each item, in input order. Unless `parallel`
-    (and more than one core) it is a plain map in this process; otherwise forked workers do the work, after
-    `warm()` has loaded in the parent what every worker needs (dictionaries, compiled schema), so
-    that each inherits it instead of loading it again. imap hands results back in order as they
-    arrive; Pool.imap alone queues every task at once and keeps every result that arrives before it
-    is consumed, so when the consumer (a build inserting rows) falls behind, results would pile up
-    in memory. At most a window of items is handed out beyond those consumed: memory stays flat
-    whatever the number of items."""
+    (and more than one core) it is a plain map in this process; otherwise forked workers do the work
+    (`pool`'s, started by `started`, or forked now), after `warm()` has loaded in the parent what
+    every worker needs (dictionaries, compiled schema), so that each inherits it instead of loading
+    it again. imap hands results back in order as they arrive; Pool.imap alone queues every task at
+    once and keeps every result that arrives before it is consumed, so when the consumer (a build
+    inserting rows) falls behind, results would pile up in memory. At most a window of items is
+    handed out beyond those consumed: memory stays flat whatever the number of items."""
 
     WINDOW_PER_WORKER = 16
 
     def __init__(self, fn: Callable, items: list, *, parallel: bool, warm: Callable[[], object] | None = None,
-                 workers: int | None = None):
-        self.fn, self.items, self.parallel, self.warm = fn, items, parallel, warm
+                 workers: int | None = None, pool: multiprocessing.pool.Pool | None = None):
+        self.fn, self.items, self.parallel, self.warm, self.given = fn, items, parallel, warm, pool
         self.workers = workers or os.cpu_count() or 1
         self.pool = None
 
@@ -59,16 +90,7 @@ class ordered:
         workers = self.workers
         if workers < 2 or not self.parallel or len(self.items) < 2:
             return map(self.fn, self.items)
-        if self.warm is not None:
-            self.warm()
-        # Frozen at the fork, what the parent loaded is left alone by each worker's collector, and
-        # its pages stay shared instead of being copied (~2% of a build's CPU); the parent goes on
-        # collecting as before.
-        gc.freeze()
-        try:
-            self.pool = multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),))
-        finally:
-            gc.unfreeze()
+        self.pool = self.given or _fork(workers, self.warm)
         chunk = max(1, min(8, len(self.items) // (workers * 16)))
         window = threading.Semaphore(workers * self.WINDOW_PER_WORKER * chunk)
         self.stop = threading.Event()

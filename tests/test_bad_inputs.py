@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.records import iter_record_files
+from kb.records import count_record_files, iter_record_files
 from tests.helpers import CASES, REPO
 
 BAD = CASES / "bad"
@@ -125,6 +125,10 @@ def test_corpus_lists_every_file(corpus):
     found = {f.path.relative_to(corpus).as_posix() for f in iter_record_files([corpus])}
     assert found == set(EXPECTED)
     assert len(found) >= 40
+    # the count a build decides on before it lists (links, FIFOs and hidden entries included or not alike)
+    assert count_record_files([corpus]) == len(found)
+    one = next(f.path for f in iter_record_files([corpus]))
+    assert count_record_files([corpus, one, corpus / "no such file.md"]) == len(found) + 1
     assert sum(1 for name in FILES if EXPECTED[name]) >= 40  # files that must give a finding
 
 

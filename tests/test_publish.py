@@ -4,6 +4,7 @@ atomic behaviour at the library level (the CLI side is in test_cli_build.py)."""
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import re
 import shutil
@@ -21,7 +22,7 @@ from kb import __version__, publish
 from kb import rows as rows_mod
 from kb.extract import extract
 from kb.publish import PublishError, build
-from kb.records import load_record
+from kb.records import iter_record_files, load_record
 from kb.validation import schema, validate_paths
 from tests.contracts import check_clauses, check_measures
 from tests.helpers import CASES, HUB, JOGMEC, PIPELINE, REPO, SEEDS, rows, shared
@@ -602,6 +603,31 @@ def test_worker_build_equals_in_process_build(tmp_path, monkeypatch):
     found = [rows(tmp_path / db, "select rowid from clauses_fts where clauses_fts match ? order by rowid", [f'"{word}"'])
              for db in ("serial.db", "workers.db")]
     assert found[0] and found[0] == found[1]
+
+
+def test_a_full_build_starts_its_workers_before_it_lists_its_files(tmp_path, monkeypatch):
+    """Workers forked after the file list is read would each hold a copy of it (memory growing with
+    the corpus); a full build of many files forks them first, an incremental one only if it needs them."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: builds never start workers")
+    corpus = tmp_path / "hub"
+    shutil.copytree(shared(*HUB), corpus)
+    monkeypatch.setattr(publish, "PARALLEL_MIN_FILES", 8)
+    workers_at_scan = []
+    real = publish._scan
+
+    def scan(*args, **kwargs):
+        workers_at_scan.append(len(multiprocessing.active_children()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(publish, "_scan", scan)
+    db = tmp_path / "kb.db"
+    assert build([corpus], db).full
+    one = iter_record_files([corpus])[0].path
+    one.write_text(one.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    assert build([corpus], db).changed == 1
+    assert workers_at_scan == [os.cpu_count(), 0]
+    assert not multiprocessing.active_children()  # the pool ended with the build
 
 
 def test_files_not_modified_since_the_last_build_are_not_hashed(seeds_copy, tmp_path, monkeypatch):
