@@ -168,6 +168,7 @@ class _Rules(NumeralRules):
         self.si_heads = d["si_prefix_heads"]
         self.minus = frozenset(w for w in self.d["negative_words"] if len(w) == 1 and not w.isalpha())  # -2.5
         self.frequency_attributive = regex_cache.compile(d["frequency_attributive"])
+        self.frequency_adverbs = frozenset(d["frequency_adverbs"])
         self.clock, self.ordinal_unit = regex_cache.compile(d["clock"]), regex_cache.compile(d["ordinal_unit"])
         self.ordinal_full = regex_cache.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
@@ -517,7 +518,7 @@ class _Scan:
             nm = r.num.match(t, at)
             if nm and not r.month.match(t, m.end()) and not (m.group() in r.monthly_day_before and t[nm.end():nm.end() + 1] == "日"):
                 return None  # 每年100万吨 is a per-year prefix; 每年7月1日 and 每月十五日 are a frequency, then a date
-            if g == "f" and r.frequency_attributive.match(t, m.end()):
+            if g == "f" and m.group() not in r.frequency_adverbs and r.frequency_attributive.match(t, m.end()):
                 return None  # 每月交換紀錄: a monthly record, no interval
             value, unit = _frequency(r.freq[key(m.group())])
             return self.finish(_Draft("duration", value, unit, m.start(), m.end()), floor, ranged)

@@ -73,6 +73,8 @@ class _Grammar:
         self.modal_side = dict(d["modal_side"])
         entries = []
         self.fallback: dict[str, str] = {}  # fallback kind -> the kind it states alone in a clause
+        # (kind, lang) whose fallback states a rule even in a clause that also gives a figure
+        self.beside_figures = {(k["key"], lang) for k in d["kinds"] for lang in k.get("fallback_beside_figures", ())}
         for k in d["kinds"]:
             weak = f"{k['key']}{_FALLBACK}"
             if any(k.get(lang, {}).get("fallback") or k.get(lang, {}).get("fallback_patterns") for lang in ("ja", "zh", "en")):
@@ -201,7 +203,7 @@ class RuleReader:
             if self._excluded(h.start, h.end, start, end, h.kind, exs):
                 continue
             hits.append(h)
-        hits = _weak_resolved(_merge_modals(hits, t, g, lang), g, bool(taken), self.last_kind)
+        hits = _weak_resolved(_merge_modals(hits, t, g, lang), g, lang, bool(taken), self.last_kind)
         hits = _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
         if hits:
             self.last_kind = hits[0].kind
@@ -344,13 +346,15 @@ def _near(a: RuleHit, b: RuleHit, t: str, gap: int, separators: frozenset, aside
     return aside is not None and a.end <= b.start and aside.match(between) is not None  # must, as …, provide
 
 
-def _weak_resolved(hits: list[RuleHit], g: _Grammar, has_figures: bool, last_kind: str) -> list[RuleHit]:
+def _weak_resolved(hits: list[RuleHit], g: _Grammar, lang: str, has_figures: bool, last_kind: str) -> list[RuleHit]:
     """Fallback and by-reference expressions, which state a rule only where nothing else in the clause
     does: a fallback its own kind, unless a figure is the clause's content (Despite subsection (1), …
-    the deadline is April 15, 2021: a date measure); a by-reference one (亦同) the last kind read."""
+    the deadline is April 15, 2021: a date measure) and the kind is not one read beside figures
+    (毎年割り当てる); a by-reference one (亦同) the last kind read."""
     if any(h.kind in g.fallback for h in hits):
         strong = [h for h in hits if h.kind not in g.fallback]
-        hits = strong or ([] if has_figures else [RuleHit(g.fallback[h.kind], h.start, h.end) for h in hits])
+        hits = strong or [RuleHit(g.fallback[h.kind], h.start, h.end) for h in hits
+                          if not has_figures or (g.fallback[h.kind], lang) in g.beside_figures]
     if any(h.kind == _SAME for h in hits):
         own = [h for h in hits if h.kind != _SAME]
         hits = own or [RuleHit(last_kind, h.start, h.end) for h in hits[:1]]
