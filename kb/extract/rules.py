@@ -220,6 +220,8 @@ class RuleReader:
                 return True
             if kind not in self.g.modals and (_match(ex.get("figure_after"), after) or _match(ex.get("noun_after"), after)):
                 return True
+            if kind in self.g.modals and _match(ex.get("modal_modifier"), after):
+                return True
             if kind in self.g.modals and (_match(ex["bound"], after) or (
                     _search(ex["bound_before"], before) and (ex.get("bound_verb") is None or _match(ex["bound_verb"], after)))):
                 return True
