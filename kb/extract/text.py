@@ -117,6 +117,7 @@ _BLANKS = " \t\r\u3000\u00a0"
 # is checked by hand.
 _PUNCT = {".": "。", ",": "，"}
 _LOWER = regex_cache.compile("[a-z]")
+_EXPONENT_BASE = regex_cache.compile("[0-9] ?[kc]?m$")  # a length unit after its figure, at a line's end
 _SPACES = "\u3000\u00a0\u202f\u2009"  # no-break, ideographic and thin spaces: a plain space in the joined view
 # A PDF set letter-spaced writes a figure between CJK words digit by digit, a blank after each digit
 # (离岸3 0 公里, 大于3 0 米): the blanks between its digits go. Two to four digits with a CJK character
@@ -218,6 +219,9 @@ def join(masked: str, spans) -> Joined:
         # digits before a CJK unit too, 1⏎0万円, cost precision on the held-out passages).
         glued = CJK_RX.match(masked, s - 1) if s else None
         glued = glued or CJK_RX.match(masked, e)
+        # 300m⏎2未満: a unit's exponent, set as a superscript, lost its raise and fell to the next line
+        glued = glued or (masked[e:e + 1] in "23" and not masked[e + 1:e + 2].isdigit()
+                          and _EXPONENT_BASE.search(masked, max(0, s - 4), s) is not None)
         if s and masked[s - 1].isdigit() and masked[e:e + 1].isdigit():
             continue  # a figure never runs on across a line: a list number over a figure (1⏎250kW) stays two
         if masked[e:e + 1] in _line_openers():
