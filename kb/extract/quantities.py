@@ -219,6 +219,7 @@ class _Rules(NumeralRules):
         self.iso = regex_cache.compile(r"(?:19|20)[0-9]{2}([-/.])(0?[1-9]|1[0-2])(?:\1(?:[0-2]?[0-9]|3[01]))?(?![0-9])")
         self.denoms = {w: float(k) for k, ws in d["money_denominations"].items() for w in ws}
         self.denom_re = regex_cache.compile(alt(self.denoms))
+        self.denom_not_before = frozenset(d["money_denomination_not_before"])
         money_words = [w for g in d["units"] if g["kind"] == "money" for w in g["words"]]
         self.money_suffix = regex_cache.compile(f"(?P<c>{alt(money_words, ci=True)})$")
 
@@ -287,7 +288,8 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
 
 _FRACTION = regex_cache.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
-_BAND_GAP = frozenset(" ，,、")  # what may stand between a band's lower bound and its upper one
+# what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
+_BAND_GAP = frozenset(" ，,、但而且")
 _EN_BAND_JOIN = regex_cache.compile(r",? (?:and|but) (?=[a-z])")  # at least 5 and less than 15: a band past 'and'
 _LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
 
@@ -724,6 +726,8 @@ class _Scan:
                 and _YEAR_DATA.match(t, d.end):
             return None  # verified 2010 tkm data: the year the data cover, no amount
         s = d.start
+        if d.kind == "money" and d.value is not None and t[d.end - 1:d.end] in r.denoms:
+            self.smaller_denominations(d)  # 二元五角: two and a half
         if "multiple of" in t[max(floor, s - _ROUNDING_REACH):s] and r.rounding_before.search(t, max(floor, s - _ROUNDING_REACH), s):
             return None  # if any amount is not a multiple of 1 cent: the step again, before its rounding
         if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
@@ -785,6 +789,17 @@ class _Scan:
                         and prev not in _DASHES):  # 2023–24. ends a range
                 return None  # list and paragraph markers: (1) 一、 2. and a line-leading "２　"
         return d
+
+    def smaller_denominations(self, d: _Draft) -> None:
+        """A sum in a yuan or dollar ending on its unit goes on through smaller denominations written
+        after it (每度電二元五角: 2.5; 三元二角五分: 3.25), each a figure then its unit."""
+        r, t = self.r, self.t
+        rank = r.denoms[t[d.end - 1]]
+        while (nm := r.num.match(t, d.end)) and (cv := core_value(nm.group(), r)) \
+                and (dm := r.denom_re.match(t, nm.end())) and r.denoms[dm.group()] < rank \
+                and t[dm.end():dm.end() + 1] not in r.denom_not_before:
+            rank = r.denoms[dm.group()]
+            d.value, d.end = round(d.value + cv[0] * rank, 4), dm.end()
 
     def band(self, d: _Draft, at: int | None = None) -> None:
         """Close the range a lower bound d opens with the upper bound right after it (or at `at`, past
