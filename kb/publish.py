@@ -138,7 +138,7 @@ def _build(paths: list[Path], db_path: Path, old: dict | None, fingerprint: str,
         search.prepare(conn, touched)  # unindexes the old rows while their text is still there
         old_ids = _ids(conn, changed + removed)
         _delete(conn, changed + removed)
-        feed = search.Feed(conn) if touched is None else None  # incremental: indexed per record at the end
+        feed = search.Feed(conn, len(todo)) if touched is None else None  # incremental: indexed per record at the end
         _publish(conn, todo, files, progress, feed, pool)
         _path_moves(conn, files, unchanged, manifest)
         _corpus(conn, files, touched, old_ids)
@@ -487,12 +487,12 @@ def _delete(conn: sqlite3.Connection, keys: list[str]) -> None:
 
 
 def _publish(conn: sqlite3.Connection, todo: list[str], files: Files, progress,
-             after_flush: Callable[[], None] | None = None, pool: Pool | None = None) -> None:
+             after_flush: Callable[[int], None] | None = None, pool: Pool | None = None) -> None:
     """Check and extract each new or changed file (in worker processes for many files: `pool`'s,
     if started) and insert its rows, in the order of `todo` whatever the number of workers;
-    `after_flush` runs after each batch of inserts."""
+    `after_flush` runs after each batch of inserts, told how many files are in."""
     pending: dict[str, list[tuple]] = {t.name: [] for t in FILE_TABLES}
-    count = 0
+    count = done = 0
     meter = progress(len(todo)) if progress is not None and todo else None
     try:
         with _FileRows(todo, files, pool) as results:
@@ -500,13 +500,14 @@ def _publish(conn: sqlite3.Connection, todo: list[str], files: Files, progress,
                 for table, batch in ready.rows.items():
                     pending[table] += batch
                     count += len(batch)
+                done += 1
                 if meter is not None:
                     meter.advance(1, ready.chars)
                 if count >= BATCH:
                     _flush(conn, pending)
                     count = 0
                     if after_flush is not None:
-                        after_flush()
+                        after_flush(done)
     finally:
         if meter is not None:
             meter.close()

@@ -321,17 +321,31 @@ def _fts_state(db) -> dict:
         conn.close()
 
 
-def test_indexes_fed_during_the_build_equal_a_rebuild(tmp_path, monkeypatch):
+@pytest.mark.parametrize("feeds_per_build", [150, 4])
+def test_indexes_fed_during_the_build_equal_a_rebuild(tmp_path, monkeypatch, feeds_per_build):
     """A full build indexes search rows batch by batch as it inserts them (search.Feed); the
-    indexes must be the ones a single rebuild at the end makes. Small batches force many feeds."""
+    indexes must be the ones a single rebuild at the end makes. Small batches force many feeds;
+    a build of more files than its feed budget feeds at most that many times (then once at the end)."""
     folders = [SEEDS, shared("peer", "ccus-policy-hub")]
     monkeypatch.setattr(publish, "BATCH", 40)
+    monkeypatch.setattr(search, "_FEEDS_PER_BUILD", feeds_per_build)
     feeds, real_call = [], search.Feed.__call__
-    monkeypatch.setattr(search.Feed, "__call__", lambda self: (feeds.append(dict(self.done)), real_call(self))[1])
+
+    def spy(self, files_in=None):
+        before = dict(self.done)
+        real_call(self, files_in)
+        if self.done != before:
+            feeds.append(dict(self.done))
+
+    monkeypatch.setattr(search.Feed, "__call__", spy)
     fed = tmp_path / "fed.db"
     build(folders, fed)
-    assert len(feeds) > 10 and 0 < feeds[len(feeds) // 2]["search_clauses"], "the build should have fed the index mid-way"
-    monkeypatch.setattr(search, "Feed", lambda conn: None)  # finish() then rebuilds everything at once
+    assert 0 < feeds[len(feeds) // 2]["search_clauses"], "the build should have fed the index mid-way"
+    if feeds_per_build == 4:
+        assert 3 <= len(feeds) <= 4 + 1, feeds
+    else:
+        assert len(feeds) > 10
+    monkeypatch.setattr(search, "Feed", lambda conn, files=0: None)  # finish() then rebuilds everything at once
     rebuilt = tmp_path / "rebuilt.db"
     build(folders, rebuilt)
     state = _fts_state(fed)
