@@ -948,6 +948,13 @@ def changes_from(low: str, at: int, floor: int = 0) -> bool:
     return _rules().change_before.search(low, max(floor, at - _CHANGE_REACH), at) is not None
 
 
+# What stands between the steps of a rate's schedule: a change verb (rising to), or a year and a
+# coordinator after a step (… in 2025 and …), within one sentence.
+_SCHEDULE_GAP = regex_cache.compile(
+    r"[^.;:\n]{0,60}?(?:rising|increasing|growing|climbing|falling|decreasing|dropping|declining) to "
+    r"|(?: (?:in|from|for) [^.;:\n$€£]{1,16}?)?,? (?:and|then) (?:to )?")
+
+
 def _shared_denominators(t: str, drafts: list[_Draft]) -> list[_Draft]:
     """Two amounts of one currency joined by a coordinator alone, or the second opening a bracket after
     the first (每公噸新臺幣五十元或一百元, $50 or $100 per tonne, $17 per metric ton ($85 if …)), are rates
@@ -960,6 +967,14 @@ def _shared_denominators(t: str, drafts: list[_Draft]) -> list[_Draft]:
                 cb = ca  # 新臺幣五十元或一百元: the second amount's 元 is the first's currency
             if ca == cb and bool(pa) != bool(pb):
                 a.unit = b.unit = f"{ca}/{pa or pb}"
+    rate = None  # the last amount per a unit, whose schedule later amounts may continue
+    for d in drafts:
+        if d.kind != "money" or not d.unit:
+            continue
+        if rate is not None and "/" not in d.unit and rate.unit.partition("/")[0] == d.unit \
+                and _SCHEDULE_GAP.fullmatch(t, rate.end, d.start):
+            d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025 and $1,500 in 2026
+        rate = d if "/" in d.unit else None
     return drafts
 
 
