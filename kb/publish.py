@@ -107,7 +107,7 @@ def build(paths: Iterable[str | Path], db_path: str | Path, *, progress: Callabl
     full = old is None or old["meta"].get("layout") != LAYOUT or old["meta"].get("fingerprint") != fingerprint
     # A full build of many files starts its workers before it reads the file list, so that each
     # inherits what they need and not the list (memory flat whatever the corpus size).
-    with workers.started(_warm, when=full and count_record_files(paths) >= PARALLEL_MIN_FILES) as pool:
+    with workers.started(_warm, when=full and count_record_files(paths, PARALLEL_MIN_FILES) >= PARALLEL_MIN_FILES) as pool:
         return _build(paths, db_path, old, fingerprint, full, started, progress=progress, prune=prune, pool=pool)
 
 

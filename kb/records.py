@@ -9,11 +9,13 @@ validator turns them into findings.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -758,8 +760,7 @@ def iter_record_files(paths: list[str | Path]) -> list[RecordFile]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            folder: list[str] = []
-            _walk(str(p), folder)
+            folder = list(_walk(str(p)))
             if not folder:
                 raise NoRecordFiles(f"no record files ({', '.join('*' + x for x in RECORD_SUFFIXES)}) under {raw}")
             # Path order (part by part: "a/b" before "a-b"), without building a Path to compare.
@@ -771,21 +772,19 @@ def iter_record_files(paths: list[str | Path]) -> list[RecordFile]:
     return found
 
 
-def count_record_files(paths: list[str | Path]) -> int:
+def count_record_files(paths: list[str | Path], limit: int | None = None) -> int:
     """How many files iter_record_files lists (at most: a file given twice counts twice; a missing
-    path counts none), without making a RecordFile of each."""
-    count = 0
-    for raw in paths:
-        folder: list[str] = []
-        if os.path.isdir(raw):
-            _walk(str(raw), folder)
-            count += len(folder)
-        else:
-            count += os.path.lexists(raw)
-    return count
+    path counts none), without making a RecordFile of each; the walk stops once `limit` are found."""
+    def found():
+        for raw in paths:
+            if os.path.isdir(raw):
+                yield from _walk(str(raw))
+            elif os.path.lexists(raw):
+                yield raw
+    return sum(1 for _ in itertools.islice(found(), limit))
 
 
-def _walk(folder: str, out: list[str]) -> None:
+def _walk(folder: str) -> Iterator[str]:
     # os.scandir hands back each entry's type with its name, so a corpus of thousands of files
     # is listed without a stat per file (Path.rglob plus is_file() cost ~4x as much).
     try:
@@ -797,10 +796,10 @@ def _walk(folder: str, out: list[str]) -> None:
         if e.name.startswith("."):
             continue
         if e.is_dir(follow_symlinks=False):
-            _walk(e.path, out)
+            yield from _walk(e.path)
         elif os.path.splitext(e.name)[1].lower() in RECORD_SUFFIXES and not e.name.lower().startswith(NOT_RECORDS):
             if not _is_linked_folder(e):
-                out.append(e.path)  # files, dangling or looping links, FIFOs, devices: the reader says
+                yield e.path  # files, dangling or looping links, FIFOs, devices: the reader says
 
 
 def _is_linked_folder(e: os.DirEntry) -> bool:

@@ -129,6 +129,7 @@ def test_corpus_lists_every_file(corpus):
     assert count_record_files([corpus]) == len(found)
     one = next(f.path for f in iter_record_files([corpus]))
     assert count_record_files([corpus, one, corpus / "no such file.md"]) == len(found) + 1
+    assert count_record_files([corpus], 3) == 3  # a build asks only whether there are enough to fork for
     assert sum(1 for name in FILES if EXPECTED[name]) >= 40  # files that must give a finding
 
 
