@@ -795,11 +795,10 @@ class _Scan:
         after it (每度電二元五角: 2.5; 三元二角五分: 3.25), each a figure then its unit."""
         r, t = self.r, self.t
         rank = r.denoms[t[d.end - 1]]
-        while (nm := r.num.match(t, d.end)) and (cv := core_value(nm.group(), r)) \
-                and (dm := r.denom_re.match(t, nm.end())) and r.denoms[dm.group()] < rank \
-                and t[dm.end():dm.end() + 1] not in r.denom_not_before:
-            rank = r.denoms[dm.group()]
-            d.value, d.end = round(d.value + cv[0] * rank, 4), dm.end()
+        while (step := _denomination(t, d.end, r)) and step.figure is not None and step.rank < rank \
+                and t[step.end:step.end + 1] not in r.denom_not_before:
+            rank = step.rank
+            d.value, d.end = round(d.value + step.figure * rank, 4), step.end
 
     def band(self, d: _Draft, at: int | None = None) -> None:
         """Close the range a lower bound d opens with the upper bound right after it (or at `at`, past
@@ -1138,6 +1137,19 @@ def parse_quantity(s: str, kind: str | None = None) -> Quantity | None:
     return None
 
 
+class _Denomination(NamedTuple):
+    figure: float | None  # the figure before the denomination; None for a bare one (個 = one dollar)
+    rank: float  # what one of it is worth in yuan or dollars (角: 0.1)
+    end: int
+
+
+def _denomination(t: str, pos: int, r: _Rules) -> _Denomination | None:
+    """A figure, or none, then a money denomination at pos (五角, 一块, 個)."""
+    cv = core_value(nm.group(), r) if (nm := r.num.match(t, pos)) else None
+    dm = r.denom_re.match(t, nm.end() if cv else pos)
+    return _Denomination(cv[0] if cv else None, r.denoms[dm.group()], dm.end()) if dm else None
+
+
 def _money_words(t: str, r: _Rules) -> tuple[float, str] | None:
     """Colloquial sums of denominations (money only): 两毛五, 一块二, 港幣三個一毫四, 個半."""
     pos, cur = 0, None
@@ -1145,19 +1157,16 @@ def _money_words(t: str, r: _Rules) -> tuple[float, str] | None:
         pos, cur = cm.end(), r.cur_map[cm.group("c")]
     total, rank, n = 0.0, None, 0
     while pos < len(t):
-        cv = core_value(nm.group(), r) if (nm := r.num.match(t, pos)) else None
-        p = nm.end() if cv else pos
-        if dm := r.denom_re.match(t, p):
-            rk = r.denoms[dm.group()]
-            if (cv is None and not (n == 0 and rk == 1)) or (rank is not None and rk >= rank):
+        if step := _denomination(t, pos, r):
+            if (step.figure is None and not (n == 0 and step.rank == 1)) or (rank is not None and step.rank >= rank):
                 return None
-            total += (cv[0] if cv else 1.0) * rk  # a bare 個 is one dollar (個九 = 1.9)
-            rank, pos, n = rk, dm.end(), n + 1
-            if rk == 1 and t.startswith("半", pos):
+            total += (1.0 if step.figure is None else step.figure) * step.rank  # a bare 個 is one dollar (個九 = 1.9)
+            rank, pos, n = step.rank, step.end, n + 1
+            if step.rank == 1 and t.startswith("半", pos):
                 total, pos = total + 0.5, pos + 1
             continue
-        if cv is not None:
-            total, pos, n = total + cv[0] * (rank / 10 if rank is not None else 1.0), p, n + 1  # 一块二
+        if (nm := r.num.match(t, pos)) and (cv := core_value(nm.group(), r)):
+            total, pos, n = total + cv[0] * (rank / 10 if rank is not None else 1.0), nm.end(), n + 1  # 一块二
         break
     if sm := r.money_suffix.match(t, pos):
         cur, pos = cur or r.unit_of(sm.group("c"))["unit"], sm.end()
