@@ -56,22 +56,26 @@ def _fork(workers: int, warm: Callable[[], object] | None) -> multiprocessing.po
 def started(warm: Callable[[], object] | None, *, when: bool = True) -> Iterator[multiprocessing.pool.Pool | None]:
     """Forked workers started now (if `when` and more than one core), for an `ordered` run to come:
     a caller that will hold much per-item state (a build's file list) starts them first, so each
-    worker inherits only what warm() loads, whatever the number of items. The workers end with the
-    block, if the run did not end them."""
+    worker inherits only what warm() loads, whatever the number of items. The block owns them:
+    they end with it, as processes do when it succeeds (their exit handlers run), at once if it fails."""
     workers = os.cpu_count() or 1
     pool = _fork(workers, warm) if when and workers >= 2 else None
     try:
         yield pool
-    finally:
+    except BaseException:
         if pool is not None:
             pool.terminate()
             pool.join()
+        raise
+    if pool is not None:
+        pool.close()
+        pool.join()
 
 
 class ordered:
     """Context manager: an iterator of fn(item) for each item, in input order. Unless `parallel`
     (and more than one core) it is a plain map in this process; otherwise forked workers do the work
-    (`pool`'s, started by `started`, or forked now), after `warm()` has loaded in the parent what
+    (`pool`'s, started and ended by `started`, or forked now and ended here), after `warm()` has loaded in the parent what
     every worker needs (dictionaries, compiled schema), so that each inherits it instead of loading
     it again. imap hands results back in order as they arrive; Pool.imap alone queues every task at
     once and keeps every result that arrives before it is consumed, so when the consumer (a build
@@ -112,6 +116,8 @@ class ordered:
     def __exit__(self, exc_type, *exc) -> None:
         if self.pool is not None:
             self.stop.set()
+            if self.given is not None:
+                return  # the pool is its starter's to end
             if exc_type is None:  # every result was consumed: let the workers end as processes do (their
                 self.pool.close()  # exit handlers run, the regex cache's among them)
             else:
