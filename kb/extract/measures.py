@@ -199,7 +199,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
                 x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.header_cells_of(x.start))), None)
             if x.role is None and lead.span is not None and lead.span[0] < vc.start:
                 x.role = role_reader.role_in(x, clang, *lead.span)
-        rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands])
+        content = any(not (x.kind == "duration" and is_frequency(x.q.surface)) for x in cands)
+        rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands], content)
         if not cands and not rules:
             continue
         items = sorted([(x.start, x.end, x) for x in cands] + [(r.start, r.end, r) for r in rules], key=lambda x: x[:2])

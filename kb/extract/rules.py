@@ -71,7 +71,7 @@ class _Grammar:
         self.binding = frozenset(d["binding"])
         self.conditional_kinds = frozenset(d["conditional_kinds"])
         self.modal_side = dict(d["modal_side"])
-        entries = []
+        entries, weaker = [], []
         self.fallback: dict[str, str] = {}  # fallback kind -> the kind it states alone in a clause
         # (kind, lang) whose fallback states a rule even in a clause that also gives a figure
         self.beside_figures = {(k["key"], lang) for k in d["kinds"] for lang in k.get("fallback_beside_figures", ())}
@@ -83,9 +83,10 @@ class _Grammar:
                 block = k.get(lang, {})
                 entries += [(w, "word", lang, k["key"]) for w in block.get("words", [])]
                 entries += [(p, "pattern", lang, k["key"]) for p in block.get("patterns", [])]
-                entries += [(w, "word", lang, weak) for w in block.get("fallback", [])]
-                entries += [(p, "pattern", lang, weak) for p in block.get("fallback_patterns", [])]
-        entries += [(w, "word", lang, _SAME) for lang, words in d["by_reference"].items() for w in words]
+                weaker += [(w, "word", lang, weak) for w in block.get("fallback", [])]
+                weaker += [(p, "pattern", lang, weak) for p in block.get("fallback_patterns", [])]
+        # fallback patterns last: where one starts where a specific one does, the specific one wins
+        entries += weaker + [(w, "word", lang, _SAME) for lang, words in d["by_reference"].items() for w in words]
         self.family[_SAME] = _SAME
         self.cues = CueSet(entries)
         ex = d["exclusions"]
@@ -154,9 +155,11 @@ class RuleReader:
         i = bisect_left(self.starts, start)
         return i < len(self.starts) and self.starts[i] < end
 
-    def rules(self, c: Clause, start: int, end: int, lang: str, taken: list[tuple[int, int]]) -> list[RuleHit]:
+    def rules(self, c: Clause, start: int, end: int, lang: str, taken: list[tuple[int, int]],
+              has_figures: bool) -> list[RuleHit]:
         """The rules of clause c, which spans text[start:end]; `taken` are the spans of its quantities
-        (an expression inside a number, 上限 of 上限額, is not a rule)."""
+        (an expression inside a number, 上限 of 上限額, is not a rule), `has_figures` whether one of
+        them is more than a frequency (每年: how often the act is done, not the clause's content)."""
         if c.kind in _NO_RULES or start >= end:
             return []
         keys = LANG_KEYS[lang]
@@ -190,7 +193,7 @@ class RuleReader:
                                    + [inner for a, b in proviso_spans for inner in _bracketed(t, a + 1, b - 1)]))
         numbers = _Spans(taken)
         hits = []
-        for h in _outermost([RuleHit(kind, s, e) for s, e, kind in found], g.modals):  # 'shall' in 'shall not' is not its own
+        for h in _outermost([RuleHit(kind, s, e) for s, e, kind in found], g.modals, g.fallback):  # 'shall' in 'shall not' is not its own
             # An expression that is the 【label】 opening the clause (【対象経費】) names what the clause is
             # about, and one that fills its brackets alone after other words ((必着) after a deadline) notes
             # the rule; any other inside brackets, an article's caption （補助金の返還） included, qualifies.
@@ -203,7 +206,7 @@ class RuleReader:
             if self._excluded(h.start, h.end, start, end, h.kind, exs):
                 continue
             hits.append(h)
-        hits = _weak_resolved(_merge_modals(hits, t, g, lang), g, lang, bool(taken), self.last_kind)
+        hits = _weak_resolved(_merge_modals(hits, t, g, lang), g, lang, has_figures, self.last_kind)
         hits = _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
         if hits:
             self.last_kind = hits[0].kind
@@ -286,14 +289,16 @@ def _bracketed(t: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _outermost(hits: list[RuleHit], modals: frozenset) -> list[RuleHit]:
+def _outermost(hits: list[RuleHit], modals: frozenset, fallback: dict) -> list[RuleHit]:
     """Hits not inside a longer one ('must' in 'must not' is the prohibition's), except an expression
     of a specific kind inside a modal's span: 由輸配電業擬訂，報請…核定 assigns a task and requires
-    an approval (the merge of modals then decides between them)."""
+    an approval (the merge of modals then decides between them), and any expression inside a
+    fallback one (will be rejected is an exclusion, not the future passive's duty)."""
     out: list[RuleHit] = []
     outer: RuleHit | None = None  # the hit reaching furthest so far
-    for h in sorted(hits, key=lambda h: (h.start, -h.end)):
-        if outer is not None and h.end <= outer.end and (h.kind in modals or outer.kind not in modals):
+    for h in sorted(hits, key=lambda h: (h.start, -h.end, h.kind in fallback)):
+        if outer is not None and h.end <= outer.end and (h.kind in modals or outer.kind not in modals) \
+                and outer.kind not in fallback:
             continue
         out.append(h)
         if outer is None or h.end > outer.end:
