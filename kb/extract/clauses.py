@@ -80,10 +80,11 @@ def _rules() -> SimpleNamespace:
     s = data["sentences"]
     closers = "[" + re.escape(s["closers"]) + "]*"
     fw = re.escape(s["fullwidth_period"])
-    # An ASCII period between CJK characters is a full stop that PDF or HTML conversion left.
+    # An ASCII period between CJK characters is a full stop that PDF or HTML conversion left, but
+    # not between two kanji digits (二.五萬噸: a decimal point).
     ender = (
         f"(?:[{re.escape(s['cjk_enders'])}]+|(?<![0-9０-９{kanji_digits}]){fw}|{fw}(?![0-9０-９{kanji_digits}])){closers}"
-        f"|(?<=[{CJK}])[.](?=[{CJK}])"
+        f"|(?<=[{CJK}])(?:(?<![{kanji_digits}])[.](?=[{CJK}])|[.](?=[{CJK}])(?![{kanji_digits}]))"
         f"|(?P<ascii>[{re.escape(s['ascii_enders'])}]+){closers}(?=\\s|\\Z)"
     )
     pairs = data["brackets"]["pairs"]

@@ -116,6 +116,7 @@ _BLANKS = " \t\r\u3000\u00a0"
 # Starts with a character class so that the engine skips ahead; the CJK character before a . or ,
 # is checked by hand.
 _PUNCT = {".": "。", ",": "，"}
+_DECIMAL_POINT = "点"  # one of numerals.json's decimal points
 _LOWER = regex_cache.compile("[a-z]")
 _EXPONENT_BASE = regex_cache.compile("[0-9] ?[kc]?m$")  # a length unit after its figure, at a line's end
 _SPACES = "\u3000\u00a0\u202f\u2009"  # no-break, ideographic and thin spaces: a plain space in the joined view
@@ -146,6 +147,12 @@ def _mark_rx() -> tuple[re.Pattern, dict[str, str]]:
     amended = load_data("clauses.json")["amendment_markers"]["pattern"]
     rx = regex_cache.compile(f"[.,](?=[{CJK}])|[{_SPACES}]|[{zeros}](?:(?=[．.]?[{digits}])|(?<=[{digits}].))|{amended}")
     return rx, {**_PUNCT, **{z: "〇" for z in d["zero_marks"]}}
+
+
+@cache
+def _kanji_digits() -> frozenset[str]:
+    """The kanji digits (numerals.json): an ASCII . between two of them is a decimal point (二.五萬噸)."""
+    return frozenset(k for k in load_data("numerals.json")["digits"] if not k.isascii())
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +249,9 @@ def join(masked: str, spans) -> Joined:
         i = bisect_right(bstarts, s) - 1
         if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
             continue  # taken by a line break's blanks or a web address, or outside every clause
+        if m.group() == "." and masked[s - 1] in _kanji_digits() and masked[e:e + 1] in _kanji_digits():
+            edits.append((s, e, _DECIMAL_POINT))  # 二.五萬噸 is 2.5万 t, not two sentences
+            continue
         edits.append((s, e, mended.get(m.group(), " " if m.group() in _SPACES else "")))  # an amendment mark goes
     for m in _SPACED_DIGITS.finditer(masked):
         if inside(m.start(), m.end()) is None:
