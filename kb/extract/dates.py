@@ -59,6 +59,7 @@ class _Grammar:
     cell_before: dict[str, list[tuple[str, re.Pattern]]]  # language -> (relation, label ending the cell before)
     news_lead: tuple[re.Pattern, re.Pattern]  # On <date>, <who> <did>: before the date, after it
     named_after: re.Pattern  # a document or event a date names (the March 2022 consultation)
+    provision_years: dict[str, tuple[re.Pattern, re.Pattern]]  # language -> (mark before a year, a provision's verb)
 
 
 @cache
@@ -92,7 +93,9 @@ def _grammar() -> _Grammar:
                     regex_cache.compile(d["coordinated"], re.I),
                     *_cell_labels(d["cell_labels"]),
                     tuple(regex_cache.compile(d["news_lead"][k], re.I) for k in ("before", "after")),
-                    regex_cache.compile(d["named_after"]))
+                    regex_cache.compile(d["named_after"]),
+                    {lang: (regex_cache.compile(f"(?:{b['before']})$", re.I), regex_cache.compile(b["clause"], re.I))
+                     for lang, b in d["provision_years"].items() if not lang.startswith("_")})
 
 
 def _cell_labels(d: dict) -> tuple[dict, dict]:
@@ -369,6 +372,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
     glossed = _glossed(text, quantities)
     inner = {gl.inner for gl in glossed.values()}
     prev: Quantity | None = None
+    provision: set[int] = set()  # dates related only by the provision around them
     for i, q in enumerate(quantities):
         if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles) \
                 or q.start in inner:
@@ -389,7 +393,12 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
                 and _MONTH_IN.search(text, max(clause.start, q.start - 7), q.start) \
                 and g.provisions["en"].search(text, clause.start, clause.end):
             rel = "dated"  # its final report in April 2026: the month a provision names
-        if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated"):
+        elif rel is None and q.value is not None and q.value == int(q.value) and q.value_max is None \
+                and _provision_year(text, clause, q, keys, g):
+            rel = "point"  # must register in 2025, would be effective in 2026: the year a provision names
+            provision.add(q.start)
+        if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated") \
+                or rel == "point" and q.start in provision and _event(text, clause, q, keys, g, True):
             rel = None
         if rel == "recurring" and q.value is not None:
             # a date with its year does not come back (2021 – report says); a span of years after a
@@ -406,6 +415,28 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             out[q.start] = rel
         prev = q
     return out
+
+
+def _provision_year(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> bool:
+    """Whether a bare year after in, during or for (dates.json provision_years) stands in a stretch of
+    its clause whose verb binds or schedules (must register … in 2025, would be effective in 2026): the
+    year that provision names. The stretch runs between commas and semicolons; a year fronted on its
+    own (In 2026, importers must …) takes the stretch after it."""
+    for k in keys:
+        if (py := g.provision_years.get(k)) is None or not py[0].search(text, max(clause.start, q.start - 12), q.start):
+            continue
+        a = max(text.rfind(",", clause.start, q.start), text.rfind(";", clause.start, q.start)) + 1 or clause.start
+        b = _STRETCH_END.search(text, q.end, clause.end)
+        b = b.start() if b else clause.end
+        if py[0].fullmatch(text, a, q.start) and b < clause.end:
+            nxt = _STRETCH_END.search(text, b + 1, clause.end)
+            b = nxt.start() if nxt else clause.end  # In 2026, importers must …: the stretch after it
+        if py[1].search(text, max(a, clause.start), b):
+            return True
+    return False
+
+
+_STRETCH_END = regex_cache.compile("[,;]")
 
 
 def _pair_end(text: str, q: Quantity, rest: list[Quantity], g: _Grammar) -> int:
