@@ -927,7 +927,7 @@ class _Denominator(NamedTuple):
 
 # to: from $35 to $60 per ton, two values; a bound word after the coordinator: 上限を4,300円、下限を1,700円
 _COORDINATED = regex_cache.compile(
-    r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|to|[(（])[ ]?(?:(?:上限|下限|最高|最低)(?:を|は|が|为|為)?)?")
+    r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|to|(?:[a-z-]{1,20} )?[(（])[ ]?(?:(?:上限|下限|最高|最低)(?:を|は|が|为|為)?)?")
 
 
 def _negative_period(d: _Draft) -> bool:
@@ -956,7 +956,8 @@ _SCHEDULE_GAP = regex_cache.compile(
 
 def _shared_denominators(t: str, drafts: list[_Draft]) -> list[_Draft]:
     """Two amounts of one currency joined by a coordinator alone, or the second opening a bracket after
-    the first (每公噸新臺幣五十元或一百元, $50 or $100 per tonne, $17 per metric ton ($85 if …)), are rates
+    the first, a noun it qualifies between them (每公噸新臺幣五十元或一百元, $50 or $100 per tonne, $17 per metric
+    ton ($85 if …), the $85 per metric ton credit ($180 for direct air capture)), are rates
     over one denominator: the one written without it takes the other's (and a
     bare 元 after a named currency, that currency)."""
     for a, b in zip(drafts, drafts[1:]):
