@@ -180,6 +180,18 @@ def _protected(seg: str, r) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
+def _bracketed_sentence_end(seg: str, m: re.Match, prot: tuple[list[int], list[int]], last_cut: int) -> int | None:
+    """Where a sentence wholly in round brackets ends, when the ender m closes it: the bracket opens
+    where a sentence may start (nothing but blanks since the last cut) and closes right after m."""
+    i = bisect_right(prot[0], m.start()) - 1
+    a, b = prot[0][i], prot[1][i]
+    if seg[a] not in "(（" or seg[b - 1] not in ")）" or seg[m.end():b].strip(")）"):
+        return None
+    if seg[last_cut:a].strip() or b >= len(seg) or not seg[b].isspace():
+        return None
+    return b
+
+
 def _inside(pos: int, prot: tuple[list[int], list[int]]) -> bool:
     i = bisect_right(prot[0], pos) - 1
     return i >= 0 and pos < prot[1][i]
@@ -257,7 +269,11 @@ def _sentences(seg: str, r) -> list[list[tuple[int, int]]]:
     guarded = bool(prot[0])
     cuts = [0]
     for m in enders:
-        if (guarded and _inside(m.start(), prot)) or (m.group("ascii") and _keeps_going(seg, m, r)):
+        if guarded and _inside(m.start(), prot):
+            if (end := _bracketed_sentence_end(seg, m, prot, cuts[-1])) is not None:
+                cuts.append(end)  # (Where …, they must … .) (Scope 3 …): each bracketed sentence is one
+            continue
+        if m.group("ascii") and _keeps_going(seg, m, r):
             continue
         cuts.append(m.end())
     cuts.append(n)

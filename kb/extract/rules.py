@@ -185,7 +185,8 @@ class RuleReader:
             at = min(start + m.start() if english else start for m, english in conds)
             found = [(s, e, kind) for s, e, kind in found
                      if kind in self.g.conditional_kinds or (e <= at and not self.low.startswith(" be ", e))]
-        brackets = _bracketed(t, start, end)
+        # a bracket around the whole clause holds a sentence of its own, not a qualifier of one
+        brackets = [(a, b) for a, b in _bracketed(t, start, end) if not _whole(t, a, b, start, end)]
         proviso_spans = [(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)]
         provisos = _Spans(proviso_spans)
         # a proviso is a provision of its own, but the brackets inside it qualify as any others do
@@ -270,6 +271,14 @@ def _search(rx: re.Pattern | None, s: str) -> bool:
 
 def _match(rx: re.Pattern | None, s: str) -> bool:
     return rx is not None and rx.match(s) is not None
+
+
+def _whole(t: str, a: int, b: int, start: int, end: int) -> bool:
+    """Whether the bracket t[a:b] spans the clause t[start:end] but for blanks and closing marks, and
+    ends a sentence inside ((Where …, they must … .)): a caption （補助金の返還） is no sentence, and a
+    quotation 「…。」 is the text it quotes."""
+    return b - a > 2 and t[a] in "(（" and t[b - 2] in ".。．" and not t[start:a].strip() \
+        and not t[b:end].strip(" \t\n.。．;；")
 
 
 def _bracketed(t: str, start: int, end: int) -> list[tuple[int, int]]:
