@@ -768,8 +768,9 @@ class _Scan:
             return None  # 8 项目审定…: a section's number before its heading, not a count
         if ranged and (d.value is not None and d.cmp in (None, "~") or d.kind == "date" and d.cmp is None) \
                 and (merged := self.connector_range(d, floor)):
-            if merged.kind == "money" and "/" not in merged.unit and (pt := self.before(r.b_per_prefix, merged.start, floor)):
-                merged.unit, merged.start = f"{merged.unit}/{r.per_prefix[key(pt[1])]}", pt[0]  # 每度3.7635~5.7848元
+            if merged.kind == "money" and "/" not in merged.unit \
+                    and (den := self.denominator_before(merged.start, floor, r.b_per_verb)):
+                merged.unit, merged.start = f"{merged.unit}/{den.unit}", den.start  # 每度3.7635~5.7848元, 每度價格落在…到…元
             return merged
         at = sa.end() if d.kind == "quantity" and (sa := r.substance_after.match(t, d.end)) else d.end
         if t.startswith(r.inclusive_marks, at):  # 5000吨（含）以上: the bound includes the figure
