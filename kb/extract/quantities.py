@@ -191,7 +191,11 @@ class _Rules(NumeralRules):
         self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
         self.count_cmp_before = regex_cache.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
         self.inclusive_marks = tuple(d["inclusive_marks"])
-        self.label_before = tuple(f"{w} " for w in d["label_before"])
+        # a label word right before a number, or a number coordinated after a labelled one (Scope 1, 2
+        # and 3 emissions); whole words (around 215 facilities is no Round 215)
+        self.label_before = regex_cache.compile(
+            f"(?<![a-z])(?:{alt(d['label_before'], ci=True)}) "
+            f"(?:[0-9]{{1,4}}(?:(?:,|,? and|,? or) [0-9]{{1,4}}){{0,6}}(?:,|,? and|,? or) )?$")
         self.number_of = regex_cache.compile(d["number_of_before"])
         self.bounded_noun = regex_cache.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
         self.anaphora = regex_cache.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
@@ -347,6 +351,17 @@ class _Scan:
         m = rx.match(self._rev, self.n - s, self.n - floor)
         return (self.n - m.end(), m.group("c")[::-1]) if m else None
 
+    def labelled(self, d: _Draft) -> bool:
+        """Whether a number names a part, a bill or a scope rather than counting (SB 253, Scope 1, 2 and
+        3 emissions)."""
+        return self.r.label_before.search(self.low, max(0, d.start - 40), d.start) is not None
+
+    def bare_year(self, d: _Draft, floor: int) -> bool:
+        """Whether a number is a year written in digits with no bound before it (in 2021 whereby …
+        clusters), not a count of what follows (at least 2000 households is one)."""
+        return d.value is not None and _is_year(d.value, self.r) and self.t[d.start:d.start + 4].isdigit() \
+            and self.before(self.r.b_cmp, d.start, floor) is None
+
     def counted_after_modifiers(self, pos: int) -> tuple[tuple[dict, int], str | None] | None:
         """((unit group, end), comparator) of an English count noun one to three lower-case words after
         pos (seven regional clean hydrogen hubs, 132 bids): the words between describe what is counted.
@@ -376,7 +391,7 @@ class _Scan:
             return None
         if cp is None and (d.value is None or d.value < 2 or d.value != int(d.value) or _is_year(d.value, self.r)
                            or m.group("n2") is not None or m.group("n") in self.r.uncounted_words
-                           or self.low.endswith(self.r.label_before, max(0, d.start - 12), d.start)):
+                           or self.labelled(d)):
             return None  # unbounded: a whole number of two or more right before its plural noun (132 bids)
         if self.unit(m.start("n") - 1) is not None:
             return None  # a unit word (years, tonnes) is read as a unit
@@ -554,8 +569,9 @@ class _Scan:
         if hit is None and g in ("w", "n") and d.value is not None and not _is_year(d.value, r) \
                 and counts_number_of(self.low, d.start, floor):
             hit = _COUNTED, d.end  # the total number of allowances in circulation is less than 400 million
-        if hit is None and g in ("w", "n") and not self.before(r.b_cur, d.start, floor) \
-                and (counted := self.counted_after_modifiers(d.end)) is not None and not (counted[1] and d.value == 1):
+        if hit is None and g in ("w", "n") and not self.before(r.b_cur, d.start, floor) and not self.labelled(d) \
+                and not self.bare_year(d, floor) and (counted := self.counted_after_modifiers(d.end)) is not None \
+                and not (counted[1] and d.value == 1):
             hit, d.cmp = counted  # seven renewable hydrogen projects (one or more units: an idiom, no limit)
         if hit is None and g in ("w", "n") and (bounded := self.bounded_count(d, floor)) is not None:
             hit = bounded  # a maximum of one loan, no more than two applications per household
@@ -564,6 +580,8 @@ class _Scan:
             return self.connector_range(d, floor) if ranged and d.value else None
         if hit is None:
             return None if g == "e" else self.finish(d, floor, ranged)
+        if hit[0].get("kind") == "count" and g in ("w", "n") and hit[0].get("ci") and self.labelled(d):
+            return None  # Scope 1 and 2 sites, SB 253 entities: a label, not a count
         num_end = d.end
         (u, d.end), value, d.bare_kanji, role = hit, d.value, False, hit[0].get("role")
         if role == "year":
