@@ -471,7 +471,7 @@ def _titles(text: str, clause: Clause, g: _Grammar) -> list[tuple[int, int]]:
 
 
 _MONTH_IN = regex_cache.compile(r"(?<![a-z])(?:in|during) $")  # before a month and year a provision names
-_TITLE_MARKS = ("关于", "關於", "《")  # what every title the titles pattern reads holds (a substring test in C first)
+_TITLE_MARKS = ("关于", "關於", "《", "「")  # what every title the titles pattern reads holds (a substring test in C first)
 
 
 def _comparator_relation(q: Quantity) -> str | None:

@@ -217,6 +217,7 @@ class _Rules(NumeralRules):
         self.xref_before, self.xref_after = frozenset(d["cross_references"]["before"]), frozenset(d["cross_references"]["after"])
         self.xref_counted = tuple(d["cross_references"]["counted_after"])
         self.year_end = tuple(d["year_end_marks"])
+        self.year_start = regex_cache.compile(d["year_start"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
         self.month = regex_cache.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day}|末日)?")  # 2月末日: the last day
         self.day = regex_cache.compile(f"[ ]?{day}")
@@ -722,6 +723,8 @@ class _Scan:
             d.value, d.end = round(d.value + cv[0] / 100, 2), mm.end()  # 2024年6月 -> 2024.06
         elif self.t.startswith(self.r.year_end, d.end) and self.t[d.end - 1] == "年":
             d.value, d.end = round(d.value + 0.12, 2), d.end + 1  # 2022年底: the end of 2022
+        elif self.t[d.end - 1] == "年" and (mark := self.r.year_start.match(self.t, d.end)):
+            d.value, d.end = round(d.value + 0.01, 2), mark.end()  # 2023年元旦: its first day
         return d
 
     def ordinal_before(self, s: int) -> bool:
