@@ -598,6 +598,10 @@ class _Scan:
             if self.era is not None and self._bare_era_year(d.start, value, d.end):
                 d.kind, d.unit, d.value = "date", "date", float(self.era + value)  # 115年 in a Taiwan text
                 return self.finish(self.month_day(d), floor, ranged)
+            if g == "n" and not half and self.t[num_end:d.end] == "年" and r.month.match(self.t, d.end) \
+                    and self._short_year(d.start, value):
+                d.kind, d.unit, d.value = "date", "date", float(r.d["short_fiscal_years"]["century"] + value)
+                return self.finish(self.month_day(d), floor, ranged)  # 25年4月から: April 2025, as the press writes it
             if self.dim != "duration" and not half and _is_year(value, r):  # 2030年; 15年 is a duration
                 d.kind, d.unit = "date", "date"
                 return self.finish(self.month_day(d), floor, ranged)
@@ -675,9 +679,13 @@ class _Scan:
     def _short_fiscal_year(self, start: int, num_end: int, end: int, value: float) -> bool:
         """Whether N年度 is a fiscal year written with two digits (26年度 = FY2026, as the press
         writes it; 3カ年度 counts years, and an era before it is read as that era's year)."""
+        return self.t[num_end:end].lstrip() in self.r.d["short_fiscal_years"]["units"] and self._short_year(start, value)
+
+    def _short_year(self, start: int, value: float) -> bool:
+        """Whether a number is a year written with two digits in the press's span (short_fiscal_years),
+        with no era before it (令和7年 is that era's year)."""
         lo, hi = self.r.d["short_fiscal_years"]["span"]
-        return (self.t[num_end:end].lstrip() in self.r.d["short_fiscal_years"]["units"] and lo <= value <= hi
-                and value == int(value) and self._digits(start, 2) and self.before(self.r.b_era, start, 0) is None)
+        return lo <= value <= hi and value == int(value) and self._digits(start, 2) and self.before(self.r.b_era, start, 0) is None
 
     def _bare_era_year(self, start: int, value: float, end: int | None = None) -> bool:
         """Whether a number at start is an era year written without its era: within the era's span of
