@@ -877,6 +877,11 @@ class _Scan:
                 and (fy := _YEAR_SLASH_NEXT.match(t, at)) and int(fy.group(1)) == (d.value + 1) % 100:
             d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", fy.end()
             return d  # 2024/25: a financial or scheme year (2023/956, a regulation's number, is not)
+        if d.end - d.start == 4 and d.value is not None and _is_year(d.value, r) and d.value == int(d.value) \
+                and (ny := _YEAR_AND_NEXT.match(t, at)) and int(ny.group(1)) == d.value + 1 \
+                and _IN_BEFORE.search(self.low, max(floor, d.start - 8), d.start):
+            d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", ny.end()
+            return d  # $25 per tonne in 2024 and 2025: two years in a row, one period
         if d.kind == "date" and (gap := r.date_gap.match(t, at)):
             at = gap.end()  # 2025年5月1日（木）～, 自2026年1月1日起至
         if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")):
@@ -1255,6 +1260,8 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
+_YEAR_AND_NEXT = regex_cache.compile(r" and ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025
+_IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
 _YEAR_SLASH_NEXT = regex_cache.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
 _PHRASE_END = regex_cache.compile("[。；，、,;\n]")
 _UNIT_CONTEXT_REACH = 16  # how far before a unit word the word it needs may stand (用電量超過一千度)
