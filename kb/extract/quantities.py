@@ -162,6 +162,8 @@ class _Rules(NumeralRules):
         self.month_count = regex_cache.compile("|".join(map(e, d["month_count_after"])))
         self.month_count_before = regex_cache.compile("|".join(map(e, d["month_count_before"])))
         self.day_event = regex_cache.compile("|".join(map(e, d["day_event_verbs"])))
+        self.day_bracket_before = regex_cache.compile(d["day_bracket_before"])
+        self.day_glossed_after = regex_cache.compile(d["day_glossed_after"])
         self.day_news_before = regex_cache.compile(d["day_news_before"])
         self.monthly_day_before = tuple(d["monthly_day_before"])
         self.more_than = frozenset(d["more_than_marks"])
@@ -279,12 +281,15 @@ def _frequency(v) -> tuple[float, str]:
 
 
 def _day_of_month(t: str, start: int, end: int, value: float, r: _Rules) -> bool:
-    """N日 right before a verb reporting an event (生态环境部15日召开), or dating a news lead after its
-    acting body (経済産業省は19日、): the day of the month, not a number of days."""
+    """N日 right before a verb reporting an event (生态环境部15日召开), dating a news lead after its
+    acting body (経済産業省は19日、), in brackets after a weekday or today (周三（25日）, 今天(2日)), or
+    glossed with its full date (31日(109.12.31)): the day of the month, not a number of days."""
     if value != int(value) or not 1 <= value <= 31:
         return False
     return r.day_event.match(t, end) is not None or (
-        t[end:end + 1] in "、，," and r.day_news_before.search(t, max(0, start - 4), start) is not None)
+        t[end:end + 1] in "、，," and r.day_news_before.search(t, max(0, start - 4), start) is not None) \
+        or r.day_bracket_before.search(t, max(0, start - 5), start) is not None \
+        or r.day_glossed_after.match(t, end) is not None
 
 
 def _same_dimension(a: _Draft, b: _Draft) -> bool:
