@@ -104,6 +104,7 @@ def _rules() -> SimpleNamespace:
         title_small=frozenset(ph["title_case_small_words"]),
         plain_forbidden=regex_cache.compile("[" + re.escape(ph["forbidden_chars"]) + "]"),
         plain_binding=tuple(ph["binding_words"]),
+        question_titles=tuple(ph["question_titles"]),
         plain_bad_last=set(ph["forbidden_last_chars"]),
         notes=tuple(ph["note_prefixes"]),
         deadline_ends=tuple(ph["deadline_endings"]),
@@ -474,7 +475,7 @@ class _Splitter:
             and (len(t) <= r.plain_max or (len(t) <= r.title_max and _title_case(t, r.title_small)))
             and t[-1] not in r.plain_bad_last
             and not r.plain_forbidden.search(t)
-            and not any(w in t for w in r.plain_binding)
+            and (not any(w in t for w in r.plain_binding) or t.startswith(r.question_titles))
             and not t.startswith(r.notes)
             and not t.endswith(r.deadline_ends)
             and not r.label.match(t)

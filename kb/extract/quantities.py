@@ -570,6 +570,9 @@ class _Scan:
         if hit is None and g == "n" and t[d.end:d.end + 1] in r.more_than and (more := self.unit(d.end + 1)) is not None \
                 and more[0].get("kind") in ("count", "quantity", "money"):
             hit, d.cmp = more, ">"  # 300多家, 3万余吨: more than the figure
+        if hit is None and g in ("n", "w") and d.value != 1 and (om := _OR_MORE_INFIX.match(self.low, d.end)) is not None \
+                and (more := self.unit(om.end())) is not None and more[0].get("kind") in ("count", "quantity", "duration"):
+            hit, d.cmp = more, "<=" if om.group(1) in _OR_LESS else ">="  # 10 or more tonnes (one or more: an idiom)
         if hit is None and g == "n" and (year := self.glossed_year(d)) is not None:
             return self.finish(year, floor, ranged)
         if hit is None and g in ("w", "n") and d.value is not None and not _is_year(d.value, r) \
@@ -1265,6 +1268,8 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
+_OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|below|under) ")  # 10 or more tonnes
+_OR_LESS = frozenset({"less", "fewer", "below", "under"})
 _YEAR_AND_NEXT = regex_cache.compile(r" and ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025
 _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
 _YEAR_SLASH_NEXT = regex_cache.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
