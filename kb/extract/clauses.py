@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 from kb import regex_cache
 from kb.extract.patterns import load_data
-from kb.extract.text import CJK, mask, readable
+from kb.extract.text import CJK, kanji_digits, mask, readable
 from kb.tokens import detect_lang
 
 __all__ = ["Clause", "split_clauses"]
@@ -69,8 +69,7 @@ def _title_case(t: str, small: frozenset) -> bool:
 def _rules() -> SimpleNamespace:
     data = load_data("clauses.json")
     # 二百零八．七: a full-width point between numerals, kanji ones too, is a decimal point
-    numerals = load_data("numerals.json")
-    kanji_digits = re.escape("".join(k for k in numerals["digits"] if not k.isascii()) + numerals["zero_marks"])
+    digits = re.escape(kanji_digits())
     alt = "|".join
     b = data["bullets"]
     bullet = alt(
@@ -83,8 +82,8 @@ def _rules() -> SimpleNamespace:
     # An ASCII period between CJK characters is a full stop that PDF or HTML conversion left, but
     # not between two kanji digits (二.五萬噸: a decimal point).
     ender = (
-        f"(?:[{re.escape(s['cjk_enders'])}]+|(?<![0-9０-９{kanji_digits}]){fw}|{fw}(?![0-9０-９{kanji_digits}])){closers}"
-        f"|(?<=[{CJK}])(?:(?<![{kanji_digits}])[.](?=[{CJK}])|[.](?=[{CJK}])(?![{kanji_digits}]))"
+        f"(?:[{re.escape(s['cjk_enders'])}]+|(?<![0-9０-９{digits}]){fw}|{fw}(?![0-9０-９{digits}])){closers}"
+        f"|(?<=[{CJK}])(?:(?<![{digits}])[.](?=[{CJK}])|[.](?=[{CJK}])(?![{digits}]))"
         f"|(?P<ascii>[{re.escape(s['ascii_enders'])}]+){closers}(?=\\s|\\Z)"
     )
     pairs = data["brackets"]["pairs"]

@@ -116,7 +116,6 @@ _BLANKS = " \t\r\u3000\u00a0"
 # Starts with a character class so that the engine skips ahead; the CJK character before a . or ,
 # is checked by hand.
 _PUNCT = {".": "。", ",": "，"}
-_DECIMAL_POINT = "点"  # one of numerals.json's decimal points
 _LOWER = regex_cache.compile("[a-z]")
 _EXPONENT_BASE = regex_cache.compile("[0-9] ?[kc]?m$")  # a length unit after its figure, at a line's end
 _SPACES = "\u3000\u00a0\u202f\u2009"  # no-break, ideographic and thin spaces: a plain space in the joined view
@@ -150,9 +149,17 @@ def _mark_rx() -> tuple[re.Pattern, dict[str, str]]:
 
 
 @cache
-def _kanji_digits() -> frozenset[str]:
-    """The kanji digits (numerals.json): an ASCII . between two of them is a decimal point (二.五萬噸)."""
-    return frozenset(k for k in load_data("numerals.json")["digits"] if not k.isascii())
+def kanji_digits() -> str:
+    """The kanji digits and the circles typed for a zero (numerals.json): a point between two of them
+    is a decimal point (二百零八．七, 二.五萬噸), not a full stop."""
+    d = load_data("numerals.json")
+    return "".join(k for k in d["digits"] if not k.isascii()) + d["zero_marks"]
+
+
+@cache
+def _decimal_point() -> str:
+    """The decimal point the join writes for an ASCII . between kanji digits (numerals.json's first)."""
+    return load_data("numerals.json")["decimal_points"][0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +256,8 @@ def join(masked: str, spans) -> Joined:
         i = bisect_right(bstarts, s) - 1
         if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
             continue  # taken by a line break's blanks or a web address, or outside every clause
-        if m.group() == "." and masked[s - 1] in _kanji_digits() and masked[e:e + 1] in _kanji_digits():
-            edits.append((s, e, _DECIMAL_POINT))  # 二.五萬噸 is 2.5万 t, not two sentences
+        if m.group() == "." and masked[s - 1] in kanji_digits() and masked[e:e + 1] in kanji_digits():
+            edits.append((s, e, _decimal_point()))  # 二.五萬噸 is 2.5万 t, not two sentences
             continue
         edits.append((s, e, mended.get(m.group(), " " if m.group() in _SPACES else "")))  # an amendment mark goes
     for m in _SPACED_DIGITS.finditer(masked):
