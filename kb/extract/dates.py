@@ -372,7 +372,6 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
     glossed = _glossed(text, quantities)
     inner = {gl.inner for gl in glossed.values()}
     prev: Quantity | None = None
-    provision: set[int] = set()  # dates related only by the provision around them
     for i, q in enumerate(quantities):
         if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles) \
                 or q.start in inner:
@@ -394,11 +393,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
                 and g.provisions["en"].search(text, clause.start, clause.end):
             rel = "dated"  # its final report in April 2026: the month a provision names
         elif rel is None and q.value is not None and q.value == int(q.value) and q.value_max is None \
-                and _provision_year(text, clause, q, keys, g):
+                and _provision_year(text, clause, q, keys, g) and not _event(text, clause, q, keys, g, True):
             rel = "point"  # must register in 2025, would be effective in 2026: the year a provision names
-            provision.add(q.start)
-        if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated") \
-                or rel == "point" and q.start in provision and _event(text, clause, q, keys, g, True):
+        if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated"):
             rel = None
         if rel == "recurring" and q.value is not None:
             # a date with its year does not come back (2021 – report says); a span of years after a
@@ -425,15 +422,19 @@ def _provision_year(text: str, clause: Clause, q: Quantity, keys: list[str], g: 
     for k in keys:
         if (py := g.provision_years.get(k)) is None or not py[0].search(text, max(clause.start, q.start - 12), q.start):
             continue
-        a = max(text.rfind(",", clause.start, q.start), text.rfind(";", clause.start, q.start)) + 1 or clause.start
-        b = _STRETCH_END.search(text, q.end, clause.end)
-        b = b.start() if b else clause.end
+        a = max(text.rfind(",", clause.start, q.start), text.rfind(";", clause.start, q.start), clause.start - 1) + 1
+        b = _stretch_end(text, q.end, clause.end)
         if py[0].fullmatch(text, a, q.start) and b < clause.end:
-            nxt = _STRETCH_END.search(text, b + 1, clause.end)
-            b = nxt.start() if nxt else clause.end  # In 2026, importers must …: the stretch after it
-        if py[1].search(text, max(a, clause.start), b):
+            b = _stretch_end(text, b + 1, clause.end)  # In 2026, importers must …: the stretch after it
+        if py[1].search(text, a, b):
             return True
     return False
+
+
+def _stretch_end(text: str, pos: int, end: int) -> int:
+    """Where the stretch of a clause from pos ends: its next comma or semicolon, or the clause's end."""
+    m = _STRETCH_END.search(text, pos, end)
+    return m.start() if m else end
 
 
 _STRETCH_END = regex_cache.compile("[,;]")
