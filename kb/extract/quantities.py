@@ -578,7 +578,7 @@ class _Scan:
         if hit is None and g in ("w", "n") and d.value is not None and not _is_year(d.value, r) \
                 and counts_number_of(self.low, d.start, floor):
             hit = _COUNTED, d.end  # the total number of allowances in circulation is less than 400 million
-        if hit is None and g in ("w", "n") and not self.before(r.b_cur, d.start, floor) and not self.labelled(d) \
+        if hit is None and g in ("w", "n") and not self.before(r.b_cur, d.start, floor) \
                 and not self.bare_year(d, floor) and (counted := self.counted_after_modifiers(d.end)) is not None \
                 and not (counted[1] and d.value == 1):
             hit, d.cmp = counted  # seven renewable hydrogen projects (one or more units: an idiom, no limit)
@@ -589,7 +589,7 @@ class _Scan:
             return self.connector_range(d, floor) if ranged and d.value else None
         if hit is None:
             return None if g == "e" else self.finish(d, floor, ranged)
-        if hit[0].get("kind") == "count" and g in ("w", "n") and hit[0].get("ci") and self.labelled(d):
+        if hit[0].get("kind") == "count" and g in ("w", "n") and self.labelled(d):
             return None  # Scope 1 and 2 sites, SB 253 entities: a label, not a count
         num_end = d.end
         (u, d.end), value, d.bare_kanji, role = hit, d.value, False, hit[0].get("role")
