@@ -193,11 +193,11 @@ class _Rules(NumeralRules):
         self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
         self.count_cmp_before = regex_cache.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
         self.inclusive_marks = tuple(d["inclusive_marks"])
-        # a label word right before a number, or a number coordinated after a labelled one (Scope 1, 2
-        # and 3 emissions); whole words (around 215 facilities is no Round 215)
-        self.label_before = regex_cache.compile(
-            f"(?<![a-z])(?:{alt(d['label_before'], ci=True)}) "
-            f"(?:[0-9]{{1,4}}(?:(?:,|,? and|,? or) [0-9]{{1,4}}){{0,6}}(?:,|,? and|,? or) )?$")
+        # a label word right before a number (whole words: around 215 facilities is no Round 215), or
+        # a number coordinated after a labelled one (Scope 1, 2 and 3 emissions)
+        self.b_label = _before(d["label_before"], True)
+        self.label_list_before = regex_cache.compile(
+            f"(?<![a-z])(?:{alt(d['label_before'])}) [0-9]{{1,4}}(?:(?:,|,? and|,? or) [0-9]{{1,4}}){{0,6}}(?:,|,? and|,? or) $")
         self.number_of = regex_cache.compile(d["number_of_before"])
         self.bounded_noun = regex_cache.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
         self.anaphora = regex_cache.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
@@ -360,7 +360,10 @@ class _Scan:
     def labelled(self, d: _Draft) -> bool:
         """Whether a number names a part, a bill or a scope rather than counting (SB 253, Scope 1, 2 and
         3 emissions)."""
-        return self.r.label_before.search(self.low, max(0, d.start - 40), d.start) is not None
+        if self.before(self.r.b_label, d.start, 0) is not None:
+            return True
+        return self.low.endswith(_LIST_JOINS, 0, d.start) \
+            and self.r.label_list_before.search(self.low, max(0, d.start - 40), d.start) is not None
 
     def bare_year(self, d: _Draft, floor: int) -> bool:
         """Whether a number is a year written in digits with no bound before it (in 2021 whereby …
@@ -1268,6 +1271,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
+_LIST_JOINS = (", ", " and ", " or ")  # what stands before a number coordinated after another
 _OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|below|under) ")  # 10 or more tonnes
 _OR_LESS = frozenset({"less", "fewer", "below", "under"})
 _YEAR_AND_NEXT = regex_cache.compile(r" and ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025
