@@ -401,13 +401,17 @@ class _Splitter:
             return True
         if self.in_pipe_table:
             return True
-        nxt = i + 1
-        return not self.blank(nxt) and self._is_pipe_sep(self.text(nxt))
+        return self.heads_pipe_table(i)
 
     def heads_pipe_table(self, i: int) -> bool:
         """Whether line i is the header of a pipe table written with no leading bar (Date | Action |
-        over ---|---|): it ends the paragraph above it, as a row with a leading bar does."""
-        return "|" in self.text(i) and not self.blank(i + 1) and self._is_pipe_sep(self.text(i + 1))
+        over ---|---|), or the first line of a header that conversion split in two (Type | Unit $ per |
+        over the period names over ---|---|): it ends the paragraph above it, as a row with a
+        leading bar does."""
+        return "|" in self.text(i) and not self.blank(i + 1) and (
+            self._is_pipe_sep(self.text(i + 1))
+            or (self.text(i).endswith("|") and "|" in self.text(i + 1) and not self.blank(i + 2)
+                and self._is_pipe_sep(self.text(i + 2))))
 
     @staticmethod
     def _is_pipe_sep(t: str) -> bool:

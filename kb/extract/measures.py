@@ -37,7 +37,9 @@ from kb.extract.quantities import (
     named_yuan,
     names_money_by_country,
     overlay,
+    row_unit,
     text_country,
+    unit_column,
     with_context,
     word_amounts,
     yearly_rates,
@@ -274,6 +276,7 @@ class _Contexts:
         self.bars: list[int] = []  # its cell separators
         self.in_table = False
         self.header_rows = 0  # header rows of the current table read so far
+        self.unit_col: tuple[int, ContextUnit] | None = None  # a unit column (Unit $ per) and what its header says
 
     def enter(self, c: Clause, has_figures: bool):
         """The context function for the quantities of clause c (call once per clause, in order)."""
@@ -286,8 +289,10 @@ class _Contexts:
                 self.in_table = True
                 return lambda q: self.section
             self.row, self.bars = c, [m.start() for m in CELL_BAR.finditer(t, c.start, c.end)]
-            columns, section = self.columns, self.section
-            return lambda q: _column(columns, self.column_of(q.start)) or section
+            columns, section, per_row = self.columns, self.section, self._row_unit()
+            if per_row is None:
+                return lambda q: _column(columns, self.column_of(q.start)) or section
+            return lambda q: _per_row(_column(columns, self.column_of(q.start)) or section, per_row)
         self.in_table, self.row = False, None
         if c.kind == "heading":
             self.section = context_unit(c.text)
@@ -302,9 +307,12 @@ class _Contexts:
         units = [context_unit(cell.strip()) for cell in CELL_BAR.split(t[c.start:c.end])]
         bounds = [c.start - 1] + [m.start() for m in CELL_BAR.finditer(t, c.start, c.end)] + [c.end]
         spans = [(a + 1, b) for a, b in zip(bounds, bounds[1:])]
+        cols = [(i, u) for i, (a, b) in enumerate(spans) if (u := unit_column(t[a:b])) is not None]
         if first:
             self.columns, self.header_cells, self.header_rows = units, [[span] for span in spans], 1
+            self.unit_col = cols[0] if cols else None
             return
+        self.unit_col = cols[0] if cols else self.unit_col
         self.header_rows += 1
         for i, (unit, span) in enumerate(zip(units, spans)):
             if i < len(self.columns):
@@ -313,6 +321,17 @@ class _Contexts:
             else:
                 self.columns.append(unit)
                 self.header_cells.append([span])
+
+    def _row_unit(self) -> ContextUnit | None:
+        """What the current row's cell in the unit column says its prices are per (Litre), with the
+        currency the column's header names; None in a table with no unit column."""
+        if self.unit_col is None:
+            return None
+        k, head = self.unit_col
+        bounds = [self.row.start - 1] + self.bars + [self.row.end]
+        if k + 1 >= len(bounds) or (per := row_unit(self.t[bounds[k] + 1:bounds[k + 1]])) is None:
+            return None
+        return ContextUnit(head.currency, per)
 
     def column_of(self, pos: int) -> int:
         return bisect_right(self.bars, pos)  # cell separators before pos in the current row
@@ -324,6 +343,14 @@ class _Contexts:
             return []
         i = self.column_of(pos)
         return self.header_cells[i] if 0 <= i < len(self.header_cells) else []
+
+
+def _per_row(ctx: ContextUnit | None, row: ContextUnit) -> ContextUnit | None:
+    """The context of a figure in a row whose unit column names its denominator: the column's or
+    section's currency per the row's unit; the row's own context where nothing above names a unit."""
+    if ctx is None or (ctx.currency is None and ctx.measure is None and not ctx.interval):
+        return row if row.currency else ctx
+    return replace(ctx, per=row.per) if ctx.currency and ctx.per is None else ctx
 
 
 def _column(columns: list, i: int):

@@ -1386,6 +1386,27 @@ def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUn
     return ContextUnit(currency, pers[per.group()] if per else None, scale)
 
 
+def unit_column(cell: str) -> ContextUnit | None:
+    """The context a table's unit column header gives (Unit $ per, Unit, 単位): the prices in its row
+    are money in the cell's currency, if it names one, per the unit the row writes in that column
+    (Litre, Tonne); None for any other header cell."""
+    d = _rules().d["unit_column"]
+    label = " ".join(caseless(lowered(cell)).split())
+    currency = next((code for mark, code in d["currencies"].items() if mark in label), None)
+    for mark in d["currencies"]:
+        label = label.replace(mark, " ")
+    return ContextUnit(currency, None) if " ".join(label.split()) in d["labels"] else None
+
+
+def row_unit(cell: str) -> str | None:
+    """The denominator a unit column's cell names (Litre: L, Cubic metre: m3, トン: t), or None."""
+    word = " ".join(caseless(lowered(cell)).split())
+    if not word:
+        return None
+    pers = _context_rules()[1]
+    return next((pers[k] for k in (f"per {word}", f"{word}当たり", f"每{word}") if k in pers), None)
+
+
 def _scaled(v: float | None, scale: float) -> float | None:
     return v if v is None or scale == 1 else round(v * scale, 6)
 
