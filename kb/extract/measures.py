@@ -201,6 +201,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
                 x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.header_cells_of(x.start))), None)
             if x.role is None and lead.span is not None and lead.span[0] < vc.start:
                 x.role = role_reader.role_in(x, clang, *lead.span)
+            if x.role is None and contexts.row is not None and contexts.caption is not None:
+                x.role = role_reader.role_in(x, clang, *contexts.caption)  # Table 1 – Fuel charge rates
         content = any(not (x.kind == "duration" and is_frequency(x.q.surface)) for x in cands)
         rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands], content)
         if not cands and not rules:
@@ -238,6 +240,7 @@ def _one_frequency_each(cands: list) -> list:
 
 _LINE_END = regex_cache.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
+_CAPTION_MAX = 120  # a line this short just above a table is its caption, which can name its figures' role
 
 
 class _Lead:
@@ -277,6 +280,8 @@ class _Contexts:
         self.in_table = False
         self.header_rows = 0  # header rows of the current table read so far
         self.unit_col: tuple[int, ContextUnit] | None = None  # a unit column (Unit $ per) and what its header says
+        self.before: tuple[int, int] | None = None  # the span of the last clause read outside a table
+        self.caption: tuple[int, int] | None = None  # the current table's caption (Table 1 – Fuel charge rates)
 
     def enter(self, c: Clause, has_figures: bool):
         """The context function for the quantities of clause c (call once per clause, in order)."""
@@ -285,6 +290,8 @@ class _Contexts:
             # Header rows: a table's first row, and each row after it until one holds a figure (a
             # row of column numbers over the names, names over units, as statute schedules have).
             if not self.in_table or (self.row is None and not has_figures and self.header_rows < _HEADER_ROWS):
+                if not self.in_table:
+                    self.caption = self.before
                 self._header(c, first=not self.in_table)
                 self.in_table = True
                 return lambda q: self.section
@@ -293,7 +300,8 @@ class _Contexts:
             if per_row is None:
                 return lambda q: _column(columns, self.column_of(q.start)) or section
             return lambda q: _per_row(_column(columns, self.column_of(q.start)) or section, per_row)
-        self.in_table, self.row = False, None
+        self.in_table, self.row, self.caption = False, None, None
+        self.before = (c.start, c.end) if c.end - c.start <= _CAPTION_MAX else None
         if c.kind == "heading":
             self.section = context_unit(c.text)
         elif not has_figures and (ctx := context_unit(t, c.start, c.end)) is not None:
