@@ -570,6 +570,8 @@ class _Scan:
             hit, half = self.unit(d.end, g == "h"), g == "h"
             if half and _base(hit and hit[0], r, True) is None:
                 return None
+        if hit is not None and d.kind == "percent" and hit[0].get("unit") == "multiple":
+            hit = None  # 補助対象経費に1/3を乗じた額: a share the base is multiplied by stays a share
         if hit is None and g == "n" and t[d.end:d.end + 1] in r.more_than and (more := self.unit(d.end + 1)) is not None \
                 and more[0].get("kind") in ("count", "quantity", "money"):
             hit, d.cmp = more, ">"  # 300多家, 3万余吨: more than the figure
@@ -956,11 +958,16 @@ class _Scan:
         high = hi.value
         if low > high and kind == "duration" and d.start and t[d.start - 1] == _COUNTED_BACK:
             low, high = high, low  # 屆滿前六個月至三個月間: a window counted back, from 3 to 6 months before
+        if low > high and kind == "percent" and t[d.end:p].strip() in _TILDES:
+            low, high = high, low  # 支援:2/3~1/3: a band of grant rates written from the higher
         if low > high:
             return None  # ISO 14064-1 is not a range
         d.kind, d.unit, d.value, d.vmax, d.cmp, d.end, d.bare_kanji = kind, unit, low, high, "range", hi.end, False
         d.start = opener[0] if opener else d.start
         return d
+
+
+_TILDES = ("~", "～", "〜")  # the wave dashes a CJK range is written with
 
 
 class _Denominator(NamedTuple):
