@@ -201,6 +201,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
                 x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.header_cells_of(x.start))), None)
             if x.role is None and lead.span is not None and lead.span[0] < vc.start:
                 x.role = role_reader.role_in(x, clang, *lead.span)
+            if x.role is None and contexts.row is not None and contexts.label is not None and contexts.label[1] <= x.start:
+                x.role = role_reader.role_in(x, clang, *contexts.label)  # CI reduction requirement (gCO2e/MJ) | 2.4
             if x.role is None and contexts.row is not None and contexts.caption is not None:
                 x.role = role_reader.role_in(x, clang, *contexts.caption)  # Table 1 – Fuel charge rates
         content = any(not (x.kind == "duration" and is_frequency(x.q.surface)) for x in cands)
@@ -240,6 +242,8 @@ def _one_frequency_each(cands: list) -> list:
 
 _LINE_END = regex_cache.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
+_DIGIT = regex_cache.compile(r"[0-9０-９]")
+_UNIT_NOTE = regex_cache.compile(r"[(（]")  # opens the unit note of a label cell
 _CAPTION_MAX = 120  # a line this short just above a table is its caption, which can name its figures' role
 
 
@@ -282,6 +286,7 @@ class _Contexts:
         self.unit_col: tuple[int, ContextUnit] | None = None  # a unit column (Unit $ per) and what its header says
         self.before: tuple[int, int] | None = None  # the span of the last clause read outside a table
         self.caption: tuple[int, int] | None = None  # the current table's caption (Table 1 – Fuel charge rates)
+        self.label: tuple[int, int] | None = None  # the current row's label cell, if it holds no figure
 
     def enter(self, c: Clause, has_figures: bool):
         """The context function for the quantities of clause c (call once per clause, in order)."""
@@ -296,7 +301,8 @@ class _Contexts:
                 self.in_table = True
                 return lambda q: self.section
             self.row, self.bars = c, [m.start() for m in CELL_BAR.finditer(t, c.start, c.end)]
-            columns, section, per_row = self.columns, self.section, self._row_unit()
+            columns, per_row = self.columns, self._row_unit()
+            section = self._row_label() or self.section  # CI reduction requirement (gCO2e/MJ) | 2.4 | 3.6
             if per_row is None:
                 return lambda q: _column(columns, self.column_of(q.start)) or section
             return lambda q: _per_row(_column(columns, self.column_of(q.start)) or section, per_row)
@@ -340,6 +346,17 @@ class _Contexts:
         if k + 1 >= len(bounds) or (per := row_unit(self.t[bounds[k] + 1:bounds[k + 1]])) is None:
             return None
         return ContextUnit(head.currency, per)
+
+    def _row_label(self) -> ContextUnit | None:
+        """The unit the current row's first cell gives the figures after it, where that cell is a
+        label with no figure of its own (a table with years as columns and measures as rows)."""
+        bounds = [self.row.start - 1] + self.bars + [self.row.end]
+        a, b = next(((a + 1, b) for a, b in zip(bounds, bounds[1:]) if self.t[a + 1:b].strip()), (0, 0))
+        self.label = None
+        if a >= b or _DIGIT.search(_UNIT_NOTE.split(self.t[a:b], 1)[0]):  # a digit in the unit note (gCO2e) is no figure
+            return None
+        self.label = (a, b)
+        return context_unit(self.t, a, b)
 
     def column_of(self, pos: int) -> int:
         return bisect_right(self.bars, pos)  # cell separators before pos in the current row

@@ -145,6 +145,9 @@ class _Rules(NumeralRules):
         # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh: a short 'of ...' phrase may stand between
         substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?=[ ]per[ ]|/)"
         self.per_re = regex_cache.compile(f"(?:{substance})?[ ]?(?P<p>{alt(self.per, ci=True)})")
+        # £18 / tCO2e: a slash set off by blanks, as web pages write it
+        self.per_spaced_map = {w[1:]: k for w, k in self.per.items() if w.startswith("/") and w[1:2].isalpha()}
+        self.per_spaced = regex_cache.compile(f"[ ]/[ ](?P<p>{alt(self.per_spaced_map, ci=True)})")
         self.per_after = tuple(d["rate_markers"])
         self.cur_map = d["currency_prefixes"]
         self.cur_fwd = regex_cache.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
@@ -780,6 +783,8 @@ class _Scan:
             d.unit, s = f"{d.unit}/{den.unit}", den.start  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # per tonne, /t
+        elif d.kind == "money" and t.startswith(" /", d.end) and (pm := r.per_spaced.match(t, d.end)):
+            d.unit, d.end = f"{d.unit}/{r.per_spaced_map[key(pm.group('p'))]}", pm.end()  # £18 / tCO2e
         elif d.unit == "g" and (den := self.denominator_before(s, floor, r.b_cmp)) and den.unit == "L":
             # 一リットルにつき二十ミリグラム以下, 每升不得超过0.5毫克: a concentration in milligrams per litre
             d.value, d.vmax = d.value * 1000, None if d.vmax is None else d.vmax * 1000
