@@ -210,6 +210,7 @@ class _Rules(NumeralRules):
             f"(?:{alt(d['duration_narrative_before'], ci=True)})(?:{alt(d['duration_narrative_hedges'])})?[ ]?$")
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
         self.b_multiple = _before(d["multiple_prefixes"], True)
+        self.b_count_limit = _before(d["count_limit_verbs"]["words"])
         self.cmp_pre_fwd = regex_cache.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
         self.b_opener = regex_cache.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
         self.change_before = regex_cache.compile(d["change_before"])
@@ -804,6 +805,8 @@ class _Scan:
             d.cmp, s = r.cmp_pre[key(cp[1])], cp[0]
         elif d.kind == "count" and (sc := r.count_cmp_before.search(t, max(floor, s - _COUNT_CMP_REACH), s)):
             d.cmp = r.count_cmp[sc.group("c")]  # 每年應至少辦理一次檢查: the bound is the count's, its verb between
+        elif d.kind == "count" and self.before(r.b_count_limit, s, floor):
+            d.cmp = "<="  # 得申請展延一次: how many times a period may be extended, at most
         d.start = s
         if d.kind == "duration" and r.anaphora.search(t, max(floor, s - _ANAPHORA_REACH), s):
             return None  # 当該一年間, that seven-year period: a period stated before, named again
@@ -1009,7 +1012,8 @@ def changes_from(low: str, at: int, floor: int = 0) -> bool:
 # coordinator after a step (… in 2025 and …), within one sentence.
 _SCHEDULE_GAP = regex_cache.compile(
     r"[^.;:\n]{0,60}?(?:rising|increasing|growing|climbing|falling|decreasing|dropping|declining) to "
-    r"|(?: (?:in|from|for) [^.;:\n$€£]{1,16}?)?,? (?:and|then) (?:to )?")
+    r"|(?: (?:in|from|for) [^.;:\n$€£]{1,16}?)?,? (?:and|then) (?:to )?"
+    r"|(?:降至|降到|降低至|降低到|下调至|下調至|下调到|下調到|调整为|調整為|调整至|調整至|提高至|提高到|增至|增加至|增加到|上调至|上調至|减至|減至|降为|降為|改为|改為)")
 
 
 def _shared_denominators(t: str, drafts: list[_Draft]) -> list[_Draft]:
@@ -1031,7 +1035,7 @@ def _shared_denominators(t: str, drafts: list[_Draft]) -> list[_Draft]:
             continue
         if rate is not None and "/" not in d.unit and rate.unit.partition("/")[0] == d.unit \
                 and _SCHEDULE_GAP.fullmatch(t, rate.end, d.start):
-            d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025 and $1,500 in 2026
+            d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元
         rate = d if "/" in d.unit else None
     return drafts
 
