@@ -600,6 +600,8 @@ class _Scan:
             return None if g == "e" else self.finish(d, floor, ranged)
         if hit[0].get("kind") == "count" and g in ("w", "n") and self.labelled(d):
             return None  # Scope 1 and 2 sites, SB 253 entities: a label, not a count
+        if (ranked := hit[0].get("not_after_rx")) and regex_cache.compile(ranked).search(t, max(floor, d.start - 2), d.start):
+            return None  # 前十大排碳產業: the top ten of a ranking, not a count of kinds
         num_end = d.end
         (u, d.end), value, d.bare_kanji, role = hit, d.value, False, hit[0].get("role")
         if role == "year":
