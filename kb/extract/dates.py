@@ -518,6 +518,10 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
         left = left[:wd.start()]  # opens on Mon 3 Feb 2025: the relation stands before the weekday
     if (wd := _WEEKDAY_AFTER.match(text, at, clause.end)) is not None:
         at = wd.end()  # 11月30日(木)までに, 6月20日（金）17時まで: the relation stands after the weekday and hour
+    for k in keys:  # a date a change replaces (instead of on 1 January 2025) is none, whatever follows it
+        for rel, rx in g.before[k]:
+            if rel == _NAMES and (m := rx.search(left)) and m.end() == len(left):
+                return rel
     for k in keys:
         for rel, rx in g.after[k]:
             if rx.match(text, at, clause.end):

@@ -142,8 +142,9 @@ class _Rules(NumeralRules):
         self.en_mult_first = ci_firsts(d["en_multipliers"])  # None: no cheap test
         self.frac, self.frac_first = regex_cache.compile("分之|分の"), "分"
         self.per = {w.lower(): k for k, ws in d["per_units"].items() for w in ws}
-        # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh: a short 'of ...' phrase may stand between
-        substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?=[ ]per[ ]|/)"
+        # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh, 30 tonnes of carbon dioxide equivalent (CO2e) per GWh:
+        # a short 'of ...' phrase, and the abbreviation it defines, may stand between
+        substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?:[ ][(][A-Za-z0-9₂]{1,8}[)])?(?=[ ]per[ ]|/)"
         self.per_re = regex_cache.compile(f"(?:{substance})?[ ]?(?P<p>{alt(self.per, ci=True)})")
         # £18 / tCO2e: a slash set off by blanks, as web pages write it
         self.per_spaced_map = {w[1:]: k for w, k in self.per.items() if w.startswith("/") and w[1:2].isalpha()}
