@@ -378,6 +378,8 @@ class RoleReader:
                 # 三百両以上: a bounded count decides who is covered; 兩個階段: the noun after a generic
                 # counter names what is counted; 132 bids: an English noun counted (or
                 # the number of participants is 50: the noun before)
+            if x.kind == "count" and role is None and in_table and fills_cell(self.m, c, x.start, x.end):
+                role = tx.by_key[tx.english_count_role]  # | エアコンディショナー | 五百台 |: a count a table row states
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
             if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None and x.comparator not in _BOUNDS \
