@@ -507,7 +507,8 @@ class _Scan:
                 return _Draft("date", int(t[s:s + 4]) + int(iso.group(2)) / 100, "date", s, iso.end())
             if arabic and t[pos:pos + 1] == "/" and (fr := _FRACTION.match(t, s)) and not self.loose:
                 num, den = int(fr.group(1)), int(fr.group(2))
-                if 0 < num < den <= 10 or num == den == 10:  # 最大1/2, 補助率1/3, 定額10/10: a share (1/1 is a date)
+                if (0 < num < den <= 10 or num == den == 10) and not _PAGE_AFTER.match(t, fr.end()):
+                    # 最大1/2, 補助率1/3, 定額10/10: a share (1/1 is a date; (3/4 ページ) a page of four)
                     return _Draft("percent", round(num * 100 / den, 2), "percent", s, fr.end())
             cv = cached_core_value(core)
             if cv is None:
@@ -978,6 +979,7 @@ class _Scan:
         return d
 
 
+_PAGE_AFTER = regex_cache.compile(r"[ 　]?(?:ページ|頁|page)")  # (3/4 ページ): page 3 of 4, no share
 _TILDES = ("~", "～", "〜")  # the wave dashes a CJK range is written with
 
 
