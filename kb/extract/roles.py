@@ -97,6 +97,8 @@ class Taxonomy:
         fr = data["fractions_as_percent"]
         self.fraction_markers, self.fraction_max = tuple(fr["markers"]), fr["max_value"]
         self.count_min, self.count_min_table = data["counts"]["min_value"], data["counts"]["min_value_in_tables"]
+        self.one_as_quota = (regex_cache.compile(data["counts"]["one_as_quota_before"]),
+                             regex_cache.compile(data["counts"]["one_as_quota_after"]))
         self.counter_roles = [(w, k) for k, ws in data["counts"]["counter_roles"].items() for w in ws]
         self.generic_counters = frozenset(data["counts"]["generic_counters"])
         self.english_count_role = data["counts"]["english_noun_role"]
@@ -363,7 +365,7 @@ class RoleReader:
                 x.kind = "count"  # a bare number the project word right after makes a count
             in_table = c.kind == "table_row"
             # A bounded count of one is a limit (以一次為限, 一回以上): a table cell's minimum then.
-            least = tx.count_min_table if in_table or x.comparator in _BOUNDS else tx.count_min
+            least = tx.count_min_table if in_table or x.comparator in _BOUNDS or self.quota(x) else tx.count_min
             if x.kind == "count" and not (x.q.value is not None and x.q.value == int(x.q.value) >= least):
                 continue
             if role is None and x.kind in tx.keep_kinds:
@@ -383,7 +385,7 @@ class RoleReader:
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
             if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None and x.comparator not in _BOUNDS \
-                    and x.unit not in tx.singular_units_kept and not fills_cell(self.m, c, x.start, x.end):
+                    and x.unit not in tx.singular_units_kept and not fills_cell(self.m, c, x.start, x.end) and not self.quota(x):
                 continue  # a figure alone in a table cell is a value even when it is one
             x.role = role
             self.modify(x, c, lang, mods.near(x.start - tx.reach[lang], x.end + tx.reach[lang]), consumed)
@@ -503,6 +505,12 @@ class RoleReader:
                 continue
             return self.tx.by_key[d["role"]]
         return None
+
+    def quota(self, x: Candidate) -> bool:
+        """Whether a count of one is a quota (それぞれ1名選任し, 代表者は、一名とする)."""
+        before, after = self.tx.one_as_quota
+        return x.q.value == 1 and (before.search(self.m, max(0, x.start - 4), x.start) is not None
+                                   or after.match(self.m, x.end) is not None)
 
     def every(self, x: Candidate) -> bool:
         """Whether a period is the interval of something repeated (每两年, every 3 years, 5年ごと)."""
