@@ -428,10 +428,23 @@ class _Scan:
         if um is None or (end_mark and t[um.end():um.end() + 1] != end_mark):
             return None
         g = self.r.unit_of(um.group("u"))
-        if "context_before" in g and not any(w in _PHRASE_END.split(t[max(0, pos - _UNIT_CONTEXT_REACH):pos])[-1]
-                                             for w in g["context_before"]):
+        if "context_before" in g and not self.unit_context(pos, g):
             return None  # 1000度 is kilowatt hours only where the phrase speaks of electricity (用電量)
         return (_DURATION_MONTH if g.get("role") == "month" and (month_ok or self.dim == "duration") else g), um.end() + len(end_mark)
+
+    def unit_context(self, pos: int, g: dict) -> bool:
+        """Whether the words a unit word needs before it (電 for 度) stand in its phrase, or earlier in
+        its sentence with nothing in its phrase that gives the word another sense (住宅電價有六個級距，
+        700度以下: kWh; 空調溫度26度: a temperature)."""
+        t, words = self.t, g["context_before"]
+        phrase = _PHRASE_END.split(t[max(0, pos - _UNIT_CONTEXT_REACH):pos])[-1]
+        other = g.get("context_not", ())
+        if any(w in phrase for w in other):
+            return False
+        if any(w in phrase for w in words):
+            return True
+        sentence = _SENTENCE_END.split(t[max(0, pos - _UNIT_SENTENCE_REACH):pos])[-1]
+        return any(w in sentence for w in words) and not any(w in sentence for w in other)
 
     def run(self) -> list[_Draft]:
         r, t = self.r, self.t
@@ -675,8 +688,13 @@ class _Scan:
         r = self.r
         if pt := self.before(r.b_per_prefix, s, floor):
             return _Denominator(pt[0], r.per_prefix[key(pt[1])], None)
-        if (mid := self.before(between, s, floor)) and (pt := self.before(r.b_per_prefix, mid[0], floor)):
-            return _Denominator(pt[0], r.per_prefix[key(pt[1])], mid[1])
+        at, first = s, None
+        for _ in range(_BETWEEN_WORDS):  # 每度電價皆調漲0.1元: a few such words in a row
+            if not (mid := self.before(between, at, floor)):
+                return None
+            at, first = mid[0], first or mid[1]
+            if pt := self.before(r.b_per_prefix, at, floor):
+                return _Denominator(pt[0], r.per_prefix[key(pt[1])], first)
         return None
 
     def glossed_year(self, d: _Draft) -> _Draft | None:
@@ -980,6 +998,7 @@ class _Scan:
 
 
 _PAGE_AFTER = regex_cache.compile(r"[ 　]?(?:ページ|頁|page)")  # (3/4 ページ): page 3 of 4, no share
+_BETWEEN_WORDS = 3  # how many words may stand between a rate's denominator and its amount (電價 皆 調漲)
 _TILDES = ("~", "～", "〜")  # the wave dashes a CJK range is written with
 
 
@@ -1300,6 +1319,8 @@ _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
 _YEAR_SLASH_NEXT = regex_cache.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
 _PHRASE_END = regex_cache.compile("[。；，、,;\n]")
 _UNIT_CONTEXT_REACH = 16  # how far before a unit word the word it needs may stand (用電量超過一千度)
+_SENTENCE_END = regex_cache.compile("[。；;\n]")
+_UNIT_SENTENCE_REACH = 60  # ... or, past a comma, in the same sentence (住宅電價有六個級距，700度以下)
 _ROUNDING_REACH = 40  # how far before a figure the words of a rounding step may begin
 _NUMBER_OF_REACH = 100  # how far before a figure the 'number of <noun>' it states may begin
 _COUNT_CMP_REACH = 8  # how far before a count its bound may stand, a short verb between (至少辦理一次)
