@@ -206,6 +206,8 @@ class _Rules(NumeralRules):
         self.bounded_noun = regex_cache.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
         self.anaphora = regex_cache.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.duration_label_after = tuple(d["duration_label_after"])
+        self.news_day = regex_cache.compile(d["news_day"]["after"])
+        self.news_day_before = frozenset(d["news_day"]["before"])
         self.lookback_after = tuple(d["duration_lookback_after"])
         self.narrative_before = regex_cache.compile(
             f"(?:{alt(d['duration_narrative_before'], ci=True)})(?:{alt(d['duration_narrative_hedges'])})?[ ]?$")
@@ -836,6 +838,9 @@ class _Scan:
                                      or (r.narrative_before.search(t, max(floor, s - _ANAPHORA_REACH), s)
                                          and not t.startswith(r.lookback_after, d.end))):
             return None  # 三年行动计划, 三年来, 过去十年: a plan's name or a narrative (过去三年内 is a look-back)
+        if d.kind == "duration" and d.unit == "day" and r.news_day.match(t, d.end) and s and t[s - 1] in r.news_day_before \
+                and d.value is not None and d.value == int(d.value) <= 31:
+            return None  # 小委員会が13日、…を公表した, 歐盟17日釋出的法案: the day of the month a news item reports
         if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
             return None  # 8 项目审定…: a section's number before its heading, not a count
         if ranged and (d.value is not None and d.cmp in (None, "~") or d.kind == "date" and d.cmp is None) \
