@@ -963,9 +963,11 @@ class _Scan:
             return None  # 令和八年度から令和十一年度まで: a 'まで' closing the range is part of it
         if d.kind == "date" and hi.kind == "number" and _is_year(hi.value, r) and hi.scale == 1:
             hi.kind, hi.unit = "date", "date"  # from 2022 through 2030: the second year is a year too
-        elif d.kind == "date" and d.value == int(d.value) and _is_year(d.value, r) and hi.kind == "number" \
+        elif (d.kind == "date" or d.kind == "number" and d.end - d.start == 4 and t[d.start:d.end].isdigit()) \
+                and d.value == int(d.value) and _is_year(d.value, r) and hi.kind == "number" \
                 and hi.end - hi.start == 2 and hi.value == (d.value + 1) % 100:
-            hi.kind, hi.unit, hi.value = "date", "date", d.value + 1  # 2023–24: a financial year
+            d.kind, d.unit = "date", "date"
+            hi.kind, hi.unit, hi.value = "date", "date", d.value + 1  # 2023–24: a financial year, in a sentence or a cell
         elif d.kind in ("number", "date") and d.value == int(d.value) and _is_year(d.value, r) and t[d.start:d.end].isdigit() \
                 and hi.kind == "duration" and hi.unit == "year" and t[hi.start:hi.start + 2].isdigit() and hi.end - hi.start == 3 \
                 and (y := d.value // 100 * 100 + hi.value) > d.value:
