@@ -1435,6 +1435,29 @@ def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUn
     return ContextUnit(currency, pers[per.group()] if per else None, scale)
 
 
+def bracketed_rates(text: str, start: int, end: int, quantities: list[Quantity]) -> list[Quantity]:
+    """The quantities of text[start:end] with amounts that follow a bracketed rate label
+    ([1kL当たり] (2,040円) +250円, （1t当たり） 700円) taken per its unit, up to the next label: a rate
+    table flattened into running text by conversion."""
+    if not any(q.kind == "money" for q in quantities) or _RATE_LABEL_MARK.search(text, start, end) is None:
+        return quantities
+    labels = [(m.end(), ctx.per) for m in _RATE_LABEL.finditer(text, start, end)
+              if (ctx := context_unit(m.group())) is not None and ctx.per]
+    if not labels:
+        return quantities
+    ends, out = [e for e, _ in labels], []
+    for q in quantities:
+        i = bisect_right(ends, q.start) - 1
+        if i >= 0 and q.kind == "money" and q.unit and "/" not in q.unit:
+            q = replace(q, unit=f"{q.unit}/{labels[i][1]}")
+        out.append(q)
+    return out
+
+
+_RATE_LABEL_MARK = regex_cache.compile("当たり|あたり|につき")
+_RATE_LABEL = regex_cache.compile(r"[\[［【(（][^\[\]［］【】()（）\n]{1,12}?(?:当たり|あたり|につき)[\]］】)）]")
+
+
 def unit_column(cell: str) -> ContextUnit | None:
     """The context a table's unit column header gives (Unit $ per, Unit, 単位): the prices in its row
     are money in the cell's currency, if it names one, per the unit the row writes in that column
