@@ -307,6 +307,7 @@ _FRACTION = regex_cache.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])") 
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 # what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
 _BAND_GAP = frozenset(" ，,、但而且")
+_CAP_LEAD = regex_cache.compile("[且並并但]?以(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两新])")
 _EN_BAND_JOIN = regex_cache.compile(r",? (?:and|but) (?=[a-z])")  # at least 5 and less than 15: a band past 'and'
 _LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
 
@@ -883,6 +884,8 @@ class _Scan:
         an English joiner), if there is one."""
         r, t = self.r, self.t
         p = at if at is not None else d.end + (t[d.end:d.end + 1] in _BAND_GAP)  # 一千萬元以上，未滿五千萬元: a band
+        if at is None and (cap := _CAP_LEAD.match(t, p)):
+            p = cap.end()  # 二十瓩以上，且以三百瓩為上限: the upper bound stated as a cap
         q = cp.end() if (cp := r.cmp_pre_fwd.match(t, p)) else p  # 五千吨以上不满一万吨: the bound's own prefix
         lead = p
         if cp is not None and (cp2 := r.cmp_pre_fwd.match(t, q)):
