@@ -450,6 +450,12 @@ def _pair_end(text: str, q: Quantity, rest: list[Quantity], g: _Grammar) -> int:
 
 
 _NAMES = "names"  # the relation of a date that only names a period (dates.json)
+
+
+@cache
+def _names_before(key: str) -> tuple[re.Pattern, ...]:
+    """The 'before' patterns of the names relation for a language key."""
+    return tuple(rx for rel, rx in _grammar().before.get(key, ()) if rel == _NAMES)
 _DEF_REACH = 120  # how far around a date the parenthetical it may stand in is looked for
 
 
@@ -519,9 +525,9 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
     if (wd := _WEEKDAY_AFTER.match(text, at, clause.end)) is not None:
         at = wd.end()  # 11月30日(木)までに, 6月20日（金）17時まで: the relation stands after the weekday and hour
     for k in keys:  # a date a change replaces (instead of on 1 January 2025) is none, whatever follows it
-        for rel, rx in g.before[k]:
-            if rel == _NAMES and (m := rx.search(left)) and m.end() == len(left):
-                return rel
+        for rx in _names_before(k):
+            if (m := rx.search(left)) and m.end() == len(left):
+                return _NAMES
     for k in keys:
         for rel, rx in g.after[k]:
             if rx.match(text, at, clause.end):
