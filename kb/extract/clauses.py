@@ -406,12 +406,21 @@ class _Splitter:
     def heads_pipe_table(self, i: int) -> bool:
         """Whether line i is the header of a pipe table written with no leading bar (Date | Action |
         over ---|---|), or the first line of a header that conversion split in two (Type | Unit $ per |
-        over the period names over ---|---|): it ends the paragraph above it, as a row with a
-        leading bar does."""
-        return "|" in self.text(i) and not self.blank(i + 1) and (
+        over the period names over ---|---|), or a row of a table served with no separator line at
+        all (Electricity (£ per kWh) | 0.00801 | beside another such row): it ends the paragraph above
+        it, as a row with a leading bar does."""
+        return "|" in self.text(i) and (self._bare_row(i) and (self._bare_row(i - 1) or self._bare_row(i + 1))
+                                       or not self.blank(i + 1) and (
             self._is_pipe_sep(self.text(i + 1))
             or (self.text(i).endswith("|") and "|" in self.text(i + 1) and not self.blank(i + 2)
-                and self._is_pipe_sep(self.text(i + 2))))
+                and self._is_pipe_sep(self.text(i + 2)))))
+
+    def _bare_row(self, i: int) -> bool:
+        """Whether line i ends with a bar after at least one other (Coal | £/GJ | 1.54790 |)."""
+        if self.blank(i):
+            return False
+        t = self.text(i)
+        return t.endswith("|") and t.count("|") >= 2
 
     @staticmethod
     def _is_pipe_sep(t: str) -> bool:

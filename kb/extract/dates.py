@@ -60,6 +60,7 @@ class _Grammar:
     news_lead: tuple[re.Pattern, re.Pattern]  # On <date>, <who> <did>: before the date, after it
     named_after: re.Pattern  # a document or event a date names (the March 2022 consultation)
     provision_years: dict[str, tuple[re.Pattern, re.Pattern]]  # language -> (mark before a year, a provision's verb)
+    day_first: frozenset[str]  # countries whose numeric dates put the day first (01/04/2026: 1 April)
 
 
 @cache
@@ -95,7 +96,8 @@ def _grammar() -> _Grammar:
                     tuple(regex_cache.compile(d["news_lead"][k], re.I) for k in ("before", "after")),
                     regex_cache.compile(d["named_after"]),
                     {lang: (regex_cache.compile(f"(?:{b['before']})$", re.I), regex_cache.compile(b["clause"], re.I))
-                     for lang, b in d["provision_years"].items() if not lang.startswith("_")})
+                     for lang, b in d["provision_years"].items() if not lang.startswith("_")},
+                    frozenset(d["day_first"]))
 
 
 def _cell_labels(d: dict) -> tuple[dict, dict]:
@@ -121,17 +123,19 @@ _DIGIT_SLASH = regex_cache.compile("[0-9]/[0-9]")  # what every numeric date (7/
 _DOTTED = regex_cache.compile(r"[0-9]\.[0-9]{1,2}\.(?:19|20)[0-9]{2}")  # what every dotted date (1.1.2027) holds
 
 
-def english_dates(text: str, low: str | None = None) -> list[Quantity]:
-    """Dates written with month names, as M/D/Y or D.M.Y, or as the end of a month named by a word
-    (毎月末, 翌月末日), sorted and non-overlapping (the longest form
-    wins where two overlap: July 1, 2029 over July 1). low is text lower-cased, when at hand."""
+def english_dates(text: str, low: str | None = None, country: str | None = None) -> list[Quantity]:
+    """Dates written with month names, as M/D/Y (D/M/Y in a country that puts the day first) or
+    D.M.Y, or as the end of a month named by a word (毎月末, 翌月末日), sorted and non-overlapping (the
+    longest form wins where two overlap: July 1, 2029 over July 1). low is text lower-cased, when at hand."""
     g = _grammar()
     low = text.lower() if low is None else low
     found = []
     # Cheap tests first (substring searches in C): most texts hold no month name, no slash and no
     # 'end of'; the month forms run only where a month's first three letters stand.
     slash = "/" in text and _DIGIT_SLASH.search(text) is not None
-    present = {"numeric": slash, "numeric_dmy": slash, "dotted": "." in text and _DOTTED.search(text) is not None,
+    day_first = country in g.day_first
+    present = {"numeric": slash and not day_first, "numeric_dmy": slash and not day_first, "numeric_day_first": slash and day_first,
+               "dotted": "." in text and _DOTTED.search(text) is not None,
                "month_end": "月末" in text or "月底" in text or "月の末" in text,
                "day_month_year_hyphen": "-" in low and any(f"-{m}" in low for m in _MONTH_STEMS),
                "end_of_year": "end of" in low,

@@ -162,7 +162,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         found = find_quantities(t, dollar=None, era=shown)  # 115年起 in a Taiwan notice that names no 元
     money = [q for q in found if q.kind == "money"]
     dollar, yuan = dollar_of(country, [q.unit for q in money]), yuan_of(country, [(q.unit, q.surface) for q in money])
-    for q in overlay(overlay(found, english_dates(t, low)), word_amounts(t, low)):
+    for q in overlay(overlay(found, english_dates(t, low, country)), word_amounts(t, low)):
         i = bisect_right(starts, q.start) - 1
         # A quantity outside every clause sits in a list marker or between blocks; one that
         # runs past its clause's end joins two statements. Neither is a measure.
@@ -294,11 +294,15 @@ class _Contexts:
         self.before: tuple[int, int] | None = None  # the span of the last clause read outside a table
         self.caption: tuple[int, int] | None = None  # the current table's caption (Table 1 – Fuel charge rates)
         self.label: tuple[int, int] | None = None  # the current row's label cell, if it holds no figure
+        self.last_row_end = 0  # where the last table row read ended
 
     def enter(self, c: Clause, has_figures: bool):
         """The context function for the quantities of clause c (call once per clause, in order)."""
         t = self.t
         if c.kind == "table_row":
+            if self.in_table and "\n\n" in t[self.last_row_end:c.start]:
+                self.in_table, self.row = False, None  # a blank line ends a table: the next row heads another
+            self.last_row_end = c.end
             # Header rows: a table's first row, and each row after it until one holds a figure (a
             # row of column numbers over the names, names over units, as statute schedules have).
             if not self.in_table or (self.row is None and not has_figures and self.header_rows < _HEADER_ROWS):
@@ -350,9 +354,13 @@ class _Contexts:
             return None
         k, head = self.unit_col
         bounds = [self.row.start - 1] + self.bars + [self.row.end]
-        if k + 1 >= len(bounds) or (per := row_unit(self.t[bounds[k] + 1:bounds[k + 1]])) is None:
+        if k + 1 >= len(bounds):
             return None
-        return ContextUnit(head.currency, per)
+        cell = self.t[bounds[k] + 1:bounds[k + 1]]
+        if (per := row_unit(cell)) is not None:
+            return ContextUnit(head.currency, per)
+        own = context_unit(cell.strip())  # | £/kWh |: the cell names the currency and the denominator
+        return ContextUnit(own.currency or head.currency, own.per) if own is not None and own.per else None
 
     def _row_label(self) -> ContextUnit | None:
         """The unit the current row's first cell gives the figures after it, where that cell is a
