@@ -909,6 +909,15 @@ class _Scan:
             if value >= lo.value:
                 hi.value = value
 
+    def year_before(self, lo: _Draft, hi: _Draft) -> None:
+        """A start month with no year (7月) before an end with one (2013年3月): the end's year when the
+        month comes no later than the end's, else the year before."""
+        year, month = int(hi.value), round(hi.value % 1 * 100)
+        mm = self.r.month.match(self.t, lo.start)
+        cv = core_value(mm.group("m"), self.r) if mm and month else None
+        if cv and cv[0] == int(cv[0]) and 1 <= cv[0] <= 12:
+            lo.value = round(year - (cv[0] > month) + cv[0] / 100, 2)
+
     def old_value(self, d: _Draft, at: int) -> None:
         """A bare old value before its new one (dropped from 85.77 to 76.60 gCO2e/MJ, rose from 20 to 25
         percent) is in the new one's unit."""
@@ -948,6 +957,8 @@ class _Scan:
         same = r.same_year.match(t, p) if d.kind == "date" else None  # 九十五年十月一日至同年十二月三十一日
         fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
         hi = self.read(am, p, False) if (am := r.anchor.match(t, fw.end() if fw else p)) else None
+        if d.value is None and hi is not None and hi.start == p and hi.kind == "date" and hi.value is not None:
+            self.year_before(d, hi)  # 7月から2013年3月末まで: the start's year is read back from the end's
         if d.value is None:  # a window with no year (one that comes back, or whose year the text gives elsewhere)
             if hi is None or hi.start != p or hi.kind != "date" or hi.value is not None or hi.cmp not in (None, "<=", "<"):
                 return None
