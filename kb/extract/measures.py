@@ -353,7 +353,7 @@ class _Contexts:
         if self.unit_col is None:
             return None
         k, head = self.unit_col
-        bounds = [self.row.start - 1] + self.bars + [self.row.end]
+        bounds = self._row_bounds()
         if k + 1 >= len(bounds):
             return None
         cell = self.t[bounds[k] + 1:bounds[k + 1]]
@@ -365,13 +365,17 @@ class _Contexts:
     def _row_label(self) -> ContextUnit | None:
         """The unit the current row's first cell gives the figures after it, where that cell is a
         label with no figure of its own (a table with years as columns and measures as rows)."""
-        bounds = [self.row.start - 1] + self.bars + [self.row.end]
+        bounds = self._row_bounds()
         a, b = next(((a + 1, b) for a, b in zip(bounds, bounds[1:]) if self.t[a + 1:b].strip()), (0, 0))
         self.label = None
         if a >= b or _DIGIT.search(_UNIT_NOTE.split(self.t[a:b], 1)[0]):  # a digit in the unit note (gCO2e) is no figure
             return None
         self.label = (a, b)
         return context_unit(self.t, a, b)
+
+    def _row_bounds(self) -> list[int]:
+        """The current row's cell bounds: each cell lies between two of them."""
+        return [self.row.start - 1] + self.bars + [self.row.end]
 
     def column_of(self, pos: int) -> int:
         return bisect_right(self.bars, pos)  # cell separators before pos in the current row

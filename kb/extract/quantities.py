@@ -217,6 +217,7 @@ class _Rules(NumeralRules):
         self.cmp_pre_fwd = regex_cache.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
         self.b_opener = regex_cache.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
         self.change_before = regex_cache.compile(d["change_before"])
+        self.schedule_gap = regex_cache.compile(d["schedule_gap"])
         self.b_word = regex_cache.compile("[ ](?P<c>[A-Za-z]+)"), letters
         self.bare_bound_min = d["bare_bounds"]["min"]
         self.bare_bound_before = regex_cache.compile(d["bare_bounds"]["before"], re.I)
@@ -467,7 +468,7 @@ class _Scan:
                     all(v is None or math.isfinite(v) for v in (d.value, d.vmax)) and not _negative_period(d):
                 out.append(d)
                 last = d.end
-        return _shared_denominators(self.t, out)
+        return _shared_denominators(self.t, out, r)
 
     def anchors(self) -> list[re.Match]:
         """What r.anchor.finditer(t) yields that can begin a quantity, in text order: the English
@@ -767,10 +768,8 @@ class _Scan:
             d.value, d.scale = total / r.seconds[d.unit], d.scale * _base(u, r) / r.seconds[d.unit]
 
     def month_day(self, d: _Draft) -> _Draft:
-        mm = self.r.month.match(self.t, d.end)
-        cv = core_value(mm.group("m"), self.r) if mm else None
-        if cv and cv[0] == int(cv[0]) and 1 <= cv[0] <= 12:
-            d.value, d.end = round(d.value + cv[0] / 100, 2), mm.end()  # 2024年6月 -> 2024.06
+        if (m := self.month_at(d.end)) is not None:
+            d.value, d.end = round(d.value + m.month / 100, 2), m.end  # 2024年6月 -> 2024.06
         elif self.t.startswith(self.r.year_end, d.end) and self.t[d.end - 1] == "年":
             d.value, d.end = round(d.value + 0.12, 2), d.end + 1  # 2022年底: the end of 2022
         elif self.t[d.end - 1] == "年" and (mark := self.r.year_start.match(self.t, d.end)):
@@ -900,23 +899,23 @@ class _Scan:
         if hv is not None and d.value <= hv:
             d.vmax, d.cmp, d.end = hv, "range", hi.end
 
+    def month_at(self, pos: int) -> _Month | None:
+        """The month written at pos, with its day if one follows (6月, 3月31日), or None."""
+        mm = self.r.month.match(self.t, pos)
+        cv = core_value(mm.group("m"), self.r) if mm else None
+        return _Month(int(cv[0]), mm.end()) if cv and cv[0] == int(cv[0]) and 1 <= cv[0] <= 12 else None
+
     def year_of(self, hi: _Draft, lo: _Draft) -> None:
         """A month-day end of a date range (3月31日) in the year of its start, not before it."""
-        mm = self.r.month.match(self.t, hi.start)
-        cv = core_value(mm.group("m"), self.r) if mm else None
-        if cv and cv[0] == int(cv[0]) and 1 <= cv[0] <= 12:
-            value = round(int(lo.value) + cv[0] / 100, 2)
-            if value >= lo.value:
-                hi.value = value
+        if (m := self.month_at(hi.start)) is not None and (value := round(int(lo.value) + m.month / 100, 2)) >= lo.value:
+            hi.value = value
 
     def year_before(self, lo: _Draft, hi: _Draft) -> None:
         """A start month with no year (7月) before an end with one (2013年3月): the end's year when the
         month comes no later than the end's, else the year before."""
-        year, month = int(hi.value), round(hi.value % 1 * 100)
-        mm = self.r.month.match(self.t, lo.start)
-        cv = core_value(mm.group("m"), self.r) if mm and month else None
-        if cv and cv[0] == int(cv[0]) and 1 <= cv[0] <= 12:
-            lo.value = round(year - (cv[0] > month) + cv[0] / 100, 2)
+        year, end_month = int(hi.value), round(hi.value % 1 * 100)
+        if end_month and (m := self.month_at(lo.start)) is not None:
+            lo.value = round(year - (m.month > end_month) + m.month / 100, 2)
 
     def old_value(self, d: _Draft, at: int) -> None:
         """A bare old value before its new one (dropped from 85.77 to 76.60 gCO2e/MJ, rose from 20 to 25
@@ -1023,6 +1022,13 @@ _BETWEEN_WORDS = 3  # how many words may stand between a rate's denominator and 
 _TILDES = ("~", "～", "〜")  # the wave dashes a CJK range is written with
 
 
+class _Month(NamedTuple):
+    """A month written in a date (Scan.month_at)."""
+
+    month: int
+    end: int  # past its day, if one is written
+
+
 class _Denominator(NamedTuple):
     """A rate's denominator written before its figure (Scan.denominator_before)."""
 
@@ -1053,15 +1059,7 @@ def changes_from(low: str, at: int, floor: int = 0) -> bool:
     return _rules().change_before.search(low, max(floor, at - _CHANGE_REACH), at) is not None
 
 
-# What stands between the steps of a rate's schedule: a change verb (rising to), or a year and a
-# coordinator after a step (… in 2025 and …), within one sentence.
-_SCHEDULE_GAP = regex_cache.compile(
-    r"[^.;:\n]{0,60}?(?:rising|increasing|growing|climbing|falling|decreasing|dropping|declining) to "
-    r"|(?: (?:in|from|for) [^.;:\n$€£]{1,16}?)?,? (?:and|then) (?:to )?"
-    r"|(?:降至|降到|降低至|降低到|下调至|下調至|下调到|下調到|调整为|調整為|调整至|調整至|提高至|提高到|增至|增加至|增加到|上调至|上調至|减至|減至|降为|降為|改为|改為)")
-
-
-def _shared_denominators(t: str, drafts: list[_Draft]) -> list[_Draft]:
+def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
     """Two amounts of one currency joined by a coordinator alone, or the second opening a bracket after
     the first, a noun it qualifies between them (每公噸新臺幣五十元或一百元, $50 or $100 per tonne, $17 per metric
     ton ($85 if …), the $85 per metric ton credit ($180 for direct air capture)), are rates
@@ -1079,7 +1077,7 @@ def _shared_denominators(t: str, drafts: list[_Draft]) -> list[_Draft]:
         if d.kind != "money" or not d.unit:
             continue
         if rate is not None and "/" not in d.unit and rate.unit.partition("/")[0] == d.unit \
-                and _SCHEDULE_GAP.fullmatch(t, rate.end, d.start):
+                and r.schedule_gap.fullmatch(t, rate.end, d.start):
             d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元
         rate = d if "/" in d.unit else None
     return drafts
