@@ -71,7 +71,7 @@ class _Grammar:
         self.binding = frozenset(d["binding"])
         self.conditional_kinds = frozenset(d["conditional_kinds"])
         self.modal_side = dict(d["modal_side"])
-        entries, weaker = [], []
+        entries, weaker, ref = [], [], d["sentence_end_reference"]
         self.fallback: dict[str, str] = {}  # fallback kind -> the kind it states alone in a clause
         # (kind, lang) whose fallback states a rule even in a clause that also gives a figure
         self.beside_figures = {(k["key"], lang) for k in d["kinds"] for lang in k.get("fallback_beside_figures", ())}
@@ -82,9 +82,9 @@ class _Grammar:
             for lang in ("ja", "zh", "en"):
                 block = k.get(lang, {})
                 entries += [(w, "word", lang, k["key"]) for w in block.get("words", [])]
-                entries += [(p, "pattern", lang, k["key"]) for p in block.get("patterns", [])]
+                entries += [(_reference_ends(p, ref), "pattern", lang, k["key"]) for p in block.get("patterns", [])]
                 weaker += [(w, "word", lang, weak) for w in block.get("fallback", [])]
-                weaker += [(p, "pattern", lang, weak) for p in block.get("fallback_patterns", [])]
+                weaker += [(_reference_ends(p, ref), "pattern", lang, weak) for p in block.get("fallback_patterns", [])]
         # fallback patterns last: where one starts where a specific one does, the specific one wins
         entries += weaker + [(w, "word", lang, _SAME) for lang, words in d["by_reference"].items() for w in words]
         self.family[_SAME] = _SAME
@@ -273,6 +273,16 @@ def _search(rx: re.Pattern | None, s: str) -> bool:
 
 def _match(rx: re.Pattern | None, s: str) -> bool:
     return rx is not None and rx.match(s) is not None
+
+
+def _reference_ends(pattern: str, ref: str) -> str:
+    """pattern with each sentence-end lookahead ((?=[。．\\n]|$)) also ending before a short bracketed
+    reference ref then that end: 提出すればよい(図4)。 ends its sentence as 提出すればよい。 does."""
+    return _END_LOOKAHEAD.sub(lambda m: f"(?={m[1]}|$|{ref}(?:{m[1]}|$))", pattern)
+
+
+# a lookahead for a sentence's end: a class of enders holding the full stop, or the text's end
+_END_LOOKAHEAD = regex_cache.compile(r"\(\?=(\[[^\]（(]*。[^\]（(]*\])\|\$\)")
 
 
 def _whole(t: str, a: int, b: int, start: int, end: int) -> bool:
