@@ -398,6 +398,12 @@ class _Scan:
                 return hit, cmp
         return None
 
+    def _modified_plural(self, m: re.Match, d: _Draft, floor: int) -> bool:
+        """Whether an unbounded number counts a plural noun past one word describing it (two
+        compensation deadlines, 53 sector bodies), not an amount (£1bn green projects)."""
+        return not (m.group("n").endswith("s") or not m.group("n2").endswith("s")
+                    or m.group("n2") in self.r.uncounted_words or self.before(self.r.b_cur, d.start, floor))
+
     def bounded_count(self, d: _Draft, floor: int) -> tuple[dict, int] | None:
         """(count group, end) of any English noun counted by a number under an English bound
         (a maximum of one loan, at most two applications): what a bound limits is a count whatever
@@ -408,11 +414,11 @@ class _Scan:
         if cp is not None and not cp[1][:1].isascii():
             return None
         if cp is None and (d.value is None or d.value < 2 or d.value != int(d.value) or _is_year(d.value, self.r)
-                           or m.group("n2") is not None or m.group("n") in self.r.uncounted_words
-                           or self.labelled(d)):
+                           or m.group("n") in self.r.uncounted_words or self.labelled(d)
+                           or (m.group("n2") is not None and not self._modified_plural(m, d, floor))):
             return None  # unbounded: a whole number of two or more right before its plural noun (132 bids)
-        if self.unit(m.start("n") - 1) is not None:
-            return None  # a unit word (years, tonnes) is read as a unit
+        if self.unit(m.start("n") - 1) is not None or (m.group("n2") is not None and self.unit(m.start("n2") - 1) is not None):
+            return None  # a unit word (years, tonnes, whole tonnes) is read as a unit
         if _is_year(d.value, self.r) and m.group("n") in self.r.year_reference_nouns:
             return None  # below 2005 levels: a reference year
         if cp is not None and d.value == 1 and self.r.cmp_pre[key(cp[1])] != "<=":
