@@ -36,8 +36,8 @@ LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
 # are re-based (to the figures read when they join) when new passages join a split, and otherwise
 # only raised, except where a change buys recall with less precision (its commit gives both figures).
 EXTRA_FLOORS = {
-    ("tune", False): (0.946, 0.921), ("tune", True): (0.878, 0.870),
-    ("held", False): (0.887, 0.869), ("held", True): (0.852, 0.802),
+    ("tune", False): (0.946, 0.922), ("tune", True): (0.877, 0.870),
+    ("held", False): (0.889, 0.870), ("held", True): (0.854, 0.803),
 }
 KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
 
