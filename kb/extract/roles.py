@@ -354,7 +354,7 @@ class RoleReader:
                 role = role or fallback
             if role is not None and not role.measure:
                 if not ((relation and relation in role.yields_to)
-                        or ("bound" in role.yields_to and x.comparator in _BOUNDS)):
+                        or ("bound" in role.yields_to and (x.comparator or self.head_bound(x, c, lang)) in _BOUNDS)):
                     continue
                 role = None  # 2030年度までに開始する: the deadline, not an event
             if relation and role is None:
@@ -563,12 +563,16 @@ class RoleReader:
                 if m:
                     x.comparator, x.end = cmp, m.end()
                     break
-        if x.comparator is None and x.kind in tx.head_kinds:
-            left = t[max(c.start, x.start - 50):x.start].rstrip(" ")  # head patterns end at a word
-            for rx, cmp in tx.heads[lang]:
-                if rx.search(left):
-                    x.comparator = cmp  # the bound is stated, but away from the number: surface unchanged
-                    break
+        if x.comparator is None:
+            x.comparator = self.head_bound(x, c, lang)  # stated away from the number: surface unchanged
+
+    def head_bound(self, x: Candidate, c: Clause, lang: str) -> str | None:
+        """The bound a head noun or verb a few words before the figure states (the maximum penalty
+        is, 上限は, 至少應占…之), or None."""
+        if x.kind not in self.tx.head_kinds:
+            return None
+        left = self.m[max(c.start, x.start - 50):x.start].rstrip(" ")  # head patterns end at a word
+        return next((cmp for rx, cmp in self.tx.heads[lang] if rx.search(left)), None)
 
     def variable_label(self, role: Role, var: str) -> str:
         """The label for a formula term: look the variable up where the document defines it (a
