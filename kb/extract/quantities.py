@@ -474,7 +474,25 @@ class _Scan:
                     all(v is None or math.isfinite(v) for v in (d.value, d.vmax)) and not _negative_period(d):
                 out.append(d)
                 last = d.end
+        self.alternatives(out)
         return _shared_denominators(self.t, out, r)
+
+    def alternatives(self, drafts: list[_Draft]) -> None:
+        """A bare number right before an amount of a unit, joined by and / or (10,000 and 25,000
+        tonnes, 每公噸50或100元, 5万又は10万円): two alternatives in the unit said once, the scale of
+        the second (5 or 10 million tonnes) and a rate's denominator before the first (每公噸) too."""
+        r, t = self.r, self.t
+        for a, b in zip(drafts, drafts[1:]):
+            if not (a.kind == "number" and a.unit is None and a.value is not None and b.unit
+                    and b.kind in _ALTERNATIVE_KINDS and not _is_year(a.value, r) and _ALTERNATIVE.fullmatch(t, a.end, b.start)):
+                continue
+            if a.scale == 1 and b.scale > 1:
+                own_small = any(c in r.small or c in r.tens for c in t[a.start:a.end])
+                a.value *= b.scale * (1 if own_small else b.small)
+            a.kind, a.unit = b.kind, b.unit
+            if a.kind == "money" and "/" not in a.unit and (den := self.denominator_before(a.start, 0, r.b_per_verb)):
+                a.unit = b.unit = f"{a.unit}/{den.unit}"
+                a.start = den.start
 
     def anchors(self) -> list[re.Match]:
         """What r.anchor.finditer(t) yields that can begin a quantity, in text order: the English
@@ -1033,6 +1051,12 @@ class _Month(NamedTuple):
 
     month: int
     end: int  # past its day, if one is written
+
+
+# what joins two alternatives whose unit is said once, after the second (10,000 and 25,000 tonnes);
+# a bare comma is left out: a label's number before an amount (Section 45, 10 percent) is no alternative
+_ALTERNATIVE = regex_cache.compile(r"[ ]?(?:或者|或|及|和|与|與|、|or|and|又は|若しくは|もしくは|及び)[ ]?")
+_ALTERNATIVE_KINDS = frozenset({"money", "quantity", "percent", "duration", "count"})
 
 
 class _Denominator(NamedTuple):
