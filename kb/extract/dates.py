@@ -60,6 +60,7 @@ class _Grammar:
     news_lead: tuple[re.Pattern, re.Pattern]  # On <date>, <who> <did>: before the date, after it
     named_after: re.Pattern  # a document or event a date names (the March 2022 consultation)
     provision_years: dict[str, tuple[re.Pattern, re.Pattern]]  # language -> (mark before a year, a provision's verb)
+    figure_years: dict[str, re.Pattern]  # language -> a figure and for / in before a year (£190 for 2024)
     day_first: frozenset[str]  # countries whose numeric dates put the day first (01/04/2026: 1 April)
 
 
@@ -97,6 +98,7 @@ def _grammar() -> _Grammar:
                     regex_cache.compile(d["named_after"]),
                     {lang: (regex_cache.compile(f"(?:{b['before']})$", re.I), regex_cache.compile(b["clause"], re.I))
                      for lang, b in d["provision_years"].items() if not lang.startswith("_")},
+                    {lang: regex_cache.compile(f"(?:{b})$", re.I) for lang, b in d["figure_years"].items()},
                     frozenset(d["day_first"]))
 
 
@@ -397,7 +399,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
                 and g.provisions["en"].search(text, clause.start, clause.end):
             rel = "dated"  # its final report in April 2026: the month a provision names
         elif rel is None and q.value is not None and q.value == int(q.value) and q.value_max is None \
-                and _provision_year(text, clause, q, keys, g) and not _event(text, clause, q, keys, g, True):
+                and (_provision_year(text, clause, q, keys, g) or _figure_year(text, clause, q, keys, g)) \
+                and not _event(text, clause, q, keys, g, True):
             rel = "point"  # must register in 2025, would be effective in 2026: the year a provision names
         if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated"):
             rel = None
@@ -433,6 +436,13 @@ def _provision_year(text: str, clause: Clause, q: Quantity, keys: list[str], g: 
         if py[1].search(text, a, b):
             return True
     return False
+
+
+def _figure_year(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> bool:
+    """Whether a bare year follows a figure and for or in (£190 for 2024, 22% for cars in 2024): the
+    year that figure applies to (dates.json figure_years)."""
+    return any((rx := g.figure_years.get(k)) is not None and rx.search(text, max(clause.start, q.start - 40), q.start)
+               for k in keys)
 
 
 def _stretch_end(text: str, pos: int, end: int) -> int:

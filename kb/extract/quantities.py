@@ -475,6 +475,7 @@ class _Scan:
                 out.append(d)
                 last = d.end
         self.alternatives(out)
+        _rates_times_quantity(self.t, out, r)
         return _shared_denominators(self.t, out, r)
 
     def alternatives(self, drafts: list[_Draft]) -> None:
@@ -1057,6 +1058,18 @@ class _Month(NamedTuple):
 # a bare comma is left out: a label's number before an amount (Section 45, 10 percent) is no alternative
 _ALTERNATIVE = regex_cache.compile(r"[ ]?(?:或者|或|及|和|与|與|、|or|and|又は|若しくは|もしくは|及び)[ ]?")
 _ALTERNATIVE_KINDS = frozenset({"money", "quantity", "percent", "duration", "count"})
+
+
+_TIMES = regex_cache.compile(r"[ ]?[×✕＊*xX][ ]?")  # an amount times a quantity: 3.5円×400kWh
+
+
+def _rates_times_quantity(t: str, drafts: list[_Draft], r: _Rules) -> None:
+    """An amount multiplied by a quantity (3.5円×400kWh=1,400円, 15円×30㎥) is a rate per that
+    quantity's unit: a worked example shows the rate and a use it applies to."""
+    for a, b in zip(drafts, drafts[1:]):
+        if a.kind == "money" and a.unit and "/" not in a.unit and b.kind == "quantity" and b.unit in r.d["per_units"] \
+                and b.scale == 1 and _TIMES.fullmatch(t, a.end, b.start):
+            a.unit = f"{a.unit}/{b.unit}"
 
 
 class _Denominator(NamedTuple):
