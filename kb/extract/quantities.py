@@ -189,6 +189,9 @@ class _Rules(NumeralRules):
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
         self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?(?= )")  # one to three words before a counted noun
         self.uncounted_words = frozenset(d["uncounted_words"])
+        self.alternative = regex_cache.compile(f"[ ]?(?:{alt(d['alternative_joiners'])})[ ]?")
+        self.times = regex_cache.compile(f"[ ]?(?:{alt(d['times_signs'])})[ ]?")
+        self.per_unit_names = frozenset(d["per_units"])
         self.year_reference_nouns = frozenset(d["year_reference_nouns"])
         self.times_per = regex_cache.compile(d["times_per"], re.I)
         fines = d["fine_nouns"]
@@ -401,8 +404,8 @@ class _Scan:
     def _modified_plural(self, m: re.Match, d: _Draft, floor: int) -> bool:
         """Whether an unbounded number counts a plural noun past one word describing it (two
         compensation deadlines, 53 sector bodies), not an amount (£1bn green projects)."""
-        return not (m.group("n").endswith("s") or not m.group("n2").endswith("s")
-                    or m.group("n2") in self.r.uncounted_words or self.before(self.r.b_cur, d.start, floor))
+        return (not m.group("n").endswith("s") and m.group("n2").endswith("s")
+                and m.group("n2") not in self.r.uncounted_words and not self.before(self.r.b_cur, d.start, floor))
 
     def bounded_count(self, d: _Draft, floor: int) -> tuple[dict, int] | None:
         """(count group, end) of any English noun counted by a number under an English bound
@@ -485,7 +488,7 @@ class _Scan:
         r, t = self.r, self.t
         for a, b in zip(drafts, drafts[1:]):
             if not (a.kind == "number" and a.unit is None and a.value is not None and b.unit
-                    and b.kind in _ALTERNATIVE_KINDS and not _is_year(a.value, r) and _ALTERNATIVE.fullmatch(t, a.end, b.start)):
+                    and b.kind in _ALTERNATIVE_KINDS and not _is_year(a.value, r) and r.alternative.fullmatch(t, a.end, b.start)):
                 continue
             if a.scale == 1 and b.scale > 1:
                 own_small = any(c in r.small or c in r.tens for c in t[a.start:a.end])
@@ -1054,21 +1057,15 @@ class _Month(NamedTuple):
     end: int  # past its day, if one is written
 
 
-# what joins two alternatives whose unit is said once, after the second (10,000 and 25,000 tonnes);
-# a bare comma is left out: a label's number before an amount (Section 45, 10 percent) is no alternative
-_ALTERNATIVE = regex_cache.compile(r"[ ]?(?:或者|或|及|和|与|與|、|or|and|又は|若しくは|もしくは|及び)[ ]?")
-_ALTERNATIVE_KINDS = frozenset({"money", "quantity", "percent", "duration", "count"})
-
-
-_TIMES = regex_cache.compile(r"[ ]?[×✕＊*xX][ ]?")  # an amount times a quantity: 3.5円×400kWh
+_ALTERNATIVE_KINDS = frozenset({"money", "quantity", "percent", "duration", "count"})  # kinds a unit is said once for
 
 
 def _rates_times_quantity(t: str, drafts: list[_Draft], r: _Rules) -> None:
     """An amount multiplied by a quantity (3.5円×400kWh=1,400円, 15円×30㎥) is a rate per that
     quantity's unit: a worked example shows the rate and a use it applies to."""
     for a, b in zip(drafts, drafts[1:]):
-        if a.kind == "money" and a.unit and "/" not in a.unit and b.kind == "quantity" and b.unit in r.d["per_units"] \
-                and b.scale == 1 and _TIMES.fullmatch(t, a.end, b.start):
+        if a.kind == "money" and a.unit and "/" not in a.unit and b.kind == "quantity" and b.unit in r.per_unit_names \
+                and b.scale == 1 and r.times.fullmatch(t, a.end, b.start):
             a.unit = f"{a.unit}/{b.unit}"
 
 
