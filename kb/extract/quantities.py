@@ -479,6 +479,7 @@ class _Scan:
                 last = d.end
         self.alternatives(out)
         _rates_times_quantity(self.t, out, r)
+        out = _one_unit_rates(self.t, out, r)
         return _shared_denominators(self.t, out, r)
 
     def alternatives(self, drafts: list[_Draft]) -> None:
@@ -1067,6 +1068,36 @@ def _rates_times_quantity(t: str, drafts: list[_Draft], r: _Rules) -> None:
         if a.kind == "money" and a.unit and "/" not in a.unit and b.kind == "quantity" and b.unit in r.per_unit_names \
                 and b.scale == 1 and r.times.fullmatch(t, a.end, b.start):
             a.unit = f"{a.unit}/{b.unit}"
+
+
+_ONE_UNIT_GAP = regex_cache.compile(r"[ 　]?")  # what may stand between one unit and its price
+
+
+def _one_unit_rates(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
+    """One unit of a quantity right before an amount (1リットル170円, 1ℓ 175円, 1 kWh 30円) is that
+    amount's denominator, not a measure of its own."""
+    out: list[_Draft] = []
+    skip = None
+    for a, b in zip(drafts, drafts[1:] + [None]):
+        if a is skip:
+            continue
+        if b is not None and a.kind == "quantity" and a.cmp is None and b.kind == "money" and b.unit and "/" not in b.unit \
+                and _ONE_UNIT_GAP.fullmatch(t, a.end, b.start) and (per := _one_unit(a, r)) is not None:
+            b.unit, b.start = f"{b.unit}/{per}", a.start
+            out.append(b)
+            skip = b
+            continue
+        out.append(a)
+    return out
+
+
+def _one_unit(d: _Draft, r: _Rules) -> str | None:
+    """The denominator one unit of quantity d names (1 kWh, 1 tonne; 1 litre, kept as 0.001 m3), or None."""
+    if d.value == 1 and d.unit in r.per_unit_names:
+        return d.unit
+    if d.unit == "m3" and d.value is not None and abs(d.value - 0.001) < 1e-12:
+        return "L"
+    return None
 
 
 class _Denominator(NamedTuple):
