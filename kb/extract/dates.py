@@ -470,6 +470,13 @@ _NAMES = "names"  # the relation of a date that only names a period (dates.json)
 def _names_before(key: str) -> tuple[re.Pattern, ...]:
     """The 'before' patterns of the names relation for a language key."""
     return tuple(rx for rel, rx in _grammar().before.get(key, ()) if rel == _NAMES)
+
+
+def _ends_with(rx: re.Pattern, left: str) -> bool:
+    """Whether a match of rx ends where left does (a 'before' pattern right before the date)."""
+    return (m := rx.search(left)) is not None and m.end() == len(left)
+
+
 _DEF_REACH = 120  # how far around a date the parenthetical it may stand in is looked for
 
 
@@ -538,18 +545,15 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
         left = left[:wd.start()]  # opens on Mon 3 Feb 2025: the relation stands before the weekday
     if (wd := _WEEKDAY_AFTER.match(text, at, clause.end)) is not None:
         at = wd.end()  # 11月30日(木)までに, 6月20日（金）17時まで: the relation stands after the weekday and hour
-    for k in keys:  # a date a change replaces (instead of on 1 January 2025) is none, whatever follows it
-        for rx in _names_before(k):
-            if (m := rx.search(left)) and m.end() == len(left):
-                return _NAMES
+    if any(_ends_with(rx, left) for k in keys for rx in _names_before(k)):
+        return _NAMES  # a date a change replaces (instead of on 1 January 2025) is none, whatever follows it
     for k in keys:
         for rel, rx in g.after[k]:
             if rx.match(text, at, clause.end):
                 return rel
     for k in keys:
         for rel, rx in g.before[k]:
-            m = rx.search(left)
-            if m and m.end() == len(left):
+            if _ends_with(rx, left):
                 return rel
     in_cell = clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end)
     if in_cell:

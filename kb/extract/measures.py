@@ -50,6 +50,7 @@ from kb.extract.roles import UNSPECIFIED, RoleReader, taxonomy
 from kb.extract.rules import RuleHit, RuleReader, rule_kinds
 from kb.extract.text import Joined, join, mask
 from kb.records import Record
+from kb.scripts import DIGIT_RX
 from kb.tokens import detect_lang
 
 __all__ = ["KINDS", "Extraction", "Measure", "extract", "extract_text", "roles"]
@@ -178,14 +179,14 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         return _LINE_END.match(body, view.body(pos - 1) + 1) is not None
 
     lead = _Lead(t)  # a list's lead-in names the role of the figures in its items
-    label: tuple[int, int] | None = None  # the last 【label】 line, up to the next heading
+    label_line: tuple[int, int] | None = None  # the last 【label】 line, up to the next heading
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
         if progress is not None:
             progress(clauses[i].end)
         lead.enter(vc, clangs[i])
         if vc.kind == "heading" or _LABEL_LINE.fullmatch(vc.text):
-            label = (vc.start, vc.end) if vc.kind != "heading" else None  # 【地球温暖化対策税の税率】: the figures under it
+            label_line = (vc.start, vc.end) if vc.kind != "heading" else None  # 【地球温暖化対策税の税率】: the figures under it
         if i not in by_clause and not rule_reader.any_cue(vc.start, vc.end):
             contexts.enter(vc, False)  # most clauses: nothing to read, only the context to follow
             head_yearly = head_yearly and vc.kind == "subclause"
@@ -209,8 +210,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
                 x.role = role_reader.role_in(x, clang, *contexts.label)  # CI reduction requirement (gCO2e/MJ) | 2.4
             if x.role is None and contexts.row is not None and contexts.caption is not None:
                 x.role = role_reader.role_in(x, clang, *contexts.caption)  # Table 1 – Fuel charge rates
-            if x.role is None and label is not None:
-                x.role = role_reader.role_in(x, clang, *label)
+            if x.role is None and label_line is not None:
+                x.role = role_reader.role_in(x, clang, *label_line)
         content = any(not (x.kind == "duration" and is_frequency(x.q.surface)) for x in cands)
         rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands], content)
         if not cands and not rules:
@@ -248,7 +249,6 @@ def _one_frequency_each(cands: list) -> list:
 
 _LINE_END = regex_cache.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
-_DIGIT = regex_cache.compile(r"[0-9０-９]")
 _LABEL_LINE = regex_cache.compile(r"[【［\[][^【】［］\[\]\n]{1,40}[】］\]]")  # a line that is only a bracketed label
 _UNIT_NOTE = regex_cache.compile(r"[(（]")  # opens the unit note of a label cell
 _CAPTION_MAX = 120  # a line this short just above a table is its caption, which can name its figures' role
@@ -368,7 +368,7 @@ class _Contexts:
         bounds = self._row_bounds()
         a, b = next(((a + 1, b) for a, b in zip(bounds, bounds[1:]) if self.t[a + 1:b].strip()), (0, 0))
         self.label = None
-        if a >= b or _DIGIT.search(_UNIT_NOTE.split(self.t[a:b], 1)[0]):  # a digit in the unit note (gCO2e) is no figure
+        if a >= b or DIGIT_RX.search(_UNIT_NOTE.split(self.t[a:b], 1)[0]):  # a digit in the unit note (gCO2e) is no figure
             return None
         self.label = (a, b)
         return context_unit(self.t, a, b)

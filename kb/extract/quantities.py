@@ -456,7 +456,7 @@ class _Scan:
             return False
         if any(w in phrase for w in words):
             return True
-        sentence = _SENTENCE_END.split(t[max(0, pos - _UNIT_SENTENCE_REACH):pos])[-1]
+        sentence = _STATEMENT_END.split(t[max(0, pos - _UNIT_SENTENCE_REACH):pos])[-1]
         return any(w in sentence for w in words) and not any(w in sentence for w in other)
 
     def run(self) -> list[_Draft]:
@@ -1077,17 +1077,14 @@ def _one_unit_rates(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
     """One unit of a quantity right before an amount (1リットル170円, 1ℓ 175円, 1 kWh 30円) is that
     amount's denominator, not a measure of its own."""
     out: list[_Draft] = []
-    skip = None
-    for a, b in zip(drafts, drafts[1:] + [None]):
-        if a is skip:
-            continue
-        if b is not None and a.kind == "quantity" and a.cmp is None and b.kind == "money" and b.unit and "/" not in b.unit \
-                and _ONE_UNIT_GAP.fullmatch(t, a.end, b.start) and (per := _one_unit(a, r)) is not None:
-            b.unit, b.start = f"{b.unit}/{per}", a.start
-            out.append(b)
-            skip = b
-            continue
-        out.append(a)
+    for d in drafts:
+        a = out[-1] if out else None
+        if a is not None and a.kind == "quantity" and a.cmp is None and d.kind == "money" and d.unit and "/" not in d.unit \
+                and _ONE_UNIT_GAP.fullmatch(t, a.end, d.start) and (per := _one_unit(a, r)) is not None:
+            d.unit, d.start = f"{d.unit}/{per}", a.start
+            out[-1] = d  # the unit is the price's denominator, no measure of its own
+        else:
+            out.append(d)
     return out
 
 
@@ -1409,7 +1406,7 @@ _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
 _YEAR_SLASH_NEXT = regex_cache.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
 _PHRASE_END = regex_cache.compile("[。；，、,;\n]")
 _UNIT_CONTEXT_REACH = 16  # how far before a unit word the word it needs may stand (用電量超過一千度)
-_SENTENCE_END = regex_cache.compile("[。；;\n]")
+_STATEMENT_END = regex_cache.compile("[。；;\n]")  # a sentence or a semicolon's part of one
 _UNIT_SENTENCE_REACH = 60  # ... or, past a comma, in the same sentence (住宅電價有六個級距，700度以下)
 _ROUNDING_REACH = 40  # how far before a figure the words of a rounding step may begin
 _NUMBER_OF_REACH = 100  # how far before a figure the 'number of <noun>' it states may begin

@@ -39,6 +39,7 @@ from kb.extract.patterns import (
     lowered,
 )
 from kb.extract.quantities import Quantity, counts_number_of, is_frequency
+from kb.scripts import DIGIT_RX
 
 __all__ = ["UNSPECIFIED", "Candidate", "Role", "RoleReader", "Taxonomy", "taxonomy"]
 
@@ -550,7 +551,7 @@ class RoleReader:
                 ok = len(t[e:x.start].strip()) <= md["window_before"] and "。" not in t[e:x.start]
             elif s >= x.end:  # a figure between them is the one the modifier follows (£500 … by £40 per day)
                 ok = len(t[x.end:s].strip()) <= md["window_after"] and not any(ch in t[x.end:s] for ch in "。；;，,") \
-                    and not _DIGIT.search(t, x.end, s)
+                    and not DIGIT_RX.search(t, x.end, s)
             else:
                 ok = False
             if ok:
@@ -595,7 +596,6 @@ class RoleReader:
 
 # A variable's definition: "B1 | 建設費の総額" (table row), "B1: construction cost", "B1 = ...".
 _DEFINITION = regex_cache.compile(r"([A-Za-z][0-9]{0,2})\s*(?:\||:|：|=)\s*(.+)")
-_DIGIT = regex_cache.compile(r"[0-9０-９]")
 
 
 def _finite(v: float | None) -> bool:
