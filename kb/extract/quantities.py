@@ -145,7 +145,10 @@ class _Rules(NumeralRules):
         # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh, 30 tonnes of carbon dioxide equivalent (CO2e) per GWh:
         # a short 'of ...' phrase, and the abbreviation it defines, may stand between
         substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?:[ ][(][A-Za-z0-9₂]{1,8}[)])?(?=[ ]per[ ]|/)"
-        self.per_re = regex_cache.compile(f"(?:{substance})?[ ]?(?P<p>{alt(self.per, ci=True)})")
+        guarded = {w.lower(): nb for w, nb in d["per_unit_not_before"].items()}
+        pers = "|".join([alt([w for w in self.per if w not in guarded], ci=True)]
+                        + [alt([w], ci=True, not_before=nb) for w, nb in guarded.items()])
+        self.per_re = regex_cache.compile(f"(?:{substance})?[ ]?(?P<p>{pers})")
         # £18 / tCO2e: a slash set off by blanks, as web pages write it
         self.per_spaced_map = {w[1:]: k for w, k in self.per.items() if w.startswith("/") and w[1:2].isalpha()}
         self.per_spaced = regex_cache.compile(f"[ ]/[ ](?P<p>{alt(self.per_spaced_map, ci=True)})")
@@ -1493,7 +1496,9 @@ def _context_rules() -> tuple[re.Pattern, dict, re.Pattern, dict]:
     curs = {w.lower(): v for w, v in r.d["context_currency"].items()}
     curs |= {w.lower(): v for w, v in r.d["context_currency_scaled"].items() if not w.startswith("_")}
     # Searched in the caseless copy of a label without re.I, so that the engine can skip ahead.
-    return (regex_cache.compile("|".join(re.escape(w) for w in sorted(pers, key=len, reverse=True))), pers,
+    guarded = {w.lower(): nb for w, nb in r.d["per_unit_not_before"].items()}
+    per_alts = [re.escape(w) + (f"(?![{re.escape(guarded[w])}])" if w in guarded else "") for w in sorted(pers, key=len, reverse=True)]
+    return (regex_cache.compile("|".join(per_alts)), pers,
             regex_cache.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True))), curs)
 
 

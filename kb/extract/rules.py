@@ -64,6 +64,7 @@ class _Grammar:
         self.default_gap = d["merge_gap"]
         self.separators = frozenset(d["separators"])
         self.provisos = tuple(d["provisos"])
+        self.name_word = regex_cache.compile(d["name_word"])
         self.coordinated = {lang: tuple(v) for lang, v in d["coordinated"].items()}
         self.adjuncts = {lang: tuple(v) for lang, v in d["adjuncts"].items()}
         self.parenthetical = {lang: regex_cache.compile(rx) for lang, rx in d["parenthetical"].items()}
@@ -204,7 +205,7 @@ class RuleReader:
                 # 上限 of 上限額 is part of a figure; a figure inside an English rule (only one homeowner per
                 # home can apply) is the rule's own; a CJK one states a cap (以一次為限), the clause's measure
                 continue
-            if self._excluded(h.start, h.end, start, end, h.kind, exs):
+            if self._excluded(h.start, h.end, start, end, h.kind, exs) or g.name_word.match(t, h.start, end):
                 continue
             hits.append(h)
         hits = _weak_resolved(_merge_modals(hits, t, g, lang), g, lang, has_figures, self.last_kind)
