@@ -120,8 +120,10 @@ def _rules() -> SimpleNamespace:
         ender_first=regex_cache.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]"),
         ender_run=regex_cache.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]++"),
         abbreviations=frozenset(s["abbreviations"]),
-        # ... and an ASCII comma between CJK characters stands where it left a ， or a lost 。.
-        semicolon=regex_cache.compile("[" + re.escape(data["subclauses"]["chars"]) + f"]|(?<=[{CJK}]),(?=[{CJK}])"),
+        # ... and an ASCII comma between CJK characters stands where it left a ， or a lost 。, except
+        # before a conjunction that goes on with the same statement (逾5峰瓩,且在10峰瓩以下: a ，).
+        semicolon=regex_cache.compile("[" + re.escape(data["subclauses"]["chars"])
+                                      + f"]|(?<=[{CJK}]),(?=[{CJK}])(?!{data['subclauses']['comma_joins']})"),
         bracket=regex_cache.compile("[" + re.escape("".join(pairs)) + "]"),
         openers={p[0]: i for i, p in enumerate(pairs)},
         closers={p[1]: i for i, p in enumerate(pairs)},

@@ -199,6 +199,8 @@ class _Rules(NumeralRules):
         self.times_per = regex_cache.compile(d["times_per"], re.I)
         fines = d["fine_nouns"]
         self.fine_after = regex_cache.compile("|".join(f"(?P<{k}>{p})" for k, p in fines["after"].items()))
+        self.grant_bare = d["grant_bare_amounts"]
+        self.b_grant = _before(self.grant_bare["verbs"])
         self.rounding_before = regex_cache.compile(d["rounding_before"], re.I)
         self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
         self.count_cmp_before = regex_cache.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
@@ -311,9 +313,12 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
 
 
 _FRACTION = regex_cache.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
+_ERA_SLASH = regex_cache.compile(r"([0-9]{2,3})/(1[0-2]|0?[1-9])/(3[01]|[12][0-9]|0?[1-9])(?![0-9/])")  # 109/1/10: a day in a bare era year
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 # what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
 _BAND_GAP = frozenset(" ，,、但而且")
+# 逾5峰瓩,且在10峰瓩以下: 且 (and) before the second bound of a band
+_BAND_LEAD = regex_cache.compile("[且並并](?:在|為|为)?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两未不低少小逾超])")
 _CAP_LEAD = regex_cache.compile("[且並并但]?以(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两新])")
 _EN_BAND_JOIN = regex_cache.compile(r",? (?:and|but) (?=[a-z])")  # at least 5 and less than 15: a band past 'and'
 _LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
@@ -554,6 +559,9 @@ class _Scan:
             iso = r.iso.match(t, s) if arabic and t[s + 4:s + 5] in _ISO_SEPARATORS else None
             if iso and iso.end() > pos:  # 2024-06-01
                 return _Draft("date", int(t[s:s + 4]) + int(iso.group(2)) / 100, "date", s, iso.end())
+            if arabic and self.era is not None and t[pos:pos + 1] == "/" and prev != "/" and (em := _ERA_SLASH.match(t, s)) \
+                    and self.r.d["bare_era_years"]["span"][0] <= int(em.group(1)) <= self.r.d["bare_era_years"]["span"][1]:
+                return _Draft("date", self.era + int(em.group(1)) + int(em.group(2)) / 100, "date", s, em.end())
             if arabic and t[pos:pos + 1] == "/" and (fr := _FRACTION.match(t, s)) and not self.loose:
                 num, den = int(fr.group(1)), int(fr.group(2))
                 if (0 < num < den <= 10 or num == den == 10) and not _PAGE_AFTER.match(t, fr.end()):
@@ -836,6 +844,9 @@ class _Scan:
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
         elif d.kind == "number" and d.value and (fine := r.fine_after.match(t, d.end)):
             d.kind, d.unit = "money", r.d["fine_nouns"]["currency"][fine.lastgroup]  # 50万以下の罰金: the yen left out
+        elif d.kind == "number" and d.value and d.scale >= r.grant_bare["min_scale"] \
+                and (d.end == len(t) or t[d.end] in r.grant_bare["ends"]) and self.before(r.b_grant, s, floor):
+            d.kind, d.unit = "money", r.grant_bare["currency"]  # 最高補助30萬。: the yuan left out
         if d.kind == "money" and (den := self.denominator_before(s, floor, r.b_per_verb)):
             d.unit, s = f"{d.unit}/{den.unit}", den.start  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
@@ -915,6 +926,8 @@ class _Scan:
         an English joiner), if there is one."""
         r, t = self.r, self.t
         p = at if at is not None else d.end + (t[d.end:d.end + 1] in _BAND_GAP)  # 一千萬元以上，未滿五千萬元: a band
+        if at is None and (lead := _BAND_LEAD.match(t, p)):
+            p = lead.end()  # 逾5峰瓩，且在10峰瓩以下: the second bound after a comma and 且
         if at is None and (cap := _CAP_LEAD.match(t, p)):
             p = cap.end()  # 二十瓩以上，且以三百瓩為上限: the upper bound stated as a cap
         q = cp.end() if (cp := r.cmp_pre_fwd.match(t, p)) else p  # 五千吨以上不满一万吨: the bound's own prefix
