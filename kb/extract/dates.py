@@ -511,6 +511,7 @@ def _comparator_relation(q: Quantity) -> str | None:
     return None
 
 
+_YEAR_WORD_BEFORE = regex_cache.compile(r"(?<![a-z])(?:the )?year $")  # by the year 2020: the relation stands before 'the year'
 _WEEKDAY_BEFORE = regex_cache.compile(  # a weekday between a relation and its date (opens on Mon 3 Feb 2025)
     r"(?<![A-Za-z])(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?,? $")
 
@@ -551,9 +552,13 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
         for rel, rx in g.after[k]:
             if rx.match(text, at, clause.end):
                 return rel
+    if "en" in keys and (yw := _YEAR_WORD_BEFORE.search(left)) is not None:
+        lefts = (left, left[:yw.start()])
+    else:
+        lefts = (left,)
     for k in keys:
         for rel, rx in g.before[k]:
-            if _ends_with(rx, left):
+            if any(_ends_with(rx, lf) for lf in lefts):
                 return rel
     in_cell = clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end)
     if in_cell:

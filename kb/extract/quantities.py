@@ -905,7 +905,7 @@ class _Scan:
                 self.band(d, j.end())  # at least five minutes and less than 15 minutes
         if not self.loose and d.kind == "number" and not d.cmp:
             nxt, prev = t[d.end:d.end + 1], t[s - 1:s] if s else "\n"
-            if nxt in ("、", ")", "）") or (nxt and nxt in ". " and prev == "\n") \
+            if nxt == "、" or (nxt in (")", "）") and not self._digits(s, 4)) or (nxt and nxt in ". " and prev == "\n") \
                     or (nxt == "." and t[d.end + 1:d.end + 2] in (" ", "") and d.value < 100 and d.end - s <= 2
                         and prev not in _DASHES):  # 2023–24. ends a range
                 return None  # list and paragraph markers: (1) 一、 2. and a line-leading "２　"
@@ -1026,6 +1026,9 @@ class _Scan:
                 and hi.end - hi.start == 2 and hi.value == (d.value + 1) % 100:
             d.kind, d.unit = "date", "date"
             hi.kind, hi.unit, hi.value = "date", "date", d.value + 1  # 2023–24: a financial year, in a sentence or a cell
+        elif d.kind == hi.kind == "number" and self._digits(d.start, 4) and self._digits(hi.start, 4) and d.value < hi.value \
+                and _is_year(d.value, r) and _is_year(hi.value, r):
+            d.kind, d.unit, hi.kind, hi.unit = "date", "date", "date", "date"  # (2021 to 2025), (2021-2025): a period of years
         elif d.kind in ("number", "date") and d.value == int(d.value) and _is_year(d.value, r) and t[d.start:d.end].isdigit() \
                 and hi.kind == "duration" and hi.unit == "year" and t[hi.start:hi.start + 2].isdigit() and hi.end - hi.start == 3 \
                 and (y := d.value // 100 * 100 + hi.value) > d.value:
