@@ -317,6 +317,7 @@ _ERA_SLASH = regex_cache.compile(r"([0-9]{2,3})/(1[0-2]|0?[1-9])/(3[01]|[12][0-9
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 # what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
 _BAND_GAP = frozenset(" ，,、但而且")
+_BAND_TO = regex_cache.compile("[ ]?[至到~～〜][ ]?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两])")  # 大於75kW至200kW
 # 逾5峰瓩,且在10峰瓩以下: 且 (and) before the second bound of a band
 _BAND_LEAD = regex_cache.compile("[且並并](?:在|為|为)?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两未不低少小逾超])")
 _CAP_LEAD = regex_cache.compile("[且並并但]?以(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两新])")
@@ -901,6 +902,8 @@ class _Scan:
         if ranged and d.cmp in (">=", ">") and d.value is not None:
             if suffixed or t[d.end:d.end + 1] in _LIST_GAP or (not t[d.end:d.end + 1].isascii() and r.cmp_pre_fwd.match(t, d.end)):
                 self.band(d)  # 5万元以上50万元以下; 最短為一年、最長為三年; 超過一萬元未滿五百萬元
+            elif not suffixed and (to := _BAND_TO.match(t, d.end)):
+                self.band(d, to.end(), open_end=True)  # 大於75kW至200kW: above the first, up to the second
             elif t[d.end:d.end + 1] in ", " and (j := _EN_BAND_JOIN.match(t, d.end)):
                 self.band(d, j.end())  # at least five minutes and less than 15 minutes
         if not self.loose and d.kind == "number" and not d.cmp:
@@ -921,9 +924,10 @@ class _Scan:
             rank = step.rank
             d.value, d.end = round(d.value + step.figure * rank, 4), step.end
 
-    def band(self, d: _Draft, at: int | None = None) -> None:
+    def band(self, d: _Draft, at: int | None = None, open_end: bool = False) -> None:
         """Close the range a lower bound d opens with the upper bound right after it (or at `at`, past
-        an English joiner), if there is one."""
+        an English joiner or 至), if there is one; `open_end`: the upper figure may stand with no bound
+        word of its own (大於75kW至200kW)."""
         r, t = self.r, self.t
         p = at if at is not None else d.end + (t[d.end:d.end + 1] in _BAND_GAP)  # 一千萬元以上，未滿五千萬元: a band
         if at is None and (lead := _BAND_LEAD.match(t, p)):
@@ -936,7 +940,7 @@ class _Scan:
             lead, q = q, cp2.end()  # 最短为7年，最长不超过10年: two bound words, the second the figure's own
         q = cf.end() if (cf := r.cur_fwd.match(t, q)) else q  # …以上，未滿新臺幣五千萬元: and its currency
         hi = self.read(am, lead, False) if (am := r.anchor.match(t, q)) else None
-        closes = hi is not None and hi.cmp in ("<=", "<") and hi.start == lead
+        closes = hi is not None and (hi.cmp in ("<=", "<") or (open_end and hi.cmp is None)) and hi.start == lead
         hv = _in_unit_of(d, hi, r) if closes else None
         if closes and hv is None and d.unit == "percent" and hi.unit == "multiple" and hi.value is not None:
             # 税款百分之五十以上五倍以下: a fine from half to five times the base, one range of multiples
@@ -1026,6 +1030,9 @@ class _Scan:
                 and hi.end - hi.start == 2 and hi.value == (d.value + 1) % 100:
             d.kind, d.unit = "date", "date"
             hi.kind, hi.unit, hi.value = "date", "date", d.value + 1  # 2023–24: a financial year, in a sentence or a cell
+        elif d.kind in ("number", "date") and hi.kind == "duration" and hi.unit == "year" and self._digits(d.start, 4) \
+                and self._digits(hi.start, 4) and d.value < hi.value and _is_year(d.value, r) and _is_year(hi.value, r):
+            d.kind, d.unit, hi.kind, hi.unit = "date", "date", "date", "date"  # 2024-2025年间: years, not 2,025 years
         elif d.kind == hi.kind == "number" and self._digits(d.start, 4) and self._digits(hi.start, 4) and d.value < hi.value \
                 and _is_year(d.value, r) and _is_year(hi.value, r):
             d.kind, d.unit, hi.kind, hi.unit = "date", "date", "date", "date"  # (2021 to 2025), (2021-2025): a period of years
