@@ -219,7 +219,9 @@ class RuleReader:
             t = self.nocase if nocase else self.t
             after = t[e:min(end, e + _LOOK)]
             before = t[max(start, s - _LOOK):s]
-            if (_match(ex["not_after"], after) and not _search(ex.get("takes_object"), t[s:e])) or _search(ex["not_before"], before):
+            cue = t[s:e]
+            if (_match(ex["not_after"], after) and not _search(ex.get("takes_object"), cue) and not _search(ex.get("in_force"), cue)) \
+                    or _search(ex["not_before"], before):
                 return True
             if kind not in self.g.modals and _search(ex.get("noun_before"), before) and not _match(ex.get("verb_start"), t[s:e]):
                 return True
