@@ -907,6 +907,8 @@ class _Scan:
             elif t[d.end:d.end + 1] in ", " and (j := _EN_BAND_JOIN.match(t, d.end)):
                 self.band(d, j.end())  # at least five minutes and less than 15 minutes
         if not self.loose and d.kind == "number" and not d.cmp:
+            if d.unit is None and self.labelled(d):
+                return None  # Categories 1, 3 and 4: labels, which a count word nearby must not make counts
             nxt, prev = t[d.end:d.end + 1], t[s - 1:s] if s else "\n"
             if nxt == "、" or (nxt in (")", "）") and not self._digits(s, 4)) or (nxt and nxt in ". " and prev == "\n") \
                     or (nxt == "." and t[d.end + 1:d.end + 2] in (" ", "") and d.value < 100 and d.end - s <= 2
