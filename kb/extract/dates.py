@@ -378,6 +378,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
     glossed = _glossed(text, quantities)
     inner = {gl.inner for gl in glossed.values()}
     prev: Quantity | None = None
+    unrelated: set[int] = set()  # dates read with no relation of their own
     for i, q in enumerate(quantities):
         if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles) \
                 or q.start in inner:
@@ -417,7 +418,16 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             rel = out[prev.start]  # 毎年3月20日及び9月20日: the second date of a pair is read as the first
         if rel is not None:
             out[q.start] = rel
+        else:
+            unrelated.add(q.start)
         prev = q
+    # 2018年10月(中電)及2019年1月(港燈)生效: a first date whose relation stands after the second
+    dates = [q for q in quantities if q.kind == "date"]
+    for a, b in zip(reversed(dates[:-1]), reversed(dates[1:])):
+        if a.start in unrelated and b.start in out and (a.value is None) == (b.value is None) \
+                and g.coordinated.fullmatch(text, a.end, b.start) \
+                and not (a.value is None and _CELL_MONTH.fullmatch(a.surface) and _CELL_MONTH.fullmatch(b.surface)):
+            out[a.start] = out[b.start]
     return out
 
 
@@ -511,6 +521,7 @@ def _comparator_relation(q: Quantity) -> str | None:
     return None
 
 
+_NOTE_AFTER = regex_cache.compile(r"[(（][^()（）\n]{1,8}[)）]")  # 2019年1月(港燈)生效: a short note between a date and its relation
 _YEAR_WORD_BEFORE = regex_cache.compile(r"(?<![a-z])(?:the )?year $")  # by the year 2020: the relation stands before 'the year'
 _WEEKDAY_BEFORE = regex_cache.compile(  # a weekday between a relation and its date (opens on Mon 3 Feb 2025)
     r"(?<![A-Za-z])(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?,? $")
@@ -546,6 +557,8 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
         left = left[:wd.start()]  # opens on Mon 3 Feb 2025: the relation stands before the weekday
     if (wd := _WEEKDAY_AFTER.match(text, at, clause.end)) is not None:
         at = wd.end()  # 11月30日(木)までに, 6月20日（金）17時まで: the relation stands after the weekday and hour
+    elif (note := _NOTE_AFTER.match(text, at, clause.end)) is not None:
+        at = note.end()
     if any(_ends_with(rx, left) for k in keys for rx in _names_before(k)):
         return _NAMES  # a date a change replaces (instead of on 1 January 2025) is none, whatever follows it
     for k in keys:
