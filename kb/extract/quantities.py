@@ -1176,6 +1176,23 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
                 and r.schedule_gap.fullmatch(t, rate.end, d.start):
             d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元
         rate = d if "/" in d.unit else None
+    return _priced_in_context(t, drafts, r.d["price_context"])
+
+
+def _priced_in_context(t: str, drafts: list[_Draft], pc: dict) -> list[_Draft]:
+    """Bare amounts that go on quoting prices per kWh after one written with its denominator
+    (quantities.json price_context)."""
+    rate = None
+    for d in drafts:
+        if d.kind != "money" or not d.unit or d.value is None:
+            continue
+        currency, _, per = d.unit.partition("/")
+        if per:
+            rate = d if per in pc["per"] else None
+        elif rate is not None and currency == rate.unit.partition("/")[0] and d.scale == 1 \
+                and d.start - rate.end <= pc["reach"] and "\n\n" not in t[rate.end:d.start] \
+                and pc["low"] * rate.value <= d.value <= pc["high"] * rate.value:
+            d.unit = rate.unit  # 15円/kWh …, 事業用は10円で据え置き: the same price per kWh
     return drafts
 
 
