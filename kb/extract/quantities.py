@@ -1406,6 +1406,11 @@ def _yearly() -> tuple[frozenset, dict, dict, dict]:
     return frozenset(y["units"]), comp["before"], comp["after"], comp["percent_before"]
 
 
+@cache
+def _yearly_money() -> dict[str, re.Pattern]:
+    return {lang: regex_cache.compile(p) for lang, p in _rules().d["yearly_rates"]["money_before"].items()}
+
+
 def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], langs,
                  inherited: bool = False) -> tuple[list[Quantity], bool]:
     """The quantities of one clause (starting at `start`) with flows stated per year given a yearly
@@ -1432,6 +1437,9 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
                 q = replace(q, unit=q.unit + "/yr")
             else:
                 last[q.unit] = q.end
+        elif q.kind == "money" and q.unit and not q.unit.endswith("/yr") and _yearly_sum(text, start, q, langs):
+            yearly_end = q.end
+            q = replace(q, unit=q.unit + "/yr")  # 每年撥付10億元
         out.append(q)
     if yearly_end >= 0 or any(q.unit in _RATE_UNITS for q in out):
         out = _without_rate_words(text, out)
@@ -1488,6 +1496,12 @@ def _without_rate_words(text: str, qs: list[Quantity]) -> list[Quantity]:
 # 能源消费量约1万吨标准煤）): it is yearly too.
 _EQUIVALENT = regex_cache.compile(r"[^，。；,;（）()]{0,12}[（(][^，。；,;（）()]{0,24}")
 _ASIDE = regex_cache.compile("（[^（）]{0,300}）")  # a statute's parenthetical: （…をいう。以下同じ。）
+
+
+def _yearly_sum(text: str, start: int, q: Quantity, langs) -> bool:
+    """Whether 每年 binds a sum of money from before (quantities.json yearly_rates money_before)."""
+    money_before = _yearly_money()
+    return any(lang in money_before and money_before[lang].search(text, max(start, q.start - 20), q.start) for lang in langs)
 
 
 def _phrase(text: str, floor: int, end: int) -> str:
