@@ -318,6 +318,9 @@ _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range writ
 # what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
 _BAND_GAP = frozenset(" ，,、但而且")
 _BAND_TO = regex_cache.compile("[ ]?[至到~～〜][ ]?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两])")  # 大於75kW至200kW
+# extends the deadline from 2026 to 2033: a date moved, old and new; tightens the budget from 2027 to 2033: a period
+_DATE_CHANGED = regex_cache.compile(r"(?<![a-z])(?:deadline|date|start|expir|commenc|sunset|timeline|extend|delay|postpon|defer|mov|push)")
+_TO_A_YEAR = regex_cache.compile(r"[ ]?(?:to|through|until|till|[-–—~～])[ ]?(?:19|20)[0-9]{2}(?![0-9])")
 # 逾5峰瓩,且在10峰瓩以下: 且 (and) before the second bound of a band
 _BAND_LEAD = regex_cache.compile("[且並并](?:在|為|为)?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两未不低少小逾超])")
 _CAP_LEAD = regex_cache.compile("[且並并但]?以(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两新])")
@@ -997,7 +1000,9 @@ class _Scan:
         if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")):
             return None
         opener = self.before(r.b_opener, d.start, floor)
-        if opener is not None and key(opener[1]) == "from" and changes_from(self.low, opener[0], floor):
+        if opener is not None and key(opener[1]) == "from" and changes_from(self.low, opener[0], floor) \
+                and not (self._digits(d.start, 4) and d.value is not None and _is_year(d.value, r) and _TO_A_YEAR.match(self.low, at)
+                         and not _DATE_CHANGED.search(self.low, max(floor, opener[0] - 80), opener[0])):
             self.old_value(d, at)
             return None  # increases the rate from $35 to $60: an old and a new value, not a range
         paired = key(opener[1]) if opener is not None and key(opener[1]) in _PAIRED_OPENERS else None
