@@ -44,6 +44,7 @@ from kb.scripts import DIGIT_RX
 __all__ = ["UNSPECIFIED", "Candidate", "Role", "RoleReader", "Taxonomy", "taxonomy"]
 
 UNSPECIFIED = "unspecified"
+_YEAR_DIGITS = regex_cache.compile(r"(?:19|20)[0-9]{2}")  # a bare number that reads as a year
 _QUOTES = frozenset("「“\"")
 
 
@@ -361,8 +362,8 @@ class RoleReader:
             if relation and role is None:
                 role = tx.by_key.get(tx.relation_roles[relation])
             if x.kind == "number":
-                if role is None:
-                    continue
+                if role is None or _YEAR_DIGITS.fullmatch(x.q.surface):
+                    continue  # 2021 DERA State Grants: a year before a title, not a count of grants
                 x.kind = "count"  # a bare number the project word right after makes a count
             in_table = c.kind == "table_row"
             # A bounded count of one is a limit (以一次為限, 一回以上): a table cell's minimum then.
