@@ -288,7 +288,7 @@ def _is_year(v: float | None, r: _Rules) -> bool:
 _START = re.Match.start
 _CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a cheap test before the clock pattern)
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
-_FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh", "mmBTU", "kg", "t"})  # what a mass or volume is counted per (t: of product)
+_FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh", "mmBTU", "kg", "t", "hour"})  # what a mass or volume is counted per (t: of product)
 
 
 def _frequency(v) -> tuple[float, str]:
@@ -321,6 +321,7 @@ _BAND_TO = regex_cache.compile("[ ]?[至到~～〜][ ]?(?=[0-9０-９〇零一�
 # extends the deadline from 2026 to 2033: a date moved, old and new; tightens the budget from 2027 to 2033: a period
 _DATE_CHANGED = regex_cache.compile(r"(?<![a-z])(?:deadline|date|start|expir|commenc|sunset|timeline|extend|delay|postpon|defer|mov|push)")
 _TO_A_YEAR = regex_cache.compile(r"[ ]?(?:to|through|until|till|[-–—~～])[ ]?(?:19|20)[0-9]{2}(?![0-9])")
+_DIGIT_GLOSS = regex_cache.compile(r" ?\(([0-9]{1,3}(?:,[0-9]{3})*)\)")  # the digits glossing a word number
 # 逾5峰瓩,且在10峰瓩以下: 且 (and) before the second bound of a band
 _BAND_LEAD = regex_cache.compile("[且並并](?:在|為|为)?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两未不低少小逾超])")
 _CAP_LEAD = regex_cache.compile("[且並并但]?以(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两新])")
@@ -617,6 +618,8 @@ class _Scan:
             return self.finish(_Draft("duration", value, unit, m.start(), m.end()), floor, ranged)
         if (g == "w" and key(m.group()) not in r.d["en_numbers"]) or not (d := self.core(m, floor)):
             return None
+        if g == "w" and (gl := _DIGIT_GLOSS.match(t, d.end)) and float(gl.group(1).replace(",", "")) == d.value:
+            d.end = gl.end()  # thirty (30) days, five (5) years: the figure glossed in digits, then its unit
         if d.kind in ("date", "duration"):
             return self.finish(d, floor, ranged)
         fm = r.frac.match(t, d.end) if g == "n" and t[d.end:d.end + 1] == r.frac_first else None
