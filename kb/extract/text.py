@@ -144,7 +144,9 @@ def _mark_rx() -> tuple[re.Pattern, dict[str, str]]:
     digits = re.escape("".join(k for k in d["digits"] if not k.isascii()))
     zeros = re.escape(d["zero_marks"])
     amended = load_data("clauses.json")["amendment_markers"]["pattern"]
-    rx = regex_cache.compile(f"[.,](?=[{CJK}])|[{_SPACES}]|[{zeros}](?:(?=[．.]?[{digits}])|(?<=[{digits}].))|{amended}")
+    # a run of circles after a kanji digit (三○○○元, 一○○○平方公尺) is a run of zeros: up to five
+    after_digit = "|".join(f"(?<=[{digits}]{f'[{zeros}]{{{n}}}' if n else ''})" for n in range(5))
+    rx = regex_cache.compile(f"[.,](?=[{CJK}])|[{_SPACES}]|[{zeros}](?=[．.]?[{digits}])|(?:{after_digit})[{zeros}]|{amended}")
     return rx, {**_PUNCT, **{z: "〇" for z in d["zero_marks"]}}
 
 
