@@ -917,7 +917,8 @@ class _Scan:
                 return None  # Categories 1, 3 and 4: labels, which a count word nearby must not make counts
             nxt, prev = t[d.end:d.end + 1], t[s - 1:s] if s else "\n"
             year = self._digits(s, 4)  # a year never numbers a list: (2021 to 2025), 2028 | 4.0% |
-            if nxt == "、" or (nxt in (")", "）") and not year) or (nxt and nxt in ". " and prev == "\n" and not year) \
+            fraction = d.value is not None and d.value != int(d.value)  # 3分の2、: a fraction numbers no list
+            if (nxt == "、" and not fraction) or (nxt in (")", "）") and not year) or (nxt and nxt in ". " and prev == "\n" and not year) \
                     or (nxt == "." and t[d.end + 1:d.end + 2] in (" ", "") and d.value < 100 and d.end - s <= 2
                         and prev not in _DASHES):  # 2023–24. ends a range
                 return None  # list and paragraph markers: (1) 一、 2. and a line-leading "２　"

@@ -40,6 +40,7 @@ _CLOSERS = {v: k for k, v in _BRACKETS.items()}
 _BRACKET_RX = regex_cache.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 60  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
+_CLOCK_BEFORE = regex_cache.compile(r"[（(][0-9０-９]{1,2}[:：時][0-9０-９]{0,2}分?$")  # (17:30必着
 _DEFAULT_KIND = "obligation"  # what a by-reference clause states when no rule came before it
 _SAME = "~same"  # the payload of a by-reference expression (亦同): the kind of the rule read before it
 _FALLBACK = "?"  # marks the kind of a fallback expression (rules.json): <kind>? until the clause is read
@@ -200,7 +201,7 @@ class RuleReader:
             # about, and one that fills its brackets alone after other words ((必着) after a deadline) notes
             # the rule; any other inside brackets, an article's caption （補助金の返還） included, qualifies.
             if (qualifiers.covers(h.start, h.end) and not (h.start == start and t[start] == _LABEL)
-                    and not (h.start - 1 > start and t[h.start - 1] in _BRACKETS and t[h.end:h.end + 1] == _BRACKETS[t[h.start - 1]])) \
+                    and not _fills_note(t, h, start)) \
                     or (numbers.reaches_out_of(h.start, h.end) if lang == "en" else numbers.overlaps(h.start, h.end)):
                 # 上限 of 上限額 is part of a figure; a figure inside an English rule (only one homeowner per
                 # home can apply) is the rule's own; a CJK one states a cap (以一次為限), the clause's measure
@@ -286,6 +287,15 @@ def _reference_ends(pattern: str, ref: str) -> str:
 
 # a lookahead for a sentence's end: a class of enders holding the full stop, or the text's end
 _END_LOOKAHEAD = regex_cache.compile(r"\(\?=(\[[^\]（(]*。[^\]（(]*\])\|\$\)")
+
+
+def _fills_note(t: str, h: RuleHit, start: int) -> bool:
+    """Whether expression h fills its brackets after other words, alone or after a clock time ((必着),
+    (17:30必着) after a deadline): a note of the rule, not a qualifier."""
+    a = h.start - 1
+    if (m := _CLOCK_BEFORE.search(t, max(start, a - 8), h.start)) is not None:
+        a = m.start()
+    return a > start and t[a] in _BRACKETS and t[h.end:h.end + 1] == _BRACKETS[t[a]]
 
 
 def _whole(t: str, a: int, b: int, start: int, end: int) -> bool:
