@@ -1190,8 +1190,8 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
 
 
 def _priced_in_context(t: str, drafts: list[_Draft], pc: dict) -> list[_Draft]:
-    """Bare amounts that go on quoting prices per kWh after one written with its denominator
-    (quantities.json price_context)."""
+    """Bare amounts that go on quoting prices after one written with its denominator (per kWh, MWh or
+    tonne: quantities.json price_context)."""
     rate = None
     for d in drafts:
         if d.kind != "money" or not d.unit or d.value is None:
