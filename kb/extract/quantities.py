@@ -455,7 +455,9 @@ class _Scan:
             return None
         g = self.r.unit_of(um.group("u"))
         if "context_before" in g and not self.unit_context(pos, g):
-            return None  # 1000度 is kilowatt hours only where the phrase speaks of electricity (用電量)
+            if "otherwise" not in g or not self.unit_context(pos, g["otherwise"]):
+                return None  # 1000度 is kilowatt hours only where the phrase speaks of electricity (用電量)
+            g = g["otherwise"]  # 用水量超過9,000度: cubic metres of water
         return (_DURATION_MONTH if g.get("role") == "month" and (month_ok or self.dim == "duration") else g), um.end() + len(end_mark)
 
     def unit_context(self, pos: int, g: dict) -> bool:
