@@ -218,6 +218,7 @@ JOIN_BITS = ["\n", " \n ", "\u3000", "\u00a0", ".", ",", "年間", "なけれ", 
 @given(bits(JOIN_BITS + QTY_BITS, 60))
 @example("対象 1 \n250 t of CO2 re-\nquired")  # a break between digits kept, a hyphenated line end joined
 @example("<table><tr><td>1 000</td><td>2,2 %</td></tr></table>")
+@example(".一.一")  # a point between kanji digits is written 点 in the view
 @example("See https://x.gov/a-\nb for the 5 000 t rule, re-\nquired.")
 def test_joined_view_maps_every_position_back(body):
     from kb.extract.text import join, mask
@@ -228,7 +229,7 @@ def test_joined_view_maps_every_position_back(body):
     for i, ch in enumerate(view.text):
         b = view.body(i)
         assert 0 <= b < len(body)
-        assert body[b] == ch or masked[b] == ch or ch in " 。，"  # what the join writes in place
+        assert body[b] == ch or masked[b] == ch or ch in " 。，点"  # what the join writes in place (点: a point between kanji digits)
         if i:
             assert view.body(i - 1) < b  # strictly increasing: no two view characters share a body one
     for c in clauses:
