@@ -92,7 +92,7 @@ def _grammar() -> _Grammar:
     return _Grammar(forms, months, d["two_digit_pivot"], after, before, events, provisions, opener, joins, full, datelines,
                     regex_cache.compile(d["datelines_after"]), regex_cache.compile(d["defined_in"]),
                     regex_cache.compile(d["reference_after"]), regex_cache.compile(d["titles"]),
-                    regex_cache.compile(d["coordinated"], re.I),
+                    regex_cache.compile(f"(?:{_NOTE_AFTER.pattern})?{d['coordinated']}", re.I),
                     *_cell_labels(d["cell_labels"]),
                     tuple(regex_cache.compile(d["news_lead"][k], re.I) for k in ("before", "after")),
                     regex_cache.compile(d["named_after"]),

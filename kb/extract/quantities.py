@@ -26,7 +26,7 @@ from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_v
 from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
 from kb.scripts import CJK_RX
 
-__all__ = ["Quantity", "counts_number_of", "find_quantities", "parse_quantity"]
+__all__ = ["Quantity", "counts_number_of", "find_quantities", "is_bare_year", "parse_quantity"]
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, which doubles the
@@ -145,9 +145,9 @@ class _Rules(NumeralRules):
         # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh, 30 tonnes of carbon dioxide equivalent (CO2e) per GWh:
         # a short 'of ...' phrase, and the abbreviation it defines, may stand between
         substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?:[ ][(][A-Za-z0-9₂]{1,8}[)])?(?=[ ]per[ ]|/)"
-        guarded = {w.lower(): nb for w, nb in d["per_unit_not_before"].items()}
-        pers = "|".join([alt([w for w in self.per if w not in guarded], ci=True)]
-                        + [alt([w], ci=True, not_before=nb) for w, nb in guarded.items()])
+        self.per_guard = {w.lower(): nb for w, nb in d["per_unit_not_before"].items()}  # /台, not /台北
+        pers = "|".join([alt([w for w in self.per if w not in self.per_guard], ci=True)]
+                        + [alt([w], ci=True, not_before=nb) for w, nb in self.per_guard.items()])
         self.per_re = regex_cache.compile(f"(?:{substance})?[ ]?(?P<p>{pers})")
         # £18 / tCO2e: a slash set off by blanks, as web pages write it
         self.per_spaced_map = {w[1:]: k for w, k in self.per.items() if w.startswith("/") and w[1:2].isalpha()}
@@ -225,6 +225,7 @@ class _Rules(NumeralRules):
         self.cmp_pre_fwd = regex_cache.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
         self.b_opener = regex_cache.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
         self.change_before = regex_cache.compile(d["change_before"])
+        self.date_changed = regex_cache.compile(d["date_change_before"])
         self.schedule_gap = regex_cache.compile(d["schedule_gap"])
         self.b_word = regex_cache.compile("[ ](?P<c>[A-Za-z]+)"), letters
         self.bare_bound_min = d["bare_bounds"]["min"]
@@ -285,6 +286,11 @@ def _is_year(v: float | None, r: _Rules) -> bool:
     return v is not None and r.d["date_year_min"] <= v <= r.d["date_year_max"] and v == int(v)
 
 
+def is_bare_year(q: Quantity) -> bool:
+    """Whether quantity q is a bare number written as a year in four digits (2021)."""
+    return q.kind == "number" and len(q.surface) == 4 and q.surface.isdigit() and _is_year(q.value, _rules())
+
+
 _START = re.Match.start
 _CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a cheap test before the clock pattern)
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
@@ -318,8 +324,6 @@ _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range writ
 # what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
 _BAND_GAP = frozenset(" ，,、但而且")
 _BAND_TO = regex_cache.compile("[ ]?[至到~～〜][ ]?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两])")  # 大於75kW至200kW
-# extends the deadline from 2026 to 2033: a date moved, old and new; tightens the budget from 2027 to 2033: a period
-_DATE_CHANGED = regex_cache.compile(r"(?<![a-z])(?:deadline|date|start|expir|commenc|sunset|timeline|extend|delay|postpon|defer|mov|push)")
 _TO_A_YEAR = regex_cache.compile(r"[ ]?(?:to|through|until|till|[-–—~～])[ ]?(?:19|20)[0-9]{2}(?![0-9])")
 _DIGIT_GLOSS = regex_cache.compile(r" ?\(([0-9]{1,3}(?:,[0-9]{3})*)\)")  # the digits glossing a word number
 # 逾5峰瓩,且在10峰瓩以下: 且 (and) before the second bound of a band
@@ -495,7 +499,7 @@ class _Scan:
         self.alternatives(out)
         _rates_times_quantity(self.t, out, r)
         out = _one_unit_rates(self.t, out, r)
-        return _shared_denominators(self.t, out, r)
+        return _priced_in_context(self.t, _shared_denominators(self.t, out, r), r.d["price_context"])
 
     def alternatives(self, drafts: list[_Draft]) -> None:
         """A bare number right before an amount of a unit, joined by and / or (10,000 and 25,000
@@ -1009,7 +1013,7 @@ class _Scan:
         opener = self.before(r.b_opener, d.start, floor)
         if opener is not None and key(opener[1]) == "from" and changes_from(self.low, opener[0], floor) \
                 and not (self._digits(d.start, 4) and d.value is not None and _is_year(d.value, r) and _TO_A_YEAR.match(self.low, at)
-                         and not _DATE_CHANGED.search(self.low, max(floor, opener[0] - 80), opener[0])):
+                         and not r.date_changed.search(self.low, max(floor, opener[0] - 80), opener[0])):
             self.old_value(d, at)
             return None  # increases the rate from $35 to $60: an old and a new value, not a range
         paired = key(opener[1]) if opener is not None and key(opener[1]) in _PAIRED_OPENERS else None
@@ -1044,12 +1048,11 @@ class _Scan:
                 and hi.end - hi.start == 2 and hi.value == (d.value + 1) % 100:
             d.kind, d.unit = "date", "date"
             hi.kind, hi.unit, hi.value = "date", "date", d.value + 1  # 2023–24: a financial year, in a sentence or a cell
-        elif d.kind in ("number", "date") and hi.kind == "duration" and hi.unit == "year" and self._digits(d.start, 4) \
-                and self._digits(hi.start, 4) and d.value < hi.value and _is_year(d.value, r) and _is_year(hi.value, r):
-            d.kind, d.unit, hi.kind, hi.unit = "date", "date", "date", "date"  # 2024-2025年间: years, not 2,025 years
-        elif d.kind == hi.kind == "number" and self._digits(d.start, 4) and self._digits(hi.start, 4) and d.value < hi.value \
+        elif d.kind in ("number", "date") and (hi.kind == "number" or (hi.kind == "duration" and hi.unit == "year")) \
+                and self._digits(d.start, 4) and self._digits(hi.start, 4) and d.value < hi.value \
                 and _is_year(d.value, r) and _is_year(hi.value, r):
-            d.kind, d.unit, hi.kind, hi.unit = "date", "date", "date", "date"  # (2021 to 2025), (2021-2025): a period of years
+            # (2021 to 2025), 2024-2025年间: a period of years, not a number nor 2,025 years
+            d.kind, d.unit, hi.kind, hi.unit = "date", "date", "date", "date"
         elif d.kind in ("number", "date") and d.value == int(d.value) and _is_year(d.value, r) and t[d.start:d.end].isdigit() \
                 and hi.kind == "duration" and hi.unit == "year" and t[hi.start:hi.start + 2].isdigit() and hi.end - hi.start == 3 \
                 and (y := d.value // 100 * 100 + hi.value) > d.value:
@@ -1188,7 +1191,7 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
                 and r.schedule_gap.fullmatch(t, rate.end, d.start):
             d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元
         rate = d if "/" in d.unit else None
-    return _priced_in_context(t, drafts, r.d["price_context"])
+    return drafts
 
 
 def _priced_in_context(t: str, drafts: list[_Draft], pc: dict) -> list[_Draft]:
@@ -1564,8 +1567,8 @@ def _context_rules() -> tuple[re.Pattern, dict, re.Pattern, dict]:
     curs = {w.lower(): v for w, v in r.d["context_currency"].items()}
     curs |= {w.lower(): v for w, v in r.d["context_currency_scaled"].items() if not w.startswith("_")}
     # Searched in the caseless copy of a label without re.I, so that the engine can skip ahead.
-    guarded = {w.lower(): nb for w, nb in r.d["per_unit_not_before"].items()}
-    per_alts = [re.escape(w) + (f"(?![{re.escape(guarded[w])}])" if w in guarded else "") for w in sorted(pers, key=len, reverse=True)]
+    per_alts = [re.escape(w) + (f"(?![{re.escape(r.per_guard[w])}])" if w in r.per_guard else "")
+                for w in sorted(pers, key=len, reverse=True)]
     return (regex_cache.compile("|".join(per_alts)), pers,
             regex_cache.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True))), curs)
 

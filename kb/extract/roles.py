@@ -38,13 +38,12 @@ from kb.extract.patterns import (
     load_data,
     lowered,
 )
-from kb.extract.quantities import Quantity, counts_number_of, is_frequency
+from kb.extract.quantities import Quantity, counts_number_of, is_bare_year, is_frequency
 from kb.scripts import DIGIT_RX
 
 __all__ = ["UNSPECIFIED", "Candidate", "Role", "RoleReader", "Taxonomy", "taxonomy"]
 
 UNSPECIFIED = "unspecified"
-_YEAR_DIGITS = regex_cache.compile(r"(?:19|20)[0-9]{2}")  # a bare number that reads as a year
 _QUOTES = frozenset("「“\"")
 
 
@@ -362,7 +361,7 @@ class RoleReader:
             if relation and role is None:
                 role = tx.by_key.get(tx.relation_roles[relation])
             if x.kind == "number":
-                if role is None or _YEAR_DIGITS.fullmatch(x.q.surface):
+                if role is None or is_bare_year(x.q):
                     continue  # 2021 DERA State Grants: a year before a title, not a count of grants
                 x.kind = "count"  # a bare number the project word right after makes a count
             in_table = c.kind == "table_row"
