@@ -46,7 +46,8 @@ class NumeralRules:
         prefixed = "|".join(f"{e(k)}(?![{e(v)}])" for k, v in heads.items())
         first = f"[0-9{dig}{mult}{two}]|{prefixed}"
         cont = (f"[0-9{dig}{mult}]|{prefixed}|[{two}](?<![0-9{dig}][{two}])"  # 两 right after a digit is the tael
-                f"|,(?<=[0-9],)(?=[0-9]{{3}}(?![0-9]))|{_SPACE_GROUP}|{_DECIMAL_COMMA}|\\.(?<=[0-9{dig}]\\.)(?=[0-9{dig}])"
+                f"|,(?<=[0-9],)(?=[0-9]{{3}}(?![0-9]))|{_SPACE_GROUP}|{_DECIMAL_COMMA}"
+                f"|\\.(?:(?<=[0-9]\\.)(?=[0-9])|(?<=[{dig}]\\.)(?=[{dig}]))"  # digits of one script: 2.一百 is a list number
                 f"|[{dp}](?=[0-9{dig}])")
         num = f"(?:{first})(?:{cont}){{0,{MAX_RUN}}}"
         self.num_src = num
