@@ -392,7 +392,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             rel = None
         if rel is None and q.value is not None and q.value != int(q.value) and _day_precise(q) \
                 and not _dateline(text, clause, q, LANG_KEYS[lang], g) \
-                and not g.reference_after.match(text, _pair_end(text, q, quantities[i + 1:], g), clause.end) \
+                and not any(g.reference_after.match(text, at, clause.end) for at in {q.end, _pair_end(text, q, quantities[i + 1:], g)}) \
                 and not (ends_line and _after_title(text, clause, q) and ends_line(q.end)) and not named:
             rel = "dated"  # a full date (1 July 2029) in a provision, unless it dates an event, closes a title line or names a document
         elif rel is None and q.value is not None and q.value != int(q.value) and "en" in keys \
@@ -561,10 +561,9 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
         at = note.end()
     if any(_ends_with(rx, left) for k in keys for rx in _names_before(k)):
         return _NAMES  # a date a change replaces (instead of on 1 January 2025) is none, whatever follows it
-    for k in keys:
-        for rel, rx in g.after[k]:
-            if rx.match(text, at, clause.end):
-                return rel
+    after = next((rel for k in keys for rel, rx in g.after[k] if rx.match(text, at, clause.end)), None)
+    if after is not None and not (after == "recurring" and q.value is not None):
+        return after
     if "en" in keys and (yw := _YEAR_WORD_BEFORE.search(left)) is not None:
         lefts = (left, left[:yw.start()])
     else:
@@ -573,6 +572,8 @@ def _relation(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gramm
         for rel, rx in g.before[k]:
             if any(_ends_with(rx, lf) for lf in lefts):
                 return rel
+    if after is not None:
+        return after  # a yearly marker after a date with its year (2021 – report says): see relations()
     in_cell = clause.kind == "table_row" and fills_cell(text, clause, q.start, q.end)
     if in_cell:
         cells = _neighbour_cells(text, clause, q)
