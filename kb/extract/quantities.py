@@ -193,6 +193,9 @@ class _Rules(NumeralRules):
         self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?(?= )")  # one to three words before a counted noun
         self.uncounted_words = frozenset(d["uncounted_words"])
         self.alternative = regex_cache.compile(f"[ ]?(?:{alt(d['alternative_joiners'])})[ ]?")
+        self.index_units = [(x["unit"], regex_cache.compile(x["before"])) for x in d["index_units"]]
+        joiners = alt(d["alternative_joiners"])
+        self.index_chain = regex_cache.compile(f"(?:,? (?:{joiners}|to)(?: either)? |{joiners}|から|～|~|至)")
         self.times = regex_cache.compile(f"[ ]?(?:{alt(d['times_signs'])})[ ]?")
         self.per_unit_names = frozenset(d["per_units"])
         self.year_reference_nouns = frozenset(d["year_reference_nouns"])
@@ -324,6 +327,8 @@ _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range writ
 # what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
 _BAND_GAP = frozenset(" ，,、但而且")
 _BAND_TO = regex_cache.compile("[ ]?[至到~～〜][ ]?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两])")  # 大於75kW至200kW
+_FROM_ALTERNATIVE = regex_cache.compile(r"(?<![a-z])from [0-9][0-9,.]{0,12},? (?:or|and) $")
+_INDEX_REACH = 80  # how far before a bare number an index's name (index_units) may stand
 _TO_A_YEAR = regex_cache.compile(r"[ ]?(?:to|through|until|till|[-–—~～])[ ]?(?:19|20)[0-9]{2}(?![0-9])")
 _DIGIT_GLOSS = regex_cache.compile(r" ?\(([0-9]{1,3}(?:,[0-9]{3})*)\)")  # the digits glossing a word number
 # 逾5峰瓩,且在10峰瓩以下: 且 (and) before the second bound of a band
@@ -497,6 +502,7 @@ class _Scan:
                 out.append(d)
                 last = d.end
         self.alternatives(out)
+        self.indexed(out)
         _rates_times_quantity(self.t, out, r)
         out = _one_unit_rates(self.t, out, r)
         return _priced_in_context(self.t, _shared_denominators(self.t, out, r), r.d["price_context"])
@@ -517,6 +523,24 @@ class _Scan:
             if a.kind == "money" and "/" not in a.unit and (den := self.denominator_before(a.start, 0, r.b_per_verb)):
                 a.unit = b.unit = f"{a.unit}/{den.unit}"
                 a.start = den.start
+
+    def indexed(self, drafts: list[_Draft]) -> None:
+        """A bare number right after an index's name (a GWP threshold of 150, GWP値150) is a quantity
+        in that index (quantities.json index_units), and so are the numbers chained to it (150 or 300,
+        from 150 to 1,400)."""
+        r, low = self.r, self.low
+        prev: _Draft | None = None
+        for d in drafts:
+            unit = None
+            if d.kind == "number" and d.unit is None and d.value is not None and not _is_year(d.value, r):
+                if prev is not None and r.index_chain.fullmatch(low, prev.end, d.start):
+                    unit = prev.unit
+                else:
+                    window = low[max(0, d.start - _INDEX_REACH):d.start]
+                    unit = next((u for u, rx in r.index_units if rx.search(window)), None)
+            if unit is not None:
+                d.kind, d.unit = "quantity", unit
+            prev = d if unit is not None else None
 
     def anchors(self) -> list[re.Match]:
         """What r.anchor.finditer(t) yields that can begin a quantity, in text order: the English
@@ -1011,7 +1035,10 @@ class _Scan:
         if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")):
             return None
         opener = self.before(r.b_opener, d.start, floor)
-        if opener is not None and key(opener[1]) == "from" and changes_from(self.low, opener[0], floor) \
+        reach = floor
+        if opener is None and (fa := _FROM_ALTERNATIVE.search(self.low, max(0, d.start - 24), d.start)):
+            opener, reach = (fa.start(), "from"), 0  # from 150 or 300 to 700: the second old value, then the new one
+        if opener is not None and key(opener[1]) == "from" and changes_from(self.low, opener[0], reach) \
                 and not (self._digits(d.start, 4) and d.value is not None and _is_year(d.value, r) and _TO_A_YEAR.match(self.low, at)
                          and not r.date_changed.search(self.low, max(floor, opener[0] - 80), opener[0])):
             self.old_value(d, at)
