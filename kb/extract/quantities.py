@@ -328,6 +328,7 @@ _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range writ
 _BAND_GAP = frozenset(" ，,、但而且")
 _BAND_TO = regex_cache.compile("[ ]?[至到~～〜][ ]?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两])")  # 大於75kW至200kW
 _FROM_ALTERNATIVE = regex_cache.compile(r"(?<![a-z])from [0-9][0-9,.]{0,12},? (?:or|and) $")
+_ERA_SPAN = 50  # the most years a period written in one era may run
 _INDEX_REACH = 80  # how far before a bare number an index's name (index_units) may stand
 _TO_A_YEAR = regex_cache.compile(r"[ ]?(?:to|through|until|till|[-–—~～])[ ]?(?:19|20)[0-9]{2}(?![0-9])")
 _DIGIT_GLOSS = regex_cache.compile(r" ?\(([0-9]{1,3}(?:,[0-9]{3})*)\)")  # the digits glossing a word number
@@ -1062,6 +1063,11 @@ class _Scan:
                 and (era := r.era_fwd.match(t, d.start)) and (n := _BARE_YEAR.match(t, hi.start)):
             # 令和7年度から11年度まで, 令和7年度~11年度: the end written without its era is in the start's
             hi.value = float(r.d["eras"][era.group()] + int(cached_core_value(n.group(1))[0]))
+        if hi is not None and d.kind == "date" and hi.kind == "duration" and hi.unit == "year" and fw is None \
+                and d.value is not None and hi.value is not None and hi.vmax is None and (era := r.era_fwd.match(t, d.start)) \
+                and 0 < r.d["eras"][era.group()] + hi.value - d.value <= _ERA_SPAN:
+            # 中華民國一百零八年至一百十年間: the end, its era left out, read as a span of years is the era's year
+            hi.kind, hi.unit, hi.value = "date", "date", float(r.d["eras"][era.group()] + hi.value)
         if hi is not None and d.kind == "date" and hi.kind == "date" and hi.value is None and d.value is not None:
             self.year_of(hi, d)  # 2025年3月1日至3月31日: the end takes the start's year
             if same:

@@ -322,7 +322,8 @@ class RoleReader:
             return []
         spans = self.windows(c, lang, cands)
         cues = self.scan_near(tx.cues, spans, lang)
-        mods = self.scan_near(tx.mods, spans, lang) if any(x.kind in tx.mod_kinds for x in cands) else _NO_CUES
+        mods = self.scan_near(tx.mods, spans, lang) \
+            if any(x.kind in tx.mod_kinds or x.kind == "number" and self.fraction(x) for x in cands) else _NO_CUES  # 万分之五: a percent
         # The clause's own cues, read only when a quantity needs them: the same as `cues` when the
         # windows cover the clause.
         whole: _Cues | None = cues if spans == [[c.start, c.end]] else None
