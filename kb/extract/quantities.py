@@ -1187,8 +1187,14 @@ _COORDINATED = regex_cache.compile(
 
 
 def _negative_period(d: _Draft) -> bool:
-    """A period below zero is a dash read as a minus sign (-25年 after 2023): never a measure."""
-    return d.kind == "duration" and d.value is not None and d.value < 0
+    """A period below zero is a dash read as a minus sign (-25年 after 2023), one beyond any term counted
+    in its unit a date whose marks conversion lost (202511日 for 2025年1月1日): never a measure."""
+    return d.kind == "duration" and d.value is not None and (
+        d.value < 0 or d.value > _LONGEST_PERIOD.get(d.unit, math.inf) or (d.vmax or 0) > _LONGEST_PERIOD.get(d.unit, math.inf))
+
+
+# the longest term counted in a unit finer than a year: none runs a hundred years in days
+_LONGEST_PERIOD = {"month": 1200, "week": 5200, "day": 36500}
 
 
 _PAIRED_OPENERS = frozenset({"between", "after"})  # openers whose range closes with a word of their own
