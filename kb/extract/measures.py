@@ -179,12 +179,17 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         return _LINE_END.match(body, view.body(pos - 1) + 1) is not None
 
     lead = _Lead(t)  # a list's lead-in names the role of the figures in its items
+    penalty_list = False  # whether that lead-in imposes a penalty
     label_line: tuple[int, int] | None = None  # the last 【label】 line, up to the next heading
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
         if progress is not None:
             progress(clauses[i].end)
         lead.enter(vc, clangs[i])
+        if lead.span == (vc.start, vc.end):  # a new lead-in: a penalty's lists offences, which are no rules
+            penalty_list = rule_reader.penalty(vc.start, vc.end, clangs[i])
+        elif _ARTICLE.match(t, vc.start):
+            penalty_list = False  # the next article: its own provisions
         if vc.kind == "heading" or _LABEL_LINE.fullmatch(vc.text):
             label_line = (vc.start, vc.end) if vc.kind != "heading" else None  # 【地球温暖化対策税の税率】: the figures under it
         if i not in by_clause and not rule_reader.any_cue(vc.start, vc.end):
@@ -213,7 +218,10 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
             if x.role is None and label_line is not None:
                 x.role = role_reader.role_in(x, clang, *label_line)
         content = any(not (x.kind == "duration" and is_frequency(x.q.surface)) for x in cands)
-        rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands], content)
+        if penalty_list and lead.span is not None and lead.span[0] < vc.start:
+            rules = []  # 有下列行为之一的，处…罚款：⏎（一）未经许可，从事…的；: an offence, not a rule
+        else:
+            rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands], content)
         if not cands and not rules:
             continue
         items = sorted([(x.start, x.end, x) for x in cands] + [(r.start, r.end, r) for r in rules], key=lambda x: x[:2])
@@ -247,6 +255,8 @@ def _one_frequency_each(cands: list) -> list:
     return out
 
 
+# what opens an article: the next article's provisions are its own
+_ARTICLE = regex_cache.compile(r"[ 　]*(?:第[0-9０-９一二三四五六七八九十百千〇零]+[条條]|(?:Article|Section|§) ?[0-9])")
 _LINE_END = regex_cache.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
 _LABEL_LINE = regex_cache.compile(r"[【［\[][^【】［］\[\]\n]{1,40}[】］\]]")  # a line that is only a bracketed label

@@ -157,6 +157,12 @@ class RuleReader:
         i = bisect_left(self.starts, start)
         return i < len(self.starts) and self.starts[i] < end
 
+    def penalty(self, start: int, end: int, lang: str) -> bool:
+        """Whether text[start:end] imposes a penalty (处…罚款, 罰金に処する): its terms are measures and it
+        states no rule, nor do the offences listed under it."""
+        return any(_search(ex["clause_penalty"], (self.nocase if nocase else self.t)[start:end].rstrip())
+                   for ex, nocase, _ in self.g.exclusions(lang))
+
     def rules(self, c: Clause, start: int, end: int, lang: str, taken: list[tuple[int, int]],
               has_figures: bool) -> list[RuleHit]:
         """The rules of clause c, which spans text[start:end]; `taken` are the spans of its quantities
