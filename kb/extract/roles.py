@@ -249,6 +249,18 @@ _NO_CUES = _Cues([])
 _BOUNDS = frozenset({">", ">=", "<", "<="})
 
 
+def _enumerated(x: Candidate, cands: list[Candidate], t: str) -> bool:
+    """Whether x is one of a list of figures in its unit (石炭については十五ヘクタール、石灰石については一ヘクタール、
+    その他については三ヘクタール): a figure of the same unit next to it, with an enumeration mark between."""
+    i = next(i for i, y in enumerate(cands) if y is x)
+    return any(0 <= j < len(cands) and cands[j].kind == x.kind and cands[j].unit == x.unit and cands[j].q.value != 1
+               and _LIST_MARK.search(t, min(x.end, cands[j].end), max(x.start, cands[j].start)) is not None
+               for j in (i - 1, i + 1))
+
+
+_LIST_MARK = regex_cache.compile("[、，,；;]")  # what separates the members of an enumeration
+
+
 class RoleReader:
     """Roles for the quantities of one text: cue scans over `text` (the joined view), per clause."""
 
@@ -387,8 +399,9 @@ class RoleReader:
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
             if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None and x.comparator not in _BOUNDS \
-                    and x.unit not in tx.singular_units_kept and not fills_cell(self.m, c, x.start, x.end) and not self.quota(x):
-                continue  # a figure alone in a table cell is a value even when it is one
+                    and x.unit not in tx.singular_units_kept and not fills_cell(self.m, c, x.start, x.end) and not self.quota(x) \
+                    and not _enumerated(x, cands, self.m):
+                continue  # a figure alone in a table cell, or one of a list of figures, is a value even when it is one
             x.role = role
             self.modify(x, c, lang, mods.near(x.start - tx.reach[lang], x.end + tx.reach[lang]), consumed)
             kept.append(x)
