@@ -194,6 +194,7 @@ class _Rules(NumeralRules):
         self.uncounted_words = frozenset(d["uncounted_words"])
         self.alternative = regex_cache.compile(f"[ ]?(?:{alt(d['alternative_joiners'])})[ ]?")
         self.index_units = [(x["unit"], regex_cache.compile(x["before"])) for x in d["index_units"]]
+        self.index_names = tuple(n for x in d["index_units"] for n in x["names"])
         joiners = alt(d["alternative_joiners"])
         self.index_chain = regex_cache.compile(f"(?:,? (?:{joiners}|to)(?: either)? |{joiners}|から|～|~|至)")
         self.times = regex_cache.compile(f"[ ]?(?:{alt(d['times_signs'])})[ ]?")
@@ -530,6 +531,8 @@ class _Scan:
         in that index (quantities.json index_units), and so are the numbers chained to it (150 or 300,
         from 150 to 1,400)."""
         r, low = self.r, self.low
+        if not any(n in low for n in r.index_names):
+            return  # no index named anywhere: most texts
         prev: _Draft | None = None
         for d in drafts:
             unit = None
