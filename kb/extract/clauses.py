@@ -628,6 +628,14 @@ _TAB = regex_cache.compile("\t")
 CELL_BAR = regex_cache.compile(r"(?<!\\)\||\t")  # what separates the cells of a table row (an escaped \| does not)
 
 
+def opens_article(text: str, pos: int) -> bool:
+    """Whether a statute article header (第三条, 第十条之一: clauses.json articles) opens text at pos,
+    blanks skipped."""
+    while pos < len(text) and text[pos] in " \u3000":
+        pos += 1
+    return _rules().article.match(text, pos) is not None
+
+
 def fills_cell(text: str, clause: Clause, start: int, end: int) -> bool:
     """Whether text[start:end] fills its cell of table row `clause`: only blanks between it and the
     cell's bars (a figure standing alone in a cell, not inside a sentence written in one)."""

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from kb import regex_cache
-from kb.extract.clauses import CELL_BAR, Clause, split_clauses
+from kb.extract.clauses import CELL_BAR, Clause, opens_article, split_clauses
 from kb.extract.dates import NoticeYears, english_dates, header_years, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
 from kb.extract.quantities import (
@@ -188,7 +188,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         lead.enter(vc, clangs[i])
         if lead.span == (vc.start, vc.end):  # a new lead-in: a penalty's lists offences, which are no rules
             penalty_list = rule_reader.penalty(vc.start, vc.end, clangs[i])
-        elif _ARTICLE.match(t, vc.start):
+        elif opens_article(t, vc.start):
             penalty_list = False  # the next article: its own provisions
         if vc.kind == "heading" or _LABEL_LINE.fullmatch(vc.text):
             label_line = (vc.start, vc.end) if vc.kind != "heading" else None  # 【地球温暖化対策税の税率】: the figures under it
@@ -255,8 +255,6 @@ def _one_frequency_each(cands: list) -> list:
     return out
 
 
-# what opens an article: the next article's provisions are its own
-_ARTICLE = regex_cache.compile(r"[ 　]*(?:第[0-9０-９一二三四五六七八九十百千〇零]+[条條]|(?:Article|Section|§) ?[0-9])")
 _LINE_END = regex_cache.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
 _LABEL_LINE = regex_cache.compile(r"[【［\[][^【】［］\[\]\n]{1,40}[】］\]]")  # a line that is only a bracketed label

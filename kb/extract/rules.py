@@ -180,7 +180,7 @@ class RuleReader:
         if any(english for _, _, english in exs) and not LATIN_RX.search(self.low, start, end):
             exs = [x for x in exs if not x[2]]  # every English exclusion needs a letter; this clause has none
         segs = [(ex, (self.nocase if nocase else t)[start:end].rstrip()) for ex, nocase, _ in exs]
-        if any(_search(ex["clause_penalty"], seg) or _search(ex["clause_void"], seg) for ex, seg in segs):
+        if self.penalty(start, end, lang) or any(_search(ex["clause_void"], seg) for ex, seg in segs):
             return []
         conds = [(m, english) for (ex, seg), (_, _, english) in zip(segs, exs)
                  if ex["clause_condition"] is not None and (m := ex["clause_condition"].search(seg))]
