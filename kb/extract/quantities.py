@@ -192,10 +192,10 @@ class _Rules(NumeralRules):
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
         self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?(?= )")  # one to three words before a counted noun
         self.uncounted_words = frozenset(d["uncounted_words"])
-        self.alternative = regex_cache.compile(f"[ ]?(?:{alt(d['alternative_joiners'])})[ ]?")
+        joiners = alt(d["alternative_joiners"])
+        self.alternative = regex_cache.compile(f"[ ]?(?:{joiners})[ ]?")
         self.index_units = [(x["unit"], regex_cache.compile(x["before"])) for x in d["index_units"]]
         self.index_names = tuple(n for x in d["index_units"] for n in x["names"])
-        joiners = alt(d["alternative_joiners"])
         self.index_chain = regex_cache.compile(f"(?:,? (?:{joiners}|to)(?: either)? |{joiners}|から|～|~|至)")
         self.times = regex_cache.compile(f"[ ]?(?:{alt(d['times_signs'])})[ ]?")
         self.per_unit_names = frozenset(d["per_units"])

@@ -252,7 +252,7 @@ _BOUNDS = frozenset({">", ">=", "<", "<="})
 def _enumerated(x: Candidate, cands: list[Candidate], t: str) -> bool:
     """Whether x is one of a list of figures in its unit (石炭については十五ヘクタール、石灰石については一ヘクタール、
     その他については三ヘクタール): a figure of the same unit next to it, with an enumeration mark between."""
-    i = next(i for i, y in enumerate(cands) if y is x)
+    i = cands.index(x)
     return any(0 <= j < len(cands) and cands[j].kind == x.kind and cands[j].unit == x.unit and cands[j].q.value != 1
                and _LIST_MARK.search(t, min(x.end, cands[j].end), max(x.start, cands[j].start)) is not None
                for j in (i - 1, i + 1))

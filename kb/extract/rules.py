@@ -160,8 +160,11 @@ class RuleReader:
     def penalty(self, start: int, end: int, lang: str) -> bool:
         """Whether text[start:end] imposes a penalty (处…罚款, 罰金に処する): its terms are measures and it
         states no rule, nor do the offences listed under it."""
-        return any(_search(ex["clause_penalty"], (self.nocase if nocase else self.t)[start:end].rstrip())
-                   for ex, nocase, _ in self.g.exclusions(lang))
+        return _penalised(self._segments(start, end, self.g.exclusions(lang)))
+
+    def _segments(self, start: int, end: int, exs: list[tuple[dict, bool, bool]]) -> list[tuple[dict, str]]:
+        """Each exclusion block with the clause text it reads (caseless or as written)."""
+        return [(ex, (self.nocase if nocase else self.t)[start:end].rstrip()) for ex, nocase, _ in exs]
 
     def rules(self, c: Clause, start: int, end: int, lang: str, taken: list[tuple[int, int]],
               has_figures: bool) -> list[RuleHit]:
@@ -179,8 +182,8 @@ class RuleReader:
         exs = g.exclusions(lang)
         if any(english for _, _, english in exs) and not LATIN_RX.search(self.low, start, end):
             exs = [x for x in exs if not x[2]]  # every English exclusion needs a letter; this clause has none
-        segs = [(ex, (self.nocase if nocase else t)[start:end].rstrip()) for ex, nocase, _ in exs]
-        if self.penalty(start, end, lang) or any(_search(ex["clause_void"], seg) for ex, seg in segs):
+        segs = self._segments(start, end, exs)
+        if _penalised(segs) or any(_search(ex["clause_void"], seg) for ex, seg in segs):
             return []
         conds = [(m, english) for (ex, seg), (_, _, english) in zip(segs, exs)
                  if ex["clause_condition"] is not None and (m := ex["clause_condition"].search(seg))]
@@ -293,6 +296,11 @@ def _reference_ends(pattern: str, ref: str) -> str:
 
 # a lookahead for a sentence's end: a class of enders holding the full stop, or the text's end
 _END_LOOKAHEAD = regex_cache.compile(r"\(\?=(\[[^\]（(]*。[^\]（(]*\])\|\$\)")
+
+
+def _penalised(segs: list[tuple[dict, str]]) -> bool:
+    """Whether a clause's text, as each exclusion block reads it, imposes a penalty."""
+    return any(_search(ex["clause_penalty"], seg) for ex, seg in segs)
 
 
 def _fills_note(t: str, h: RuleHit, start: int) -> bool:
