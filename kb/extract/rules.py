@@ -35,7 +35,7 @@ from kb.extract.patterns import LANG_KEYS, LATIN_RX, CueSet, caseless, caseless_
 __all__ = ["RuleHit", "RuleReader", "rule_kinds"]
 
 _NO_RULES = frozenset({"heading", "formula"})
-_BRACKETS = {"（": "）", "(": ")", "「": "」", "『": "』", "【": "】", "〔": "〕", "[": "]"}
+_BRACKETS = {"（": "）", "(": ")", "「": "」", "『": "』", "【": "】", "〔": "〕", "[": "]", "《": "》", "〈": "〉"}
 _CLOSERS = {v: k for k, v in _BRACKETS.items()}
 _BRACKET_RX = regex_cache.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 60  # how far before / after an expression its exclusions look
