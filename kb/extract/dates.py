@@ -35,6 +35,7 @@ _LOOK = 48  # how far before a date its relation words are looked for
 _EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
 _PROVISION_REACH = 600  # how far before a date a modal of its (long, statutory) sentence is looked for
 _SENTENCE_END = regex_cache.compile("[。．.!?！？]")
+_COMMAS = frozenset(",，、")
 
 
 @dataclass(frozen=True, slots=True)
@@ -670,7 +671,10 @@ def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar,
     """Whether the sentence after the date (and with `before_too`, before it: a date no cue relates,
     as in 'the FAQs were released on …, December 22, 2022') reports a past event, and the clause
     around it states no rule: 'shall apply … until … have been taken into account' is a provision."""
-    stop = min(clause.end, q.end + _EVENT_REACH)
+    end = clause.end
+    if end < len(text) and text[end - 1] in _COMMAS:  # a sub-clause cut at a comma: its sentence goes on
+        end = m.end() if (m := _SENTENCE_END.search(text, end, q.end + _EVENT_REACH)) else q.end + _EVENT_REACH
+    stop = min(end, q.end + _EVENT_REACH)
     m = _SENTENCE_END.search(text, q.end, stop)
     rest = text[q.end:m.end() if m else stop]
     head = text[max(clause.start, q.start - _PROVISION_REACH):q.start]
