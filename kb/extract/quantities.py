@@ -206,6 +206,7 @@ class _Rules(NumeralRules):
         self.grant_bare = d["grant_bare_amounts"]
         self.b_grant = _before(self.grant_bare["verbs"])
         self.rounding_before = regex_cache.compile(d["rounding_before"], re.I)
+        self.rounding_after = regex_cache.compile(d["rounding_after"])
         self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
         self.count_cmp_before = regex_cache.compile(f"(?P<c>{alt(self.count_cmp)}){d['count_bounds_before_verb']['verb']}$")
         self.inclusive_marks = tuple(d["inclusive_marks"])
@@ -881,6 +882,8 @@ class _Scan:
             self.smaller_denominations(d)  # 二元五角: two and a half
         if "multiple of" in t[max(floor, s - _ROUNDING_REACH):s] and r.rounding_before.search(t, max(floor, s - _ROUNDING_REACH), s):
             return None  # if any amount is not a multiple of 1 cent: the step again, before its rounding
+        if d.kind in ("number", "money") and r.rounding_after.match(t, d.end):
+            return None  # 1,000円未満の端数は切り捨て: the unit of rounding
         if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
         elif d.kind == "number" and d.value and (fine := r.fine_after.match(t, d.end)):
