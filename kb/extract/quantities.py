@@ -205,6 +205,8 @@ class _Rules(NumeralRules):
         self.fine_after = regex_cache.compile("|".join(f"(?P<{k}>{p})" for k, p in fines["after"].items()))
         self.grant_bare = d["grant_bare_amounts"]
         self.b_grant = _before(self.grant_bare["verbs"])
+        self.money_noun = d["money_noun_bare"]
+        self.b_money_noun = _before([n + f for n in self.money_noun["nouns"] for f in self.money_noun["fillers"]])
         self.rounding_before = regex_cache.compile(d["rounding_before"], re.I)
         self.rounding_after = regex_cache.compile(d["rounding_after"])
         self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
@@ -891,6 +893,9 @@ class _Scan:
         elif d.kind == "number" and d.value and d.scale >= r.grant_bare["min_scale"] \
                 and (d.end == len(t) or t[d.end] in r.grant_bare["ends"]) and self.before(r.b_grant, s, floor):
             d.kind, d.unit = "money", r.grant_bare["currency"]  # 最高補助30萬。: the yuan left out
+        elif d.kind == "number" and d.value and d.scale >= r.grant_bare["min_scale"] \
+                and (d.end == len(t) or t[d.end] in r.money_noun["ends"]) and self.before(r.b_money_noun, s, floor):
+            d.kind, d.unit = "money", r.money_noun["currency"]  # 投資額1000萬以上: the yuan left out
         if d.kind == "money" and (den := self.denominator_before(s, floor, r.b_per_verb)):
             d.unit, s = f"{d.unit}/{den.unit}", den.start  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
