@@ -893,7 +893,7 @@ class _Scan:
         elif d.kind == "number" and d.value and d.scale >= r.grant_bare["min_scale"] \
                 and (d.end == len(t) or t[d.end] in r.grant_bare["ends"]) and self.before(r.b_grant, s, floor):
             d.kind, d.unit = "money", r.grant_bare["currency"]  # 最高補助30萬。: the yuan left out
-        elif d.kind == "number" and d.value and d.scale >= r.grant_bare["min_scale"] \
+        elif d.kind == "number" and d.value and d.scale >= r.money_noun["min_scale"] \
                 and (d.end == len(t) or t[d.end] in r.money_noun["ends"]) and self.before(r.b_money_noun, s, floor):
             d.kind, d.unit = "money", r.money_noun["currency"]  # 投資額1000萬以上: the yuan left out
         if d.kind == "money" and (den := self.denominator_before(s, floor, r.b_per_verb)):
