@@ -36,8 +36,8 @@ LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
 # are re-based (to the figures read when they join) when new passages join a split, and otherwise
 # only raised, except where a change buys recall with less precision (its commit gives both figures).
 EXTRA_FLOORS = {
-    ("tune", False): (0.933, 0.905), ("tune", True): (0.874, 0.877),
-    ("held", False): (0.866, 0.846), ("held", True): (0.857, 0.817),
+    ("tune", False): (0.933, 0.906), ("tune", True): (0.873, 0.877),
+    ("held", False): (0.866, 0.845), ("held", True): (0.856, 0.817),
 }
 KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
 
