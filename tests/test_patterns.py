@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kb.extract.patterns import edge_chars, lead_pairs, lead_words, required_literal
+from kb.extract.patterns import edge_chars, lead_pairs, lead_words, required_literal, word_first
 
 EN = "(?:{})(?![a-z])"  # how CueSet compiles an English pattern
 
@@ -117,3 +117,26 @@ def test_no_english_pattern_ends_on_a_blank_before_a_word():
     sources += [p for r in roles["roles"] for key in ("patterns", "before", "after") for p in r.get(key, {}).get("en", [])]
     assert sources
     assert not [p for p in sources if blank_then_word.search(p)]
+
+
+# A pattern that opens on lookbehinds is compiled word-first: the same matches on every text.
+WORD_FIRST = [
+    ("(?:(?<=law )|(?<=act ))requires? x", "require(?:(?<=law require)|(?<=act require))s? x",
+     ["the law requires x", "the act require x", "a bill requires x", "law requires y"]),
+    ("(?:(?<=law )|(?<=act ))(?:also )?(?:bans|forbids)(?![a-z])", None,
+     ["the act bans it", "the law also forbids it", "the rule bans it", "act bansx"]),
+    ("(?:(?<=各地|各省)|(?<=就))要(?!求)", None, ["各地要做", "各省要求", "就要", "他要"]),
+    ("(?:(?<=^)|(?<=\n))submit", "(?:(?<=^)|(?<=\n))submit", ["submit", "x submit", "a\nsubmit"]),
+]
+
+
+@pytest.mark.parametrize("src,expected,texts", WORD_FIRST)
+def test_word_first_keeps_the_matches(src, expected, texts):
+    got = word_first(src)
+    if expected is not None:
+        assert got == expected
+    assert got == src or not got.startswith("(?:(?<=")  # rewritten: it opens on the word
+    for t in texts:
+        old = [m.end() for m in re.finditer(src, t)]
+        new = [m.end() for m in re.finditer(got, t)]
+        assert old == new, t

@@ -114,6 +114,96 @@ def caseless_pattern(src: str) -> bool:
             and all(c.lower() == c.upper() for c in src if not c.isascii()))
 
 
+def word_first(src: str) -> str:
+    """src with a leading group of lookbehinds moved behind the word that follows them:
+    (?:(?<=law )|(?<=act ))(?:also )?(?:requires|mandates)REST becomes
+    (?:requires(?:(?<=law requires)|(?<=law also requires)|…)|mandates(?:…))REST. The same matches (an
+    optional word between the contexts and the word is checked, not spanned), but a pattern that opens on
+    its words lets the engine skip ahead to them, where one that opens on lookbehinds is tried at every
+    position of the text. Any other src is returned as it is."""
+    if not src.startswith("(?:(?<="):
+        return src
+    end = _group_end(src, 0)
+    looks = []
+    for part in _alternatives(src[3:end]):
+        if not (part.startswith("(?<=") and _group_end(part, 0) == len(part) - 1) or "^" in part:
+            return src
+        looks.append(part[4:-1])
+    rest, between = src[end + 1:], [""]
+    if rest.startswith("(?:") and rest[_group_end(rest, 0) + 1:].startswith("?"):
+        e = _group_end(rest, 0)
+        between += _alternatives(rest[3:e])  # an optional word before the cue word (also, further)
+        rest = rest[e + 2:]
+    if rest.startswith("(?:") and rest[_group_end(rest, 0) + 1:][:1] not in ("?", "*", "+", "{"):
+        e = _group_end(rest, 0)
+        words, rest = _alternatives(rest[3:e]), rest[e + 1:]
+    elif (m := _WORD.match(rest)) is not None:
+        w = m.group()
+        if rest[len(w):len(w) + 1] in ("?", "*", "+", "{"):
+            w = w[:-1]  # requires?: the s belongs to the rest
+        words, rest = [w], rest[len(w):]
+    else:
+        return src
+    if not all(w and _WORD.fullmatch(w) for w in words + [b for b in between if b]):
+        return src
+    branches = [w + "(?:" + "|".join(f"(?<={_grouped(x)}{b}{w})" for x in looks for b in between) + ")" for w in words]
+    return (branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")") + rest
+
+
+def _grouped(x: str) -> str:
+    """Lookbehind body x made safe to extend: grouped where it holds an alternation (各地|各省)."""
+    return f"(?:{x})" if len(_alternatives(x)) > 1 else x
+
+
+_WORD = regex_cache.compile("[a-z\u3040-\u30ff\u4e00-\u9fff][a-z \u3040-\u30ff\u4e00-\u9fff]*")  # a plain literal
+
+
+def _group_end(src: str, i: int) -> int:
+    """Where the group opening at src[i] closes (escapes and character classes skipped)."""
+    depth, j = 0, i
+    while j < len(src):
+        c = src[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "[":
+            j += 1
+            while src[j] != "]":
+                j += 2 if src[j] == "\\" else 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+        j += 1
+    return -1
+
+
+def _alternatives(body: str) -> list[str]:
+    """The top-level alternatives of a group's body."""
+    out, depth, start, j = [], 0, 0, 0
+    while j < len(body):
+        c = body[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "[":
+            j += 1
+            while body[j] != "]":
+                j += 2 if body[j] == "\\" else 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(body[start:j])
+            start = j + 1
+        j += 1
+    out.append(body[start:])
+    return out
+
+
 def caseless(low: str) -> str:
     """`low` (a lowered() text) with the four characters above folded: same length."""
     return _CASE_EXTRA_RX.sub(lambda m: CASE_EXTRA[m.group()], low) if _CASE_EXTRA_RX.search(low) else low
@@ -435,7 +525,7 @@ class CueSet:
         the parse; compiled only when a text gets to run it (_Patterns.rx): most never do."""
         got = self._compiled.get((english, i))
         if got is None:
-            src = self.sources[english][i][0]
+            src = word_first(self.sources[english][i][0])
             flags = re.I if english and not self.en_caseless else 0
             rx = Source(f"(?:{src})(?![a-z])" if english else src, flags)
             got = self._compiled[english, i] = (rx, required_literal(rx) if not flags else None)
