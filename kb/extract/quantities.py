@@ -203,10 +203,11 @@ class _Rules(NumeralRules):
         self.times_per = regex_cache.compile(d["times_per"], re.I)
         fines = d["fine_nouns"]
         self.fine_after = regex_cache.compile("|".join(f"(?P<{k}>{p})" for k, p in fines["after"].items()))
-        self.grant_bare = d["grant_bare_amounts"]
-        self.b_grant = _before(self.grant_bare["verbs"])
-        self.money_noun = d["money_noun_bare"]
-        self.b_money_noun = _before([n + f for n in self.money_noun["nouns"] for f in self.money_noun["fillers"]])
+        # a sum with its currency left out: after a grant's verb (最高補助30萬), after a noun naming a sum
+        # (投資額1000萬以上); each lead, with the scale and the ends it needs
+        grant, noun = d["grant_bare_amounts"], d["money_noun_bare"]
+        self.bare_sums = ((grant, _before(grant["verbs"])),
+                          (noun, _before([n + f for n in noun["nouns"] for f in noun["fillers"]])))
         self.rounding_before = regex_cache.compile(d["rounding_before"], re.I)
         self.rounding_after = regex_cache.compile(d["rounding_after"])
         self.count_cmp = dict(d["count_bounds_before_verb"]["words"])
@@ -890,12 +891,9 @@ class _Scan:
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
         elif d.kind == "number" and d.value and (fine := r.fine_after.match(t, d.end)):
             d.kind, d.unit = "money", r.d["fine_nouns"]["currency"][fine.lastgroup]  # 50万以下の罰金: the yen left out
-        elif d.kind == "number" and d.value and d.scale >= r.grant_bare["min_scale"] \
-                and (d.end == len(t) or t[d.end] in r.grant_bare["ends"]) and self.before(r.b_grant, s, floor):
-            d.kind, d.unit = "money", r.grant_bare["currency"]  # 最高補助30萬。: the yuan left out
-        elif d.kind == "number" and d.value and d.scale >= r.money_noun["min_scale"] \
-                and (d.end == len(t) or t[d.end] in r.money_noun["ends"]) and self.before(r.b_money_noun, s, floor):
-            d.kind, d.unit = "money", r.money_noun["currency"]  # 投資額1000萬以上: the yuan left out
+        elif d.kind == "number" and d.value and (sum_of := next((g for g, lead in r.bare_sums if d.scale >= g["min_scale"]
+                and (d.end == len(t) or t[d.end] in g["ends"]) and self.before(lead, s, floor)), None)):
+            d.kind, d.unit = "money", sum_of["currency"]  # 最高補助30萬。, 投資額1000萬以上: the yuan left out
         if d.kind == "money" and (den := self.denominator_before(s, floor, r.b_per_verb)):
             d.unit, s = f"{d.unit}/{den.unit}", den.start  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
