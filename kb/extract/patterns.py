@@ -158,8 +158,9 @@ def _grouped(x: str) -> str:
 _WORD = regex_cache.compile("[a-z\u3040-\u30ff\u4e00-\u9fff][a-z \u3040-\u30ff\u4e00-\u9fff]*")  # a plain literal
 
 
-def _group_end(src: str, i: int) -> int:
-    """Where the group opening at src[i] closes (escapes and character classes skipped)."""
+def _structure(src: str, i: int = 0):
+    """(position, character, group depth after it) of src's grouping characters from i on: escapes and
+    character classes skipped, depth counted from 0."""
     depth, j = 0, i
     while j < len(src):
         c = src[j]
@@ -170,38 +171,21 @@ def _group_end(src: str, i: int) -> int:
             j += 1
             while src[j] != "]":
                 j += 2 if src[j] == "\\" else 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return j
+        elif c in "()|":
+            depth += (c == "(") - (c == ")")
+            yield j, c, depth
         j += 1
-    return -1
+
+
+def _group_end(src: str, i: int) -> int:
+    """Where the group opening at src[i] closes."""
+    return next((j for j, c, depth in _structure(src, i) if c == ")" and depth == 0), -1)
 
 
 def _alternatives(body: str) -> list[str]:
     """The top-level alternatives of a group's body."""
-    out, depth, start, j = [], 0, 0, 0
-    while j < len(body):
-        c = body[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "[":
-            j += 1
-            while body[j] != "]":
-                j += 2 if body[j] == "\\" else 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            out.append(body[start:j])
-            start = j + 1
-        j += 1
-    out.append(body[start:])
-    return out
+    cuts = [j for j, c, depth in _structure(body) if c == "|" and depth == 0]
+    return [body[a + 1:b] for a, b in zip([-1, *cuts], [*cuts, len(body)])]
 
 
 def caseless(low: str) -> str:
