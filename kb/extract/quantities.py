@@ -44,6 +44,7 @@ class Quantity:
 
 
 _ISO_SEPARATORS = frozenset("-/.")  # the character after the year of an ISO-like date (r.iso)
+_CJK_NUMERAL_CHARS = frozenset("〇一二三四五六七八九十百千万萬億亿兩两")
 
 
 def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
@@ -82,6 +83,8 @@ class _UnitWords:
     def match(self, t: str, pos: int) -> re.Match | None:
         """Pattern.match(t, pos) of the whole pattern: group 'u' and end() are the same."""
         c, nxt = t[pos:pos + 1], t[pos + 1:pos + 2]
+        if c == " " and not nxt.isascii() and t[pos - 1:pos] in _CJK_NUMERAL_CHARS:
+            return None  # 三　工場, 二　次に: a numbered item's number, then its text
         if c == " " or (c == "-" and nxt.isascii() and nxt.isalpha()):  # the optional lead, taken first
             rx = self._for(nxt)
             if rx is not None and (m := rx.match(t, pos + 1)):
