@@ -83,8 +83,6 @@ class _UnitWords:
     def match(self, t: str, pos: int) -> re.Match | None:
         """Pattern.match(t, pos) of the whole pattern: group 'u' and end() are the same."""
         c, nxt = t[pos:pos + 1], t[pos + 1:pos + 2]
-        if c == " " and not nxt.isascii() and t[pos - 1:pos] in _CJK_NUMERAL_CHARS:
-            return None  # 三　工場, 二　次に: a numbered item's number, then its text
         if c == " " or (c == "-" and nxt.isascii() and nxt.isalpha()):  # the optional lead, taken first
             rx = self._for(nxt)
             if rx is not None and (m := rx.match(t, pos + 1)):
@@ -472,6 +470,8 @@ class _Scan:
         if um is None or (end_mark and t[um.end():um.end() + 1] != end_mark):
             return None
         g = self.r.unit_of(um.group("u"))
+        if g["kind"] == "count" and t[pos:pos + 1] == " " and t[pos - 1:pos] in _CJK_NUMERAL_CHARS and not t[pos + 1:pos + 2].isascii():
+            return None  # 三　工場, 二　次に: a numbered item's number, then its text
         if "context_before" in g and not self.unit_context(pos, g):
             if "otherwise" not in g or not self.unit_context(pos, g["otherwise"]):
                 return None  # 1000度 is kilowatt hours only where the phrase speaks of electricity (用電量)
