@@ -149,7 +149,9 @@ class _Rules(NumeralRules):
         self.per_guard = {w.lower(): nb for w, nb in d["per_unit_not_before"].items()}  # /台, not /台北
         pers = "|".join([alt([w for w in self.per if w not in self.per_guard], ci=True)]
                         + [alt([w], ci=True, not_before=nb) for w, nb in self.per_guard.items()])
-        self.per_re = regex_cache.compile(f"(?:{substance})?[ ]?(?P<p>{pers})")
+        # 190 rand (R190) per ton: a short gloss in brackets may stand before the denominator
+        gloss = "[ ]?[(（][^()（）\\n]{1,24}[)）]"
+        self.per_re = regex_cache.compile(f"(?:{substance})?(?:{gloss})?[ ]?(?P<p>{pers})")
         # £18 / tCO2e: a slash set off by blanks, as web pages write it
         self.per_spaced_map = {w[1:]: k for w, k in self.per.items() if w.startswith("/") and w[1:2].isalpha()}
         self.per_spaced = regex_cache.compile(f"[ ]/[ ](?P<p>{alt(self.per_spaced_map, ci=True)})")

@@ -383,12 +383,12 @@ class RoleReader:
             if x.kind == "count" and not (x.q.value is not None and x.q.value == int(x.q.value) >= least):
                 continue
             if role is None and x.kind in tx.keep_kinds:
-                role = self.default_role(x)
+                role = self.default_role(x, c, lang)
             if x.kind == "count" and role is None:
                 role = next((tx.by_key[k] for w, k in tx.counter_roles if x.q.surface.rstrip("以上下内").endswith(w)), None) \
                     or (next((tx.by_key[k] for w, k in tx.counter_roles if self.m.startswith(w, x.end)), None)
                         if x.q.surface[-1:] in tx.generic_counters else None) \
-                    or self.default_role(x) \
+                    or self.default_role(x, c, lang) \
                     or (tx.by_key[tx.english_count_role] if (x.q.surface[-1:].isascii() and x.q.surface[-1:].isalpha())
                         or counts_number_of(self.low, x.start, c.start) else None)
                 # 三百両以上: a bounded count decides who is covered; 兩個階段: the noun after a generic
@@ -507,13 +507,18 @@ class RoleReader:
                     return self.tx.roles[ri]
         return None
 
-    def default_role(self, x: Candidate) -> Role | None:
-        """The role a figure's form gives when no cue names one (roles.json default_roles)."""
+    def default_role(self, x: Candidate, c: Clause, lang: str) -> Role | None:
+        """The role a figure's form gives when no cue names one (roles.json default_roles); a bound
+        a head word states away from the figure (不得超过…总量的15%) counts as its comparator."""
+        bound = None
         for d in self.tx.defaults:
             if x.kind not in d["kinds"]:
                 continue
-            if "comparators" in d and x.comparator not in d["comparators"]:
-                continue
+            if "comparators" in d:
+                if bound is None:
+                    bound = x.comparator or self.head_bound(x, c, lang) or ""
+                if bound not in d["comparators"]:
+                    continue
             if "unit_suffixes" in d and not (x.unit or "").endswith(tuple(d["unit_suffixes"])):
                 continue
             if d.get("frequency") and not (is_frequency(x.q.surface) or self.every(x)):

@@ -146,7 +146,8 @@ def _mark_rx() -> tuple[re.Pattern, dict[str, str]]:
     amended = load_data("clauses.json")["amendment_markers"]["pattern"]
     # a run of circles after a kanji digit (三○○○元, 一○○○平方公尺) is a run of zeros: up to five
     after_digit = "|".join(f"(?<=[{digits}]{f'[{zeros}]{{{n}}}' if n else ''})" for n in range(5))
-    rx = regex_cache.compile(f"[.,](?=[{CJK}])|[{_SPACES}]|[{zeros}](?=[．.]?[{digits}])|(?:{after_digit})[{zeros}]|{amended}")
+    before_digit = f"[{zeros}](?=[{digits}]|[．.點点][{digits}{zeros}])"  # ○．五, ○．○一, ○點五
+    rx = regex_cache.compile(f"[.,](?=[{CJK}])|[{_SPACES}]|{before_digit}|(?:{after_digit})[{zeros}]|{amended}")
     return rx, {**_PUNCT, **{z: "〇" for z in d["zero_marks"]}}
 
 
