@@ -181,6 +181,8 @@ class _Rules(NumeralRules):
         self.minus = frozenset(w for w in self.d["negative_words"] if len(w) == 1 and not w.isalpha())  # -2.5
         self.frequency_attributive = regex_cache.compile(d["frequency_attributive"])
         self.frequency_adverbs = frozenset(d["frequency_adverbs"])
+        self.freq_en_not_after = regex_cache.compile(d["frequency_en_not_after"])
+        self.freq_en_not_before = regex_cache.compile(d["frequency_en_not_before"])
         self.clock, self.ordinal_unit = regex_cache.compile(d["clock"]), regex_cache.compile(d["ordinal_unit"])
         self.ordinal_full = regex_cache.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
@@ -657,6 +659,9 @@ class _Scan:
                 return None  # 每年100万吨 is a per-year prefix; 每年7月1日 and 每月十五日 are a frequency, then a date
             if g == "f" and m.group() not in r.frequency_adverbs and r.frequency_attributive.match(t, m.end()):
                 return None  # 每月交換紀錄: a monthly record, no interval
+            if g == "w" and (r.freq_en_not_after.search(t.lower(), max(0, m.start() - 24), m.start())
+                             or r.freq_en_not_before.match(t.lower(), m.end())):
+                return None  # by 31 March each year: a recurring date; each year thereafter
             value, unit = _frequency(r.freq[key(m.group())])
             return self.finish(_Draft("duration", value, unit, m.start(), m.end()), floor, ranged)
         if (g == "w" and key(m.group()) not in r.d["en_numbers"]) or not (d := self.core(m, floor)):
