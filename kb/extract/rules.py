@@ -37,6 +37,7 @@ __all__ = ["RuleHit", "RuleReader", "rule_kinds"]
 _NO_RULES = frozenset({"heading", "formula"})
 _BRACKETS = {"（": "）", "(": ")", "「": "」", "『": "』", "【": "】", "〔": "〕", "[": "]", "《": "》", "〈": "〉"}
 _CLOSERS = {v: k for k, v in _BRACKETS.items()}
+_QUOTE_OPENERS = frozenset("「『")  # quotation marks: around whole sentences they quote a text
 _BRACKET_RX = regex_cache.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 60  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
@@ -198,10 +199,13 @@ class RuleReader:
                      if kind in self.g.conditional_kinds or (e <= at and not self.low.startswith(" be ", e))]
         # a bracket around the whole clause holds a sentence of its own, not a qualifier of one
         brackets = [(a, b) for a, b in _bracketed(t, start, end) if not _whole(t, a, b, start, end)]
-        proviso_spans = [(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)]
+        # a proviso, and a quotation of whole sentences with a modal (氣候法第二十五條：「…得…。…應…。」), is a
+        # provision of its own; a quoted definition (「…經…核准…的專案。」) still only qualifies
+        proviso_spans = [(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)
+                         or (_quotes_sentences(t, a, b) and any(a < s < b and kind in g.modals for s, _, kind in found))]
         provisos = _Spans(proviso_spans)
         # a proviso is a provision of its own, but the brackets inside it qualify as any others do
-        qualifiers = _Spans(sorted([(a, b) for a, b in brackets if not t.startswith(g.provisos, a + 1)]
+        qualifiers = _Spans(sorted([(a, b) for a, b in brackets if (a, b) not in proviso_spans]
                                    + [inner for a, b in proviso_spans for inner in _bracketed(t, a + 1, b - 1)]))
         numbers = _Spans(taken)
         hits = []
@@ -318,6 +322,12 @@ def _whole(t: str, a: int, b: int, start: int, end: int) -> bool:
     quotation 「…。」 is the text it quotes."""
     return b - a > 2 and t[a] in "(（" and t[b - 2] in ".。．" and not t[start:a].strip() \
         and not t[b:end].strip(" \t\n.。．;；")
+
+
+def _quotes_sentences(t: str, a: int, b: int) -> bool:
+    """Whether the bracket t[a:b] is a quotation mark around whole sentences (「…。…。」): the text it
+    quotes, not a qualifier."""
+    return t[a] in _QUOTE_OPENERS and any(ch in t[a + 1:b - 1] for ch in "。．")
 
 
 def _bracketed(t: str, start: int, end: int) -> list[tuple[int, int]]:
