@@ -44,6 +44,8 @@ class Quantity:
 
 
 _ISO_SEPARATORS = frozenset("-/.")  # the character after the year of an ISO-like date (r.iso)
+# a year listed after another (targets for 2030, 2035 and 2040): a year too
+_YEAR_LIST_BEFORE = regex_cache.compile(r"(?<![0-9.,])(?:19|20)[0-9]{2}(?:,| and| or|, and|, or) $")
 _CJK_NUMERAL_CHARS = frozenset("〇一二三四五六七八九十百千万萬億亿兩两")
 
 
@@ -919,8 +921,9 @@ class _Scan:
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
-            elif not self.loose and (self.before(r.b_word, s, floor) or r.year_hyphen.search(t, max(floor, s - 6), s)):
-                d.kind, d.unit = "date", "date"  # "by 2030", "from mid-2026" in English text
+            elif not self.loose and (self.before(r.b_word, s, floor) or r.year_hyphen.search(t, max(floor, s - 6), s)
+                                     or _YEAR_LIST_BEFORE.search(t, max(0, s - 10), s)):
+                d.kind, d.unit = "date", "date"  # "by 2030", "from mid-2026", "for 2030, 2035 and 2040" in English text
         if d.kind == "number" and (mp := self.before(r.b_multiple, s, floor)):
             d.kind, d.unit, s = "quantity", "multiple", mp[0]  # multiplied by 5
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
