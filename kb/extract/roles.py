@@ -509,14 +509,15 @@ class RoleReader:
 
     def default_role(self, x: Candidate, c: Clause, lang: str) -> Role | None:
         """The role a figure's form gives when no cue names one (roles.json default_roles); a bound
-        a head word states away from the figure (不得超过…总量的15%) counts as its comparator."""
+        a tail or a head word states away from the figure (…を乗じて得た数値以上, 不得超过…总量的15%)
+        counts as its comparator."""
         bound = None
         for d in self.tx.defaults:
             if x.kind not in d["kinds"]:
                 continue
             if "comparators" in d:
                 if bound is None:
-                    bound = x.comparator or self.head_bound(x, c, lang) or ""
+                    bound = x.comparator or self.tail_bound(x, c, lang) or self.head_bound(x, c, lang) or ""
                 if bound not in d["comparators"]:
                     continue
             if "unit_suffixes" in d and not (x.unit or "").endswith(tuple(d["unit_suffixes"])):
@@ -586,6 +587,12 @@ class RoleReader:
                     break
         if x.comparator is None:
             x.comparator = self.head_bound(x, c, lang)  # stated away from the number: surface unchanged
+
+    def tail_bound(self, x: Candidate, c: Clause, lang: str) -> str | None:
+        """The bound a tail after the figure states (…を乗じて得た数値以上), or None; see modify."""
+        if x.kind not in self.tx.tail_kinds:
+            return None
+        return next((cmp for rx, cmp in self.tx.tails[lang] if rx.match(self.m, x.end, c.end)), None)
 
     def head_bound(self, x: Candidate, c: Clause, lang: str) -> str | None:
         """The bound a head noun or verb a few words before the figure states (the maximum penalty
