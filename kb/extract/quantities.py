@@ -910,6 +910,8 @@ class _Scan:
             d.unit, s = f"{d.unit}/{den.unit}", den.start  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # per tonne, /t
+            if not d.unit.endswith("/yr") and (py := r.per_re.match(t, d.end)) and r.per[key(py.group("p"))] == "yr":
+                d.unit, d.end = f"{d.unit}/yr", py.end()  # $3 per acre per year
         elif d.kind == "money" and t.startswith(" /", d.end) and (pm := r.per_spaced.match(t, d.end)):
             d.unit, d.end = f"{d.unit}/{r.per_spaced_map[key(pm.group('p'))]}", pm.end()  # £18 / tCO2e
         elif d.unit == "g" and (den := self.denominator_before(s, floor, r.b_cmp)) and den.unit == "L":
