@@ -39,6 +39,9 @@ class NumeralRules:
         self.tens, self.small, self.big = ({k: float(v) for k, v in d[x].items()}
                                            for x in ("tens", "small_multipliers", "big_multipliers"))
         self.big_chars = "".join(self.big)
+        # every character a CJK numeral is written with (digits, tens, multipliers): 三, 十, 万
+        self.cjk_numeral_chars = frozenset(ch for w in (*self.digits, *self.tens, *self.small, *self.big)
+                                           for ch in w if not ch.isascii())
         dig, two, dp = e("".join(d["digits"])), e("".join(d["two"])), e(d["decimal_points"])
         heads = d["si_prefix_heads"]
         mult = e("".join(d["tens"]) + "".join(k for k in {**self.small, **self.big} if k not in heads))

@@ -46,7 +46,6 @@ class Quantity:
 _ISO_SEPARATORS = frozenset("-/.")  # the character after the year of an ISO-like date (r.iso)
 # a year listed after another (targets for 2030, 2035 and 2040): a year too
 _YEAR_LIST_BEFORE = regex_cache.compile(r"(?<![0-9.,])(?:19|20)[0-9]{2}(?:,| and| or|, and|, or) $")
-_CJK_NUMERAL_CHARS = frozenset("〇一二三四五六七八九十百千万萬億亿兩两")
 
 
 def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
@@ -476,7 +475,8 @@ class _Scan:
         if um is None or (end_mark and t[um.end():um.end() + 1] != end_mark):
             return None
         g = self.r.unit_of(um.group("u"))
-        if g["kind"] == "count" and t[pos:pos + 1] == " " and t[pos - 1:pos] in _CJK_NUMERAL_CHARS and not t[pos + 1:pos + 2].isascii():
+        if (g["kind"] == "count" and t[pos:pos + 1] == " " and t[pos - 1:pos] in self.r.cjk_numeral_chars
+                and not t[pos + 1:pos + 2].isascii()):
             return None  # 三　工場, 二　次に: a numbered item's number, then its text
         if "context_before" in g and not self.unit_context(pos, g):
             if "otherwise" not in g or not self.unit_context(pos, g["otherwise"]):
@@ -661,8 +661,8 @@ class _Scan:
                 return None  # 每年100万吨 is a per-year prefix; 每年7月1日 and 每月十五日 are a frequency, then a date
             if g == "f" and m.group() not in r.frequency_adverbs and r.frequency_attributive.match(t, m.end()):
                 return None  # 每月交換紀錄: a monthly record, no interval
-            if g == "w" and (r.freq_en_not_after.search(t.lower(), max(0, m.start() - 24), m.start())
-                             or r.freq_en_not_before.match(t.lower(), m.end())):
+            if g == "w" and (r.freq_en_not_after.search(self.low, max(0, m.start() - 24), m.start())
+                             or r.freq_en_not_before.match(self.low, m.end())):
                 return None  # by 31 March each year: a recurring date; each year thereafter
             value, unit = _frequency(r.freq[key(m.group())])
             return self.finish(_Draft("duration", value, unit, m.start(), m.end()), floor, ranged)

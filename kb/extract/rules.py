@@ -205,7 +205,8 @@ class RuleReader:
                          or (_quotes_sentences(t, a, b) and any(a < s < b and kind in g.modals for s, _, kind in found))]
         provisos = _Spans(proviso_spans)
         # a proviso is a provision of its own, but the brackets inside it qualify as any others do
-        qualifiers = _Spans(sorted([(a, b) for a, b in brackets if (a, b) not in proviso_spans]
+        quoted = set(proviso_spans)
+        qualifiers = _Spans(sorted([(a, b) for a, b in brackets if (a, b) not in quoted]
                                    + [inner for a, b in proviso_spans for inner in _bracketed(t, a + 1, b - 1)]))
         numbers = _Spans(taken)
         hits = []
