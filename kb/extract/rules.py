@@ -244,6 +244,8 @@ class RuleReader:
                 return True
             if kind not in self.g.modals and (_match(ex.get("figure_after"), after) or _match(ex.get("noun_after"), after)):
                 return True
+            if kind == "obligation" and _search(ex.get("advice_before"), before):
+                return True
             if kind in self.g.modals and _match(ex.get("modal_modifier"), after):
                 return True
             if kind in self.g.modals and (_match(ex["bound"], after) or (
