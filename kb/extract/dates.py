@@ -63,6 +63,7 @@ class _Grammar:
     provision_years: dict[str, tuple[re.Pattern, re.Pattern]]  # language -> (mark before a year, a provision's verb)
     figure_years: dict[str, re.Pattern]  # language -> a figure and for / in before a year (£190 for 2024)
     day_first: frozenset[str]  # countries whose numeric dates put the day first (01/04/2026: 1 April)
+    point_surfaces: re.Pattern  # a year read with its kind (the 2026 model year): the year a standard applies to
 
 
 @cache
@@ -100,7 +101,7 @@ def _grammar() -> _Grammar:
                     {lang: (regex_cache.compile(f"(?:{b['before']})$", re.I), regex_cache.compile(b["clause"], re.I))
                      for lang, b in d["provision_years"].items() if not lang.startswith("_")},
                     {lang: regex_cache.compile(f"(?:{b})$", re.I) for lang, b in d["figure_years"].items()},
-                    frozenset(d["day_first"]))
+                    frozenset(d["day_first"]), regex_cache.compile(d["point_surfaces"]))
 
 
 def _cell_labels(d: dict) -> tuple[dict, dict]:
@@ -404,6 +405,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
                 and (_provision_year(text, clause, q, keys, g) or _figure_year(text, clause, q, keys, g)) \
                 and not _event(text, clause, q, keys, g, True):
             rel = "point"  # must register in 2025, would be effective in 2026: the year a provision names
+        elif rel is None and g.point_surfaces.search(q.surface) and not _event(text, clause, q, keys, g, True):
+            rel = "point"  # credits of the 2026 model year: the year a standard or a credit applies to
         if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated"):
             rel = None
         if rel == "recurring" and q.value is not None:

@@ -193,6 +193,7 @@ class _Rules(NumeralRules):
         self.b_per_verb = _before(d["per_prefix_verbs"])
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
+        self.press_years = _PressYears(*(regex_cache.compile(d["press_years"][k]) for k in _PressYears._fields))
         self.era_fwd = regex_cache.compile(alt(d["eras"]))
         self.same_year = regex_cache.compile(alt(d["same_year"]))
         word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
@@ -365,6 +366,14 @@ _EXACT_RATIOS = {("month", "year"): 12, ("day", "week"): 7, ("hour", "day"): 24,
 
 
 _DURATION_MONTH, _DURATION_YEAR = {"kind": "duration", "unit": "month"}, {"kind": "duration", "unit": "year"}
+
+
+class _PressYears(NamedTuple):
+    """How a text shows two-digit years (data: press_years)."""
+
+    evidence: re.Pattern  # a two-digit year no duration can be (05年, 13年比)
+    after: re.Pattern  # what follows a year's 年
+    not_before: re.Pattern  # a word of length before a duration
 
 
 class _Scan:
@@ -737,6 +746,9 @@ class _Scan:
                     and self._short_year(d.start, value):
                 d.kind, d.unit, d.value = "date", "date", float(r.d["short_fiscal_years"]["century"] + value)
                 return self.finish(self.month_day(d), floor, ranged)  # 25年4月から: April 2025, as the press writes it
+            if g == "n" and not half and self.t[num_end:d.end] == "年" and self._press_year(d.start, value, d.end):
+                d.kind, d.unit, d.value = "date", "date", float(r.d["short_fiscal_years"]["century"] + value)
+                return self.finish(d, floor, ranged)  # 21年に開始 in a text that writes 05年比
             if self.dim != "duration" and not half and _is_year(value, r):  # 2030年; 15年 is a duration
                 d.kind, d.unit = "date", "date"
                 return self.finish(self.month_day(d), floor, ranged)
@@ -826,6 +838,20 @@ class _Scan:
         with no era before it (令和7年 is that era's year)."""
         lo, hi = self.r.d["short_fiscal_years"]["span"]
         return lo <= value <= hi and value == int(value) and self._digits(start, 2) and self.before(self.r.b_era, start, 0) is None
+
+    @cached_property
+    def writes_press_years(self) -> bool:
+        """Whether the text writes years with two digits as the Japanese press does (05年以降, 13年比)."""
+        return self.r.press_years.evidence.search(self.t) is not None
+
+    def _press_year(self, start: int, value: float, end: int) -> bool:
+        """Whether a two-digit N年 at start is a year of the century in a text that writes years so
+        (data: press_years): followed the way a date is, with no word of length before it."""
+        lo, hi = self.r.d["short_fiscal_years"]["span"]
+        py = self.r.press_years
+        return value == int(value) and self._digits(start, 2) and (lo <= value <= hi or self.t[start] == "0") \
+            and self.writes_press_years and py.after.match(self.t, end) is not None \
+            and py.not_before.search(self.t, max(0, start - 6), start) is None and self.before(self.r.b_era, start, 0) is None
 
     def _bare_era_year(self, start: int, value: float, end: int | None = None) -> bool:
         """Whether a number at start is an era year written without its era: within the era's span of
@@ -1052,9 +1078,9 @@ class _Scan:
             return d  # 2024/25: a financial or scheme year (2023/956, a regulation's number, is not)
         if d.end - d.start == 4 and d.value is not None and _is_year(d.value, r) and d.value == int(d.value) \
                 and (ny := _YEAR_AND_NEXT.match(t, at)) and int(ny.group(1)) == d.value + 1 \
-                and _IN_BEFORE.search(self.low, max(floor, d.start - 8), d.start):
-            d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", ny.end()
-            return d  # $25 per tonne in 2024 and 2025: two years in a row, one period
+                and ((kinded := _KINDED_YEARS.match(self.low, ny.end())) or _IN_BEFORE.search(self.low, max(floor, d.start - 8), d.start)):
+            d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", kinded.end() if kinded else ny.end()
+            return d  # $25 per tonne in 2024 and 2025, the 2017 and 2018 model years: two years in a row, one period
         if d.kind == "date" and (gap := r.date_gap.match(t, at)):
             at = gap.end()  # 2025年5月1日（木）～, 自2026年1月1日起至
         if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")):
@@ -1534,6 +1560,7 @@ _OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|b
 _OR_LESS = frozenset({"less", "fewer", "below", "under"})
 _YEAR_AND_NEXT = regex_cache.compile(r" and ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025
 _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
+_KINDED_YEARS = regex_cache.compile(r" (?:model|compliance) years(?![a-z])")  # the 2017 and 2018 model years
 _YEAR_SLASH_NEXT = regex_cache.compile(r"/([0-9]{2})(?![0-9/])")  # the /25 of 2024/25
 _PHRASE_END = regex_cache.compile("[。；，、,;\n]")
 _UNIT_CONTEXT_REACH = 16  # how far before a unit word the word it needs may stand (用電量超過一千度)
