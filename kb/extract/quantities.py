@@ -1095,8 +1095,9 @@ class _Scan:
             self.old_value(d, at)
             return None  # increases the rate from $35 to $60: an old and a new value, not a range
         paired = key(opener[1]) if opener is not None and key(opener[1]) in _PAIRED_OPENERS else None
-        if not (cm := (r.closers[paired] if paired else r.connector).match(t, at)):
-            return None  # between … and …, after … and before …: the opener's own closer
+        if not (cm := (r.closers[paired] if paired else r.connector).match(t, at)
+                or (opener is not None and key(opener[1]) == "from" and r.closers["from"].match(t, at))):
+            return None  # between … and …, after … and before …: the opener's own closer; from … up to …
         p = cm.end()
         same = r.same_year.match(t, p) if d.kind == "date" else None  # 九十五年十月一日至同年十二月三十一日
         fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
