@@ -932,6 +932,8 @@ class _Scan:
         elif d.kind == "number" and d.value and (sum_of := next((g for g, lead in r.bare_sums if d.scale >= g["min_scale"]
                 and (d.end == len(t) or t[d.end] in g["ends"]) and self.before(lead, s, floor)), None)):
             d.kind, d.unit = "money", sum_of["currency"]  # 最高補助30萬。, 投資額1000萬以上: the yuan left out
+        if d.kind == "money" and t.startswith("/-", d.end):
+            d.end += 2  # Rs. 30,000/-: the Indian mark that no paise follow, before its denominator (/- per kW)
         if d.kind == "money" and (den := self.denominator_before(s, floor, r.b_per_verb)):
             d.unit, s = f"{d.unit}/{den.unit}", den.start  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
         elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
