@@ -1075,7 +1075,7 @@ class _Scan:
         r, t = self.r, self.t
         at = d.end
         if t[at:at + 1] in _FY_MARKS and d.end - d.start == 4 and d.value is not None and d.value == int(d.value) and _is_year(d.value, r) \
-                and (fy := _YEAR_SLASH_NEXT.match(t, at)) and int(fy.group(1)) == (d.value + 1) % 100:
+                and (fy := _FY_NEXT.match(t, at)) and int(fy.group(1)) == (d.value + 1) % 100:
             d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", fy.end()
             if (nx := _FY_RANGE_NEXT.match(t, d.end)) and int(nx.group(2)) == (int(nx.group(1)) + 1) % 100 \
                     and int(nx.group(1)) > d.value:
@@ -1569,7 +1569,7 @@ _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
 _KINDED_YEARS = regex_cache.compile(r" (?:model|compliance) years(?![a-z])")  # the 2017 and 2018 model years
 _FY_MARKS = frozenset("/-–")
 _FY_RANGE_NEXT = regex_cache.compile(r" ?(?:–|—|-|to|through) ?((?:19|20)[0-9]{2})[/\-–]([0-9]{2})(?![0-9/\-–])")
-_YEAR_SLASH_NEXT = regex_cache.compile(r"[/\-–]([0-9]{2})(?![0-9/\-–])")  # the /25 of 2024/25, the –24 of 2023–24
+_FY_NEXT = regex_cache.compile(r"[/\-–]([0-9]{2})(?![0-9/\-–])")  # the /25 of 2024/25, the –24 of 2023–24
 _PHRASE_END = regex_cache.compile("[。；，、,;\n]")
 _UNIT_CONTEXT_REACH = 16  # how far before a unit word the word it needs may stand (用電量超過一千度)
 _STATEMENT_END = regex_cache.compile("[。；;\n]")  # a sentence or a semicolon's part of one
