@@ -175,6 +175,7 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "space-grouped, decimal-comma figures": lambda n: repeat_to("1 000 2,5 0,1 ", n),
     "HTML table cells in one row": lambda n: "<tr>" + repeat_to("<td>1 000</td>", n) + "</tr>",
     "label-value lines": lambda n: repeat_to("補助率\u3000\u30001/2以内\n", n),
+    "quoted sentences with modals": lambda n: repeat_to("「企業應申報。」", n),
 }
 
 

@@ -30,6 +30,7 @@ SHAPES = {
     "space-grouped and decimal-comma figures": '"1 000 2,5 0,1 " * (N // 14)',
     "HTML table cells in one row": '"<tr>" + "<td>1 000</td>" * (N // 14) + "</tr>"',
     "label-value lines": '"補助率\\u3000\\u30001/2以内\\n" * (N // 12)',
+    "quoted sentences with modals": '"「企業應申報。」" * (N // 8)',
 }
 
 CHILD = """

@@ -833,11 +833,13 @@ class _Scan:
         writes it; 3カ年度 counts years, and an era before it is read as that era's year)."""
         return self.t[num_end:end].lstrip() in self.r.d["short_fiscal_years"]["units"] and self._short_year(start, value)
 
-    def _short_year(self, start: int, value: float) -> bool:
+    def _short_year(self, start: int, value: float, zero_padded: bool = False) -> bool:
         """Whether a number is a year written with two digits in the press's span (short_fiscal_years),
-        with no era before it (令和7年 is that era's year)."""
+        or, if `zero_padded` is allowed, one written with a leading zero (05年), with no era before it
+        (令和7年 is that era's year)."""
         lo, hi = self.r.d["short_fiscal_years"]["span"]
-        return lo <= value <= hi and value == int(value) and self._digits(start, 2) and self.before(self.r.b_era, start, 0) is None
+        return (lo <= value <= hi or (zero_padded and self.t[start] == "0")) and value == int(value) \
+            and self._digits(start, 2) and self.before(self.r.b_era, start, 0) is None
 
     @cached_property
     def writes_press_years(self) -> bool:
@@ -847,11 +849,9 @@ class _Scan:
     def _press_year(self, start: int, value: float, end: int) -> bool:
         """Whether a two-digit N年 at start is a year of the century in a text that writes years so
         (data: press_years): followed the way a date is, with no word of length before it."""
-        lo, hi = self.r.d["short_fiscal_years"]["span"]
         py = self.r.press_years
-        return value == int(value) and self._digits(start, 2) and (lo <= value <= hi or self.t[start] == "0") \
-            and self.writes_press_years and py.after.match(self.t, end) is not None \
-            and py.not_before.search(self.t, max(0, start - 6), start) is None and self.before(self.r.b_era, start, 0) is None
+        return self.writes_press_years and py.after.match(self.t, end) is not None \
+            and py.not_before.search(self.t, max(0, start - 6), start) is None and self._short_year(start, value, zero_padded=True)
 
     def _bare_era_year(self, start: int, value: float, end: int | None = None) -> bool:
         """Whether a number at start is an era year written without its era: within the era's span of
@@ -1100,9 +1100,11 @@ class _Scan:
             self.old_value(d, at)
             return None  # increases the rate from $35 to $60: an old and a new value, not a range
         paired = key(opener[1]) if opener is not None and key(opener[1]) in _PAIRED_OPENERS else None
+        # between … and …, after … and before …: only the opener's own closer; any other opener also takes
+        # a plain connector (from 2026 – 2030) besides its own closers (from 52 kV up to and including 145 kV)
         if not (cm := (r.closers[paired] if paired else r.connector).match(t, at)
-                or (opener is not None and key(opener[1]) == "from" and r.closers["from"].match(t, at))):
-            return None  # between … and …, after … and before …: the opener's own closer; from … up to …
+                or (opener is not None and not paired and r.closers[key(opener[1])].match(t, at))):
+            return None
         p = cm.end()
         same = r.same_year.match(t, p) if d.kind == "date" else None  # 九十五年十月一日至同年十二月三十一日
         fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度

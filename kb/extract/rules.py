@@ -201,8 +201,9 @@ class RuleReader:
         brackets = [(a, b) for a, b in _bracketed(t, start, end) if not _whole(t, a, b, start, end)]
         # a proviso, and a quotation of whole sentences with a modal (氣候法第二十五條：「…得…。…應…。」), is a
         # provision of its own; a quoted definition (「…經…核准…的專案。」) still only qualifies
+        modal_starts = [s for s, _, kind in found if kind in g.modals]  # in text order, as found is
         proviso_spans = [(a, b) for a, b in brackets if t.startswith(g.provisos, a + 1)
-                         or (_quotes_sentences(t, a, b) and any(a < s < b and kind in g.modals for s, _, kind in found))]
+                         or (_quotes_sentences(t, a, b) and _any_between(modal_starts, a, b))]
         provisos = _Spans(proviso_spans)
         # a proviso is a provision of its own, but the brackets inside it qualify as any others do
         quoted = set(proviso_spans)
@@ -330,7 +331,13 @@ def _whole(t: str, a: int, b: int, start: int, end: int) -> bool:
 def _quotes_sentences(t: str, a: int, b: int) -> bool:
     """Whether the bracket t[a:b] is a quotation mark around whole sentences (「…。…。」): the text it
     quotes, not a qualifier."""
-    return t[a] in _QUOTE_OPENERS and any(ch in t[a + 1:b - 1] for ch in "。．")
+    return t[a] in _QUOTE_OPENERS and (t.find("。", a + 1, b - 1) >= 0 or t.find("．", a + 1, b - 1) >= 0)
+
+
+def _any_between(starts: list[int], a: int, b: int) -> bool:
+    """Whether the sorted positions hold one strictly between a and b (logarithmic in their number)."""
+    i = bisect_right(starts, a)
+    return i < len(starts) and starts[i] < b
 
 
 def _bracketed(t: str, start: int, end: int) -> list[tuple[int, int]]:
