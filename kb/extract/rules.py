@@ -307,8 +307,14 @@ _END_LOOKAHEAD = regex_cache.compile(r"\(\?=(\[[^\]（(]*。[^\]（(]*\])\|\$\)"
 
 
 def _penalised(segs: list[tuple[dict, str]]) -> bool:
-    """Whether a clause's text, as each exclusion block reads it, imposes a penalty."""
-    return any(_search(ex["clause_penalty"], seg) for ex, seg in segs)
+    """Whether a clause's text, as each exclusion block reads it, imposes a penalty; a penalty named as
+    what follows a breach (必須買，否則會受處罰; …, otherwise a fine applies) leaves the duty a rule."""
+    return any(_search(ex["clause_penalty"], _before_consequence(ex, seg)) for ex, seg in segs)
+
+
+def _before_consequence(ex: dict, seg: str) -> str:
+    m = ex["penalty_consequence"].search(seg) if ex.get("penalty_consequence") is not None else None
+    return seg if m is None else seg[:m.start()]
 
 
 def _fills_note(t: str, h: RuleHit, start: int) -> bool:
