@@ -53,6 +53,10 @@ def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
     return regex_cache.compile(f"[ ]?(?P<c>{alt(words, ci, reverse=True)})"), firsts(words, -1)
 
 
+# one CJK character after a bare number: a counter (1戸, 1件, 1基) when a rate marker follows it
+_CJK_COUNTER = regex_cache.compile(r"[\u4e00-\u9fff]")
+
+
 class _UnitWords:
     """`(?:[ ]|-(?=[A-Za-z]))?(?P<u>p1|p2|...)`: a unit word after an optional space or hyphen,
     the first of the alternatives (longest words first) that matches.
@@ -913,8 +917,8 @@ class _Scan:
             # end of a range such as 三〜五年 (and skip the look-behind work: CJK text is full of them),
             # or after a word that names it a coefficient (調整係數值為一).
             return self.connector_range(d, floor) if ranged else None
-        if t.startswith(r.per_after, d.end):
-            return None  # 1トン当たり, 売上高千円当たり: the denominator of a rate, not a quantity
+        if t.startswith(r.per_after, d.end) or (d.unit is None and _CJK_COUNTER.match(t, d.end) and t.startswith(r.per_after, d.end + 1)):
+            return None  # 1トン当たり, 売上高千円当たり, 1戸あたり: the denominator of a rate, not a quantity
         if d.kind == "quantity" and d.value is not None and _is_year(d.value, r) and t[d.start:d.start + 4].isdigit() \
                 and _YEAR_DATA.match(t, d.end):
             return None  # verified 2010 tkm data: the year the data cover, no amount
