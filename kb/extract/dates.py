@@ -382,6 +382,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
     prev: Quantity | None = None
     unrelated: set[int] = set()  # dates read with no relation of their own
     for i, q in enumerate(quantities):
+        nxt = _alternative_before_next(text, q, quantities[i + 1:])
         if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles) \
                 or q.start in inner:
             continue
@@ -403,11 +404,11 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             rel = "dated"  # its final report in April 2026: the month a provision names
         elif rel is None and q.value is not None and q.value == int(q.value) and q.value_max is None \
                 and (_provision_year(text, clause, q, keys, g) or _figure_year(text, clause, q, keys, g)) \
-                and not _event(text, clause, q, keys, g, True):
+                and not _event(text, clause, q, keys, g, True, nxt):
             rel = "point"  # must register in 2025, would be effective in 2026: the year a provision names
-        elif rel is None and g.point_surfaces.search(q.surface) and not _event(text, clause, q, keys, g, True):
+        elif rel is None and g.point_surfaces.search(q.surface) and not _event(text, clause, q, keys, g, True, nxt):
             rel = "point"  # credits of the 2026 model year: the year a standard or a credit applies to
-        if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated"):
+        if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated", nxt):
             rel = None
         if rel == "recurring" and q.value is not None:
             # a date with its year does not come back (2021 – report says); a span of years after a
@@ -670,14 +671,27 @@ def _day_precise(q: Quantity) -> bool:
     return _DAY.search(q.surface) is not None
 
 
-def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar, before_too: bool = False) -> bool:
+def _alternative_before_next(text: str, q: Quantity, rest: list[Quantity]) -> int | None:
+    """Where a coordinated phrase holding the next date opens (…, or / …, and), after q, or None."""
+    nxt = next((d.start for d in rest if d.kind == "date"), None)
+    m = _COORDINATED_PHRASE.search(text, q.end, nxt) if nxt is not None else None
+    return m.start() if m else None
+
+
+_COORDINATED_PHRASE = regex_cache.compile(r", (?:or|and) ")
+
+
+def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar, before_too: bool = False,
+           until: int | None = None) -> bool:
     """Whether the sentence after the date (and with `before_too`, before it: a date no cue relates,
     as in 'the FAQs were released on …, December 22, 2022') reports a past event, and the clause
-    around it states no rule: 'shall apply … until … have been taken into account' is a provision."""
+    around it states no rule: 'shall apply … until … have been taken into account' is a provision.
+    The words from `until` on are another date's alternative (commenced construction after January
+    8, 2014, or commenced modification after June 18, 2014)."""
     end = clause.end
     if end < len(text) and text[end - 1] in _COMMAS:  # a sub-clause cut at a comma: its sentence goes on
         end = m.end() if (m := _SENTENCE_END.search(text, end, q.end + _EVENT_REACH)) else q.end + _EVENT_REACH
-    stop = min(end, q.end + _EVENT_REACH)
+    stop = min(end, q.end + _EVENT_REACH, until if until is not None else len(text))
     m = _SENTENCE_END.search(text, q.end, stop)
     rest = text[q.end:m.end() if m else stop]
     head = text[max(clause.start, q.start - _PROVISION_REACH):q.start]

@@ -313,7 +313,10 @@ def is_bare_year(q: Quantity) -> bool:
 _START = re.Match.start
 _CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a cheap test before the clock pattern)
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
-_FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh", "mmBTU", "kg", "t", "hour"})  # what a mass or volume is counted per (t: of product)
+# what a mass, volume or heat is counted per (t: of product)
+_FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour"})
+# what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, lb/mmBTU), or heat (GJ/hour)
+_FLOWING = frozenset({"t", "m3", "kg", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU"})
 
 
 def _frequency(v) -> tuple[float, str]:
@@ -795,7 +798,7 @@ class _Scan:
             sub = u["subunits"].get(t[nm.end():nm.end() + 1])
             if sub and (cv := core_value(nm.group(), r)):
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
-        if d.unit in ("t", "m3", "kg") and (pm := r.per_re.match(t, d.end)) and r.per[key(pm.group("p"))] in _FLOW_PER:
+        if d.unit in _FLOWING and (pm := r.per_re.match(t, d.end)) and r.per[key(pm.group("p"))] in _FLOW_PER:
             d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # 万吨/年, Mt per year, t per GWh
         return self.finish(d, floor, ranged)
 

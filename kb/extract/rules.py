@@ -243,6 +243,8 @@ class RuleReader:
                 return True
             if _search(ex.get("noun_cue_before"), before) and not _match(ex.get("verb_start"), t[s:e]):
                 return True
+            if _search(ex.get("relative_before"), before) and not _match(ex.get("law_verb_start"), cue):
+                return True
             if kind not in self.g.modals and (_match(ex.get("figure_after"), after) or _match(ex.get("noun_after"), after)):
                 return True
             if kind == "obligation" and _search(ex.get("advice_before"), before):
