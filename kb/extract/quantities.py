@@ -171,6 +171,7 @@ class _Rules(NumeralRules):
         self.connector = regex_cache.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
         self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
         self.date_gap = regex_cache.compile(d["date_range_gap"])
+        self.date_latest = regex_cache.compile(d["date_range_latest"])
         self.cur_mult = regex_cache.compile("(?P<m>[" + "".join(d["currency_multipliers"]) + "])(?![A-Za-z0-9])", re.I)
         self.cur_mult_first = frozenset(c for k in d["currency_multipliers"] for c in (k, k.upper()))
         self.closers = {k: regex_cache.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
@@ -257,7 +258,8 @@ class _Rules(NumeralRules):
         self.year_end = tuple(d["year_end_marks"])
         self.year_start = regex_cache.compile(d["year_start"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
-        self.month = regex_cache.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day}|末日)?")  # 2月末日: the last day
+        # 2月末日: the last day; 3月下旬, 3月末: a part of the month
+        self.month = regex_cache.compile(f"[ ]?(?P<m>[0-9]{{1,2}}|[{dig}十]{{1,3}})[ ]?月(?:[ ]?{day}|末日|[上中下初]旬|末|底)?")
         self.day = regex_cache.compile(f"[ ]?{day}")
         self.iso = regex_cache.compile(r"(?:19|20)[0-9]{2}([-/.])(0?[1-9]|1[0-2])(?:\1(?:[0-2]?[0-9]|3[01]))?(?![0-9])")
         self.denoms = {w: float(k) for k, ws in d["money_denominations"].items() for w in ws}
@@ -1114,8 +1116,11 @@ class _Scan:
             return None
         p = cm.end()
         same = r.same_year.match(t, p) if d.kind == "date" else None  # 九十五年十月一日至同年十二月三十一日
-        fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p)  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
+        latest = r.date_latest.match(t, p) if d.kind == "date" else None  # ~遅くとも2025年12月31日
+        fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p) or latest  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
         hi = self.read(am, p, False) if (am := r.anchor.match(t, fw.end() if fw else p)) else None
+        if latest is not None and hi is not None and hi.start == latest.end():
+            hi.start = p  # the period's end, marked as the latest
         if d.value is None and hi is not None and hi.start == p and hi.kind == "date" and hi.value is not None:
             self.year_before(d, hi)  # 7月から2013年3月末まで: the start's year is read back from the end's
         if d.value is None:  # a window with no year (one that comes back, or whose year the text gives elsewhere)
