@@ -172,6 +172,7 @@ class _Rules(NumeralRules):
         self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
         self.date_gap = regex_cache.compile(d["date_range_gap"])
         self.date_latest = regex_cache.compile(d["date_range_latest"])
+        self.change_to = regex_cache.compile(d["change_to"])
         self.cur_mult = regex_cache.compile("(?P<m>[" + "".join(d["currency_multipliers"]) + "])(?![A-Za-z0-9])", re.I)
         self.cur_mult_first = frozenset(c for k in d["currency_multipliers"] for c in (k, k.upper()))
         self.closers = {k: regex_cache.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
@@ -1144,6 +1145,8 @@ class _Scan:
                 hi.start = p
         if hi is None or hi.start != p or hi.value is None or hi.cmp not in (None, "<=", "<"):
             return None  # 令和八年度から令和十一年度まで: a 'まで' closing the range is part of it
+        if t.startswith("から", cm.start() + (t[cm.start()] == " ")) and r.change_to.match(t, hi.end):
+            return None  # 20点から25点に変更: an old and a new value
         if d.kind == "date" and hi.kind == "number" and _is_year(hi.value, r) and hi.scale == 1:
             hi.kind, hi.unit = "date", "date"  # from 2022 through 2030: the second year is a year too
         elif (d.kind == "date" or d.kind == "number" and d.end - d.start == 4 and t[d.start:d.end].isdigit()) \
