@@ -53,6 +53,8 @@ def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
     return regex_cache.compile(f"[ ]?(?P<c>{alt(words, ci, reverse=True)})"), firsts(words, -1)
 
 
+# a short gloss in brackets after a range's start (its value in another currency or unit)
+_GLOSS = regex_cache.compile(r"[ ]?[（(][^（()）\n]{1,40}[)）]")
 # one CJK character after a bare number: a counter (1戸, 1件, 1基) when a rate marker follows it
 _CJK_COUNTER = regex_cache.compile(r"[\u4e00-\u9fff]")
 
@@ -1098,6 +1100,8 @@ class _Scan:
             return d  # $25 per tonne in 2024 and 2025, the 2017 and 2018 model years: two years in a row, one period
         if d.kind == "date" and (gap := r.date_gap.match(t, at)):
             at = gap.end()  # 2025年5月1日（木）～, 自2026年1月1日起至
+        elif d.kind in ("money", "quantity") and (gl := _GLOSS.match(t, at)) and self.before(r.b_opener, d.start, floor):
+            at = gl.end()  # from AED 50,000 (about US$13,600) to AED 2,000,000: the start's gloss in brackets
         if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")):
             return None
         opener = self.before(r.b_opener, d.start, floor)
