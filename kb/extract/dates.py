@@ -381,8 +381,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
     inner = {gl.inner for gl in glossed.values()}
     prev: Quantity | None = None
     unrelated: set[int] = set()  # dates read with no relation of their own
+    next_dates = _next_date_starts(quantities)
     for i, q in enumerate(quantities):
-        nxt = _alternative_before_next(text, q, quantities[i + 1:])
+        nxt = _alternative_before(text, q, next_dates[i])
         if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles) \
                 or q.start in inner:
             continue
@@ -671,10 +672,20 @@ def _day_precise(q: Quantity) -> bool:
     return _DAY.search(q.surface) is not None
 
 
-def _alternative_before_next(text: str, q: Quantity, rest: list[Quantity]) -> int | None:
-    """Where a coordinated phrase holding the next date opens (…, or / …, and), after q, or None."""
-    nxt = next((d.start for d in rest if d.kind == "date"), None)
-    m = _COORDINATED_PHRASE.search(text, q.end, nxt) if nxt is not None else None
+def _next_date_starts(quantities: list[Quantity]) -> list[int | None]:
+    """For each quantity, where the next date after it starts (None after the last): one pass."""
+    out: list[int | None] = [None] * len(quantities)
+    nxt = None
+    for i in range(len(quantities) - 1, -1, -1):
+        out[i] = nxt
+        if quantities[i].kind == "date":
+            nxt = quantities[i].start
+    return out
+
+
+def _alternative_before(text: str, q: Quantity, nxt: int | None) -> int | None:
+    """Where a coordinated phrase holding the next date (starting at nxt) opens after q (…, or / …, and), or None."""
+    m = _COORDINATED_PHRASE.search(text, q.end, nxt) if nxt is not None and nxt > q.end else None
     return m.start() if m else None
 
 
