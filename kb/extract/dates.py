@@ -383,10 +383,10 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
     unrelated: set[int] = set()  # dates read with no relation of their own
     next_dates = _next_date_starts(quantities)
     for i, q in enumerate(quantities):
-        nxt = _alternative_before(text, q, next_dates[i])
         if q.kind != "date" or _in_definition(text, clause, q, g) or any(a <= q.start < b for a, b in titles) \
                 or q.start in inner:
             continue
+        nxt = _alternative_before(text, q, next_dates[i])  # where another date's alternative opens
         rel = _comparator_relation(q) or _relation(text, clause, q, keys, g, glossed.get(q.start))
         if rel == _NAMES:
             prev = q

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from kb import regex_cache
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number
 from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
-from kb.scripts import CJK_RX
+from kb.scripts import CJK_RX, HAN_RX
 
 __all__ = ["Quantity", "counts_number_of", "find_quantities", "is_bare_year", "parse_quantity"]
 
@@ -55,8 +55,6 @@ def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
 
 # a short gloss in brackets after a range's start (its value in another currency or unit)
 _GLOSS = regex_cache.compile(r"[ ]?[（(][^（()）\n]{1,40}[)）]")
-# one CJK character after a bare number: a counter (1戸, 1件, 1基) when a rate marker follows it
-_CJK_COUNTER = regex_cache.compile(r"[\u4e00-\u9fff]")
 
 
 class _UnitWords:
@@ -925,7 +923,7 @@ class _Scan:
             # end of a range such as 三〜五年 (and skip the look-behind work: CJK text is full of them),
             # or after a word that names it a coefficient (調整係數值為一).
             return self.connector_range(d, floor) if ranged else None
-        if t.startswith(r.per_after, d.end) or (d.unit is None and _CJK_COUNTER.match(t, d.end) and t.startswith(r.per_after, d.end + 1)):
+        if t.startswith(r.per_after, d.end) or (d.unit is None and HAN_RX.match(t, d.end) and t.startswith(r.per_after, d.end + 1)):
             return None  # 1トン当たり, 売上高千円当たり, 1戸あたり: the denominator of a rate, not a quantity
         if d.kind == "quantity" and d.value is not None and _is_year(d.value, r) and t[d.start:d.start + 4].isdigit() \
                 and _YEAR_DATA.match(t, d.end):
@@ -1149,7 +1147,7 @@ class _Scan:
                 hi.start = p
         if hi is None or hi.start != p or hi.value is None or hi.cmp not in (None, "<=", "<"):
             return None  # 令和八年度から令和十一年度まで: a 'まで' closing the range is part of it
-        if t.startswith("から", cm.start() + (t[cm.start()] == " ")) and r.change_to.match(t, hi.end):
+        if t[cm.start():cm.end()].strip() == "から" and r.change_to.match(t, hi.end):
             return None  # 20点から25点に変更: an old and a new value
         if d.kind == "date" and hi.kind == "number" and _is_year(hi.value, r) and hi.scale == 1:
             hi.kind, hi.unit = "date", "date"  # from 2022 through 2030: the second year is a year too
