@@ -53,6 +53,7 @@ def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
     return regex_cache.compile(f"[ ]?(?P<c>{alt(words, ci, reverse=True)})"), firsts(words, -1)
 
 
+_WITHIN = frozenset("內内間间")  # after 年: a span of years (一百年內), not an era year
 # a short gloss in brackets after a range's start (its value in another currency or unit)
 _GLOSS = regex_cache.compile(r"[ ]?[（(][^（()）\n]{1,40}[)）]")
 
@@ -866,12 +867,16 @@ class _Scan:
     def _bare_era_year(self, start: int, value: float, end: int | None = None) -> bool:
         """Whether a number at start is an era year written without its era: within the era's span of
         years (data: bare_era_years), in three digits or in kanji past a hundred (一百十四年度: no
-        duration runs a hundred years), or in kanji with a month after its 年 (end): 九十五年十月一日."""
+        duration runs a hundred years), in kanji with a month after its 年 (end): 九十五年十月一日, or in
+        two digits with a full month and day after it (96年6月30日)."""
         lo, hi = self.r.d["bare_era_years"]["span"]
         if not (lo <= value <= hi and value == int(value)):
             return False
-        return self._digits(start, 3) or (not self.t[start].isdigit() and (value >= 100 or (
-            end is not None and self.r.month.match(self.t, end) is not None)))
+        if end is not None and self.t[end:end + 1] in _WITHIN:
+            return False  # 一百年內: within a hundred years, a span (GWP100), no era year
+        month = self.r.month.match(self.t, end) if end is not None else None
+        return self._digits(start, 3) or (not self.t[start].isdigit() and (value >= 100 or month is not None)) \
+            or (month is not None and month.group().endswith("日") and self._digits(start, 2))  # 96年6月30日
 
     def _digits(self, start: int, n: int) -> bool:
         """Whether exactly n Arabic digits stand at start (none right before or after them)."""
