@@ -34,7 +34,10 @@ __all__ = ["NoticeYears", "english_dates", "header_years", "relations", "table_y
 _LOOK = 48  # how far before a date its relation words are looked for
 _EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
 _PROVISION_REACH = 600  # how far before a date a modal of its (long, statutory) sentence is looked for
-_SENTENCE_END = regex_cache.compile("[。．.!?！？]")
+# a sentence's end: not the point of a decimal (2.5) nor of an abbreviation (Law No. 2, Art. 5, e.g.)
+_SENTENCE_END = regex_cache.compile(
+    r"[。．!?！？]|(?:(?<![0-9])\.|\.(?![0-9]))(?<!No\.)(?<!no\.)(?<!Nos\.)(?<!Art\.)(?<!art\.)(?<!Sec\.)(?<!sec\.)"
+    r"(?<!para\.)(?<!e\.g\.)(?<!i\.e\.)(?<!U\.S\.)(?<!Co\.)(?<!Inc\.)(?<!Ltd\.)(?<!vs\.)")
 _COMMAS = frozenset(",，、")
 
 
