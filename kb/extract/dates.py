@@ -39,6 +39,7 @@ _SENTENCE_END = regex_cache.compile(
     r"[。．!?！？]|(?:(?<![0-9])\.|\.(?![0-9]))(?<!No\.)(?<!no\.)(?<!Nos\.)(?<!Art\.)(?<!art\.)(?<!Sec\.)(?<!sec\.)"
     r"(?<!para\.)(?<!e\.g\.)(?<!i\.e\.)(?<!U\.S\.)(?<!Co\.)(?<!Inc\.)(?<!Ltd\.)(?<!vs\.)")
 _COMMAS = frozenset(",，、")
+_AS_OF = regex_cache.compile("[ ]?(?:時点|時點|現在)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +419,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             # a date with its year does not come back (2021 – report says); a span of years after a
             # yearly marker (each year between 2028 and 2030) is the period the rule recurs in
             rel = "period" if q.value_max is not None else None
+        if rel is not None and _day_precise(q) and _AS_OF.match(text, q.end):
+            rel = None  # 2026年1月30日時点では: the day a text speaks as of, no date of the policy
         if rel == "point" and q.value is None:
             rel = None  # 4月1日時点 with no year: the reference day of a count, not a target
         if rel is None and prev is not None and prev.kind == "date" and prev.start in out \

@@ -1101,6 +1101,10 @@ class _Scan:
                 and ((kinded := _KINDED_YEARS.match(self.low, ny.end())) or _IN_BEFORE.search(self.low, max(floor, d.start - 8), d.start)):
             d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", kinded.end() if kinded else ny.end()
             return d  # $25 per tonne in 2024 and 2025, the 2017 and 2018 model years: two years in a row, one period
+        if d.kind == "date" and d.value is not None and d.value == int(d.value) and t[d.end - 1:d.end] in "年度" \
+                and (ny := _CJK_YEAR_AND_NEXT.match(t, at)) and int(ny.group(1)) == d.value + 1:
+            d.vmax, d.cmp, d.end = d.value + 1, "range", ny.end()
+            return d  # 2025年度および2026年度, 2025年度・2026年度: two years in a row, one period
         if d.kind == "date" and (gap := r.date_gap.match(t, at)):
             at = gap.end()  # 2025年5月1日（木）～, 自2026年1月1日起至
         elif d.kind in ("money", "quantity") and (gl := _GLOSS.match(t, at)) and self.before(r.b_opener, d.start, floor):
@@ -1590,6 +1594,7 @@ _OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|b
 _OR_LESS = frozenset({"less", "fewer", "below", "under"})
 _YEAR_AND_NEXT = regex_cache.compile(r" and ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025
 _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
+_CJK_YEAR_AND_NEXT = regex_cache.compile(r"(?:および|及び|及|と|・|和)((?:19|20)[0-9]{2})年度?")  # 2025年度および2026年度
 _KINDED_YEARS = regex_cache.compile(r" (?:model|compliance) years(?![a-z])")  # the 2017 and 2018 model years
 _FY_MARKS = frozenset("/-–")
 _FY_RANGE_NEXT = regex_cache.compile(r" ?(?:–|—|-|to|through) ?((?:19|20)[0-9]{2})[/\-–]([0-9]{2})(?![0-9/\-–])")
