@@ -986,7 +986,8 @@ class _Scan:
                                      or (r.narrative_before.search(t, max(floor, s - _ANAPHORA_REACH), s)
                                          and not t.startswith(r.lookback_after, d.end))):
             return None  # 三年行动计划, 三年来, 过去十年: a plan's name or a narrative (过去三年内 is a look-back)
-        if d.kind == "duration" and d.unit == "day" and r.news_day.match(t, d.end) and s and t[s - 1] in r.news_day_before \
+        if d.kind == "duration" and d.unit == "day" and r.news_day.match(t, d.end) and s \
+                and (t[s - 1] in r.news_day_before or (t[s - 1] == " " and s > 1 and t[s - 2] in r.news_day_before)) \
                 and d.value is not None and d.value == int(d.value) <= 31:
             return None  # 小委員会が13日、…を公表した, 歐盟17日釋出的法案: the day of the month a news item reports
         if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
