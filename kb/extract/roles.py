@@ -579,20 +579,21 @@ class RoleReader:
                 if md.get("consumes_durations"):
                     consumed.append((s, e))
                 break
-        if x.comparator is None and x.kind in tx.tail_kinds:
-            for rx, cmp in tx.tails[lang]:
-                m = rx.match(t, x.end, c.end)
-                if m:
-                    x.comparator, x.end = cmp, m.end()
-                    break
+        if x.comparator is None and (tail := self._tail(x, c, lang)):
+            x.comparator, x.end = tail[0], tail[1].end()
         if x.comparator is None:
             x.comparator = self.head_bound(x, c, lang)  # stated away from the number: surface unchanged
 
     def tail_bound(self, x: Candidate, c: Clause, lang: str) -> str | None:
         """The bound a tail after the figure states (…を乗じて得た数値以上), or None; see modify."""
+        tail = self._tail(x, c, lang)
+        return tail[0] if tail else None
+
+    def _tail(self, x: Candidate, c: Clause, lang: str) -> tuple[str, re.Match] | None:
+        """The first comparator tail right after the figure: its comparator and its match, or None."""
         if x.kind not in self.tx.tail_kinds:
             return None
-        return next((cmp for rx, cmp in self.tx.tails[lang] if rx.match(self.m, x.end, c.end)), None)
+        return next(((cmp, m) for rx, cmp in self.tx.tails[lang] if (m := rx.match(self.m, x.end, c.end))), None)
 
     def head_bound(self, x: Candidate, c: Clause, lang: str) -> str | None:
         """The bound a head noun or verb a few words before the figure states (the maximum penalty
