@@ -129,6 +129,7 @@ _MONTH_THEN_NUMBER = regex_cache.compile("|".join(f"{m}[a-z]{{0,6}}\\.?,? (?:of 
 _NUMBER_THEN_MONTH = regex_cache.compile(f"[0-9](?:st|nd|rd|th)? (?:day )?(?:of )?(?:{'|'.join(_MONTH_STEMS)})")
 _DIGIT_SLASH = regex_cache.compile("[0-9]/[0-9]")  # what every numeric date (7/1/29) holds
 _DOTTED = regex_cache.compile(r"[0-9]\.[0-9]{1,2}\.(?:19|20)[0-9]{2}")  # what every dotted date (1.1.2027) holds
+_DOTTED_YMD = regex_cache.compile(r"(?:19|20)[0-9]{2}\.[0-9]{1,2}\.[0-9]")  # what every year-first dotted date (2023.3.20) holds
 
 
 def english_dates(text: str, low: str | None = None, country: str | None = None) -> list[Quantity]:
@@ -144,6 +145,7 @@ def english_dates(text: str, low: str | None = None, country: str | None = None)
     day_first = country in g.day_first
     present = {"numeric": slash and not day_first, "numeric_dmy": slash and not day_first, "numeric_day_first": slash and day_first,
                "dotted": "." in text and _DOTTED.search(text) is not None,
+               "dotted_ymd": "." in text and _DOTTED_YMD.search(text) is not None,
                "month_end": "月末" in text or "月底" in text or "月の末" in text,
                "day_month_year_hyphen": "-" in low and any(f"-{m}" in low for m in _MONTH_STEMS),
                "end_of_year": "end of" in low,
@@ -419,8 +421,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             # a date with its year does not come back (2021 – report says); a span of years after a
             # yearly marker (each year between 2028 and 2030) is the period the rule recurs in
             rel = "period" if q.value_max is not None else None
-        if rel is not None and _day_precise(q) and _AS_OF.match(text, q.end):
-            rel = None  # 2026年1月30日時点では: the day a text speaks as of, no date of the policy
+        if rel is not None and _day_precise(q) and (_AS_OF.match(text, q.end) or g.dated_after.match(text, q.end)):
+            rel = None  # 2026年1月30日時点では, 2024.05.24 18:05: the day a text speaks as of or is stamped with
         if rel == "point" and q.value is None:
             rel = None  # 4月1日時点 with no year: the reference day of a count, not a target
         if rel is None and prev is not None and prev.kind == "date" and prev.start in out \
@@ -670,7 +672,8 @@ def _dateline(text: str, clause: Clause, q: Quantity, keys, g: _Grammar) -> bool
     return any(k in g.datelines and g.datelines[k].search(left) for k in keys)
 
 
-_DAY = regex_cache.compile(r"日|/[0-9]{1,2}/|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")
+_DAY = regex_cache.compile(r"日|/[0-9]{1,2}/|^(?:19|20)[0-9]{2}\.[0-9]{1,2}\.[0-9]"
+                           r"|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")
 
 
 def _day_precise(q: Quantity) -> bool:

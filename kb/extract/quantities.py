@@ -1011,6 +1011,8 @@ class _Scan:
                 self.band(d, to.end(), open_end=True)  # 大於75kW至200kW: above the first, up to the second
             elif t[d.end:d.end + 1] in ", " and (j := _EN_BAND_JOIN.match(t, d.end)):
                 self.band(d, j.end())  # at least five minutes and less than 15 minutes
+        if d.kind == "money" and d.value is not None and d.value < 0 and t[d.start] in r.minus and d.vmax is None:
+            d.value, d.start = -d.value, d.start + 1  # 補助額 -4.4万円: a sum shown as taken off a price, still a sum
         if not self.loose and d.kind == "number" and not d.cmp:
             if d.unit is None and self.labelled(d):
                 return None  # Categories 1, 3 and 4: labels, which a count word nearby must not make counts
@@ -1576,9 +1578,11 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
                 q = replace(q, unit=q.unit + "/yr")
             else:
                 last[q.unit] = q.end
-        elif q.kind == "money" and q.unit and not q.unit.endswith("/yr") and _yearly_sum(text, start, q, langs):
+        elif q.kind == "money" and q.unit and not q.unit.endswith("/yr") and (
+                _yearly_sum(text, start, q, langs)
+                or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs)):
             yearly_end = q.end
-            q = replace(q, unit=q.unit + "/yr")  # 每年撥付10億元
+            q = replace(q, unit=q.unit + "/yr")  # 每年撥付10億元; 1,800円/kW・年
         out.append(q)
     if yearly_end >= 0 or any(q.unit in _RATE_UNITS for q in out):
         out = _without_rate_words(text, out)
