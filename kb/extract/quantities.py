@@ -1843,6 +1843,9 @@ _SHARE_GAP = 8  # how far a verb of bearing or funding may stand from a CJK shar
 _PUNCT = regex_cache.compile("[。，、；,;（）()]")
 
 
+_SHARE_END = r"(?![a-z-])(?! (?:hourly|hour|daily|monthly|yearly)(?![a-z]))"  # by half-hourly metering: no share
+
+
 class _BoundedShares(NamedTuple):
     """quantities.json percent_words_bounded, read once: more than half, 過半数, 半数以上."""
     share: dict[str, tuple[float, str | None]]  # word (English lower-cased) -> (percent, comparator)
@@ -1857,7 +1860,7 @@ def _bounded_shares() -> _BoundedShares:
     share = {w.lower(): (float(v), c) for w, (v, c) in _rules().d["percent_words_bounded"].items()}
     en = tuple(sorted((w for w in share if w.isascii()), key=len, reverse=True))
     cjk = tuple(sorted((w for w in share if not w.isascii()), key=len, reverse=True))
-    return _BoundedShares(share, en, regex_cache.compile(f"(?<![a-z])(?:{'|'.join(map(re.escape, en))})(?![a-z])"),
+    return _BoundedShares(share, en, regex_cache.compile(f"(?<![a-z])(?:{'|'.join(map(re.escape, en))}){_SHARE_END}"),
                           cjk, regex_cache.compile("|".join(map(re.escape, cjk))))
 
 
