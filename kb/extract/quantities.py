@@ -928,6 +928,8 @@ class _Scan:
             # end of a range such as 三〜五年 (and skip the look-behind work: CJK text is full of them),
             # or after a word that names it a coefficient (調整係數值為一).
             return self.connector_range(d, floor) if ranged else None
+        if (a := d.start) >= 2 and t[a - 1] in "-+−" and t[a - 2].isascii() and t[a - 2].isupper() and (a < 3 or not t[a - 3].isalpha()):
+            return None  # N-1年度, T+2日: an offset from a symbolic year or day, no figure of its own
         if t.startswith(r.per_after, d.end) or (d.unit is None and HAN_RX.match(t, d.end) and t.startswith(r.per_after, d.end + 1)):
             return None  # 1トン当たり, 売上高千円当たり, 1戸あたり: the denominator of a rate, not a quantity
         if d.kind == "quantity" and d.value is not None and _is_year(d.value, r) and t[d.start:d.start + 4].isdigit() \
