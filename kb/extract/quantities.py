@@ -258,6 +258,7 @@ class _Rules(NumeralRules):
         self.xref_before, self.xref_after = frozenset(d["cross_references"]["before"]), frozenset(d["cross_references"]["after"])
         self.xref_counted = tuple(d["cross_references"]["counted_after"])
         self.year_end = tuple(d["year_end_marks"])
+        self.score_before = regex_cache.compile(d["score_before"])
         self.year_start = regex_cache.compile(d["year_start"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
         # 2月末日: the last day; 3月下旬, 3月末: a part of the month
@@ -729,6 +730,9 @@ class _Scan:
             hit, d.cmp = counted  # seven renewable hydrogen projects (one or more units: an idiom, no limit)
         if hit is None and g in ("w", "n") and (bounded := self.bounded_count(d, floor)) is not None:
             hit = bounded  # a maximum of one loan, no more than two applications per household
+        if (hit is None or hit[0].get("unit") == "minute") and t[d.end:d.end + 1] == "分" \
+                and r.score_before.search(t, max(floor, d.start - 8), d.start):
+            hit = (_POINTS, d.end + 1)  # 占35分, 總得分七十分以上: a score, not minutes
         if hit is None and g == "w":
             # An English word number stands alone only as the low end of a range (two to four years).
             return self.connector_range(d, floor) if ranged and d.value else None
@@ -999,6 +1003,9 @@ class _Scan:
             if merged.kind == "money" and "/" not in merged.unit \
                     and (den := self.denominator_before(merged.start, floor, r.b_per_verb)):
                 merged.unit, merged.start = f"{merged.unit}/{den.unit}", den.start  # 每度3.7635~5.7848元, 每度價格落在…到…元
+            if merged.kind == "number" and t[merged.end:merged.end + 1] == "分" \
+                    and r.score_before.search(t, max(floor, merged.start - 8), merged.start):
+                merged.kind, merged.unit, merged.end = "quantity", "points", merged.end + 1  # ESG占10至15分
             return merged
         at = sa.end() if d.kind == "quantity" and (sa := r.substance_after.match(t, d.end)) else d.end
         if t.startswith(r.inclusive_marks, at):  # 5000吨（含）以上: the bound includes the figure
@@ -1594,6 +1601,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
+_POINTS = {"kind": "quantity", "unit": "points"}  # the unit a score's 分 takes (quantities.json points_after_rx)
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
 _LIST_JOINS = (", ", " and ", " or ")  # what stands before a number coordinated after another
