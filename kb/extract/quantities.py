@@ -259,6 +259,7 @@ class _Rules(NumeralRules):
         self.xref_counted = tuple(d["cross_references"]["counted_after"])
         self.year_end = tuple(d["year_end_marks"])
         self.score_before = regex_cache.compile(d["score_before"])
+        self.section_before = regex_cache.compile(d["section_before"])
         self.year_start = regex_cache.compile(d["year_start"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
         # 2月末日: the last day; 3月下旬, 3月末: a part of the month
@@ -932,6 +933,8 @@ class _Scan:
             # end of a range such as 三〜五年 (and skip the look-behind work: CJK text is full of them),
             # or after a word that names it a coefficient (調整係數值為一).
             return self.connector_range(d, floor) if ranged else None
+        if d.unit and _GLUED_NAME.fullmatch(t, d.start, d.end) and r.section_before.search(t, max(floor, d.start - 12), d.start):
+            return None  # Internal Revenue Code (IRC) 45W, section 48C: a section's name, no amount
         if (a := d.start) >= 2 and t[a - 1] in "-+−" and t[a - 2].isascii() and t[a - 2].isupper() and (a < 3 or not t[a - 3].isalpha()):
             return None  # N-1年度, T+2日: an offset from a symbolic year or day, no figure of its own
         if t.startswith(r.per_after, d.end) or (d.unit is None and HAN_RX.match(t, d.end) and t.startswith(r.per_after, d.end + 1)):
@@ -1601,6 +1604,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
+_GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
 _POINTS = {"kind": "quantity", "unit": "points"}  # the unit a score's 分 takes (quantities.json points_after_rx)
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
