@@ -976,8 +976,8 @@ class _Scan:
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
             elif not self.loose and (self.before(r.b_word, s, floor) or r.year_hyphen.search(t, max(floor, s - 6), s)
-                                     or _YEAR_LIST_BEFORE.search(t, max(0, s - 10), s)):
-                d.kind, d.unit = "date", "date"  # "by 2030", "from mid-2026", "for 2030, 2035 and 2040" in English text
+                                     or _YEAR_LIST_BEFORE.search(t, max(0, s - 10), s) or _YEAR_ONWARD.match(t, d.end)):
+                d.kind, d.unit = "date", "date"  # "by 2030", "from mid-2026", "for 2030, 2035 and 2040", "2036 and thereafter"
         if d.kind == "number" and (mp := self.before(r.b_multiple, s, floor)):
             d.kind, d.unit, s = "quantity", "multiple", mp[0]  # multiplied by 5
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
@@ -1604,6 +1604,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
+_YEAR_ONWARD = regex_cache.compile(r",? ?(?:onwards?|and thereafter|and beyond|and later|or later)(?![a-z])")  # 2036 and thereafter
 _GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
 _POINTS = {"kind": "quantity", "unit": "points"}  # the unit a score's 分 takes (quantities.json points_after_rx)
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
