@@ -421,8 +421,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             # a date with its year does not come back (2021 – report says); a span of years after a
             # yearly marker (each year between 2028 and 2030) is the period the rule recurs in
             rel = "period" if q.value_max is not None else None
-        if rel is not None and _day_precise(q) and (_AS_OF.match(text, q.end) or g.dated_after.match(text, q.end)):
-            rel = None  # 2026年1月30日時点では, 2024.05.24 18:05: the day a text speaks as of or is stamped with
+        if rel is not None and ((q.value is not None and q.value != int(q.value) and _AS_OF.match(text, q.end))
+                                or (_day_precise(q) and g.dated_after.match(text, q.end))):
+            rel = None  # 2026年1月30日時点では, 2025年3月時点, 2024.05.24 18:05: the day or month a text speaks as of or is stamped with
         if rel == "point" and q.value is None:
             rel = None  # 4月1日時点 with no year: the reference day of a count, not a target
         if rel is None and prev is not None and prev.kind == "date" and prev.start in out \

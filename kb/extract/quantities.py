@@ -361,6 +361,7 @@ _DIGIT_GLOSS = regex_cache.compile(r" ?\(([0-9]{1,3}(?:,[0-9]{3})*)\)")  # the d
 _BAND_LEAD = regex_cache.compile("[且並并](?:在|為|为)?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两未不低少小逾超])")
 _CAP_LEAD = regex_cache.compile("[且並并但]?以(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两新])")
 _EN_BAND_JOIN = regex_cache.compile(r",? (?:and|but) (?=[a-z])")  # at least 5 and less than 15: a band past 'and'
+_BAND_TILDES = frozenset("~～〜")  # a tilde after a bound's suffix before the upper bound (2.8kW超~28.0kW以下)
 _LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
 
 
@@ -1052,7 +1053,8 @@ class _Scan:
         an English joiner or 至), if there is one; `open_end`: the upper figure may stand with no bound
         word of its own (大於75kW至200kW)."""
         r, t = self.r, self.t
-        p = at if at is not None else d.end + (t[d.end:d.end + 1] in _BAND_GAP)  # 一千萬元以上，未滿五千萬元: a band
+        # 一千萬元以上，未滿五千萬元, 2.8kW超~28.0kW以下: a band
+        p = at if at is not None else d.end + (t[d.end:d.end + 1] in _BAND_GAP or t[d.end:d.end + 1] in _BAND_TILDES)
         if at is None and (lead := _BAND_LEAD.match(t, p)):
             p = lead.end()  # 逾5峰瓩，且在10峰瓩以下: the second bound after a comma and 且
         if at is None and (cap := _CAP_LEAD.match(t, p)):
