@@ -732,8 +732,7 @@ class _Scan:
             hit, d.cmp = counted  # seven renewable hydrogen projects (one or more units: an idiom, no limit)
         if hit is None and g in ("w", "n") and (bounded := self.bounded_count(d, floor)) is not None:
             hit = bounded  # a maximum of one loan, no more than two applications per household
-        if (hit is None or hit[0].get("unit") == "minute") and t[d.end:d.end + 1] == "分" \
-                and r.score_before.search(t, max(floor, d.start - 8), d.start):
+        if (hit is None or hit[0].get("unit") == "minute") and self.scored(d, floor):
             hit = (_POINTS, d.end + 1)  # 占35分, 總得分七十分以上: a score, not minutes
         if hit is None and g == "w":
             # An English word number stands alone only as the low end of a range (two to four years).
@@ -911,6 +910,11 @@ class _Scan:
             d.unit = r.half_grain[smallest["unit"]] if half else smallest["unit"]
             d.value, d.scale = total / r.seconds[d.unit], d.scale * _base(u, r) / r.seconds[d.unit]
 
+    def scored(self, d: _Draft, floor: int) -> bool:
+        """Whether 分 right after figure d counts points: a word of scoring stands just before it
+        (quantities.json score_before)."""
+        return self.t[d.end:d.end + 1] == "分" and self.r.score_before.search(self.t, max(floor, d.start - 8), d.start) is not None
+
     def month_day(self, d: _Draft) -> _Draft:
         if (m := self.month_at(d.end)) is not None:
             d.value, d.end = round(d.value + m.month / 100, 2), m.end  # 2024年6月 -> 2024.06
@@ -1007,8 +1011,7 @@ class _Scan:
             if merged.kind == "money" and "/" not in merged.unit \
                     and (den := self.denominator_before(merged.start, floor, r.b_per_verb)):
                 merged.unit, merged.start = f"{merged.unit}/{den.unit}", den.start  # 每度3.7635~5.7848元, 每度價格落在…到…元
-            if merged.kind == "number" and t[merged.end:merged.end + 1] == "分" \
-                    and r.score_before.search(t, max(floor, merged.start - 8), merged.start):
+            if merged.kind == "number" and self.scored(merged, floor):
                 merged.kind, merged.unit, merged.end = "quantity", "points", merged.end + 1  # ESG占10至15分
             return merged
         at = sa.end() if d.kind == "quantity" and (sa := r.substance_after.match(t, d.end)) else d.end
@@ -1608,7 +1611,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _YEAR_ONWARD = regex_cache.compile(r",? ?(?:onwards?|and thereafter|and beyond|and later|or later)(?![a-z])")  # 2036 and thereafter
 _GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
-_POINTS = {"kind": "quantity", "unit": "points"}  # the unit a score's 分 takes (quantities.json points_after_rx)
+_POINTS = {"kind": "quantity", "unit": "points"}  # the unit group a score's 分 takes (_Scan.scored)
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
 _LIST_JOINS = (", ", " and ", " or ")  # what stands before a number coordinated after another
