@@ -260,6 +260,7 @@ class _Rules(NumeralRules):
         self.year_end = tuple(d["year_end_marks"])
         self.score_before = regex_cache.compile(d["score_before"])
         self.section_before = regex_cache.compile(d["section_before"])
+        self.year_onward = regex_cache.compile(d["year_onward"])
         self.year_start = regex_cache.compile(d["year_start"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
         # 2月末日: the last day; 3月下旬, 3月末: a part of the month
@@ -910,6 +911,12 @@ class _Scan:
             d.unit = r.half_grain[smallest["unit"]] if half else smallest["unit"]
             d.value, d.scale = total / r.seconds[d.unit], d.scale * _base(u, r) / r.seconds[d.unit]
 
+    def symbolic_offset(self, start: int) -> bool:
+        """Whether the figure at start is added to or taken from a lone capital letter (N-1, T+2)."""
+        t = self.t
+        return start >= 2 and (t[start - 1] in self.r.minus or t[start - 1] == "+") and t[start - 2].isascii() \
+            and t[start - 2].isupper() and (start < 3 or not t[start - 3].isalpha())
+
     def scored(self, d: _Draft, floor: int) -> bool:
         """Whether 分 right after figure d counts points: a word of scoring stands just before it
         (quantities.json score_before)."""
@@ -940,7 +947,7 @@ class _Scan:
             return self.connector_range(d, floor) if ranged else None
         if d.unit and _GLUED_NAME.fullmatch(t, d.start, d.end) and r.section_before.search(t, max(floor, d.start - 12), d.start):
             return None  # Internal Revenue Code (IRC) 45W, section 48C: a section's name, no amount
-        if (a := d.start) >= 2 and t[a - 1] in "-+−" and t[a - 2].isascii() and t[a - 2].isupper() and (a < 3 or not t[a - 3].isalpha()):
+        if self.symbolic_offset(d.start):
             return None  # N-1年度, T+2日: an offset from a symbolic year or day, no figure of its own
         if t.startswith(r.per_after, d.end) or (d.unit is None and HAN_RX.match(t, d.end) and t.startswith(r.per_after, d.end + 1)):
             return None  # 1トン当たり, 売上高千円当たり, 1戸あたり: the denominator of a rate, not a quantity
@@ -981,7 +988,7 @@ class _Scan:
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
             elif not self.loose and (self.before(r.b_word, s, floor) or r.year_hyphen.search(t, max(floor, s - 6), s)
-                                     or _YEAR_LIST_BEFORE.search(t, max(0, s - 10), s) or _YEAR_ONWARD.match(t, d.end)):
+                                     or _YEAR_LIST_BEFORE.search(t, max(0, s - 10), s) or r.year_onward.match(t, d.end)):
                 d.kind, d.unit = "date", "date"  # "by 2030", "from mid-2026", "for 2030, 2035 and 2040", "2036 and thereafter"
         if d.kind == "number" and (mp := self.before(r.b_multiple, s, floor)):
             d.kind, d.unit, s = "quantity", "multiple", mp[0]  # multiplied by 5
@@ -1609,7 +1616,6 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
-_YEAR_ONWARD = regex_cache.compile(r",? ?(?:onwards?|and thereafter|and beyond|and later|or later)(?![a-z])")  # 2036 and thereafter
 _GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
 _POINTS = {"kind": "quantity", "unit": "points"}  # the unit group a score's 分 takes (_Scan.scored)
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
