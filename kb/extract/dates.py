@@ -62,7 +62,7 @@ class _Grammar:
     coordinated: re.Pattern  # what joins a date to the one before it (3月20日及び9月20日)
     cell_after: dict[str, list[tuple[str, re.Pattern]]]  # language -> (relation, label opening the next cell)
     cell_before: dict[str, list[tuple[str, re.Pattern]]]  # language -> (relation, label ending the cell before)
-    news_lead: tuple[re.Pattern, re.Pattern]  # On <date>, <who> <did>: before the date, after it
+    news_lead: dict[str, tuple[re.Pattern, re.Pattern]]  # language -> (before the date, after it): On <date>, <who> <did>
     named_after: re.Pattern  # a document or event a date names (the March 2022 consultation)
     provision_years: dict[str, tuple[re.Pattern, re.Pattern]]  # language -> (mark before a year, a provision's verb)
     figure_years: dict[str, re.Pattern]  # language -> a figure and for / in before a year (£190 for 2024)
@@ -100,7 +100,8 @@ def _grammar() -> _Grammar:
                     regex_cache.compile(d["reference_after"]), regex_cache.compile(d["titles"]),
                     regex_cache.compile(f"(?:{_NOTE_AFTER.pattern})?{d['coordinated']}", re.I),
                     *_cell_labels(d["cell_labels"]),
-                    tuple(regex_cache.compile(d["news_lead"][k], re.I) for k in ("before", "after")),
+                    {lang: (regex_cache.compile(n["before"], re.I), regex_cache.compile(n["after"], re.I))
+                     for lang, n in d["news_lead"].items()},
                     regex_cache.compile(d["named_after"]),
                     {lang: (regex_cache.compile(f"(?:{b['before']})$", re.I), regex_cache.compile(b["clause"], re.I))
                      for lang, b in d["provision_years"].items() if not lang.startswith("_")},
@@ -416,7 +417,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
         elif rel is None and g.point_surfaces.search(q.surface) and not _event(text, clause, q, keys, g, True, nxt):
             rel = "point"  # credits of the 2026 model year: the year a standard or a credit applies to
         if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated", nxt):
-            rel = None
+            prev = q
+            continue  # the date of an event: no relation, and none borrowed from a date after it
         if rel == "recurring" and q.value is not None:
             # a date with its year does not come back (2021 – report says); a span of years after a
             # yearly marker (each year between 2028 and 2030) is the period the rule recurs in
@@ -716,7 +718,9 @@ def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar,
     m = _SENTENCE_END.search(text, q.end, stop)
     rest = text[q.end:m.end() if m else stop]
     head = text[max(clause.start, q.start - _PROVISION_REACH):q.start]
-    lead = "en" in keys and g.news_lead[0].fullmatch(text, clause.start, q.start) and g.news_lead[1].match(text, q.end, stop)
-    if not lead and not any(k in g.events and (g.events[k].search(rest) or before_too and g.events[k].search(head)) for k in keys):
+    if any(k in g.news_lead and g.news_lead[k][0].fullmatch(text, clause.start, q.start)
+           and g.news_lead[k][1].match(text, q.end, stop) for k in keys):
+        return True  # the lead's verb reports; a rule after it is what was announced
+    if not any(k in g.events and (g.events[k].search(rest) or before_too and g.events[k].search(head)) for k in keys):
         return False
     return not any(k in g.provisions and (g.provisions[k].search(head) or g.provisions[k].search(rest)) for k in keys)
