@@ -1111,13 +1111,20 @@ class _Scan:
         if hi is not None and hi.start == cm.end() and hi.kind in ("percent", "quantity", "money") and hi.unit:
             d.kind, d.unit, d.value, d.scale = hi.kind, hi.unit, d.value * hi.scale, hi.scale
 
+    def next_year(self, d: _Draft, fy: re.Match, floor: int) -> bool:
+        """Whether the /25 or /2025 after a year (fy) is the year after it: 2024/25 and 2024/2025 name one
+        financial or scheme year; Regulation (EU) 2023/2024 is a number."""
+        if fy.group(1):
+            return int(fy.group(1)) == (d.value + 1) % 100
+        return int(fy.group(2)) == d.value + 1 and not _ACT_NUMBER_BEFORE.search(self.low, max(floor, d.start - 16), d.start)
+
     def connector_range(self, d: _Draft, floor: int) -> _Draft | None:
         """600-1200 万吨, 600から1,200万トン, from 10 to 20 years, between X and Y, NT$100,000 to NT$1 million;
         two dates with no year (四月一日から三月三十一日まで, 7月1日至12月31日) make one period with no year either."""
         r, t = self.r, self.t
         at = d.end
         if t[at:at + 1] in _FY_MARKS and d.end - d.start == 4 and d.value is not None and d.value == int(d.value) and _is_year(d.value, r) \
-                and (fy := _FY_NEXT.match(t, at)) and int(fy.group(1)) == (d.value + 1) % 100:
+                and (fy := _FY_NEXT.match(t, at)) and self.next_year(d, fy, floor):
             d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", fy.end()
             if (nx := _FY_RANGE_NEXT.match(t, d.end)) and int(nx.group(2)) == (int(nx.group(1)) + 1) % 100 \
                     and int(nx.group(1)) > d.value:
@@ -1628,8 +1635,10 @@ _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
 _CJK_YEAR_AND_NEXT = regex_cache.compile(r"(?:および|及び|及|と|・|和)((?:19|20)[0-9]{2})年度?")  # 2025年度および2026年度
 _KINDED_YEARS = regex_cache.compile(r" (?:model|compliance) years(?![a-z])")  # the 2017 and 2018 model years
 _FY_MARKS = frozenset("/-–")
+_ACT_NUMBER_BEFORE = regex_cache.compile(r"(?:regulation|directive|decision|\((?:eu|ec|eec)\)|no\.?) ?$")  # a law's number
 _FY_RANGE_NEXT = regex_cache.compile(r" ?(?:–|—|-|to|through) ?((?:19|20)[0-9]{2})[/\-–]([0-9]{2})(?![0-9/\-–])")
-_FY_NEXT = regex_cache.compile(r"[/\-–]([0-9]{2})(?![0-9/\-–])")  # the /25 of 2024/25, the –24 of 2023–24
+# the /25 of 2024/25, the –24 of 2023–24, the /2025 of 2024/2025
+_FY_NEXT = regex_cache.compile(r"[/\-–]([0-9]{2})(?![0-9/\-–])|/((?:19|20)[0-9]{2})(?![0-9/\-–])")
 _PHRASE_END = regex_cache.compile("[。；，、,;\n]")
 _UNIT_CONTEXT_REACH = 16  # how far before a unit word the word it needs may stand (用電量超過一千度)
 _STATEMENT_END = regex_cache.compile("[。；;\n]")  # a sentence or a semicolon's part of one
