@@ -67,6 +67,8 @@ class _Grammar:
         self.separators = frozenset(d["separators"])
         self.provisos = tuple(d["provisos"])
         self.name_word = regex_cache.compile(d["name_word"])
+        self.title_enumerator = regex_cache.compile(d["title_item"]["enumerator"])
+        self.title_words = regex_cache.compile(d["title_item"]["title"])
         self.coordinated = {lang: tuple(v) for lang, v in d["coordinated"].items()}
         self.adjuncts = {lang: tuple(v) for lang, v in d["adjuncts"].items()}
         self.parenthetical = {lang: regex_cache.compile(rx) for lang, rx in d["parenthetical"].items()}
@@ -163,6 +165,13 @@ class RuleReader:
         states no rule, nor do the offences listed under it."""
         return _penalised(self._segments(start, end, self.g.exclusions(lang)))
 
+    def title_item(self, start: int, end: int) -> bool:
+        """Whether text[start:end] is a subsection's caption after its enumerator ((iii) Extensions)."""
+        g, t = self.g, self.t
+        m = g.title_words.match(t, start, end)
+        return m is not None and not t[m.end():end].strip() \
+            and g.title_enumerator.search(t, max(0, start - 12), start) is not None
+
     def _segments(self, start: int, end: int, exs: list[tuple[dict, bool, bool]]) -> list[tuple[dict, str]]:
         """Each exclusion block with the clause text it reads (caseless or as written)."""
         return [(ex, (self.nocase if nocase else self.t)[start:end].rstrip()) for ex, nocase, _ in exs]
@@ -172,7 +181,7 @@ class RuleReader:
         """The rules of clause c, which spans text[start:end]; `taken` are the spans of its quantities
         (an expression inside a number, 上限 of 上限額, is not a rule), `has_figures` whether one of
         them is more than a frequency (每年: how often the act is done, not the clause's content)."""
-        if c.kind in _NO_RULES or start >= end:
+        if c.kind in _NO_RULES or start >= end or (c.kind == "item" and self.title_item(start, end)):
             return []
         keys = LANG_KEYS[lang]
         found = [(s, e, kind) for s, e, payloads in self.hits[bisect_left(self.starts, start):bisect_left(self.starts, end)]
