@@ -503,9 +503,11 @@ class _Scan:
                 and not t[pos + 1:pos + 2].isascii()):
             return None  # 三　工場, 二　次に: a numbered item's number, then its text
         if "context_before" in g and not self.unit_context(pos, g):
-            if "otherwise" not in g or not self.unit_context(pos, g["otherwise"]):
-                return None  # 1000度 is kilowatt hours only where the phrase speaks of electricity (用電量)
-            g = g["otherwise"]  # 用水量超過9,000度: cubic metres of water
+            # 1000度 is kilowatt hours only where the phrase speaks of electricity (用電量); 用水量超過9,000度:
+            # cubic metres of water; 攝氏二十六度, 室溫26度: degrees Celsius
+            g = next((alt for alt in g.get("otherwise", ()) if self.unit_context(pos, alt)), None)
+            if g is None:
+                return None
         return (_DURATION_MONTH if g.get("role") == "month" and (month_ok or self.dim == "duration") else g), um.end() + len(end_mark)
 
     def unit_context(self, pos: int, g: dict) -> bool:
@@ -1184,6 +1186,10 @@ class _Scan:
                 and 0 < r.d["eras"][era.group()] + hi.value - d.value <= _ERA_SPAN:
             # 中華民國一百零八年至一百十年間: the end, its era left out, read as a span of years is the era's year
             hi.kind, hi.unit, hi.value = "date", "date", float(r.d["eras"][era.group()] + hi.value)
+        elif hi is not None and d.kind == "date" and hi.kind == "duration" and hi.unit == "year" and hi.vmax is None \
+                and d.value is not None and d.value == int(d.value) and hi.value is not None and _is_year(hi.value, r) \
+                and d.value < hi.value <= d.value + _ERA_SPAN:
+            hi.kind, hi.unit = "date", "date"  # 二〇二四年至二〇二六年間: the end, read as years (年間), is a year
         if hi is not None and d.kind == "date" and hi.kind == "date" and hi.value is None and d.value is not None:
             self.year_of(hi, d)  # 2025年3月1日至3月31日: the end takes the start's year
             if same:
