@@ -1452,9 +1452,9 @@ def text_country(text: str) -> str | None:
 
 
 def names_money_by_country(text: str, low: str) -> bool:
-    """Whether text (low: lower-cased) may name a dollar or a 元 bare (in an amount or a header: $,
-    dollars, ドル, 元), which only the country says which."""
-    return any(mark in text for mark in _COUNTRY_MONEY_MARKS) or "dollar" in low
+    """Whether text (low: lower-cased) may name a dollar, a 元 or a rupee bare (in an amount or a header:
+    $, dollars, ドル, 元, Rs.), which only the country says which."""
+    return any(mark in text for mark in _COUNTRY_MONEY_MARKS) or "dollar" in low or "rupee" in low
 
 
 def has_era_years(found: list[Quantity]) -> bool:
@@ -1464,7 +1464,7 @@ def has_era_years(found: list[Quantity]) -> bool:
     return any(q.kind == "duration" and q.unit == "year" and q.value is not None and q.value >= lo for q in found)
 
 
-_COUNTRY_MONEY_MARKS = (DOLLAR, "ドル", "元", "圆", "圓")
+_COUNTRY_MONEY_MARKS = (DOLLAR, "ドル", "元", "圆", "圓", "Rs")
 
 
 @cache
@@ -1491,9 +1491,25 @@ def yuan_of(country: str | None, money: list[tuple[str | None, str]]) -> str:
 
 def named_yuan(unit: str | None, surface: str, yuan: str) -> str | None:
     """unit with a renminbi read from a bare 元 named as `yuan` (an amount naming the renminbi keeps it)."""
-    if yuan == "CNY" or unit is None or not unit.startswith("CNY") or _names_renminbi(surface):
+    return unit if _names_renminbi(surface) else _renamed(unit, "CNY", yuan)
+
+
+def rupee_of(country: str | None) -> str:
+    """Which currency Rs. and rupees are: the record's country's own rupee (PK: PKR), else INR."""
+    return of_country(_rules().d["rupee"]["by_country"], country) or "INR"
+
+
+def named_rupee(unit: str | None, surface: str, rupee: str) -> str | None:
+    """unit with an Indian rupee read from Rs. or rupees named as `rupee` (₹ or INR keep it)."""
+    low = surface.lower()
+    return unit if any(w in low for w in _rules().d["rupee"]["indian"]) else _renamed(unit, "INR", rupee)
+
+
+def _renamed(unit: str | None, base: str, local: str) -> str | None:
+    """unit (base or base/denominator) in the local currency instead of base."""
+    if local == base or unit is None or not unit.startswith(base):
         return unit
-    return yuan + unit[3:]
+    return local + unit[len(base):]
 
 
 def _names_renminbi(surface: str) -> bool:
