@@ -1631,6 +1631,11 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
                 q = replace(q, unit=q.unit + "/yr")
             else:
                 last[q.unit] = q.end
+        elif q.kind == "quantity" and q.unit and "/" in q.unit and not q.unit.endswith("/yr") \
+                and _CHANGE_BY.search(low, max(start, q.start - 40), q.start) \
+                and any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
+            yearly_end = q.end
+            q = replace(q, unit=q.unit + "/yr")  # will increase by 1.5 gCO2e/MJ each year: a yearly step of an intensity
         elif q.kind == "money" and q.unit and not q.unit.endswith("/yr") and (
                 _yearly_sum(text, start, q, langs)
                 or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs)):
@@ -1641,6 +1646,8 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
         out = _without_rate_words(text, out)
     return out, head is not None or inherited
 
+
+_CHANGE_BY = regex_cache.compile(r"(?:increas|decreas|reduc|ris|fall|declin|tighten|lower)[a-z]* by (?:a further |an additional )?$")
 
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
