@@ -140,3 +140,16 @@ def test_word_first_keeps_the_matches(src, expected, texts):
         old = [m.end() for m in re.finditer(src, t)]
         new = [m.end() for m in re.finditer(got, t)]
         assert old == new, t
+
+
+def test_role_patterns_are_keyed_by_a_language():
+    """A role's before / after patterns under a key no language reads (an 'after' nested inside
+    'before') would never run; loading the taxonomy says so instead of ignoring them."""
+    from kb.extract.roles import Taxonomy
+    from kb.resources import load_data
+
+    data = load_data("roles.json")
+    Taxonomy(data)  # the shipped data loads
+    bad = {**data, "roles": [{**data["roles"][0], "before": {"zh": ["x$"], "after": {"zh": ["^y"]}}}] + data["roles"][1:]}
+    with pytest.raises(ValueError, match="before has keys"):
+        Taxonomy(bad)

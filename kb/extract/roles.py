@@ -65,6 +65,19 @@ class Role:
     # for a figure with an upper or lower bound (占…逾30%: a condition, not a statistic)
 
 
+_SIDE_KEYS = frozenset(k for keys in LANG_KEYS.values() for k in keys)
+
+
+def _check_sides(roles: list[dict]) -> None:
+    """A role's before / after patterns are keyed by language (ja, zh, en, any): any other key
+    (an 'after' nested in 'before' by mistake) would be read by no one, so it is an error."""
+    for r in roles:
+        for side in ("before", "after"):
+            bad = [k for k in r.get(side, {}) if k not in _SIDE_KEYS and not k.startswith("_")]
+            if bad:
+                raise ValueError(f"roles.json: role {r['key']!r} {side} has keys {bad}; expected one of {sorted(_SIDE_KEYS)}")
+
+
 def _touching(p: str, flags: int, last: bool) -> re.Pattern:
     """A pattern touching a quantity: one searched in the text before it (last), or one matched at
     the position right after it (see _anchored)."""
@@ -156,6 +169,7 @@ class Taxonomy:
         # an 'after' match start with (None: anything), read as the case-blind pattern reads the
         # text itself: a number is tried only against the patterns its neighbouring character
         # allows, most CJK numbers against none.
+        _check_sides(data["roles"])
         self._edges: dict[tuple[str, bool], list[tuple[int, re.Pattern, bool, frozenset | None]]] = {}
         for lang in LANGS:
             for last, side in ((True, "before"), (False, "after")):
