@@ -256,7 +256,9 @@ class RuleReader:
                 return True
             if kind not in self.g.modals and (_match(ex.get("figure_after"), after) or _match(ex.get("noun_after"), after)):
                 return True
-            if kind == "obligation" and (_search(ex.get("advice_before"), before) or _search(ex.get("granted_before"), before)):
+            if kind == "obligation" and _search(ex.get("advice_before"), before):
+                return True
+            if kind in ("obligation", "prohibition") and _search(ex.get("granted_before"), before):
                 return True
             if kind in self.g.modals and _match(ex.get("modal_modifier"), after):
                 return True
