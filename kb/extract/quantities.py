@@ -105,6 +105,7 @@ class _Rules(NumeralRules):
         d = self.d = {**numerals, **d}
         e = re.escape
         self.seconds, self.half_grain, self.freq = d["grain_seconds"], d["half_grain"], d["frequency_words"]
+        self.law_number_before = regex_cache.compile(d["law_number_before"])  # Regulation (EU) 2023/2024: no year
         dig = e("".join(d["digits"]))
         num = self.num_src
         # English number words are plain letter runs looked up afterwards: a case-insensitive word
@@ -1118,7 +1119,7 @@ class _Scan:
         financial or scheme year; Regulation (EU) 2023/2024 is a number."""
         if fy.group(1):
             return int(fy.group(1)) == (d.value + 1) % 100
-        return int(fy.group(2)) == d.value + 1 and not _ACT_NUMBER_BEFORE.search(self.low, max(floor, d.start - 16), d.start)
+        return int(fy.group(2)) == d.value + 1 and not self.r.law_number_before.search(self.low, max(floor, d.start - 16), d.start)
 
     def connector_range(self, d: _Draft, floor: int) -> _Draft | None:
         """600-1200 万吨, 600から1,200万トン, from 10 to 20 years, between X and Y, NT$100,000 to NT$1 million;
@@ -1591,13 +1592,22 @@ def _money_words(t: str, r: _Rules) -> tuple[float, str] | None:
 # ---------------------------------------------------------------- yearly rates
 
 
+class _YearlyMarks(NamedTuple):
+    """quantities.json yearly_rates compiled: what makes a figure a flow or a rate per year."""
+    units: frozenset  # units a yearly marker turns into a flow (t -> t/yr)
+    before: dict[str, re.Pattern]  # language -> marker before a flow (年間, annual)
+    after: dict[str, re.Pattern]  # language -> marker after a figure (per year, /年)
+    percent_before: dict[str, re.Pattern]  # language -> marker before a yearly percent (年均下降)
+    step_before: dict[str, re.Pattern]  # language -> a change by a step before an intensity (increase by)
+
+
 @cache
-def _yearly() -> tuple[frozenset, dict, dict, dict]:
+def _yearly() -> _YearlyMarks:
     y = _rules().d["yearly_rates"]
     comp = {side: {lang: regex_cache.compile("|".join(f"(?:{p.removeprefix('^')})" for p in ps), re.I if lang == "en" else 0)
                    for lang, ps in y[side].items() if ps}
-            for side in ("before", "after", "percent_before")}
-    return frozenset(y["units"]), comp["before"], comp["after"], comp["percent_before"]
+            for side in ("before", "after", "percent_before", "step_before")}
+    return _YearlyMarks(frozenset(y["units"]), comp["before"], comp["after"], comp["percent_before"], comp["step_before"])
 
 
 @cache
@@ -1613,7 +1623,8 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
     A list head (Minimum annual capture: 5,000 tonnes; 30,000 tonnes) makes every figure after it
     yearly, in this clause and, when `inherited`, in the sub-clauses that continue it. Returns the
     quantities and whether this clause's list head was yearly."""
-    units, before, after, percent_before = _yearly()
+    marks = _yearly()
+    units, before, after, percent_before, step_before = marks.units, marks.before, marks.after, marks.percent_before, marks.step_before
     out, last = [], {}  # base unit -> end of the last figure of that unit
     yearly_end = -1  # where the last yearly flow ended
     head = _yearly_head(text, low, start, quantities, langs, before)
@@ -1632,8 +1643,8 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
             else:
                 last[q.unit] = q.end
         elif q.kind == "quantity" and q.unit and "/" in q.unit and not q.unit.endswith("/yr") \
-                and _CHANGE_BY.search(low, max(start, q.start - 40), q.start) \
-                and any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
+                and any(lang in step_before and step_before[lang].search(low, max(start, q.start - 40), q.start)
+                        and lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
             yearly_end = q.end
             q = replace(q, unit=q.unit + "/yr")  # will increase by 1.5 gCO2e/MJ each year: a yearly step of an intensity
         elif q.kind == "money" and q.unit and not q.unit.endswith("/yr") and (
@@ -1646,8 +1657,6 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
         out = _without_rate_words(text, out)
     return out, head is not None or inherited
 
-
-_CHANGE_BY = regex_cache.compile(r"(?:increas|decreas|reduc|ris|fall|declin|tighten|lower)[a-z]* by (?:a further |an additional )?$")
 
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
@@ -1664,7 +1673,6 @@ _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
 _CJK_YEAR_AND_NEXT = regex_cache.compile(r"(?:および|及び|及|と|・|和)((?:19|20)[0-9]{2})年度?")  # 2025年度および2026年度
 _KINDED_YEARS = regex_cache.compile(r" (?:model|compliance) years(?![a-z])")  # the 2017 and 2018 model years
 _FY_MARKS = frozenset("/-–")
-_ACT_NUMBER_BEFORE = regex_cache.compile(r"(?:regulation|directive|decision|\((?:eu|ec|eec)\)|no\.?) ?$")  # a law's number
 _FY_RANGE_NEXT = regex_cache.compile(r" ?(?:–|—|-|to|through) ?((?:19|20)[0-9]{2})[/\-–]([0-9]{2})(?![0-9/\-–])")
 # the /25 of 2024/25, the –24 of 2023–24, the /2025 of 2024/2025
 _FY_NEXT = regex_cache.compile(r"[/\-–]([0-9]{2})(?![0-9/\-–])|/((?:19|20)[0-9]{2})(?![0-9/\-–])")
@@ -1846,7 +1854,8 @@ def _measure_label(raw: str, label: str) -> ContextUnit | None:
     if m is None or (one := _one_of(m.group(1).strip())) is None:
         return None
     unit, scale = one
-    units, before, _, _ = _yearly()
+    yearly = _yearly()
+    units, before = yearly.units, yearly.before
     if unit in units and any(rx.search(label[:m.start()] if lang == "en" else raw[:m.start()])
                              for lang, rx in before.items()):
         unit += "/yr"
