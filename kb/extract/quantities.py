@@ -1455,7 +1455,8 @@ def text_country(text: str) -> str | None:
 def names_money_by_country(text: str, low: str) -> bool:
     """Whether text (low: lower-cased) may name a dollar, a 元 or a rupee bare (in an amount or a header:
     $, dollars, ドル, 元, Rs.), which only the country says which."""
-    return any(mark in text for mark in _COUNTRY_MONEY_MARKS) or "dollar" in low or "rupee" in low
+    d = _rules().d["country_money"]
+    return any(mark in text for mark in d["marks"]) or any(w in low for w in d["words"])
 
 
 def has_era_years(found: list[Quantity]) -> bool:
@@ -1463,9 +1464,6 @@ def has_era_years(found: list[Quantity]) -> bool:
     year of an era the text does not name)."""
     lo = _rules().d["bare_era_years"]["span"][0]
     return any(q.kind == "duration" and q.unit == "year" and q.value is not None and q.value >= lo for q in found)
-
-
-_COUNTRY_MONEY_MARKS = (DOLLAR, "ドル", "元", "圆", "圓", "Rs")
 
 
 @cache
