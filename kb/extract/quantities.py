@@ -1812,6 +1812,22 @@ def bracketed_rates(text: str, start: int, end: int, quantities: list[Quantity])
     return out
 
 
+def glossed_rates(text: str, quantities: list[Quantity]) -> list[Quantity]:
+    """The quantities with a sum in brackets right after a rate of money (1トンあたり75豪ドル(51.8米ドル),
+    $75 per tonne (€70)) read per the rate's unit: the same price in another currency."""
+    out: list[Quantity] = []
+    for q in quantities:
+        prev = out[-1] if out else None
+        if prev is not None and q.kind == "money" and prev.kind == "money" and q.unit and "/" not in q.unit \
+                and prev.unit and "/" in prev.unit and _GLOSS_OPEN.fullmatch(text, prev.end, q.start) \
+                and text[q.end:q.end + 1] in _GLOSS_CLOSE:
+            q = replace(q, unit=f"{q.unit}/{prev.unit.partition('/')[2]}")
+        out.append(q)
+    return out
+
+
+_GLOSS_OPEN = regex_cache.compile(r"[ ]?[（(](?:約|约|about |approximately |approx\. |c\. |~)?")
+_GLOSS_CLOSE = frozenset(")）")
 _RATE_LABEL_MARK = regex_cache.compile("当たり|あたり|につき")
 _RATE_LABEL = regex_cache.compile(r"[\[［【(（][^\[\]［］【】()（）\n]{1,12}?(?:当たり|あたり|につき)[\]］】)）]")
 

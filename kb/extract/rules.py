@@ -41,6 +41,14 @@ _QUOTE_OPENERS = frozenset("「『")  # quotation marks: around whole sentences 
 _BRACKET_RX = regex_cache.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 60  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
+_LABEL_CLOSE = "】"
+
+
+def _label_only(t: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a 【label】 and nothing else (【補助対象事業者】 on its own line): a heading
+    for the lines under it, which state the rules."""
+    close = t.find(_LABEL_CLOSE, start, end)
+    return close >= 0 and not t[close + 1:end].strip()
 _CLOCK_BEFORE = regex_cache.compile(r"[（(][0-9０-９]{1,2}[:：時][0-9０-９]{0,2}分?$")  # (17:30必着
 _DEFAULT_KIND = "obligation"  # what a by-reference clause states when no rule came before it
 _SAME = "~same"  # the payload of a by-reference expression (亦同): the kind of the rule read before it
@@ -224,7 +232,7 @@ class RuleReader:
             # An expression that is the 【label】 opening the clause (【対象経費】) names what the clause is
             # about, and one that fills its brackets alone after other words ((必着) after a deadline) notes
             # the rule; any other inside brackets, an article's caption （補助金の返還） included, qualifies.
-            if (qualifiers.covers(h.start, h.end) and not (h.start == start and t[start] == _LABEL)
+            if (qualifiers.covers(h.start, h.end) and not (h.start == start and t[start] == _LABEL and not _label_only(t, start, end))
                     and not _fills_note(t, h, start)) \
                     or (numbers.reaches_out_of(h.start, h.end) if lang == "en" else numbers.overlaps(h.start, h.end)):
                 # 上限 of 上限額 is part of a figure; a figure inside an English rule (only one homeowner per
