@@ -212,6 +212,22 @@ def _keeps_going(seg: str, m: re.Match, r) -> bool:
     return bool(_LOWER_NEXT.match(seg, m.end()))
 
 
+def sentence_end(text: str, pos: int, end: int) -> int | None:
+    """Where the first sentence of text[pos:end] ends (after its ender and closers), read as the
+    splitter reads it: a decimal point, an abbreviation's point (No. 2, e.g.) or an initial ends
+    none. None when no sentence ends there."""
+    r = _rules()
+    while c := r.ender_first.search(text, pos, end):
+        m = r.ender.match(text, c.start(), end)
+        if m is None:
+            pos = r.ender_run.match(text, c.start(), end).end()  # a run of ender characters, skipped at once
+        elif m.group("ascii") and _keeps_going(text, m, r):
+            pos = m.end()
+        else:
+            return m.end()
+    return None
+
+
 def _pieces(seg: str, cuts: list[int]) -> list[tuple[int, int]]:
     """Whitespace-trimmed spans between consecutive cuts. A piece without any word
     character (a stray '。' or '）') is glued to the piece before it."""

@@ -24,7 +24,7 @@ from functools import cache
 from typing import NamedTuple
 
 from kb import regex_cache
-from kb.extract.clauses import CELL_BAR, Clause, fills_cell
+from kb.extract.clauses import CELL_BAR, Clause, fills_cell, sentence_end
 from kb.extract.numerals import core_value, numeral_rules
 from kb.extract.patterns import LANG_KEYS, ROUND_CLOSE, ROUND_OPEN, load_data
 from kb.extract.quantities import Quantity, changes_from, non_overlapping
@@ -34,10 +34,6 @@ __all__ = ["NoticeYears", "english_dates", "header_years", "relations", "table_y
 _LOOK = 48  # how far before a date its relation words are looked for
 _EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
 _PROVISION_REACH = 600  # how far before a date a modal of its (long, statutory) sentence is looked for
-# a sentence's end: not the point of a decimal (2.5) nor of an abbreviation (Law No. 2, Art. 5, e.g.)
-_SENTENCE_END = regex_cache.compile(
-    r"[。．!?！？]|(?:(?<![0-9])\.|\.(?![0-9]))(?<!No\.)(?<!no\.)(?<!Nos\.)(?<!Art\.)(?<!art\.)(?<!Sec\.)(?<!sec\.)"
-    r"(?<!para\.)(?<!e\.g\.)(?<!i\.e\.)(?<!U\.S\.)(?<!Co\.)(?<!Inc\.)(?<!Ltd\.)(?<!vs\.)")
 _COMMAS = frozenset(",，、")
 _AS_OF = regex_cache.compile("[ ]?(?:時点|時點|現在)")
 
@@ -713,10 +709,9 @@ def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar,
     8, 2014, or commenced modification after June 18, 2014)."""
     end = clause.end
     if end < len(text) and text[end - 1] in _COMMAS:  # a sub-clause cut at a comma: its sentence goes on
-        end = m.end() if (m := _SENTENCE_END.search(text, end, q.end + _EVENT_REACH)) else q.end + _EVENT_REACH
+        end = sentence_end(text, end, q.end + _EVENT_REACH) or q.end + _EVENT_REACH
     stop = min(end, q.end + _EVENT_REACH, until if until is not None else len(text))
-    m = _SENTENCE_END.search(text, q.end, stop)
-    rest = text[q.end:m.end() if m else stop]
+    rest = text[q.end:sentence_end(text, q.end, stop) or stop]
     head = text[max(clause.start, q.start - _PROVISION_REACH):q.start]
     if any(k in g.news_lead and g.news_lead[k][0].fullmatch(text, clause.start, q.start)
            and g.news_lead[k][1].match(text, q.end, stop) for k in keys):
