@@ -166,9 +166,6 @@ class _Rules(NumeralRules):
         self.cur_map = d["currency_prefixes"]
         self.cur_fwd = regex_cache.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
         self.cmp_pre = {k.lower(): v for k, v in d["comparator_prefixes"].items()}
-        approx = sorted((re.escape(k) for k in [*(k for k, v in d["comparator_prefixes"].items() if v == "~"), *d["gloss_approx"]]),
-                        key=len, reverse=True)
-        self.gloss_open = regex_cache.compile(f"[ ]?[（(](?:(?:{'|'.join(approx)}) ?)?", re.I)  # (約, (about: a gloss opens
         self.cmp_suf = {k.lower(): v for k, v in d["comparator_suffixes"].items()}
         self.cmp_suf_re = regex_cache.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})")
         self.cmp_first = firsts(d["comparator_suffixes"])
@@ -1816,20 +1813,18 @@ def bracketed_rates(text: str, start: int, end: int, quantities: list[Quantity])
 
 
 def glossed_rates(text: str, quantities: list[Quantity]) -> list[Quantity]:
-    """The quantities with a sum in brackets right after a rate of money (1トンあたり75豪ドル(51.8米ドル),
-    $75 per tonne (€70)) read per the rate's unit: the same price in another currency."""
+    """The quantities with a sum closing a gloss in brackets right after a rate of money (1トンあたり75豪ドル
+    (51.8米ドル), $75 per tonne (c. €70)) read per the rate's unit: the same price in another currency."""
     out: list[Quantity] = []
     for q in quantities:
         prev = out[-1] if out else None
         if prev is not None and q.kind == "money" and prev.kind == "money" and q.unit and "/" not in q.unit \
-                and prev.unit and "/" in prev.unit and _rules().gloss_open.fullmatch(text, prev.end, q.start) \
-                and text[q.end:q.end + 1] in _GLOSS_CLOSE:
+                and prev.unit and "/" in prev.unit and (gl := _GLOSS.match(text, prev.end)) and gl.end() == q.end + 1:
             q = replace(q, unit=f"{q.unit}/{prev.unit.partition('/')[2]}")
         out.append(q)
     return out
 
 
-_GLOSS_CLOSE = frozenset(")）")
 _RATE_LABEL_MARK = regex_cache.compile("当たり|あたり|につき")
 _RATE_LABEL = regex_cache.compile(r"[\[［【(（][^\[\]［］【】()（）\n]{1,12}?(?:当たり|あたり|につき)[\]］】)）]")
 
