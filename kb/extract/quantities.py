@@ -54,7 +54,7 @@ def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
 
 
 _WITHIN = frozenset("內内間间")  # after 年: a span of years (一百年內), not an era year
-# a short gloss in brackets after a range's start (its value in another currency or unit)
+# a short gloss in brackets after a range's start or a rate of money (its value in another currency or unit)
 _GLOSS = regex_cache.compile(r"[ ]?[（(][^（()）\n]{1,60}[)）]")
 
 
