@@ -11,7 +11,8 @@ Two views of a body, both built before any rule runs:
   break next to a CJK character (a space elsewhere; with the hyphen before it between two lower-case
   letters, re-⏎quired), reads a lone ASCII `.`/`,` between CJK characters
   as `。`/`，`, folds no-break and ideographic spaces to a plain space, and closes up a figure that a
-  letter-spaced PDF wrote digit by digit between CJK words (`3 0 公里`), and blanks web addresses
+  letter-spaced PDF wrote digit by digit between CJK words (`3 0 公里`), Chinese it set letter-spaced
+  (`船 舶 年 度`) and a formula's subscript it set apart (`gCO 2e/MJ`), and blanks web addresses
   (their dates and figures are not the text's). Joined.body() maps every
   position of the joined text back to the body (normalize, then map back), so a measure's span
   still indexes the original body.
@@ -27,7 +28,7 @@ from functools import cache
 
 from kb import regex_cache
 from kb.extract.patterns import load_data
-from kb.scripts import CJK, CJK_RX
+from kb.scripts import CJK, CJK_RX, HAN
 
 __all__ = ["CJK", "Joined", "join", "mask", "readable"]
 
@@ -132,6 +133,12 @@ _SPACED_DIGITS = regex_cache.compile(f"[0-9](?<=[{CJK}][0-9])(?: [0-9]){{1,3}}(?
 # 受け付け ます): one blank beside a hiragana, between Japanese characters, goes. Led by the blank; the
 # characters around it are looked at only where the text holds a hiragana at all.
 _HIRAGANA = regex_cache.compile("[ぁ-ゖ]")
+# The same PDFs write Chinese letter-spaced (船 舶 年 度 平 均): in a run of three or more Han characters
+# one blank apart, the blanks go (two alone, 北京 上海, may be a table's cells).
+_HAN_SPACED = regex_cache.compile(f"[{HAN}](?: [{HAN}]){{2,}}")
+# A formula's subscript that a PDF set apart (gCO 2e/MJ, CO 2 e, kgH 2): the blanks before its digit and
+# before its e go. Led by the blank; the formula before it is looked behind.
+_FORMULA_GAP = regex_cache.compile(" (?<=(?:CO|CH|SF|NF|gH) )[2346](?![0-9.,])(?: e(?![A-Za-z]))?")
 _KANA_GAP = regex_cache.compile(" (?:(?<=[ぁ-ゖ] )(?=[ぁ-ゖァ-ヺ一-鿿])|(?<=[ァ-ヺ一-鿿] )(?=[ぁ-ゖ]))")
 
 
@@ -270,6 +277,14 @@ def join(masked: str, spans) -> Joined:
             j = bisect_right(bstarts, i) - 1
             if not (j >= 0 and i < breaks[j][1]):
                 edits.append((i, i + 1, ""))
+    for rx in (_HAN_SPACED, _FORMULA_GAP):
+        for m in rx.finditer(masked):
+            if inside(m.start(), m.end()) is None:
+                continue
+            for i in range(m.start(), m.end()):
+                j = bisect_right(bstarts, i) - 1
+                if masked[i] == " " and not (j >= 0 and i < breaks[j][1]):
+                    edits.append((i, i + 1, ""))
     if _HIRAGANA.search(masked):
         for m in _KANA_GAP.finditer(masked):
             j = bisect_right(bstarts, m.start()) - 1
