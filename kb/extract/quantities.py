@@ -323,8 +323,23 @@ _CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a che
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 # what a mass, volume or heat is counted per (t: of product)
 _FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour"})
-# what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, lb/mmBTU), or heat (GJ/hour)
-_FLOWING = frozenset({"t", "m3", "kg", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU"})
+# what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, lb/mmBTU), heat (GJ/hour) or distance (km/yr)
+_FLOWING = frozenset({"t", "m3", "kg", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km"})
+
+
+class _Per(NamedTuple):
+    unit: str  # a key of quantities.json per_units
+    end: int
+
+
+def _per_after(t: str, at: int, r: _Rules) -> _Per | None:
+    """The denominator right after a figure's unit at `at` (per tonne, /t, 万吨/年), or one after a slash
+    set off by blanks as web pages and PDFs write it (£18 / tCO2e, 1 万公里 / 年)."""
+    if pm := r.per_re.match(t, at):
+        return _Per(r.per[key(pm.group("p"))], pm.end())
+    if t.startswith(" /", at) and (pm := r.per_spaced.match(t, at)):
+        return _Per(r.per_spaced_map[key(pm.group("p"))], pm.end())
+    return None
 
 
 def _frequency(v) -> tuple[float, str]:
@@ -811,8 +826,8 @@ class _Scan:
             sub = u["subunits"].get(t[nm.end():nm.end() + 1])
             if sub and (cv := core_value(nm.group(), r)):
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
-        if d.unit in _FLOWING and (pm := r.per_re.match(t, d.end)) and r.per[key(pm.group("p"))] in _FLOW_PER:
-            d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # 万吨/年, Mt per year, t per GWh
+        if d.unit in _FLOWING and (per := _per_after(t, d.end, r)) and per.unit in _FLOW_PER:
+            d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # 万吨/年, Mt per year, t per GWh, 1 万公里 / 年
         return self.finish(d, floor, ranged)
 
     def denominator_before(self, s: int, floor: int, between: tuple[re.Pattern, frozenset]) -> _Denominator | None:
@@ -975,12 +990,10 @@ class _Scan:
             d.end += 2  # Rs. 30,000/-: the Indian mark that no paise follow, before its denominator (/- per kW)
         if d.kind == "money" and (den := self.denominator_before(s, floor, r.b_per_verb)):
             d.unit, s = f"{d.unit}/{den.unit}", den.start  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
-        elif d.kind == "money" and (pm := r.per_re.match(t, d.end)):
-            d.unit, d.end = f"{d.unit}/{r.per[key(pm.group('p'))]}", pm.end()  # per tonne, /t
+        elif d.kind == "money" and (per := _per_after(t, d.end, r)):
+            d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # per tonne, /t, £18 / tCO2e
             if not d.unit.endswith("/yr") and (py := r.per_re.match(t, d.end)) and r.per[key(py.group("p"))] == "yr":
                 d.unit, d.end = f"{d.unit}/yr", py.end()  # $3 per acre per year
-        elif d.kind == "money" and t.startswith(" /", d.end) and (pm := r.per_spaced.match(t, d.end)):
-            d.unit, d.end = f"{d.unit}/{r.per_spaced_map[key(pm.group('p'))]}", pm.end()  # £18 / tCO2e
         elif d.unit == "g" and (den := self.denominator_before(s, floor, r.b_cmp)) and den.unit == "L":
             # 一リットルにつき二十ミリグラム以下, 每升不得超过0.5毫克: a concentration in milligrams per litre
             d.value, d.vmax = d.value * 1000, None if d.vmax is None else d.vmax * 1000
