@@ -210,6 +210,7 @@ JOIN_BITS = ["\n", " \n ", "\u3000", "\u00a0", ".", ",", "年間", "なけれ", 
              "10", "十", "万円", "以内", "2030年", "まで", "から", "每年", "7月1日", "per year", "tonnes", "|", "\n\n",
              "3 0 公里", "1 0万元", " 0 ", "离岸",  # letter-spaced digits between CJK words are closed up
              "船 舶 年 度", " 低", "gCO 2e/MJ", "CO 2 e", "kgH 2",  # letter-spaced Chinese, a formula's subscript apart
+             "11  October", "   ", "MW",  # doubled blanks
              "re-", "quired", "-\n", "1 \n", "250", "25 000", "2,2 %", "\u2009", "補助率\u3000\u3000",  # hyphenated line
              "<tr>", "<td>", "</td>", "</tr>", "<table>",  # ends, space groups, key-value lines, HTML rows
              "https://x.gov/2024/03/15/a-", "www.", "/50"]  # web addresses, blanked in the view

@@ -12,7 +12,8 @@ Two views of a body, both built before any rule runs:
   letters, re-⏎quired), reads a lone ASCII `.`/`,` between CJK characters
   as `。`/`，`, folds no-break and ideographic spaces to a plain space, and closes up a figure that a
   letter-spaced PDF wrote digit by digit between CJK words (`3 0 公里`), Chinese it set letter-spaced
-  (`船 舶 年 度`) and a formula's subscript it set apart (`gCO 2e/MJ`), and blanks web addresses
+  (`船 舶 年 度`) and a formula's subscript it set apart (`gCO 2e/MJ`), reads a doubled blank beside a Latin letter as one
+  (`by 11  October 2027`), and blanks web addresses
   (their dates and figures are not the text's). Joined.body() maps every
   position of the joined text back to the body (normalize, then map back), so a measure's span
   still indexes the original body.
@@ -133,6 +134,10 @@ _SPACED_DIGITS = regex_cache.compile(f"[0-9](?<=[{CJK}][0-9])(?: [0-9]){{1,3}}(?
 # 受け付け ます): one blank beside a hiragana, between Japanese characters, goes. Led by the blank; the
 # characters around it are looked at only where the text holds a hiragana at all.
 _HIRAGANA = regex_cache.compile("[ぁ-ゖ]")
+# A page converted to text doubles blanks (by 11  October 2027, 50  MW): a run of blanks after a Latin
+# letter or digit and before a letter, or after a letter and before a digit, reads as one. Between two
+# digits it stays, so that a table's figures never run together as one grouped figure.
+_BLANK_RUN = regex_cache.compile("(?<=[0-9A-Za-z]) {2,}(?=[0-9A-Za-z])")
 # The same PDFs write Chinese letter-spaced (船 舶 年 度 平 均): in a run of three or more Han characters
 # one blank apart, the blanks go (two alone, 北京 上海, may be a table's cells).
 _HAN_SPACED = regex_cache.compile(f"[{HAN}](?: [{HAN}]){{2,}}")
@@ -277,6 +282,12 @@ def join(masked: str, spans) -> Joined:
             j = bisect_right(bstarts, i) - 1
             if not (j >= 0 and i < breaks[j][1]):
                 edits.append((i, i + 1, ""))
+    for m in _BLANK_RUN.finditer(masked):
+        if masked[m.start() - 1].isdigit() and masked[m.end()].isdigit():
+            continue
+        j = bisect_right(bstarts, m.start()) - 1
+        if inside(m.start(), m.end()) is not None and not (j >= 0 and m.start() < breaks[j][1]):
+            edits.append((m.start(), m.end(), " "))
     for rx in (_HAN_SPACED, _FORMULA_GAP):
         for m in rx.finditer(masked):
             if inside(m.start(), m.end()) is None:
