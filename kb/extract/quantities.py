@@ -1495,8 +1495,8 @@ def yuan_of(country: str | None, money: list[tuple[str | None, str]]) -> str:
     names the renminbi, else CNY."""
     y = _rules().d["yuan"]
     by_country = y["by_country"]
-    if got := of_country(by_country, country):
-        return got
+    if got := of_country(by_country, country) or of_country(_rules().d["dollars"]["by_country"], country):
+        return got  # 台灣 元: TWD; a US paper's 2萬元: USD
     own = {u.partition("/")[0] for u, _ in money if u} & set(by_country.values())
     return own.pop() if len(own) == 1 and not any(_names_renminbi(surface) for _, surface in money) else "CNY"
 
