@@ -322,7 +322,7 @@ _START = re.Match.start
 _CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a cheap test before the clock pattern)
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 # what a mass, volume or heat is counted per (t: of product)
-_FLOW_PER = frozenset({"yr", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour"})
+_FLOW_PER = frozenset({"yr", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour"})
 # what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, lb/mmBTU), heat (GJ/hour) or distance (km/yr)
 _FLOWING = frozenset({"t", "m3", "kg", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km"})
 
@@ -1125,7 +1125,9 @@ class _Scan:
             return
         hi = self.read(am, cm.end(), False) if (am := r.anchor.match(t, cm.end())) else None
         if hi is not None and hi.start == cm.end() and hi.kind in ("percent", "quantity", "money") and hi.unit:
-            d.kind, d.unit, d.value, d.scale = hi.kind, hi.unit, d.value * hi.scale, hi.scale
+            d.kind, d.unit = hi.kind, hi.unit
+            if d.scale == 1:  # from 23 million to 65.3 million tonnes: an old value with its own multiplier keeps it
+                d.value, d.scale = d.value * hi.scale, hi.scale
 
     def next_year(self, d: _Draft, fy: re.Match, floor: int) -> bool:
         """Whether the /25 or /2025 after a year (fy) is the year after it: 2024/25 and 2024/2025 name one
