@@ -324,6 +324,8 @@ _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 # what a mass, volume or heat is counted per (t: of product)
 _FLOW_PER = frozenset({"yr", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour"})
 # what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, lb/mmBTU), heat (GJ/hour) or distance (km/yr)
+# what a mass, volume or heat written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
+_INTENSITY_OF = frozenset({"kWh", "MWh", "GWh", "t", "kg", "L", "m3", "m2", "km", "vehicle", "unit", "dwelling"})
 _FLOWING = frozenset({"t", "m3", "kg", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km"})
 
 
@@ -1000,6 +1002,11 @@ class _Scan:
             d.unit, s = "mg/L", den.start
             if den.between is not None:
                 d.cmp = r.cmp_pre[key(den.between)]
+        elif d.kind == "quantity" and d.unit in _FLOWING and (den := self.denominator_before(s, floor, r.b_cmp)) \
+                and den.unit in _INTENSITY_OF:
+            d.unit, s = f"{d.unit}/{den.unit}", den.start  # 1kWh当たり0.45キログラム, 每公里不超过0.2千克
+            if den.between is not None:
+                d.cmp = r.cmp_pre[key(den.between)]
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
@@ -1350,13 +1357,15 @@ def changes_from(low: str, at: int, floor: int = 0) -> bool:
 
 
 def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
-    """Two amounts of one currency joined by a coordinator alone, or the second opening a bracket after
+    """Two amounts of one currency (or quantities of one unit: 1,000kW時当たり0.918トン、1.013トン) joined
+    by a coordinator alone, or the second opening a bracket after
     the first, a noun it qualifies between them (每公噸新臺幣五十元或一百元, $50 or $100 per tonne, $17 per metric
     ton ($85 if …), the $85 per metric ton credit ($180 for direct air capture)), are rates
     over one denominator: the one written without it takes the other's (and a
-    bare 元 after a named currency, that currency)."""
+    bare 元 after a named currency, that currency); an amount or quantity that goes on a schedule after
+    one written per a unit is per that unit too."""
     for a, b in zip(drafts, drafts[1:]):
-        if a.kind == b.kind == "money" and a.unit and b.unit and _COORDINATED.fullmatch(t, a.end, b.start):
+        if a.kind == b.kind and a.kind in ("money", "quantity") and a.unit and b.unit and _COORDINATED.fullmatch(t, a.end, b.start):
             (ca, _, pa), (cb, _, pb) = a.unit.partition("/"), b.unit.partition("/")
             if cb == "CNY" != ca and not _names_renminbi(t[b.start:b.end]):
                 cb = ca  # 新臺幣五十元或一百元: the second amount's 元 is the first's currency
@@ -1364,11 +1373,11 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
                 a.unit = b.unit = f"{ca}/{pa or pb}"
     rate = None  # the last amount per a unit, whose schedule later amounts may continue
     for d in drafts:
-        if d.kind != "money" or not d.unit:
+        if d.kind not in ("money", "quantity") or not d.unit:
             continue
-        if rate is not None and "/" not in d.unit and rate.unit.partition("/")[0] == d.unit \
+        if rate is not None and "/" not in d.unit and rate.kind == d.kind and rate.unit.partition("/")[0] == d.unit \
                 and r.schedule_gap.fullmatch(t, rate.end, d.start):
-            d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元
+            d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元; 0.918トン、1.013トン
         rate = d if "/" in d.unit else None
     return drafts
 
