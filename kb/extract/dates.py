@@ -306,8 +306,8 @@ def header_years(text: str, clause: Clause, quantities: list[Quantity],
 
 class NoticeYears:
     """The year a one-off deadline or start with none takes in a notice or call (dates.json
-    notice_years): that of the nearest date before it that has a year and a month, the next year
-    when its own month comes earlier."""
+    notice_years): that of the nearest date before it that has a year and a month (a fiscal year stated
+    alone counts from its first month), the next year when its own month comes earlier."""
 
     _REACH = 12  # how far before a date its relative or yearly mark is looked for
 
@@ -315,8 +315,10 @@ class NoticeYears:
         langs, statute, _ = _notice()
         self.t = text
         on = lang in langs and not statute.search(text)
-        self.anchors = sorted((q.start, q.value) for q in quantities
-                              if q.kind == "date" and q.value is not None and q.value != int(q.value)) if on else []
+        fy = load_data("dates.json")["notice_years"]["fiscal_year"]
+        self.anchors = sorted((q.start, q.value if q.value != int(q.value) else q.value + fy["first_month"] / 100)
+                              for q in quantities if q.kind == "date" and q.value is not None
+                              and (q.value != int(q.value) or q.value_max is None and q.surface.endswith(fy["suffix"]))) if on else []
         self.starts = [s for s, _ in self.anchors]
 
     def year_of(self, clause: Clause, q: Quantity, relation: str | None) -> Dated | None:
