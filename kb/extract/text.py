@@ -134,17 +134,18 @@ _SPACED_DIGITS = regex_cache.compile(f"[0-9](?<=[{CJK}][0-9])(?: [0-9]){{1,3}}(?
 # 受け付け ます): one blank beside a hiragana, between Japanese characters, goes. Led by the blank; the
 # characters around it are looked at only where the text holds a hiragana at all.
 _HIRAGANA = regex_cache.compile("[ぁ-ゖ]")
+_KANA_GAP = regex_cache.compile(" (?:(?<=[ぁ-ゖ] )(?=[ぁ-ゖァ-ヺ一-鿿])|(?<=[ァ-ヺ一-鿿] )(?=[ぁ-ゖ]))")
 # A page converted to text doubles blanks (by 11  October 2027, 50  MW): a run of blanks after a Latin
 # letter or digit and before a letter, or after a letter and before a digit, reads as one. Between two
 # digits it stays, so that a table's figures never run together as one grouped figure.
-_BLANK_RUN = regex_cache.compile("(?<=[0-9A-Za-z]) {2,}(?=[0-9A-Za-z])")
-# The same PDFs write Chinese letter-spaced (船 舶 年 度 平 均): in a run of three or more Han characters
+_BLANK_RUN = regex_cache.compile("  +(?=[0-9A-Za-z])")  # led by two blanks; the character before is checked by hand
+_LATIN_OR_DIGIT = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# A PDF set letter-spaced writes Chinese (船 舶 年 度 平 均): in a run of three or more Han characters
 # one blank apart, the blanks go (two alone, 北京 上海, may be a table's cells).
-_HAN_SPACED = regex_cache.compile(f"[{HAN}](?: [{HAN}]){{2,}}")
+_HAN_SPACED = regex_cache.compile(f" (?<=[{HAN}] )[{HAN}](?: [{HAN}])+")  # led by the blank: text holds few
 # A formula's subscript that a PDF set apart (gCO 2e/MJ, CO 2 e, kgH 2): the blanks before its digit and
 # before its e go. Led by the blank; the formula before it is looked behind.
 _FORMULA_GAP = regex_cache.compile(" (?<=(?:CO|CH|SF|NF|gH) )[2346](?![0-9.,])(?: e(?![A-Za-z]))?")
-_KANA_GAP = regex_cache.compile(" (?:(?<=[ぁ-ゖ] )(?=[ぁ-ゖァ-ヺ一-鿿])|(?<=[ァ-ヺ一-鿿] )(?=[ぁ-ゖ]))")
 
 
 @cache
@@ -283,7 +284,8 @@ def join(masked: str, spans) -> Joined:
             if not (j >= 0 and i < breaks[j][1]):
                 edits.append((i, i + 1, ""))
     for m in _BLANK_RUN.finditer(masked):
-        if masked[m.start() - 1].isdigit() and masked[m.end()].isdigit():
+        if not m.start() or masked[m.start() - 1] not in _LATIN_OR_DIGIT \
+                or masked[m.start() - 1].isdigit() and masked[m.end()].isdigit():
             continue
         j = bisect_right(bstarts, m.start()) - 1
         if inside(m.start(), m.end()) is not None and not (j >= 0 and m.start() < breaks[j][1]):
