@@ -106,6 +106,8 @@ class _Rules(NumeralRules):
         e = re.escape
         self.seconds, self.half_grain, self.freq = d["grain_seconds"], d["half_grain"], d["frequency_words"]
         self.law_number_before = regex_cache.compile(d["law_number_before"])  # Regulation (EU) 2023/2024: no year
+        # kanji digits written in place, as a year is (一六年, 二○年), not counted with 十
+        self.place_digits = frozenset(c for c, v in d["digits"].items() if v < 10) | frozenset(d["zero_marks"])
         dig = e("".join(d["digits"]))
         num = self.num_src
         # English number words are plain letter runs looked up afterwards: a case-insensitive word
@@ -777,6 +779,9 @@ class _Scan:
             if g == "n" and not half and self._short_fiscal_year(d.start, num_end, d.end, value):
                 d.kind, d.unit, d.value = "date", "date", float(r.d["short_fiscal_years"]["century"] + value)  # 26年度: FY2026
                 return self.finish(d, floor, ranged)
+            if g == "n" and not half and self.t[num_end:d.end] == "年" and self._place_short_year(d.start, num_end, value):
+                d.kind, d.unit, d.value = "date", "date", float(r.d["short_fiscal_years"]["century"] + value)
+                return self.finish(self.month_day(d), floor, ranged)  # 一六年一月, 至二○年: 2016, 2020 as the press writes it
             if self.era is not None and self._bare_era_year(d.start, value, d.end):
                 d.kind, d.unit, d.value = "date", "date", float(self.era + value)  # 115年 in a Taiwan text
                 return self.finish(self.month_day(d), floor, ranged)
@@ -878,6 +883,12 @@ class _Scan:
         lo, hi = self.r.d["short_fiscal_years"]["span"]
         return (lo <= value <= hi or (zero_padded and self.t[start] == "0")) and value == int(value) \
             and self._digits(start, 2) and self.before(self.r.b_era, start, 0) is None
+
+    def _place_short_year(self, start: int, num_end: int, value: float) -> bool:
+        """Whether N年 is a year of the century written as two kanji digits in place (一六年, 二○年), in the
+        press's span of years (short_fiscal_years); 十六年 counts years."""
+        lo, hi = self.r.d["short_fiscal_years"]["span"]
+        return num_end - start == 2 and all(c in self.r.place_digits for c in self.t[start:num_end]) and lo <= value <= hi
 
     @cached_property
     def writes_press_years(self) -> bool:
