@@ -182,6 +182,8 @@ class _Rules(NumeralRules):
         self.cur_mult_first = frozenset(c for k in d["currency_multipliers"] for c in (k, k.upper()))
         self.closers = {k: regex_cache.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
         self.month_count = regex_cache.compile("|".join(map(e, d["month_count_after"])))
+        # 4月至7月間, 4月から7月まで: a month after a month and a joiner ends a span of the year (日から六月以内 counts)
+        self.month_range_ends = tuple("月" + j for j in d["month_range_joiners"])
         self.month_count_before = regex_cache.compile("|".join(map(e, d["month_count_before"])))
         self.day_event = regex_cache.compile("|".join(map(e, d["day_event_verbs"])))
         self.day_bracket_before = regex_cache.compile(d["day_bracket_before"])
@@ -243,6 +245,8 @@ class _Rules(NumeralRules):
         self.news_day = regex_cache.compile(d["news_day"]["after"])
         self.news_day_before = frozenset(d["news_day"]["before"])
         self.lookback_after = tuple(d["duration_lookback_after"])
+        ago = d["duration_ago"]
+        self.ago_units, self.ago_after, self.ago_not_after = frozenset(ago["units"]), tuple(ago["after"]), frozenset(ago["not_after"])
         self.narrative_before = regex_cache.compile(
             f"(?:{alt(d['duration_narrative_before'], ci=True)})(?:{alt(d['duration_narrative_hedges'])})?[ ]?$")
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
@@ -806,7 +810,7 @@ class _Scan:
                 return None
             d.kind, d.unit = "date", "date"
             return self.finish(d, floor, ranged)
-        elif role == "month" and (r.month_count.match(t, d.end) or (
+        elif role == "month" and not t.endswith(r.month_range_ends, max(0, d.start - 3), d.start) and (r.month_count.match(t, d.end) or (
                 (t[d.start - 1:d.start] == "の" or t.endswith("前から", 0, d.start))
                 and r.month_count_before.match(t, d.end))):  # 六月以内, 日の三月前, 六月前から三月前まで: months counted
             u = _DURATION_MONTH
@@ -1045,6 +1049,9 @@ class _Scan:
                                      or (r.narrative_before.search(t, max(floor, s - _ANAPHORA_REACH), s)
                                          and not t.startswith(r.lookback_after, d.end))):
             return None  # 三年行动计划, 三年来, 过去十年: a plan's name or a narrative (过去三年内 is a look-back)
+        if d.kind == "duration" and d.unit in r.ago_units and t.startswith(r.ago_after, d.end) and not (s and t[s - 1] in r.ago_not_after) \
+                and not r.month_count_before.match(t, d.end):
+            return None  # 4年前與…引入, 3年前に導入された: years ago, a past event's date
         if d.kind == "duration" and d.unit == "day" and r.news_day.match(t, d.end) and s \
                 and (t[s - 1] in r.news_day_before or (t[s - 1] == " " and s > 1 and t[s - 2] in r.news_day_before)) \
                 and d.value is not None and d.value == int(d.value) <= 31:
