@@ -57,7 +57,8 @@ class NumeralRules:
         self.num_first = f"0-9{dig}{mult}{two}{e(''.join(heads))}"  # a character class body: what a numeral starts with
         self.num = regex_cache.compile(num)
         self.num_full, self.run_tail = regex_cache.compile(f"(?:{first})(?:{cont})*"), regex_cache.compile(f"(?:{cont})*")
-        self.en_mult = regex_cache.compile(f"[ ]?(?P<m>{alt(d['en_multipliers'], ci=True)})")
+        # 1.2 million, the ₹10,900-crore scheme, a $5-billion fund (the hyphen of a compound adjective)
+        self.en_mult = regex_cache.compile(f"[ -]?(?P<m>{alt(d['en_multipliers'], ci=True)})(?![a-z])")
         self.en_cardinal = _en_cardinal(d["en_numbers"])
         self.si = regex_cache.compile(f"([0-9.,]+)([{e(''.join(d['si_suffixes']))}])")
 

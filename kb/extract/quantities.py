@@ -151,7 +151,7 @@ class _Rules(NumeralRules):
         self.spaced_big, self.spaced_big_first = regex_cache.compile(f"[ ]?((?:{big})+)"), frozenset(" " + "".join(self.big))
         self.en_mult_first = ci_firsts(d["en_multipliers"])  # None: no cheap test
         self.frac, self.frac_first = regex_cache.compile("分之|分の"), "分"
-        self.per = {w.lower(): k for k, ws in d["per_units"].items() for w in ws}
+        self.per = {w.lower(): k for units in (d["per_units"], d["per_after_only"]) for k, ws in units.items() for w in ws}
         # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh, 30 tonnes of carbon dioxide equivalent (CO2e) per GWh:
         # a short 'of ...' phrase, and the abbreviation it defines, may stand between
         substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?:[ ][(][A-Za-z0-9₂]{1,8}[)])?(?=[ ]per[ ]|/)"
@@ -437,9 +437,9 @@ class _Scan:
         return (self.t[pos + 1:pos + 2] if c and c in skip else c) in first
 
     def may_be(self, pos: int, first: frozenset | None) -> bool:
-        """Could a word of `first` start at pos after an optional space (None: no test known)?"""
+        """Could a word of `first` start at pos after an optional space or hyphen (None: no test known)?"""
         c = self.t[pos:pos + 1]
-        return first is None or c == " " or c in first
+        return first is None or c == " " or c == "-" or c in first
 
     def before(self, pat: tuple[re.Pattern, frozenset], s: int, floor: int) -> tuple[int, str] | None:
         """(start, word) of the word of pat ending at s, after an optional space, not below floor."""
