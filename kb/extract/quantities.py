@@ -1012,10 +1012,11 @@ class _Scan:
             d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # per tonne, /t, £18 / tCO2e
             if not d.unit.endswith("/yr") and (py := r.per_re.match(t, d.end)) and r.per[key(py.group("p"))] == "yr":
                 d.unit, d.end = f"{d.unit}/yr", py.end()  # $3 per acre per year
-        elif d.unit == "g" and (den := self.denominator_before(s, floor, r.b_cmp)) and den.unit == "L":
-            # 一リットルにつき二十ミリグラム以下, 每升不得超过0.5毫克: a concentration in milligrams per litre
+        elif d.unit == "g" and (den := self.denominator_before(s, floor, r.b_cmp)) and den.unit in ("L", "100mL"):
+            # 一リットルにつき二十ミリグラム以下, 每升不得超过0.5毫克: a concentration in milligrams per litre (or per
+            # 100 mL as fuel standards state it: 百ミリリットル当たり五ミリグラム)
             d.value, d.vmax = d.value * 1000, None if d.vmax is None else d.vmax * 1000
-            d.unit, s = "mg/L", den.start
+            d.unit, s = f"mg/{den.unit}", den.start
             if den.between is not None:
                 d.cmp = r.cmp_pre[key(den.between)]
         elif d.kind == "quantity" and d.unit in _FLOWING and (den := self.denominator_before(s, floor, r.b_cmp)) \
