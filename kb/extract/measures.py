@@ -261,6 +261,7 @@ def _one_frequency_each(cands: list) -> list:
 
 _LINE_END = regex_cache.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
+_SENTENCE_ENDS = frozenset("。！？!?")  # a clause ending so is running text, never a label line
 _LABEL_LINE = regex_cache.compile(r"[【［\[][^【】［］\[\]\n]{1,40}[】］\]]")  # a line that is only a bracketed label
 _UNIT_NOTE = regex_cache.compile(r"[(（]")  # opens the unit note of a label cell
 _CAPTION_MAX = 120  # a line this short just above a table is its caption, which can name its figures' role
@@ -333,8 +334,8 @@ class _Contexts:
         self.before = (c.start, c.end) if c.end - c.start <= _CAPTION_MAX else None
         if c.kind == "heading":
             self.section = context_unit(c.text)
-        elif not has_figures and (ctx := context_unit(t, c.start, c.end)) is not None:
-            self.section = ctx  # a label line: 調達価格（1kWhあたり）
+        elif not has_figures and t[c.end - 1:c.end] not in _SENTENCE_ENDS and (ctx := context_unit(t, c.start, c.end)) is not None:
+            self.section = ctx  # a label line: 調達価格（1kWhあたり）; a sentence (…每度不能超過…。) is none
         section = self.section
         return lambda q: section
 
