@@ -312,13 +312,12 @@ class NoticeYears:
     _REACH = 12  # how far before a date its relative or yearly mark is looked for
 
     def __init__(self, text: str, quantities: list[Quantity], lang: str):
-        langs, statute, _ = _notice()
+        nr = _notice()
         self.t = text
-        on = lang in langs and not statute.search(text)
-        fy = load_data("dates.json")["notice_years"]["fiscal_year"]
-        self.anchors = sorted((q.start, q.value if q.value != int(q.value) else q.value + fy["first_month"] / 100)
+        on = lang in nr.langs and not nr.statute.search(text)
+        self.anchors = sorted((q.start, q.value if q.value != int(q.value) else q.value + nr.fiscal_first_month / 100)
                               for q in quantities if q.kind == "date" and q.value is not None
-                              and (q.value != int(q.value) or q.value_max is None and q.surface.endswith(fy["suffix"]))) if on else []
+                              and (q.value != int(q.value) or q.value_max is None and q.surface.endswith(nr.fiscal_suffix))) if on else []
         self.starts = [s for s, _ in self.anchors]
 
     def year_of(self, clause: Clause, q: Quantity, relation: str | None) -> Dated | None:
@@ -334,7 +333,7 @@ class NoticeYears:
         months = [numeral_month(m.group(1)) for m in _CELL_MONTH.finditer(q.surface)] if period \
             else [numeral_month(m.group(1))] if (m := _CELL_MONTH.match(q.surface)) else []
         if i < 0 or not months or None in months \
-                or _notice()[2].search(self.t, max(clause.start, q.start - self._REACH), q.start):
+                or _notice().relative_before.search(self.t, max(clause.start, q.start - self._REACH), q.start):
             return None
         month, end = months[0], months[-1]
         value = self.anchors[i][1]
@@ -351,11 +350,21 @@ class Dated(NamedTuple):
     value_max: float | None
 
 
+class _NoticeRules(NamedTuple):
+    """dates.json notice_years, compiled."""
+
+    langs: frozenset[str]
+    statute: re.Pattern  # what marks a statute (numbered articles): no notice
+    relative_before: re.Pattern  # a relative or yearly mark before a date (毎年, 翌年)
+    fiscal_suffix: str  # what writes a fiscal year (年度)
+    fiscal_first_month: int  # the month a fiscal year opens with (4: April)
+
+
 @cache
-def _notice() -> tuple[frozenset, re.Pattern, re.Pattern]:
-    """dates.json notice_years: its languages, what marks a statute, a relative or yearly mark."""
+def _notice() -> _NoticeRules:
     d = load_data("dates.json")["notice_years"]
-    return frozenset(d["langs"]), regex_cache.compile(d["statute"]), regex_cache.compile(d["relative_before"])
+    return _NoticeRules(frozenset(d["langs"]), regex_cache.compile(d["statute"]), regex_cache.compile(d["relative_before"]),
+                        d["fiscal_year"]["suffix"], d["fiscal_year"]["first_month"])
 
 
 _CELL_MONTH = regex_cache.compile(r"([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月")  # a month; matched whole, one with no day or year

@@ -144,8 +144,8 @@ _LATIN_OR_DIGIT = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO
 # one blank apart, the blanks go (two alone, 北京 上海, may be a table's cells).
 _HAN_SPACED = regex_cache.compile(f" (?<=[{HAN}] )[{HAN}](?: [{HAN}])+")  # led by the blank: text holds few
 # A formula's subscript that a PDF set apart (gCO 2e/MJ, CO 2 e, kgH 2): the blanks before its digit and
-# before its e go. Led by the blank; the formula before it is looked behind.
-_FORMULA_GAP = regex_cache.compile(" (?<=(?:CO|CH|SF|NF|gH) )[2346](?![0-9.,])(?: e(?![A-Za-z]))?")
+# before its e go. Led by the digit (blanks are everywhere in English); the formula before it is looked behind.
+_FORMULA_GAP = regex_cache.compile("[2346](?<=(?:CO|CH|SF|NF|gH) [2346])(?![0-9.,])(?: e(?![A-Za-z]))?")
 
 
 @cache
@@ -290,11 +290,11 @@ def join(masked: str, spans) -> Joined:
         j = bisect_right(bstarts, m.start()) - 1
         if inside(m.start(), m.end()) is not None and not (j >= 0 and m.start() < breaks[j][1]):
             edits.append((m.start(), m.end(), " "))
-    for rx in (_HAN_SPACED, _FORMULA_GAP):
+    for rx, back in ((_HAN_SPACED, 0), (_FORMULA_GAP, 1)):  # a formula's match opens after its blank
         for m in rx.finditer(masked):
             if inside(m.start(), m.end()) is None:
                 continue
-            for i in range(m.start(), m.end()):
+            for i in range(m.start() - back, m.end()):
                 j = bisect_right(bstarts, i) - 1
                 if masked[i] == " " and not (j >= 0 and i < breaks[j][1]):
                     edits.append((i, i + 1, ""))
