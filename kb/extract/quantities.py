@@ -331,14 +331,14 @@ _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 # what a mass, volume or heat is counted per (t: of product)
 _FLOW_PER = frozenset({"yr", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour"})
 # what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, lb/mmBTU), heat (GJ/hour) or distance (km/yr)
-# what a mass, volume or heat written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
-_INTENSITY_OF = frozenset({"kWh", "MWh", "GWh", "t", "kg", "L", "m3", "m2", "km", "100km", "vehicle", "unit", "dwelling"})
 _FLOWING = frozenset({"t", "m3", "kg", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km"})
+# what one of _FLOWING written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
+_INTENSITY_OF = frozenset({"kWh", "MWh", "GWh", "t", "kg", "L", "m3", "m2", "km", "100km", "vehicle", "unit", "dwelling"})
 
 
 class _Per(NamedTuple):
-    unit: str  # a key of quantities.json per_units
-    end: int
+    unit: str  # a key of quantities.json per_units or per_after_only
+    end: int  # where the denominator ends
 
 
 def _per_after(t: str, at: int, r: _Rules) -> _Per | None:
