@@ -212,6 +212,12 @@ def _keeps_going(seg: str, m: re.Match, r) -> bool:
     return bool(_LOWER_NEXT.match(seg, m.end()))
 
 
+def ends_sentence(text: str, end: int) -> bool:
+    """Whether the character before `end` is a sentence ender (。, ！, ?, .): what ends there is running
+    text."""
+    return end > 0 and text[end - 1] in _rules().sentence_end
+
+
 def sentence_end(text: str, pos: int, end: int) -> int | None:
     """Where the first sentence of text[pos:end] ends (after its ender and closers), read as the
     splitter reads it: a decimal point, an abbreviation's point (No. 2, e.g.) or an initial ends

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from kb import regex_cache
-from kb.extract.clauses import CELL_BAR, Clause, opens_article, split_clauses
+from kb.extract.clauses import CELL_BAR, Clause, ends_sentence, opens_article, split_clauses
 from kb.extract.dates import NoticeYears, english_dates, header_years, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
 from kb.extract.quantities import (
@@ -261,7 +261,6 @@ def _one_frequency_each(cands: list) -> list:
 
 _LINE_END = regex_cache.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
-_SENTENCE_ENDS = frozenset("。！？!?")  # a clause ending so is running text, never a label line
 _LABEL_LINE = regex_cache.compile(r"[【［\[][^【】［］\[\]\n]{1,40}[】］\]]")  # a line that is only a bracketed label
 _UNIT_NOTE = regex_cache.compile(r"[(（]")  # opens the unit note of a label cell
 _CAPTION_MAX = 120  # a line this short just above a table is its caption, which can name its figures' role
@@ -334,7 +333,7 @@ class _Contexts:
         self.before = (c.start, c.end) if c.end - c.start <= _CAPTION_MAX else None
         if c.kind == "heading":
             self.section = context_unit(c.text)
-        elif not has_figures and t[c.end - 1:c.end] not in _SENTENCE_ENDS and (ctx := context_unit(t, c.start, c.end)) is not None:
+        elif not has_figures and not ends_sentence(t, c.end) and (ctx := context_unit(t, c.start, c.end)) is not None:
             self.section = ctx  # a label line: 調達価格（1kWhあたり）; a sentence (…每度不能超過…。) is none
         section = self.section
         return lambda q: section

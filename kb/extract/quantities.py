@@ -165,7 +165,6 @@ class _Rules(NumeralRules):
         self.per_spaced_map = {w[1:]: k for w, k in self.per.items() if w.startswith("/") and w[1:2].isalpha()}
         self.per_spaced = regex_cache.compile(f"[ ]/[ ](?P<p>{alt(self.per_spaced_map, ci=True)})")
         self.per_after = tuple(d["rate_markers"])
-        self.rate_renames = {rate: (unit, factor) for rate, (unit, factor) in d["rate_renames"].items()}
         self.cur_map = d["currency_prefixes"]
         self.cur_fwd = regex_cache.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
         self.cmp_pre = {k.lower(): v for k, v in d["comparator_prefixes"].items()}
@@ -1022,7 +1021,7 @@ class _Scan:
         elif d.kind == "quantity" and d.unit in _FLOWING and (den := self.denominator_before(s, floor, r.b_cmp)) \
                 and den.unit in _INTENSITY_OF:
             d.unit, s = f"{d.unit}/{den.unit}", den.start  # 1kWh当たり0.45キログラム, 每公里不超过0.2千克
-            if renamed := r.rate_renames.get(d.unit):  # 百公里5升: L/100km
+            if renamed := r.d["rate_renames"].get(d.unit):  # 百公里5升: L/100km
                 d.unit, factor = renamed
                 d.value, d.vmax = d.value * factor, None if d.vmax is None else d.vmax * factor
             if den.between is not None:
