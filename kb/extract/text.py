@@ -139,7 +139,6 @@ _KANA_GAP = regex_cache.compile(" (?:(?<=[ぁ-ゖ] )(?=[ぁ-ゖァ-ヺ一-鿿])|
 # letter or digit and before a letter, or after a letter and before a digit, reads as one. Between two
 # digits it stays, so that a table's figures never run together as one grouped figure.
 _BLANK_RUN = regex_cache.compile("  +(?=[0-9A-Za-z])")  # led by two blanks; the character before is checked by hand
-_LATIN_OR_DIGIT = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # A PDF set letter-spaced writes Chinese (船 舶 年 度 平 均): in a run of three or more Han characters
 # one blank apart, the blanks go (two alone, 北京 上海, may be a table's cells).
 _HAN_SPACED = regex_cache.compile(f" (?<=[{HAN}] )[{HAN}](?: [{HAN}])+")  # led by the blank: text holds few
@@ -284,7 +283,7 @@ def join(masked: str, spans) -> Joined:
             if not (j >= 0 and i < breaks[j][1]):
                 edits.append((i, i + 1, ""))
     for m in _BLANK_RUN.finditer(masked):
-        if not m.start() or masked[m.start() - 1] not in _LATIN_OR_DIGIT \
+        if not m.start() or not (masked[m.start() - 1].isascii() and masked[m.start() - 1].isalnum()) \
                 or masked[m.start() - 1].isdigit() and masked[m.end()].isdigit():
             continue
         j = bisect_right(bstarts, m.start()) - 1
