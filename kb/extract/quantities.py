@@ -208,8 +208,10 @@ class _Rules(NumeralRules):
         self.press_years = _PressYears(*(regex_cache.compile(d["press_years"][k]) for k in _PressYears._fields))
         self.era_fwd = regex_cache.compile(alt(d["eras"]))
         self.same_year = regex_cache.compile(alt(d["same_year"]))
-        word = f"(?!(?:{'|'.join(map(re.escape, d['count_modifier_not']))})(?![a-z-]))[a-z][a-z-]{{1,20}}"
-        self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?(?= )")  # one to three words before a counted noun
+        not_modifier = '|'.join(map(re.escape, d['count_modifier_not']))
+        word = f"(?:(?!(?:{not_modifier})(?![a-z-]))[a-z][a-z-]{{1,20}}|[A-Z][A-Z0-9]{{1,5}}(?![A-Za-z0-9]))"
+        # one to three words before a counted noun, lower-case or an acronym (2 EV cars, 10 ZEV trucks)
+        self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?(?= )")
         self.uncounted_words = frozenset(d["uncounted_words"])
         joiners = alt(d["alternative_joiners"])
         self.alternative = regex_cache.compile(f"[ ]?(?:{joiners})[ ]?")
