@@ -333,8 +333,14 @@ _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 _FLOW_PER = frozenset({"yr", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour"})
 # what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, lb/mmBTU), heat (GJ/hour) or distance (km/yr)
 _FLOWING = frozenset({"t", "m3", "kg", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km"})
+_ENERGY_PER_AREA = frozenset({"kWh", "MWh", "MJ", "GJ"})  # energy per floor or collector area (60千瓦时/平方米, 400MJ/m2)
 # what one of _FLOWING written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
 _INTENSITY_OF = frozenset({"kWh", "MWh", "GWh", "t", "kg", "L", "m3", "m2", "km", "100km", "vehicle", "unit", "dwelling"})
+
+
+def _flow_of(unit: str, per: str) -> bool:
+    """Whether a figure in `unit` with the denominator `per` after it is a rate of the two."""
+    return (unit in _FLOWING and per in _FLOW_PER) or (unit in _ENERGY_PER_AREA and per == "m2")
 
 
 class _Per(NamedTuple):
@@ -839,8 +845,8 @@ class _Scan:
             sub = u["subunits"].get(t[nm.end():nm.end() + 1])
             if sub and (cv := core_value(nm.group(), r)):
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
-        if d.unit in _FLOWING and (per := _per_after(t, d.end, r)) and per.unit in _FLOW_PER:
-            d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # 万吨/年, Mt per year, t per GWh, 1 万公里 / 年
+        if (d.unit in _FLOWING or d.unit in _ENERGY_PER_AREA) and (per := _per_after(t, d.end, r)) and _flow_of(d.unit, per.unit):
+            d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # 万吨/年, Mt per year, t per GWh, 1 万公里 / 年, 400MJ/m2
         return self.finish(d, floor, ranged)
 
     def denominator_before(self, s: int, floor: int, between: tuple[re.Pattern, frozenset]) -> _Denominator | None:
