@@ -330,9 +330,9 @@ _START = re.Match.start
 _CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a cheap test before the clock pattern)
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 # what a mass, volume or heat is counted per (t: of product)
-_FLOW_PER = frozenset({"yr", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour"})
+_FLOW_PER = frozenset({"yr", "month", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour"})
 # what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, lb/mmBTU), heat (GJ/hour) or distance (km/yr)
-_FLOWING = frozenset({"t", "m3", "kg", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km"})
+_FLOWING = frozenset({"t", "m3", "kg", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km", "kWh", "MWh", "GWh"})
 _ENERGY_PER_AREA = frozenset({"kWh", "MWh", "MJ", "GJ"})  # energy per floor or collector area (60千瓦时/平方米, 400MJ/m2)
 # what one of _FLOWING written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
 _INTENSITY_OF = frozenset({"kWh", "MWh", "GWh", "t", "kg", "L", "m3", "m2", "km", "100km", "vehicle", "unit", "dwelling"})
@@ -988,8 +988,9 @@ class _Scan:
             # end of a range such as 三〜五年 (and skip the look-behind work: CJK text is full of them),
             # or after a word that names it a coefficient (調整係數值為一).
             return self.connector_range(d, floor) if ranged else None
-        if d.unit and _GLUED_NAME.fullmatch(t, d.start, d.end) and r.section_before.search(t, max(floor, d.start - 12), d.start):
-            return None  # Internal Revenue Code (IRC) 45W, section 48C: a section's name, no amount
+        if d.unit and _GLUED_NAME.fullmatch(t, d.start, d.end) and (r.section_before.search(t, max(floor, d.start - 12), d.start)
+                                                               or _LETTER_HYPHEN.fullmatch(t, max(floor, d.start - 2), d.start)):
+            return None  # Internal Revenue Code (IRC) 45W, section 48C: a section's name; e-2W, e-3W: a vehicle class
         if self.symbolic_offset(d.start):
             return None  # N-1年度, T+2日: an offset from a symbolic year or day, no figure of its own
         if t.startswith(r.per_after, d.end) or (d.unit is None and HAN_RX.match(t, d.end) and t.startswith(r.per_after, d.end + 1)):
@@ -1714,6 +1715,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
+_LETTER_HYPHEN = regex_cache.compile("[A-Za-z]-")  # what opens a class name such as e-2W (electric two-wheelers)
 _POINTS = {"kind": "quantity", "unit": "points"}  # the unit group a score's 分 takes (_Scan.scored)
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
