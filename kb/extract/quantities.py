@@ -1772,10 +1772,14 @@ _EQUIVALENT = regex_cache.compile(r"[^，。；,;（）()]{0,12}[（(][^，。�
 _ASIDE = regex_cache.compile("（[^（）]{0,300}）")  # a statute's parenthetical: （…をいう。以下同じ。）
 
 
+_YEARLY_SUM_REACH = 48  # how far before a sum the words making it yearly may begin (annual household income of)
+
+
 def _yearly_sum(text: str, start: int, q: Quantity, langs) -> bool:
     """Whether 每年 binds a sum of money from before (quantities.json yearly_rates money_before)."""
     money_before = _yearly_money()
-    return any(lang in money_before and money_before[lang].search(text, max(start, q.start - 20), q.start) for lang in langs)
+    return any(lang in money_before and money_before[lang].search(text, max(start, q.start - _YEARLY_SUM_REACH), q.start)
+               for lang in langs)
 
 
 def _phrase(text: str, floor: int, end: int) -> str:
