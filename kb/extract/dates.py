@@ -546,7 +546,8 @@ def _comparator_relation(q: Quantity) -> str | None:
 
 
 _NOTE_AFTER = regex_cache.compile(r"[(（][^()（）\n]{1,8}[)）]")  # 2019年1月(港燈)生效: a short note between a date and its relation
-_YEAR_WORD_BEFORE = regex_cache.compile(r"(?<![a-z])(?:the )?year $")  # by the year 2020: the relation stands before 'the year'
+# by the year 2020, through model year 2030: the relation stands before the year's name
+_YEAR_WORD_BEFORE = regex_cache.compile(r"(?<![a-z])(?:the )?(?:(?:model|calendar|compliance|fiscal|financial|taxable) )?years? $")
 _WEEKDAY_BEFORE = regex_cache.compile(  # a weekday between a relation and its date (opens on Mon 3 Feb 2025)
     r"(?<![A-Za-z])(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?,? $")
 
