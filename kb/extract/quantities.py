@@ -1669,6 +1669,37 @@ def _yearly_money() -> dict[str, re.Pattern]:
     return {lang: regex_cache.compile(p) for lang, p in _rules().d["yearly_rates"]["money_before"].items()}
 
 
+class _DailyMarks(NamedTuple):
+    units: frozenset[str]  # what a day makes a flow of
+    before: dict[str, re.Pattern]  # language -> the day word and the phrase up to the figure
+
+
+@cache
+def _daily() -> _DailyMarks:
+    d = _rules().d["daily_rates"]
+    return _DailyMarks(frozenset(d["units"]), {lang: regex_cache.compile(p) for lang, p in d["before"].items()})
+
+
+def daily_rates(text: str, start: int, quantities: list[Quantity], langs) -> list[Quantity]:
+    """The quantities of one clause (starting at `start`) with a flow bound to a day before it made a
+    daily rate (一日百立方メートル, 每日超過一千立方公尺: m3/day), and the day word that only did so left out."""
+    marks = _daily()
+    if not any(q.unit in marks.units for q in quantities):
+        return quantities
+    out, dropped = [], set()
+    for q in quantities:
+        if q.unit in marks.units:
+            floor = max([start] + [p.end for p in out if p.unit == q.unit])  # the figure's own phrase
+            phrase = text[max(floor, q.start - 40):q.start]
+            hit = next((m for lang in langs if (rx := marks.before.get(lang)) and (m := rx.search(phrase))), None)
+            if hit is not None:
+                at = q.start - len(phrase) + hit.start()
+                dropped.update(i for i, p in enumerate(out) if p.kind == "duration" and p.unit == "day" and at <= p.start < q.start)
+                q = replace(q, unit=q.unit + "/day")
+        out.append(q)
+    return [q for i, q in enumerate(out) if i not in dropped] if dropped else out
+
+
 def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], langs,
                  inherited: bool = False) -> tuple[list[Quantity], bool]:
     """The quantities of one clause (starting at `start`) with flows stated per year given a yearly
