@@ -335,6 +335,7 @@ _FLOW_PER = frozenset({"yr", "month", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ",
 # or electricity (kWh/month, kWh/kg)
 _FLOWING = frozenset({"t", "m3", "kg", "g", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km", "kWh", "MWh", "GWh"})
 _ENERGY_PER_AREA = frozenset({"kWh", "MWh", "MJ", "GJ"})  # energy per floor or collector area (60千瓦时/平方米, 400MJ/m2)
+_RATE_NUMERATORS = _FLOWING | _ENERGY_PER_AREA  # what a denominator right after it may make a rate of
 # what one of _FLOWING written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
 _INTENSITY_OF = frozenset({"kWh", "MWh", "GWh", "t", "kg", "L", "m3", "m2", "km", "100km", "vehicle", "unit", "dwelling"})
 
@@ -846,7 +847,7 @@ class _Scan:
             sub = u["subunits"].get(t[nm.end():nm.end() + 1])
             if sub and (cv := core_value(nm.group(), r)):
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
-        if (d.unit in _FLOWING or d.unit in _ENERGY_PER_AREA) and (per := _per_after(t, d.end, r)) and _flow_of(d.unit, per.unit):
+        if d.unit in _RATE_NUMERATORS and (per := _per_after(t, d.end, r)) and _flow_of(d.unit, per.unit):
             d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # 万吨/年, Mt per year, t per GWh, 1 万公里 / 年, 400MJ/m2
         return self.finish(d, floor, ranged)
 
