@@ -42,6 +42,10 @@ _BRACKET_RX = regex_cache.compile("[" + re.escape("".join(_BRACKETS) + "".join(_
 _LOOK = 60  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
 _LABEL_CLOSE = "】"
+_CLOCK_BEFORE = regex_cache.compile(r"[（(][0-9０-９]{1,2}[:：時][0-9０-９]{0,2}分?$")  # (17:30必着
+_DEFAULT_KIND = "obligation"  # what a by-reference clause states when no rule came before it
+_SAME = "~same"  # the payload of a by-reference expression (亦同): the kind of the rule read before it
+_FALLBACK = "?"  # marks the kind of a fallback expression (rules.json): <kind>? until the clause is read
 
 
 def _label_only(t: str, start: int, end: int) -> bool:
@@ -49,10 +53,6 @@ def _label_only(t: str, start: int, end: int) -> bool:
     for the lines under it, which state the rules."""
     close = t.find(_LABEL_CLOSE, start, end)
     return close >= 0 and not t[close + 1:end].strip()
-_CLOCK_BEFORE = regex_cache.compile(r"[（(][0-9０-９]{1,2}[:：時][0-9０-９]{0,2}分?$")  # (17:30必着
-_DEFAULT_KIND = "obligation"  # what a by-reference clause states when no rule came before it
-_SAME = "~same"  # the payload of a by-reference expression (亦同): the kind of the rule read before it
-_FALLBACK = "?"  # marks the kind of a fallback expression (rules.json): <kind>? until the clause is read
 
 
 @dataclass(frozen=True, slots=True)

@@ -263,13 +263,18 @@ def join(masked: str, spans) -> Joined:
     edits.sort()
     breaks = [(s, e) for s, e, _ in edits]  # line breaks and web addresses: what the marks below must leave alone
     bstarts = [s for s, _ in breaks]
+
+    def taken(i: int) -> bool:
+        """Whether position i lies in a line break's blanks or a web address."""
+        j = bisect_right(bstarts, i) - 1
+        return j >= 0 and i < breaks[j][1]
+
     mark, mended = _mark_rx()
     for m in mark.finditer(masked):
         s, e = m.span()
         if masked[s] in _PUNCT and not (s and CJK_RX.match(masked, s - 1)):
             continue
-        i = bisect_right(bstarts, s) - 1
-        if (i >= 0 and s < breaks[i][1]) or inside(s, e) is None:
+        if taken(s) or inside(s, e) is None:
             continue  # taken by a line break's blanks or a web address, or outside every clause
         if m.group() == "." and masked[s - 1] in kanji_digits() and masked[e:e + 1] in kanji_digits():
             edits.append((s, e, _decimal_point()))  # 二.五萬噸 is 2.5万 t, not two sentences
@@ -279,28 +284,24 @@ def join(masked: str, spans) -> Joined:
         if inside(m.start(), m.end()) is None:
             continue
         for i in range(m.start() + 1, m.end(), 2):  # the blank after each digit but the last: 3 0 公里 is 30 公里
-            j = bisect_right(bstarts, i) - 1
-            if not (j >= 0 and i < breaks[j][1]):
+            if not taken(i):
                 edits.append((i, i + 1, ""))
     for m in _BLANK_RUN.finditer(masked):
         if not m.start() or not (masked[m.start() - 1].isascii() and masked[m.start() - 1].isalnum()) \
                 or masked[m.start() - 1].isdigit() and masked[m.end()].isdigit():
             continue
-        j = bisect_right(bstarts, m.start()) - 1
-        if inside(m.start(), m.end()) is not None and not (j >= 0 and m.start() < breaks[j][1]):
+        if inside(m.start(), m.end()) is not None and not taken(m.start()):
             edits.append((m.start(), m.end(), " "))
     for rx, back in ((_HAN_SPACED, 0), (_FORMULA_GAP, 1)):  # a formula's match opens after its blank
         for m in rx.finditer(masked):
             if inside(m.start(), m.end()) is None:
                 continue
             for i in range(m.start() - back, m.end()):
-                j = bisect_right(bstarts, i) - 1
-                if masked[i] == " " and not (j >= 0 and i < breaks[j][1]):
+                if masked[i] == " " and not taken(i):
                     edits.append((i, i + 1, ""))
     if _HIRAGANA.search(masked):
         for m in _KANA_GAP.finditer(masked):
-            j = bisect_right(bstarts, m.start()) - 1
-            if inside(m.start(), m.end()) is not None and not (j >= 0 and m.start() < breaks[j][1]):
+            if inside(m.start(), m.end()) is not None and not taken(m.start()):
                 edits.append((m.start(), m.end(), ""))
     if not edits:
         return Joined(masked)
