@@ -108,6 +108,8 @@ def _rules() -> SimpleNamespace:
         notes=tuple(ph["note_prefixes"]),
         deadline_ends=tuple(ph["deadline_endings"]),
         break_after=set(data["line_break_after"]["chars"]),
+        statement_end=regex_cache.compile(data["line_end_statement"]["pattern"]),
+        next_continues=regex_cache.compile(data["line_end_statement"]["next_continues"]),
         alone=regex_cache.compile("|".join(data["line_alone"]["patterns"])),
         sentence_line=regex_cache.compile(data["line_starts_sentence"]["line"]),
         continues_after=frozenset(data["line_starts_sentence"]["continues_after"]),
@@ -467,6 +469,14 @@ class _Splitter:
         opener = self.opens_statement(j)
         return self.is_caption(j - 1, opener) or not self.continues(b) or opener
 
+    def ends_statement(self, b: int, j: int) -> bool:
+        """Whether the Japanese line ending at b closes its statement without a mark: it ends on a
+        sentence-final form and line j does not go on with a particle or a mark (clauses.json
+        line_end_statement)."""
+        ls = self.bounds[j][0]
+        return self.r.statement_end.search(self.m, max(0, b - 3), b) is not None \
+            and self.r.next_continues.match(self.m, ls) is None
+
     def opens_statement(self, j: int) -> bool:
         """Whether line j opens with a word that starts a sentence (You, If, This): capitalised, it
         cannot continue the line above, whatever word that line ends on."""
@@ -614,6 +624,8 @@ class _Splitter:
                 break
             if self.starts_sentence(b, j):
                 statement_next = True
+                break
+            if self.ends_statement(b, j):
                 break
             b = self.bounds[j][1]
             j += 1
