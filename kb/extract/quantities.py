@@ -213,6 +213,7 @@ class _Rules(NumeralRules):
         # one to three words before a counted noun, lower-case or an acronym (2 EV cars, 10 ZEV trucks)
         self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?(?= )")
         self.uncounted_words = frozenset(d["uncounted_words"])
+        self.irregular_plurals = frozenset(d["irregular_plurals"])
         joiners = alt(d["alternative_joiners"])
         self.alternative = regex_cache.compile(f"[ ]?(?:{joiners})[ ]?")
         self.index_units = [(x["unit"], regex_cache.compile(x["before"])) for x in d["index_units"]]
@@ -496,8 +497,23 @@ class _Scan:
     def _modified_plural(self, m: re.Match, d: _Draft, floor: int) -> bool:
         """Whether an unbounded number counts a plural noun past one word describing it (two
         compensation deadlines, 53 sector bodies), not an amount (£1bn green projects)."""
-        return (not m.group("n").endswith("s") and m.group("n2").endswith("s")
+        return (not m.group("n").endswith("s") and self.plural(m.group("n2"))
                 and m.group("n2") not in self.r.uncounted_words and not self.before(self.r.b_cur, d.start, floor))
+
+    def plural_after(self, pos: int) -> int | None:
+        """The end of the plural noun a bound's number counts at pos (' children', ' eligible
+        households'), or None."""
+        m = self.r.bounded_noun.match(self.t, pos)
+        if m is None or m.group("n") in self.r.uncounted_words:
+            return None
+        if self.plural(m.group("n")):
+            return m.end("n")
+        return m.end("n2") if m.group("n2") is not None and self.plural(m.group("n2")) \
+            and m.group("n2") not in self.r.uncounted_words else None
+
+    def plural(self, noun: str) -> bool:
+        """Whether an English noun is a plural (in -s, or irregular: children)."""
+        return noun.endswith("s") or noun in self.r.irregular_plurals
 
     def bounded_count(self, d: _Draft, floor: int) -> tuple[dict, int] | None:
         """(count group, end) of any English noun counted by a number under an English bound
@@ -520,7 +536,7 @@ class _Scan:
             return None  # at least one member, more than one condition: an idiom, no limit
         for g in ("n", "n2"):  # the noun, or a modifier and then the noun (two eligible loans)
             noun = m.group(g)
-            if noun is not None and (d.value != 1) == noun.endswith("s"):
+            if noun is not None and (d.value != 1) == self.plural(noun):
                 return _COUNTED, m.end(g)  # 'two loan' is no count
         return None
 
@@ -758,6 +774,9 @@ class _Scan:
         if hit is None and g in ("n", "w") and d.value != 1 and (om := _OR_MORE_INFIX.match(self.low, d.end)) is not None \
                 and (more := self.unit(om.end())) is not None and more[0].get("kind") in ("count", "quantity", "duration"):
             hit, d.cmp = more, "<=" if om.group(1) in _OR_LESS else ">="  # 10 or more tonnes (one or more: an idiom)
+        if hit is None and g in ("n", "w") and d.value is not None and d.value >= 2 and not _is_year(d.value, r) \
+                and (om := _OR_MORE_INFIX.match(self.low, d.end)) is not None and (plural := self.plural_after(om.end() - 1)):
+            hit, d.cmp = (_COUNTED, plural), "<=" if om.group(1) in _OR_LESS else ">="  # two or more children
         if hit is None and g == "n" and (year := self.glossed_year(d)) is not None:
             return self.finish(year, floor, ranged)
         if hit is None and g in ("w", "n") and d.value is not None and not _is_year(d.value, r) \
@@ -1132,6 +1151,8 @@ class _Scan:
         q = cf.end() if (cf := r.cur_fwd.match(t, q)) else q  # …以上，未滿新臺幣五千萬元: and its currency
         hi = self.read(am, lead, False) if (am := r.anchor.match(t, q)) else None
         closes = hi is not None and (hi.cmp in ("<=", "<") or (open_end and hi.cmp is None)) and hi.start == lead
+        if closes and d.kind == "number" and d.unit is None and hi.kind not in ("number", "date") and hi.value is not None:
+            d.kind, d.unit = hi.kind, hi.unit  # at least 10,000 and less than 50,000 tonnes: the unit written once, last
         hv = _in_unit_of(d, hi, r) if closes else None
         if closes and hv is None and d.unit == "percent" and hi.unit == "multiple" and hi.value is not None:
             # 税款百分之五十以上五倍以下: a fine from half to five times the base, one range of multiples
@@ -1670,6 +1691,11 @@ def _yearly_money() -> dict[str, re.Pattern]:
     return {lang: regex_cache.compile(p) for lang, p in _rules().d["yearly_rates"]["money_before"].items()}
 
 
+@cache
+def _yearly_money_after() -> dict[str, re.Pattern]:
+    return {lang: regex_cache.compile(p) for lang, p in _rules().d["yearly_rates"]["money_after"].items()}
+
+
 class _DailyMarks(NamedTuple):
     units: frozenset[str]  # what a day makes a flow of
     before: dict[str, re.Pattern]  # language -> the day word and the phrase up to the figure
@@ -1735,7 +1761,8 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
             q = replace(q, unit=q.unit + "/yr")  # will increase by 1.5 gCO2e/MJ each year: a yearly step of an intensity
         elif q.kind == "money" and q.unit and not q.unit.endswith("/yr") and (
                 _yearly_sum(text, start, q, langs)
-                or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs)):
+                or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs)
+                or any(lang in (ma := _yearly_money_after()) and ma[lang].match(low if lang == "en" else text, q.end) for lang in langs)):
             yearly_end = q.end
             q = replace(q, unit=q.unit + "/yr")  # 每年撥付10億元; 1,800円/kW・年
         out.append(q)
