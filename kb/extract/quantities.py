@@ -1387,6 +1387,17 @@ _COORDINATED = regex_cache.compile(
     r"[ ]?(?:或者|或|及|和|与|與|、|,|，|or|and|to|(?:[a-z-]{1,20} )?[(（])[ ]?(?:(?:上限|下限|最高|最低)(?:を|は|が|为|為)?)?")
 
 
+def _total_cap(t: str, a: _Draft, b: _Draft) -> bool:
+    """Whether b, a bound in brackets after the rate a (1kWあたり12万円(上限36万円)), caps the total
+    rather than the rate: it is several times the rate (a cap of the rate itself is near it)."""
+    return any(w in t[a.end:b.end] for w in _BOUND_WORDS) and a.value is not None and b.value is not None \
+        and b.value >= _TOTAL_CAP_RATIO * a.value
+
+
+_BOUND_WORDS = ("上限", "下限", "最高", "最低")
+_TOTAL_CAP_RATIO = 3
+
+
 def _negative_period(d: _Draft) -> bool:
     """A period below zero is a dash read as a minus sign (-25年 after 2023), one beyond any term counted
     in its unit a date whose marks conversion lost (202511日 for 2025年1月1日): never a measure."""
@@ -1423,14 +1434,14 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
             (ca, _, pa), (cb, _, pb) = a.unit.partition("/"), b.unit.partition("/")
             if cb == "CNY" != ca and not _names_renminbi(t[b.start:b.end]):
                 cb = ca  # 新臺幣五十元或一百元: the second amount's 元 is the first's currency
-            if ca == cb and bool(pa) != bool(pb):
+            if ca == cb and bool(pa) != bool(pb) and not _total_cap(t, a, b):
                 a.unit = b.unit = f"{ca}/{pa or pb}"
     rate = None  # the last amount per a unit, whose schedule later amounts may continue
     for d in drafts:
         if d.kind not in ("money", "quantity") or not d.unit:
             continue
         if rate is not None and "/" not in d.unit and rate.kind == d.kind and rate.unit.partition("/")[0] == d.unit \
-                and r.schedule_gap.fullmatch(t, rate.end, d.start):
+                and r.schedule_gap.fullmatch(t, rate.end, d.start) and not _total_cap(t, rate, d):
             d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元; 0.918トン、1.013トン
         rate = d if "/" in d.unit else None
     return drafts
@@ -1448,7 +1459,7 @@ def _priced_in_context(t: str, drafts: list[_Draft], pc: dict) -> list[_Draft]:
             rate = d if per in pc["per"] else None
         elif rate is not None and currency == rate.unit.partition("/")[0] and d.scale == 1 \
                 and d.start - rate.end <= pc["reach"] and "\n\n" not in t[rate.end:d.start] \
-                and pc["low"] * rate.value <= d.value <= pc["high"] * rate.value:
+                and pc["low"] * rate.value <= d.value <= pc["high"] * rate.value and not _total_cap(t, rate, d):
             d.unit = rate.unit  # 15円/kWh …, 事業用は10円で据え置き: the same price per kWh
     return drafts
 
@@ -1934,12 +1945,14 @@ def bracketed_rates(text: str, start: int, end: int, quantities: list[Quantity])
 
 def glossed_rates(text: str, quantities: list[Quantity]) -> list[Quantity]:
     """The quantities with a sum closing a gloss in brackets right after a rate of money (1トンあたり75豪ドル
-    (51.8米ドル), $75 per tonne (c. €70)) read per the rate's unit: the same price in another currency."""
+    (51.8米ドル), $75 per tonne (c. €70)) read per the rate's unit: the same price in another currency.
+    A sum in the rate's own currency (1kWあたり12万円(上限36万円)) is a cap or a total, not a gloss."""
     out: list[Quantity] = []
     for q in quantities:
         prev = out[-1] if out else None
         if prev is not None and q.kind == "money" and prev.kind == "money" and q.unit and "/" not in q.unit \
-                and prev.unit and "/" in prev.unit and (gl := _GLOSS.match(text, prev.end)) and gl.end() == q.end + 1:
+                and prev.unit and "/" in prev.unit and prev.unit.partition("/")[0] != q.unit \
+                and (gl := _GLOSS.match(text, prev.end)) and gl.end() == q.end + 1:
             q = replace(q, unit=f"{q.unit}/{prev.unit.partition('/')[2]}")
         out.append(q)
     return out
