@@ -338,9 +338,14 @@ def _before_consequence(ex: dict, seg: str) -> str:
     return seg if m is None else seg[:m.start()]
 
 
+_NOTE_KINDS = frozenset({"obligation", "approval", "prohibition"})  # what a bracketed note may add
+
+
 def _fills_note(t: str, h: RuleHit, start: int) -> bool:
     """Whether expression h fills its brackets after other words, alone or after a clock time ((必着),
     (17:30必着) after a deadline): a note of the rule, not a qualifier."""
+    if h.kind not in _NOTE_KINDS:
+        return False  # 提交(返還): a word in brackets after another glosses it
     a = h.start - 1
     if (m := _CLOCK_BEFORE.search(t, max(start, a - 8), h.start)) is not None:
         a = m.start()
