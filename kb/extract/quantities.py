@@ -214,6 +214,7 @@ class _Rules(NumeralRules):
         self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?(?= )")
         self.uncounted_words = frozenset(d["uncounted_words"])
         self.irregular_plurals = frozenset(d["irregular_plurals"])
+        self.ordinal_after_event = regex_cache.compile(d["ordinal_after_event"])
         joiners = alt(d["alternative_joiners"])
         self.alternative = regex_cache.compile(f"[ ]?(?:{joiners})[ ]?")
         self.index_units = [(x["unit"], regex_cache.compile(x["before"])) for x in d["index_units"]]
@@ -668,7 +669,7 @@ class _Scan:
             return _Draft("number", 1.0, None, s, pos) if self.before(r.b_era, s, floor) else None
         else:
             prev = t[s - 1] if s else ""
-            if prev and self.ordinal_before(s):
+            if prev and self.ordinal_before(s) and not (prev == "第" and self.after_event(s - 1)):
                 return None
             if prev and ((core == "一" and prev in r.d["word_before_one"]
                           and (s < 2 or t[s - 2] not in r.d["word_before_one_not_after"].get(prev, "")))
@@ -994,6 +995,10 @@ class _Scan:
         elif self.t[d.end - 1] == "年" and (mark := self.r.year_start.match(self.t, d.end)):
             d.value, d.end = round(d.value + 0.01, 2), mark.end()  # 2023年元旦: its first day
         return d
+
+    def after_event(self, s: int) -> bool:
+        """Whether 第 at s counts years from an event before it (验收后的第三年, 公告後之第五年)."""
+        return "年" in self.t[s + 1:s + 7] and self.r.ordinal_after_event.search(self.t, max(0, s - 4), s) is not None
 
     def ordinal_before(self, s: int) -> bool:
         c = self.t[s - 1]
