@@ -103,6 +103,7 @@ def _rules() -> SimpleNamespace:
         title_small=frozenset(ph["title_case_small_words"]),
         plain_forbidden=regex_cache.compile("[" + re.escape(ph["forbidden_chars"]) + "]"),
         plain_binding=tuple(ph["binding_words"]),
+        plain_modal=regex_cache.compile(ph["binding_modals"]),
         question_titles=tuple(ph["question_titles"]),
         plain_bad_last=set(ph["forbidden_last_chars"]),
         notes=tuple(ph["note_prefixes"]),
@@ -521,7 +522,7 @@ class _Splitter:
             and (len(t) <= r.plain_max or (len(t) <= r.title_max and _title_case(t, r.title_small)))
             and t[-1] not in r.plain_bad_last
             and not r.plain_forbidden.search(t)
-            and (not any(w in t for w in r.plain_binding) or t.startswith(r.question_titles))
+            and (not (any(w in t for w in r.plain_binding) or r.plain_modal.search(t)) or t.startswith(r.question_titles))
             and not t.startswith(r.notes)
             and not t.endswith(r.deadline_ends)
             and not r.label.match(t)
