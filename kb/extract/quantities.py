@@ -1128,6 +1128,18 @@ class _Scan:
                 return None  # list and paragraph markers: (1) 一、 2. and a line-leading "２　"
         return d
 
+    def cjk_between(self, d: _Draft, at: int) -> _Draft | None:
+        """d as the low end of a Chinese range whose ends an 和 joins and 之间 closes (在100万千瓦时和1000万千瓦时
+        之间, 介于1万吨与5万吨之間), or None."""
+        if (j := _CJK_AND.match(self.t, at)) is None or (am := self.r.anchor.match(self.t, j.end())) is None:
+            return None
+        hi = self.read(am, j.end(), False)
+        if hi is None or hi.start != j.end() or hi.value is None or hi.cmp is not None \
+                or _CJK_BETWEEN_END.match(self.t, hi.end) is None or (hv := _in_unit_of(d, hi, self.r)) is None or d.value > hv:
+            return None
+        d.vmax, d.cmp, d.end = hv, "range", hi.end
+        return d
+
     def smaller_denominations(self, d: _Draft) -> None:
         """A sum in a yuan or dollar ending on its unit goes on through smaller denominations written
         after it (每度電二元五角: 2.5; 三元二角五分: 3.25), each a figure then its unit."""
@@ -1227,6 +1239,8 @@ class _Scan:
             at = gap.end()  # 2025年5月1日（木）～, 自2026年1月1日起至
         elif d.kind in ("money", "quantity") and (gl := _GLOSS.match(t, at)) and self.before(r.b_opener, d.start, floor):
             at = gl.end()  # from AED 50,000 (about US$13,600) to AED 2,000,000: the start's gloss in brackets
+        if d.kind in ("quantity", "money", "percent", "count") and (between := self.cjk_between(d, at)) is not None:
+            return between
         if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")):
             return None
         opener = self.before(r.b_opener, d.start, floor)
@@ -1414,6 +1428,8 @@ def _negative_period(d: _Draft) -> bool:
 _LONGEST_PERIOD = {"month": 1200, "week": 5200, "day": 36500}
 
 
+_CJK_AND = regex_cache.compile("[ ]?[和与與及][ ]?")  # 100万千瓦时和1000万千瓦时之间: the ends of a range
+_CJK_BETWEEN_END = regex_cache.compile("[ ]?(?:之间|之間)")
 _PAIRED_OPENERS = frozenset({"between", "after"})  # openers whose range closes with a word of their own
 _YEAR_DATA = regex_cache.compile(r" (?:data|figures|values|numbers|reports?|returns?|baselines?)(?![a-z])")  # after a year and unit
 _BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
