@@ -179,7 +179,7 @@ class _Rules(NumeralRules):
         self.change_to = regex_cache.compile(d["change_to"])
         self.cur_mult = regex_cache.compile("(?P<m>[" + "".join(d["currency_multipliers"]) + "])(?![A-Za-z0-9])", re.I)
         self.cur_mult_first = frozenset(c for k in d["currency_multipliers"] for c in (k, k.upper()))
-        self.closers = {k: regex_cache.compile(f"[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
+        self.closers = {k: regex_cache.compile(f",?[ ]?(?i:{'|'.join(map(e, v))})[ ]") for k, v in d["range_openers"].items()}
         self.month_count = regex_cache.compile("|".join(map(e, d["month_count_after"])))
         # 4月至7月間, 4月から7月まで: a month after a month and a joiner ends a span of the year (日から六月以内 counts)
         self.month_range_ends = tuple("月" + j for j in d["month_range_joiners"])
@@ -1241,8 +1241,9 @@ class _Scan:
             at = gl.end()  # from AED 50,000 (about US$13,600) to AED 2,000,000: the start's gloss in brackets
         if d.kind in ("quantity", "money", "percent", "count") and (between := self.cjk_between(d, at)) is not None:
             return between
-        if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")):
-            return None
+        if not (self.follows(at, r.connector_first, "") or self.follows(at, r.connector_first, " ")
+                or (t[at:at + 1] == "," and self.follows(at + 1, r.connector_first, " "))):
+            return None  # after 2022, and before 2034: a paired closer may follow a comma
         opener = self.before(r.b_opener, d.start, floor)
         reach = floor
         if opener is None and (fa := _FROM_ALTERNATIVE.search(self.low, max(0, d.start - 24), d.start)):
