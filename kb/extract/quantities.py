@@ -990,6 +990,9 @@ class _Scan:
     def month_day(self, d: _Draft) -> _Draft:
         if (m := self.month_at(d.end)) is not None:
             d.value, d.end = round(d.value + m.month / 100, 2), m.end  # 2024年6月 -> 2024.06
+        elif self.t[d.end - 2:d.end] == "年度" and self.t.startswith("末", d.end) and "ぁ" <= self.t[d.end + 1:d.end + 2] <= "ゖ" \
+                and d.value == int(d.value):
+            d.value, d.end = d.value + 1.03, d.end + 1  # 2022年度末まで: a Japanese fiscal year ends in March of the next
         elif self.t[d.end - 1] == "年" and (mark := next((m for m in self.r.year_end if self.t.startswith(m, d.end)), None)):
             d.value, d.end = round(d.value + 0.12, 2), d.end + len(mark)  # 2022年底, 2014年年底: the end of 2022
         elif self.t[d.end - 1] == "年" and (mark := self.r.year_start.match(self.t, d.end)):
