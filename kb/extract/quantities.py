@@ -1064,6 +1064,9 @@ class _Scan:
                 d.value, d.vmax = d.value * factor, None if d.vmax is None else d.vmax * factor
             if den.between is not None:
                 d.cmp = r.cmp_pre[key(den.between)]
+        if d.kind == "number" and d.end - s == 2 and t[s:d.end].isdigit() and t[s - 2:s] == "FY" \
+                and not t[s - 3:s - 2].isalpha() and _FY_SHORT[0] <= d.value <= _FY_SHORT[1]:
+            d.kind, d.unit, d.value, s = "date", "date", 2000.0 + d.value, s - 2  # FY26: the fiscal year 2026
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
@@ -1434,6 +1437,7 @@ _LONGEST_PERIOD = {"month": 1200, "week": 5200, "day": 36500}
 
 _CJK_AND = regex_cache.compile("[ ]?[和与與及][ ]?")  # 100万千瓦时和1000万千瓦时之间: the ends of a range
 _CJK_BETWEEN_END = regex_cache.compile("[ ]?(?:之间|之間)")
+_FY_SHORT = (10, 60)  # FY10 to FY60: two-digit fiscal years of this century
 _PAIRED_OPENERS = frozenset({"between", "after"})  # openers whose range closes with a word of their own
 _YEAR_DATA = regex_cache.compile(r" (?:data|figures|values|numbers|reports?|returns?|baselines?)(?![a-z])")  # after a year and unit
 _BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
