@@ -50,6 +50,7 @@ _ATX_ANY = regex_cache.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t\r]|$)", re.M)
 _PIPE_SEP = regex_cache.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?")
 _NOT_LINEBREAK = regex_cache.compile(r"[^\r\n]")
 _LETTER = regex_cache.compile(r"[^\W\d_]")
+_LONGEST_FINAL_FORM = 8  # characters a sentence-final form at a line's end may take (ください: 4)
 _LONG_WORD = regex_cache.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
 _WORDCHAR = regex_cache.compile(r"\w")
 _ENTITY_BEFORE = regex_cache.compile(r"&#?[A-Za-z0-9]{1,10}\Z")
@@ -475,7 +476,7 @@ class _Splitter:
         sentence-final form and line j does not go on with a particle or a mark (clauses.json
         line_end_statement)."""
         ls = self.bounds[j][0]
-        return self.r.statement_end.search(self.m, max(0, b - 3), b) is not None \
+        return self.r.statement_end.search(self.m, max(0, b - _LONGEST_FINAL_FORM), b) is not None \
             and self.r.next_continues.match(self.m, ls) is None
 
     def opens_statement(self, j: int) -> bool:

@@ -992,7 +992,7 @@ class _Scan:
             d.value, d.end = round(d.value + m.month / 100, 2), m.end  # 2024年6月 -> 2024.06
         elif self.t[d.end - 2:d.end] == "年度" and self.t.startswith("末", d.end) and "ぁ" <= self.t[d.end + 1:d.end + 2] <= "ゖ" \
                 and d.value == int(d.value):
-            d.value, d.end = d.value + 1.03, d.end + 1  # 2022年度末まで: a Japanese fiscal year ends in March of the next
+            d.value, d.end = round(d.value + 1.03, 2), d.end + 1  # 2022年度末まで: a Japanese fiscal year ends in March of the next
         elif self.t[d.end - 1] == "年" and (mark := next((m for m in self.r.year_end if self.t.startswith(m, d.end)), None)):
             d.value, d.end = round(d.value + 0.12, 2), d.end + len(mark)  # 2022年底, 2014年年底: the end of 2022
         elif self.t[d.end - 1] == "年" and (mark := self.r.year_start.match(self.t, d.end)):
@@ -1777,6 +1777,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
     quantities and whether this clause's list head was yearly."""
     marks = _yearly()
     units, before, after, percent_before, step_before = marks.units, marks.before, marks.after, marks.percent_before, marks.step_before
+    money_after = _yearly_money_after()
     out, last = [], {}  # base unit -> end of the last figure of that unit
     yearly_end = -1  # where the last yearly flow ended
     head = _yearly_head(text, low, start, quantities, langs, before)
@@ -1802,7 +1803,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
         elif q.kind == "money" and q.unit and not q.unit.endswith("/yr") and (
                 _yearly_sum(text, start, q, langs)
                 or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs)
-                or any(lang in (ma := _yearly_money_after()) and ma[lang].match(low if lang == "en" else text, q.end) for lang in langs)):
+                or any(lang in money_after and money_after[lang].match(low if lang == "en" else text, q.end) for lang in langs)):
             yearly_end = q.end
             q = replace(q, unit=q.unit + "/yr")  # 每年撥付10億元; 1,800円/kW・年
         out.append(q)
