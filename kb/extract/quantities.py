@@ -214,6 +214,8 @@ class _Rules(NumeralRules):
         self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?(?= )")
         self.uncounted_words = frozenset(d["uncounted_words"])
         self.irregular_plurals = frozenset(d["irregular_plurals"])
+        fy = load_data("dates.json")["notice_years"]["fiscal_year"]  # the Japanese fiscal year, defined once
+        self.fiscal_suffix, self.fiscal_first_month = fy["suffix"], fy["first_month"]
         self.ordinal_after_event = regex_cache.compile(d["ordinal_after_event"])
         joiners = alt(d["alternative_joiners"])
         self.alternative = regex_cache.compile(f"[ ]?(?:{joiners})[ ]?")
@@ -990,9 +992,9 @@ class _Scan:
     def month_day(self, d: _Draft) -> _Draft:
         if (m := self.month_at(d.end)) is not None:
             d.value, d.end = round(d.value + m.month / 100, 2), m.end  # 2024年6月 -> 2024.06
-        elif self.t[d.end - 2:d.end] == "年度" and self.t.startswith("末", d.end) and "ぁ" <= self.t[d.end + 1:d.end + 2] <= "ゖ" \
-                and d.value == int(d.value):
-            d.value, d.end = round(d.value + 1.03, 2), d.end + 1  # 2022年度末まで: a Japanese fiscal year ends in March of the next
+        elif self.t.endswith(self.r.fiscal_suffix, 0, d.end) and self.t.startswith("末", d.end) \
+                and "ぁ" <= self.t[d.end + 1:d.end + 2] <= "ゖ" and d.value == int(d.value):
+            d.value, d.end = round(d.value + 1 + (self.r.fiscal_first_month - 1) / 100, 2), d.end + 1  # 2022年度末まで: 2023.03
         elif self.t[d.end - 1] == "年" and (mark := next((m for m in self.r.year_end if self.t.startswith(m, d.end)), None)):
             d.value, d.end = round(d.value + 0.12, 2), d.end + len(mark)  # 2022年底, 2014年年底: the end of 2022
         elif self.t[d.end - 1] == "年" and (mark := self.r.year_start.match(self.t, d.end)):
@@ -1064,9 +1066,9 @@ class _Scan:
                 d.value, d.vmax = d.value * factor, None if d.vmax is None else d.vmax * factor
             if den.between is not None:
                 d.cmp = r.cmp_pre[key(den.between)]
-        if d.kind == "number" and d.end - s == 2 and t[s:d.end].isdigit() and t[s - 2:s] == "FY" \
-                and not t[s - 3:s - 2].isalpha() and _FY_SHORT[0] <= d.value <= _FY_SHORT[1]:
-            d.kind, d.unit, d.value, s = "date", "date", 2000.0 + d.value, s - 2  # FY26: the fiscal year 2026
+        if d.kind == "number" and d.end - s == 2 and t[s:d.end].isdigit() and _FY_SHORT[0] <= d.value <= _FY_SHORT[1] \
+                and (fy := self.before(r.b_fiscal, s, floor)) and fy[0] == s - 2:
+            d.kind, d.unit, d.value, s = "date", "date", 2000.0 + d.value, fy[0]  # FY26: the fiscal year 2026
         if d.kind == "number" and _is_year(d.value, r) and t[s:d.end].isdigit():
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
@@ -1470,7 +1472,7 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
         if d.kind not in ("money", "quantity") or not d.unit:
             continue
         if rate is not None and "/" not in d.unit and rate.kind == d.kind and rate.unit.partition("/")[0] == d.unit \
-                and r.schedule_gap.fullmatch(t, rate.end, d.start) and not _total_cap(t, rate, d):
+                and r.schedule_gap.fullmatch(t, rate.end, d.start):
             d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元; 0.918トン、1.013トン
         rate = d if "/" in d.unit else None
     return drafts
@@ -1488,7 +1490,7 @@ def _priced_in_context(t: str, drafts: list[_Draft], pc: dict) -> list[_Draft]:
             rate = d if per in pc["per"] else None
         elif rate is not None and currency == rate.unit.partition("/")[0] and d.scale == 1 \
                 and d.start - rate.end <= pc["reach"] and "\n\n" not in t[rate.end:d.start] \
-                and pc["low"] * rate.value <= d.value <= pc["high"] * rate.value and not _total_cap(t, rate, d):
+                and pc["low"] * rate.value <= d.value <= pc["high"] * rate.value:
             d.unit = rate.unit  # 15円/kWh …, 事業用は10円で据え置き: the same price per kWh
     return drafts
 
@@ -1727,13 +1729,9 @@ def _yearly() -> _YearlyMarks:
 
 
 @cache
-def _yearly_money() -> dict[str, re.Pattern]:
-    return {lang: regex_cache.compile(p) for lang, p in _rules().d["yearly_rates"]["money_before"].items()}
-
-
-@cache
-def _yearly_money_after() -> dict[str, re.Pattern]:
-    return {lang: regex_cache.compile(p) for lang, p in _rules().d["yearly_rates"]["money_after"].items()}
+def _yearly_money(side: str) -> dict[str, re.Pattern]:
+    """quantities.json yearly_rates money_before or money_after, compiled per language."""
+    return {lang: regex_cache.compile(p) for lang, p in _rules().d["yearly_rates"][side].items()}
 
 
 class _DailyMarks(NamedTuple):
@@ -1777,7 +1775,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
     quantities and whether this clause's list head was yearly."""
     marks = _yearly()
     units, before, after, percent_before, step_before = marks.units, marks.before, marks.after, marks.percent_before, marks.step_before
-    money_after = _yearly_money_after()
+    money_after = _yearly_money("money_after")
     out, last = [], {}  # base unit -> end of the last figure of that unit
     yearly_end = -1  # where the last yearly flow ended
     head = _yearly_head(text, low, start, quantities, langs, before)
@@ -1877,7 +1875,7 @@ _YEARLY_SUM_REACH = 48  # how far before a sum the words making it yearly may be
 
 def _yearly_sum(text: str, start: int, q: Quantity, langs) -> bool:
     """Whether 每年 binds a sum of money from before (quantities.json yearly_rates money_before)."""
-    money_before = _yearly_money()
+    money_before = _yearly_money("money_before")
     return any(lang in money_before and money_before[lang].search(text, max(start, q.start - _YEARLY_SUM_REACH), q.start)
                for lang in langs)
 
