@@ -173,6 +173,23 @@ def test_seed_documents(name):
         assert (kind, float(value), None if vmax is None else float(vmax), unit, surface) in found, surface
 
 
+# A phrase that names again what the text stated before is no new quantity: (text, surface, how many
+# quantities have that surface).
+NAMED_AGAIN = [
+    ("首批示范覆盖三大城市群。三大城市群所涉及的地区仍待细化。", "三大", 1),
+    ("报废机动车的“五大总成”应当登记。出售报废机动车“五大总成”的，没收。", "五大", 1),
+    ("三大城市群之外，还有三大电池制造商。", "三大", 2),
+    ("当該一年間の支援は一年間とする。", "一年間", 1),
+]
+
+
+@pytest.mark.parametrize("text,surface,n", NAMED_AGAIN)
+def test_a_phrase_named_again_is_counted_once(text, surface, n):
+    qs = find_quantities(text)
+    check_quantities(text, qs)
+    assert sum(q.surface == surface for q in qs) == n, qs
+
+
 # Gold measures the extraction does not yet produce from their own clause, as (doc prefix, kind,
 # value, value_max, unit). A ratchet: a new miss fails; strike a line when it is found.
 KNOWN_QUANTITY_MISSES = {

@@ -245,6 +245,7 @@ class _Rules(NumeralRules):
             f"(?<![a-z])(?:{alt(d['label_before'])}) [0-9]{{1,4}}(?:(?:,|,? and|,? or) [0-9]{{1,4}}){{0,6}}(?:,|,? and|,? or) $")
         self.number_of = regex_cache.compile(d["number_of_before"])
         self.bounded_noun = regex_cache.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
+        self.grouping_counters = d["grouping_counters"]
         self.anaphora = regex_cache.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.duration_label_after = tuple(d["duration_label_after"])
         self.news_day = regex_cache.compile(d["news_day"]["after"])
@@ -598,7 +599,7 @@ class _Scan:
         self.alternatives(out)
         self.indexed(out)
         _rates_times_quantity(self.t, out, r)
-        out = _one_unit_rates(self.t, out, r)
+        out = _one_unit_rates(self.t, _groupings_named_once(self.t, out, r), r)
         return _priced_in_context(self.t, _shared_denominators(self.t, out, r), r.d["price_context"])
 
     def alternatives(self, drafts: list[_Draft]) -> None:
@@ -1378,6 +1379,20 @@ def _rates_times_quantity(t: str, drafts: list[_Draft], r: _Rules) -> None:
 _ONE_UNIT_GAP = regex_cache.compile(r"[ 　]?")  # what may stand between one unit and its price
 
 
+def _groupings_named_once(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
+    """A grouping named again (三大城市群 ... 三大城市群): only its first mention counts the kinds."""
+    seen: set[str] = set()
+    out = []
+    for d in drafts:
+        if d.kind == "count" and d.end and t[d.end - 1] in r.grouping_counters:
+            named = t[d.start:d.end + _GROUPING_NOUN]
+            if named in seen:
+                continue
+            seen.add(named)
+        out.append(d)
+    return out
+
+
 def _one_unit_rates(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
     """One unit of a quantity right before an amount (1リットル170円, 1ℓ 175円, 1 kWh 30円) is that
     amount's denominator, not a measure of its own."""
@@ -1813,6 +1828,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
 # (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
+_GROUPING_NOUN = 2  # characters of the noun after a grouping counter (三大城市群) that name the grouping
 _GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
 _LETTER_HYPHEN = regex_cache.compile("[A-Za-z]-")  # what opens a class name such as e-2W (electric two-wheelers)
 _POINTS = {"kind": "quantity", "unit": "points"}  # the unit group a score's 分 takes (_Scan.scored)
