@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -56,6 +57,24 @@ def _before(words, ci=False) -> tuple[re.Pattern, frozenset]:
 _WITHIN = frozenset("內内間间")  # after 年: a span of years (一百年內), not an era year
 # a short gloss in brackets after a range's start or a rate of money (its value in another currency or unit)
 _GLOSS = regex_cache.compile(r"[ ]?[（(][^（()）\n]{1,60}[)）]")
+
+
+# Unit names set in one square character (㎘ kl, ㎾ kW, ㌧ トン): Unicode's compatibility form of each
+# square in the CJK Compatibility block spells the unit out.
+_SQUARES = {unicodedata.normalize("NFKC", c): c for c in map(chr, range(0x3300, 0x3400)) if unicodedata.normalize("NFKC", c) != c}
+
+
+def _with_squares(words: list[str]) -> list[str]:
+    """words and each one spelt with the square character of its unit (kW → ㎾, /kl → /㎘, トン当たり → ㌧当たり)."""
+    out = list(words)
+    for w in words:
+        lead = "/" if w.startswith("/") else ""
+        for spelt, square in _SQUARES.items():
+            if w[len(lead):].startswith(spelt) and (len(w) == len(lead) + len(spelt) or not w[len(lead) + len(spelt)].isascii()):
+                alias = lead + square + w[len(lead) + len(spelt):]
+                if alias not in out:
+                    out.append(alias)
+    return out
 
 
 class _UnitWords:
@@ -134,6 +153,7 @@ class _Rules(NumeralRules):
         entries = []  # (word, pattern, ci, loose), sorted over all groups so that 年間 is tried before 年
         for g in d["units"]:
             words = g["words"] + [f"{q} {w}" for q in d["duration_qualifiers"] for w in g["words"]] if g.get("qualified") else g["words"]
+            words = _with_squares(words)
             for w in words:
                 self.units[w.lower() if g.get("ci") else w] = g
                 rx = alt([w], g.get("ci", False), g.get("not_before", "")) + (f"(?!{g['not_before_rx']})" if "not_before_rx" in g else "")
@@ -151,7 +171,7 @@ class _Rules(NumeralRules):
         self.spaced_big, self.spaced_big_first = regex_cache.compile(f"[ ]?((?:{big})+)"), frozenset(" " + "".join(self.big))
         self.en_mult_first = ci_firsts(d["en_multipliers"])  # None: no cheap test
         self.frac, self.frac_first = regex_cache.compile("分之|分の"), "分"
-        self.per = {w.lower(): k for units in (d["per_units"], d["per_after_only"]) for k, ws in units.items() for w in ws}
+        self.per = {w.lower(): k for units in (d["per_units"], d["per_after_only"]) for k, ws in units.items() for w in _with_squares(ws)}
         # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh, 30 tonnes of carbon dioxide equivalent (CO2e) per GWh:
         # a short 'of ...' phrase, and the abbreviation it defines, may stand between
         substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?:[ ][(][A-Za-z0-9₂]{1,8}[)])?(?=[ ]per[ ]|/)"
