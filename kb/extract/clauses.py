@@ -105,6 +105,7 @@ def _rules() -> SimpleNamespace:
         plain_forbidden=regex_cache.compile("[" + re.escape(ph["forbidden_chars"]) + "]"),
         plain_binding=tuple(ph["binding_words"]),
         plain_modal=regex_cache.compile(ph["binding_modals"]),
+        plain_polite_end=regex_cache.compile(ph["polite_ends"]),
         question_titles=tuple(ph["question_titles"]),
         plain_bad_last=set(ph["forbidden_last_chars"]),
         notes=tuple(ph["note_prefixes"]),
@@ -526,6 +527,7 @@ class _Splitter:
             and (not (any(w in t for w in r.plain_binding) or r.plain_modal.search(t)) or t.startswith(r.question_titles))
             and not t.startswith(r.notes)
             and not t.endswith(r.deadline_ends)
+            and not r.plain_polite_end.search(t)
             and not r.label.match(t)
             and _LETTER.search(t) is not None
         )
