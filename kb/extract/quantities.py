@@ -355,10 +355,10 @@ _START = re.Match.start
 _CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a cheap test before the clock pattern)
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 # what a mass, volume or heat is counted per (t: of product)
-_FLOW_PER = frozenset({"yr", "month", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour", "hp-hr"})
-# what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, g/kWh, g/hp-hr), heat (GJ/hour), distance (km/yr)
+_FLOW_PER = frozenset({"yr", "month", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour", "minute", "hp-hr"})
+# what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, g/kWh, g/hp-hr, scf per hour), heat (GJ/hour), distance (km/yr)
 # or electricity (kWh/month, kWh/kg)
-_FLOWING = frozenset({"t", "m3", "kg", "g", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km", "kWh", "MWh", "GWh"})
+_FLOWING = frozenset({"t", "m3", "ft3", "kg", "g", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km", "kWh", "MWh", "GWh"})
 _ENERGY_PER_AREA = frozenset({"kWh", "MWh", "MJ", "GJ"})  # energy per floor or collector area (60千瓦时/平方米, 400MJ/m2)
 _RATE_NUMERATORS = _FLOWING | _ENERGY_PER_AREA  # what a denominator right after it may make a rate of
 # what one of _FLOWING written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
@@ -539,6 +539,11 @@ class _Scan:
         """Whether an English noun is a plural (in -s, or irregular: children)."""
         return noun.endswith("s") or noun in self.r.irregular_plurals
 
+    def decimal_written(self, d: _Draft) -> bool:
+        """Whether a number is written with a decimal part of its own (Industry 4.0, Plan 5.0): a version
+        or a measurement, never a count of the things after it."""
+        return d.scale == 1 and "." in self.t[d.start:d.end]
+
     def bounded_count(self, d: _Draft, floor: int) -> tuple[dict, int] | None:
         """(count group, end) of any English noun counted by a number under an English bound
         (a maximum of one loan, at most two applications): what a bound limits is a count whatever
@@ -549,6 +554,7 @@ class _Scan:
         if cp is not None and not cp[1][:1].isascii():
             return None
         if cp is None and (d.value is None or d.value < 2 or d.value != int(d.value) or _is_year(d.value, self.r)
+                           or self.decimal_written(d)
                            or m.group("n") in self.r.uncounted_words or self.labelled(d)
                            or (m.group("n2") is not None and not self._modified_plural(m, d, floor))):
             return None  # unbounded: a whole number of two or more right before its plural noun (132 bids)
@@ -807,7 +813,8 @@ class _Scan:
                 and counts_number_of(self.low, d.start, floor):
             hit = _COUNTED, d.end  # the total number of allowances in circulation is less than 400 million
         if hit is None and g in ("w", "n") and not self.before(r.b_cur, d.start, floor) \
-                and not self.bare_year(d, floor) and (counted := self.counted_after_modifiers(d.end)) is not None \
+                and not self.bare_year(d, floor) and not self.decimal_written(d) \
+                and (counted := self.counted_after_modifiers(d.end)) is not None \
                 and not (counted[1] and d.value == 1):
             hit, d.cmp = counted  # seven renewable hydrogen projects (one or more units: an idiom, no limit)
         if hit is None and g in ("w", "n") and (bounded := self.bounded_count(d, floor)) is not None:
@@ -892,6 +899,8 @@ class _Scan:
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
         if d.unit in _RATE_NUMERATORS and (per := _per_after(t, d.end, r)) and _flow_of(d.unit, per.unit):
             d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # 万吨/年, Mt per year, t per GWh, 1 万公里 / 年, 400MJ/m2
+        if t[d.end:d.end + 1] == "+" and not t[d.end + 1:d.end + 2].isalnum() and d.kind != "date":
+            d.cmp, d.end = ">=", d.end + 1  # 5.5hr+ batteries, 4 hours+: that much or more
         return self.finish(d, floor, ranged)
 
     def denominator_before(self, s: int, floor: int, between: tuple[re.Pattern, frozenset]) -> _Denominator | None:
@@ -1226,12 +1235,12 @@ class _Scan:
 
     def old_value(self, d: _Draft, at: int) -> None:
         """A bare old value before its new one (dropped from 85.77 to 76.60 gCO2e/MJ, rose from 20 to 25
-        percent) is in the new one's unit."""
+        percent, extended from 15 to 20 years) is in the new one's unit."""
         r, t = self.r, self.t
         if d.kind != "number" or d.value is None or not (cm := r.connector.match(t, at)):
             return
         hi = self.read(am, cm.end(), False) if (am := r.anchor.match(t, cm.end())) else None
-        if hi is not None and hi.start == cm.end() and hi.kind in ("percent", "quantity", "money") and hi.unit:
+        if hi is not None and hi.start == cm.end() and hi.kind in ("percent", "quantity", "money", "duration") and hi.unit:
             d.kind, d.unit = hi.kind, hi.unit
             if d.scale == 1:  # from 23 million to 65.3 million tonnes: an old value with its own multiplier keeps it
                 d.value, d.scale = d.value * hi.scale, hi.scale
@@ -1855,7 +1864,7 @@ _POINTS = {"kind": "quantity", "unit": "points"}  # the unit group a score's 分
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
 _LIST_JOINS = (", ", " and ", " or ")  # what stands before a number coordinated after another
-_OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|below|under) ")  # 10 or more tonnes
+_OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|below|under) |\+ ?(?![0-9])")  # 10 or more tonnes, 5+ years
 _OR_LESS = frozenset({"less", "fewer", "below", "under"})
 _YEAR_AND_NEXT = regex_cache.compile(r" and ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025
 _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
