@@ -223,6 +223,7 @@ class _Rules(NumeralRules):
         self.per_prefix = {key(w): unit for unit, words in d["per_prefixes"].items() for w in words}
         self.b_cur, self.b_per_prefix = _before(self.cur_map), _before([w for ws in d["per_prefixes"].values() for w in ws], True)
         self.b_per_verb = _before(d["per_prefix_verbs"])
+        self.per_head = regex_cache.compile(d["per_head"])
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.press_years = _PressYears(*(regex_cache.compile(d["press_years"][k]) for k in _PressYears._fields))
@@ -270,6 +271,8 @@ class _Rules(NumeralRules):
         self.duration_label_after = tuple(d["duration_label_after"])
         self.news_day = regex_cache.compile(d["news_day"]["after"])
         self.news_day_before = frozenset(d["news_day"]["before"])
+        self.sibling_day_before = regex_cache.compile(d["news_day"]["sibling_before"])
+        self.sibling_day_after = regex_cache.compile(d["news_day"]["sibling_after"])
         self.lookback_after = tuple(d["duration_lookback_after"])
         ago = d["duration_ago"]
         self.ago_units, self.ago_after, self.ago_not_after = frozenset(ago["units"]), tuple(ago["after"]), frozenset(ago["not_after"])
@@ -626,7 +629,7 @@ class _Scan:
         self.indexed(out)
         _rates_times_quantity(self.t, out, r)
         out = _one_unit_rates(self.t, _groupings_named_once(self.t, out, r), r)
-        return _priced_in_context(self.t, _shared_denominators(self.t, out, r), r.d["price_context"])
+        return _priced_in_context(self.t, _changed_rates(self.t, _shared_denominators(self.t, out, r), r), r.d["price_context"])
 
     def alternatives(self, drafts: list[_Draft]) -> None:
         """A bare number right before an amount of a unit, joined by and / or (10,000 and 25,000
@@ -918,6 +921,15 @@ class _Scan:
                 return _Denominator(pt[0], r.per_prefix[key(pt[1])], first)
         return None
 
+    def denominator_head(self, s: int, floor: int) -> _Denominator | None:
+        """A rate's denominator named before the noun whose amount is at s (1リットルあたりのガソリン税は
+        53.8円), or None."""
+        r = self.r
+        if not (hd := r.per_head.search(self.t, max(floor, s - _PER_HEAD_REACH), s)):
+            return None
+        pt = self.before(r.b_per_prefix, hd.end("w"), floor)
+        return _Denominator(pt[0], r.per_prefix[key(pt[1])], None) if pt else None
+
     def glossed_year(self, d: _Draft) -> _Draft | None:
         """A year in brackets before its 年: a western year glossing an era year (令和5(2023)年度), or
         the current year named in its own era (本(114)年3月20日 in a Taiwan notice); the date,
@@ -1081,6 +1093,8 @@ class _Scan:
             d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # per tonne, /t, £18 / tCO2e
             if not d.unit.endswith("/yr") and (py := r.per_re.match(t, d.end)) and r.per[key(py.group("p"))] == "yr":
                 d.unit, d.end = f"{d.unit}/yr", py.end()  # $3 per acre per year
+        elif d.kind == "money" and "/" not in d.unit and (den := self.denominator_head(s, floor)):
+            d.unit = f"{d.unit}/{den.unit}"  # 1リットルあたりのガソリン税は53.8円: the denominator named once, before its noun
         elif d.unit == "g" and (den := self.denominator_before(s, floor, r.b_cmp)) and den.unit in ("L", "100mL"):
             # 一リットルにつき二十ミリグラム以下, 每升不得超过0.5毫克: a concentration in milligrams per litre (or per
             # 100 mL as fuel standards state it: 百ミリリットル当たり五ミリグラム)
@@ -1129,6 +1143,9 @@ class _Scan:
                 and (t[s - 1] in r.news_day_before or (t[s - 1] == " " and s > 1 and t[s - 2] in r.news_day_before)) \
                 and d.value is not None and d.value == int(d.value) <= 31:
             return None  # 小委員会が13日、…を公表した, 歐盟17日釋出的法案: the day of the month a news item reports
+        if d.kind == "duration" and d.unit == "day" and d.value is not None and d.value == int(d.value) <= 31 \
+                and r.sibling_day_after.match(t, d.end) and r.sibling_day_before.search(t, max(0, s - _SIBLING_DAY_REACH), s):
+            return None  # 9月12日に…を、13日に…を採択した: another day of the month named before
         if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
             return None  # 8 项目审定…: a section's number before its heading, not a count
         if ranged and (d.value is not None and d.cmp in (None, "~") or d.kind == "date" and d.cmp is None) \
@@ -1422,6 +1439,16 @@ def _groupings_named_once(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draf
     return out
 
 
+def _changed_rates(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
+    """The new value of a changed rate (1リットルあたり53.8円から本来の28.7円に戻ります) is per the old one's
+    denominator when it names none."""
+    for a, b in zip(drafts, drafts[1:]):
+        if a.kind == b.kind == "money" and "/" in a.unit and b.unit == a.unit.split("/")[0] \
+                and _CHANGED_FROM.fullmatch(t, a.end, b.start) and r.change_to.match(t, b.end):
+            b.unit = a.unit
+    return drafts
+
+
 def _one_unit_rates(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
     """One unit of a quantity right before an amount (1リットル170円, 1ℓ 175円, 1 kWh 30円) is that
     amount's denominator, not a measure of its own."""
@@ -1487,6 +1514,9 @@ _FY_SHORT = (10, 60)  # FY10 to FY60: two-digit fiscal years of this century
 _PAIRED_OPENERS = frozenset({"between", "after"})  # openers whose range closes with a word of their own
 _YEAR_DATA = regex_cache.compile(r" (?:data|figures|values|numbers|reports?|returns?|baselines?)(?![a-z])")  # after a year and unit
 _BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
+_CHANGED_FROM = regex_cache.compile("[ ]?から[^、。，,0-9０-９\\n]{0,6}")  # 53.8円から本来の28.7円に: old, then new
+_SIBLING_DAY_REACH = 72  # how far back the month and day a bare N日 continues may stand
+_PER_HEAD_REACH = 48  # how far before an amount a denominator named before its noun may stand
 _CHANGE_REACH = 120  # how far before 'from' its verb of change is looked for
 
 
