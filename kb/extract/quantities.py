@@ -923,12 +923,18 @@ class _Scan:
 
     def denominator_head(self, s: int, floor: int) -> _Denominator | None:
         """A rate's denominator named before the noun whose amount is at s (1リットルあたりのガソリン税は
-        53.8円), or None."""
-        r = self.r
-        if not (hd := r.per_head.search(self.t, max(floor, s - _PER_HEAD_REACH), s)):
-            return None
-        pt = self.before(r.b_per_prefix, hd.end("w"), floor)
-        return _Denominator(pt[0], r.per_prefix[key(pt[1])], None) if pt else None
+        53.8円, 每公升油耗值拉高到27公里), or None."""
+        r, t = self.r, self.t
+        if (hd := r.per_head.search(t, max(floor, s - _PER_HEAD_REACH), s)) and (pt := self.before(r.b_per_prefix, hd.end("w"), floor)):
+            return _Denominator(pt[0], r.per_prefix[key(pt[1])], None)
+        at = t.rfind("每", max(floor, s - _PER_GAP_REACH), s)  # 每公升油耗值拉高到27公里: 每 and its unit, a noun, the amount
+        for e in range(s - 1, at, -1) if at >= 0 else ():
+            if t[e] in _PER_GAP_STOPS or t[e].isdigit():
+                return None
+            if (pt := self.before(r.b_per_prefix, e, floor)) and pt[0] <= at:
+                unit = r.per_prefix[key(pt[1])]
+                return None if unit in _PER_ENTITY else _Denominator(pt[0], unit, None)
+        return None
 
     def glossed_year(self, d: _Draft) -> _Draft | None:
         """A year in brackets before its 年: a western year glossing an era year (令和5(2023)年度), or
@@ -1110,6 +1116,8 @@ class _Scan:
                 d.value, d.vmax = d.value * factor, None if d.vmax is None else d.vmax * factor
             if den.between is not None:
                 d.cmp = r.cmp_pre[key(den.between)]
+        elif d.kind == "quantity" and d.unit in _FLOWING and (den := self.denominator_head(s, floor)) and den.unit in _INTENSITY_OF:
+            d.unit = f"{d.unit}/{den.unit}"  # 汽車平均每公升油耗值拉高到27公里: km/L
         if d.kind == "number" and d.end - s == 2 and t[s:d.end].isdigit() and _FY_SHORT[0] <= d.value <= _FY_SHORT[1] \
                 and (fy := self.before(r.b_fiscal, s, floor)) and fy[0] == s - 2:
             d.kind, d.unit, d.value, s = "date", "date", 2000.0 + d.value, fy[0]  # FY26: the fiscal year 2026
@@ -1516,6 +1524,9 @@ _YEAR_DATA = regex_cache.compile(r" (?:data|figures|values|numbers|reports?|retu
 _BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
 _CHANGED_FROM = regex_cache.compile("[ ]?から[^、。，,0-9０-９\\n]{0,6}")  # 53.8円から本来の28.7円に: old, then new
 _SIBLING_DAY_REACH = 72  # how far back the month and day a bare N日 continues may stand
+_PER_GAP_REACH = 14  # how far before an amount 每 and its unit may stand with a noun between
+_PER_ENTITY = frozenset({"vehicle", "unit", "dwelling"})  # 每輛…補助新臺幣十萬元: a sum each, kept in its currency
+_PER_GAP_STOPS = frozenset("，。；、,;：:\n")
 _PER_HEAD_REACH = 48  # how far before an amount a denominator named before its noun may stand
 _CHANGE_REACH = 120  # how far before 'from' its verb of change is looked for
 
