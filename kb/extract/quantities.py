@@ -1863,6 +1863,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
     money_after = _yearly_money("money_after")
     out, last = [], {}  # base unit -> end of the last figure of that unit
     yearly_end = -1  # where the last yearly flow ended
+    yearly_base = None  # its unit before /yr: a figure listed right after it in that unit is yearly too
     head = _yearly_head(text, low, start, quantities, langs, before)
     for q in quantities:
         if q.unit in units or q.unit == "percent":
@@ -1871,10 +1872,12 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
             marks = before if q.unit in units else percent_before
             if (q.unit in units and (inherited or (head is not None and q.start > head)
                                      or (yearly_end >= 0 and _EQUIVALENT.fullmatch(text, yearly_end, q.start)))) \
+                    or (q.unit == yearly_base and _LISTED_NEXT.fullmatch(text, yearly_end, q.start)) \
                     or any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else _phrase(text, floor, q.start))
                            for lang in langs) \
                     or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
                 last[q.unit] = yearly_end = q.end
+                yearly_base = q.unit
                 q = replace(q, unit=q.unit + "/yr")
             else:
                 last[q.unit] = q.end
@@ -1906,6 +1909,7 @@ _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line'
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
 _LIST_JOINS = (", ", " and ", " or ")  # what stands before a number coordinated after another
 _OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|below|under) |\+ ?(?![0-9])")  # 10 or more tonnes, 5+ years
+_LISTED_NEXT = regex_cache.compile("[ ]?(?:[、，,]|及|和|与|與|以及|および|及び|と|,? and|,? or)[ ]?")  # 15%、18%及25%
 _OR_LESS = frozenset({"less", "fewer", "below", "under"})
 _YEAR_AND_NEXT = regex_cache.compile(r" and ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025
 _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
