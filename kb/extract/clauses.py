@@ -50,7 +50,6 @@ _ATX_ANY = regex_cache.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t\r]|$)", re.M)
 _PIPE_SEP = regex_cache.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?")
 _NOT_LINEBREAK = regex_cache.compile(r"[^\r\n]")
 _LETTER = regex_cache.compile(r"[^\W\d_]")
-_LONGEST_FINAL_FORM = 8  # characters a sentence-final form at a line's end may take (ください: 4)
 _LONG_WORD = regex_cache.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
 _WORDCHAR = regex_cache.compile(r"\w")
 _ENTITY_BEFORE = regex_cache.compile(r"&#?[A-Za-z0-9]{1,10}\Z")
@@ -89,6 +88,8 @@ def _rules() -> SimpleNamespace:
     )
     pairs = data["brackets"]["pairs"]
     ph = data["plain_heading"]
+    ends = data["line_end_statement"]
+    polite = "|".join(re.escape(f) for f in ends["forms"] if f not in ends["title_forms"])
     return SimpleNamespace(
         marker=regex_cache.compile(
             f"(?:{bullet}|{alt(data['enumerators']['patterns'])})[ \\t\u3000]*"
@@ -105,14 +106,15 @@ def _rules() -> SimpleNamespace:
         plain_forbidden=regex_cache.compile("[" + re.escape(ph["forbidden_chars"]) + "]"),
         plain_binding=tuple(ph["binding_words"]),
         plain_modal=regex_cache.compile(ph["binding_modals"]),
-        plain_polite_end=regex_cache.compile(ph["polite_ends"]),
+        plain_polite_end=regex_cache.compile(f"(?:{polite}){ph['polite_end_note']}$"),
         question_titles=tuple(ph["question_titles"]),
         plain_bad_last=set(ph["forbidden_last_chars"]),
         notes=tuple(ph["note_prefixes"]),
         deadline_ends=tuple(ph["deadline_endings"]),
         break_after=set(data["line_break_after"]["chars"]),
-        statement_end=regex_cache.compile(data["line_end_statement"]["pattern"]),
-        next_continues=regex_cache.compile(data["line_end_statement"]["next_continues"]),
+        statement_end=regex_cache.compile(f"(?:{'|'.join(map(re.escape, ends['forms']))})$"),
+        next_continues=regex_cache.compile(ends["next_continues"]),
+        longest_final_form=max(map(len, ends["forms"])),  # how far back a line's last form may start
         alone=regex_cache.compile("|".join(data["line_alone"]["patterns"])),
         sentence_line=regex_cache.compile(data["line_starts_sentence"]["line"]),
         continues_after=frozenset(data["line_starts_sentence"]["continues_after"]),
@@ -477,7 +479,7 @@ class _Splitter:
         sentence-final form and line j does not go on with a particle or a mark (clauses.json
         line_end_statement)."""
         ls = self.bounds[j][0]
-        return self.r.statement_end.search(self.m, max(0, b - _LONGEST_FINAL_FORM), b) is not None \
+        return self.r.statement_end.search(self.m, max(0, b - self.r.longest_final_form), b) is not None \
             and self.r.next_continues.match(self.m, ls) is None
 
     def opens_statement(self, j: int) -> bool:

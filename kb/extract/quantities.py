@@ -61,7 +61,16 @@ _GLOSS = regex_cache.compile(r"[ ]?[（(][^（()）\n]{1,60}[)）]")
 
 # Unit names set in one square character (㎘ kl, ㎾ kW, ㌧ トン): Unicode's compatibility form of each
 # square in the CJK Compatibility block spells the unit out.
-_SQUARES = {unicodedata.normalize("NFKC", c): c for c in map(chr, range(0x3300, 0x3400)) if unicodedata.normalize("NFKC", c) != c}
+def _squares_by_first() -> dict[str, list[tuple[str, str]]]:
+    """(spelt-out form, square) of each square, keyed by the form's first character."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for c in map(chr, range(0x3300, 0x3400)):
+        if (spelt := unicodedata.normalize("NFKC", c)) != c:
+            out.setdefault(spelt[0], []).append((spelt, c))
+    return out
+
+
+_SQUARES = _squares_by_first()
 
 
 def _with_squares(words: list[str]) -> list[str]:
@@ -69,9 +78,10 @@ def _with_squares(words: list[str]) -> list[str]:
     out = list(words)
     for w in words:
         lead = "/" if w.startswith("/") else ""
-        for spelt, square in _SQUARES.items():
-            if w[len(lead):].startswith(spelt) and (len(w) == len(lead) + len(spelt) or not w[len(lead) + len(spelt)].isascii()):
-                alias = lead + square + w[len(lead) + len(spelt):]
+        body = w[len(lead):]
+        for spelt, square in _SQUARES.get(body[:1], ()):
+            if body.startswith(spelt) and (len(body) == len(spelt) or not body[len(spelt)].isascii()):
+                alias = lead + square + body[len(spelt):]
                 if alias not in out:
                     out.append(alias)
     return out
@@ -240,6 +250,7 @@ class _Rules(NumeralRules):
         self.ordinal_after_event = regex_cache.compile(d["ordinal_after_event"])
         joiners = alt(d["alternative_joiners"])
         self.alternative = regex_cache.compile(f"[ ]?(?:{joiners})[ ]?")
+        self.listed_next = regex_cache.compile(f"(?:,?[ ]?(?:{joiners})|[、，,])[ ]?")  # 15%、18%及25%, 2%, 3% and 4%
         self.index_units = [(x["unit"], regex_cache.compile(x["before"])) for x in d["index_units"]]
         self.index_names = tuple(n for x in d["index_units"] for n in x["names"])
         self.index_chain = regex_cache.compile(f"(?:,? (?:{joiners}|to)(?: either)? |{joiners}|から|～|~|至)")
@@ -629,7 +640,7 @@ class _Scan:
         self.indexed(out)
         _rates_times_quantity(self.t, out, r)
         out = _one_unit_rates(self.t, _groupings_named_once(self.t, out, r), r)
-        return _priced_in_context(self.t, _changed_rates(self.t, _shared_denominators(self.t, out, r), r), r.d["price_context"])
+        return _priced_in_context(self.t, _shared_denominators(self.t, out, r), r.d["price_context"])
 
     def alternatives(self, drafts: list[_Draft]) -> None:
         """A bare number right before an amount of a unit, joined by and / or (10,000 and 25,000
@@ -1447,16 +1458,6 @@ def _groupings_named_once(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draf
     return out
 
 
-def _changed_rates(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
-    """The new value of a changed rate (1リットルあたり53.8円から本来の28.7円に戻ります) is per the old one's
-    denominator when it names none."""
-    for a, b in zip(drafts, drafts[1:]):
-        if a.kind == b.kind == "money" and "/" in a.unit and b.unit == a.unit.split("/")[0] \
-                and _CHANGED_FROM.fullmatch(t, a.end, b.start) and r.change_to.match(t, b.end):
-            b.unit = a.unit
-    return drafts
-
-
 def _one_unit_rates(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
     """One unit of a quantity right before an amount (1リットル170円, 1ℓ 175円, 1 kWh 30円) is that
     amount's denominator, not a measure of its own."""
@@ -1522,7 +1523,6 @@ _FY_SHORT = (10, 60)  # FY10 to FY60: two-digit fiscal years of this century
 _PAIRED_OPENERS = frozenset({"between", "after"})  # openers whose range closes with a word of their own
 _YEAR_DATA = regex_cache.compile(r" (?:data|figures|values|numbers|reports?|returns?|baselines?)(?![a-z])")  # after a year and unit
 _BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
-_CHANGED_FROM = regex_cache.compile("[ ]?から[^、。，,0-9０-９\\n]{0,6}")  # 53.8円から本来の28.7円に: old, then new
 _SIBLING_DAY_REACH = 72  # how far back the month and day a bare N日 continues may stand
 _PER_GAP_REACH = 14  # how far before an amount 每 and its unit may stand with a noun between
 _PER_ENTITY = frozenset({"vehicle", "unit", "dwelling"})  # 每輛…補助新臺幣十萬元: a sum each, kept in its currency
@@ -1872,7 +1872,7 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
             marks = before if q.unit in units else percent_before
             if (q.unit in units and (inherited or (head is not None and q.start > head)
                                      or (yearly_end >= 0 and _EQUIVALENT.fullmatch(text, yearly_end, q.start)))) \
-                    or (q.unit == yearly_base and _LISTED_NEXT.fullmatch(text, yearly_end, q.start)) \
+                    or (q.unit == yearly_base and _rules().listed_next.fullmatch(text, yearly_end, q.start)) \
                     or any(lang in marks and marks[lang].search(low[a:q.start] if lang == "en" else _phrase(text, floor, q.start))
                            for lang in langs) \
                     or any(lang in after and after[lang].match(low if lang == "en" else text, q.end) for lang in langs):
@@ -1909,7 +1909,6 @@ _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line'
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
 _LIST_JOINS = (", ", " and ", " or ")  # what stands before a number coordinated after another
 _OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|below|under) |\+ ?(?![0-9])")  # 10 or more tonnes, 5+ years
-_LISTED_NEXT = regex_cache.compile("[ ]?(?:[、，,]|及|和|与|與|以及|および|及び|と|,? and|,? or)[ ]?")  # 15%、18%及25%
 _OR_LESS = frozenset({"less", "fewer", "below", "under"})
 _YEAR_AND_NEXT = regex_cache.compile(r" and ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025
 _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
