@@ -64,6 +64,7 @@ class _Grammar:
     figure_years: dict[str, re.Pattern]  # language -> a figure and for / in before a year (£190 for 2024)
     day_first: frozenset[str]  # countries whose numeric dates put the day first (01/04/2026: 1 April)
     point_surfaces: re.Pattern  # a year read with its kind (the 2026 model year): the year a standard applies to
+    onward: re.Pattern  # what makes a year or a quarter the start of what follows (2030 onwards, Q3 2025 and beyond)
 
 
 @cache
@@ -102,7 +103,8 @@ def _grammar() -> _Grammar:
                     {lang: (regex_cache.compile(f"(?:{b['before']})$", re.I), regex_cache.compile(b["clause"], re.I))
                      for lang, b in d["provision_years"].items() if not lang.startswith("_")},
                     {lang: regex_cache.compile(f"(?:{b})$", re.I) for lang, b in d["figure_years"].items()},
-                    frozenset(d["day_first"]), regex_cache.compile(d["point_surfaces"]))
+                    frozenset(d["day_first"]), regex_cache.compile(d["point_surfaces"]),
+                    regex_cache.compile(load_data("quantities.json")["year_onward"], re.I))
 
 
 def _cell_labels(d: dict) -> tuple[dict, dict]:
@@ -259,19 +261,26 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
         named = groups.get("h") or groups.get("h2") or groups.get("hw")
         half = 2 if groups.get("hc") == "下" or (named and _nth(named) == 2) else 1
         first = 6 * half - 5 + (3 if groups.get("fy") and "期" in m.group() else 0)
-        return Quantity("date", _month_of(y, first), _month_of(y, first + 5), "date", None, m.group(), m.start(), m.end())
+        return _span_of_months(m, g, _month_of(y, first), _month_of(y, first + 5))
     if groups.get("q") or groups.get("qw"):
         # Q4 2025: its first and last months, a point in time as a month is (no period unless a cue
         # makes it one); the quarters of a Japanese fiscal year (年度) start in April
         q = _nth(groups.get("q") or groups["qw"])
         first = 3 * q - 2 + (3 if groups.get("fy") and groups.get("qn") == "四半期" else 0)
-        return Quantity("date", _month_of(y, first), _month_of(y, first + 2), "date", None, m.group(), m.start(), m.end())
+        return _span_of_months(m, g, _month_of(y, first), _month_of(y, first + 2))
     if groups.get("m1"):  # between April and September 2025: both months in the year named once
         first = g.months[groups["m1"].lower()]
         if not groups["m1"][0].isupper() or first > month:
             return None
         return Quantity("date", round(y + first / 100, 2), value, "date", "range", m.group(), m.start(), m.end())
     return Quantity("date", value, None, "date", None, m.group(), m.start(), m.end())
+
+
+def _span_of_months(m: re.Match, g: _Grammar, first: float, last: float) -> Quantity:
+    """A quarter or half read at m: its first and last months, or only the first where what follows
+    makes it a start (Q3 2025 and beyond: from July 2025 on)."""
+    last = None if g.onward.match(m.string, m.end()) else last
+    return Quantity("date", first, last, "date", None, m.group(), m.start(), m.end())
 
 
 def _month_of(year: int, month: int) -> float:
