@@ -345,7 +345,7 @@ class _Draft:
 
 
 def _base(g: dict | None, r: _Rules, month_ok: bool = False) -> float | None:
-    """Size of one unit in its family's base (seconds, grams), for chains like 一小時零十五秒.  年 counts
+    """Size of one unit in its family's base (seconds, grams, inches), for chains like 一小時零十五秒.  年 counts
     as a year here; 月 as a month only after 半/个半 (month_ok), where it cannot be a calendar month."""
     if g is None:
         return None
@@ -353,6 +353,8 @@ def _base(g: dict | None, r: _Rules, month_ok: bool = False) -> float | None:
         return r.seconds[g["unit"]]
     if g["kind"] == "duration":
         return r.seconds[g["unit"]] * g.get("factor", 1)
+    if "chain" in g:
+        return g["chain"]
     return g.get("factor", 1) if g["unit"] == "g" else None
 
 
@@ -373,15 +375,17 @@ _FLOW_PER = frozenset({"yr", "month", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ",
 # what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, g/kWh, g/hp-hr, scf per hour), heat (GJ/hour), distance (km/yr)
 # or electricity (kWh/month, kWh/kg)
 _FLOWING = frozenset({"t", "m3", "ft3", "kg", "g", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km", "kWh", "MWh", "GWh"})
-_ENERGY_PER_AREA = frozenset({"kWh", "MWh", "MJ", "GJ"})  # energy per floor or collector area (60千瓦时/平方米, 400MJ/m2)
-_RATE_NUMERATORS = _FLOWING | _ENERGY_PER_AREA  # what a denominator right after it may make a rate of
+# energy or power per floor or collector area (60千瓦时/平方米, 400MJ/m2, 7.1 watts per square foot of door opening)
+_PER_AREA = frozenset({"kWh", "MWh", "MJ", "GJ", "kW"})
+_AREAS = frozenset({"m2", "ft2"})
+_RATE_NUMERATORS = _FLOWING | _PER_AREA  # what a denominator right after it may make a rate of
 # what one of _FLOWING written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
 _INTENSITY_OF = frozenset({"kWh", "MWh", "GWh", "t", "kg", "L", "m3", "m2", "km", "100km", "vehicle", "unit", "dwelling"})
 
 
 def _flow_of(unit: str, per: str) -> bool:
     """Whether a figure in `unit` with the denominator `per` after it is a rate of the two."""
-    return (unit in _FLOWING and per in _FLOW_PER) or (unit in _ENERGY_PER_AREA and per == "m2")
+    return (unit in _FLOWING and per in _FLOW_PER) or (unit in _PER_AREA and per in _AREAS)
 
 
 class _Per(NamedTuple):
@@ -1029,7 +1033,9 @@ class _Scan:
         if not half and (ht := r.half_tail.match(t, pos)):
             total, half, pos = total + 0.5 * _base(smallest, r), True, ht.end()
         d.end = pos
-        if u["kind"] != "duration":
+        if "chain" in u:
+            d.value = total / _base(u, r)  # 3 feet 9 inches: 3.75 feet, in the unit written first
+        elif u["kind"] != "duration":
             d.value, d.scale = total, d.scale * _base(u, r)
         elif smallest is u and not half:
             d.value, d.scale = amount * u.get("factor", 1), d.scale * u.get("factor", 1)
