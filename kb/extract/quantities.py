@@ -574,7 +574,7 @@ class _Scan:
         if cp is None and (d.value is None or d.value < 2 or d.value != int(d.value) or _is_year(d.value, self.r)
                            or self.decimal_written(d)
                            or m.group("n") in self.r.uncounted_words or self.labelled(d)
-                           or (m.group("n2") is not None and not self._modified_plural(m, d, floor))):
+                           or (m.group("n2") is not None and not self.plural(m.group("n")) and not self._modified_plural(m, d, floor))):
             return None  # unbounded: a whole number of two or more right before its plural noun (132 bids)
         if self.unit(m.start("n") - 1) is not None or (m.group("n2") is not None and self.unit(m.start("n2") - 1) is not None):
             return None  # a unit word (years, tonnes, whole tonnes) is read as a unit
