@@ -309,6 +309,7 @@ class _Rules(NumeralRules):
         self.score_before = regex_cache.compile(d["score_before"])
         self.section_before = regex_cache.compile(d["section_before"])
         self.year_onward = regex_cache.compile(d["year_onward"])
+        self.year_gloss = regex_cache.compile(d["year_gloss"])
         self.year_start = regex_cache.compile(d["year_start"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
         # 2月末日: the last day; 3月下旬, 3月末: a part of the month
@@ -1055,7 +1056,8 @@ class _Scan:
         return self.t[d.end:d.end + 1] == "分" and self.r.score_before.search(self.t, max(floor, d.start - 8), d.start) is not None
 
     def month_day(self, d: _Draft) -> _Draft:
-        if (m := self.month_at(d.end)) is not None:
+        if (m := self.month_at(d.end)) is not None or (
+                (gloss := self.r.year_gloss.match(self.t, d.end)) and (m := self.month_at(gloss.end())) is not None):
             d.value, d.end = round(d.value + m.month / 100, 2), m.end  # 2024年6月 -> 2024.06
         elif self.t.endswith(self.r.fiscal_suffix, 0, d.end) and self.t.startswith("末", d.end) \
                 and "ぁ" <= self.t[d.end + 1:d.end + 2] <= "ゖ" and d.value == int(d.value):
