@@ -310,6 +310,7 @@ class _Rules(NumeralRules):
         self.section_before = regex_cache.compile(d["section_before"])
         self.year_onward = regex_cache.compile(d["year_onward"])
         self.year_gloss = regex_cache.compile(d["year_gloss"])
+        self.year_timeline = regex_cache.compile(d["year_timeline"])
         self.year_start = regex_cache.compile(d["year_start"])
         self.doc_brackets = {pair[0]: pair[1] for pair in d["document_number_brackets"]}
         # 2月末日: the last day; 3月下旬, 3月末: a part of the month
@@ -1144,8 +1145,9 @@ class _Scan:
             if fy := self.before(r.b_fiscal, s, floor):
                 d.kind, d.unit, s = "date", "date", fy[0]
             elif not self.loose and (self.before(r.b_word, s, floor) or r.year_hyphen.search(t, max(floor, s - 6), s)
-                                     or _YEAR_LIST_BEFORE.search(t, max(0, s - 10), s) or r.year_onward.match(t, d.end)):
-                d.kind, d.unit = "date", "date"  # "by 2030", "from mid-2026", "for 2030, 2035 and 2040", "2036 and thereafter"
+                                     or _YEAR_LIST_BEFORE.search(t, max(0, s - 10), s) or r.year_onward.match(t, d.end)
+                                     or ((s == 0 or t[s - 1] == "\n") and r.year_timeline.match(t, d.end))):
+                d.kind, d.unit = "date", "date"  # "by 2030", "from mid-2026", "for 2030, 2035 and 2040", "2036 and thereafter", "2025: …"
         if d.kind == "number" and (mp := self.before(r.b_multiple, s, floor)):
             d.kind, d.unit, s = "quantity", "multiple", mp[0]  # multiplied by 5
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
