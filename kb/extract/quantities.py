@@ -1010,8 +1010,8 @@ class _Scan:
         lo, hi = self.r.d["bare_era_years"]["span"]
         if not (lo <= value <= hi and value == int(value)):
             return False
-        if end is not None and self.t[end:end + 1] in _WITHIN:
-            return False  # 一百年內: within a hundred years, a span (GWP100), no era year
+        if end is not None and self.t[end:end + 1] in _WITHIN and value % 100 == 0:
+            return False  # 一百年內: within a hundred years, a span (GWP100), no era year; 119年內 is no span
         month = self.r.month.match(self.t, end) if end is not None else None
         return self._digits(start, 3) or (not self.t[start].isdigit() and (value >= 100 or month is not None)) \
             or (month is not None and month.group().endswith("日") and self._digits(start, 2))  # 96年6月30日
