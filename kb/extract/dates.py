@@ -444,6 +444,8 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             rel = None  # 2026年1月30日時点では, 2025年3月時点, 2024.05.24 18:05: the day or month a text speaks as of or is stamped with
         if rel == "point" and q.value is None:
             rel = None  # 4月1日時点 with no year: the reference day of a count, not a target
+        if rel is not None and q.value is None and _labelled_dateline(text, clause, q, LANG_KEYS[lang], g):
+            rel = None  # SINGAPORE, Sept 8 —: the day a news item went out, whatever follows it
         if rel is None and prev is not None and prev.kind == "date" and prev.start in out \
                 and (q.value is None) == (prev.value is None) and g.coordinated.fullmatch(text, prev.end, q.start):
             if q.value is None and _CELL_MONTH.fullmatch(q.surface) and _CELL_MONTH.fullmatch(prev.surface):
@@ -688,6 +690,11 @@ def _dateline(text: str, clause: Clause, q: Quantity, keys, g: _Grammar) -> bool
         return True
     if g.dated_after.match(text, q.end):
         return True
+    return _labelled_dateline(text, clause, q, keys, g)
+
+
+def _labelled_dateline(text: str, clause: Clause, q: Quantity, keys, g: _Grammar) -> bool:
+    """Whether q follows a publication label or a news wire's city (Last updated:, SINGAPORE, Sept 8 —)."""
     left = text[max(clause.start, q.start - _LOOK):q.start]
     return any(k in g.datelines and g.datelines[k].search(left) for k in keys)
 
