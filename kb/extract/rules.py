@@ -211,9 +211,11 @@ class RuleReader:
             # an English main clause before its if / where / when keeps the duty of a named party (You need to
             # register if you are:; a permit holder must be notified if: names none). A CJK condition ends
             # where its pattern does (…的：), so all of it is condition.
+            # A cue that names what was done without a permit (未经许可…的；) describes the breach, not a requirement.
             at = min(start + m.start() if english else start for m, english in conds)
             found = [(s, e, kind) for s, e, kind in found
-                     if kind in self.g.conditional_kinds or (e <= at and not self.low.startswith(" be ", e))]
+                     if (kind in self.g.conditional_kinds and not any(_match(ex.get("violation_cue"), t[s:e]) for ex, _, _ in exs))
+                     or (e <= at and not self.low.startswith(" be ", e))]
         # a bracket around the whole clause holds a sentence of its own, not a qualifier of one
         brackets = [(a, b) for a, b in _bracketed(t, start, end) if not _whole(t, a, b, start, end)]
         # a proviso, and a quotation of whole sentences with a modal (氣候法第二十五條：「…得…。…應…。」), is a
