@@ -540,8 +540,9 @@ class _Scan:
 
     def _modified_plural(self, m: re.Match, d: _Draft, floor: int) -> bool:
         """Whether an unbounded number counts a plural noun past one word describing it (two
-        compensation deadlines, 53 sector bodies), not an amount (£1bn green projects)."""
-        return (not m.group("n").endswith("s") and self.plural(m.group("n2"))
+        compensation deadlines, 53 sector bodies), not an amount (£1bn green projects); the caller has
+        found that first word no plural."""
+        return (self.plural(m.group("n2"))
                 and m.group("n2") not in self.r.uncounted_words and not self.before(self.r.b_cur, d.start, floor))
 
     def plural_after(self, pos: int) -> int | None:
