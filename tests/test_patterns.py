@@ -153,3 +153,23 @@ def test_role_patterns_are_keyed_by_a_language():
     bad = {**data, "roles": [{**data["roles"][0], "before": {"zh": ["x$"], "after": {"zh": ["^y"]}}}] + data["roles"][1:]}
     with pytest.raises(ValueError, match="before has keys"):
         Taxonomy(bad)
+
+
+def test_data_files_name_each_key_once():
+    """A key written twice in a data file loads as its last value only, so the first is dead text
+    that still reads as if it counted (two notes on one list, one comparator listed twice)."""
+    import json
+    from pathlib import Path
+
+    import kb
+
+    def no_repeats(pairs):
+        keys = [k for k, _ in pairs]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        assert not repeated, (path.name, repeated)
+        return dict(pairs)
+
+    paths = sorted(Path(kb.__file__).parent.joinpath("data").rglob("*.json"))
+    assert len(paths) > 10
+    for path in paths:
+        json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=no_repeats)
