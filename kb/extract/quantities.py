@@ -1509,11 +1509,12 @@ _COORDINATED = regex_cache.compile(
 def _total_cap(t: str, a: _Draft, b: _Draft) -> bool:
     """Whether b, a bound in brackets after the rate a (1kWあたり12万円(上限36万円)), caps the total
     rather than the rate: it is several times the rate (a cap of the rate itself is near it)."""
-    return any(w in t[a.end:b.end] for w in _BOUND_WORDS) and a.value is not None and b.value is not None \
+    between = t[a.end:b.end].lower()
+    return any(w in between for w in _BOUND_WORDS) and a.value is not None and b.value is not None \
         and b.value >= _TOTAL_CAP_RATIO * a.value
 
 
-_BOUND_WORDS = ("上限", "下限", "最高", "最低")
+_BOUND_WORDS = ("上限", "下限", "最高", "最低", "maximum", "minimum", "max.", "min.", "capped", "cap of", "up to")
 _TOTAL_CAP_RATIO = 3
 
 
@@ -1576,7 +1577,7 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
 
 def _priced_in_context(t: str, drafts: list[_Draft], pc: dict) -> list[_Draft]:
     """Bare amounts that go on quoting prices after one written with its denominator (per kWh, MWh or
-    tonne: quantities.json price_context)."""
+    tonne: quantities.json price_context); a bound several times the price caps a total, not the price."""
     rate = None
     for d in drafts:
         if d.kind != "money" or not d.unit or d.value is None:
@@ -1586,7 +1587,7 @@ def _priced_in_context(t: str, drafts: list[_Draft], pc: dict) -> list[_Draft]:
             rate = d if per in pc["per"] else None
         elif rate is not None and currency == rate.unit.partition("/")[0] and d.scale == 1 \
                 and d.start - rate.end <= pc["reach"] and "\n\n" not in t[rate.end:d.start] \
-                and pc["low"] * rate.value <= d.value <= pc["high"] * rate.value:
+                and pc["low"] * rate.value <= d.value <= pc["high"] * rate.value and not _total_cap(t, rate, d):
             d.unit = rate.unit  # 15円/kWh …, 事業用は10円で据え置き: the same price per kWh
     return drafts
 
