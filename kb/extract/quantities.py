@@ -1024,7 +1024,8 @@ class _Scan:
 
     def chain(self, d: _Draft, u: dict, amount: float, half: bool) -> None:
         """Durations and masses chain smaller units and halves: 兩年零三個月, 3斤5两, 一年半, 五分半鐘.
-        A plain reading keeps the text's unit; a chain or a half is given in the smaller unit."""
+        A plain reading, and a whole unit with a half (3年半: 3.5 years), keeps the text's unit; a chain,
+        or a half alone (半年: 6 months), is given in the smaller unit."""
         r, t = self.r, self.t
         total, smallest, pos = amount * _base(u, r), u, d.end
         while (nm := r.num.match(t, r.join.match(t, pos).end())) and (hit := self.unit(nm.end())):
@@ -1042,6 +1043,8 @@ class _Scan:
             d.value, d.scale = total, d.scale * _base(u, r)
         elif smallest is u and not half:
             d.value, d.scale = amount * u.get("factor", 1), d.scale * u.get("factor", 1)
+        elif smallest is u and amount >= 1:  # 3年半, 一個半小時: a whole unit and a half stays in that unit
+            d.value, d.scale = total / r.seconds[d.unit], d.scale * _base(u, r) / r.seconds[d.unit]
         else:
             d.unit = r.half_grain[smallest["unit"]] if half else smallest["unit"]
             d.value, d.scale = total / r.seconds[d.unit], d.scale * _base(u, r) / r.seconds[d.unit]
