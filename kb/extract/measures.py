@@ -29,6 +29,7 @@ from kb.extract.quantities import (
     bare_bound_count,
     bare_era_of,
     bracketed_rates,
+    cent_of,
     context_unit,
     daily_rates,
     dollar_of,
@@ -36,6 +37,7 @@ from kb.extract.quantities import (
     glossed_rates,
     has_era_years,
     is_frequency,
+    named_cent,
     named_dollar,
     named_rupee,
     named_yuan,
@@ -167,7 +169,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         found = find_quantities(t, dollar=None, era=shown)  # 115年起 in a Taiwan notice that names no 元
     money = [q for q in found if q.kind == "money"]
     dollar, yuan = dollar_of(country, [q.unit for q in money]), yuan_of(country, [(q.unit, q.surface) for q in money])
-    rupee = rupee_of(country)
+    rupee, cent = rupee_of(country), cent_of(country)
     for q in overlay(overlay(found, english_dates(t, low, country)), word_amounts(t, low)):
         i = bisect_right(starts, q.start) - 1
         # A quantity outside every clause sits in a list marker or between blocks; one that
@@ -241,7 +243,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
                                         body[s:e], s, e, line))
             else:
                 r, surface = what.role, body[s:e]
-                unit = named_rupee(named_yuan(named_dollar(what.unit, dollar), surface, yuan), surface, rupee)
+                unit = named_cent(named_dollar(what.unit, dollar), surface, dollar, cent)
+                unit = named_rupee(named_yuan(unit, surface, yuan), surface, rupee)
                 out.append(Measure(mid, c.record_id, c.id, what.kind, r.key if r else UNSPECIFIED,
                                         what.value, what.value_max, unit, what.comparator, surface, s, e, line,
                                         what.label or None))

@@ -1718,6 +1718,19 @@ def rupee_of(country: str | None) -> str:
     return of_country(_rules().d["rupee"]["by_country"], country) or "INR"
 
 
+def cent_of(country: str | None) -> str | None:
+    """Which currency cents are a hundredth of when it is not the text's dollar (ZA: ZAR), else None."""
+    return of_country(_rules().d["cents"]["by_country"], country)
+
+
+def named_cent(unit: str | None, surface: str, dollar: str, cent: str | None) -> str | None:
+    """unit of an amount written in cents (read as hundredths of the text's dollar) named in the
+    currency they are a hundredth of (394 cents per litre in South Africa: ZAR/L)."""
+    if cent is None or not any(w in surface.lower() for w in _rules().d["cents"]["words"]):
+        return unit
+    return _renamed(unit, dollar, cent)
+
+
 def named_rupee(unit: str | None, surface: str, rupee: str) -> str | None:
     """unit with an Indian rupee read from Rs. or rupees named as `rupee` (₹ or INR keep it)."""
     low = surface.lower()
