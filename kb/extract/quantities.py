@@ -373,7 +373,7 @@ _START = re.Match.start
 _CLOCK_MARKS = frozenset("時时")  # what follows the hour of 14時30分 (a cheap test before the clock pattern)
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 # what a mass, volume or heat is counted per (t: of product)
-_FLOW_PER = frozenset({"yr", "month", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour", "minute", "hp-hr"})
+_FLOW_PER = frozenset({"yr", "month", "day", "GWh", "MWh", "kWh", "mmBTU", "MJ", "GJ", "TJ", "kg", "t", "hour", "minute", "hp-hr", "km"})
 # what is counted per one of _FLOW_PER: a mass or volume (t/yr, kg/GJ, g/kWh, g/hp-hr, scf per hour), heat (GJ/hour), distance (km/yr)
 # or electricity (kWh/month, kWh/kg)
 _FLOWING = frozenset({"t", "m3", "ft3", "kg", "g", "lb", "MJ", "GJ", "TJ", "PJ", "mmBTU", "km", "kWh", "MWh", "GWh"})
