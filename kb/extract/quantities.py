@@ -1510,15 +1510,14 @@ _COORDINATED = regex_cache.compile(
 
 
 def _total_cap(t: str, a: _Draft, b: _Draft) -> bool:
-    """Whether b, a bound in brackets after the rate a (1kWあたり12万円(上限36万円)), caps the total
-    rather than the rate: it is several times the rate (a cap of the rate itself is near it)."""
+    """Whether b, a bound after the rate a (1kWあたり12万円(上限36万円), $3,000 per ton (maximum $10,000)),
+    caps the total rather than the rate: it is several times the rate (a cap of the rate itself is near
+    it), with a word of bounding between (quantities.json total_cap)."""
+    cap = _rules().d["total_cap"]
+    if a.value is None or b.value is None or b.value < cap["ratio"] * a.value:
+        return False
     between = t[a.end:b.end].lower()
-    return any(w in between for w in _BOUND_WORDS) and a.value is not None and b.value is not None \
-        and b.value >= _TOTAL_CAP_RATIO * a.value
-
-
-_BOUND_WORDS = ("上限", "下限", "最高", "最低", "maximum", "minimum", "max.", "min.", "capped", "cap of", "up to")
-_TOTAL_CAP_RATIO = 3
+    return any(w in between for w in cap["words"])
 
 
 def _negative_period(d: _Draft) -> bool:
