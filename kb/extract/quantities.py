@@ -1725,9 +1725,16 @@ def cent_of(country: str | None) -> str | None:
 def named_cent(unit: str | None, surface: str, dollar: str, cent: str | None) -> str | None:
     """unit of an amount written in cents (read as hundredths of the text's dollar) named in the
     currency they are a hundredth of (394 cents per litre in South Africa: ZAR/L)."""
-    if cent is None or not any(w in surface.lower() for w in _rules().d["cents"]["words"]):
+    if cent is None or not any(w in surface.lower() for w in _cent_words()):
         return unit
     return _renamed(unit, dollar, cent)
+
+
+@cache
+def _cent_words() -> tuple[str, ...]:
+    """The words and signs of a hundredth of a dollar (cents, ¢): the money units of $ with factor 0.01."""
+    return tuple(w.lower() for g in _rules().d["units"] if g["kind"] == "money" and g["unit"] == DOLLAR
+                 and g.get("factor") == 0.01 for w in g["words"])
 
 
 def named_rupee(unit: str | None, surface: str, rupee: str) -> str | None:
