@@ -1031,8 +1031,8 @@ class _Scan:
         while (nm := r.num.match(t, r.join.match(t, pos).end())) and (hit := self.unit(nm.end())):
             b2 = _base(hit[0], r) if hit[0]["kind"] == u["kind"] and not hit[0].get("role") else None
             cv = core_value(nm.group(), r) if b2 is not None else None
-            if b2 is None or cv is None or b2 >= _base(smallest, r):
-                break
+            if b2 is None or cv is None or b2 >= _base(smallest, r) or cv[0] * b2 >= 0.99 * _base(smallest, r):
+                break  # 一天24小時 restates the day in hours: a chain's smaller part is less than one larger unit
             total, smallest, pos = total + cv[0] * b2, hit[0], hit[1]
         if not half and (ht := r.half_tail.match(t, pos)):
             total, half, pos = total + 0.5 * _base(smallest, r), True, ht.end()
