@@ -308,6 +308,7 @@ class _Rules(NumeralRules):
         self.year_end = tuple(d["year_end_marks"])
         self.score_before = regex_cache.compile(d["score_before"])
         self.section_before = regex_cache.compile(d["section_before"])
+        self.section_after = regex_cache.compile(d["section_after"])
         self.year_onward = regex_cache.compile(d["year_onward"])
         self.year_gloss = regex_cache.compile(d["year_gloss"])
         self.year_timeline = regex_cache.compile(d["year_timeline"])
@@ -1092,8 +1093,9 @@ class _Scan:
             # or after a word that names it a coefficient (調整係數值為一).
             return self.connector_range(d, floor) if ranged else None
         if d.unit and _GLUED_NAME.fullmatch(t, d.start, d.end) and (r.section_before.search(t, max(floor, d.start - 12), d.start)
+                                                               or r.section_after.match(t, d.end)
                                                                or _LETTER_HYPHEN.fullmatch(t, max(floor, d.start - 2), d.start)):
-            return None  # Internal Revenue Code (IRC) 45W, section 48C: a section's name; e-2W, e-3W: a vehicle class
+            return None  # Internal Revenue Code (IRC) 45W, section 48C, the 45V credit: a section's name; e-2W: a vehicle class
         if self.symbolic_offset(d.start):
             return None  # N-1年度, T+2日: an offset from a symbolic year or day, no figure of its own
         if t.startswith(r.per_after, d.end) or (d.unit is None and HAN_RX.match(t, d.end) and t.startswith(r.per_after, d.end + 1)):
