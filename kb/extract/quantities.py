@@ -277,6 +277,7 @@ class _Rules(NumeralRules):
             f"(?<![a-z])(?:{alt(d['label_before'])}) [0-9]{{1,4}}(?:(?:,|,? and|,? or) [0-9]{{1,4}}){{0,6}}(?:,|,? and|,? or) $")
         self.number_of = regex_cache.compile(d["number_of_before"])
         self.bounded_noun = regex_cache.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
+        self.bounded_noun3 = regex_cache.compile(f" {word} {word} (?P<n3>{word})(?![a-z-])")  # more than 300 similar domestic voyages
         self.grouping_counters = d["grouping_counters"]
         self.anaphora = regex_cache.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.duration_label_after = tuple(d["duration_label_after"])
@@ -590,6 +591,9 @@ class _Scan:
             noun = m.group(g)
             if noun is not None and (d.value != 1) == self.plural(noun):
                 return _COUNTED, m.end(g)  # 'two loan' is no count
+        if cp is not None and (m3 := self.r.bounded_noun3.match(self.t, d.end)) and self.plural(m3.group("n3")) \
+                and m3.group("n3") not in self.r.uncounted_words and self.unit(m3.start("n3") - 1) is None:
+            return _COUNTED, m3.end("n3")  # under a bound, a plural after two modifiers is what it counts
         return None
 
     def unit(self, pos: int, month_ok: bool = False) -> tuple[dict, int] | None:
