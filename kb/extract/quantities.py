@@ -432,6 +432,7 @@ _FRACTION = regex_cache.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])") 
 _ERA_SLASH = regex_cache.compile(r"([0-9]{2,3})/(1[0-2]|0?[1-9])/(3[01]|[12][0-9]|0?[1-9])(?![0-9/])")  # 109/1/10: a day in a bare era year
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
 # what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
+_ITEM_BEFORE = frozenset(" \n\t、。：:")  # what stands before a lone kanji enumerator (… 一　年度別の…)
 _BAND_GAP = frozenset(" ，,、但而且")
 _BAND_TO = regex_cache.compile("[ ]?[至到~～〜][ ]?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两])")  # 大於75kW至200kW
 _FROM_ALTERNATIVE = regex_cache.compile(r"(?<![a-z])from [0-9][0-9,.]{0,12},? (?:or|and) $")
@@ -605,9 +606,9 @@ class _Scan:
         if um is None or (end_mark and t[um.end():um.end() + 1] != end_mark):
             return None
         g = self.r.unit_of(um.group("u"))
-        if (g["kind"] == "count" and t[pos:pos + 1] == " " and t[pos - 1:pos] in self.r.cjk_numeral_chars
-                and not t[pos + 1:pos + 2].isascii()):
-            return None  # 三　工場, 二　次に: a numbered item's number, then its text
+        if (t[pos:pos + 1] == " " and t[pos - 1:pos] in self.r.cjk_numeral_chars and not t[pos + 1:pos + 2].isascii()
+                and (g["kind"] == "count" or (not self.loose and pos >= 2 and t[pos - 2] in _ITEM_BEFORE))):
+            return None  # 三　工場, 二　次に, 一　年度別の…: a numbered item's number, then its text
         if "context_before" in g and not self.unit_context(pos, g):
             # 1000度 is kilowatt hours only where the phrase speaks of electricity (用電量); 用水量超過9,000度:
             # cubic metres of water; 攝氏二十六度, 室溫26度: degrees Celsius
