@@ -62,6 +62,7 @@ class _Grammar:
     named_after: re.Pattern  # a document or event a date names (the March 2022 consultation)
     provision_years: dict[str, tuple[re.Pattern, re.Pattern]]  # language -> (mark before a year, a provision's verb)
     figure_years: dict[str, re.Pattern]  # language -> a figure and for / in before a year (£190 for 2024)
+    years_of_figures: re.Pattern  # a year, a dash or colon and the figure it carries (2025 - ZAR 236)
     day_first: frozenset[str]  # countries whose numeric dates put the day first (01/04/2026: 1 April)
     point_surfaces: re.Pattern  # a year read with its kind (the 2026 model year): the year a standard applies to
     onward: re.Pattern  # what makes a year or a quarter the start of what follows (2030 onwards, Q3 2025 and beyond)
@@ -103,6 +104,7 @@ def _grammar() -> _Grammar:
                     {lang: (regex_cache.compile(f"(?:{b['before']})$", re.I), regex_cache.compile(b["clause"], re.I))
                      for lang, b in d["provision_years"].items() if not lang.startswith("_")},
                     {lang: regex_cache.compile(f"(?:{b})$", re.I) for lang, b in d["figure_years"].items()},
+                    regex_cache.compile(d["years_of_figures"]),
                     frozenset(d["day_first"]), regex_cache.compile(d["point_surfaces"]),
                     regex_cache.compile(load_data("quantities.json")["year_onward"], re.I))
 
@@ -484,10 +486,11 @@ def _provision_year(text: str, clause: Clause, q: Quantity, keys: list[str], g: 
 
 
 def _figure_year(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar) -> bool:
-    """Whether a bare year follows a figure and for or in (£190 for 2024, 22% for cars in 2024): the
-    year that figure applies to (dates.json figure_years)."""
+    """Whether a bare year follows a figure and for or in (£190 for 2024, 22% for cars in 2024), or
+    leads one after a dash or colon (2025 - ZAR 236): the year that figure applies to (dates.json
+    figure_years, years_of_figures)."""
     return any((rx := g.figure_years.get(k)) is not None and rx.search(text, max(clause.start, q.start - 40), q.start)
-               for k in keys)
+               for k in keys) or g.years_of_figures.match(text, q.end, clause.end) is not None
 
 
 def _stretch_end(text: str, pos: int, end: int) -> int:

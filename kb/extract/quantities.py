@@ -301,6 +301,7 @@ class _Rules(NumeralRules):
         self.b_word = regex_cache.compile("[ ](?P<c>[A-Za-z]+)"), letters
         self.bare_bound_min = d["bare_bounds"]["min"]
         self.bare_bound_before = regex_cache.compile(d["bare_bounds"]["before"], re.I)
+        self.year_of_figure = regex_cache.compile(load_data("dates.json")["years_of_figures"])
         self.year_hyphen = regex_cache.compile(f"(?<![A-Za-z])(?:{alt(d['year_hyphen_modifiers'], ci=True)})-$")
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
         self.id_suffix = frozenset(d["identifier_suffixes"])
@@ -1157,8 +1158,10 @@ class _Scan:
                 d.kind, d.unit, s = "date", "date", fy[0]
             elif not self.loose and (self.before(r.b_word, s, floor) or r.year_hyphen.search(t, max(floor, s - 6), s)
                                      or _YEAR_LIST_BEFORE.search(t, max(0, s - 10), s) or r.year_onward.match(t, d.end)
-                                     or ((s == 0 or t[s - 1] == "\n") and r.year_timeline.match(t, d.end))):
-                d.kind, d.unit = "date", "date"  # "by 2030", "from mid-2026", "for 2030, 2035 and 2040", "2036 and thereafter", "2025: …"
+                                     or ((s == 0 or t[s - 1] == "\n") and r.year_timeline.match(t, d.end))
+                                     or r.year_of_figure.match(t, d.end)):
+                # by 2030, from mid-2026, for 2030, 2035 and 2040, 2036 and thereafter, 2025: …, 2025 - ZAR 236
+                d.kind, d.unit = "date", "date"
         if d.kind == "number" and (mp := self.before(r.b_multiple, s, floor)):
             d.kind, d.unit, s = "quantity", "multiple", mp[0]  # multiplied by 5
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
