@@ -850,6 +850,8 @@ class _Scan:
         if (hit is None or hit[0].get("unit") == "minute") and self.scored(d, floor):
             hit = (_POINTS, d.end + 1)  # 占35分, 總得分七十分以上: a score, not minutes
         if hit is None and g == "w":
+            if self.before(r.b_multiple, d.start, floor):
+                return self.finish(d, floor, ranged)  # multiplied by five: a multiple, as multiplied by 5 is
             # An English word number stands alone only as the low end of a range (two to four years).
             return self.connector_range(d, floor) if ranged and d.value else None
         if hit is None:
