@@ -445,7 +445,7 @@ _DIGIT_GLOSS = regex_cache.compile(r" ?\(([0-9]{1,3}(?:,[0-9]{3})*)\)")  # the d
 _BAND_LEAD = regex_cache.compile("[且並并](?:在|為|为)?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两未不低少小逾超])")
 _CAP_LEAD = regex_cache.compile("[且並并但]?以(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两新])")
 _EN_BAND_JOIN = regex_cache.compile(
-    r",? (?:(?:and|but) (?=[a-z])|(?=up to |less than |below |under |not exceeding |no more than |at most ))")
+    r",? (?:(?:and|but) (?=[a-z])|(?=up to |less than |below |under |not exceeding |no more than |at most |[≤<] ?[0-9]))")
 # at least 5 and less than 15, more than 24 kV up to and including 52 kV: a band past 'and' or an upper bound
 _BAND_TILDES = frozenset("~～〜—–-")  # a tilde or dash after a bound's suffix before the upper bound (2.8kW超~28.0kW以下, 10%以上—20%以下)
 _LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
