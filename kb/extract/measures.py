@@ -31,12 +31,12 @@ from kb.extract.quantities import (
     bracketed_rates,
     cent_of,
     context_unit,
-    daily_rates,
     dollar_of,
     find_quantities,
     glossed_rates,
     has_era_years,
     is_frequency,
+    lead_period_rates,
     named_cent,
     named_dollar,
     named_rupee,
@@ -209,7 +209,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         qs = [bare_bound_count(t, with_context(q, context(q))) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
         qs = glossed_rates(t, bracketed_rates(t, vc.start, vc.end, header_years(t, vc, qs, contexts.header_cells_of)))
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
-        qs = daily_rates(t, vc.start, qs, LANG_KEYS[clang])
+        qs = lead_period_rates(t, vc.start, qs, LANG_KEYS[clang])
         rels = relations(t, vc, qs, clang, ends_line) if qs else {}
         cands = _one_frequency_each(role_reader.measures(vc, clang, qs, rels)) if qs else []
         for x in cands:

@@ -1867,21 +1867,29 @@ def _yearly_money(side: str) -> dict[str, re.Pattern]:
     return {lang: regex_cache.compile(p) for lang, p in _rules().d["yearly_rates"][side].items()}
 
 
-class _DailyMarks(NamedTuple):
-    units: frozenset[str]  # what a day makes a flow of
-    before: dict[str, re.Pattern]  # language -> the day word and the phrase up to the figure
+class _LeadMarks(NamedTuple):
+    period: str  # the denominator a period word before the figure makes (day, hour)
+    units: frozenset[str]  # what that period makes a flow of
+    before: dict[str, re.Pattern]  # language -> the period word and the phrase up to the figure
 
 
 @cache
-def _daily() -> _DailyMarks:
-    d = _rules().d["daily_rates"]
-    return _DailyMarks(frozenset(d["units"]), {lang: regex_cache.compile(p) for lang, p in d["before"].items()})
+def _lead_marks() -> tuple[_LeadMarks, ...]:
+    d = _rules().d["lead_period_rates"]
+    return tuple(_LeadMarks(period, frozenset(v["units"]), {lang: regex_cache.compile(p) for lang, p in v["before"].items()})
+                 for period, v in d.items() if not period.startswith("_"))
 
 
-def daily_rates(text: str, start: int, quantities: list[Quantity], langs) -> list[Quantity]:
-    """The quantities of one clause (starting at `start`) with a flow bound to a day before it made a
-    daily rate (一日百立方メートル, 每日超過一千立方公尺: m3/day), and the day word that only did so left out."""
-    marks = _daily()
+def lead_period_rates(text: str, start: int, quantities: list[Quantity], langs) -> list[Quantity]:
+    """The quantities of one clause (starting at `start`) with a flow bound to a day or an hour before it
+    made a rate of it (一日百立方メートル, 每日超過一千立方公尺: m3/day; 一時間当たりの処理能力が二百キログラム:
+    kg/hour), and the period word that only did so left out."""
+    for marks in _lead_marks():
+        quantities = _lead_rates(text, start, quantities, langs, marks)
+    return quantities
+
+
+def _lead_rates(text: str, start: int, quantities: list[Quantity], langs, marks: _LeadMarks) -> list[Quantity]:
     if not any(q.unit in marks.units for q in quantities):
         return quantities
     out, dropped = [], set()
@@ -1892,8 +1900,9 @@ def daily_rates(text: str, start: int, quantities: list[Quantity], langs) -> lis
             hit = next((m for lang in langs if (rx := marks.before.get(lang)) and (m := rx.search(phrase))), None)
             if hit is not None:
                 at = q.start - len(phrase) + hit.start()
-                dropped.update(i for i, p in enumerate(out) if p.kind == "duration" and p.unit == "day" and at <= p.start < q.start)
-                q = replace(q, unit=q.unit + "/day")
+                dropped.update(i for i, p in enumerate(out)
+                               if p.kind == "duration" and p.unit == marks.period and at <= p.start < q.start)
+                q = replace(q, unit=f"{q.unit}/{marks.period}")
         out.append(q)
     return [q for i, q in enumerate(out) if i not in dropped] if dropped else out
 
