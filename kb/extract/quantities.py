@@ -432,8 +432,8 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
 _FRACTION = regex_cache.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
 _ERA_SLASH = regex_cache.compile(r"([0-9]{2,3})/(1[0-2]|0?[1-9])/(3[01]|[12][0-9]|0?[1-9])(?![0-9/])")  # 109/1/10: a day in a bare era year
 _DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
-# what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
 _ITEM_BEFORE = frozenset(" \n\t、。：:")  # what stands before a lone kanji enumerator (… 一　年度別の…)
+# what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
 _BAND_GAP = frozenset(" ，,、但而且")
 _BAND_TO = regex_cache.compile("[ ]?[至到~～〜][ ]?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两])")  # 大於75kW至200kW
 _FROM_ALTERNATIVE = regex_cache.compile(r"(?<![a-z])from [0-9][0-9,.]{0,12},? (?:or|and) $")
@@ -444,9 +444,9 @@ _DIGIT_GLOSS = regex_cache.compile(r" ?\(([0-9]{1,3}(?:,[0-9]{3})*)\)")  # the d
 # 逾5峰瓩,且在10峰瓩以下: 且 (and) before the second bound of a band
 _BAND_LEAD = regex_cache.compile("[且並并](?:在|為|为)?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两未不低少小逾超])")
 _CAP_LEAD = regex_cache.compile("[且並并但]?以(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两新])")
+# at least 5 and less than 15, more than 24 kV up to and including 52 kV, >24 kV ≤ 52 kV: a band past 'and' or an upper bound
 _EN_BAND_JOIN = regex_cache.compile(
     r",? (?:(?:and|but) (?=[a-z])|(?=up to |less than |below |under |not exceeding |no more than |at most |[≤<] ?[0-9]))")
-# at least 5 and less than 15, more than 24 kV up to and including 52 kV: a band past 'and' or an upper bound
 _BAND_TILDES = frozenset("~～〜—–-")  # a tilde or dash after a bound's suffix before the upper bound (2.8kW超~28.0kW以下, 10%以上—20%以下)
 _LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
 
