@@ -445,7 +445,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
                                 or (_day_precise(q) and g.dated_after.match(text, q.end))):
             rel = None  # 2026年1月30日時点では, 2025年3月時点, 2024.05.24 18:05: the day or month a text speaks as of or is stamped with
         if rel == "point" and q.value is None:
-            rel = None  # 4月1日時点 with no year: the reference day of a count, not a target
+            # 4月1日時点 with no year: the reference day of a count, not a target; a window with no year
+            # that a plan schedules (將於7月至11月推出) is still the period it runs
+            rel = "period" if q.comparator == "range" else None
         if rel is not None and q.value is None and _labelled_dateline(text, clause, q, LANG_KEYS[lang], g):
             rel = None  # SINGAPORE, Sept 8 —: the day a news item went out, whatever follows it
         if rel is None and prev is not None and prev.kind == "date" and prev.start in out \
