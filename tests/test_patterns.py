@@ -2,11 +2,13 @@
 every match holds, the characters a match starts or ends with, the words an English match starts
 with. The cue scans skip patterns and positions on these, so a wrong answer loses cues."""
 
+import json
 import re
 
 import pytest
 
 from kb.extract.patterns import edge_chars, lead_pairs, lead_words, required_literal, word_first
+from kb.resources import resource_path
 
 EN = "(?:{})(?![a-z])"  # how CueSet compiles an English pattern
 
@@ -158,10 +160,6 @@ def test_role_patterns_are_keyed_by_a_language():
 def test_data_files_name_each_key_once():
     """A key written twice in a data file loads as its last value only, so the first is dead text
     that still reads as if it counted (two notes on one list, one comparator listed twice)."""
-    import json
-    from pathlib import Path
-
-    import kb
 
     def no_repeats(pairs):
         keys = [k for k, _ in pairs]
@@ -169,7 +167,7 @@ def test_data_files_name_each_key_once():
         assert not repeated, (path.name, repeated)
         return dict(pairs)
 
-    paths = sorted(Path(kb.__file__).parent.joinpath("data").rglob("*.json"))
+    paths = sorted(resource_path("data").rglob("*.json"))
     assert len(paths) > 10
     for path in paths:
         json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=no_repeats)
