@@ -6,7 +6,8 @@ liability, exemption, lapse or presumption (kb/data/rules.json lists, per langua
 that state each kind). In order, for each clause:
 
 1. clauses that cannot hold a rule are skipped: headings, formulas, penalty provisions (their fines
-   and terms are measures), conditions (a list item of violations), textual amendments, definitions;
+   and terms are measures; only the cost of enforcement they put on the offender stays a rule),
+   conditions (a list item of violations), textual amendments, definitions;
 2. every expression of a rule kind is found, except inside brackets (a parenthetical qualifier
    such as （…に限る。）; a proviso in brackets, （ただし…）, is a provision of its own), where a
    noun or condition touches it (義務者, 認めるとき, the approval), or
@@ -83,6 +84,7 @@ class _Grammar:
         self.parenthetical_passive = {lang: regex_cache.compile(rx) for lang, rx in d["parenthetical_passive"].items()}
         self.binding = frozenset(d["binding"])
         self.conditional_kinds = frozenset(d["conditional_kinds"])
+        self.penalty_kinds = frozenset(d["penalty_kinds"])
         self.modal_side = dict(d["modal_side"])
         entries, weaker, ref = [], [], d["sentence_end_reference"]
         self.fallback: dict[str, str] = {}  # fallback kind -> the kind it states alone in a clause
@@ -201,8 +203,12 @@ class RuleReader:
         if any(english for _, _, english in exs) and not LATIN_RX.search(self.low, start, end):
             exs = [x for x in exs if not x[2]]  # every English exclusion needs a letter; this clause has none
         segs = self._segments(start, end, exs)
-        if _penalised(segs) or any(_search(ex["clause_void"], seg) for ex, seg in segs):
+        if any(_search(ex["clause_void"], seg) for ex, seg in segs):
             return []
+        if _penalised(segs):
+            found = [(s, e, kind) for s, e, kind in found if kind in g.penalty_kinds]
+            if not found:
+                return []
         conds = [(m, english) for (ex, seg), (_, _, english) in zip(segs, exs)
                  if ex["clause_condition"] is not None and (m := ex["clause_condition"].search(seg))]
         if conds:
