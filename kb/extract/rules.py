@@ -338,7 +338,14 @@ _END_LOOKAHEAD = regex_cache.compile(r"\(\?=(\[[^\]（(]*。[^\]（(]*\])\|\$\)"
 def _penalised(segs: list[tuple[dict, str]]) -> bool:
     """Whether a clause's text, as each exclusion block reads it, imposes a penalty; a penalty named as
     what follows a breach (必須買，否則會受處罰; …, otherwise a fine applies) leaves the duty a rule."""
-    return any(_search(ex["clause_penalty"], _before_consequence(ex, seg)) for ex, seg in segs)
+    return any(_imposes(ex, _before_consequence(ex, seg)) for ex, seg in segs)
+
+
+def _imposes(ex: dict, seg: str) -> bool:
+    rx, modifier = ex["clause_penalty"], ex.get("penalty_modifier")
+    if rx is None or modifier is None:
+        return _search(rx, seg)
+    return any(modifier.match(seg, m.end()) is None for m in rx.finditer(seg))
 
 
 def _before_consequence(ex: dict, seg: str) -> str:
