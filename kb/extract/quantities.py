@@ -363,7 +363,7 @@ def _base(g: dict | None, r: _Rules, month_ok: bool = False) -> float | None:
     return g.get("factor", 1) if g["unit"] == "g" else None
 
 
-_WAVES = "~〜～"  # a wave dash after a date with nothing after it: from that date on
+_WAVES = frozenset("~〜～")  # a wave dash after a date with nothing after it: from that date on
 
 
 def _is_year(v: float | None, r: _Rules) -> bool:
@@ -1399,7 +1399,7 @@ class _Scan:
         if hi is None or hi.start != p or hi.value is None or hi.cmp not in (None, "<=", "<"):
             return None  # 令和八年度から令和十一年度まで: a 'まで' closing the range is part of it
         if d.kind == "date" and hi.kind == "date" and t[cm.start():cm.end()].strip() in _WAVES \
-                and t[hi.end:hi.end + 1] and t[hi.end] in _WAVES:
+                and t[hi.end:hi.end + 1] in _WAVES:
             return None  # 平成24年10月1日~ 平成26年4月1日~: the steps of a schedule, each in force from its date
         if t[cm.start():cm.end()].strip() == "から" and r.change_to.match(t, hi.end):
             return None  # 20点から25点に変更: an old and a new value
