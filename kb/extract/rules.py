@@ -342,6 +342,8 @@ def _penalised(segs: list[tuple[dict, str]]) -> bool:
 
 
 def _imposes(ex: dict, seg: str) -> bool:
+    """Whether seg imposes a penalty as one exclusion block reads it: a penalty word that the block's
+    penalty_modifier follows (被吊销许可证的单位, 作出责令停业决定的) names a party or a condition instead."""
     rx, modifier = ex["clause_penalty"], ex.get("penalty_modifier")
     if rx is None or modifier is None:
         return _search(rx, seg)
