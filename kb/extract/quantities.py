@@ -363,9 +363,6 @@ def _base(g: dict | None, r: _Rules, month_ok: bool = False) -> float | None:
     return g.get("factor", 1) if g["unit"] == "g" else None
 
 
-_WAVES = frozenset("~〜～")  # a wave dash after a date with nothing after it: from that date on
-
-
 def _is_year(v: float | None, r: _Rules) -> bool:
     return v is not None and r.d["date_year_min"] <= v <= r.d["date_year_max"] and v == int(v)
 
@@ -434,7 +431,10 @@ def _same_dimension(a: _Draft, b: _Draft) -> bool:
 
 _FRACTION = regex_cache.compile(r"([0-9]{1,2})/([0-9]{1,2})(?![0-9/]|\.[0-9])")  # 1/2, 2/3; not 7/1/29 or 1/2.5
 _ERA_SLASH = regex_cache.compile(r"([0-9]{2,3})/(1[0-2]|0?[1-9])/(3[01]|[12][0-9]|0?[1-9])(?![0-9/])")  # 109/1/10: a day in a bare era year
-_DASHES = frozenset("-–—~〜～")  # what joins the two ends of a range written tight
+_WAVES = frozenset("~〜～")  # after a date each in a row (平成24年10月1日~ 平成26年4月1日~): each a start
+# what joins the two ends of a range written tight, and may stand after a bound's suffix before the upper
+# bound (2.8kW超~28.0kW以下, 10%以上—20%以下)
+_DASHES = _WAVES | frozenset("-–—")
 _ITEM_BEFORE = frozenset(" \n\t、。：:")  # what stands before a lone kanji enumerator (… 一　年度別の…)
 # what may stand between a band's lower bound and its upper one (超過10千瓦但不超過200千瓦: but, and)
 _BAND_GAP = frozenset(" ，,、但而且")
@@ -450,7 +450,6 @@ _CAP_LEAD = regex_cache.compile("[且並并但]?以(?=[0-9０-９〇零一二三
 # at least 5 and less than 15, more than 24 kV up to and including 52 kV, >24 kV ≤ 52 kV: a band past 'and' or an upper bound
 _EN_BAND_JOIN = regex_cache.compile(
     r",? (?:(?:and|but) (?=[a-z])|(?=up to |less than |below |under |not exceeding |no more than |at most |[≤<] ?[0-9]))")
-_BAND_TILDES = frozenset("~～〜—–-")  # a tilde or dash after a bound's suffix before the upper bound (2.8kW超~28.0kW以下, 10%以上—20%以下)
 _LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
 
 
@@ -1261,7 +1260,7 @@ class _Scan:
         word of its own (大於75kW至200kW)."""
         r, t = self.r, self.t
         # 一千萬元以上，未滿五千萬元, 2.8kW超~28.0kW以下: a band
-        p = at if at is not None else d.end + (t[d.end:d.end + 1] in _BAND_GAP or t[d.end:d.end + 1] in _BAND_TILDES)
+        p = at if at is not None else d.end + (t[d.end:d.end + 1] in _BAND_GAP or t[d.end:d.end + 1] in _DASHES)
         if at is None and (lead := _BAND_LEAD.match(t, p)):
             p = lead.end()  # 逾5峰瓩，且在10峰瓩以下: the second bound after a comma and 且
         if at is None and (cap := _CAP_LEAD.match(t, p)):
@@ -1887,9 +1886,9 @@ def _lead_marks() -> tuple[_LeadMarks, ...]:
 
 
 def lead_period_rates(text: str, start: int, quantities: list[Quantity], langs) -> list[Quantity]:
-    """The quantities of one clause (starting at `start`) with a flow bound to a day or an hour before it
-    made a rate of it (一日百立方メートル, 每日超過一千立方公尺: m3/day; 一時間当たりの処理能力が二百キログラム:
-    kg/hour), and the period word that only did so left out."""
+    """The quantities of one clause (starting at `start`) with a flow bound to a day, an hour or a month
+    before it made a rate of it (一日百立方メートル, 每日超過一千立方公尺: m3/day; 一時間当たりの処理能力が二百キログラム:
+    kg/hour; 每月可以處理5000噸: t/month), and the period word that only did so left out."""
     for marks in _lead_marks():
         quantities = _lead_rates(text, start, quantities, langs, marks)
     return quantities
