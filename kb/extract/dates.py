@@ -66,6 +66,7 @@ class _Grammar:
     day_first: frozenset[str]  # countries whose numeric dates put the day first (01/04/2026: 1 April)
     point_surfaces: re.Pattern  # a year read with its kind (the 2026 model year): the year a standard applies to
     onward: re.Pattern  # what makes a year or a quarter the start of what follows (2030 onwards, Q3 2025 and beyond)
+    subordinate: dict[str, re.Pattern]  # language -> a subordinator: past forms after it belong to a condition
 
 
 @cache
@@ -106,7 +107,8 @@ def _grammar() -> _Grammar:
                     {lang: regex_cache.compile(f"(?:{b})$", re.I) for lang, b in d["figure_years"].items()},
                     regex_cache.compile(d["years_of_figures"]),
                     frozenset(d["day_first"]), regex_cache.compile(d["point_surfaces"]),
-                    regex_cache.compile(load_data("quantities.json")["year_onward"], re.I))
+                    regex_cache.compile(load_data("quantities.json")["year_onward"], re.I),
+                    {lang: regex_cache.compile(rx, re.I) for lang, rx in d["subordinate"].items()})
 
 
 def _cell_labels(d: dict) -> tuple[dict, dict]:
@@ -733,6 +735,12 @@ def _alternative_before(text: str, q: Quantity, nxt: int | None) -> int | None:
 _COORDINATED_PHRASE = regex_cache.compile(r", (?:or|and) ")
 
 
+
+def _main(rest: str, key: str, g: _Grammar) -> str:
+    """The words after a date up to the first subordinator: a past form after it is a condition's."""
+    m = g.subordinate[key].search(rest) if key in g.subordinate else None
+    return rest[:m.start()] if m else rest
+
 def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar, before_too: bool = False,
            until: int | None = None) -> bool:
     """Whether the sentence after the date (and with `before_too`, before it: a date no cue relates,
@@ -749,6 +757,7 @@ def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar,
     if any(k in g.news_lead and g.news_lead[k][0].fullmatch(text, clause.start, q.start)
            and g.news_lead[k][1].match(text, q.end, stop) for k in keys):
         return True  # the lead's verb reports; a rule after it is what was announced
-    if not any(k in g.events and (g.events[k].search(rest) or before_too and g.events[k].search(head)) for k in keys):
+    if not any(k in g.events and (g.events[k].search(_main(rest, k, g)) or before_too and g.events[k].search(head))
+               for k in keys):
         return False
     return not any(k in g.provisions and (g.provisions[k].search(head) or g.provisions[k].search(rest)) for k in keys)
