@@ -281,6 +281,8 @@ class _Rules(NumeralRules):
         self.grouping_counters = d["grouping_counters"]
         self.anaphora = regex_cache.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.duration_label_after = tuple(d["duration_label_after"])
+        self.flow_period_units = frozenset(d["flow_period"]["units"])
+        self.flow_period_after = regex_cache.compile(d["flow_period"]["after"])
         self.news_day = regex_cache.compile(d["news_day"]["after"])
         self.news_day_before = frozenset(d["news_day"]["before"])
         self.sibling_day_before = regex_cache.compile(d["news_day"]["sibling_before"])
@@ -1185,6 +1187,8 @@ class _Scan:
                                      or (r.narrative_before.search(t, max(floor, s - _ANAPHORA_REACH), s)
                                          and not t.startswith(r.lookback_after, d.end))):
             return None  # 三年行动计划, 三年来, 过去十年: a plan's name or a narrative (过去三年内 is a look-back)
+        if d.kind == "duration" and d.unit in r.flow_period_units and d.value == 1 and r.flow_period_after.match(t, d.end):
+            return None  # 一日に製造する…容積: the period of a rate given elsewhere
         if d.kind == "duration" and d.unit in r.ago_units and t.startswith(r.ago_after, d.end) and not (s and t[s - 1] in r.ago_not_after) \
                 and not r.month_count_before.match(t, d.end):
             return None  # 4年前與…引入, 3年前に導入された: years ago, a past event's date
