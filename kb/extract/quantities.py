@@ -46,6 +46,7 @@ class Quantity:
 
 _ISO_SEPARATORS = frozenset("-/.")  # the character after the year of an ISO-like date (r.iso)
 # a year listed after another (targets for 2030, 2035 and 2040): a year too
+_TIMELINE_OPEN = regex_cache.compile(r"(?:^|\n)[ \t]*(?:[-*•・▪●][ \t]*)?$")  # a line's start, after a list marker if any
 _YEAR_LIST_BEFORE = regex_cache.compile(r"(?<![0-9.,])(?:19|20)[0-9]{2}(?:,| and| or|, and|, or) $")
 
 
@@ -1166,7 +1167,7 @@ class _Scan:
                 d.kind, d.unit, s = "date", "date", fy[0]
             elif not self.loose and (self.before(r.b_word, s, floor) or r.year_hyphen.search(t, max(floor, s - 6), s)
                                      or _YEAR_LIST_BEFORE.search(t, max(0, s - 10), s) or r.year_onward.match(t, d.end)
-                                     or ((s == 0 or t[s - 1] == "\n") and r.year_timeline.match(t, d.end))
+                                     or (_TIMELINE_OPEN.search(t, max(0, s - 8), s) and r.year_timeline.match(t, d.end))
                                      or r.year_of_figure.match(t, d.end)):
                 # by 2030, from mid-2026, for 2030, 2035 and 2040, 2036 and thereafter, 2025: …, 2025 - ZAR 236
                 d.kind, d.unit = "date", "date"
