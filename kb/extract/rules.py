@@ -264,6 +264,8 @@ class RuleReader:
             if (_match(ex["not_after"], after) and not _search(ex.get("takes_object"), cue) and not _search(ex.get("in_force"), cue)) \
                     or _search(ex["not_before"], before):
                 return True
+            if _match(ex.get("party_after"), after) and not _match(ex.get("party_cue_not"), cue):
+                return True  # 取得…許可者，: the cue names the party
             if kind not in self.g.modals and _search(ex.get("noun_before"), before) and not _match(ex.get("verb_start"), t[s:e]):
                 return True
             if _search(ex.get("noun_cue_before"), before) and not _match(ex.get("verb_start"), t[s:e]):
