@@ -274,6 +274,8 @@ class RuleReader:
                 return True
             if kind not in self.g.modals and (_match(ex.get("figure_after"), after) or _match(ex.get("noun_after"), after)):
                 return True
+            if kind == "permission" and _search(ex.get("ability_before"), before):
+                return True  # 未然に防ぐことができます: an ability, not a permission
             if kind == "obligation" and _search(ex.get("advice_before"), before):
                 return True
             if kind in ("obligation", "prohibition") and _search(ex.get("granted_before"), before):
