@@ -735,11 +735,11 @@ def _alternative_before(text: str, q: Quantity, nxt: int | None) -> int | None:
 _COORDINATED_PHRASE = regex_cache.compile(r", (?:or|and) ")
 
 
-
 def _main(rest: str, key: str, g: _Grammar) -> str:
     """The words after a date up to the first subordinator: a past form after it is a condition's."""
     m = g.subordinate[key].search(rest) if key in g.subordinate else None
     return rest[:m.start()] if m else rest
+
 
 def _event(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Grammar, before_too: bool = False,
            until: int | None = None) -> bool:

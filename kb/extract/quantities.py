@@ -45,8 +45,8 @@ class Quantity:
 
 
 _ISO_SEPARATORS = frozenset("-/.")  # the character after the year of an ISO-like date (r.iso)
-# a year listed after another (targets for 2030, 2035 and 2040): a year too
 _TIMELINE_OPEN = regex_cache.compile(r"(?:^|\n)[ \t]*(?:[-*•・▪●][ \t]*)?$")  # a line's start, after a list marker if any
+# a year listed after another (targets for 2030, 2035 and 2040): a year too
 _YEAR_LIST_BEFORE = regex_cache.compile(r"(?<![0-9.,])(?:19|20)[0-9]{2}(?:,| and| or|, and|, or) $")
 
 
