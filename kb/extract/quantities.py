@@ -192,9 +192,9 @@ class _Rules(NumeralRules):
         # 190 rand (R190) per ton: a short gloss in brackets may stand before the denominator
         gloss = "[ ]?[(（][^()（）\\n]{1,24}[)）]"
         self.per_re = regex_cache.compile(f"(?:{substance})?(?:{gloss})?[ ]?(?P<p>{pers})")
-        # £18 / tCO2e: a slash set off by blanks, as web pages write it
+        # £18 / tCO2e, 50-80新元/ tCO2e: a slash with a blank after it, as web pages write it
         self.per_spaced_map = {w[1:]: k for w, k in self.per.items() if w.startswith("/") and w[1:2].isalpha()}
-        self.per_spaced = regex_cache.compile(f"[ ]/[ ](?P<p>{alt(self.per_spaced_map, ci=True)})")
+        self.per_spaced = regex_cache.compile(f"[ ]?/[ ](?P<p>{alt(self.per_spaced_map, ci=True)})")
         self.per_after = tuple(d["rate_markers"])
         self.cur_map = d["currency_prefixes"]
         self.cur_fwd = regex_cache.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
@@ -403,10 +403,10 @@ class _Per(NamedTuple):
 
 def _per_after(t: str, at: int, r: _Rules) -> _Per | None:
     """The denominator right after a figure's unit at `at` (per tonne, /t, 万吨/年), or one after a slash
-    set off by blanks as web pages and PDFs write it (£18 / tCO2e, 1 万公里 / 年)."""
+    followed (and perhaps preceded) by a blank, as web pages and PDFs write it (£18 / tCO2e, 1 万公里 / 年, 80新元/ tCO2e)."""
     if pm := r.per_re.match(t, at):
         return _Per(r.per[key(pm.group("p"))], pm.end())
-    if t.startswith(" /", at) and (pm := r.per_spaced.match(t, at)):
+    if (t.startswith(" /", at) or t.startswith("/ ", at)) and (pm := r.per_spaced.match(t, at)):
         return _Per(r.per_spaced_map[key(pm.group("p"))], pm.end())
     return None
 
