@@ -132,6 +132,7 @@ _MONTH_THEN_NUMBER = regex_cache.compile("|".join(f"{m}[a-z]{{0,6}}\\.?,? (?:of 
 _NUMBER_THEN_MONTH = regex_cache.compile(f"[0-9](?:st|nd|rd|th)? (?:day )?(?:of )?(?:{'|'.join(_MONTH_STEMS)})")
 _DIGIT_SLASH = regex_cache.compile("[0-9]/[0-9]")  # what every numeric date (7/1/29) holds
 _DOTTED = regex_cache.compile(r"[0-9]\.[0-9]{1,2}\.(?:19|20)[0-9]{2}")  # what every dotted date (1.1.2027) holds
+_ERA_DOTTED = regex_cache.compile(r"[HRSＨＲＳ][0-9]{1,2}\.[0-9]")  # what every dotted date in an era (H22.3.1) holds
 _DOTTED_YMD = regex_cache.compile(r"(?:19|20)[0-9]{2}\.[0-9]{1,2}\.[0-9]")  # what every year-first dotted date (2023.3.20) holds
 
 
@@ -149,6 +150,7 @@ def english_dates(text: str, low: str | None = None, country: str | None = None)
     present = {"numeric": slash and not day_first, "numeric_dmy": slash and not day_first, "numeric_day_first": slash and day_first,
                "dotted": "." in text and _DOTTED.search(text) is not None,
                "dotted_ymd": "." in text and _DOTTED_YMD.search(text) is not None,
+               "era_dotted": "." in text and _ERA_DOTTED.search(text) is not None,
                "month_end": "月末" in text or "月底" in text or "月の末" in text,
                "day_month_year_hyphen": "-" in low and any(f"-{m}" in low for m in _MONTH_STEMS),
                "end_of_year": "end of" in low,
@@ -254,7 +256,10 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
     if groups.get("d") and not 1 <= int(groups["d"]) <= 31:
         return None
     value = None
-    if groups.get("y"):
+    if groups.get("era"):  # H22.3.1: the year in the era its initial names
+        y = _era_bases()[groups["era"]] + int(groups["y"])
+        value = round(y + month / 100, 2)
+    elif groups.get("y"):
         y = int(groups["y"])
         if len(groups["y"]) == 2:
             y += 2000 if y < g.pivot else 1900
@@ -278,6 +283,13 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
             return None
         return Quantity("date", round(y + first / 100, 2), value, "date", "range", m.group(), m.start(), m.end())
     return Quantity("date", value, None, "date", None, m.group(), m.start(), m.end())
+
+
+@cache
+def _era_bases() -> dict[str, int]:
+    """An era's initial (H, R, S) -> the year before that era's first."""
+    d = load_data("quantities.json")
+    return {initial: d["eras"][era] for initial, era in d["era_initials"].items()}
 
 
 def _span_of_months(m: re.Match, g: _Grammar, first: float, last: float) -> Quantity:
@@ -706,7 +718,7 @@ def _labelled_dateline(text: str, clause: Clause, q: Quantity, keys, g: _Grammar
     return any(k in g.datelines and g.datelines[k].search(left) for k in keys)
 
 
-_DAY = regex_cache.compile(r"日|/[0-9]{1,2}/|^(?:19|20)[0-9]{2}\.[0-9]{1,2}\.[0-9]"
+_DAY = regex_cache.compile(r"日|/[0-9]{1,2}/|^(?:19|20|[HRSＨＲＳ])[0-9]{2}\.[0-9]{1,2}\.[0-9]|^[HRSＨＲＳ][0-9]\.[0-9]{1,2}\.[0-9]"
                            r"|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")
 
 

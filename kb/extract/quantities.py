@@ -517,6 +517,11 @@ class _Scan:
         m = rx.match(self._rev, self.n - s, self.n - floor)
         return (self.n - m.end(), m.group("c")[::-1]) if m else None
 
+    def era_initial(self, s: int, floor: int) -> tuple[int, str] | None:
+        """(start, era) of an era's initial right before s (H21年度), no Latin letter or digit before it."""
+        era = self.r.d["era_initials"].get(self.t[s - 1:s]) if s > floor else None
+        return (s - 1, era) if era and not (s - 2 >= 0 and self.t[s - 2].isascii() and self.t[s - 2].isalnum()) else None
+
     def labelled(self, d: _Draft) -> bool:
         """Whether a number names a part, a bill or a scope rather than counting (SB 253, Scope 1, 2 and
         3 emissions)."""
@@ -747,7 +752,7 @@ class _Scan:
                 return None  # 前二項, 同三条: a cross-reference to provisions, not a count
             arabic = core[0].isdigit()
             if arabic and prev.isascii() and prev.isalpha() and not self.before(r.b_fiscal, s, 0) \
-                    and not self.before(r.b_cur, s, 0):
+                    and not self.before(r.b_cur, s, 0) and not (t.startswith("年", pos) and self.era_initial(s, 0)):
                 return None  # CO2, A1, COP28: part of an identifier (EUR150: a currency code glued on)
             iso = r.iso.match(t, s) if arabic and t[s + 4:s + 5] in _ISO_SEPARATORS else None
             if iso and iso.end() > pos:  # 2024-06-01
@@ -870,8 +875,8 @@ class _Scan:
         num_end = d.end
         (u, d.end), value, d.bare_kanji, role = hit, d.value, False, hit[0].get("role")
         if role == "year":
-            era = self.before(r.b_era, d.start, floor) if g in ("n", "e") else None
-            if era and value == int(value) and 0 < value < 200:  # 令和8年, 民國一百三十九年
+            era = (self.before(r.b_era, d.start, floor) or self.era_initial(d.start, floor)) if g in ("n", "e") else None
+            if era and value == int(value) and 0 < value < 200:  # 令和8年, 民國一百三十九年, H21年度
                 d.kind, d.unit, d.value, d.start = "date", "date", float(r.d["eras"][era[1]] + value), era[0]
                 return self.finish(self.month_day(d), floor, ranged)
             if g == "e":
@@ -1372,7 +1377,8 @@ class _Scan:
         same = r.same_year.match(t, p) if d.kind == "date" else None  # 九十五年十月一日至同年十二月三十一日
         latest = r.date_latest.match(t, p) if d.kind == "date" else None  # ~遅くとも2025年12月31日
         fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p) or latest  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
-        hi = self.read(am, p, False) if (am := r.anchor.match(t, fw.end() if fw else p)) else None
+        at_hi = fw.end() if fw else p + 1 if d.kind == "date" and self.era_initial(p + 1, p) else p  # R7年度~R9年度
+        hi = self.read(am, p, False) if (am := r.anchor.match(t, at_hi)) else None
         if latest is not None and hi is not None and hi.start == latest.end():
             hi.start = p  # the period's end, marked as the latest
         if d.value is None and hi is not None and hi.start == p and hi.kind == "date" and hi.value is not None:
