@@ -470,6 +470,7 @@ _EXACT_RATIOS = {("month", "year"): 12, ("day", "week"): 7, ("hour", "day"): 24,
                  ("second", "minute"): 60}
 
 
+_NAMED_YEARS = regex_cache.compile("[\u4e00-\u9fff]{0,4}?年度")  # after 个: the kind of year counted (纳税, 完整操作)
 _DURATION_MONTH, _DURATION_YEAR = {"kind": "duration", "unit": "month"}, {"kind": "duration", "unit": "year"}
 
 
@@ -921,6 +922,10 @@ class _Scan:
             dm = r.day.match(t, d.end)
             d.kind, d.unit, d.value, d.end = "date", "date", None, dm.end() if dm else d.end
             return self.finish(d, floor, ranged)
+        elif u["kind"] == "count" and t[num_end:d.end] in "个個" and value >= 2 and (ny := _NAMED_YEARS.match(t, d.end)) \
+                and not t.endswith(("第", "每"), 0, d.start):
+            # 5个纳税年度, 七個完整操作年度: years of a named kind counted (一个纳税年度 is any one such year)
+            u, d.end = _DURATION_YEAR, ny.end()
         elif u["unit"] == "day" and t[d.end - 1] == "日" and _day_of_month(t, d.start, d.end, value, r):
             return None
         elif u["unit"] == "day" and t[d.end - 1] == "日" and value == int(value) and 1 <= value <= 31 \
