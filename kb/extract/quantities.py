@@ -860,6 +860,8 @@ class _Scan:
             hit, d.cmp = counted  # seven renewable hydrogen projects (one or more units: an idiom, no limit)
         if hit is None and g in ("w", "n") and (bounded := self.bounded_count(d, floor)) is not None:
             hit = bounded  # a maximum of one loan, no more than two applications per household
+        if hit is not None and hit[0].get("words") == ["m"] and self.before(r.b_cur, d.start, floor):
+            hit = None  # $5 m from the state: an amount of money (its million unread), not metres
         if (hit is None or hit[0].get("unit") == "minute") and self.scored(d, floor):
             hit = (_POINTS, d.end + 1)  # 占35分, 總得分七十分以上: a score, not minutes
         if hit is None and g == "w":
