@@ -22,8 +22,9 @@ _TOKEN = regex_cache.compile(r"[0-9]+(?:\.[0-9]+)?|.", re.S)
 # Each branch starts with its literal, so that the engine drops it at once at any other character.
 _DECIMAL_COMMA = r",(?<=[0-9],)(?=[0-9]{1,2}(?![0-9]))|,(?<=(?<![0-9])0,)(?=[0-9])"
 # A space groups thousands (25 000, 2 500 000; SI and EU style) after a first group of one to three digits
-# that no other digit, point or comma precedes: 2025 100 stays a year and a number.
-_SPACE_GROUP = (" (?=[0-9]{3}(?![0-9]))"
+# that no other digit, point or comma precedes: 2025 100 stays a year and a number, and 24 180th day a
+# section number and an ordinal.
+_SPACE_GROUP = (" (?=[0-9]{3}(?![0-9]|st|nd|rd|th))"
                 "(?:(?<=(?<![0-9.,])[0-9] )|(?<=(?<![0-9.,])[0-9]{2} )|(?<=(?<![0-9.,])[0-9]{3} )|(?<=[0-9] [0-9]{3} ))")
 _THOUSANDS = regex_cache.compile(r"[, ](?=[0-9]{3}(?![0-9]))")
 MAX_RUN = 40  # the longest numeral run we interpret; longer runs are identifiers, not quantities
