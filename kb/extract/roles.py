@@ -115,6 +115,7 @@ class Taxonomy:
                              regex_cache.compile(data["counts"]["one_as_quota_after"]))
         self.counter_roles = [(w, k) for k, ws in data["counts"]["counter_roles"].items() for w in ws]
         self.generic_counters = frozenset(data["counts"]["generic_counters"])
+        self.thing_counters = frozenset(data["counts"]["thing_counters"])
         self.english_count_role = data["counts"]["english_noun_role"]
         heads = data["comparator_heads"]
         self.head_kinds = frozenset(heads["kinds"])
@@ -404,7 +405,7 @@ class RoleReader:
                         if x.q.surface[-1:] in tx.generic_counters else None) \
                     or self.default_role(x, c, lang) \
                     or (tx.by_key[tx.english_count_role] if (x.q.surface[-1:].isascii() and x.q.surface[-1:].isalpha())
-                        or counts_number_of(self.low, x.start, c.start) else None)
+                        or counts_number_of(self.low, x.start, c.start) or self.listed_things(x) else None)
                 # 三百両以上: a bounded count decides who is covered; 兩個階段: the noun after a generic
                 # counter names what is counted; 132 bids: an English noun counted (or
                 # the number of participants is 50: the noun before)
@@ -425,6 +426,12 @@ class RoleReader:
             if a.end > b.start:
                 a.end = max(b.start, a.q.end)
         return kept
+
+    def listed_things(self, x: Candidate) -> bool:
+        """Whether a count in つ counts the items of a list it closes or opens (AとBの2つ, 2つの義務規定) or bounds
+        how many of them (少なくとも2つ以上)."""
+        return x.q.surface.rstrip("以上下内")[-1:] in self.tx.thing_counters and (
+            self.m[x.start - 1:x.start] == "の" or self.m.startswith("の", x.end) or x.comparator is not None)
 
     def choose(self, x: Candidate, c: Clause, lang: str, cues, by_kind) -> tuple[Role | None, bool]:
         """The best role for x and whether it came from a cue within reach (see the module doc)."""
