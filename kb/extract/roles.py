@@ -405,7 +405,8 @@ class RoleReader:
                         if x.q.surface[-1:] in tx.generic_counters else None) \
                     or self.default_role(x, c, lang) \
                     or (tx.by_key[tx.english_count_role] if (x.q.surface[-1:].isascii() and x.q.surface[-1:].isalpha())
-                        or counts_number_of(self.low, x.start, c.start) or self.listed_things(x) else None)
+                        or counts_number_of(self.low, x.start, c.start) or self.listed_things(x)
+                        or self.generic_noun_after(x) else None)
                 # 三百両以上: a bounded count decides who is covered; 兩個階段: the noun after a generic
                 # counter names what is counted; 132 bids: an English noun counted (or
                 # the number of participants is 50: the noun before)
@@ -426,6 +427,10 @@ class RoleReader:
             if a.end > b.start:
                 a.end = max(b.start, a.q.end)
         return kept
+
+    def generic_noun_after(self, x: Candidate) -> bool:
+        """Whether a generic counter has a Chinese noun right after it (16个绿色物流区, 三個堆填區): it counts that noun."""
+        return x.q.surface.rstrip("以上下内左右")[-1:] in self.tx.generic_counters and "\u4e00" <= self.m[x.end:x.end + 1] <= "\u9fff"
 
     def listed_things(self, x: Candidate) -> bool:
         """Whether a count in つ counts the items of a list it closes or opens (AとBの2つ, 2つの義務規定) or bounds
