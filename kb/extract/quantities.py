@@ -1356,6 +1356,9 @@ class _Scan:
                 and (ny := _CJK_YEAR_AND_NEXT.match(t, at)) and int(ny.group(1)) == d.value + 1:
             d.vmax, d.cmp, d.end = d.value + 1, "range", ny.end()
             return d  # 2025年度および2026年度, 2025年度・2026年度: two years in a row, one period
+        back = d.kind == "duration" and t.startswith(_COUNTED_BACK, at)
+        if back:
+            at += 1  # 90日前〜30日前まで: a window counted back from a day, its ends each marked 前
         if d.kind == "date" and (gap := r.date_gap.match(t, at)):
             at = gap.end()  # 2025年5月1日（木）～, 自2026年1月1日起至
         elif d.kind in ("money", "quantity") and (gl := _GLOSS.match(t, at)) and self.before(r.b_opener, d.start, floor):
@@ -1457,8 +1460,10 @@ class _Scan:
         elif hi.unit and unit and hi.unit.startswith(unit + "/"):
             unit = hi.unit  # between €0.37 and €0.48 per kg: the rate is stated once, after the range
         high = hi.value
-        if low > high and kind == "duration" and d.start and t[d.start - 1] == _COUNTED_BACK:
-            low, high = high, low  # 屆滿前六個月至三個月間: a window counted back, from 3 to 6 months before
+        if back and not t.startswith(_COUNTED_BACK, hi.end):
+            return None  # 30日前から施行日まで: the second end is no span counted back
+        if low > high and kind == "duration" and ((d.start and t[d.start - 1] == _COUNTED_BACK) or back):
+            low, high = high, low  # 屆滿前六個月至三個月間, 90日前〜30日前: a window counted back, from 3 to 6 months before
         if low > high and kind == "percent" and t[d.end:p].strip() in _TILDES:
             low, high = high, low  # 支援:2/3~1/3: a band of grant rates written from the higher
         if low > high:
