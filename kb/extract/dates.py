@@ -74,7 +74,7 @@ def _grammar() -> _Grammar:
     d = load_data("dates.json")
     months = d["months"]
     month_rx = "|".join(sorted(months, key=len, reverse=True))
-    forms = tuple((name, regex_cache.compile(src.replace("MONTH", month_rx), re.I))
+    forms = tuple((name, regex_cache.compile(src.replace("MONTH", month_rx).replace("ERA_INITIAL", f"[{_era_initials()}]"), re.I))
                   for name, src in d["english_forms"].items() if not name.startswith("_"))
     after: dict[str, list] = {"ja": [], "zh": [], "en": []}
     before: dict[str, list] = {"ja": [], "zh": [], "en": []}
@@ -132,7 +132,6 @@ _MONTH_THEN_NUMBER = regex_cache.compile("|".join(f"{m}[a-z]{{0,6}}\\.?,? (?:of 
 _NUMBER_THEN_MONTH = regex_cache.compile(f"[0-9](?:st|nd|rd|th)? (?:day )?(?:of )?(?:{'|'.join(_MONTH_STEMS)})")
 _DIGIT_SLASH = regex_cache.compile("[0-9]/[0-9]")  # what every numeric date (7/1/29) holds
 _DOTTED = regex_cache.compile(r"[0-9]\.[0-9]{1,2}\.(?:19|20)[0-9]{2}")  # what every dotted date (1.1.2027) holds
-_ERA_DOTTED = regex_cache.compile(r"[HRSＨＲＳ][0-9]{1,2}\.[0-9]")  # what every dotted date in an era (H22.3.1) holds
 _DOTTED_YMD = regex_cache.compile(r"(?:19|20)[0-9]{2}\.[0-9]{1,2}\.[0-9]")  # what every year-first dotted date (2023.3.20) holds
 
 
@@ -150,7 +149,7 @@ def english_dates(text: str, low: str | None = None, country: str | None = None)
     present = {"numeric": slash and not day_first, "numeric_dmy": slash and not day_first, "numeric_day_first": slash and day_first,
                "dotted": "." in text and _DOTTED.search(text) is not None,
                "dotted_ymd": "." in text and _DOTTED_YMD.search(text) is not None,
-               "era_dotted": "." in text and _ERA_DOTTED.search(text) is not None,
+               "era_dotted": "." in text and _era_dotted().search(text) is not None,
                "month_end": "月末" in text or "月底" in text or "月の末" in text,
                "day_month_year_hyphen": "-" in low and any(f"-{m}" in low for m in _MONTH_STEMS),
                "end_of_year": "end of" in low,
@@ -290,6 +289,17 @@ def _era_bases() -> dict[str, int]:
     """An era's initial (H, R, S) -> the year before that era's first."""
     d = load_data("quantities.json")
     return {initial: d["eras"][era] for initial, era in d["era_initials"].items()}
+
+
+@cache
+def _era_initials() -> str:
+    """The era initials as the body of a character class."""
+    return re.escape("".join(_era_bases()))
+
+
+@cache
+def _era_dotted() -> re.Pattern:
+    return regex_cache.compile(f"[{_era_initials()}][0-9]{{1,2}}\\.[0-9]")  # what every dotted date in an era (H22.3.1) holds
 
 
 def _span_of_months(m: re.Match, g: _Grammar, first: float, last: float) -> Quantity:
@@ -718,13 +728,17 @@ def _labelled_dateline(text: str, clause: Clause, q: Quantity, keys, g: _Grammar
     return any(k in g.datelines and g.datelines[k].search(left) for k in keys)
 
 
-_DAY = regex_cache.compile(r"日|/[0-9]{1,2}/|^(?:19|20|[HRSＨＲＳ])[0-9]{2}\.[0-9]{1,2}\.[0-9]|^[HRSＨＲＳ][0-9]\.[0-9]{1,2}\.[0-9]"
-                           r"|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")
+@cache
+def _day() -> re.Pattern:
+    """What a date written down to the day holds: 日, a numeric day, a dotted one (2023.3.20, H22.3.1), a month and day."""
+    era = _era_initials()
+    return regex_cache.compile(f"日|/[0-9]{{1,2}}/|^(?:19|20)[0-9]{{2}}\\.[0-9]{{1,2}}\\.[0-9]|^[{era}][0-9]{{1,2}}\\.[0-9]{{1,2}}\\.[0-9]"
+                               r"|[A-Za-z]\.? [0-9]{1,2}(?![0-9])|^[0-9]{1,2}(?:st|nd|rd|th)? ")
 
 
 def _day_precise(q: Quantity) -> bool:
     """A date written down to the day (1 July 2029, 2024年6月1日, 7/1/29): a legal date, not a year."""
-    return _DAY.search(q.surface) is not None
+    return _day().search(q.surface) is not None
 
 
 def _next_date_starts(quantities: list[Quantity]) -> list[int | None]:

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from kb import regex_cache
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number
 from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
-from kb.scripts import CJK_RX, HAN_RX
+from kb.scripts import CJK_RX, HAN, HAN_RX
 
 __all__ = ["Quantity", "counts_number_of", "find_quantities", "is_bare_year", "parse_quantity"]
 
@@ -470,7 +470,7 @@ _EXACT_RATIOS = {("month", "year"): 12, ("day", "week"): 7, ("hour", "day"): 24,
                  ("second", "minute"): 60}
 
 
-_NAMED_YEARS = regex_cache.compile("[\u4e00-\u9fff]{0,4}?年度")  # after 个: the kind of year counted (纳税, 完整操作)
+_NAMED_YEARS = regex_cache.compile(f"[{HAN}]{{0,4}}?年度")  # after 个: the kind of year counted (纳税, 完整操作)
 _DURATION_MONTH, _DURATION_YEAR = {"kind": "duration", "unit": "month"}, {"kind": "duration", "unit": "year"}
 
 

@@ -39,7 +39,7 @@ from kb.extract.patterns import (
     lowered,
 )
 from kb.extract.quantities import Quantity, counts_number_of, is_bare_year, is_frequency
-from kb.scripts import DIGIT_RX
+from kb.scripts import DIGIT_RX, HAN_RX
 
 __all__ = ["UNSPECIFIED", "Candidate", "Role", "RoleReader", "Taxonomy", "taxonomy"]
 
@@ -430,7 +430,7 @@ class RoleReader:
 
     def generic_noun_after(self, x: Candidate) -> bool:
         """Whether a generic counter has a Chinese noun right after it (16个绿色物流区, 三個堆填區): it counts that noun."""
-        return x.q.surface.rstrip("以上下内左右")[-1:] in self.tx.generic_counters and "\u4e00" <= self.m[x.end:x.end + 1] <= "\u9fff"
+        return x.q.surface.rstrip("以上下内左右")[-1:] in self.tx.generic_counters and HAN_RX.match(self.m, x.end) is not None
 
     def listed_things(self, x: Candidate) -> bool:
         """Whether a count in つ counts the items of a list it closes or opens (AとBの2つ, 2つの義務規定) or bounds
