@@ -187,6 +187,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
 
     lead = _Lead(t)  # a list's lead-in names the role of the figures in its items
     penalty_list = False  # whether that lead-in imposes a penalty
+    acts_listed = False  # whether the items being read are the acts a rule before them names (次の各号に掲げる行為は…)
     label_line: tuple[int, int] | None = None  # the last 【label】 line, up to the next heading
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
@@ -197,6 +198,12 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
             penalty_list = rule_reader.penalty(vc.start, vc.end, clangs[i])
         elif opens_article(t, vc.start):
             penalty_list = False  # the next article: its own provisions
+        line_start = t.rfind("\n", 0, vc.start) + 1
+        numbered = _NUMBERED_ITEM.match(t, line_start) is not None  # 一　木竹を伐採すること。: an item of the list (号)
+        if rule_reader.lists_acts(vc.start, vc.end, clangs[i]):
+            acts_listed = True
+        elif line_start == vc.start and not numbered:
+            acts_listed = False  # the next paragraph (２　…, 第三十三条): its own provisions
         if vc.kind == "heading" or _LABEL_LINE.fullmatch(vc.text):
             label_line = (vc.start, vc.end) if vc.kind != "heading" else None  # 【地球温暖化対策税の税率】: the figures under it
         if i not in by_clause and not rule_reader.any_cue(vc.start, vc.end):
@@ -226,8 +233,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
             if x.role is None and label_line is not None:
                 x.role = role_reader.role_in(x, clang, *label_line)
         content = any(not (x.kind == "duration" and is_frequency(x.q.surface)) for x in cands)
-        if penalty_list and lead.span is not None and lead.span[0] < vc.start:
-            rules = []  # 有下列行为之一的，处…罚款：⏎（一）未经许可，从事…的；: an offence, not a rule
+        if (penalty_list and lead.span is not None and lead.span[0] < vc.start) or (acts_listed and numbered):
+            rules = []  # 有下列行为之一的，处…罚款：⏎（一）未经许可，从事…的；: an offence; 一　木竹を伐採すること。: an act named
         else:
             rules = rule_reader.rules(vc, vc.start, vc.end, clang, [(x.start, x.end) for x in cands], content)
         if not cands and not rules:
@@ -291,6 +298,7 @@ class _Lead:
 
 
 _LIST_ITEMS = frozenset({"item", "subclause"})
+_NUMBERED_ITEM = regex_cache.compile("[一二三四五六七八九十]{1,3}[ 　]")  # a statute's numbered item (号), not its paragraph (項)
 _LEAD_REACH = 24  # items a lead-in names at most
 
 

@@ -78,6 +78,7 @@ class _Grammar:
         self.name_word = regex_cache.compile(d["name_word"])
         self.title_enumerator = regex_cache.compile(d["title_item"]["enumerator"])
         self.title_words = regex_cache.compile(d["title_item"]["title"])
+        self.acts_listed = {lang: regex_cache.compile(rx) for lang, rx in d["acts_listed"].items()}
         self.coordinated = {lang: tuple(v) for lang, v in d["coordinated"].items()}
         self.adjuncts = {lang: tuple(v) for lang, v in d["adjuncts"].items()}
         self.parenthetical = {lang: regex_cache.compile(rx) for lang, rx in d["parenthetical"].items()}
@@ -174,6 +175,10 @@ class RuleReader:
         """Whether text[start:end] imposes a penalty (处…罚款, 罰金に処する): its terms are measures and it
         states no rule, nor do the offences listed under it."""
         return _penalised(self._segments(start, end, self.g.exclusions(lang)))
+
+    def lists_acts(self, start: int, end: int, lang: str) -> bool:
+        """Whether text[start:end] is a lead-in whose items are the acts it regulates (次の各号に掲げる行為は、…)."""
+        return any(k in self.g.acts_listed and self.g.acts_listed[k].search(self.t, start, end) for k in LANG_KEYS[lang])
 
     def title_item(self, start: int, end: int) -> bool:
         """Whether text[start:end] is a subsection's caption after its enumerator ((iii) Extensions)."""
