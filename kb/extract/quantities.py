@@ -167,7 +167,8 @@ class _Rules(NumeralRules):
             words = _with_squares(words)
             for w in words:
                 self.units[w.lower() if g.get("ci") else w] = g
-                rx = alt([w], g.get("ci", False), g.get("not_before", "")) + (f"(?!{g['not_before_rx']})" if "not_before_rx" in g else "")
+                rx = alt([w], g.get("ci", False), g.get("not_before", "")) + (f"(?!{g['not_before_rx']})" if "not_before_rx" in g else "") \
+                    + (f"(?={g['before_rx']})" if "before_rx" in g else "")
                 entries.append((w, rx, g.get("ci", False), g.get("loose", False)))
         entries.sort(key=lambda x: len(x[0]), reverse=True)
         self.unit_strict = _UnitWords([x[:3] for x in entries if not x[3]])
