@@ -2337,28 +2337,30 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
                      cmp, text[m.start():m.end()], m.start(), m.end())
             for rx_c, value, cmp, needs in _count_words() if any(w in low for w in needs) for m in rx_c.finditer(low)]
     op = _ordinal_periods()
-    if any(w in low for w in op.gates):
-        out += [Quantity("duration", op.ordinals[m.group("o")], None, op.units[m.group("u")], None, text[m.start():m.end()],
-                         m.start(), m.end())
-                for m in op.rx.finditer(low)]
+    for rx_o, units, gates in op.groups:
+        if any(w in low for w in gates):
+            out += [Quantity("duration", op.ordinals[m.group("o")], None, units[m.group("u")], None, text[m.start():m.end()],
+                             m.start(), m.end())
+                    for m in rx_o.finditer(low)]
     return non_overlapping(out)
 
 
 class _OrdinalPeriods(NamedTuple):
     """quantities.json ordinal_words and ordinal_periods, read once (the sixth year after …)."""
     ordinals: dict[str, float]  # ordinal word -> its number
-    units: dict[str, str]  # period word -> the unit it names
-    gates: tuple[str, ...]  # ' after', ' following', …: a text holding none has no such period
-    rx: re.Pattern  # an ordinal word before a period word, a relation word after it
+    # per group: an ordinal word before a period word and a relation word after it; period word -> unit;
+    # ' after', ' of', …: a text holding none of a group's relation words has no period of that group
+    groups: tuple[tuple[re.Pattern, dict[str, str], tuple[str, ...]], ...]
 
 
 @cache
 def _ordinal_periods() -> _OrdinalPeriods:
     d = _rules().d
-    units, relations = d["ordinal_periods"]["units"], d["ordinal_periods"]["relations"]
-    rx = regex_cache.compile(f"(?<![a-z-])(?P<o>{alt(d['ordinal_words'])}) (?P<u>{alt(units)})(?= (?:{alt(relations)}))")
-    return _OrdinalPeriods({k: float(v) for k, v in d["ordinal_words"].items()}, units,
-                           tuple(f" {w}" for w in relations), rx)
+    ordinals = alt(d["ordinal_words"])
+    groups = tuple((regex_cache.compile(f"(?<![a-z-])(?P<o>{ordinals}) (?P<u>{alt(g['units'])})(?= (?:{alt(g['relations'])}))"),
+                    g["units"], tuple(f" {w}" for w in g["relations"]))
+                   for g in d["ordinal_periods"])
+    return _OrdinalPeriods({k: float(v) for k, v in d["ordinal_words"].items()}, groups)
 
 
 @cache
