@@ -260,6 +260,8 @@ class _Rules(NumeralRules):
         self.per_unit_names = frozenset(d["per_units"])
         self.year_reference_nouns = frozenset(d["year_reference_nouns"])
         self.times_per = regex_cache.compile(d["times_per"], re.I)
+        self.times_repeated_after = regex_cache.compile(d["times_repeated"]["after"])
+        self.times_repeated_before = regex_cache.compile(d["times_repeated"]["before"])
         fines = d["fine_nouns"]
         self.fine_after = regex_cache.compile("|".join(f"(?P<{k}>{p})" for k, p in fines["after"].items()))
         # a sum with its currency left out: after a grant's verb (最高補助30萬), after a noun naming a sum
@@ -936,8 +938,8 @@ class _Scan:
             d.kind, d.unit, d.value = "date", "date", None  # 每月十五日前: the 15th of each month
             return self.finish(d, floor, ranged)
         d.kind, d.unit = u["kind"], u["unit"]
-        if d.unit == "multiple" and r.times_per.match(t, d.end):
-            d.kind, d.unit = "count", None  # 3 times a year: how often, not a multiple
+        if d.unit == "multiple" and (r.times_per.match(t, d.end) or _repeated(t, d, r)):
+            d.kind, d.unit = "count", None  # 3 times a year, carried 100 times: how often, not a multiple
             return self.finish(d, floor, ranged)
         if _base(u, r) is None:
             d.value, d.scale = value * u.get("factor", 1), d.scale * u.get("factor", 1)
@@ -2343,6 +2345,12 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
                              m.start(), m.end())
                     for m in rx_o.finditer(low)]
     return non_overlapping(out)
+
+
+def _repeated(t: str, d: _Draft, r: _Rules) -> bool:
+    """Whether 'N times' closes a phrase after the act it repeats (quantities.json times_repeated)."""
+    return t[d.end - 5:d.end].lower() == "times" and bool(r.times_repeated_after.match(t, d.end)) \
+        and bool(r.times_repeated_before.search(t, max(0, d.start - 20), d.start))
 
 
 class _OrdinalPeriods(NamedTuple):
