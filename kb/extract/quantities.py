@@ -282,6 +282,7 @@ class _Rules(NumeralRules):
         self.number_of = regex_cache.compile(d["number_of_before"])
         self.bounded_noun = regex_cache.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
         self.bounded_noun3 = regex_cache.compile(f" {word} {word} (?P<n3>{word})(?![a-z-])")  # more than 300 similar domestic voyages
+        self.bounded_noun4 = regex_cache.compile(f" {word} {word} {word} (?P<n3>{word})(?![a-z-])")
         self.grouping_counters = d["grouping_counters"]
         self.anaphora = regex_cache.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         self.duration_label_after = tuple(d["duration_label_after"])
@@ -573,8 +574,14 @@ class _Scan:
             return None
         if self.plural(m.group("n")):
             return m.end("n")
-        return m.end("n2") if m.group("n2") is not None and self.plural(m.group("n2")) \
-            and m.group("n2") not in self.r.uncounted_words else None
+        if m.group("n2") is None or m.group("n2") in self.r.uncounted_words:
+            return None
+        if self.plural(m.group("n2")):
+            return m.end("n2")
+        for rx in (self.r.bounded_noun3, self.r.bounded_noun4):  # 20 or more single-use plastic (flexible) straws
+            if (m := rx.match(self.t, pos)) is not None and self.plural(m.group("n3")) and m.group("n3") not in self.r.uncounted_words:
+                return m.end("n3")
+        return None
 
     def plural(self, noun: str) -> bool:
         """Whether an English noun is a plural (in -s, or irregular: children)."""
