@@ -235,6 +235,11 @@ class _Rules(NumeralRules):
         self.per_prefix = {key(w): unit for unit, words in d["per_prefixes"].items() for w in words}
         self.b_cur, self.b_per_prefix = _before(self.cur_map), _before([w for ws in d["per_prefixes"].values() for w in ws], True)
         self.b_per_verb = _before(d["per_prefix_verbs"])
+        # 每節省一度電, 每减排一吨: an act between 每 and a per-prefix's unit (its tail: 度電, 吨)
+        tails = {w[1:]: u for u, ws in d["per_prefixes"].items() for w in ws if w.startswith("每") and not w.startswith("每一")}
+        self.per_act_tail = {key(w): u for w, u in tails.items()}
+        acts = alt(d["per_prefix_acts"], reverse=True)
+        self.b_per_act = (regex_cache.compile(f"[ ]?(?P<c>{alt(tails, reverse=True)})[ ]?[一1]?[ ]?(?:{acts})每"), firsts(tails, -1))
         self.per_head = regex_cache.compile(d["per_head"])
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
@@ -673,11 +678,27 @@ class _Scan:
                     all(v is None or math.isfinite(v) for v in (d.value, d.vmax)) and not _negative_period(d):
                 out.append(d)
                 last = d.end
+        out = self.act_rates(out)
         self.alternatives(out)
         self.indexed(out)
         _rates_times_quantity(self.t, out, r)
         out = _one_unit_rates(self.t, _groupings_named_once(self.t, out, r), r)
         return _priced_in_context(self.t, _shared_denominators(self.t, out, r), r.d["price_context"])
+
+    def act_rates(self, drafts: list[_Draft]) -> list[_Draft]:
+        """An amount of money after 每, an act and the one unit it is counted in (每節省一度可獲得0.6元,
+        每减排一吨补贴100元) is a rate per that unit; a figure read inside that phrase (一吨) is its
+        denominator, no measure of its own."""
+        if "每" not in self.t:
+            return drafts  # most texts
+        out: list[_Draft] = []
+        for d in drafts:
+            if d.kind == "money" and d.unit and "/" not in d.unit and (den := self.act_denominator(d.start)) is not None:
+                d.unit, d.start = f"{d.unit}/{den.unit}", den.start
+                while out and out[-1].end > d.start:
+                    out.pop()
+            out.append(d)
+        return out
 
     def alternatives(self, drafts: list[_Draft]) -> None:
         """A bare number right before an amount of a unit, joined by and / or (10,000 and 25,000
@@ -975,6 +996,20 @@ class _Scan:
             at, first = mid[0], first or mid[1]
             if pt := self.before(r.b_per_prefix, at, floor):
                 return _Denominator(pt[0], r.per_prefix[key(pt[1])], first)
+        return None
+
+    def act_denominator(self, s: int) -> _Denominator | None:
+        """The denominator of an amount at s that 每, an act and the one unit it is counted in precede,
+        a grant's or levy's verb between (每節省一度可獲得0.6元, 每减排一吨补贴100元), or None. It looks
+        past the figures read before s: the one unit (一吨) is part of it; a comma ends the clause."""
+        r = self.r
+        at, first = s, None
+        for _ in range(_BETWEEN_WORDS + 1):
+            if pt := self.before(r.b_per_act, at, 0):
+                return _Denominator(pt[0], r.per_act_tail[key(pt[1])], first)
+            if not (mid := self.before(r.b_per_verb, at, 0)):
+                return None
+            at, first = mid[0], first or mid[1]
         return None
 
     def denominator_head(self, s: int, floor: int) -> _Denominator | None:
