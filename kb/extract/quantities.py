@@ -1323,6 +1323,8 @@ class _Scan:
         r, t = self.r, self.t
         # 一千萬元以上，未滿五千萬元, 2.8kW超~28.0kW以下: a band
         p = at if at is not None else d.end + (t[d.end:d.end + 1] in _BAND_GAP or t[d.end:d.end + 1] in _DASHES)
+        if at is None and p > d.end and t[p - 1] != " " and t[p:p + 1] == " ":
+            p += 1  # 500 元以上、 6 萬元以下: a space after the list mark
         if at is None and (lead := _BAND_LEAD.match(t, p)):
             p = lead.end()  # 逾5峰瓩，且在10峰瓩以下: the second bound after a comma and 且
         if at is None and (cap := _CAP_LEAD.match(t, p)):
