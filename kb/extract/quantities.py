@@ -183,7 +183,8 @@ class _Rules(NumeralRules):
         self.spaced_big, self.spaced_big_first = regex_cache.compile(f"[ ]?((?:{big})+)"), frozenset(" " + "".join(self.big))
         self.en_mult_first = ci_firsts(d["en_multipliers"])  # None: no cheap test
         self.frac, self.frac_first = regex_cache.compile("分之|分の"), "分"
-        self.per = {w.lower(): k for units in (d["per_units"], d["per_after_only"]) for k, ws in units.items() for w in _with_squares(ws)}
+        self.per = {w.lower(): k for units in (d["per_units"], d["per_after_only"]) for k, ws in units.items()
+                    for w in _with_squares(_per_variants(ws))}
         # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh, 30 tonnes of carbon dioxide equivalent (CO2e) per GWh:
         # a short 'of ...' phrase, and the abbreviation it defines, may stand between
         substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?:[ ][(][A-Za-z0-9₂]{1,8}[)])?(?=[ ]per[ ]|/)"
@@ -2395,6 +2396,17 @@ def _repeated(t: str, d: _Draft, r: _Rules) -> bool:
     """Whether 'N times' closes a phrase after the act it repeats (quantities.json times_repeated)."""
     return t[d.end - 5:d.end].lower() == "times" and bool(r.times_repeated_after.match(t, d.end)) \
         and bool(r.times_repeated_before.search(t, max(0, d.start - 20), d.start))
+
+
+def _per_variants(words: list[str]) -> list[str]:
+    """The denominators' words with each 'per X' also written 'for each X', 'for every X' and 'a X' /
+    'an X' ($1.00 for each gallon, 10 cents a gallon)."""
+    out = list(words)
+    for w in words:
+        if w.startswith("per ") and len(w) > 4:
+            rest = w[4:]
+            out += [f"for each {rest}", f"for every {rest}", f"a {rest}", f"an {rest}"]
+    return list(dict.fromkeys(out))
 
 
 class _OrdinalPeriods(NamedTuple):
