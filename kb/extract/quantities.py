@@ -322,6 +322,7 @@ class _Rules(NumeralRules):
         self.xref_counted = tuple(d["cross_references"]["counted_after"])
         self.year_end = tuple(d["year_end_marks"])
         self.score_before = regex_cache.compile(d["score_before"])
+        self.score_sentence = regex_cache.compile(d["score_sentence"])
         self.section_before = regex_cache.compile(d["section_before"])
         self.section_after = regex_cache.compile(d["section_after"])
         self.year_onward = regex_cache.compile(d["year_onward"])
@@ -1131,8 +1132,15 @@ class _Scan:
 
     def scored(self, d: _Draft, floor: int) -> bool:
         """Whether 分 right after figure d counts points: a word of scoring stands just before it
-        (quantities.json score_before)."""
-        return self.t[d.end:d.end + 1] == "分" and self.r.score_before.search(self.t, max(floor, d.start - 8), d.start) is not None
+        (quantities.json score_before), or earlier in its sentence (score_sentence)."""
+        if self.t[d.end:d.end + 1] != "分":
+            return False
+        if self.r.score_before.search(self.t, max(floor, d.start - 8), d.start) is not None:
+            return True
+        if not (self.t.startswith(_SCORE_BAND_ENDS, d.end + 1) or self.t.endswith(_SCORE_BAND_STARTS, 0, d.start)):
+            return False  # only a band's bounds (95分以上, 80分至94分) are read from a word further back
+        start = max(self.t.rfind(c, max(0, d.start - _SCORE_SENTENCE_REACH), d.start) for c in "。；\n") + 1
+        return self.r.score_sentence.search(self.t, max(0, start, d.start - _SCORE_SENTENCE_REACH), d.start) is not None
 
     def month_day(self, d: _Draft) -> _Draft:
         if (m := self.month_at(d.end)) is not None or (
@@ -2037,6 +2045,9 @@ _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it m
 _GROUPING_NOUN = 2  # characters of the noun after a grouping counter (三大城市群) that name the grouping
 _GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
 _LETTER_HYPHEN = regex_cache.compile("[A-Za-z]-")  # what opens a class name such as e-2W (electric two-wheelers)
+_SCORE_BAND_ENDS = ("以上", "以下", "至", "到", "~", "～", "〜", "未满", "未滿", "(含)", "（含）")  # after a score's 分
+_SCORE_BAND_STARTS = ("分至", "分到", "分~", "分～", "分〜")  # before the upper bound of a band of points
+_SCORE_SENTENCE_REACH = 80  # how far back in its sentence a word of scoring may stand (满分为100分,95分以上…)
 _POINTS = {"kind": "quantity", "unit": "points"}  # the unit group a score's 分 takes (_Scan.scored)
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
 _COUNTED_BACK = "前"  # a window of durations after it is counted back from a day (屆滿前六個月至三個月)
