@@ -323,6 +323,7 @@ class _Rules(NumeralRules):
         self.year_end = tuple(d["year_end_marks"])
         self.score_before = regex_cache.compile(d["score_before"])
         self.score_sentence = regex_cache.compile(d["score_sentence"])
+        self.speed_before = regex_cache.compile(alt(d["speed_words"]) + "[^，。；,;\\n]{0,6}$")
         self.section_before = regex_cache.compile(d["section_before"])
         self.section_after = regex_cache.compile(d["section_after"])
         self.year_onward = regex_cache.compile(d["year_onward"])
@@ -981,6 +982,8 @@ class _Scan:
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
         if d.unit in _RATE_NUMERATORS and (per := _per_after(t, d.end, r)) and _flow_of(d.unit, per.unit):
             d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # 万吨/年, Mt per year, t per GWh, 1 万公里 / 年, 400MJ/m2
+        elif d.unit == "km" and r.speed_before.search(t, max(floor, d.start - _SPEED_REACH), d.start):
+            d.unit = "km/hour"  # 时速不得超25公里, 時速60公里以下: a speed, in kilometres an hour
         if t[d.end:d.end + 1] == "+" and not t[d.end + 1:d.end + 2].isalnum() and d.kind != "date":
             d.cmp, d.end = ">=", d.end + 1  # 5.5hr+ batteries, 4 hours+: that much or more
         return self.finish(d, floor, ranged)
@@ -2046,6 +2049,7 @@ _GROUPING_NOUN = 2  # characters of the noun after a grouping counter (三大城
 _GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
 _LETTER_HYPHEN = regex_cache.compile("[A-Za-z]-")  # what opens a class name such as e-2W (electric two-wheelers)
 _SCORE_BAND_ENDS = ("以上", "以下", "至", "到", "~", "～", "〜", "未满", "未滿", "(含)", "（含）")  # after a score's 分
+_SPEED_REACH = 12  # how far before a distance a word of speed may stand (时速不得超25公里)
 _SCORE_BAND_STARTS = ("分至", "分到", "分~", "分～", "分〜")  # before the upper bound of a band of points
 _SCORE_SENTENCE_REACH = 80  # how far back in its sentence a word of scoring may stand (满分为100分,95分以上…)
 _POINTS = {"kind": "quantity", "unit": "points"}  # the unit group a score's 分 takes (_Scan.scored)
