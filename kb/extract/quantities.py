@@ -322,7 +322,9 @@ class _Rules(NumeralRules):
         self.xref_counted = tuple(d["cross_references"]["counted_after"])
         self.year_end = tuple(d["year_end_marks"])
         self.score_before = regex_cache.compile(d["score_before"])
-        self.score_sentence = regex_cache.compile(d["score_sentence"])
+        self.score_sentence = regex_cache.compile(d["score_sentence"]["words"])
+        self.score_band_ends = tuple(d["score_sentence"]["band_ends"])  # after a score's 分 (95分以上)
+        self.score_band_starts = tuple(f"分{w}" for w in d["score_sentence"]["band_joiners"])  # 80分至94分
         self.speed_before = regex_cache.compile(alt(d["speed_words"]) + "[^，。；,;\\n]{0,6}$")
         self.section_before = regex_cache.compile(d["section_before"])
         self.section_after = regex_cache.compile(d["section_after"])
@@ -1140,7 +1142,7 @@ class _Scan:
             return False
         if self.r.score_before.search(self.t, max(floor, d.start - 8), d.start) is not None:
             return True
-        if not (self.t.startswith(_SCORE_BAND_ENDS, d.end + 1) or self.t.endswith(_SCORE_BAND_STARTS, 0, d.start)):
+        if not (self.t.startswith(self.r.score_band_ends, d.end + 1) or self.t.endswith(self.r.score_band_starts, 0, d.start)):
             return False  # only a band's bounds (95分以上, 80分至94分) are read from a word further back
         start = max(self.t.rfind(c, max(0, d.start - _SCORE_SENTENCE_REACH), d.start) for c in "。；\n") + 1
         return self.r.score_sentence.search(self.t, max(0, start, d.start - _SCORE_SENTENCE_REACH), d.start) is not None
@@ -2048,9 +2050,7 @@ _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it m
 _GROUPING_NOUN = 2  # characters of the noun after a grouping counter (三大城市群) that name the grouping
 _GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
 _LETTER_HYPHEN = regex_cache.compile("[A-Za-z]-")  # what opens a class name such as e-2W (electric two-wheelers)
-_SCORE_BAND_ENDS = ("以上", "以下", "至", "到", "~", "～", "〜", "未满", "未滿", "(含)", "（含）")  # after a score's 分
 _SPEED_REACH = 12  # how far before a distance a word of speed may stand (时速不得超25公里)
-_SCORE_BAND_STARTS = ("分至", "分到", "分~", "分～", "分〜")  # before the upper bound of a band of points
 _SCORE_SENTENCE_REACH = 80  # how far back in its sentence a word of scoring may stand (满分为100分,95分以上…)
 _POINTS = {"kind": "quantity", "unit": "points"}  # the unit group a score's 分 takes (_Scan.scored)
 _SECTION_NUMBER = regex_cache.compile(r"[0-9]{1,3} (?=[^\x00-\x7f])")  # a line's leading number, a space, then CJK
@@ -2399,11 +2399,11 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
                      cmp, text[m.start():m.end()], m.start(), m.end())
             for rx_c, value, cmp, needs in _count_words() if any(w in low for w in needs) for m in rx_c.finditer(low)]
     op = _ordinal_periods()
-    for rx_o, units, gates in op.groups:
-        if any(w in low for w in gates):
-            out += [Quantity("duration", op.ordinals[m.group("o")], None, units[m.group("u")], None, text[m.start():m.end()],
+    for g in op.groups:
+        if any(w in low for w in g.gates):
+            out += [Quantity("duration", op.ordinals[m.group("o")], None, g.units[m.group("u")], None, text[m.start():m.end()],
                              m.start(), m.end())
-                    for m in rx_o.finditer(low)]
+                    for m in g.rx.finditer(low)]
     return non_overlapping(out)
 
 
@@ -2424,20 +2424,26 @@ def _per_variants(words: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+class _OrdinalGroup(NamedTuple):
+    """One group of quantities.json ordinal_periods: period words and the relation words after them."""
+    rx: re.Pattern  # an ordinal word before a period word, a relation word after it
+    units: dict[str, str]  # period word -> the unit it names
+    gates: tuple[str, ...]  # ' after', ' of', …: a text holding none of these has no period of the group
+
+
 class _OrdinalPeriods(NamedTuple):
     """quantities.json ordinal_words and ordinal_periods, read once (the sixth year after …)."""
     ordinals: dict[str, float]  # ordinal word -> its number
-    # per group: an ordinal word before a period word and a relation word after it; period word -> unit;
-    # ' after', ' of', …: a text holding none of a group's relation words has no period of that group
-    groups: tuple[tuple[re.Pattern, dict[str, str], tuple[str, ...]], ...]
+    groups: tuple[_OrdinalGroup, ...]
 
 
 @cache
 def _ordinal_periods() -> _OrdinalPeriods:
     d = _rules().d
     ordinals = alt(d["ordinal_words"])
-    groups = tuple((regex_cache.compile(f"(?<![a-z-])(?P<o>{ordinals}) (?P<u>{alt(g['units'])})(?= (?:{alt(g['relations'])}))"),
-                    g["units"], tuple(f" {w}" for w in g["relations"]))
+    groups = tuple(_OrdinalGroup(regex_cache.compile(f"(?<![a-z-])(?P<o>{ordinals}) (?P<u>{alt(g['units'])})"
+                                                     f"(?= (?:{alt(g['relations'])}))"),
+                                 g["units"], tuple(f" {w}" for w in g["relations"]))
                    for g in d["ordinal_periods"])
     return _OrdinalPeriods({k: float(v) for k, v in d["ordinal_words"].items()}, groups)
 
