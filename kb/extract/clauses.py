@@ -92,9 +92,10 @@ def _rules() -> SimpleNamespace:
     polite = "|".join(re.escape(f) for f in ends["forms"] if f not in ends["title_forms"])
     return SimpleNamespace(
         marker=regex_cache.compile(
-            f"(?:{bullet}|{alt(data['enumerators']['patterns'])})[ \\t\u3000]*"
+            f"(?:{bullet}|{alt(data['enumerators']['patterns'] + [data['statute_item']])})[ \\t\u3000]*"
         ),
         article=regex_cache.compile(alt(data["articles"]["patterns"])),
+        statute_item=regex_cache.compile(data["statute_item"]),
         hr=regex_cache.compile(data["horizontal_rule"]),
         chapters=[(c["level"], regex_cache.compile(c["pattern"])) for c in data["chapter_headings"]["levels"]],
         chapter_max=data["chapter_headings"]["max_chars"],
@@ -674,6 +675,11 @@ def opens_article(text: str, pos: int) -> bool:
     while pos < len(text) and text[pos] in " \u3000":
         pos += 1
     return _rules().article.match(text, pos) is not None
+
+
+def opens_statute_item(text: str, pos: int) -> bool:
+    """Whether a statute's numbered item (号: 一　…, clauses.json statute_item) opens text at pos."""
+    return _rules().statute_item.match(text, pos) is not None
 
 
 def fills_cell(text: str, clause: Clause, start: int, end: int) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from kb import regex_cache
-from kb.extract.clauses import CELL_BAR, Clause, ends_sentence, opens_article, split_clauses
+from kb.extract.clauses import CELL_BAR, Clause, ends_sentence, opens_article, opens_statute_item, split_clauses
 from kb.extract.dates import NoticeYears, english_dates, header_years, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
 from kb.extract.quantities import (
@@ -199,7 +199,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         elif opens_article(t, vc.start):
             penalty_list = False  # the next article: its own provisions
         line_start = t.rfind("\n", 0, vc.start) + 1
-        numbered = _NUMBERED_ITEM.match(t, line_start) is not None  # 一　木竹を伐採すること。: an item of the list (号)
+        numbered = opens_statute_item(t, line_start)  # 一　木竹を伐採すること。: an item of the list (号)
         if rule_reader.lists_acts(vc.start, vc.end, clangs[i]):
             acts_listed = True
         elif line_start == vc.start and not numbered:
@@ -298,7 +298,6 @@ class _Lead:
 
 
 _LIST_ITEMS = frozenset({"item", "subclause"})
-_NUMBERED_ITEM = regex_cache.compile("[一二三四五六七八九十]{1,3}[ 　]")  # a statute's numbered item (号), not its paragraph (項)
 _LEAD_REACH = 24  # items a lead-in names at most
 
 
