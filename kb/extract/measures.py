@@ -284,17 +284,21 @@ class _Lead:
     clause that is not an item (roles.json lead_ins)."""
 
     def __init__(self, text: str):
-        self.t, self.span, self.items = text, None, 0
+        self.t, self.span, self.items, self.numbered = text, None, 0, False
         self.ends = taxonomy().lead_ins
 
     def enter(self, c: Clause, lang: str) -> None:
         rx = self.ends.get("en" if lang == "en" else "cjk")
         if rx is not None and rx.search(self.t, max(c.start, c.end - 40), c.end):
-            self.span, self.items = (c.start, c.end), 0
-        elif c.kind not in _LIST_ITEMS or self.items >= _LEAD_REACH:
-            self.span = None
+            self.span, self.items, self.numbered = (c.start, c.end), 0, False
+        elif c.kind not in _LIST_ITEMS or self.items >= _LEAD_REACH or (self.numbered and c.kind != "item" and self._opens_line(c)):
+            self.span = None  # past its items; after numbered ones (（六）…), a plain paragraph is not one
         else:
             self.items += 1
+            self.numbered = self.numbered or c.kind == "item"
+
+    def _opens_line(self, c: Clause) -> bool:
+        return not self.t[self.t.rfind("\n", 0, c.start) + 1:c.start].strip()
 
 
 _LIST_ITEMS = frozenset({"item", "subclause"})
