@@ -285,6 +285,7 @@ class _Rules(NumeralRules):
         self.b_label = _before(d["label_before"], True)
         self.label_list_before = regex_cache.compile(
             f"(?<![a-z])(?:{alt(d['label_before'])}) [0-9]{{1,4}}(?:(?:,|,? and|,? or) [0-9]{{1,4}}){{0,6}}(?:,|,? and|,? or) $")
+        self.provision_after = regex_cache.compile(d["provision_after"])
         self.number_of = regex_cache.compile(d["number_of_before"])
         self.bounded_noun = regex_cache.compile(f" (?P<n>{word})(?![a-z-])(?: (?P<n2>{word})(?![a-z-]))?")  # a maximum of one loan
         self.bounded_noun3 = regex_cache.compile(f" {word} {word} (?P<n3>{word})(?![a-z-])")  # more than 300 similar domestic voyages
@@ -538,9 +539,9 @@ class _Scan:
         return (s - 1, era) if era and not (s - 2 >= 0 and self.t[s - 2].isascii() and self.t[s - 2].isalnum()) else None
 
     def labelled(self, d: _Draft) -> bool:
-        """Whether a number names a part, a bill or a scope rather than counting (SB 253, Scope 1, 2 and
-        3 emissions)."""
-        if self.before(self.r.b_label, d.start, 0) is not None:
+        """Whether a number names a part, a bill, a scope or a provision rather than counting (SB 253,
+        Scope 1, 2 and 3 emissions, 4 (1) These Regulations)."""
+        if self.before(self.r.b_label, d.start, 0) is not None or self.r.provision_after.match(self.t, d.end):
             return True
         return self.low.endswith(_LIST_JOINS, 0, d.start) \
             and self.r.label_list_before.search(self.low, max(0, d.start - 40), d.start) is not None
