@@ -201,6 +201,7 @@ class _Rules(NumeralRules):
         self.cur_map = d["currency_prefixes"]
         self.cur_fwd = regex_cache.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
         self.cmp_pre = {k.lower(): v for k, v in d["comparator_prefixes"].items()}
+        self.spread_before = frozenset(d["spread_before"])
         self.cmp_suf = {k.lower(): v for k, v in d["comparator_suffixes"].items()}
         self.cmp_suf_re = regex_cache.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})")
         self.cmp_first = firsts(d["comparator_suffixes"])
@@ -365,6 +366,12 @@ class _Draft:
         # (万吨 -> 1e4), and small the 十/百/千 before a trailing 万 (千万 -> 1000): the bare low end
         # of 600-1200万吨 or 3-5千万円 is read with them
         self.start, self.end, self.scale, self.small, self.bare_kanji = start, end, scale, small, bare_kanji
+
+    def unbounded_from(self, start: int) -> _Draft:
+        """A copy that starts at start, with no comparator."""
+        c = _Draft(self.kind, self.value, self.unit, start, self.end, self.scale, self.bare_kanji, self.small)
+        c.vmax = self.vmax
+        return c
 
 
 def _base(g: dict | None, r: _Rules, month_ok: bool = False) -> float | None:
@@ -1247,7 +1254,10 @@ class _Scan:
             d.kind, d.unit, s = "quantity", "multiple", mp[0]  # multiplied by 5
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
             d.unit, s = "t/yr", py[0]  # 年間100万トン
+        spread = None  # over 2-3 years: the span a range covers, no bound
         if (cp := self.before(r.b_cmp, s, floor)) and not (cp[0] and t[cp[0] - 1] in r.d["comparator_not_after"].get(cp[1], "")):
+            if ranged and key(cp[1]) in r.spread_before:
+                spread = s
             d.cmp, s = r.cmp_pre[key(cp[1])], cp[0]
         elif d.kind == "count" and (sc := r.count_cmp_before.search(t, max(floor, s - _COUNT_CMP_REACH), s)):
             d.cmp = r.count_cmp[sc.group("c")]  # 每年應至少辦理一次檢查: the bound is the count's, its verb between
@@ -1274,6 +1284,9 @@ class _Scan:
             return None  # 9月12日に…を、13日に…を採択した: another day of the month named before
         if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
             return None  # 8 项目审定…: a section's number before its heading, not a count
+        if spread is not None and (merged := self.connector_range(d.unbounded_from(spread), floor)) \
+                and merged.vmax is not None:
+            return merged
         if ranged and (d.value is not None and d.cmp in (None, "~") or d.kind == "date" and d.cmp is None) \
                 and (merged := self.connector_range(d, floor)):
             if merged.kind == "money" and "/" not in merged.unit \
