@@ -1422,6 +1422,12 @@ class _Scan:
                     and int(nx.group(1)) > d.value:
                 d.vmax, d.end = float(int(nx.group(1)) + 1), nx.end()  # the 2016-17 – 2022-23 periods: one span
             return d  # 2024/25: a financial or scheme year (2023/956, a regulation's number, is not)
+        if t[at:at + 1] in _SPAN_MARKS and d.value is not None and d.value == int(d.value) and _is_year(d.value, r) \
+                and t[d.end - 4:d.end].isdigit() and (fy := _FY_NEXT.match(t, at)) and fy.group(1) \
+                and int(d.value) % 100 + 1 < int(fy.group(1)) \
+                and not self.r.law_number_before.search(self.low, max(floor, d.start - 16), d.start):
+            d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value - d.value % 100 + int(fy.group(1)), "range", fy.end()
+            return d  # 2021-30, FY2020-30: from the first year to the second, in the first's century
         if d.end - d.start == 4 and d.value is not None and _is_year(d.value, r) and d.value == int(d.value) \
                 and (ny := _YEAR_AND_NEXT.match(t, at)) and int(ny.group(1)) == d.value + 1 \
                 and ((kinded := _KINDED_YEARS.match(self.low, ny.end())) or _IN_BEFORE.search(self.low, max(floor, d.start - 8), d.start)):
@@ -2077,6 +2083,7 @@ _IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
 _CJK_YEAR_AND_NEXT = regex_cache.compile(r"(?:および|及び|及|と|・|和)((?:19|20)[0-9]{2})年度?")  # 2025年度および2026年度
 _KINDED_YEARS = regex_cache.compile(r" (?:model|compliance) years(?![a-z])")  # the 2017 and 2018 model years
 _FY_MARKS = frozenset("/-–")
+_SPAN_MARKS = frozenset("-–")  # 2021-30: a span of years (a slash joins only a year to the next: 2024/25)
 _FY_RANGE_NEXT = regex_cache.compile(r" ?(?:–|—|-|to|through) ?((?:19|20)[0-9]{2})[/\-–]([0-9]{2})(?![0-9/\-–])")
 # the /25 of 2024/25, the –24 of 2023–24, the /2025 of 2024/2025
 _FY_NEXT = regex_cache.compile(r"[/\-–]([0-9]{2})(?![0-9/\-–])|/((?:19|20)[0-9]{2})(?![0-9/\-–])")
