@@ -293,6 +293,8 @@ class _Rules(NumeralRules):
         self.bounded_noun4 = regex_cache.compile(f" {word} {word} {word} (?P<n3>{word})(?![a-z-])")
         self.grouping_counters = d["grouping_counters"]
         self.anaphora = regex_cache.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
+        # an English that before a number is mostly a conjunction (estimated that 10,000 entities)
+        self.counted_anaphora = regex_cache.compile(f"(?:{alt([w for w in d['anaphora_before'] if not w.isascii()])})[ ]?$")
         self.duration_label_after = tuple(d["duration_label_after"])
         self.flow_period_units = frozenset(d["flow_period"]["units"])
         self.flow_period_after = regex_cache.compile(d["flow_period"]["after"])
@@ -1264,8 +1266,9 @@ class _Scan:
         elif d.kind == "count" and self.before(r.b_count_limit, s, floor):
             d.cmp = "<="  # 得申請展延一次: how many times a period may be extended, at most
         d.start = s
-        if d.kind == "duration" and r.anaphora.search(t, max(floor, s - _ANAPHORA_REACH), s):
-            return None  # 当該一年間, that seven-year period: a period stated before, named again
+        if (d.kind == "duration" and r.anaphora.search(t, max(floor, s - _ANAPHORA_REACH), s)) \
+                or (d.kind == "count" and r.counted_anaphora.search(t, max(floor, s - _ANAPHORA_REACH), s)):
+            return None  # 当該一年間, that seven-year period, 这两项要求: a period or a number of things stated before, named again
         if d.kind == "duration" and (t.startswith(r.duration_label_after, d.end)
                                      or (r.narrative_before.search(t, max(floor, s - _ANAPHORA_REACH), s)
                                          and not t.startswith(r.lookback_after, d.end))):
