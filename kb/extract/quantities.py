@@ -302,6 +302,7 @@ class _Rules(NumeralRules):
         self.news_day_before = frozenset(d["news_day"]["before"])
         self.sibling_day_before = regex_cache.compile(d["news_day"]["sibling_before"])
         self.sibling_day_after = regex_cache.compile(d["news_day"]["sibling_after"])
+        self.joined_day_before = regex_cache.compile(d["news_day"]["joined_before"])
         self.lookback_after = tuple(d["duration_lookback_after"])
         ago = d["duration_ago"]
         self.ago_units, self.ago_after, self.ago_not_after = frozenset(ago["units"]), tuple(ago["after"]), frozenset(ago["not_after"])
@@ -1283,8 +1284,9 @@ class _Scan:
                 and d.value is not None and d.value == int(d.value) <= 31:
             return None  # 小委員会が13日、…を公表した, 歐盟17日釋出的法案: the day of the month a news item reports
         if d.kind == "duration" and d.unit == "day" and d.value is not None and d.value == int(d.value) <= 31 \
-                and r.sibling_day_after.match(t, d.end) and r.sibling_day_before.search(t, max(0, s - _SIBLING_DAY_REACH), s):
-            return None  # 9月12日に…を、13日に…を採択した: another day of the month named before
+                and ((r.sibling_day_after.match(t, d.end) and r.sibling_day_before.search(t, max(0, s - _SIBLING_DAY_REACH), s))
+                     or r.joined_day_before.search(t, max(0, s - 12), s)):
+            return None  # 9月12日に…を、13日に…を採択した, 12月28日和29日: another day of the month named before
         if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
             return None  # 8 项目审定…: a section's number before its heading, not a count
         if spread is not None and (merged := self.connector_range(d.unbounded_from(spread), floor)) \
