@@ -1584,6 +1584,7 @@ def _rates_times_quantity(t: str, drafts: list[_Draft], r: _Rules) -> None:
 
 
 _ONE_UNIT_GAP = regex_cache.compile(r"[ 　]?")  # what may stand between one unit and its price
+_ONE_PERIOD = {"day": "day", "week": "week", "month": "month", "year": "yr", "hour": "hour"}  # 一天200英镑: GBP/day
 
 
 def _groupings_named_once(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
@@ -1606,7 +1607,7 @@ def _one_unit_rates(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
     out: list[_Draft] = []
     for d in drafts:
         a = out[-1] if out else None
-        if a is not None and a.kind == "quantity" and a.cmp is None and d.kind == "money" and d.unit and "/" not in d.unit \
+        if a is not None and a.kind in ("quantity", "duration") and a.cmp is None and d.kind == "money" and d.unit and "/" not in d.unit \
                 and _ONE_UNIT_GAP.fullmatch(t, a.end, d.start) and (per := _one_unit(a, r)) is not None:
             d.unit, d.start = f"{d.unit}/{per}", a.start
             out[-1] = d  # the unit is the price's denominator, no measure of its own
@@ -1616,7 +1617,10 @@ def _one_unit_rates(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
 
 
 def _one_unit(d: _Draft, r: _Rules) -> str | None:
-    """The denominator one unit of quantity d names (1 kWh, 1 tonne; 1 litre, kept as 0.001 m3), or None."""
+    """The denominator one unit of quantity d names (1 kWh, 1 tonne; 1 litre, kept as 0.001 m3; 一天, 1か月: a
+    period), or None."""
+    if d.kind == "duration":
+        return _ONE_PERIOD.get(d.unit) if d.value == 1 else None
     if d.value == 1 and d.unit in r.per_unit_names:
         return d.unit
     if d.unit == "m3" and d.value is not None and abs(d.value - 0.001) < 1e-12:
