@@ -65,6 +65,7 @@ class _Grammar:
     years_of_figures: re.Pattern  # a year, a dash or colon and the figure it carries (2025 - ZAR 236)
     day_first: frozenset[str]  # countries whose numeric dates put the day first (01/04/2026: 1 April)
     point_surfaces: re.Pattern  # a year read with its kind (the 2026 model year): the year a standard applies to
+    span_surfaces: re.Pattern  # a quarter of a year (Q4 2023, the fourth quarter of 2021): the months a provision covers
     onward: re.Pattern  # what makes a year or a quarter the start of what follows (2030 onwards, Q3 2025 and beyond)
     subordinate: dict[str, re.Pattern]  # language -> a subordinator: past forms after it belong to a condition
 
@@ -106,7 +107,7 @@ def _grammar() -> _Grammar:
                      for lang, b in d["provision_years"].items() if not lang.startswith("_")},
                     {lang: regex_cache.compile(f"(?:{b})$", re.I) for lang, b in d["figure_years"].items()},
                     regex_cache.compile(d["years_of_figures"]),
-                    frozenset(d["day_first"]), regex_cache.compile(d["point_surfaces"]),
+                    frozenset(d["day_first"]), regex_cache.compile(d["point_surfaces"]), regex_cache.compile(d["span_surfaces"]),
                     regex_cache.compile(load_data("quantities.json")["year_onward"], re.I),
                     {lang: regex_cache.compile(rx, re.I) for lang, rx in d["subordinate"].items()})
 
@@ -458,6 +459,9 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             rel = "point"  # must register in 2025, would be effective in 2026: the year a provision names
         elif rel is None and g.point_surfaces.search(q.surface) and not _event(text, clause, q, keys, g, True, nxt):
             rel = "point"  # credits of the 2026 model year: the year a standard or a credit applies to
+        elif rel is None and q.value_max is not None and g.span_surfaces.search(q.surface) \
+                and not _event(text, clause, q, keys, g, True, nxt):
+            rel = "period"  # for imports in Q4 2023, results in the fourth quarter of 2021: the months covered
         if rel in ("start", "dated") and _event(text, clause, q, keys, g, rel == "dated", nxt):
             prev = q
             continue  # the date of an event: no relation, and none borrowed from a date after it
