@@ -1285,7 +1285,7 @@ class _Scan:
             return None  # 小委員会が13日、…を公表した, 歐盟17日釋出的法案: the day of the month a news item reports
         if d.kind == "duration" and d.unit == "day" and d.value is not None and d.value == int(d.value) <= 31 \
                 and ((r.sibling_day_after.match(t, d.end) and r.sibling_day_before.search(t, max(0, s - _SIBLING_DAY_REACH), s))
-                     or r.joined_day_before.search(t, max(0, s - 12), s)):
+                     or r.joined_day_before.search(t, max(0, s - _JOINED_DAY_REACH), s)):
             return None  # 9月12日に…を、13日に…を採択した, 12月28日和29日: another day of the month named before
         if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
             return None  # 8 项目审定…: a section's number before its heading, not a count
@@ -1430,7 +1430,7 @@ class _Scan:
         if t[at:at + 1] in _SPAN_MARKS and d.value is not None and d.value == int(d.value) and _is_year(d.value, r) \
                 and t[d.end - 4:d.end].isdigit() and (fy := _FY_NEXT.match(t, at)) and fy.group(1) \
                 and int(d.value) % 100 + 1 < int(fy.group(1)) \
-                and not self.r.law_number_before.search(self.low, max(floor, d.start - 16), d.start):
+                and not r.law_number_before.search(self.low, max(floor, d.start - 16), d.start):
             d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value - d.value % 100 + int(fy.group(1)), "range", fy.end()
             return d  # 2021-30, FY2020-30: from the first year to the second, in the first's century
         if d.end - d.start == 4 and d.value is not None and _is_year(d.value, r) and d.value == int(d.value) \
@@ -1670,6 +1670,7 @@ _PAIRED_OPENERS = frozenset({"between", "after"})  # openers whose range closes 
 _YEAR_DATA = regex_cache.compile(r" (?:data|figures|values|numbers|reports?|returns?|baselines?)(?![a-z])")  # after a year and unit
 _BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
 _SIBLING_DAY_REACH = 72  # how far back the month and day a bare N日 continues may stand
+_JOINED_DAY_REACH = 12  # how far before a bare N日 the month and day it is joined to may end (12月28日和29日)
 _PER_GAP_REACH = 14  # how far before an amount 每 and its unit may stand with a noun between
 _PER_ENTITY = frozenset({"vehicle", "unit", "dwelling"})  # 每輛…補助新臺幣十萬元: a sum each, kept in its currency
 _PER_GAP_STOPS = frozenset("，。；、,;：:\n")
