@@ -193,12 +193,12 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     for i, vc in enumerate(vclauses):
         if progress is not None:
             progress(clauses[i].end)
-        lead.enter(vc, clangs[i])
+        line_start = t.rfind("\n", 0, vc.start) + 1
+        lead.enter(vc, clangs[i], not t[line_start:vc.start].strip())
         if lead.span == (vc.start, vc.end):  # a new lead-in: a penalty's lists offences, which are no rules
             penalty_list = rule_reader.penalty(vc.start, vc.end, clangs[i])
         elif opens_article(t, vc.start):
             penalty_list = False  # the next article: its own provisions
-        line_start = t.rfind("\n", 0, vc.start) + 1
         numbered = opens_statute_item(t, line_start)  # 一　木竹を伐採すること。: an item of the list (号)
         if rule_reader.lists_acts(vc.start, vc.end, clangs[i]):
             acts_listed = True
@@ -287,18 +287,16 @@ class _Lead:
         self.t, self.span, self.items, self.numbered = text, None, 0, False
         self.ends = taxonomy().lead_ins
 
-    def enter(self, c: Clause, lang: str) -> None:
+    def enter(self, c: Clause, lang: str, opens_line: bool) -> None:
+        """Follow the list past clause c; opens_line: whether c starts its line."""
         rx = self.ends.get("en" if lang == "en" else "cjk")
         if rx is not None and rx.search(self.t, max(c.start, c.end - 40), c.end):
             self.span, self.items, self.numbered = (c.start, c.end), 0, False
-        elif c.kind not in _LIST_ITEMS or self.items >= _LEAD_REACH or (self.numbered and c.kind != "item" and self._opens_line(c)):
+        elif c.kind not in _LIST_ITEMS or self.items >= _LEAD_REACH or (self.numbered and c.kind != "item" and opens_line):
             self.span = None  # past its items; after numbered ones (（六）…), a plain paragraph is not one
         else:
             self.items += 1
             self.numbered = self.numbered or c.kind == "item"
-
-    def _opens_line(self, c: Clause) -> bool:
-        return not self.t[self.t.rfind("\n", 0, c.start) + 1:c.start].strip()
 
 
 _LIST_ITEMS = frozenset({"item", "subclause"})

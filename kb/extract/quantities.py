@@ -707,9 +707,11 @@ class _Scan:
         denominator, no measure of its own."""
         if "每" not in self.t:
             return drafts  # most texts
+        r = self.r
+        acts = (r.b_per_act, r.per_act_tail)  # it looks past the figures read before the amount: the one unit (一吨) is part of it
         out: list[_Draft] = []
         for d in drafts:
-            if d.kind == "money" and d.unit and "/" not in d.unit and (den := self.act_denominator(d.start)) is not None:
+            if d.kind == "money" and d.unit and "/" not in d.unit and (den := self.denominator_before(d.start, 0, r.b_per_verb, acts)):
                 d.unit, d.start = f"{d.unit}/{den.unit}", den.start
                 while out and out[-1].end > d.start:
                     out.pop()
@@ -1001,31 +1003,19 @@ class _Scan:
             d.cmp, d.end = ">=", d.end + 1  # 5.5hr+ batteries, 4 hours+: that much or more
         return self.finish(d, floor, ranged)
 
-    def denominator_before(self, s: int, floor: int, between: tuple[re.Pattern, frozenset]) -> _Denominator | None:
+    def denominator_before(self, s: int, floor: int, between: tuple[re.Pattern, frozenset],
+                           per: tuple[tuple[re.Pattern, frozenset], dict[str, str]] | None = None) -> _Denominator | None:
         """A rate's denominator written before the figure at s (每吨50元), right before it or with a
-        word of `between` in the middle (每瓩獎勵三千元: a grant verb; 每升不得超过0.5毫克: a bound), or None."""
+        word of `between` in the middle (每瓩獎勵三千元: a grant verb; 每升不得超过0.5毫克: a bound), or None.
+        `per` (a pattern and its units) reads another kind of denominator: 每, an act and the one unit it
+        is counted in (每節省一度可獲得0.6元, 每减排一吨补贴100元)."""
         r = self.r
-        if pt := self.before(r.b_per_prefix, s, floor):
-            return _Denominator(pt[0], r.per_prefix[key(pt[1])], None)
+        pattern, units = per or (r.b_per_prefix, r.per_prefix)
         at, first = s, None
-        for _ in range(_BETWEEN_WORDS):  # 每度電價皆調漲0.1元: a few such words in a row
+        for _ in range(_BETWEEN_WORDS + 1):  # 每度電價皆調漲0.1元: a few such words in a row
+            if pt := self.before(pattern, at, floor):
+                return _Denominator(pt[0], units[key(pt[1])], first)
             if not (mid := self.before(between, at, floor)):
-                return None
-            at, first = mid[0], first or mid[1]
-            if pt := self.before(r.b_per_prefix, at, floor):
-                return _Denominator(pt[0], r.per_prefix[key(pt[1])], first)
-        return None
-
-    def act_denominator(self, s: int) -> _Denominator | None:
-        """The denominator of an amount at s that 每, an act and the one unit it is counted in precede,
-        a grant's or levy's verb between (每節省一度可獲得0.6元, 每减排一吨补贴100元), or None. It looks
-        past the figures read before s: the one unit (一吨) is part of it; a comma ends the clause."""
-        r = self.r
-        at, first = s, None
-        for _ in range(_BETWEEN_WORDS + 1):
-            if pt := self.before(r.b_per_act, at, 0):
-                return _Denominator(pt[0], r.per_act_tail[key(pt[1])], first)
-            if not (mid := self.before(r.b_per_verb, at, 0)):
                 return None
             at, first = mid[0], first or mid[1]
         return None

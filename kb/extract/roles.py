@@ -276,6 +276,11 @@ def _enumerated(x: Candidate, cands: list[Candidate], t: str) -> bool:
 _LIST_MARK = regex_cache.compile("[、，,；;]")  # what separates the members of an enumeration
 
 
+def _counter(x: Candidate) -> str:
+    """The counter a count's surface ends on, past a bound after it (三個以上, 2つ以内, 100人左右: 個, つ, 人)."""
+    return x.q.surface.rstrip("以上下内左右")[-1:]
+
+
 class RoleReader:
     """Roles for the quantities of one text: cue scans over `text` (the joined view), per clause."""
 
@@ -430,12 +435,12 @@ class RoleReader:
 
     def generic_noun_after(self, x: Candidate) -> bool:
         """Whether a generic counter has a Chinese noun right after it (16个绿色物流区, 三個堆填區): it counts that noun."""
-        return x.q.surface.rstrip("以上下内左右")[-1:] in self.tx.generic_counters and HAN_RX.match(self.m, x.end) is not None
+        return _counter(x) in self.tx.generic_counters and HAN_RX.match(self.m, x.end) is not None
 
     def listed_things(self, x: Candidate) -> bool:
         """Whether a count in つ counts the items of a list it closes or opens (AとBの2つ, 2つの義務規定) or bounds
         how many of them (少なくとも2つ以上)."""
-        return x.q.surface.rstrip("以上下内")[-1:] in self.tx.thing_counters and (
+        return _counter(x) in self.tx.thing_counters and (
             self.m[x.start - 1:x.start] == "の" or self.m.startswith("の", x.end) or x.comparator is not None)
 
     def choose(self, x: Candidate, c: Clause, lang: str, cues, by_kind) -> tuple[Role | None, bool]:
