@@ -453,6 +453,11 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
                 and _MONTH_IN.search(text, max(clause.start, q.start - 7), q.start) \
                 and g.provisions["en"].search(text, clause.start, clause.end):
             rel = "dated"  # its final report in April 2026: the month a provision names
+        elif rel is None and q.value is None and "en" in keys and _day_precise(q) \
+                and g.provisions["en"].search(text, clause.start, clause.end) \
+                and not _dateline(text, clause, q, LANG_KEYS[lang], g) and not named \
+                and not _event(text, clause, q, keys, g, True, nxt):
+            rel = "recurring"  # customers on the preceding 31st December, must apply on 26 April: a provision's day of the year
         elif rel is None and q.value is not None and q.value == int(q.value) and q.value_max is None \
                 and (_provision_year(text, clause, q, keys, g) or _figure_year(text, clause, q, keys, g)) \
                 and not _event(text, clause, q, keys, g, True, nxt):
