@@ -89,9 +89,12 @@ def _grammar() -> _Grammar:
     provisions = {lang: regex_cache.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["provisions"].items()}
     ranges = d["english_ranges"]
     openers = sorted(ranges["openers"], key=len, reverse=True)
-    opener = regex_cache.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) (?:the )?$")  # between the January 1 and …
+    edge = ranges["edge"]  # between the start of 1 July 2027 and the end of 30 June 2040
+    # between the January 1 and …
+    opener = regex_cache.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) (?:the )?(?:{edge})?$")
     # A bracket may close an amended date before the join (1 July [F22025] and ending on …).
-    joins: dict[str | None, re.Pattern] = {o: regex_cache.compile(f"\\]?[ ,]*(?:{j})[ ,]*(?:the )?") for o, j in ranges["openers"].items()}
+    joins: dict[str | None, re.Pattern] = {o: regex_cache.compile(f"\\]?[ ,]*(?:{j})[ ,]*(?:the )?(?:{edge})?")
+                                           for o, j in ranges["openers"].items()}
     joins[None] = regex_cache.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
     datelines = {lang: regex_cache.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
     full = regex_cache.compile(f"[ ,]*(?:{ranges['bare_full']})[ ,]*")
@@ -176,7 +179,7 @@ def english_dates(text: str, low: str | None = None, country: str | None = None)
 
 
 _RANGE_GAP = 40  # the most characters a join between two dates of one range holds
-_OPENER_REACH = 17  # the longest opener with its blank (commencing on )
+_OPENER_REACH = 34  # the longest opener with its blanks and an edge (commencing on the beginning of )
 
 
 def _ranges(text: str, low: str, dates: list[Quantity], g: _Grammar) -> list[Quantity]:
