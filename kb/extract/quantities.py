@@ -265,6 +265,8 @@ class _Rules(NumeralRules):
         self.index_chain = regex_cache.compile(f"(?:,? (?:{joiners}|to)(?: either)? |{joiners}|から|～|~|至)")
         self.times = regex_cache.compile(f"[ ]?(?:{alt(d['times_signs'])})[ ]?")
         self.per_unit_names = frozenset(d["per_units"])
+        # what may stand between one unit and its price: a blank, or the substance it measures (一噸碳 300 元)
+        self.one_unit_gap = regex_cache.compile(f"[ 　]?(?:{alt(d['one_unit_substances'])})?[ 　]?")
         self.year_reference_nouns = frozenset(d["year_reference_nouns"])
         self.times_per = regex_cache.compile(d["times_per"], re.I)
         self.times_repeated_after = regex_cache.compile(d["times_repeated"]["after"])
@@ -1410,6 +1412,10 @@ class _Scan:
         two dates with no year (四月一日から三月三十一日まで, 7月1日至12月31日) make one period with no year either."""
         r, t = self.r, self.t
         at = d.end
+        if d.kind == "percent" and d.value is not None and (pm := _PLUS_MINUS.match(t, at)) \
+                and 0 < (tol := float(pm.group(1))) < d.value:
+            d.value, d.vmax, d.cmp, d.end = d.value - tol, d.value + tol, "range", pm.end()
+            return d  # 24%±1%: a target with its tolerance, the span from 23% to 25%
         if t[at:at + 1] in _FY_MARKS and d.end - d.start == 4 and d.value is not None and d.value == int(d.value) and _is_year(d.value, r) \
                 and (fy := _FY_NEXT.match(t, at)) and self.next_year(d, fy, floor):
             d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", fy.end()
@@ -1551,6 +1557,7 @@ class _Scan:
 
 _PAGE_AFTER = regex_cache.compile(r"[ 　]?(?:ページ|頁|page)")  # (3/4 ページ): page 3 of 4, no share
 _BETWEEN_WORDS = 3  # how many words may stand between a rate's denominator and its amount (電價 皆 調漲)
+_PLUS_MINUS = regex_cache.compile(r"[ ]?(?:±|＋－|\+/-)[ ]?([0-9]{1,3}(?:\.[0-9]{1,3})?)[ ]?(?:%|％)")  # 24%±1%
 _TILDES = ("~", "～", "〜")  # the wave dashes a CJK range is written with
 
 
@@ -1573,7 +1580,6 @@ def _rates_times_quantity(t: str, drafts: list[_Draft], r: _Rules) -> None:
             a.unit = f"{a.unit}/{b.unit}"
 
 
-_ONE_UNIT_GAP = regex_cache.compile(r"[ 　]?")  # what may stand between one unit and its price
 _ONE_PERIOD = {"day": "day", "week": "week", "month": "month", "year": "yr", "hour": "hour"}  # 一天200英镑: GBP/day
 
 
@@ -1598,7 +1604,7 @@ def _one_unit_rates(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft]:
     for d in drafts:
         a = out[-1] if out else None
         if a is not None and a.kind in ("quantity", "duration") and a.cmp is None and d.kind == "money" and d.unit and "/" not in d.unit \
-                and _ONE_UNIT_GAP.fullmatch(t, a.end, d.start) and (per := _one_unit(a, r)) is not None:
+                and r.one_unit_gap.fullmatch(t, a.end, d.start) and (per := _one_unit(a, r)) is not None:
             d.unit, d.start = f"{d.unit}/{per}", a.start
             out[-1] = d  # the unit is the price's denominator, no measure of its own
         else:
