@@ -36,6 +36,10 @@ _EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
 _PROVISION_REACH = 600  # how far before a date a modal of its (long, statutory) sentence is looked for
 _COMMAS = frozenset(",，、")
 _AS_OF = regex_cache.compile("[ ]?(?:時点|時點|現在)")
+# （出典: …／2025年度時点）, 2025年度時点の公表情報: the year a source's figures stand as of, closing a note or
+# naming the information, not a year a provision is set for
+_AS_OF_NOTE = regex_cache.compile(
+    "(?:年度?)?[ ]?(?:時点|時點|現在)(?:の(?:公表|情報|データ|数値|数字|価格|内容|資料)|[)）]|[・／/][^。（）()\n]{0,16}[)）])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,7 +482,7 @@ def relations(text: str, clause: Clause, quantities: list[Quantity], lang: str,
             # yearly marker (each year between 2028 and 2030) is the period the rule recurs in
             rel = "period" if q.value_max is not None else None
         if rel is not None and ((q.value is not None and q.value != int(q.value) and _AS_OF.match(text, q.end))
-                                or (_day_precise(q) and g.dated_after.match(text, q.end))):
+                                or (_day_precise(q) and g.dated_after.match(text, q.end)) or _AS_OF_NOTE.match(text, q.end)):
             rel = None  # 2026年1月30日時点では, 2025年3月時点, 2024.05.24 18:05: the day or month a text speaks as of or is stamped with
         if rel == "point" and q.value is None:
             # 4月1日時点 with no year: the reference day of a count, not a target; a window with no year
