@@ -27,6 +27,9 @@ _DECIMAL_COMMA = r",(?<=[0-9],)(?=[0-9]{1,2}(?![0-9]))|,(?<=(?<![0-9])0,)(?=[0-9
 _SPACE_GROUP = (" (?=[0-9]{3}(?![0-9]|st|nd|rd|th))"
                 "(?:(?<=(?<![0-9.,])[0-9] )|(?<=(?<![0-9.,])[0-9]{2} )|(?<=(?<![0-9.,])[0-9]{3} )|(?<=[0-9] [0-9]{3} ))")
 _THOUSANDS = regex_cache.compile(r"[, ](?=[0-9]{3}(?![0-9]))")
+# Statutes that write numbers in positional kanji group thousands with 、 (一、〇〇〇, 二七、〇〇〇): a 、
+# between positional digits, before exactly three of them one of which is 〇, is a separator, not a list mark.
+_KANJI_GROUP = "、(?<=[〇一二三四五六七八九]、)(?=[〇一二三四五六七八九]{3}(?![〇一二三四五六七八九十百千]))(?=[一-九]{0,2}〇)"
 MAX_RUN = 40  # the longest numeral run we interpret; longer runs are identifiers, not quantities
 
 
@@ -50,7 +53,7 @@ class NumeralRules:
         prefixed = "|".join(f"{e(k)}(?![{e(v)}])" for k, v in heads.items())
         first = f"[0-9{dig}{mult}{two}]|{prefixed}"
         cont = (f"[0-9{dig}{mult}]|{prefixed}|[{two}](?<![0-9{dig}][{two}])"  # 两 right after a digit is the tael
-                f"|,(?<=[0-9],)(?=[0-9]{{3}}(?![0-9]))|{_SPACE_GROUP}|{_DECIMAL_COMMA}"
+                f"|,(?<=[0-9],)(?=[0-9]{{3}}(?![0-9]))|{_KANJI_GROUP}|{_SPACE_GROUP}|{_DECIMAL_COMMA}"
                 f"|\\.(?:(?<=[0-9]\\.)(?=[0-9])|(?<=[{dig}]\\.)(?=[{dig}]))"  # digits of one script: 2.一百 is a list number
                 f"|[{dp}](?=[0-9{dig}])")
         num = f"(?:{first})(?:{cont}){{0,{MAX_RUN}}}"
@@ -156,6 +159,7 @@ def core_value(core: str, r: NumeralRules) -> tuple[float, float, float] | None:
     """(value, trailing multipliers as _kanji_int) of a numeral run found by the core regex."""
     if "," in core or " " in core:
         core = _THOUSANDS.sub("", core).replace(",", ".")
+    core = core.replace("、", "")  # 一、〇〇〇: only a thousands separator gets into a run (_KANJI_GROUP)
     if core.isascii() and core.replace(".", "", 1).isdigit():
         return float(core), 1.0, 1.0
     for p in (*r.d["decimal_points"], "."):  # 一點一, 零點77, 一點五万; 二百零八．七 (folded to '.')
