@@ -1991,7 +1991,8 @@ class _LeadMarks(NamedTuple):
 @cache
 def _lead_marks() -> tuple[_LeadMarks, ...]:
     d = _rules().d["lead_period_rates"]
-    return tuple(_LeadMarks(period, frozenset(v["units"]), {lang: regex_cache.compile(p) for lang, p in v["before"].items()})
+    return tuple(_LeadMarks(v.get("period", period), frozenset(v["units"]),
+                            {lang: regex_cache.compile(p) for lang, p in v["before"].items()})
                  for period, v in d.items() if not period.startswith("_"))
 
 
