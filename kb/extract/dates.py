@@ -35,11 +35,12 @@ _LOOK = 48  # how far before a date its relation words are looked for
 _EVENT_REACH = 200  # how far after a date its sentence's verb is looked for
 _PROVISION_REACH = 600  # how far before a date a modal of its (long, statutory) sentence is looked for
 _COMMAS = frozenset(",，、")
-_AS_OF = regex_cache.compile("[ ]?(?:時点|時點|現在)")
+_AS_OF_WORDS = "(?:時点|時點|現在)"
+_AS_OF = regex_cache.compile(f"[ ]?{_AS_OF_WORDS}")
 # （出典: …／2025年度時点）, 2025年度時点の公表情報: the year a source's figures stand as of, closing a note or
 # naming the information, not a year a provision is set for
 _AS_OF_NOTE = regex_cache.compile(
-    "(?:年度?)?[ ]?(?:時点|時點|現在)(?:の(?:公表|情報|データ|数値|数字|価格|内容|資料)|[)）]|[・／/][^。（）()\n]{0,16}[)）])")
+    f"(?:年度?)?[ ]?{_AS_OF_WORDS}(?:の(?:公表|情報|データ|数値|数字|価格|内容|資料)|[)）]|[・／/][^。（）()\n]{{0,16}}[)）])")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,9 @@ _SPACE_GROUP = (" (?=[0-9]{3}(?![0-9]|st|nd|rd|th))"
 _THOUSANDS = regex_cache.compile(r"[, ](?=[0-9]{3}(?![0-9]))")
 # Statutes that write numbers in positional kanji group thousands with 、 (一、〇〇〇, 二七、〇〇〇): a 、
 # between positional digits, before exactly three of them one of which is 〇, is a separator, not a list mark.
-_KANJI_GROUP = "、(?<=[〇一二三四五六七八九]、)(?=[〇一二三四五六七八九]{3}(?![〇一二三四五六七八九十百千]))(?=[一-九]{0,2}〇)"
+_KANJI_DIGITS = "〇一二三四五六七八九"
+_KANJI_GROUP = (f"、(?<=[{_KANJI_DIGITS}]、)(?=[{_KANJI_DIGITS}]{{3}}(?![{_KANJI_DIGITS}十百千]))"
+                f"(?=[{_KANJI_DIGITS[1:]}]{{0,2}}〇)")
 MAX_RUN = 40  # the longest numeral run we interpret; longer runs are identifiers, not quantities
 
 
