@@ -2442,13 +2442,14 @@ def _repeated(t: str, d: _Draft, r: _Rules) -> bool:
 
 
 def _per_variants(words: list[str]) -> list[str]:
-    """The denominators' words with each 'per X' also written 'for each X', 'for every X' and 'a X' /
-    'an X' ($1.00 for each gallon, 10 cents a gallon)."""
+    """The denominators' words with each 'per X' also written with the other English words for 'each'
+    and 'a X' / 'an X' ($1.00 for each gallon, $2 in respect of each whole kilogram, 10 cents a gallon)."""
     out = list(words)
     for w in words:
         if w.startswith("per ") and len(w) > 4:
             rest = w[4:]
-            out += [f"for each {rest}", f"for every {rest}", f"a {rest}", f"an {rest}"]
+            out += [f"{each} {rest}" for each in ("for each", "for every", "in respect of each", "in respect of every",
+                                                 "per each")] + [f"a {rest}", f"an {rest}"]
     return list(dict.fromkeys(out))
 
 
