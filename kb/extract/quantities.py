@@ -1693,7 +1693,7 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
             (ca, _, pa), (cb, _, pb) = a.unit.partition("/"), b.unit.partition("/")
             if cb == "CNY" != ca and not _names_renminbi(t[b.start:b.end]):
                 cb = ca  # 新臺幣五十元或一百元: the second amount's 元 is the first's currency
-            if ca == cb and bool(pa) != bool(pb) and not _total_cap(t, a, b):
+            if ca == cb and bool(pa) != bool(pb) and not _total_cap(t, a, b) and not (pb and _prefixed(t, b, r)):
                 a.unit = b.unit = f"{ca}/{pa or pb}"
     rate = None  # the last amount per a unit, whose schedule later amounts may continue
     for d in drafts:
@@ -1704,6 +1704,18 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
             d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元; 0.918トン、1.013トン
         rate = d if "/" in d.unit else None
     return drafts
+
+
+def _prefixed(t: str, d: _Draft, r: _Rules) -> bool:
+    """Whether d's denominator is written before its figure (上限100万円、1基あたり上限20万円): it is d's
+    own, not one an amount coordinated before it shares."""
+    low = t[d.start:d.start + _per_prefix_longest()].lower()
+    return any(low.startswith(w) for w in r.per_prefix)
+
+
+@cache
+def _per_prefix_longest() -> int:
+    return max(map(len, _rules().per_prefix))
 
 
 def _priced_in_context(t: str, drafts: list[_Draft], pc: dict) -> list[_Draft]:
