@@ -2416,7 +2416,8 @@ def _a_share(text: str, m: re.Match, verbs: tuple[str, ...], after: re.Pattern) 
     if after.match(text, m.end()):
         return True
     seg = text[max(0, m.start() - _SHARE_GAP - 2):m.start()]
-    return any((k := seg.rfind(v)) >= 0 and not _PUNCT.search(seg, k + len(v)) for v in verbs)
+    return any((k := seg.rfind(v)) >= 0 and not _PUNCT.search(seg, k + len(v))
+               and not seg.startswith(tuple(_rules().d["percent_words_cjk_noun_after"]), k + len(v)) for v in verbs)
 
 
 def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
