@@ -36,8 +36,8 @@ LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
 # are re-based (to the figures read when they join) when new passages join a split, and otherwise
 # only raised, except where a change buys recall with less precision (its commit gives both figures).
 EXTRA_FLOORS = {
-    ("tune", False): (0.942, 0.930), ("tune", True): (0.878, 0.886),
-    ("held", False): (0.902, 0.872), ("held", True): (0.856, 0.838),
+    ("tune", False): (0.942, 0.931), ("tune", True): (0.879, 0.886),
+    ("held", False): (0.903, 0.874), ("held", True): (0.856, 0.839),
 }
 KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
 
