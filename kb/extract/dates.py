@@ -162,6 +162,7 @@ def english_dates(text: str, low: str | None = None, country: str | None = None)
                "month_end": "月末" in text or "月底" in text or "月の末" in text,
                "day_month_year_hyphen": "-" in low and any(f"-{m}" in low for m in _MONTH_STEMS),
                "end_of_year": "end of" in low,
+               "start_of_year": "start of" in low or "beginning of" in low,
                "end_of_month": "end of" in low and any(m in low for m in _MONTH_STEMS),
                "day_of_each_month": " month" in low and ("of each" in low or "of every" in low),
                "quarter": "quarter" in low or _QUARTER.search(low) is not None}
@@ -260,7 +261,7 @@ def _read(name: str, m: re.Match, g: _Grammar) -> Quantity | None:
             return None  # 'may 10' is a modal and a number; a month name is capitalised
         month = g.months[word.lower()]
     else:
-        month = int(groups["m"]) if groups.get("m") else 12
+        month = int(groups["m"]) if groups.get("m") else 1 if groups.get("s") else 12  # start of 2025: January
     if groups.get("d") and not 1 <= int(groups["d"]) <= 31:
         return None
     value = None
