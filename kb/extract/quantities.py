@@ -2078,9 +2078,26 @@ def yearly_rates(text: str, low: str, start: int, quantities: list[Quantity], la
             yearly_end = q.end
             q = replace(q, unit=q.unit + "/yr")  # 每年撥付10億元; 1,800円/kW・年
         out.append(q)
+    if yearly_end >= 0:
+        out = _coordinated_yearly(low, out)
     if yearly_end >= 0 or any(q.unit in _RATE_UNITS for q in out):
         out = _without_rate_words(text, out)
     return out, head is not None or inherited
+
+
+# a figure's 'of' phrase and a coordinator before a second figure of its unit (11,500 kWh of gas and 2,700 kWh
+# of electricity a year): the yearly word after the second counts for both. Bounded, so linear.
+_OF_AND = regex_cache.compile(r"(?: of(?: [a-z0-9₂-]+){1,4})?,? (?:and|or) ")
+
+
+def _coordinated_yearly(low: str, qs: list[Quantity]) -> list[Quantity]:
+    """qs with a figure coordinated before a yearly one of the same unit made yearly too."""
+    out = list(qs)
+    for i in range(len(out) - 2, -1, -1):
+        a, b = out[i], out[i + 1]
+        if b.unit and b.unit == f"{a.unit}/yr" and a.kind == b.kind and _OF_AND.fullmatch(low, a.end, b.start):
+            out[i] = replace(a, unit=b.unit)
+    return out
 
 
 # One or two words that may describe a counted noun: not a preposition, article or conjunction
