@@ -306,6 +306,7 @@ class _Rules(NumeralRules):
         self.sibling_day_after = regex_cache.compile(d["news_day"]["sibling_after"])
         self.joined_day_before = regex_cache.compile(d["news_day"]["joined_before"])
         self.lookback_after = tuple(d["duration_lookback_after"])
+        self.not_even_one = regex_cache.compile(d["not_even_one"])
         ago = d["duration_ago"]
         self.ago_units, self.ago_after, self.ago_not_after = frozenset(ago["units"]), tuple(ago["after"]), frozenset(ago["not_after"])
         self.narrative_before = regex_cache.compile(
@@ -1279,6 +1280,8 @@ class _Scan:
                 and ((r.sibling_day_after.match(t, d.end) and r.sibling_day_before.search(t, max(0, s - _SIBLING_DAY_REACH), s))
                      or r.joined_day_before.search(t, max(0, s - _JOINED_DAY_REACH), s)):
             return None  # 9月12日に…を、13日に…を採択した, 12月28日和29日: another day of the month named before
+        if d.value == 1 and d.vmax is None and r.not_even_one.match(t, d.end):
+            return None  # 1円も減らない: not even one
         if d.kind == "count" and (not s or t[s - 1] == "\n") and _SECTION_NUMBER.match(t, s):
             return None  # 8 项目审定…: a section's number before its heading, not a count
         if spread is not None and (merged := self.connector_range(d.unbounded_from(spread), floor)) \
