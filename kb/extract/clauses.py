@@ -442,6 +442,8 @@ class _Splitter:
         all (Electricity (£ per kWh) | 0.00801 | beside another such row): it ends the paragraph above
         it, as a row with a leading bar does."""
         return "|" in self.text(i) and (self._bare_row(i) and (self._bare_row(i - 1) or self._bare_row(i + 1))
+                                       or self._spaced_cells(i) and self._spaced_cells(i - 1) == self._spaced_cells(i)
+                                       or self._spaced_cells(i) and self._spaced_cells(i + 1) == self._spaced_cells(i)
                                        or not self.blank(i + 1) and (
             self._is_pipe_sep(self.text(i + 1))
             or (self.text(i).endswith("|") and "|" in self.text(i + 1) and not self.blank(i + 2)
@@ -453,6 +455,16 @@ class _Splitter:
             return False
         t = self.text(i)
         return t.endswith("|") and t.count("|") >= 2
+
+    def _spaced_cells(self, i: int) -> int:
+        """How many bars with a blank either side line i holds when it is nothing but such cells
+        (800 元 | 約 103 元 | 約 1,232 元: a row of a table written with neither outer bars nor a
+        separator line), else 0. Two such lines in a row with as many bars are rows of one table."""
+        if i < 0 or i >= len(self.bounds) or self.blank(i):
+            return 0
+        t = self.text(i)
+        n = t.count(" | ")
+        return n if n and n == t.count("|") else 0
 
     @staticmethod
     def _is_pipe_sep(t: str) -> bool:

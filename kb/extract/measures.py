@@ -310,6 +310,7 @@ class _Contexts:
     def __init__(self, text: str):
         self.t = text
         self.section: ContextUnit | None = None
+        self.heading_section: ContextUnit | None = None  # what the last heading alone gives
         self.columns: list[ContextUnit | None] = []
         self.header_cells: list[list[tuple[int, int]]] = []  # per column, view spans of its header cells
         self.row: Clause | None = None  # the table row being read
@@ -343,12 +344,14 @@ class _Contexts:
             if per_row is None:
                 return lambda q: _column(columns, self.column_of(q.start)) or section
             return lambda q: _per_row(_column(columns, self.column_of(q.start)) or section, per_row)
-        self.in_table, self.row, self.caption = False, None, None
+        was_table, self.in_table, self.row, self.caption = self.in_table, False, None, None
         self.before = (c.start, c.end) if c.end - c.start <= _CAPTION_MAX else None
         if c.kind == "heading":
-            self.section = context_unit(c.text)
+            self.section = self.heading_section = context_unit(c.text)
         elif not has_figures and not ends_sentence(t, c.end) and (ctx := context_unit(t, c.start, c.end)) is not None:
             self.section = ctx  # a label line: 調達価格（1kWhあたり）; a sentence (…每度不能超過…。) is none
+        elif was_table and c.kind in ("paragraph", "sentence") and ends_sentence(t, c.end):
+            self.section = self.heading_section  # running text after the table a label line headed: the label is done
         section = self.section
         return lambda q: section
 
