@@ -37,7 +37,7 @@ LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
 # only raised, except where a change buys recall with less precision (its commit gives both figures).
 EXTRA_FLOORS = {
     ("tune", False): (0.942, 0.931), ("tune", True): (0.879, 0.886),
-    ("held", False): (0.903, 0.874), ("held", True): (0.856, 0.839),
+    ("held", False): (0.903, 0.876), ("held", True): (0.854, 0.840),
 }
 KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
 
