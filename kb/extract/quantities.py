@@ -251,7 +251,7 @@ class _Rules(NumeralRules):
         not_modifier = '|'.join(map(re.escape, d['count_modifier_not']))
         word = f"(?:(?!(?:{not_modifier})(?![a-z-]))[a-z][a-z-]{{1,20}}|[A-Z][A-Z0-9]{{1,5}}(?![A-Za-z0-9]))"
         # one to three words before a counted noun, lower-case or an acronym (2 EV cars, 10 ZEV trucks)
-        self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?(?= )")
+        self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?( {word})?(?= )")
         self.uncounted_words = frozenset(d["uncounted_words"])
         self.irregular_plurals = frozenset(d["irregular_plurals"])
         fy = load_data("dates.json")["notice_years"]["fiscal_year"]  # the Japanese fiscal year, defined once
@@ -566,8 +566,9 @@ class _Scan:
             and self.before(self.r.b_cmp, d.start, floor) is None
 
     def counted_after_modifiers(self, pos: int) -> tuple[tuple[dict, int], str | None] | None:
-        """((unit group, end), comparator) of an English count noun one to three lower-case words after
-        pos (seven regional clean hydrogen hubs, 132 bids): the words between describe what is counted.
+        """((unit group, end), comparator) of an English count noun one to four lower-case words after
+        pos (seven regional clean hydrogen hubs, 5,000 light duty alternative fueled vehicles, 132 bids): the
+        words between describe what is counted.
         A bound may stand first (150,000 or more domestic customers: >=)."""
         cmp = None
         if (b := _COUNT_BOUND.match(self.t, pos)) is not None:
@@ -577,7 +578,7 @@ class _Scan:
         m = self.r.modifiers.match(self.t, pos)
         if m is None:
             return None
-        for end in sorted({m.end(), m.end(2), m.end(1)} - {-1}, reverse=True):  # the most words first
+        for end in sorted({m.end(), m.end(3), m.end(2), m.end(1)} - {-1}, reverse=True):  # the most words first
             hit = self.unit(end)
             if hit is not None and hit[0].get("kind") == "count":
                 return hit, cmp
