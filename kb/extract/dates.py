@@ -180,8 +180,21 @@ def english_dates(text: str, low: str | None = None, country: str | None = None)
             q = _read(name, m, g)
             if q is not None:
                 found.append(q)
-    out = non_overlapping(found)
+    out = [_first_of_yearly(text, low, q, g) for q in non_overlapping(found)]
     return _ranges(text, low, out, g) if len(out) > 1 else out
+
+
+# a yearly day's first year: by June 1 of each year, beginning in 2025 (its first deadline is 1 June 2025)
+_FIRST_YEAR = regex_cache.compile(r"(?: of (?:each|every) (?:calendar )?year)?,? (?:beginning|starting|commencing) (?:in|with) "
+                                  r"(?:(?:calendar|fiscal) year |the year )?(?P<y>(?:19|20)[0-9]{2})(?![0-9])")
+
+
+def _first_of_yearly(text: str, low: str, q: Quantity, g: _Grammar) -> Quantity:
+    """q, a day and month with no year that the text says recurs from a first year, dated in that year."""
+    if q.value is not None or q.kind != "date" or (m := _FIRST_YEAR.match(low, q.end)) is None:
+        return q
+    dated = _in_year_of(q, replace(q, value=float(m.group("y"))), g)
+    return replace(dated, surface=text[q.start:m.end()], end=m.end()) if dated.value is not None else q
 
 
 _RANGE_GAP = 40  # the most characters a join between two dates of one range holds
