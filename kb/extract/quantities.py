@@ -250,7 +250,7 @@ class _Rules(NumeralRules):
         self.same_year = regex_cache.compile(alt(d["same_year"]))
         not_modifier = '|'.join(map(re.escape, d['count_modifier_not']))
         word = f"(?:(?!(?:{not_modifier})(?![a-z-]))[a-z][a-z-]{{1,20}}|[A-Z][A-Z0-9]{{1,5}}(?![A-Za-z0-9]))"
-        # one to three words before a counted noun, lower-case or an acronym (2 EV cars, 10 ZEV trucks)
+        # one to four words before a counted noun, lower-case or an acronym (2 EV cars, 10 ZEV trucks)
         self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?( {word})?(?= )")
         self.uncounted_words = frozenset(d["uncounted_words"])
         self.irregular_plurals = frozenset(d["irregular_plurals"])
