@@ -93,13 +93,14 @@ def _grammar() -> _Grammar:
     events = {lang: regex_cache.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["events"].items()}
     provisions = {lang: regex_cache.compile("|".join(ps), re.I if lang == "en" else 0) for lang, ps in d["provisions"].items()}
     ranges = d["english_ranges"]
-    openers = sorted(ranges["openers"], key=len, reverse=True)
+    join_of = {w: group["join"] for group in ranges["openers"] for w in group["words"]}  # each opener word's join
+    openers = sorted(join_of, key=len, reverse=True)
     edge = ranges["edge"]  # between the start of 1 July 2027 and the end of 30 June 2040
     # between the January 1 and …
     opener = regex_cache.compile(f"(?<![a-z])(?P<o>{'|'.join(map(re.escape, openers))}) (?:the )?(?:{edge})?$")
     # A bracket may close an amended date before the join (1 July [F22025] and ending on …).
     joins: dict[str | None, re.Pattern] = {o: regex_cache.compile(f"\\]?[ ,]*(?:{j})[ ,]*(?:the )?(?:{edge})?")
-                                           for o, j in ranges["openers"].items()}
+                                           for o, j in join_of.items()}
     joins[None] = regex_cache.compile(f"[ ,]*(?:{ranges['bare']})[ ,]*")
     datelines = {lang: regex_cache.compile(rx, re.I if lang == "en" else 0) for lang, rx in d["datelines"].items()}
     full = regex_cache.compile(f"[ ,]*(?:{ranges['bare_full']})[ ,]*")
