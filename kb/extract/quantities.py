@@ -134,7 +134,8 @@ class _Rules(NumeralRules):
         super().__init__(numerals)
         d = self.d = {**numerals, **d}
         e = re.escape
-        self.seconds, self.half_grain, self.freq = d["grain_seconds"], d["half_grain"], d["frequency_words"]
+        self.seconds, self.half_grain = d["grain_seconds"], d["half_grain"]
+        self.freq = {**d["frequency_words"], **_once_words(d["frequency_once"])}
         self.law_number_before = regex_cache.compile(d["law_number_before"])  # Regulation (EU) 2023/2024: no year
         # kanji digits written in place, as a year is (一六年, 二○年), not counted with 十
         self.place_digits = frozenset(c for c, v in d["digits"].items() if v < 10) | frozenset(d["zero_marks"])
@@ -437,6 +438,12 @@ def _per_after(t: str, at: int, r: _Rules) -> _Per | None:
     if (t.startswith(" /", at) or t.startswith("/ ", at)) and (pm := r.per_spaced.match(t, at)):
         return _Per(r.per_spaced_map[key(pm.group("p"))], pm.end())
     return None
+
+
+def _once_words(spec: dict) -> dict[str, str]:
+    """The frequency words that say once in an interval (毎月一回, 年に1回), each with its interval's unit."""
+    return {form.format(interval=interval, once=once): unit for interval, unit in spec["intervals"].items()
+            for form in spec["forms"] for once in spec["once"]}
 
 
 def _frequency(v) -> tuple[float, str]:
