@@ -245,6 +245,7 @@ class _Rules(NumeralRules):
         self.b_per_act = (regex_cache.compile(f"[ ]?(?P<c>{alt(tails, reverse=True)})[ ]?[一1]?[ ]?(?:{acts})每"), firsts(tails, -1))
         self.per_head = regex_cache.compile(d["per_head"])
         self.b_per_year, self.b_cmp = _before(d["per_year_prefixes"]), _before(d["comparator_prefixes"], True)
+        self.year_words = frozenset(key(w) for w in d["per_year_prefixes"])
         self.b_ordinal, self.b_era = _before(d["ordinal_prefixes"], True), _before(d["eras"])
         self.press_years = _PressYears(*(regex_cache.compile(d["press_years"][k]) for k in _PressYears._fields))
         self.era_fwd = regex_cache.compile(alt(d["eras"]))
@@ -1022,13 +1023,13 @@ class _Scan:
         is counted in (每節省一度可獲得0.6元, 每减排一吨补贴100元)."""
         r = self.r
         pattern, units = per or (r.b_per_prefix, r.per_prefix)
-        at, first = s, None
+        at, first, yearly = s, None, False
         for _ in range(_BETWEEN_WORDS + 1):  # 每度電價皆調漲0.1元: a few such words in a row
             if pt := self.before(pattern, at, floor):
-                return _Denominator(pt[0], units[key(pt[1])], first)
+                return _Denominator(pt[0], units[key(pt[1])], first, yearly)
             if not (mid := self.before(between, at, floor)):
                 return None
-            at, first = mid[0], first or mid[1]
+            at, first, yearly = mid[0], first or mid[1], yearly or key(mid[1]) in r.year_words
         return None
 
     def denominator_head(self, s: int, floor: int) -> _Denominator | None:
@@ -1218,7 +1219,8 @@ class _Scan:
         if d.kind == "money" and t.startswith("/-", d.end):
             d.end += 2  # Rs. 30,000/-: the Indian mark that no paise follow, before its denominator (/- per kW)
         if d.kind == "money" and (den := self.denominator_before(s, floor, r.b_per_verb)):
-            d.unit, s = f"{d.unit}/{den.unit}", den.start  # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元
+            # 每一公噸新臺幣一千五百元, 每千瓦时0.3元, 每瓩獎勵三千元; 每平方公里每年500元
+            d.unit, s = f"{d.unit}/{den.unit}{'/yr' if den.yearly else ''}", den.start
         elif d.kind == "money" and (per := _per_after(t, d.end, r)):
             d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # per tonne, /t, £18 / tCO2e
             if not d.unit.endswith("/yr") and (py := r.per_re.match(t, d.end)) and r.per[key(py.group("p"))] == "yr":
@@ -1641,6 +1643,7 @@ class _Denominator(NamedTuple):
     start: int
     unit: str  # per_prefixes' unit: t, kWh, L, ...
     between: str | None  # the word between it and the figure (a grant verb, a bound), if any
+    yearly: bool = False  # a year word stood between them (每平方公里每年500元): a yearly rate
 
 
 # to: from $35 to $60 per ton, two values; a bound word after the coordinator: 上限を4,300円、下限を1,700円
