@@ -13,6 +13,7 @@ folded text is an offset in the caller's text.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -163,8 +164,9 @@ class _Rules(NumeralRules):
         self.stop_first = frozenset(w[0] for w in d["stopwords"])
         self.units: dict[str, dict] = {}
         entries = []  # (word, pattern, ci, loose), sorted over all groups so that 年間 is tried before 年
+        qualifiers = [" ".join(w for w in pick if w) for pick in itertools.product(*([""] + q for q in d["duration_qualifiers"]))][1:]
         for g in d["units"]:
-            words = g["words"] + [f"{q} {w}" for q in d["duration_qualifiers"] for w in g["words"]] if g.get("qualified") else g["words"]
+            words = g["words"] + [f"{q} {w}" for q in qualifiers for w in g["words"]] if g.get("qualified") else g["words"]
             words = _with_squares(words)
             for w in words:
                 self.units[w.lower() if g.get("ci") else w] = g
