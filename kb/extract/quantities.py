@@ -162,6 +162,8 @@ class _Rules(NumeralRules):
         # First characters of the patterns tried at most anchors: a set test is much cheaper than
         # a regex call that fails.
         self.stop_first = frozenset(w[0] for w in d["stopwords"])
+        numeral_chars = set(d["digits"]) | set(d["small_multipliers"]) | set(d["big_multipliers"])
+        self.numeral_stops = frozenset(w for w in d["stopwords"] if set(w) <= numeral_chars)
         self.units: dict[str, dict] = {}
         entries = []  # (word, pattern, ci, loose), sorted over all groups so that 年間 is tried before 年
         qualifiers = [" ".join(w for w in pick if w) for pick in itertools.product(*([""] + q for q in d["duration_qualifiers"]))][1:]
@@ -700,8 +702,9 @@ class _Scan:
                 continue
             if g == "n" and m.end() - s > MAX_RUN:
                 skip = r.run_tail.match(t, m.end()).end()  # an over-long digit run is an identifier
-            elif not self.loose and t[s] in r.stop_first and (st := r.stop.match(t, s)):
-                skip = st.end()
+            elif not self.loose and t[s] in r.stop_first and (st := r.stop.match(t, s)) \
+                    and not (st.group() in r.numeral_stops and self.unit(st.end()) is not None):
+                skip = st.end()  # 千万不要 stops the scan; 千万円以下 is ten million yen
             elif g == "n" and not self.loose and t[m.end():m.end() + 1] in _CLOCK_MARKS and (ck := r.clock.match(t, s)):
                 skip = ck.end()  # 14時30分: a time of day
             elif (d := self.read(m, last, True)) and d.start >= last and \
