@@ -490,9 +490,11 @@ _DIGIT_GLOSS = regex_cache.compile(r" ?\(([0-9]{1,3}(?:,[0-9]{3})*)\)")  # the d
 # 逾5峰瓩,且在10峰瓩以下: 且 (and) before the second bound of a band
 _BAND_LEAD = regex_cache.compile("[且並并](?:在|為|为)?(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两未不低少小逾超])")
 _CAP_LEAD = regex_cache.compile("[且並并但]?以(?=[0-9０-９〇零一二三四五六七八九十百千萬万億亿兩两新])")
-# at least 5 and less than 15, more than 24 kV up to and including 52 kV, >24 kV ≤ 52 kV: a band past 'and' or an upper bound
+# at least 5 and less than 15, more than 24 kV up to and including 52 kV, >24 kV ≤ 52 kV, exceeds 4999 and is less than
+# 50,000: a band past 'and' (and a copula) or an upper bound
 _EN_BAND_JOIN = regex_cache.compile(
-    r",? (?:(?:and|but) (?=[a-z])|(?=up to |less than |below |under |not exceeding |no more than |at most |[≤<] ?[0-9]))")
+    r",? (?:(?:and|but) (?:(?:is|are|remains?) )?(?=[a-z])"
+    r"|(?=up to |less than |below |under |not exceeding |no more than |at most |[≤<] ?[0-9]))")
 _LIST_GAP = _BAND_GAP - {" "}  # after a bound written before its figure (最短為一年、), only a list mark
 
 
@@ -1309,6 +1311,8 @@ class _Scan:
                 merged.unit, merged.start = f"{merged.unit}/{den.unit}", den.start  # 每度3.7635~5.7848元, 每度價格落在…到…元
             if merged.kind == "number" and self.scored(merged, floor):
                 merged.kind, merged.unit, merged.end = "quantity", "points", merged.end + 1  # ESG占10至15分
+            if merged.kind == "number" and merged.unit is None and not self.loose and self.labelled(merged):
+                return None  # sections 30101 through 30169: provisions named, as a single one is
             return merged
         at = sa.end() if d.kind == "quantity" and (sa := r.substance_after.match(t, d.end)) else d.end
         if t.startswith(r.inclusive_marks, at):  # 5000吨（含）以上: the bound includes the figure
