@@ -1230,8 +1230,8 @@ class _Scan:
             d.unit, s = f"{d.unit}/{den.unit}{'/yr' if den.yearly else ''}", den.start
         elif d.kind == "money" and (per := _per_after(t, d.end, r)):
             d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # per tonne, /t, £18 / tCO2e
-            if not d.unit.endswith("/yr") and (py := r.per_re.match(t, d.end)) and r.per[key(py.group("p"))] == "yr":
-                d.unit, d.end = f"{d.unit}/yr", py.end()  # $3 per acre per year
+            if per.unit not in _PERIODS and (py := r.per_re.match(t, d.end)) and (period := r.per[key(py.group("p"))]) in _PERIODS:
+                d.unit, d.end = f"{d.unit}/{period}", py.end()  # $3 per acre per year, 50 cents per square foot per month
         elif d.kind == "money" and "/" not in d.unit and (den := self.denominator_head(s, floor)):
             d.unit = f"{d.unit}/{den.unit}"  # 1リットルあたりのガソリン税は53.8円: the denominator named once, before its noun
         elif d.unit == "g" and (den := self.denominator_before(s, floor, r.b_cmp)) and den.unit in ("L", "100mL"):
@@ -1690,6 +1690,7 @@ _YEAR_DATA = regex_cache.compile(r" (?:data|figures|values|numbers|reports?|retu
 _BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
 _SIBLING_DAY_REACH = 72  # how far back the month and day a bare N日 continues may stand
 _JOINED_DAY_REACH = 12  # how far before a bare N日 the month and day it is joined to may end (12月28日和29日)
+_PERIODS = frozenset({"yr", "month", "day", "hour"})  # the time units a rate may be stated per, after its denominator
 _PER_GAP_REACH = 14  # how far before an amount 每 and its unit may stand with a noun between
 _PER_ENTITY = frozenset({"vehicle", "unit", "dwelling"})  # 每輛…補助新臺幣十萬元: a sum each, kept in its currency
 _PER_GAP_STOPS = frozenset("，。；、,;：:\n")
