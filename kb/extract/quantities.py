@@ -156,9 +156,9 @@ class _Rules(NumeralRules):
         freq_first = "".join(sorted({w[0] for w in self.freq if not w.isascii()}))
         self.anchor_first = regex_cache.compile(f"[{self.num_first}{e(freq_first)}半{e(d['era_first_year'][:1])}]")
         self.en_anchor = regex_cache.compile(f"(?P<w>{trie(dict.fromkeys(sorted(self.words)))})(?![a-z])")
-        # 十分 (enough) is no number, but 十分の九 / 十分之一 is a fraction: a stopword ending in 分
-        # before の or 之 and a numeral does not stop the scan.
-        self.stop = regex_cache.compile(f"(?:{alt(d['stopwords'])})(?!(?<=分)[の之][{self.num_first}])")
+        # 十分 (enough) is no number, but 十分の九 / 十分之一 is a fraction and 十分間 ten minutes: a stopword
+        # ending in 分 before の or 之 and a numeral, or before 間, does not stop the scan.
+        self.stop = regex_cache.compile(f"(?:{alt(d['stopwords'])})(?!(?<=分)(?:[の之][{self.num_first}]|間))")
         # First characters of the patterns tried at most anchors: a set test is much cheaper than
         # a regex call that fails.
         self.stop_first = frozenset(w[0] for w in d["stopwords"])
@@ -420,14 +420,16 @@ _FLOWING = frozenset({"t", "m3", "ft3", "kg", "g", "lb", "MJ", "GJ", "TJ", "PJ",
 # energy or power per floor or collector area (60千瓦时/平方米, 400MJ/m2, 7.1 watts per square foot of door opening)
 _PER_AREA = frozenset({"kWh", "MWh", "MJ", "GJ", "kW"})
 _AREAS = frozenset({"m2", "ft2"})
-_RATE_NUMERATORS = _FLOWING | _PER_AREA  # what a denominator right after it may make a rate of
+# speeds, flows per second and field strengths (風速四十メートル毎秒, 三キロボルト毎メートル, 10 m3 per second)
+_PHYSICAL_RATES = frozenset({("m", "s"), ("m3", "s"), ("L", "s"), ("kV", "m"), ("V", "m")})
+_RATE_NUMERATORS = _FLOWING | _PER_AREA | {u for u, _ in _PHYSICAL_RATES}  # what a denominator right after it may make a rate of
 # what one of _FLOWING written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
 _INTENSITY_OF = frozenset({"kWh", "MWh", "GWh", "t", "kg", "L", "m3", "m2", "km", "100km", "vehicle", "unit", "dwelling"})
 
 
 def _flow_of(unit: str, per: str) -> bool:
     """Whether a figure in `unit` with the denominator `per` after it is a rate of the two."""
-    return (unit in _FLOWING and per in _FLOW_PER) or (unit in _PER_AREA and per in _AREAS)
+    return (unit in _FLOWING and per in _FLOW_PER) or (unit in _PER_AREA and per in _AREAS) or (unit, per) in _PHYSICAL_RATES
 
 
 class _Per(NamedTuple):
