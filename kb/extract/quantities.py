@@ -1455,7 +1455,7 @@ class _Scan:
             return d  # 2021-30, FY2020-30: from the first year to the second, in the first's century
         if d.end - d.start == 4 and d.value is not None and _is_year(d.value, r) and d.value == int(d.value) \
                 and (ny := _YEAR_AND_NEXT.match(t, at)) and int(ny.group(1)) == d.value + 1 \
-                and ((kinded := _KINDED_YEARS.match(self.low, ny.end())) or _IN_BEFORE.search(self.low, max(floor, d.start - 8), d.start)):
+                and ((kinded := _KINDED_YEARS.match(self.low, ny.end())) or _IN_BEFORE.search(self.low, max(floor, d.start - 32), d.start)):
             d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", kinded.end() if kinded else ny.end()
             return d  # $25 per tonne in 2024 and 2025, the 2017 and 2018 model years: two years in a row, one period
         if d.kind == "date" and d.value is not None and d.value == int(d.value) and t[d.end - 1:d.end] in "年度" \
@@ -2141,7 +2141,8 @@ _LIST_JOINS = (", ", " and ", " or ")  # what stands before a number coordinated
 _OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|below|under) |\+ ?(?![0-9])")  # 10 or more tonnes, 5+ years
 _OR_LESS = frozenset({"less", "fewer", "below", "under"})
 _YEAR_AND_NEXT = regex_cache.compile(r" (?:and|or) ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025, purchased in 2025 or 2026
-_IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during) $")
+# in 2024 and 2025, for calendar years 2022 and 2023
+_IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during)(?: (?:the )?(?:calendar|model|compliance|fiscal|taxable|tax) years?)? $")
 _CJK_YEAR_AND_NEXT = regex_cache.compile(r"(?:および|及び|及|と|・|和)((?:19|20)[0-9]{2})年度?")  # 2025年度および2026年度
 _KINDED_YEARS = regex_cache.compile(r" (?:model|compliance) years(?![a-z])")  # the 2017 and 2018 model years
 _FY_MARKS = frozenset("/-–")
