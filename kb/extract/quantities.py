@@ -823,8 +823,9 @@ class _Scan:
                 return None  # 前二項, 同三条: a cross-reference to provisions, not a count
             arabic = core[0].isdigit()
             if arabic and prev.isascii() and prev.isalpha() and not self.before(r.b_fiscal, s, 0) \
-                    and not self.before(r.b_cur, s, 0) and not (t.startswith("年", pos) and self.era_initial(s, 0)):
-                return None  # CO2, A1, COP28: part of an identifier (EUR150: a currency code glued on)
+                    and not self.before(r.b_cur, s, 0) and not (t.startswith("年", pos) and self.era_initial(s, 0)) \
+                    and not (prev in "xX" and _times_sign(t, s - 1)):
+                return None  # CO2, A1, COP28: part of an identifier (EUR150: a currency code glued on; 成本x30％ multiplies)
             iso = r.iso.match(t, s) if arabic and t[s + 4:s + 5] in _ISO_SEPARATORS else None
             if iso and iso.end() > pos:  # 2024-06-01
                 return _Draft("date", int(t[s:s + 4]) + int(iso.group(2)) / 100, "date", s, iso.end())
@@ -1671,6 +1672,16 @@ def _total_cap(t: str, a: _Draft, b: _Draft) -> bool:
         return False
     between = t[a.end:b.end].lower()
     return any(w in between for w in cap["words"])
+
+
+def _times_sign(t: str, at: int) -> bool:
+    """Whether the x at `at` multiplies (購置成本x30％, 2 x 30 kW) rather than opening an identifier (X30, 0x30)."""
+    before = t[at - 1:at]
+    return before in _FACTOR_ENDS or (before == " " and t[at - 2:at - 1] in _FACTOR_ENDS + "0123456789") \
+        or (before != "" and not before.isascii())
+
+
+_FACTOR_ENDS = ")）]"
 
 
 def _negative_period(d: _Draft) -> bool:
