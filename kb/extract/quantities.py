@@ -1110,15 +1110,16 @@ class _Scan:
         """Whether a number at start is an era year written without its era: within the era's span of
         years (data: bare_era_years), in three digits or in kanji past a hundred (一百十四年度: no
         duration runs a hundred years), in kanji with a month after its 年 (end): 九十五年十月一日, or in
-        two digits with a full month and day after it (96年6月30日)."""
+        two digits with a full month and day after it (96年6月30日), or as a fiscal year (九十七年度, 97年度)."""
         lo, hi = self.r.d["bare_era_years"]["span"]
         if not (lo <= value <= hi and value == int(value)):
             return False
         if end is not None and self.t[end:end + 1] in _WITHIN and value % 100 == 0:
             return False  # 一百年內: within a hundred years, a span (GWP100), no era year; 119年內 is no span
         month = self.r.month.match(self.t, end) if end is not None else None
-        return self._digits(start, 3) or (not self.t[start].isdigit() and (value >= 100 or month is not None)) \
-            or (month is not None and month.group().endswith("日") and self._digits(start, 2))  # 96年6月30日
+        fiscal = end is not None and self.t.endswith("年度", 0, end)  # 九十七年度: a fiscal year named, never a span of years
+        return self._digits(start, 3) or (not self.t[start].isdigit() and (value >= 100 or month is not None or fiscal)) \
+            or ((fiscal or (month is not None and month.group().endswith("日"))) and self._digits(start, 2))  # 96年6月30日
 
     def _digits(self, start: int, n: int) -> bool:
         """Whether exactly n Arabic digits stand at start (none right before or after them)."""
