@@ -1676,7 +1676,7 @@ def _total_cap(t: str, a: _Draft, b: _Draft) -> bool:
 
 
 def _times_sign(t: str, at: int) -> bool:
-    """Whether the x at `at` multiplies (購置成本x30％, 2 x 30 kW) rather than opening an identifier (X30, 0x30)."""
+    """Whether the x at `at` multiplies (購置成本x30％, (A)x0.5, 2 x30) rather than opening an identifier (X30, 0x30)."""
     before = t[at - 1:at]
     return before in _FACTOR_ENDS or (before == " " and t[at - 2:at - 1] in _FACTOR_ENDS + "0123456789") \
         or (before != "" and not before.isascii())
