@@ -442,8 +442,7 @@ class _Splitter:
         all (Electricity (£ per kWh) | 0.00801 | beside another such row): it ends the paragraph above
         it, as a row with a leading bar does."""
         return "|" in self.text(i) and (self._bare_row(i) and (self._bare_row(i - 1) or self._bare_row(i + 1))
-                                       or self._spaced_cells(i) and self._spaced_cells(i - 1) == self._spaced_cells(i)
-                                       or self._spaced_cells(i) and self._spaced_cells(i + 1) == self._spaced_cells(i)
+                                       or self._spaced_row(i)
                                        or not self.blank(i + 1) and (
             self._is_pipe_sep(self.text(i + 1))
             or (self.text(i).endswith("|") and "|" in self.text(i + 1) and not self.blank(i + 2)
@@ -455,6 +454,11 @@ class _Splitter:
             return False
         t = self.text(i)
         return t.endswith("|") and t.count("|") >= 2
+
+    def _spaced_row(self, i: int) -> bool:
+        """Whether line i and a line beside it are rows of spaced cells with as many bars."""
+        n = self._spaced_cells(i)
+        return n > 0 and n in (self._spaced_cells(i - 1), self._spaced_cells(i + 1))
 
     def _spaced_cells(self, i: int) -> int:
         """How many bars with a blank either side line i holds when it is nothing but such cells

@@ -167,6 +167,8 @@ class _Rules(NumeralRules):
         self.units: dict[str, dict] = {}
         entries = []  # (word, pattern, ci, loose), sorted over all groups so that 年間 is tried before 年
         qualifiers = [" ".join(w for w in pick if w) for pick in itertools.product(*([""] + q for q in d["duration_qualifiers"]))][1:]
+        # in 2024 and 2025, for calendar years 2022 and 2023: a preposition, and a kind of year (the qualifiers' last list)
+        self.in_before = regex_cache.compile(f"(?<![a-z])(?:in|for|during)(?: (?:the )?(?:{alt(d['duration_qualifiers'][-1])}) years?)? $")
         for g in d["units"]:
             words = g["words"] + [f"{q} {w}" for q in qualifiers for w in g["words"]] if g.get("qualified") else g["words"]
             words = _with_squares(words)
@@ -1457,7 +1459,8 @@ class _Scan:
             return d  # 2021-30, FY2020-30: from the first year to the second, in the first's century
         if d.end - d.start == 4 and d.value is not None and _is_year(d.value, r) and d.value == int(d.value) \
                 and (ny := _YEAR_AND_NEXT.match(t, at)) and int(ny.group(1)) == d.value + 1 \
-                and ((kinded := _KINDED_YEARS.match(self.low, ny.end())) or _IN_BEFORE.search(self.low, max(floor, d.start - 32), d.start)):
+                and ((kinded := _KINDED_YEARS.match(self.low, ny.end()))
+                     or r.in_before.search(self.low, max(floor, d.start - _IN_REACH), d.start)):
             d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", kinded.end() if kinded else ny.end()
             return d  # $25 per tonne in 2024 and 2025, the 2017 and 2018 model years: two years in a row, one period
         if d.kind == "date" and d.value is not None and d.value == int(d.value) and t[d.end - 1:d.end] in "年度" \
@@ -2152,9 +2155,8 @@ _COUNTED_BACK = "前"  # a window of durations after it is counted back from a d
 _LIST_JOINS = (", ", " and ", " or ")  # what stands before a number coordinated after another
 _OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|below|under) |\+ ?(?![0-9])")  # 10 or more tonnes, 5+ years
 _OR_LESS = frozenset({"less", "fewer", "below", "under"})
+_IN_REACH = 32  # how far before two years in a row their preposition and kind of year may stand (for calendar years )
 _YEAR_AND_NEXT = regex_cache.compile(r" (?:and|or) ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025, purchased in 2025 or 2026
-# in 2024 and 2025, for calendar years 2022 and 2023
-_IN_BEFORE = regex_cache.compile(r"(?<![a-z])(?:in|for|during)(?: (?:the )?(?:calendar|model|compliance|fiscal|taxable|tax) years?)? $")
 _CJK_YEAR_AND_NEXT = regex_cache.compile(r"(?:および|及び|及|と|・|和)((?:19|20)[0-9]{2})年度?")  # 2025年度および2026年度
 _KINDED_YEARS = regex_cache.compile(r" (?:model|compliance) years(?![a-z])")  # the 2017 and 2018 model years
 _FY_MARKS = frozenset("/-–")
