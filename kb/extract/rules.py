@@ -75,6 +75,7 @@ class _Grammar:
         self.default_gap = d["merge_gap"]
         self.separators = frozenset(d["separators"])
         self.provisos = tuple(d["provisos"])
+        self.new_party = {lang: regex_cache.compile(rx) for lang, rx in d["new_party"].items()}
         self.name_word = regex_cache.compile(d["name_word"])
         self.title_enumerator = regex_cache.compile(d["title_item"]["enumerator"])
         self.title_words = regex_cache.compile(d["title_item"]["title"])
@@ -255,7 +256,8 @@ class RuleReader:
                 continue
             hits.append(h)
         hits = _weak_resolved(_merge_modals(hits, t, g, lang), g, lang, has_figures, self.last_kind)
-        hits = _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start)))
+        parties = [m.end() for m in g.new_party[lang].finditer(t, start, end)] if lang in g.new_party else []
+        hits = _one_per_family(hits, lambda h: (g.family[h.kind], provisos.index(h.start), bisect_right(parties, h.start)))
         if hits:
             self.last_kind = hits[0].kind
         return hits
