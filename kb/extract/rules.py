@@ -87,6 +87,7 @@ class _Grammar:
         self.binding = frozenset(d["binding"])
         self.conditional_kinds = frozenset(d["conditional_kinds"])
         self.penalty_kinds = frozenset(d["penalty_kinds"])
+        self.condition_kinds = frozenset(d["condition_kinds"])
         self.modal_side = dict(d["modal_side"])
         entries, weaker, ref = [], [], d["sentence_end_reference"]
         self.fallback: dict[str, str] = {}  # fallback kind -> the kind it states alone in a clause
@@ -284,6 +285,10 @@ class RuleReader:
             if kind == "permission" and _search(ex.get("ability_before"), before):
                 return True  # 未然に防ぐことができます: an ability, not a permission
             if kind == "obligation" and _search(ex.get("advice_before"), before):
+                return True
+            if _match(ex.get("participle_cues"), t[s:e]) and not _search(ex.get("participle_auxiliary"), before):
+                return True  # equipment with exempted engines: a description, not a relief
+            if kind in self.g.condition_kinds and _search(ex.get("condition_before"), before):
                 return True
             if kind in ("obligation", "prohibition") and _search(ex.get("granted_before"), before):
                 return True
