@@ -47,6 +47,7 @@ from kb.extract.quantities import (
     rupee_of,
     text_country,
     unit_column,
+    unit_inequalities,
     with_context,
     word_amounts,
     yearly_rates,
@@ -170,7 +171,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     money = [q for q in found if q.kind == "money"]
     dollar, yuan = dollar_of(country, [q.unit for q in money]), yuan_of(country, [(q.unit, q.surface) for q in money])
     rupee, cent = rupee_of(country), cent_of(country)
-    for q in overlay(overlay(found, english_dates(t, low, country)), word_amounts(t, low)):
+    for q in overlay(overlay(overlay(found, english_dates(t, low, country)), word_amounts(t, low)), unit_inequalities(t)):
         i = bisect_right(starts, q.start) - 1
         # A quantity outside every clause sits in a list marker or between blocks; one that
         # runs past its clause's end joins two statements. Neither is a measure.

@@ -2548,6 +2548,49 @@ def _ordinal_periods() -> _OrdinalPeriods:
     return _OrdinalPeriods({k: float(v) for k, v in d["ordinal_words"].items()}, groups)
 
 
+class _Inequalities(NamedTuple):
+    chain: re.Pattern  # 19 ≤kW <56: a range
+    bound: re.Pattern  # kW <19: a bound
+    signs: frozenset[str]
+
+
+@cache
+def _inequalities() -> _Inequalities:
+    d = _rules().d["unit_inequalities"]
+    num, var = r"[0-9][0-9,]*(?:\.[0-9]+)?", alt(d["variables"])
+    lower = alt([w for w in d["signs"] if w[0] in "≤<≦"])
+    signs = alt(d["signs"])
+    var_between = f"[ ]?(?P<c1>{lower})[ ]?(?P<u>{var})(?![A-Za-z0-9])[ ]?(?P<c2>{lower})[ ]?"
+    return _Inequalities(
+        regex_cache.compile(f"(?<![0-9.,])(?P<lo>{num}){var_between}(?P<hi>{num})(?![0-9])"),
+        regex_cache.compile(f"(?<![0-9A-Za-z.,≤<>≦≥≧=])(?P<u>{var})[ ]?(?P<c>{signs})[ ]?(?P<n>{num})(?![0-9])"),
+        frozenset(w[0] for w in d["signs"]))
+
+
+def unit_inequalities(text: str) -> list[Quantity]:
+    """Figures bounded by a unit written as the variable (19 ≤kW <56: 19-56 kW; kW >560: more than 560 kW),
+    as tables of engine or plant classes write them (quantities.json unit_inequalities)."""
+    ineq = _inequalities()
+    if not any(c in text for c in ineq.signs):
+        return []
+    r = _rules()
+    cmp = r.d["comparator_prefixes"]
+
+    def scaled(u: str, value: str) -> tuple[float, str]:
+        g = r.unit_of(u)
+        return float(value.replace(",", "")) * g.get("factor", 1), g["unit"]
+
+    out = []
+    for m in ineq.chain.finditer(text):
+        (lo, unit), (hi, _) = scaled(m["u"], m["lo"]), scaled(m["u"], m["hi"])
+        if lo < hi:
+            out.append(Quantity("quantity", lo, hi, unit, "range", m.group(), m.start(), m.end()))
+    for m in ineq.bound.finditer(text):
+        value, unit = scaled(m["u"], m["n"])
+        out.append(Quantity("quantity", value, None, unit, cmp[m["c"]], m.group(), m.start(), m.end()))
+    return non_overlapping(out)
+
+
 @cache
 def _multiple_words() -> list[tuple[re.Pattern, float, tuple[str, ...]]]:
     return [(regex_cache.compile(p), float(v), tuple(needs)) for p, v, needs in _rules().d["multiple_words"]]
