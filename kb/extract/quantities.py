@@ -210,7 +210,7 @@ class _Rules(NumeralRules):
         self.cmp_pre = {k.lower(): v for k, v in d["comparator_prefixes"].items()}
         self.spread_before = frozenset(d["spread_before"])
         self.cmp_suf = {k.lower(): v for k, v in d["comparator_suffixes"].items()}
-        self.cmp_suf_re = regex_cache.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})")
+        self.cmp_suf_re = regex_cache.compile(f"[ ]?(?P<c>{alt(d['comparator_suffixes'], ci=True)})(?!{d['comparator_suffix_not_before']})")
         self.cmp_first = firsts(d["comparator_suffixes"])
         self.substance_after = regex_cache.compile("|".join(d["substance_after"].values()), re.I)
         self.connector = regex_cache.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
