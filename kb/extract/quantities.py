@@ -24,7 +24,7 @@ from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
 from kb import regex_cache
-from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number
+from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number, parse_number
 from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
 from kb.scripts import CJK_RX, HAN, HAN_RX
 
@@ -2574,11 +2574,10 @@ def unit_inequalities(text: str) -> list[Quantity]:
     if not any(c in text for c in ineq.signs):
         return []
     r = _rules()
-    cmp = r.d["comparator_prefixes"]
 
     def scaled(u: str, value: str) -> tuple[float, str]:
         g = r.unit_of(u)
-        return float(value.replace(",", "")) * g.get("factor", 1), g["unit"]
+        return parse_number(value) * g.get("factor", 1), g["unit"]
 
     out = []
     for m in ineq.chain.finditer(text):
@@ -2587,7 +2586,7 @@ def unit_inequalities(text: str) -> list[Quantity]:
             out.append(Quantity("quantity", lo, hi, unit, "range", m.group(), m.start(), m.end()))
     for m in ineq.bound.finditer(text):
         value, unit = scaled(m["u"], m["n"])
-        out.append(Quantity("quantity", value, None, unit, cmp[m["c"]], m.group(), m.start(), m.end()))
+        out.append(Quantity("quantity", value, None, unit, r.cmp_pre[m["c"]], m.group(), m.start(), m.end()))
     return non_overlapping(out)
 
 
