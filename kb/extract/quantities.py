@@ -167,8 +167,10 @@ class _Rules(NumeralRules):
         self.units: dict[str, dict] = {}
         entries = []  # (word, pattern, ci, loose), sorted over all groups so that 年間 is tried before 年
         qualifiers = [" ".join(w for w in pick if w) for pick in itertools.product(*([""] + q for q in d["duration_qualifiers"]))][1:]
-        # in 2024 and 2025, for calendar years 2022 and 2023: a preposition, and a kind of year (the qualifiers' last list)
-        self.in_before = regex_cache.compile(f"(?<![a-z])(?:in|for|during)(?: (?:the )?(?:{alt(d['duration_qualifiers'][-1])}) years?)? $")
+        # in 2024 and 2025, for calendar years 2022 and 2023, model year 2014, 2015, or 2016: a preposition, a kind of year
+        # (the qualifiers' last list), or both
+        kinds = alt(d['duration_qualifiers'][-1])
+        self.in_before = regex_cache.compile(f"(?<![a-z])(?:(?:in|for|during)(?: (?:the )?(?:{kinds}) years?)?|(?:{kinds}) years?) $")
         for g in d["units"]:
             words = g["words"] + [f"{q} {w}" for q in qualifiers for w in g["words"]] if g.get("qualified") else g["words"]
             words = _with_squares(words)
@@ -1458,11 +1460,11 @@ class _Scan:
             d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value - d.value % 100 + int(fy.group(1)), "range", fy.end()
             return d  # 2021-30, FY2020-30: from the first year to the second, in the first's century
         if d.end - d.start == 4 and d.value is not None and _is_year(d.value, r) and d.value == int(d.value) \
-                and (ny := _YEAR_AND_NEXT.match(t, at)) and int(ny.group(1)) == d.value + 1 \
-                and ((kinded := _KINDED_YEARS.match(self.low, ny.end()))
+                and (run := _year_run(t, at, int(d.value))) is not None \
+                and ((kinded := _KINDED_YEARS.match(self.low, run[1]))
                      or r.in_before.search(self.low, max(floor, d.start - _IN_REACH), d.start)):
-            d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", d.value + 1, "range", kinded.end() if kinded else ny.end()
-            return d  # $25 per tonne in 2024 and 2025, the 2017 and 2018 model years: two years in a row, one period
+            d.kind, d.unit, d.vmax, d.cmp, d.end = "date", "date", float(run[0]), "range", kinded.end() if kinded else run[1]
+            return d  # $25 per tonne in 2024 and 2025, model year 2014, 2015, or 2016: years in a row, one period
         if d.kind == "date" and d.value is not None and d.value == int(d.value) and t[d.end - 1:d.end] in "年度" \
                 and (ny := _CJK_YEAR_AND_NEXT.match(t, at)) and int(ny.group(1)) == d.value + 1:
             d.vmax, d.cmp, d.end = d.value + 1, "range", ny.end()
@@ -2156,7 +2158,19 @@ _LIST_JOINS = (", ", " and ", " or ")  # what stands before a number coordinated
 _OR_MORE_INFIX = regex_cache.compile(r" or (more|greater|above|over|less|fewer|below|under) |\+ ?(?![0-9])")  # 10 or more tonnes, 5+ years
 _OR_LESS = frozenset({"less", "fewer", "below", "under"})
 _IN_REACH = 32  # how far before two years in a row their preposition and kind of year may stand (for calendar years )
-_YEAR_AND_NEXT = regex_cache.compile(r" (?:and|or) ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025, purchased in 2025 or 2026
+_YEAR_AND_NEXT = regex_cache.compile(r",? (?:and|or) ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025, purchased in 2025 or 2026
+_YEAR_LISTED = regex_cache.compile(r", ((?:19|20)[0-9]{2})(?![0-9])")  # for 2021, 2022 and 2023: a year inside a list
+def _year_run(t: str, at: int, first: int) -> tuple[int, int] | None:
+    """(last year, end) of a list of years in a row after a year `first` ending at `at` (2024 and 2025;
+    2021, 2022 and 2023; 2014, 2015, or 2016), or None: a list that skips a year is no period."""
+    year = first
+    while (m := _YEAR_LISTED.match(t, at)) and int(m.group(1)) == year + 1:
+        year, at = year + 1, m.end()
+    if (m := _YEAR_AND_NEXT.match(t, at)) and int(m.group(1)) == year + 1:
+        return year + 1, m.end()
+    return None
+
+
 _CJK_YEAR_AND_NEXT = regex_cache.compile(r"(?:および|及び|及|と|・|和)((?:19|20)[0-9]{2})年度?")  # 2025年度および2026年度
 _KINDED_YEARS = regex_cache.compile(r" (?:model|compliance) years(?![a-z])")  # the 2017 and 2018 model years
 _FY_MARKS = frozenset("/-–")
