@@ -689,7 +689,8 @@ class _Scan:
     def unit_context(self, pos: int, g: dict) -> bool:
         """Whether the words a unit word needs before it (電 for 度) stand in its phrase, or earlier in
         its sentence with nothing in its phrase that gives the word another sense (住宅電價有六個級距，
-        700度以下: kWh; 空調溫度26度: a temperature)."""
+        700度以下: kWh; 空調溫度26度: a temperature), or, for a unit with a wide context, in the text
+        shortly before with nothing near that gives it another sense (quantities.json context_wide)."""
         t, words = self.t, g["context_before"]
         phrase = _PHRASE_END.split(t[max(0, pos - _UNIT_CONTEXT_REACH):pos])[-1]
         other = g.get("context_not", ())
@@ -698,7 +699,14 @@ class _Scan:
         if any(w in phrase for w in words):
             return True
         sentence = _STATEMENT_END.split(t[max(0, pos - _UNIT_SENTENCE_REACH):pos])[-1]
-        return any(w in sentence for w in words) and not any(w in sentence for w in other)
+        if any(w in sentence for w in words):
+            return not any(w in sentence for w in other)
+        wide = g.get("context_wide")
+        if wide is None or any(w in sentence for w in other):
+            return False
+        ahead = _STATEMENT_END.split(t[pos:pos + _UNIT_SENTENCE_REACH])[0]
+        return any(w in t[max(0, pos - wide["reach"]):pos] for w in wide["words"]) \
+            and not any(w in sentence or w in ahead for w in wide["not_near"])
 
     def run(self) -> list[_Draft]:
         r, t = self.r, self.t
@@ -1009,6 +1017,8 @@ class _Scan:
                 and t.endswith(r.monthly_day_before, max(0, d.start - 4), d.start):
             d.kind, d.unit, d.value = "date", "date", None  # 每月十五日前: the 15th of each month
             return self.finish(d, floor, ranged)
+        if "after_cjk_numeral" in u and t[num_end - 1:num_end] in r.cjk_numeral_chars:
+            u = u["after_cjk_numeral"]  # 五千米: five thousand metres, where 30000千米 is 30,000 km
         d.kind, d.unit = u["kind"], u["unit"]
         if d.unit == "multiple" and (r.times_per.match(t, d.end) or _repeated(t, d, r)):
             d.kind, d.unit = "count", None  # 3 times a year, carried 100 times: how often, not a multiple
@@ -2041,14 +2051,40 @@ class _LeadMarks(NamedTuple):
     period: str  # the denominator a period word before the figure makes (day, hour)
     units: frozenset[str]  # what that period makes a flow of
     before: dict[str, re.Pattern]  # language -> the period word and the phrase up to the figure
+    defined: dict[str, re.Pattern]  # language -> the period word inside a defining bracket right before the figure
 
 
 @cache
 def _lead_marks() -> tuple[_LeadMarks, ...]:
     d = _rules().d["lead_period_rates"]
     return tuple(_LeadMarks(v.get("period", period), frozenset(v["units"]),
-                            {lang: regex_cache.compile(p) for lang, p in v["before"].items()})
+                            {lang: regex_cache.compile(p) for lang, p in v["before"].items()},
+                            {lang: regex_cache.compile(p) for lang, p in v.get("defined", {}).items()})
                  for period, v in d.items() if not period.startswith("_"))
+
+
+# 排出水量（一日当たりの平均的な排出水の量をいう。以下同じ。）が千立方メートル以上: a term defined in the
+# brackets right before the figure it is compared with
+_DEFINED_BEFORE = regex_cache.compile("をいう。(?:以下[^（）()。]{0,16}同じ。)?[）)](?:が|は)$")
+_DEFINITION_REACH = 400  # how far back the defining bracket may open
+
+
+def _defining_bracket(text: str, at: int, floor: int) -> str | None:
+    """The inside of the defining bracket that closes right before position `at` (…をいう。）が), or None."""
+    if not (m := _DEFINED_BEFORE.search(text, max(floor, at - 24), at)):
+        return None
+    close = text.rfind("）", m.start(), at) if "）" in m.group() else text.rfind(")", m.start(), at)
+    depth, i = 0, close
+    while i > max(floor, close - _DEFINITION_REACH):
+        i -= 1
+        c = text[i]
+        if c in "）)":
+            depth += 1
+        elif c in "（(":
+            if depth == 0:
+                return text[i + 1:close]
+            depth -= 1
+    return None
 
 
 def lead_period_rates(text: str, start: int, quantities: list[Quantity], langs) -> list[Quantity]:
@@ -2073,6 +2109,9 @@ def _lead_rates(text: str, start: int, quantities: list[Quantity], langs, marks:
                 at = q.start - len(phrase) + hit.start()
                 dropped.update(i for i, p in enumerate(out)
                                if p.kind == "duration" and p.unit == marks.period and at <= p.start < q.start)
+                q = replace(q, unit=f"{q.unit}/{marks.period}")
+            elif marks.defined and (inside := _defining_bracket(text, q.start, start)) is not None \
+                    and any((rx := marks.defined.get(lang)) and rx.search(inside) for lang in langs):
                 q = replace(q, unit=f"{q.unit}/{marks.period}")
         out.append(q)
     return [q for i, q in enumerate(out) if i not in dropped] if dropped else out
