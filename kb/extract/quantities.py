@@ -2322,13 +2322,17 @@ def _context_rules() -> tuple[re.Pattern, dict, re.Pattern, dict]:
             regex_cache.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True))), curs)
 
 
+# 1キロワット時(kWh)当たり: an abbreviation glossing the unit, between it and its 当たり
+_GLOSS_BEFORE_PER = regex_cache.compile(r"[(（][a-z0-9₂/ ]{1,8}[)）](?=当たり|当り|あたり|につき)")
+
+
 def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUnit | None:
     """The unit a label, text[start:end] (a heading, a header cell, a short line), gives the figures
     under it, or None. A long span is no label and is not even sliced."""
     end = len(text) if end is None else end
     if end - start > _rules().d["context_label_max"]:
         return None
-    label = caseless(lowered(text[start:end]))
+    label = _GLOSS_BEFORE_PER.sub("", caseless(lowered(text[start:end])))
     per_rx, pers, cur_rx, curs = _context_rules()
     per, cur = per_rx.search(label), cur_rx.search(label)
     if per is None and cur is None:
