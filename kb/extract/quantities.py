@@ -2048,7 +2048,8 @@ def _yearly_money(side: str) -> dict[str, re.Pattern]:
 
 
 class _LeadMarks(NamedTuple):
-    period: str  # the denominator a period word before the figure makes (day, hour)
+    period: str  # the denominator a period word before the figure makes (day, hour, yr)
+    drops: str  # the unit of the period word's own duration, left out once it made the rate (day, year)
     units: frozenset[str]  # what that period makes a flow of
     before: dict[str, re.Pattern]  # language -> the period word and the phrase up to the figure
     defined: dict[str, re.Pattern]  # language -> the period word inside a defining bracket right before the figure
@@ -2057,7 +2058,7 @@ class _LeadMarks(NamedTuple):
 @cache
 def _lead_marks() -> tuple[_LeadMarks, ...]:
     d = _rules().d["lead_period_rates"]
-    return tuple(_LeadMarks(v.get("period", period), frozenset(v["units"]),
+    return tuple(_LeadMarks(v.get("period", period), v.get("drops", v.get("period", period)), frozenset(v["units"]),
                             {lang: regex_cache.compile(p) for lang, p in v["before"].items()},
                             {lang: regex_cache.compile(p) for lang, p in v.get("defined", {}).items()})
                  for period, v in d.items() if not period.startswith("_"))
@@ -2108,7 +2109,7 @@ def _lead_rates(text: str, start: int, quantities: list[Quantity], langs, marks:
             if hit is not None:
                 at = q.start - len(phrase) + hit.start()
                 dropped.update(i for i, p in enumerate(out)
-                               if p.kind == "duration" and p.unit == marks.period and at <= p.start < q.start)
+                               if p.kind == "duration" and p.unit == marks.drops and at <= p.start < q.start)
                 q = replace(q, unit=f"{q.unit}/{marks.period}")
             elif marks.defined and (inside := _defining_bracket(text, q.start, start)) is not None \
                     and any((rx := marks.defined.get(lang)) and rx.search(inside) for lang in langs):
