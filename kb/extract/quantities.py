@@ -1576,6 +1576,8 @@ class _Scan:
             kind, unit = hi.kind, hi.unit
         elif d.unit is not None and hi.unit is not None and d.unit == f"{hi.unit}/yr":
             pass  # 年間600万トンから1,200万トン: the yearly marker before the range covers both ends
+        elif d.kind == "quantity" and d.unit is not None and hi.unit is not None and d.unit.startswith(hi.unit + "/"):
+            pass  # 每兆瓦时0.9吨至1.0吨, MWhあたり0.918トンから1.094トン: the denominator before the range covers both ends
         elif d.kind == "money" and d.unit == hi.unit and d.scale == 1 and hi.scale > 1 and low <= hi.value / hi.scale:
             low *= hi.scale  # from $230 to $350 million, between €2.5 and €7.5 million: the scale is said once
         elif not _same_dimension(d, hi):
