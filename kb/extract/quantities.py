@@ -925,6 +925,11 @@ class _Scan:
         if hit is None and g == "n" and t[d.end:d.end + 1] in r.more_than and (more := self.unit(d.end + 1)) is not None \
                 and more[0].get("kind") in ("count", "quantity", "money"):
             hit, d.cmp = more, ">"  # 300多家, 3万余吨: more than the figure
+        if hit is None and g == "n" and t[d.end:d.end + 1] in r.more_than and (mult := r.big.get(t[d.end + 1:d.end + 2])) \
+                and d.value is not None and (more := self.unit(d.end + 2)) is not None \
+                and more[0].get("kind") in ("count", "quantity", "money"):
+            d.value, d.scale = d.value * mult, d.scale * mult
+            hit, d.cmp = more, ">"  # 2100多萬元, 十多万吨, 100多亿元: more than the figure, its multiplier after the mark
         if hit is None and g in ("n", "w") and d.value != 1 and (om := _OR_MORE_INFIX.match(self.low, d.end)) is not None \
                 and (more := self.unit(om.end())) is not None and more[0].get("kind") in ("count", "quantity", "duration"):
             hit, d.cmp = more, "<=" if om.group(1) in _OR_LESS else ">="  # 10 or more tonnes (one or more: an idiom)
@@ -1340,7 +1345,9 @@ class _Scan:
             d.cmp, d.end = r.cmp_suf[key(cs.group("c"))], cs.end()
         if ranged and d.cmp in (">=", ">") and d.value is not None:
             if suffixed or t[d.end:d.end + 1] in _LIST_GAP or (not t[d.end:d.end + 1].isascii() and r.cmp_pre_fwd.match(t, d.end)):
-                self.band(d)  # 5万元以上50万元以下; 最短為一年、最長為三年; 超過一萬元未滿五百萬元
+                # 5万元以上50万元以下; 最短為一年、最長為三年; 超過一萬元未滿五百萬元; 6.5噸以上~14噸: a wave dash
+                # after the bound closes the band with a bare figure
+                self.band(d, open_end=suffixed and t[d.end:d.end + 1] in _WAVES)
             elif not suffixed and (to := _BAND_TO.match(t, d.end)):
                 self.band(d, to.end(), open_end=True)  # 大於75kW至200kW: above the first, up to the second
             elif t[d.end:d.end + 1] in ", " and (j := _EN_BAND_JOIN.match(t, d.end)):
