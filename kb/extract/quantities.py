@@ -1137,6 +1137,8 @@ class _Scan:
             return False  # 一百年內: within a hundred years, a span (GWP100), no era year; 119年內 is no span
         month = self.r.month.match(self.t, end) if end is not None else None
         fiscal = end is not None and self.t.endswith("年度", 0, end)  # 九十七年度: a fiscal year named, never a span of years
+        if end is not None and self.t[start] == "百" and month is None and not fiscal:
+            return False  # 放置百年後: a century, the idiom; the era year 100 is written 一百年, 百年度 or with its month
         return self._digits(start, 3) or (not self.t[start].isdigit() and (value >= 100 or month is not None or fiscal)) \
             or ((fiscal or (month is not None and month.group().endswith("日"))) and self._digits(start, 2))  # 96年6月30日
 
