@@ -1613,6 +1613,17 @@ _PLUS_MINUS = regex_cache.compile(r"[ ]?(?:±|＋－|\+/-)[ ]?([0-9]{1,3}(?:\.[0
 _TILDES = ("~", "～", "〜")  # the wave dashes a CJK range is written with
 
 
+def _year_run(t: str, at: int, first: int) -> tuple[int, int] | None:
+    """(last year, end) of a list of years in a row after a year `first` ending at `at` (2024 and 2025;
+    2021, 2022 and 2023; 2014, 2015, or 2016), or None: a list that skips a year is no period."""
+    year = first
+    while (m := _YEAR_LISTED.match(t, at)) and int(m.group(1)) == year + 1:
+        year, at = year + 1, m.end()
+    if (m := _YEAR_AND_NEXT.match(t, at)) and int(m.group(1)) == year + 1:
+        return year + 1, m.end()
+    return None
+
+
 class _Month(NamedTuple):
     """A month written in a date (Scan.month_at)."""
 
@@ -2211,17 +2222,6 @@ _OR_LESS = frozenset({"less", "fewer", "below", "under"})
 _IN_REACH = 32  # how far before two years in a row their preposition and kind of year may stand (for calendar years )
 _YEAR_AND_NEXT = regex_cache.compile(r",? (?:and|or) ((?:19|20)[0-9]{2})(?![0-9])")  # in 2024 and 2025, purchased in 2025 or 2026
 _YEAR_LISTED = regex_cache.compile(r", ((?:19|20)[0-9]{2})(?![0-9])")  # for 2021, 2022 and 2023: a year inside a list
-def _year_run(t: str, at: int, first: int) -> tuple[int, int] | None:
-    """(last year, end) of a list of years in a row after a year `first` ending at `at` (2024 and 2025;
-    2021, 2022 and 2023; 2014, 2015, or 2016), or None: a list that skips a year is no period."""
-    year = first
-    while (m := _YEAR_LISTED.match(t, at)) and int(m.group(1)) == year + 1:
-        year, at = year + 1, m.end()
-    if (m := _YEAR_AND_NEXT.match(t, at)) and int(m.group(1)) == year + 1:
-        return year + 1, m.end()
-    return None
-
-
 _CJK_YEAR_AND_NEXT = regex_cache.compile(r"(?:および|及び|及|と|・|和)((?:19|20)[0-9]{2})年度?")  # 2025年度および2026年度
 _KINDED_YEARS = regex_cache.compile(r" (?:model|compliance) years(?![a-z])")  # the 2017 and 2018 model years
 _FY_MARKS = frozenset("/-–")
