@@ -14,7 +14,7 @@ from typing import NamedTuple
 from kb import regex_cache
 from kb.resources import load_data
 
-__all__ = ["CASE_EXTRA", "EN_SUFFIX", "alt", "caseless", "ci_firsts", "edge_chars", "firsts", "fold", "key",
+__all__ = ["BRACKETS", "CASE_EXTRA", "EN_SUFFIX", "alt", "bracketed_spans", "caseless", "ci_firsts", "edge_chars", "firsts", "fold", "key",
            "LANG_KEYS", "LANGS", "CueSet", "caseless_pattern", "cue_lang", "lang_lists", "load_data", "lowered",
            "re_i_variants", "trie"]
 
@@ -91,6 +91,27 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 
 ROUND_OPEN, ROUND_CLOSE = "(（", ")）"  # round brackets, ASCII and full-width
+BRACKETS = {"（": "）", "(": ")", "「": "」", "『": "』", "【": "】", "〔": "〕", "[": "]", "《": "》", "〈": "〉"}  # opener -> closer
+_CLOSERS = {v: k for k, v in BRACKETS.items()}
+_BRACKET_RX = regex_cache.compile("[" + re.escape("".join(BRACKETS) + "".join(_CLOSERS)) + "]")
+
+
+def bracketed_spans(t: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of t[start:end] inside matched brackets (outermost pairs, each with its brackets), found
+    with one stack: a closer with no opener in the range is passed over."""
+    out, stack = [], []
+    for m in _BRACKET_RX.finditer(t, start, end):
+        ch, i = m.group(), m.start()
+        if ch in BRACKETS:
+            stack.append((ch, i))
+        elif ch in _CLOSERS and stack:
+            while stack and stack[-1][0] != _CLOSERS[ch]:
+                stack.pop()  # an opener never closed
+            if stack:
+                _, j = stack.pop()
+                if not stack:
+                    out.append((j, i + 1))
+    return out
 
 
 def lowered(text: str) -> str:

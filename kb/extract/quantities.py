@@ -25,7 +25,20 @@ from typing import NamedTuple
 
 from kb import regex_cache
 from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number, parse_number
-from kb.extract.patterns import ROUND_CLOSE, ROUND_OPEN, alt, caseless, ci_firsts, firsts, fold, key, load_data, lowered, trie
+from kb.extract.patterns import (
+    ROUND_CLOSE,
+    ROUND_OPEN,
+    alt,
+    bracketed_spans,
+    caseless,
+    ci_firsts,
+    firsts,
+    fold,
+    key,
+    load_data,
+    lowered,
+    trie,
+)
 from kb.scripts import CJK_RX, HAN, HAN_RX
 
 __all__ = ["Quantity", "counts_number_of", "find_quantities", "is_bare_year", "parse_quantity"]
@@ -243,8 +256,9 @@ class _Rules(NumeralRules):
         self.ordinal_full = regex_cache.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
         # A rate's denominator written before the figure (每吨50元, 每千瓦时0.3元, トン当たり289円).
-        self.per_prefix = {key(w): unit for unit, words in d["per_prefixes"].items() for w in words}
-        self.b_cur, self.b_per_prefix = _before(self.cur_map), _before([w for ws in d["per_prefixes"].values() for w in ws], True)
+        prefixes = {unit: _glossed_pers(unit, words) for unit, words in d["per_prefixes"].items()}
+        self.per_prefix = {key(w): unit for unit, words in prefixes.items() for w in words}
+        self.b_cur, self.b_per_prefix = _before(self.cur_map), _before([w for ws in prefixes.values() for w in ws], True)
         self.b_per_verb = _before(d["per_prefix_verbs"])
         # 每節省一度電, 每减排一吨: an act between 每 and a per-prefix's unit (its tail: 度電, 吨)
         tails = {w[1:]: u for u, ws in d["per_prefixes"].items() for w in ws if w.startswith("每") and not w.startswith("每一")}
@@ -2096,18 +2110,9 @@ def _defining_bracket(text: str, at: int, floor: int) -> str | None:
     """The inside of the defining bracket that closes right before position `at` (…をいう。）が), or None."""
     if not (m := _DEFINED_BEFORE.search(text, max(floor, at - 24), at)):
         return None
-    close = text.rfind("）", m.start(), at) if "）" in m.group() else text.rfind(")", m.start(), at)
-    depth, i = 0, close
-    while i > max(floor, close - _DEFINITION_REACH):
-        i -= 1
-        c = text[i]
-        if c in "）)":
-            depth += 1
-        elif c in "（(":
-            if depth == 0:
-                return text[i + 1:close]
-            depth -= 1
-    return None
+    close = max(text.rfind(c, m.start(), at) for c in ROUND_CLOSE) + 1
+    spans = bracketed_spans(text, max(floor, close - _DEFINITION_REACH), close)
+    return text[spans[-1][0] + 1:close - 1] if spans and spans[-1][1] == close else None
 
 
 def lead_period_rates(text: str, start: int, quantities: list[Quantity], langs) -> list[Quantity]:
@@ -2344,7 +2349,9 @@ def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUn
     end = len(text) if end is None else end
     if end - start > _rules().d["context_label_max"]:
         return None
-    label = _GLOSS_BEFORE_PER.sub("", caseless(lowered(text[start:end])))
+    label = caseless(lowered(text[start:end]))
+    if "(" in label or "（" in label:
+        label = _GLOSS_BEFORE_PER.sub("", label)
     per_rx, pers, cur_rx, curs = _context_rules()
     per, cur = per_rx.search(label), cur_rx.search(label)
     if per is None and cur is None:
@@ -2579,6 +2586,21 @@ def _repeated(t: str, d: _Draft, r: _Rules) -> bool:
     """Whether 'N times' closes a phrase after the act it repeats (quantities.json times_repeated)."""
     return t[d.end - 5:d.end].lower() == "times" and bool(r.times_repeated_after.match(t, d.end)) \
         and bool(r.times_repeated_before.search(t, max(0, d.start - 20), d.start))
+
+
+_PER_SUFFIXES = ("当たり", "あたり", "当り", "につき")
+
+
+def _glossed_pers(unit: str, words: list[str]) -> list[str]:
+    """A Japanese denominator written out in katakana also with its unit's symbol glossed in brackets
+    before 当たり (メガワット時(MWh)あたり, キロワット時（kWh）当たり)."""
+    out = list(words)
+    if unit.isascii() and unit[:1].isalpha():
+        for w in words:
+            stem = next((w[:-len(x)] for x in _PER_SUFFIXES if w.endswith(x)), None)
+            if stem and not any(c.isascii() for c in stem):
+                out += [f"{stem}{o}{unit}{c}{w[len(stem):]}" for o, c in (("(", ")"), ("（", "）"))]
+    return out
 
 
 def _per_variants(words: list[str]) -> list[str]:

@@ -31,15 +31,12 @@ from functools import cache, cached_property
 
 from kb import regex_cache
 from kb.extract.clauses import Clause
-from kb.extract.patterns import LANG_KEYS, LATIN_RX, CueSet, caseless, caseless_pattern, load_data, lowered
+from kb.extract.patterns import BRACKETS, LANG_KEYS, LATIN_RX, CueSet, bracketed_spans, caseless, caseless_pattern, load_data, lowered
 
 __all__ = ["RuleHit", "RuleReader", "rule_kinds"]
 
 _NO_RULES = frozenset({"heading", "formula"})
-_BRACKETS = {"（": "）", "(": ")", "「": "」", "『": "』", "【": "】", "〔": "〕", "[": "]", "《": "》", "〈": "〉"}
-_CLOSERS = {v: k for k, v in _BRACKETS.items()}
 _QUOTE_OPENERS = frozenset("「『")  # quotation marks: around whole sentences they quote a text
-_BRACKET_RX = regex_cache.compile("[" + re.escape("".join(_BRACKETS) + "".join(_CLOSERS)) + "]")
 _LOOK = 60  # how far before / after an expression its exclusions look
 _LABEL = "【"  # the bracket a guidance page's labels open with
 _LABEL_CLOSE = "】"
@@ -230,7 +227,7 @@ class RuleReader:
                      if (kind in self.g.conditional_kinds and not any(_match(ex.get("violation_cue"), t[s:e]) for ex, _, _ in exs))
                      or (e <= at and not self.low.startswith(" be ", e))]
         # a bracket around the whole clause holds a sentence of its own, not a qualifier of one
-        brackets = [(a, b) for a, b in _bracketed(t, start, end) if not _whole(t, a, b, start, end)]
+        brackets = [(a, b) for a, b in bracketed_spans(t, start, end) if not _whole(t, a, b, start, end)]
         # a proviso, and a quotation of whole sentences with a modal (氣候法第二十五條：「…得…。…應…。」), is a
         # provision of its own; a quoted definition (「…經…核准…的專案。」) still only qualifies
         modal_starts = [s for s, _, kind in found if kind in g.modals]  # in text order, as found is
@@ -240,7 +237,7 @@ class RuleReader:
         # a proviso is a provision of its own, but the brackets inside it qualify as any others do
         quoted = set(proviso_spans)
         qualifiers = _Spans(sorted([(a, b) for a, b in brackets if (a, b) not in quoted]
-                                   + [inner for a, b in proviso_spans for inner in _bracketed(t, a + 1, b - 1)]))
+                                   + [inner for a, b in proviso_spans for inner in bracketed_spans(t, a + 1, b - 1)]))
         numbers = _Spans(taken)
         hits = []
         for h in _outermost([RuleHit(kind, s, e) for s, e, kind in found], g.modals, g.fallback):  # 'shall' in 'shall not' is not its own
@@ -382,7 +379,7 @@ def _fills_note(t: str, h: RuleHit, start: int) -> bool:
     a = h.start - 1
     if (m := _CLOCK_BEFORE.search(t, max(start, a - 8), h.start)) is not None:
         a = m.start()
-    return a > start and t[a] in _BRACKETS and t[h.end:h.end + 1] == _BRACKETS[t[a]]
+    return a > start and t[a] in BRACKETS and t[h.end:h.end + 1] == BRACKETS[t[a]]
 
 
 def _whole(t: str, a: int, b: int, start: int, end: int) -> bool:
@@ -403,23 +400,6 @@ def _any_between(starts: list[int], a: int, b: int) -> bool:
     """Whether the sorted positions hold one strictly between a and b (logarithmic in their number)."""
     i = bisect_right(starts, a)
     return i < len(starts) and starts[i] < b
-
-
-def _bracketed(t: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Spans of t[start:end] inside matched brackets (outermost pairs), found with one stack."""
-    out, stack = [], []
-    for m in _BRACKET_RX.finditer(t, start, end):
-        ch, i = m.group(), m.start()
-        if ch in _BRACKETS:
-            stack.append((ch, i))
-        elif ch in _CLOSERS and stack:
-            while stack and stack[-1][0] != _CLOSERS[ch]:
-                stack.pop()  # an opener never closed
-            if stack:
-                _, j = stack.pop()
-                if not stack:
-                    out.append((j, i + 1))
-    return out
 
 
 def _outermost(hits: list[RuleHit], modals: frozenset, fallback: dict) -> list[RuleHit]:
