@@ -131,7 +131,11 @@ _LOWER_ASCII = regex_cache.compile(r"[\x00-\x40\x5b-\x7f]*")  # no capitals, so 
 def caseless_pattern(src: str) -> bool:
     """Whether a pattern written for re.I matches the same without it on caseless() text: no ASCII
     capitals, no inline flag changes, and no cased character outside ASCII (€ is fine)."""
-    return ("(?-" not in src and _LOWER_ASCII.fullmatch("".join(c for c in src if c.isascii())) is not None
+    if "(?-" in src:
+        return False
+    if src.isascii():
+        return _LOWER_ASCII.fullmatch(src) is not None
+    return (_LOWER_ASCII.fullmatch("".join(c for c in src if c.isascii())) is not None
             and all(c.lower() == c.upper() for c in src if not c.isascii()))
 
 
@@ -725,7 +729,11 @@ def _dispatch(ps: list, english: bool) -> tuple[re.Pattern | None, dict[str, _St
         if any(f is None for f in firsts):
             return None, {}
         keys = sorted(set().union(*firsts))
-        by_first = _starting({k: tuple(i for i, f in enumerate(firsts) if k in f) for k in keys})
+        by_word: dict[str, list[int]] = {k: [] for k in keys}
+        for i, f in enumerate(firsts):
+            for k in f:
+                by_word[k].append(i)
+        by_first = _starting({k: tuple(ks) for k, ks in by_word.items()})
         # Whole words; the word start is tested by the caller: a look-behind first would hide the
         # pattern's leading letters from the engine, which then tries every position (5x slower).
         return regex_cache.compile(f"(?:{trie(keys)})(?![a-z])"), by_first
