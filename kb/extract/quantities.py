@@ -1527,8 +1527,9 @@ class _Scan:
         # between … and …, after … and before …: only the opener's own closer; any other opener also takes
         # a plain connector (from 2026 – 2030) besides its own closers (from 52 kV up to and including 145 kV)
         if not (cm := (r.closers[paired] if paired else r.connector).match(t, at)
-                or (opener is not None and not paired and r.closers[key(opener[1])].match(t, at))):
-            return None
+                or (opener is not None and not paired and r.closers[key(opener[1])].match(t, at))
+                or (paired == "between" and _TIGHT_DASH.match(t, at))):
+            return None  # between 15-40%: a dash between two figures closes 'between' as 'and' would
         p = cm.end()
         same = r.same_year.match(t, p) if d.kind == "date" else None  # 九十五年十月一日至同年十二月三十一日
         latest = r.date_latest.match(t, p) if d.kind == "date" else None  # ~遅くとも2025年12月31日
@@ -1750,6 +1751,7 @@ _LONGEST_PERIOD = {"month": 1200, "week": 5200, "day": 36500}
 _CJK_AND = regex_cache.compile("[ ]?[和与與及][ ]?")  # 100万千瓦时和1000万千瓦时之间: the ends of a range
 _CJK_BETWEEN_END = regex_cache.compile("[ ]?(?:之间|之間)")
 _FY_SHORT = (10, 60)  # FY10 to FY60: two-digit fiscal years of this century
+_TIGHT_DASH = regex_cache.compile("[-–—](?=[0-9])")  # a dash with no blank on either side, before a figure
 _PAIRED_OPENERS = frozenset({"between", "after"})  # openers whose range closes with a word of their own
 _YEAR_DATA = regex_cache.compile(r" (?:data|figures|values|numbers|reports?|returns?|baselines?)(?![a-z])")  # after a year and unit
 _BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七八九十]{1,3})年(?!間)")  # a year with no era before it
