@@ -1038,6 +1038,8 @@ class _Scan:
             return self.finish(d, floor, ranged)
         if "after_cjk_numeral" in u and t[num_end - 1:num_end] in r.cjk_numeral_chars:
             u = u["after_cjk_numeral"]  # 五千米: five thousand metres, where 30000千米 is 30,000 km
+            if u is None:
+                return None  # 三者, 兩者: Chinese whoever, where 8者 counts parties
         d.kind, d.unit = u["kind"], u["unit"]
         if d.unit == "multiple" and (r.times_per.match(t, d.end) or _repeated(t, d, r)):
             d.kind, d.unit = "count", None  # 3 times a year, carried 100 times: how often, not a multiple
