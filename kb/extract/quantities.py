@@ -1599,6 +1599,7 @@ class _Scan:
             if d.scale == 1:  # 600-1200万吨, 20-25 Mt, 1-2年半, 3-5千万円 but 二十〜三十万
                 own_small = any(c in r.small or c in r.tens for c in t[d.start:d.end])
                 low *= hi.scale * (1 if own_small else hi.small)
+                d.scale = hi.scale  # 4~11万円 is in ten thousands at both ends: no price quoted per unit
             kind, unit = hi.kind, hi.unit
         elif d.unit is not None and hi.unit is not None and d.unit == f"{hi.unit}/yr":
             pass  # 年間600万トンから1,200万トン: the yearly marker before the range covers both ends
