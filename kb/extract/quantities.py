@@ -221,6 +221,7 @@ class _Rules(NumeralRules):
         self.per_spaced = regex_cache.compile(f"[ ]?/[ ](?P<p>{alt(self.per_spaced_map, ci=True)})")
         self.per_after = tuple(d["rate_markers"])
         self.cur_map = d["currency_prefixes"]
+        self.cur_floor = d["currency_prefix_floor"]
         self.cur_fwd = regex_cache.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
         self.cmp_pre = {k.lower(): v for k, v in d["comparator_prefixes"].items()}
         self.spread_before = frozenset(d["spread_before"])
@@ -1257,7 +1258,8 @@ class _Scan:
             return None  # if any amount is not a multiple of 1 cent: the step again, before its rounding
         if d.kind in ("number", "money") and r.rounding_after.match(t, d.end):
             return None  # 1,000円未満の端数は切り捨て: the unit of rounding
-        if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)):
+        if d.kind in ("number", "money") and (cur := self.before(r.b_cur, s, floor)) \
+                and (d.value or 0) >= r.cur_floor.get(cur[1], 0):
             d.kind, d.unit, s = "money", r.cur_map[cur[1]], cur[0]
         elif d.kind == "number" and d.value and (fine := r.fine_after.match(t, d.end)):
             d.kind, d.unit = "money", r.d["fine_nouns"]["currency"][fine.lastgroup]  # 50万以下の罰金: the yen left out
