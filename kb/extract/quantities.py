@@ -222,6 +222,9 @@ class _Rules(NumeralRules):
         self.per_after = tuple(d["rate_markers"])
         self.cur_map = d["currency_prefixes"]
         self.cur_floor = d["currency_prefix_floor"]
+        self.concentration_per = frozenset(d["concentrations"]["per"])
+        self.concentration_masses = [(w, name, float(m["factor"])) for name, m in d["concentrations"]["masses"].items()
+                                     for w in m["words"]]
         self.cur_fwd = regex_cache.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
         self.cmp_pre = {k.lower(): v for k, v in d["comparator_prefixes"].items()}
         self.spread_before = frozenset(d["spread_before"])
@@ -1277,11 +1280,13 @@ class _Scan:
                 d.unit, d.end = f"{d.unit}/{period}", py.end()  # $3 per acre per year, 50 cents per square foot per month
         elif d.kind == "money" and "/" not in d.unit and (den := self.denominator_head(s, floor)):
             d.unit = f"{d.unit}/{den.unit}"  # 1リットルあたりのガソリン税は53.8円: the denominator named once, before its noun
-        elif d.unit == "g" and (den := self.denominator_before(s, floor, r.b_cmp)) and den.unit in ("L", "100mL"):
-            # 一リットルにつき二十ミリグラム以下, 每升不得超过0.5毫克: a concentration in milligrams per litre (or per
-            # 100 mL as fuel standards state it: 百ミリリットル当たり五ミリグラム)
-            d.value, d.vmax = d.value * 1000, None if d.vmax is None else d.vmax * 1000
-            d.unit, s = f"mg/{den.unit}", den.start
+        elif d.unit == "g" and (den := self.denominator_before(s, floor, r.b_cmp)) and den.unit in r.concentration_per \
+                and (mass := _written_mass(t, d.end, r)) is not None:
+            # 一リットルにつき二十ミリグラム以下, 每升不得超过0.5毫克, 一立方メートルにつき〇・一ナノグラム: a concentration in the
+            # mass unit written, per litre, cubic metre or gram (or per 100 mL as fuel standards state it)
+            name, factor = mass
+            d.value, d.vmax = _rescaled(d.value, factor), None if d.vmax is None else _rescaled(d.vmax, factor)
+            d.unit, s = f"{name}/{den.unit}", den.start
             if den.between is not None:
                 d.cmp = r.cmp_pre[key(den.between)]
         elif d.kind == "quantity" and d.unit in _FLOWING and (den := self.denominator_before(s, floor, r.b_cmp)) \
@@ -1800,6 +1805,17 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
             d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元; 0.918トン、1.013トン
         rate = d if "/" in d.unit else None
     return drafts
+
+
+def _written_mass(t: str, end: int, r: _Rules) -> tuple[str, float] | None:
+    """(unit, factor from grams) of the mass word a figure ending at `end` is written in (二十ミリグラム: mg, 1000),
+    or None when it is written in grams or larger."""
+    return next(((name, factor) for w, name, factor in r.concentration_masses if t.startswith(w, end - len(w))), None)
+
+
+def _rescaled(grams: float, factor: float) -> float:
+    """grams in the unit `factor` times smaller, rounded past binary noise (1e-10 g is 0.1 ng, not 0.10000000000000002)."""
+    return float(f"{grams * factor:.12g}")
 
 
 def _prefixed(t: str, d: _Draft, r: _Rules) -> bool:
