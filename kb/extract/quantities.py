@@ -223,8 +223,9 @@ class _Rules(NumeralRules):
         self.cur_map = d["currency_prefixes"]
         self.cur_floor = d["currency_prefix_floor"]
         self.concentration_per = frozenset(d["concentrations"]["per"])
-        self.concentration_masses = [(w, name, float(m["factor"])) for name, m in d["concentrations"]["masses"].items()
-                                     for w in m["words"]]
+        # (word, unit, its size in grams): the words are the gram entries' of units with the unit's factor
+        self.concentration_masses = [(w, name, factor) for name, factor in d["concentrations"]["masses"].items()
+                                     for g in d["units"] if g["unit"] == "g" and g.get("factor") == factor for w in g["words"]]
         self.cur_fwd = regex_cache.compile(f"(?P<c>{alt(self.cur_map)})[ ]?")
         self.cmp_pre = {k.lower(): v for k, v in d["comparator_prefixes"].items()}
         self.spread_before = frozenset(d["spread_before"])
@@ -1284,8 +1285,8 @@ class _Scan:
                 and (mass := _written_mass(t, d.end, r)) is not None:
             # 一リットルにつき二十ミリグラム以下, 每升不得超过0.5毫克, 一立方メートルにつき〇・一ナノグラム: a concentration in the
             # mass unit written, per litre, cubic metre or gram (or per 100 mL as fuel standards state it)
-            name, factor = mass
-            d.value, d.vmax = _rescaled(d.value, factor), None if d.vmax is None else _rescaled(d.vmax, factor)
+            name, size = mass
+            d.value, d.vmax = _rescaled(d.value, size), None if d.vmax is None else _rescaled(d.vmax, size)
             d.unit, s = f"{name}/{den.unit}", den.start
             if den.between is not None:
                 d.cmp = r.cmp_pre[key(den.between)]
@@ -1808,14 +1809,14 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
 
 
 def _written_mass(t: str, end: int, r: _Rules) -> tuple[str, float] | None:
-    """(unit, factor from grams) of the mass word a figure ending at `end` is written in (二十ミリグラム: mg, 1000),
+    """(unit, its size in grams) of the mass word a figure ending at `end` is written in (二十ミリグラム: mg, 0.001),
     or None when it is written in grams or larger."""
     return next(((name, factor) for w, name, factor in r.concentration_masses if t.startswith(w, end - len(w))), None)
 
 
-def _rescaled(grams: float, factor: float) -> float:
-    """grams in the unit `factor` times smaller, rounded past binary noise (1e-10 g is 0.1 ng, not 0.10000000000000002)."""
-    return float(f"{grams * factor:.12g}")
+def _rescaled(grams: float, size: float) -> float:
+    """grams in a unit of `size` grams, rounded past binary noise (1e-10 g is 0.1 ng, not 0.10000000000000002)."""
+    return float(f"{grams / size:.12g}")
 
 
 def _prefixed(t: str, d: _Draft, r: _Rules) -> bool:

@@ -106,7 +106,6 @@ class Taxonomy:
         self.replaced = [(regex_cache.compile(b), regex_cache.compile(a.removeprefix("^"))) for b, a in data["replaced_text"]["patterns"]]
         self.singular_kinds = frozenset(data["singular_dropped"]["kinds"])
         self.singular_units_kept = frozenset(data["singular_dropped"]["units_kept"])
-        self.singular_rates_kept = bool(data["singular_dropped"]["rates_kept"])
         self.keep_kinds = frozenset(data["keep_without_role"]["kinds"])
         self.lead_ins = {k: regex_cache.compile(v) for k, v in data["lead_ins"].items() if not k.startswith("_")}  # en, cjk
         fr = data["fractions_as_percent"]
@@ -421,7 +420,7 @@ class RoleReader:
             if role is None and x.kind not in tx.keep_kinds:
                 continue  # dates without a target/deadline cue are events or labels
             if x.kind in tx.singular_kinds and x.q.value == 1 and x.q.value_max is None and x.comparator not in _BOUNDS \
-                    and x.unit not in tx.singular_units_kept and not (tx.singular_rates_kept and "/" in (x.unit or "")) \
+                    and x.unit not in tx.singular_units_kept and "/" not in (x.unit or "") \
                     and not fills_cell(self.m, c, x.start, x.end) and not self.quota(x) \
                     and not _enumerated(x, cands, self.m):
                 continue  # a figure alone in a table cell, or one of a list of figures, is a value even when it is one
