@@ -1176,6 +1176,8 @@ class _Scan:
         total, smallest, pos = amount * _base(u, r), u, d.end
         while (nm := r.num.match(t, r.join.match(t, pos).end())) and (hit := self.unit(nm.end())):
             b2 = _base(hit[0], r) if hit[0]["kind"] == u["kind"] and not hit[0].get("role") else None
+            if b2 is None and self.legal_months(d, u, amount, nm, hit[1]):
+                b2 = _base(hit[0], r, month_ok=True)  # 四年一月: four years and one month
             cv = core_value(nm.group(), r) if b2 is not None else None
             if b2 is None or cv is None or b2 >= _base(smallest, r) or cv[0] * b2 >= 0.99 * _base(smallest, r):
                 break  # 一天24小時 restates the day in hours: a chain's smaller part is less than one larger unit
@@ -1194,6 +1196,15 @@ class _Scan:
         else:
             d.unit = r.half_grain[smallest["unit"]] if half else smallest["unit"]
             d.value, d.scale = total / r.seconds[d.unit], d.scale * _base(u, r) / r.seconds[d.unit]
+
+    def legal_months(self, d: _Draft, u: dict, amount: float, nm: re.Match, end: int) -> bool:
+        """Whether the 月 that follows a count of years in kanji (経過年数四年一月以下, 二年十一月) counts months as legal
+        Japanese does: both counts in kanji, a few years (quantities.json legal_months_max_years), no day after the
+        month. An era's year (令和四年一月) and a press year (25年4月) were read as dates before."""
+        r, t = self.r, self.t
+        return u["kind"] == "duration" and u["unit"] == "year" and amount <= r.d["legal_months_max_years"] \
+            and all(c in r.cjk_numeral_chars for c in t[d.start:d.end - 1]) and all(c in r.cjk_numeral_chars for c in nm.group()) \
+            and t[end - 1:end] == "月" and r.day.match(t, end) is None
 
     def symbolic_offset(self, start: int) -> bool:
         """Whether the figure at start is added to or taken from a lone capital letter (N-1, T+2)."""
