@@ -286,7 +286,7 @@ def test_the_grammar_case_file_passes():
 
 # Roles: the share of quantitative measures no role names. The issue asks under 10% on the dev set;
 # the shared passages meet it; all dev passages together are held to the figure read when the last passages joined (a ratchet).
-UNSPECIFIED_CEILING = {"shared": 0.05, "all": 0.0995}
+UNSPECIFIED_CEILING = {"shared": 0.05, "all": 0.099}
 
 
 def _unspecified_share(folders) -> float:
