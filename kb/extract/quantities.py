@@ -351,6 +351,7 @@ class _Rules(NumeralRules):
         self.b_word = regex_cache.compile("[ ](?P<c>[A-Za-z]+)"), letters
         self.bare_bound_min = d["bare_bounds"]["min"]
         self.bare_bound_before = regex_cache.compile(d["bare_bounds"]["before"], re.I)
+        self.population_before = regex_cache.compile(d["bare_bounds"]["population_before"])
         self.year_of_figure = regex_cache.compile(load_data("dates.json")["years_of_figures"])
         self.year_hyphen = regex_cache.compile(f"(?<![A-Za-z])(?:{alt(d['year_hyphen_modifiers'], ci=True)})-$")
         day = f"(?:[0-9]{{1,2}}|[{dig}十廿卅]{{1,4}})[ ]?[{e(''.join(d['day_markers']))}]"
@@ -2496,10 +2497,14 @@ def _interval_label() -> re.Pattern:
 
 def bare_bound_count(text: str, q: Quantity) -> Quantity:
     """q, or the count it is: an English bound on a bare number of things that no context named (is
-    greater than 245,991,207; exceeds the threshold of 833 million), the noun standing earlier."""
+    greater than 245,991,207; exceeds the threshold of 833 million), the noun standing earlier; or a
+    population written as a bare number after its noun (人口三十万以上)."""
     r = _rules()
-    if q.kind != "number" or q.value is None or q.value < r.bare_bound_min or _is_year(q.value, r) \
-            or not q.surface[:1].isascii() or not (q.comparator or r.bare_bound_before.search(text, max(0, q.start - 16), q.start)):
+    if q.kind != "number" or q.value is None or q.value < r.bare_bound_min or _is_year(q.value, r):
+        return q
+    if r.population_before.search(text, max(0, q.start - 16), q.start):
+        return replace(q, kind="count")  # 人口三十万以上, おおむね人口の合計三十万当たり: people counted, in any numerals
+    if not q.surface[:1].isascii() or not (q.comparator or r.bare_bound_before.search(text, max(0, q.start - 16), q.start)):
         return q
     return replace(q, kind="count")
 
