@@ -345,6 +345,7 @@ class _Rules(NumeralRules):
             f"(?:{alt(d['duration_narrative_before'], ci=True)})(?:{alt(d['duration_narrative_hedges'])})?[ ]?$")
         self.b_fiscal = _before(d["fiscal_prefixes"], True)
         self.b_multiple = _before(d["multiple_prefixes"], True)
+        self.multiply_by = regex_cache.compile(d["multiply_by"], re.I)
         self.b_count_limit = _before(d["count_limit_verbs"]["words"])
         self.cmp_pre_fwd = regex_cache.compile(f"(?:{alt(d['comparator_prefixes'], True)})[ ]?")
         self.b_opener = regex_cache.compile(f"[ ](?P<c>{alt(d['range_openers'], True, reverse=True)})"), letters
@@ -1329,6 +1330,8 @@ class _Scan:
                 d.kind, d.unit = "date", "date"
         if d.kind == "number" and (mp := self.before(r.b_multiple, s, floor)):
             d.kind, d.unit, s = "quantity", "multiple", mp[0]  # multiplied by 5
+        elif d.kind == "number" and r.multiply_by.search(t, max(0, s - _MULTIPLY_REACH), s):
+            d.kind, d.unit = "quantity", "multiple"  # multiply these credits by 1.5: the verb's object between, figures and all
         if d.unit == "t" and (py := self.before(r.b_per_year, s, floor)):
             d.unit, s = "t/yr", py[0]  # 年間100万トン
         spread = None  # over 2-3 years: the span a range covers, no bound
@@ -1784,6 +1787,7 @@ _BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七�
 _SIBLING_DAY_REACH = 72  # how far back the month and day a bare N日 continues may stand
 _JOINED_DAY_REACH = 12  # how far before a bare N日 the month and day it is joined to may end (12月28日和29日)
 _PERIODS = frozenset({"yr", "month", "day", "hour"})  # the time units a rate may be stated per, after its denominator
+_MULTIPLY_REACH = 160  # how far before a factor the multiply of "multiply … by" may stand
 _PER_GAP_REACH = 14  # how far before an amount 每 and its unit may stand with a noun between
 _PER_ENTITY = frozenset({"vehicle", "unit", "dwelling"})  # 每輛…補助新臺幣十萬元: a sum each, kept in its currency
 _PER_GAP_STOPS = frozenset("，。；、,;：:\n")
