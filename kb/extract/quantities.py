@@ -170,11 +170,11 @@ class _Rules(NumeralRules):
         self.anchor_first = regex_cache.compile(f"[{self.num_first}{e(freq_first)}半{e(d['era_first_year'][:1])}]")
         self.en_anchor = regex_cache.compile(f"(?P<w>{trie(dict.fromkeys(sorted(self.words)))})(?![a-z])")
         # 十分 (enough) is no number, but 十分の九 / 十分之一 is a fraction and 十分間 ten minutes: a stopword
-        # ending in 分 before の or 之 and a numeral, or before 間, does not stop the scan; nor does 四周 (all
-        # around) that a word of time follows or 每 precedes (四周内, 每四周: four weeks).
-        weeks = d["surroundings_weeks"]
-        self.stop = regex_cache.compile(f"(?:{alt(d['stopwords'])})(?!(?<=分)(?:[の之][{self.num_first}]|間))"
-                                        f"(?!(?<=周)(?:{weeks['after']}))(?<!{weeks['before']})")
+        # ending in 分 before の or 之 and a numeral, or before 間, does not stop the scan; nor does one that
+        # numerals.json stopwords_counted finds counted (四周内, 每四周: four weeks, where 四周 is all around).
+        counted = "".join(f"(?!(?<={e(x['word'])})(?:{x['after']}))(?<!{e(x['before'] + x['word'])})"
+                          for x in d["stopwords_counted"])
+        self.stop = regex_cache.compile(f"(?:{alt(d['stopwords'])})(?!(?<=分)(?:[の之][{self.num_first}]|間)){counted}")
         # First characters of the patterns tried at most anchors: a set test is much cheaper than
         # a regex call that fails.
         self.stop_first = frozenset(w[0] for w in d["stopwords"])
