@@ -547,7 +547,7 @@ def _figure_year(text: str, clause: Clause, q: Quantity, keys: list[str], g: _Gr
     """Whether a bare year follows a figure and for or in (£190 for 2024, 22% for cars in 2024), or
     leads one after a dash or colon (2025 - ZAR 236): the year that figure applies to (dates.json
     figure_years, years_of_figures)."""
-    return any((rx := g.figure_years.get(k)) is not None and rx.search(text, max(clause.start, q.start - 40), q.start)
+    return any((rx := g.figure_years.get(k)) is not None and rx.search(text, max(clause.start, q.start - 64), q.start)
                for k in keys) or g.years_of_figures.match(text, q.end, clause.end) is not None
 
 
