@@ -261,6 +261,8 @@ class _Rules(NumeralRules):
         self.freq_en_not_after = regex_cache.compile(d["frequency_en_not_after"])
         self.freq_en_not_before = regex_cache.compile(d["frequency_en_not_before"])
         self.clock, self.ordinal_unit = regex_cache.compile(d["clock"]), regex_cache.compile(d["ordinal_unit"])
+        self.ordinal_led_unit = regex_cache.compile(d["ordinal_led"]["unit"])
+        self.ordinal_led_before = regex_cache.compile(d["ordinal_led"]["before"], re.I)
         self.ordinal_full = regex_cache.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
         # A rate's denominator written before the figure (每吨50元, 每千瓦时0.3元, トン当たり289円).
@@ -884,8 +886,9 @@ class _Scan:
             if core[-1].isdigit() and t[pos:pos + 1] in r.spaced_big_first and (bm := r.spaced_big.match(t, pos)):
                 k = math.prod(r.big[c] for c in bm.group(1))
                 d.value, d.scale, d.end = d.value * k, d.scale * k, bm.end()
-            if arabic and t[pos:pos + 2] in _ORDINAL_SUFFIXES and (om := r.ordinal_unit.match(t, pos)):  # the 60th day after
-                unit = self.unit(om.start("u"))
+            if arabic and t[pos:pos + 2] in _ORDINAL_SUFFIXES and ((om := r.ordinal_unit.match(t, pos)) or (
+                    (om := r.ordinal_led_unit.match(t, pos)) and r.ordinal_led_before.search(t, max(floor, s - 24), s))):
+                unit = self.unit(om.start("u"))  # the 60th day after, by the 3rd year
                 if unit and unit[0]["kind"] == "duration":
                     return _Draft("duration", d.value * unit[0].get("factor", 1), unit[0]["unit"], s, unit[1])
             if arabic and d.end == pos and t[pos:pos + 1] in r.cur_mult_first and (cm := r.cur_mult.match(t, pos)) \
@@ -2623,8 +2626,8 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
     op = _ordinal_periods()
     for g in op.groups:
         if any(w in low for w in g.gates):
-            out += [Quantity("duration", op.ordinals[m.group("o")], None, g.units[m.group("u")], None, text[m.start():m.end()],
-                             m.start(), m.end())
+            out += [Quantity("duration", op.ordinals[m.group("o")], None, g.units[m.group("u")], None,
+                             text[m.start("o"):m.end()], m.start("o"), m.end())
                     for m in g.rx.finditer(low)]
     return non_overlapping(out)
 
@@ -2683,6 +2686,9 @@ def _ordinal_periods() -> _OrdinalPeriods:
                                                      f"(?= (?:{alt(g['relations'])}))"),
                                  g["units"], tuple(f" {w}" for w in g["relations"]))
                    for g in d["ordinal_periods"])
+    led = d["ordinal_led"]  # by the fifth year: the word of a bound before the ordinal
+    groups += (_OrdinalGroup(regex_cache.compile(f"{led['before'][:-1]}(?P<o>{ordinals}) (?P<u>{alt(led['units'])})s?(?![a-z-])"),
+                             led["units"], (" the ",)),)
     return _OrdinalPeriods({k: float(v) for k, v in d["ordinal_words"].items()}, groups)
 
 
