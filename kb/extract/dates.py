@@ -348,6 +348,44 @@ def table_years(text: str, clause: Clause, quantities: list[Quantity]) -> list[Q
             for q in quantities]
 
 
+def abbreviated_years(text: str, quantities: list[Quantity], lang: str) -> list[Quantity]:
+    """A two-digit N年 (21年からは) that is no span is the year 20NN where the text before it wrote that
+    year in full (dates.json abbreviated_years): Japanese news names a year once, then by its last two digits."""
+    ab = _abbreviated()
+    if lang not in ab.langs:
+        return quantities
+    first: dict[str, int] | None = None  # where each 20NN年 is first written in full, by its NN
+    out = []
+    for q in quantities:
+        m = _TWO_DIGIT_YEAR.fullmatch(q.surface) if q.kind == "duration" and q.value_max is None else None
+        if m and not ab.not_after.match(text, q.end) and text[q.start - 1:q.start] not in _SPAN_MARKS:
+            if first is None:
+                first = {}
+                for y in _FULL_YEAR.finditer(text):
+                    first.setdefault(y.group(1).translate(_ASCII_DIGITS), y.start())
+            if first.get(m.group(1).translate(_ASCII_DIGITS), q.start) < q.start:
+                q = replace(q, kind="date", unit="date", value=2000.0 + q.value, comparator=None)
+        out.append(q)
+    return out
+
+
+class _Abbreviated(NamedTuple):
+    langs: frozenset[str]
+    not_after: re.Pattern  # what makes N年 a span (間, 以上, 目, a range's dash)
+
+
+@cache
+def _abbreviated() -> _Abbreviated:
+    d = load_data("dates.json")["abbreviated_years"]
+    return _Abbreviated(frozenset(d["langs"]), regex_cache.compile(d["not_after"]))
+
+
+_TWO_DIGIT_YEAR = regex_cache.compile("([1-9１-９][0-9０-９])年")
+_FULL_YEAR = regex_cache.compile("(?<![0-9０-９])[2２][0０]([0-9０-９]{2})年")
+_ASCII_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_SPAN_MARKS = frozenset("0123456789０１２３４５６７８９.．〜～~-－・約")
+
+
 def header_years(text: str, clause: Clause, quantities: list[Quantity],
                  header_cells: Callable[[int], list[tuple[int, int]]]) -> list[Quantity]:
     """A month with no year in a table cell (| 9月末日 |) takes the one year its column's header

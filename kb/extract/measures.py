@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from kb import regex_cache
 from kb.extract.clauses import CELL_BAR, Clause, ends_sentence, opens_article, opens_statute_item, split_clauses
-from kb.extract.dates import NoticeYears, english_dates, header_years, relations, table_years
+from kb.extract.dates import NoticeYears, abbreviated_years, english_dates, header_years, relations, table_years
 from kb.extract.patterns import LANG_KEYS, cue_lang, lowered, widest
 from kb.extract.quantities import (
     ContextUnit,
@@ -168,6 +168,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     found = find_quantities(t, dollar=None, era=era)
     if country is None and not asked and has_era_years(found) and (shown := bare_era_of(text_country(t), t)):
         found = find_quantities(t, dollar=None, era=shown)  # 115年起 in a Taiwan notice that names no 元
+    found = abbreviated_years(t, found, lang)  # 2021年に導入…21年からは: the year written in full before
     money = [q for q in found if q.kind == "money"]
     dollar, yuan = dollar_of(country, [q.unit for q in money]), yuan_of(country, [(q.unit, q.surface) for q in money])
     rupee, cent = rupee_of(country), cent_of(country)
