@@ -456,14 +456,16 @@ class _Splitter:
         return t.endswith("|") and t.count("|") >= 2
 
     def _spaced_row(self, i: int) -> bool:
-        """Whether line i and a line beside it are rows of spaced cells with as many bars."""
+        """Whether line i and a line beside it are rows of spaced cells with as many bars, or both of
+        three cells or more (a number cell before a row's cells, or a cell spanned over rows that
+        conversion wrote once, makes the counts differ; the rows after the first follow it)."""
         n = self._spaced_cells(i)
-        return n > 0 and n in (self._spaced_cells(i - 1), self._spaced_cells(i + 1))
+        return n > 0 and any(m == n or min(m, n) >= 2 for m in (self._spaced_cells(i - 1), self._spaced_cells(i + 1)))
 
     def _spaced_cells(self, i: int) -> int:
         """How many bars with a blank either side line i holds when it is nothing but such cells
         (800 元 | 約 103 元 | 約 1,232 元: a row of a table written with neither outer bars nor a
-        separator line), else 0. Two such lines in a row with as many bars are rows of one table."""
+        separator line), else 0."""
         if i < 0 or i >= len(self.bounds) or self.blank(i):
             return 0
         t = self.text(i)

@@ -191,6 +191,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     penalty_list = False  # whether that lead-in imposes a penalty
     acts_listed = False  # whether the items being read are the acts a rule before them names (次の各号に掲げる行為は…)
     label_line: tuple[int, int] | None = None  # the last 【label】 line, up to the next heading
+    headings: list[tuple[int, int]] = []  # the headings the clause being read stands under, the nearest last
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
         if progress is not None:
@@ -208,6 +209,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
             acts_listed = False  # the next paragraph (２　…, 第三十三条): its own provisions
         if vc.kind == "heading" or _LABEL_LINE.fullmatch(vc.text):
             label_line = (vc.start, vc.end) if vc.kind != "heading" else None  # 【地球温暖化対策税の税率】: the figures under it
+        if vc.kind == "heading":  # Limits of Liability, then 2 Limits for classes of company: both stand over what follows
+            headings = [h for h in headings if _ONLY_SPACE.fullmatch(t, h[1], vc.start)] + [(vc.start, vc.end)]
         if i not in by_clause and not rule_reader.any_cue(vc.start, vc.end):
             contexts.enter(vc, False)  # most clauses: nothing to read, only the context to follow
             head_yearly = head_yearly and vc.kind == "subclause"
@@ -234,6 +237,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
                 x.role = role_reader.role_in(x, clang, *contexts.caption)  # Table 1 – Fuel charge rates
             if x.role is None and label_line is not None:
                 x.role = role_reader.role_in(x, clang, *label_line)
+            if x.role is None:  # a section's heading names what its figures are where nothing nearer does
+                x.role = next(filter(None, (role_reader.role_in(x, clang, *h) for h in reversed(headings))), None)
         content = any(not (x.kind == "duration" and is_frequency(x.q.surface)) for x in cands)
         if (penalty_list and lead.span is not None and lead.span[0] < vc.start) or (acts_listed and numbered):
             rules = []  # 有下列行为之一的，处…罚款：⏎（一）未经许可，从事…的；: an offence; 一　木竹を伐採すること。: an act named
@@ -275,6 +280,7 @@ def _one_frequency_each(cands: list) -> list:
 
 _LINE_END = regex_cache.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
+_ONLY_SPACE = regex_cache.compile(r"\s*")
 _LABEL_LINE = regex_cache.compile(r"[【［\[][^【】［］\[\]\n]{1,40}[】］\]]")  # a line that is only a bracketed label
 _UNIT_NOTE = regex_cache.compile(r"[(（]")  # opens the unit note of a label cell
 _CAPTION_MAX = 120  # a line this short just above a table is its caption, which can name its figures' role
@@ -409,7 +415,11 @@ class _Contexts:
         return [self.row.start - 1] + self.bars + [self.row.end]
 
     def column_of(self, pos: int) -> int:
-        return bisect_right(self.bars, pos)  # cell separators before pos in the current row
+        """The header column of position pos in the current row: its cells counted from the left, or
+        from the right in a row with more or fewer cells than the header (a number cell before them,
+        or a first cell spanned over several rows that conversion wrote only once)."""
+        i = bisect_right(self.bars, pos)  # cell separators before pos in the current row
+        return i + len(self.header_cells) - len(self.bars) - 1 if self.header_cells else i
 
     def header_cells_of(self, pos: int) -> list[tuple[int, int]]:
         """The view spans of the header cells above position pos of the current table row, the
