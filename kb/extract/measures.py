@@ -191,7 +191,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
     penalty_list = False  # whether that lead-in imposes a penalty
     acts_listed = False  # whether the items being read are the acts a rule before them names (次の各号に掲げる行為は…)
     label_line: tuple[int, int] | None = None  # the last 【label】 line, up to the next heading
-    headings: list[tuple[int, int]] = []  # the headings the clause being read stands under, the nearest last
+    headings: list[tuple[int, int]] = []  # the heading the clause being read stands under, after the one right above it
     out: list[Measure] = []
     for i, vc in enumerate(vclauses):
         if progress is not None:
@@ -210,7 +210,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         if vc.kind == "heading" or _LABEL_LINE.fullmatch(vc.text):
             label_line = (vc.start, vc.end) if vc.kind != "heading" else None  # 【地球温暖化対策税の税率】: the figures under it
         if vc.kind == "heading":  # Limits of Liability, then 2 Limits for classes of company: both stand over what follows
-            headings = [h for h in headings if _ONLY_SPACE.fullmatch(t, h[1], vc.start)] + [(vc.start, vc.end)]
+            headings = [h for h in headings[-1:] if _ONLY_SPACE.fullmatch(t, h[1], vc.start)] + [(vc.start, vc.end)]
         if i not in by_clause and not rule_reader.any_cue(vc.start, vc.end):
             contexts.enter(vc, False)  # most clauses: nothing to read, only the context to follow
             head_yearly = head_yearly and vc.kind == "subclause"

@@ -138,7 +138,8 @@ _KANA_GAP = regex_cache.compile(" (?:(?<=[ぁ-ゖ] )(?=[ぁ-ゖァ-ヺ一-鿿])|
 # A page converted to text doubles blanks (by 11  October 2027, 50  MW): a run of blanks after a Latin
 # letter or digit and before a letter, or after a letter and before a digit, reads as one. Between two
 # digits it stays, so that a table's figures never run together as one grouped figure.
-_BLANK_RUN = regex_cache.compile("  +(?=[0-9A-Za-z])")  # led by two blanks; the character before is checked by hand
+# Led by a letter or digit, so that a run after anything else is not tried again at each of its blanks.
+_BLANK_RUN = regex_cache.compile("(?<=[0-9A-Za-z])  +(?=[0-9A-Za-z])")
 # A PDF set letter-spaced writes Chinese (船 舶 年 度 平 均): in a run of three or more Han characters
 # one blank apart, the blanks go (two alone, 北京 上海, may be a table's cells).
 _HAN_SPACED = regex_cache.compile(f" (?<=[{HAN}] )[{HAN}](?: [{HAN}])+")  # led by the blank: text holds few
@@ -287,8 +288,7 @@ def join(masked: str, spans) -> Joined:
             if not taken(i):
                 edits.append((i, i + 1, ""))
     for m in _BLANK_RUN.finditer(masked):
-        if not m.start() or not (masked[m.start() - 1].isascii() and masked[m.start() - 1].isalnum()) \
-                or masked[m.start() - 1].isdigit() and masked[m.end()].isdigit():
+        if masked[m.start() - 1].isdigit() and masked[m.end()].isdigit():
             continue
         if inside(m.start(), m.end()) is not None and not taken(m.start()):
             edits.append((m.start(), m.end(), " "))
