@@ -460,7 +460,11 @@ class _Splitter:
         three cells or more (a number cell before a row's cells, or a cell spanned over rows that
         conversion wrote once, makes the counts differ; the rows after the first follow it)."""
         n = self._spaced_cells(i)
-        return n > 0 and any(m == n or min(m, n) >= 2 for m in (self._spaced_cells(i - 1), self._spaced_cells(i + 1)))
+        if n == 0:
+            return False
+        after = self._spaced_cells(i + 1)
+        return any(m == n or min(m, n) >= 2 for m in (self._spaced_cells(i - 1), after)) \
+            or (n >= 2 and after > 0 and self._spaced_cells(i + 2) >= 2)  # a header over a group's label row (1 | Individual)
 
     def _spaced_cells(self, i: int) -> int:
         """How many bars with a blank either side line i holds when it is nothing but such cells
