@@ -223,6 +223,7 @@ class _Rules(NumeralRules):
         self.per_spaced_map = {w[1:]: k for w, k in self.per.items() if w.startswith("/") and w[1:2].isalpha()}
         self.per_spaced = regex_cache.compile(f"[ ]?/[ ](?P<p>{alt(self.per_spaced_map, ci=True)})")
         self.per_after = tuple(d["rate_markers"])
+        self.step_after = regex_cache.compile(d["step_after"])
         self.cur_map = d["currency_prefixes"]
         self.cur_floor = d["currency_prefix_floor"]
         self.concentration_per = frozenset(d["concentrations"]["per"])
@@ -1271,6 +1272,8 @@ class _Scan:
             return None  # N-1年度, T+2日: an offset from a symbolic year or day, no figure of its own
         if t.startswith(r.per_after, d.end) or (d.unit is None and HAN_RX.match(t, d.end) and t.startswith(r.per_after, d.end + 1)):
             return None  # 1トン当たり, 売上高千円当たり, 1戸あたり: the denominator of a rate, not a quantity
+        if d.kind in ("money", "quantity") and r.step_after.match(t, d.end):
+            return None  # その価額一万円までごとに七円: the step a charge is counted in
         if d.kind == "quantity" and d.value is not None and _is_year(d.value, r) and t[d.start:d.start + 4].isdigit() \
                 and _YEAR_DATA.match(t, d.end):
             return None  # verified 2010 tkm data: the year the data cover, no amount
