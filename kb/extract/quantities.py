@@ -599,10 +599,12 @@ class _Scan:
         return (s - 1, era) if era and not (s - 2 >= 0 and self.t[s - 2].isascii() and self.t[s - 2].isalnum()) else None
 
     def labelled(self, d: _Draft) -> bool:
-        """Whether a number names a part, a bill, a scope or a provision rather than counting (SB 253,
-        Scope 1, 2 and 3 emissions, 4 (1) These Regulations)."""
+        """Whether a number names a part, a bill, a scope, a round or a provision rather than counting (SB 253,
+        Scope 1, 2 and 3 emissions, 4 (1) These Regulations, GEA-3)."""
         if self.before(self.r.b_label, d.start, 0) is not None or self.r.provision_after.match(self.t, d.end):
             return True
+        if self.t[d.start - 1:d.start] == "-" and _NAME_HYPHEN.search(self.t, max(0, d.start - 12), d.start):
+            return True  # GEA-3 marks, COP-28 delegates, Tier-2 suppliers: the number of a name
         return self.low.endswith(_LIST_JOINS, 0, d.start) \
             and self.r.label_list_before.search(self.low, max(0, d.start - 40), d.start) is not None
 
@@ -2264,6 +2266,7 @@ def _coordinated_yearly(low: str, qs: list[Quantity]) -> list[Quantity]:
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _GROUPING_NOUN = 2  # characters of the noun after a grouping counter (三大城市群) that name the grouping
 _GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
+_NAME_HYPHEN = regex_cache.compile("(?<![A-Za-z])[A-Z][A-Za-z]{1,9}-$")  # a capitalised name and a hyphen before a number
 _LETTER_HYPHEN = regex_cache.compile("[A-Za-z]-")  # what opens a class name such as e-2W (electric two-wheelers)
 _SPEED_REACH = 12  # how far before a distance a word of speed may stand (时速不得超25公里)
 _SCORE_SENTENCE_REACH = 80  # how far back in its sentence a word of scoring may stand (满分为100分,95分以上…)
