@@ -280,7 +280,7 @@ def _one_frequency_each(cands: list) -> list:
 
 _LINE_END = regex_cache.compile(r"[ \t]*(?:\r?\n|\Z)")  # nothing but blanks left on the line
 _HEADER_ROWS = 3  # a table's header is at most this many rows (numbers, names, units); the rest is body
-_ONLY_SPACE = regex_cache.compile(r"\s*")
+_ONLY_SPACE = regex_cache.compile(r"\s*")  # nothing but blanks between two headings: the first stands over the second
 _LABEL_LINE = regex_cache.compile(r"[【［\[][^【】［］\[\]\n]{1,40}[】］\]]")  # a line that is only a bracketed label
 _UNIT_NOTE = regex_cache.compile(r"[(（]")  # opens the unit note of a label cell
 _CAPTION_MAX = 120  # a line this short just above a table is its caption, which can name its figures' role
