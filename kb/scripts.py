@@ -19,6 +19,7 @@ HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 CJK = "\u2e80-\u2fff\u3000-\u30ff\u31f0-\u31ff" + HAN + "\uff00-\uffef"
 # Digits as figures are written: ASCII and full-width.
 DIGITS = "0-9\uff10-\uff19"
+WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")  # full-width digits to ASCII, one for one
 
 KANA_RX = regex_cache.compile(f"[{KANA}]")
 HAN_RX = regex_cache.compile(f"[{HAN}]")

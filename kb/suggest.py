@@ -17,7 +17,7 @@ from typing import Any
 
 from kb import regex_cache
 from kb.extract.patterns import alt, load_data, lowered, trie
-from kb.scripts import CJK_RX, HAN_RX, KANA_RX
+from kb.scripts import CJK_RX, HAN_RX, KANA_RX, WIDE_DIGITS
 
 __all__ = ["Evidence", "Suggestion", "Draft", "REGULATORY_FIELDS", "draft_record", "regulatory_suggestions",
            "suggest_lang", "suggest_country", "suggest_title", "suggest_year", "suggest_status", "suggest_category",
@@ -330,7 +330,6 @@ def vocab_label(vocab: str, key: str, lang: str) -> str:
 
 # --- year ----------------------------------------------------------------------------------------
 
-_WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 @cache
@@ -369,7 +368,7 @@ def _numeral(text: str) -> int | None:
 
 def _years(body: str, lang: str, now: datetime) -> list[_Year]:
     rules = cues()["year"]
-    text = body.translate(_WIDE_DIGITS)  # same length: offsets stay offsets of the body
+    text = body.translate(WIDE_DIGITS)  # same length: offsets stay offsets of the body
     before_words, after_words, policy = ([w for k in ("ja", "zh", "en") for w in rules[part][k]]
                                          for part in ("before", "after", "policy"))
     _, title_end = _head(text, 1)

@@ -28,6 +28,7 @@ from kb.extract.clauses import CELL_BAR, Clause, fills_cell, sentence_end
 from kb.extract.numerals import core_value, numeral_rules
 from kb.extract.patterns import LANG_KEYS, ROUND_CLOSE, ROUND_OPEN, load_data
 from kb.extract.quantities import Quantity, changes_from, non_overlapping
+from kb.scripts import DIGITS, WIDE_DIGITS
 
 __all__ = ["NoticeYears", "english_dates", "header_years", "relations", "table_years"]
 
@@ -362,8 +363,8 @@ def abbreviated_years(text: str, quantities: list[Quantity], lang: str) -> list[
             if first is None:
                 first = {}
                 for y in _FULL_YEAR.finditer(text):
-                    first.setdefault(y.group(1).translate(_ASCII_DIGITS), y.start())
-            if first.get(m.group(1).translate(_ASCII_DIGITS), q.start) < q.start:
+                    first.setdefault(y.group(1).translate(WIDE_DIGITS), y.start())
+            if first.get(m.group(1).translate(WIDE_DIGITS), q.start) < q.start:
                 q = replace(q, kind="date", unit="date", value=2000.0 + q.value, comparator=None)
         out.append(q)
     return out
@@ -380,9 +381,8 @@ def _abbreviated() -> _Abbreviated:
     return _Abbreviated(frozenset(d["langs"]), regex_cache.compile(d["not_after"]))
 
 
-_TWO_DIGIT_YEAR = regex_cache.compile("([1-9１-９][0-9０-９])年")
-_FULL_YEAR = regex_cache.compile("(?<![0-9０-９])[2２][0０]([0-9０-９]{2})年")
-_ASCII_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_TWO_DIGIT_YEAR = regex_cache.compile(f"([1-9１-９][{DIGITS}])年")
+_FULL_YEAR = regex_cache.compile(f"(?<![{DIGITS}])[2２][0０]([{DIGITS}]{{2}})年")
 _SPAN_MARKS = frozenset("0123456789０１２３４５６７８９.．〜～~-－・約")
 
 

@@ -262,8 +262,9 @@ class _Rules(NumeralRules):
         self.freq_en_not_after = regex_cache.compile(d["frequency_en_not_after"])
         self.freq_en_not_before = regex_cache.compile(d["frequency_en_not_before"])
         self.clock, self.ordinal_unit = regex_cache.compile(d["clock"]), regex_cache.compile(d["ordinal_unit"])
-        self.ordinal_led_unit = regex_cache.compile(d["ordinal_led"]["unit"])
-        self.ordinal_led_before = regex_cache.compile(d["ordinal_led"]["before"], re.I)
+        led = d["ordinal_led"]  # by the 3rd year: a word of a bound before the ordinal, the period after it
+        self.ordinal_led_unit = regex_cache.compile(f"(?:st|nd|rd|th) (?P<u>{alt(led['units'])})s?(?![a-z-])")
+        self.ordinal_led_before = regex_cache.compile(f"{led['lead']}$", re.I)
         self.ordinal_full = regex_cache.compile(f"(?:{alt(d['ordinal_prefixes'], ci=True)})[ ]?(?P<n>{num})")
         letters = firsts("abcdefghijklmnopqrstuvwxyz")
         # A rate's denominator written before the figure (每吨50元, 每千瓦时0.3元, トン当たり289円).
@@ -890,7 +891,7 @@ class _Scan:
                 k = math.prod(r.big[c] for c in bm.group(1))
                 d.value, d.scale, d.end = d.value * k, d.scale * k, bm.end()
             if arabic and t[pos:pos + 2] in _ORDINAL_SUFFIXES and ((om := r.ordinal_unit.match(t, pos)) or (
-                    (om := r.ordinal_led_unit.match(t, pos)) and r.ordinal_led_before.search(t, max(floor, s - 24), s))):
+                    (om := r.ordinal_led_unit.match(t, pos)) and r.ordinal_led_before.search(t, max(floor, s - _ORDINAL_LEAD_REACH), s))):
                 unit = self.unit(om.start("u"))  # the 60th day after, by the 3rd year
                 if unit and unit[0]["kind"] == "duration":
                     return _Draft("duration", d.value * unit[0].get("factor", 1), unit[0]["unit"], s, unit[1])
@@ -1795,6 +1796,7 @@ _BARE_YEAR = regex_cache.compile("([0-9０-９]{1,2}|[〇一二三四五六七�
 _SIBLING_DAY_REACH = 72  # how far back the month and day a bare N日 continues may stand
 _JOINED_DAY_REACH = 12  # how far before a bare N日 the month and day it is joined to may end (12月28日和29日)
 _PERIODS = frozenset({"yr", "month", "day", "hour"})  # the time units a rate may be stated per, after its denominator
+_ORDINAL_LEAD_REACH = 24  # how far before an ordinal the word of a bound that leads it may begin (starting from the)
 _MULTIPLY_REACH = 160  # how far before a factor the multiply of "multiply … by" may stand
 _PER_GAP_REACH = 14  # how far before an amount 每 and its unit may stand with a noun between
 _PER_ENTITY = frozenset({"vehicle", "unit", "dwelling"})  # 每輛…補助新臺幣十萬元: a sum each, kept in its currency
@@ -2693,7 +2695,7 @@ def _ordinal_periods() -> _OrdinalPeriods:
                                  g["units"], tuple(f" {w}" for w in g["relations"]))
                    for g in d["ordinal_periods"])
     led = d["ordinal_led"]  # by the fifth year: the word of a bound before the ordinal
-    groups += (_OrdinalGroup(regex_cache.compile(f"{led['before'][:-1]}(?P<o>{ordinals}) (?P<u>{alt(led['units'])})s?(?![a-z-])"),
+    groups += (_OrdinalGroup(regex_cache.compile(f"{led['lead']}(?P<o>{ordinals}) (?P<u>{alt(led['units'])})s?(?![a-z-])"),
                              led["units"], (" the ",)),)
     return _OrdinalPeriods({k: float(v) for k, v in d["ordinal_words"].items()}, groups)
 
