@@ -270,6 +270,7 @@ class _Rules(NumeralRules):
         # A rate's denominator written before the figure (每吨50元, 每千瓦时0.3元, トン当たり289円).
         prefixes = {unit: _glossed_pers(unit, words) for unit, words in d["per_prefixes"].items()}
         self.per_prefix = {key(w): unit for unit, words in prefixes.items() for w in words}
+        self.per_scaled = tuple(w for ws in d["per_prefixes"].values() for w in ws if w.startswith("每") and w[1:2] in "百千万萬")
         self.b_cur, self.b_per_prefix = _before(self.cur_map), _before([w for ws in prefixes.values() for w in ws], True)
         self.b_per_verb = _before(d["per_prefix_verbs"])
         # 每節省一度電, 每减排一吨: an act between 每 and a per-prefix's unit (its tail: 度電, 吨)
@@ -1275,6 +1276,8 @@ class _Scan:
             return None  # N-1年度, T+2日: an offset from a symbolic year or day, no figure of its own
         if t.startswith(r.per_after, d.end) or (d.unit is None and HAN_RX.match(t, d.end) and t.startswith(r.per_after, d.end + 1)):
             return None  # 1トン当たり, 売上高千円当たり, 1戸あたり: the denominator of a rate, not a quantity
+        if d.start and t[d.start - 1] == "每" and any(t.startswith(w, d.start - 1) for w in r.per_scaled):
+            return None  # 每千度補助五百萬元: a scaled unit after 每, the denominator of the rate after it
         if d.kind in ("money", "quantity") and r.step_after.match(t, d.end):
             return None  # その価額一万円までごとに七円: the step a charge is counted in
         if d.kind == "quantity" and d.value is not None and _is_year(d.value, r) and t[d.start:d.start + 4].isdigit() \
@@ -2651,10 +2654,13 @@ _PER_SUFFIXES = ("当たり", "あたり", "当り", "につき")
 
 def _glossed_pers(unit: str, words: list[str]) -> list[str]:
     """A Japanese denominator written out in katakana also with its unit's symbol glossed in brackets
-    before 当たり (メガワット時(MWh)あたり, キロワット時（kWh）当たり)."""
+    before 当たり (メガワット時(MWh)あたり, キロワット時（kWh）当たり), a Chinese one after its 每 word
+    (每千度(MWh), 每度（kWh）)."""
     out = list(words)
     if unit.isascii() and unit[:1].isalpha():
         for w in words:
+            if w.startswith("每") and not any(c.isascii() for c in w):
+                out += [f"{w}{o}{unit}{c}" for o, c in (("(", ")"), ("（", "）"))]
             stem = next((w[:-len(x)] for x in _PER_SUFFIXES if w.endswith(x)), None)
             if stem and not any(c.isascii() for c in stem):
                 out += [f"{stem}{o}{unit}{c}{w[len(stem):]}" for o, c in (("(", ")"), ("（", "）"))]
