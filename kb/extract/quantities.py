@@ -2454,6 +2454,26 @@ def glossed_rates(text: str, quantities: list[Quantity]) -> list[Quantity]:
     return out
 
 
+# what may open a bracket that repeats the figure before it (十八公斤以上 (含十八公斤), 50 kW or more (including 50 kW))
+_RESTATING = regex_cache.compile(r"[ ]?[(（][ ]?(?:含|包含|including |inclusive of |incl\. )?[ ]?")
+_BRACKET_CLOSE = regex_cache.compile(r"[ ]?[)）]")
+
+
+def without_restated(text: str, quantities: list[Quantity]) -> list[Quantity]:
+    """The quantities without a figure alone in brackets right after the same figure (十八公斤以上 (含十八公斤):
+    the bound said again to include itself; 1352万千瓦 (13.52 GW)), which is no measure of its own. A
+    percent glossing a fraction (1/2（50%）) is the rate in the other form analysts note, and stays."""
+    out: list[Quantity] = []
+    for q in quantities:
+        prev = out[-1] if out else None
+        if prev is not None and (q.kind, q.value, q.value_max, q.unit) == (prev.kind, prev.value, prev.value_max, prev.unit) \
+                and (m := _RESTATING.fullmatch(text, prev.end, q.start)) and _BRACKET_CLOSE.match(text, q.end) \
+                and (q.unit != "percent" or m.group().strip(" (（")):
+            continue
+        out.append(q)
+    return out
+
+
 _RATE_LABEL_MARK = regex_cache.compile("当たり|あたり|につき")
 _RATE_LABEL = regex_cache.compile(r"[\[［【(（][^\[\]［］【】()（）\n]{1,12}?(?:当たり|あたり|につき)[\]］】)）]")
 
