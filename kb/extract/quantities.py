@@ -718,17 +718,20 @@ class _Scan:
         return (_DURATION_MONTH if g.get("role") == "month" and (month_ok or self.dim == "duration") else g), um.end() + len(end_mark)
 
     def unit_context(self, pos: int, g: dict) -> bool:
-        """Whether the words a unit word needs before it (電 for 度) stand in its phrase, or earlier in
+        """Whether the words a unit word needs before it (電 for 度) stand in its phrase (or those it may have
+        after it: 二十五度以上陡坡地), or earlier in
         its sentence with nothing in its phrase that gives the word another sense (住宅電價有六個級距，
         700度以下: kWh; 空調溫度26度: a temperature), or, for a unit with a wide context, in the text
         shortly before with nothing near that gives it another sense (quantities.json context_wide)."""
-        t, words = self.t, g["context_before"]
+        t, words = self.t, g.get("context_before", ())
         phrase = _PHRASE_END.split(t[max(0, pos - _UNIT_CONTEXT_REACH):pos])[-1]
         other = g.get("context_not", ())
         if any(w in phrase for w in other):
             return False
         if any(w in phrase for w in words):
             return True
+        if "context_after" in g and any(w in _PHRASE_END.split(t[pos:pos + _UNIT_CONTEXT_REACH])[0] for w in g["context_after"]):
+            return True  # 二十五度以上陡坡地: the slope named after the figure
         sentence = _STATEMENT_END.split(t[max(0, pos - _UNIT_SENTENCE_REACH):pos])[-1]
         if any(w in sentence for w in words):
             return not any(w in sentence for w in other)
