@@ -2306,6 +2306,7 @@ _BEFORE_MINUS = frozenset(" \t\n(（[")  # what may stand before a minus sign gl
 _COUNTED = {"kind": "count", "unit": None}  # the unit group of a noun counted under a bound
 
 _OWN_MARKER_GAP = regex_cache.compile(r"[ ,]*(?:of(?: [A-Za-z0-9₂-]+){1,4}[ ,]*)?")  # what the substance of a flow leaves before its marker
+_IN_ONE_YEAR_GAP = regex_cache.compile(r" in (?:any )?")  # between a yearly sum and its marker's one year (in 1 calendar year)
 _RATE_GAP = regex_cache.compile(r"[^，。；、,;:：]{0,16}")
 _RATE_UNITS = frozenset({"t", "kg", "g", "m3", "kWh"})  # what a shorter frequency word (每季, 每月) makes a flow of
 
@@ -2313,7 +2314,7 @@ _RATE_UNITS = frozenset({"t", "kg", "g", "m3", "kWh"})  # what a shorter frequen
 def _without_rate_words(text: str, qs: list[Quantity]) -> list[Quantity]:
     """qs (in text order) without the frequency words (每年, 每季) that only make the flow right after
     them in the same phrase a rate (每年可減量30.7萬噸: 307,000 t/yr, no yearly interval of its own), or
-    the yearly flow right before them (4.3% annually).
+    the yearly flow right before them (4.3% annually, $1,000,000 in 1 calendar year).
     One pass: only the last frequency word before a flow can be its own."""
     dropped, last = set(), None
     for i, q in enumerate(qs):
@@ -2326,6 +2327,9 @@ def _without_rate_words(text: str, qs: list[Quantity]) -> list[Quantity]:
                 and (q.unit.endswith("/yr") if qs[last].unit == "year" else q.unit in _RATE_UNITS) \
                 and _RATE_GAP.fullmatch(text, qs[last].end, q.start):
             dropped.add(last)  # 每季…總排放量十公斤以下: ten kilograms a quarter, no interval of its own
+        elif q.kind == "duration" and q.value == 1 and q.unit == "year" and i and (p := qs[i - 1]).unit is not None \
+                and p.unit.endswith("/yr") and _IN_ONE_YEAR_GAP.fullmatch(text, p.end, q.start):
+            dropped.add(i)  # more than $1,000,000 in 1 calendar year: the sum's own marker, no period
     return [q for i, q in enumerate(qs) if i not in dropped] if dropped else qs
 
 
