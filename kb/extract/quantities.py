@@ -297,7 +297,7 @@ class _Rules(NumeralRules):
         joiners = alt(d["alternative_joiners"])
         self.alternative = regex_cache.compile(f"[ ]?(?:{joiners})[ ]?")
         self.listed_next = regex_cache.compile(f"(?:,?[ ]?(?:{joiners})|[、，,])[ ]?")  # 15%、18%及25%, 2%, 3% and 4%
-        self.index_units = [(x["unit"], regex_cache.compile(x["before"])) for x in d["index_units"]]
+        self.index_units = [(x.get("kind", "quantity"), x["unit"], regex_cache.compile(x["before"])) for x in d["index_units"]]
         self.index_names = tuple(n for x in d["index_units"] for n in x["names"])
         self.index_chain = regex_cache.compile(f"(?:,? (?:{joiners}|to)(?: either)? |{joiners}|から|～|~|至)")
         self.times = regex_cache.compile(f"[ ]?(?:{alt(d['times_signs'])})[ ]?")
@@ -803,24 +803,24 @@ class _Scan:
                 a.start = den.start
 
     def indexed(self, drafts: list[_Draft]) -> None:
-        """A bare number right after an index's name (a GWP threshold of 150, GWP値150) is a quantity
-        in that index (quantities.json index_units), and so are the numbers chained to it (150 or 300,
-        from 150 to 1,400)."""
+        """A bare number right after an index's name (a GWP threshold of 150, GWP値150; aged 18) is a quantity
+        in that index, or the kind it names (quantities.json index_units), and so are the numbers chained
+        to it (150 or 300, from 150 to 1,400)."""
         r, low = self.r, self.low
         if not any(n in low for n in r.index_names):
             return  # no index named anywhere: most texts
         prev: _Draft | None = None
         for d in drafts:
-            unit = None
+            kind_unit = None
             if d.kind == "number" and d.unit is None and d.value is not None and not _is_year(d.value, r):
                 if prev is not None and r.index_chain.fullmatch(low, prev.end, d.start):
-                    unit = prev.unit
+                    kind_unit = prev.kind, prev.unit
                 else:
                     window = low[max(0, d.start - _INDEX_REACH):d.start]
-                    unit = next((u for u, rx in r.index_units if rx.search(window)), None)
-            if unit is not None:
-                d.kind, d.unit = "quantity", unit
-            prev = d if unit is not None else None
+                    kind_unit = next(((k, u) for k, u, rx in r.index_units if rx.search(window)), None)
+            if kind_unit is not None:
+                d.kind, d.unit = kind_unit
+            prev = d if kind_unit is not None else None
 
     def anchors(self) -> list[re.Match]:
         """What r.anchor.finditer(t) yields that can begin a quantity, in text order: the English
