@@ -356,7 +356,7 @@ def abbreviated_years(text: str, quantities: list[Quantity], lang: str) -> list[
     if lang not in ab.langs:
         return quantities
     first: dict[str, int] | None = None  # where each 20NN年 is first written in full, by its NN
-    out = []
+    out, candidates, shortened = [], [], None  # shortened: where the text first named a full year by its NN
     for q in quantities:
         m = _TWO_DIGIT_YEAR.fullmatch(q.surface) if q.kind == "duration" and q.value_max is None else None
         if m and not ab.not_after.match(text, q.end) and text[q.start - 1:q.start] not in _SPAN_MARKS:
@@ -366,19 +366,35 @@ def abbreviated_years(text: str, quantities: list[Quantity], lang: str) -> list[
                     first.setdefault(y.group(1).translate(WIDE_DIGITS), y.start())
             if first.get(m.group(1).translate(WIDE_DIGITS), q.start) < q.start:
                 q = replace(q, kind="date", unit="date", value=2000.0 + q.value, comparator=None)
+                shortened = q.start if shortened is None else shortened
+            elif ab.year_after.match(text, q.end):
+                candidates.append(len(out))
         out.append(q)
+    # Once the text has named a year by its last two digits, a later N年 with a date's particle (25年には,
+    # 26年から) near the years it wrote in full is one too.
+    if shortened is not None and first:
+        years = [int(k) for k in first]
+        low, high = min(years) - ab.reach_before, max(years) + ab.reach_after
+        for i in candidates:
+            q = out[i]
+            if q.start > shortened and low <= q.value <= high:
+                out[i] = replace(q, kind="date", unit="date", value=2000.0 + q.value, comparator=None)
     return out
 
 
 class _Abbreviated(NamedTuple):
     langs: frozenset[str]
     not_after: re.Pattern  # what makes N年 a span (間, 以上, 目, a range's dash)
+    year_after: re.Pattern  # a date's particle after N年 (には, から), for years not written in full
+    reach_before: int  # how many years before the earliest full year such a year may be
+    reach_after: int  # and after the latest
 
 
 @cache
 def _abbreviated() -> _Abbreviated:
     d = load_data("dates.json")["abbreviated_years"]
-    return _Abbreviated(frozenset(d["langs"]), regex_cache.compile(d["not_after"]))
+    return _Abbreviated(frozenset(d["langs"]), regex_cache.compile(d["not_after"]), regex_cache.compile(d["year_after"]),
+                        d["reach"][0], d["reach"][1])
 
 
 _TWO_DIGIT_YEAR = regex_cache.compile(f"([1-9１-９][{DIGITS}])年")
