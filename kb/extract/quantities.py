@@ -273,6 +273,7 @@ class _Rules(NumeralRules):
         self.per_scaled = tuple(w for ws in d["per_prefixes"].values() for w in ws if w.startswith("每") and w[1:2] in "百千万萬")
         self.b_cur, self.b_per_prefix = _before(self.cur_map), _before([w for ws in prefixes.values() for w in ws], True)
         self.b_per_verb = _before(d["per_prefix_verbs"])
+        self.per_year_sum = regex_cache.compile(f"(?:{alt(d['per_year_sum_verbs'])}){d['per_year_sum']}")
         # 每節省一度電, 每减排一吨: an act between 每 and a per-prefix's unit (its tail: 度電, 吨)
         tails = {w[1:]: u for u, ws in d["per_prefixes"].items() for w in ws if w.startswith("每") and not w.startswith("每一")}
         self.per_act_tail = {key(w): u for w, u in tails.items()}
@@ -924,6 +925,8 @@ class _Scan:
             nm = r.num.match(t, at)
             if nm and not r.month.match(t, m.end()) and not (m.group() in r.monthly_day_before and t[nm.end():nm.end() + 1] == "日"):
                 return None  # 每年100万吨 is a per-year prefix; 每年7月1日 and 每月十五日 are a frequency, then a date
+            if g == "f" and r.per_year_sum.match(t, at):
+                return None  # 每平方公里每年缴纳100元: 每年 and the verb lead to the sum, yearly (CNY/km2/yr)
             if g == "f" and m.group() not in r.frequency_adverbs and r.frequency_attributive.match(t, m.end()):
                 return None  # 每月交換紀錄: a monthly record, no interval
             if g == "w" and (r.freq_en_not_after.search(self.low, max(0, m.start() - 24), m.start())
