@@ -28,6 +28,7 @@ from kb.extract.quantities import (
     Quantity,
     bare_bound_count,
     bare_era_of,
+    bounded_ranges,
     bracketed_rates,
     cent_of,
     context_unit,
@@ -220,7 +221,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         clang = clangs[i]
         context = contexts.enter(vc, i in by_clause)
         qs = [bare_bound_count(t, with_context(q, context(q))) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
-        qs = without_restated(t, glossed_rates(t, bracketed_rates(t, vc.start, vc.end, header_years(t, vc, qs, contexts.header_cells_of))))
+        qs = glossed_rates(t, bracketed_rates(t, vc.start, vc.end, header_years(t, vc, qs, contexts.header_cells_of)))
+        qs = bounded_ranges(t, without_restated(t, qs))
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
         qs = lead_period_rates(t, vc.start, qs, LANG_KEYS[clang])
         rels = relations(t, vc, qs, clang, ends_line) if qs else {}

@@ -2464,6 +2464,26 @@ def glossed_rates(text: str, quantities: list[Quantity]) -> list[Quantity]:
     return out
 
 
+# between a lower bound and the upper bound that closes it (at least 4 months apart and no more than 7 months)
+_BOUND_PAIR_GAP = regex_cache.compile(r"(?: apart)?,? (?:and|but) ")
+
+
+def bounded_ranges(text: str, quantities: list[Quantity]) -> list[Quantity]:
+    """The quantities with a lower bound joined by 'and' or 'but' to an upper bound of the same unit
+    (at least 4 months apart and no more than 7 months apart) read as one range, as the gold labels it."""
+    out: list[Quantity] = []
+    for q in quantities:
+        prev = out[-1] if out else None
+        if prev is not None and prev.comparator in (">=", ">") and q.comparator in ("<=", "<") \
+                and (prev.kind, prev.unit) == (q.kind, q.unit) and prev.value_max is None and q.value_max is None \
+                and prev.value is not None and q.value is not None and prev.value < q.value \
+                and _BOUND_PAIR_GAP.fullmatch(text, prev.end, q.start):
+            out[-1] = replace(prev, value_max=q.value, comparator="range", surface=text[prev.start:q.end], end=q.end)
+            continue
+        out.append(q)
+    return out
+
+
 # what may open a bracket that repeats the figure before it (十八公斤以上 (含十八公斤), 50 kW or more (including 50 kW))
 _RESTATING = regex_cache.compile(r"[ ]?[(（][ ]?(?:含|包含|including |inclusive of |incl\. )?[ ]?")
 _BRACKET_CLOSE = regex_cache.compile(r"[ ]?[)）]")
