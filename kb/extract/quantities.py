@@ -257,6 +257,8 @@ class _Rules(NumeralRules):
         self.more_than = frozenset(d["more_than_marks"])
         self.si_heads = d["si_prefix_heads"]
         self.minus = frozenset(w for w in self.d["negative_words"] if len(w) == 1 and not w.isalpha())  # -2.5
+        self.b_minus_word = _before([w for w in self.d["negative_words"] if w not in self.minus])  # 零下, マイナス
+        self.minus_word_ends = frozenset(w[-1] for w in self.d["negative_words"] if w not in self.minus)
         self.frequency_attributive = regex_cache.compile(d["frequency_attributive"])
         self.frequency_adverbs = frozenset(d["frequency_adverbs"])
         self.freq_en_not_after = regex_cache.compile(d["frequency_en_not_after"])
@@ -890,6 +892,9 @@ class _Scan:
             d = _Draft("number", cv[0], None, s, pos, cv[1], len(core) == 1 and not arabic, cv[2])
             if arabic and s > floor and t[s - 1] in r.minus and (s - 1 == floor or t[s - 2] in _BEFORE_MINUS):
                 d.value, d.start = -d.value, s - 1  # -2.5 kilograms per mmBTU: a minus sign, not a range's dash
+            elif s > floor and t[s - 1] in r.minus_word_ends and (mw := self.before(r.b_minus_word, s, floor)) \
+                    and t[mw[0] - 1:mw[0]] != "正":
+                d.value, d.start = -d.value, mw[0]  # 零下三十度, マイナス5%: below zero (正負百分之二 is a tolerance)
             if core[0] == "0" and core != core.rstrip(r.big_chars) and not core.rstrip(r.big_chars).strip("0"):
                 return None  # 0万: the tail of a figure that conversion cut in two, not a zero
             if core[-1].isdigit() and t[pos:pos + 1] in r.spaced_big_first and (bm := r.spaced_big.match(t, pos)):
