@@ -272,7 +272,8 @@ class _Rules(NumeralRules):
         # A rate's denominator written before the figure (每吨50元, 每千瓦时0.3元, トン当たり289円).
         prefixes = {unit: _glossed_pers(unit, words) for unit, words in d["per_prefixes"].items()}
         self.per_prefix = {key(w): unit for unit, words in prefixes.items() for w in words}
-        self.per_scaled = tuple(w for ws in d["per_prefixes"].values() for w in ws if w.startswith("每") and w[1:2] in "百千万萬")
+        self.per_scaled = tuple(w for ws in d["per_prefixes"].values() for w in ws  # 每千度, 每百公里: 每, a multiplier, a unit
+                                if w.startswith("每") and w[1:2] and (w[1] in self.small or w[1] in self.big))
         self.b_cur, self.b_per_prefix = _before(self.cur_map), _before([w for ws in prefixes.values() for w in ws], True)
         self.b_per_verb = _before(d["per_prefix_verbs"])
         self.per_year_sum = regex_cache.compile(f"(?:{alt(d['per_year_sum_verbs'])}){d['per_year_sum']}")
@@ -721,11 +722,11 @@ class _Scan:
         return (_DURATION_MONTH if g.get("role") == "month" and (month_ok or self.dim == "duration") else g), um.end() + len(end_mark)
 
     def unit_context(self, pos: int, g: dict) -> bool:
-        """Whether the words a unit word needs before it (電 for 度) stand in its phrase (or those it may have
-        after it: 二十五度以上陡坡地), or earlier in
-        its sentence with nothing in its phrase that gives the word another sense (住宅電價有六個級距，
-        700度以下: kWh; 空調溫度26度: a temperature), or, for a unit with a wide context, in the text
-        shortly before with nothing near that gives it another sense (quantities.json context_wide)."""
+        """Whether the words a unit word needs before it (電 for 度) stand in its phrase, or those it may
+        have after it (context_after: 二十五度以上陡坡地), or the ones before stand earlier in its sentence
+        with nothing in its phrase that gives the word another sense (住宅電價有六個級距，700度以下: kWh;
+        空調溫度26度: a temperature), or, for a unit with a wide context, in the text shortly before with
+        nothing near that gives it another sense (quantities.json context_wide)."""
         t, words = self.t, g.get("context_before", ())
         phrase = _PHRASE_END.split(t[max(0, pos - _UNIT_CONTEXT_REACH):pos])[-1]
         other = g.get("context_not", ())
@@ -893,7 +894,7 @@ class _Scan:
             if arabic and s > floor and t[s - 1] in r.minus and (s - 1 == floor or t[s - 2] in _BEFORE_MINUS):
                 d.value, d.start = -d.value, s - 1  # -2.5 kilograms per mmBTU: a minus sign, not a range's dash
             elif s > floor and t[s - 1] in r.minus_word_ends and (mw := self.before(r.b_minus_word, s, floor)) \
-                    and t[mw[0] - 1:mw[0]] != "正":
+                    and t[mw[0] - 1:mw[0]] not in r.d["negative_not_after"]:
                 d.value, d.start = -d.value, mw[0]  # 零下三十度, マイナス5%: below zero (正負百分之二 is a tolerance)
             if core[0] == "0" and core != core.rstrip(r.big_chars) and not core.rstrip(r.big_chars).strip("0"):
                 return None  # 0万: the tail of a figure that conversion cut in two, not a zero
