@@ -259,6 +259,7 @@ class _Rules(NumeralRules):
         self.minus = frozenset(w for w in self.d["negative_words"] if len(w) == 1 and not w.isalpha())  # -2.5
         self.b_minus_word = _before([w for w in self.d["negative_words"] if w not in self.minus])  # 零下, マイナス
         self.minus_word_ends = frozenset(w[-1] for w in self.d["negative_words"] if w not in self.minus)
+        self.vulgar_fractions = {c: float(v) for c, v in self.d["vulgar_fractions"].items()}
         self.frequency_attributive = regex_cache.compile(d["frequency_attributive"])
         self.frequency_adverbs = frozenset(d["frequency_adverbs"])
         self.freq_en_not_after = regex_cache.compile(d["frequency_en_not_after"])
@@ -898,6 +899,9 @@ class _Scan:
                 d.value, d.start = -d.value, mw[0]  # 零下三十度, マイナス5%: below zero (正負百分之二 is a tolerance)
             if core[0] == "0" and core != core.rstrip(r.big_chars) and not core.rstrip(r.big_chars).strip("0"):
                 return None  # 0万: the tail of a figure that conversion cut in two, not a zero
+            if arabic and core.isdigit() and t[pos:pos + 1] in r.vulgar_fractions:
+                d.value, d.end = d.value + r.vulgar_fractions[t[pos]], pos + 1  # 12½ percent: a whole and a fraction sign
+                return d if math.isfinite(d.value) else None
             if core[-1].isdigit() and t[pos:pos + 1] in r.spaced_big_first and (bm := r.spaced_big.match(t, pos)):
                 k = math.prod(r.big[c] for c in bm.group(1))
                 d.value, d.scale, d.end = d.value * k, d.scale * k, bm.end()
