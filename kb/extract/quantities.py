@@ -900,8 +900,8 @@ class _Scan:
             if core[0] == "0" and core != core.rstrip(r.big_chars) and not core.rstrip(r.big_chars).strip("0"):
                 return None  # 0万: the tail of a figure that conversion cut in two, not a zero
             if arabic and core.isdigit() and t[pos:pos + 1] in r.vulgar_fractions:
-                d.value, d.end = d.value + r.vulgar_fractions[t[pos]], pos + 1  # 12½ percent: a whole and a fraction sign
-                return d if math.isfinite(d.value) else None
+                d.value, pos = d.value + r.vulgar_fractions[t[pos]], pos + 1  # 12½ percent: a whole and a fraction sign
+                d.end = pos
             if core[-1].isdigit() and t[pos:pos + 1] in r.spaced_big_first and (bm := r.spaced_big.match(t, pos)):
                 k = math.prod(r.big[c] for c in bm.group(1))
                 d.value, d.scale, d.end = d.value * k, d.scale * k, bm.end()
