@@ -259,6 +259,7 @@ class _Rules(NumeralRules):
         self.minus = frozenset(w for w in self.d["negative_words"] if len(w) == 1 and not w.isalpha())  # -2.5
         self.b_minus_word = _before([w for w in self.d["negative_words"] if w not in self.minus])  # 零下, マイナス
         self.minus_word_ends = frozenset(w[-1] for w in self.d["negative_words"] if w not in self.minus)
+        self.minus_not_after = frozenset(self.d["negative_not_after"])  # 正負: a tolerance
         self.vulgar_fractions = {c: float(v) for c, v in self.d["vulgar_fractions"].items()}
         self.frequency_attributive = regex_cache.compile(d["frequency_attributive"])
         self.frequency_adverbs = frozenset(d["frequency_adverbs"])
@@ -302,7 +303,7 @@ class _Rules(NumeralRules):
         joiners = alt(d["alternative_joiners"])
         self.alternative = regex_cache.compile(f"[ ]?(?:{joiners})[ ]?")
         self.listed_next = regex_cache.compile(f"(?:,?[ ]?(?:{joiners})|[、，,])[ ]?")  # 15%、18%及25%, 2%, 3% and 4%
-        self.index_units = [(x.get("kind", "quantity"), x["unit"], regex_cache.compile(x["before"])) for x in d["index_units"]]
+        self.index_units = [_Index(x.get("kind", "quantity"), x["unit"], regex_cache.compile(x["before"])) for x in d["index_units"]]
         self.index_names = tuple(n for x in d["index_units"] for n in x["names"])
         self.index_chain = regex_cache.compile(f"(?:,? (?:{joiners}|to)(?: either)? |{joiners}|から|～|~|至)")
         self.times = regex_cache.compile(f"[ ]?(?:{alt(d['times_signs'])})[ ]?")
@@ -525,6 +526,12 @@ _BAND_TO = regex_cache.compile("[ ]?[至到~～〜][ ]?(?=[0-9０-９〇零一�
 _FROM_ALTERNATIVE = regex_cache.compile(r"(?<![a-z])from [0-9][0-9,.]{0,12},? (?:or|and) $")
 _ERA_SPAN = 50  # the most years a period written in one era may run
 _INDEX_REACH = 80  # how far before a bare number an index's name (index_units) may stand
+
+
+class _Index(NamedTuple):
+    kind: str  # what a figure named by the index is (quantity; an age: duration)
+    unit: str  # its unit (GWP, year)
+    before: re.Pattern  # the index's name ending right before the figure
 _TO_A_YEAR = regex_cache.compile(r"[ ]?(?:to|through|until|till|[-–—~～])[ ]?(?:19|20)[0-9]{2}(?![0-9])")
 _DIGIT_GLOSS = regex_cache.compile(r" ?\(([0-9]{1,3}(?:,[0-9]{3})*)\)")  # the digits glossing a word number
 # 逾5峰瓩,且在10峰瓩以下: 且 (and) before the second bound of a band
@@ -816,16 +823,15 @@ class _Scan:
             return  # no index named anywhere: most texts
         prev: _Draft | None = None
         for d in drafts:
-            kind_unit = None
+            named = False
             if d.kind == "number" and d.unit is None and d.value is not None and not _is_year(d.value, r):
                 if prev is not None and r.index_chain.fullmatch(low, prev.end, d.start):
-                    kind_unit = prev.kind, prev.unit
+                    d.kind, d.unit, named = prev.kind, prev.unit, True
                 else:
                     window = low[max(0, d.start - _INDEX_REACH):d.start]
-                    kind_unit = next(((k, u) for k, u, rx in r.index_units if rx.search(window)), None)
-            if kind_unit is not None:
-                d.kind, d.unit = kind_unit
-            prev = d if kind_unit is not None else None
+                    if ix := next((ix for ix in r.index_units if ix.before.search(window)), None):
+                        d.kind, d.unit, named = ix.kind, ix.unit, True
+            prev = d if named else None
 
     def anchors(self) -> list[re.Match]:
         """What r.anchor.finditer(t) yields that can begin a quantity, in text order: the English
@@ -895,7 +901,7 @@ class _Scan:
             if arabic and s > floor and t[s - 1] in r.minus and (s - 1 == floor or t[s - 2] in _BEFORE_MINUS):
                 d.value, d.start = -d.value, s - 1  # -2.5 kilograms per mmBTU: a minus sign, not a range's dash
             elif s > floor and t[s - 1] in r.minus_word_ends and (mw := self.before(r.b_minus_word, s, floor)) \
-                    and t[mw[0] - 1:mw[0]] not in r.d["negative_not_after"]:
+                    and t[mw[0] - 1:mw[0]] not in r.minus_not_after:
                 d.value, d.start = -d.value, mw[0]  # 零下三十度, マイナス5%: below zero (正負百分之二 is a tolerance)
             if core[0] == "0" and core != core.rstrip(r.big_chars) and not core.rstrip(r.big_chars).strip("0"):
                 return None  # 0万: the tail of a figure that conversion cut in two, not a zero
@@ -2165,8 +2171,9 @@ class _LeadMarks(NamedTuple):
 
 @cache
 def _lead_marks() -> tuple[_LeadMarks, ...]:
-    d = _rules().d["lead_period_rates"]
-    return tuple(_LeadMarks(v.get("period", period), v.get("drops", v.get("period", period)), frozenset(v["units"]),
+    d, sums = _rules().d["lead_period_rates"], frozenset(_rules().d["sum_currencies"])
+    return tuple(_LeadMarks(v.get("period", period), v.get("drops", v.get("period", period)),
+                            frozenset(v["units"]) | (sums if v.get("sums") else frozenset()),
                             {lang: regex_cache.compile(p) for lang, p in v["before"].items()},
                             {lang: regex_cache.compile(p) for lang, p in v.get("defined", {}).items()})
                  for period, v in d.items() if not period.startswith("_"))
