@@ -238,6 +238,7 @@ class _Rules(NumeralRules):
         self.cmp_first = firsts(d["comparator_suffixes"])
         self.substance_after = regex_cache.compile("|".join(d["substance_after"].values()), re.I)
         self.connector = regex_cache.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
+        self.upper_word = regex_cache.compile(f"(?:{alt(d['range_upper_words'], ci=True)}) (?=[0-9])")
         self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
         self.date_gap = regex_cache.compile(d["date_range_gap"])
         self.date_latest = regex_cache.compile(d["date_range_latest"])
@@ -1598,6 +1599,8 @@ class _Scan:
         latest = r.date_latest.match(t, p) if d.kind == "date" else None  # ~遅くとも2025年12月31日
         fw = same or r.cur_fwd.match(t, p) or r.era_fwd.match(t, p) or latest  # NT$100,000 to NT$1 million, 令和八年度から令和十一年度
         at_hi = fw.end() if fw else p + 1 if d.kind == "date" and self.era_initial(p + 1, p) else p  # R7年度~R9年度
+        if d.kind != "date" and fw is None and (uw := r.upper_word.match(t, p)):
+            p = at_hi = uw.end()  # 5 to less than 50 tonnes: the band's top said as a bound
         hi = self.read(am, p, False) if (am := r.anchor.match(t, at_hi)) else None
         if latest is not None and hi is not None and hi.start == latest.end():
             hi.start = p  # the period's end, marked as the latest
