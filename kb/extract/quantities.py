@@ -213,9 +213,10 @@ class _Rules(NumeralRules):
         # Mt CO2/yr, 65 tonnes of CO2 emissions per GWh, 30 tonnes of carbon dioxide equivalent (CO2e) per GWh:
         # a short 'of ...' phrase, and the abbreviation it defines, may stand between
         substance = "[ ]?CO(?:2e?|₂)|二氧化碳(?:当量|當量)?|[ ]of(?:[ ][A-Za-z0-9₂-]+){1,3}?(?:[ ][(][A-Za-z0-9₂]{1,8}[)])?(?=[ ]per[ ]|/)"
-        self.per_guard = {w.lower(): nb for w, nb in d["per_unit_not_before"].items()}  # /台, not /台北
+        # /台, not /台北; per unit (for each unit, a unit), not per unit of electricity
+        self.per_guard = {v.lower(): nb for w, nb in d["per_unit_not_before"].items() for v in _per_variants([w])}
         pers = "|".join([alt([w for w in self.per if w not in self.per_guard], ci=True)]
-                        + [alt([w], ci=True, not_before=nb) for w, nb in self.per_guard.items()])
+                        + [f"(?:{alt([w], ci=True)})(?!{nb})" for w, nb in self.per_guard.items() if w in self.per])
         # 190 rand (R190) per ton: a short gloss in brackets may stand before the denominator
         gloss = "[ ]?[(（][^()（）\\n]{1,24}[)）]"
         self.per_re = regex_cache.compile(f"(?:{substance})?(?:{gloss})?[ ]?(?P<p>{pers})")
@@ -2421,7 +2422,7 @@ def _context_rules() -> tuple[re.Pattern, dict, re.Pattern, dict]:
     curs = {w.lower(): v for w, v in r.d["context_currency"].items()}
     curs |= {w.lower(): v for w, v in r.d["context_currency_scaled"].items() if not w.startswith("_")}
     # Searched in the caseless copy of a label without re.I, so that the engine can skip ahead.
-    per_alts = [re.escape(w) + (f"(?![{re.escape(r.per_guard[w])}])" if w in r.per_guard else "")
+    per_alts = [re.escape(w) + (f"(?!{r.per_guard[w]})" if w in r.per_guard else "")
                 for w in sorted(pers, key=len, reverse=True)]
     return (regex_cache.compile("|".join(per_alts)), pers,
             regex_cache.compile("|".join(re.escape(w) for w in sorted(curs, key=len, reverse=True))), curs)
