@@ -2665,21 +2665,38 @@ def _bounded_share_amounts(text: str, matches: Iterator[re.Match], share: dict[s
 @cache
 def _amount_words() -> tuple[re.Pattern, dict, tuple[str, ...], re.Pattern]:
     d = _rules().d
-    table = {w.lower(): float(v) for w, v in d["percent_words"].items() if not w.startswith("_")}
+    table = _en_fractions(d["en_fractions"]) | {w.lower(): float(v) for w, v in d["percent_words"].items() if not w.startswith("_")}
     verbs = tuple(d["percent_words_cjk_with"])
     after = regex_cache.compile(f"[^。，、；,;（）()]{{0,{_SHARE_GAP}}}?(?:{'|'.join(map(re.escape, verbs))})")
     return regex_cache.compile("(?<![A-Za-z])(?:" + "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
                       + ")(?![A-Za-z])", re.I), table, verbs, after
 
 
+def _en_fractions(spec: dict) -> dict[str, float]:
+    """English fractions before 'of' as shares in percent (one-fourth of: 25, three quarters of: 75)."""
+    out = {}
+    for den, n in spec["denominators"].items():
+        plural = spec["plurals"].get(den, den + "s")
+        for num, k in spec["numerators"].items():
+            if k < n:
+                for sep in (" ", "-"):
+                    out[f"{num}{sep}{den if k == 1 else plural} of"] = round(100 * k / n, 2)
+        if den in spec["a_numerator"]:
+            out[f"a {den} of"] = round(100 / n, 2)
+    return out
+
+
 _HALF_OF_YEAR = regex_cache.compile(r" ?(?:the )?(?:fiscal |financial |calendar )?(?:year )?(?:19|20)[0-9]{2}(?![0-9])")
+# one third of a year, a quarter of each financial year: a part of a period, no share
+_PART_OF_PERIOD = regex_cache.compile(r" (?:a|an|the|each|every|any)? ?(?:relevant |single )?"
+                                      r"(?:fiscal |financial |calendar |compliance |scheme )?(?:year|month|day|hour)s?(?![a-z])")
 
 
 def _a_share(text: str, m: re.Match, verbs: tuple[str, ...], after: re.Pattern) -> bool:
     """Whether an amount word found at m states a share: an English one always, a CJK one beside a
     verb of bearing or funding with no punctuation between (quantities.json percent_words_cjk_with)."""
-    if m.group()[0].isascii():
-        return not _HALF_OF_YEAR.match(text, m.end())  # the second half of 2025 is a date (dates.py), no share
+    if m.group()[0].isascii():  # the second half of 2025 is a date (dates.py), a third of a year a period: no share
+        return not _HALF_OF_YEAR.match(text, m.end()) and not _PART_OF_PERIOD.match(text, m.end())
     if after.match(text, m.end()):
         return True
     seg = text[max(0, m.start() - _SHARE_GAP - 2):m.start()]
