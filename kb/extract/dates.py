@@ -365,7 +365,7 @@ def abbreviated_years(text: str, quantities: list[Quantity], lang: str) -> list[
                 for y in _FULL_YEAR.finditer(text):
                     first.setdefault(y.group(1).translate(WIDE_DIGITS), y.start())
             if first.get(m.group(1).translate(WIDE_DIGITS), q.start) < q.start:
-                q = replace(q, kind="date", unit="date", value=2000.0 + q.value, comparator=None)
+                q = _as_year(q, m)
                 shortened = q.start if shortened is None else shortened
             elif ab.year_after.match(text, q.end):
                 candidates.append(len(out))
@@ -378,8 +378,13 @@ def abbreviated_years(text: str, quantities: list[Quantity], lang: str) -> list[
         for i in candidates:
             q = out[i]
             if q.start > shortened and low <= q.value <= high:
-                out[i] = replace(q, kind="date", unit="date", value=2000.0 + q.value, comparator=None)
+                out[i] = _as_year(q, _TWO_DIGIT_YEAR.fullmatch(q.surface))
     return out
+
+
+def _as_year(q: Quantity, m: re.Match) -> Quantity:
+    """N年 read as a span turned into the year 20NN; a bound it was read with (40年まで) stays, as on a year in full."""
+    return replace(q, kind="date", unit="date", value=2000.0 + q.value, comparator=q.comparator if m.group(2) else None)
 
 
 class _Abbreviated(NamedTuple):
@@ -397,7 +402,8 @@ def _abbreviated() -> _Abbreviated:
                         d["reach"][0], d["reach"][1])
 
 
-_TWO_DIGIT_YEAR = regex_cache.compile(f"([1-9１-９][{DIGITS}])年")
+# 21年, and 40年まで with the bound it was read with (a deadline: 40年までに)
+_TWO_DIGIT_YEAR = regex_cache.compile(f"([1-9１-９][{DIGITS}])年(まで|迄)?")
 _FULL_YEAR = regex_cache.compile(f"(?<![{DIGITS}])[2２][0０]([{DIGITS}]{{2}})年")
 _SPAN_MARKS = frozenset("0123456789０１２３４５６７８９.．〜～~-－・約")
 
