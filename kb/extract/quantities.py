@@ -276,6 +276,7 @@ class _Rules(NumeralRules):
         # A rate's denominator written before the figure (每吨50元, 每千瓦时0.3元, トン当たり289円).
         prefixes = {unit: _glossed_pers(unit, words) for unit, words in d["per_prefixes"].items()}
         self.per_prefix = {key(w): unit for unit, words in prefixes.items() for w in words}
+        self.per_prefix_context = {key(w): c for w, c in d["per_prefix_context"].items()}
         self.per_scaled = tuple(w for ws in d["per_prefixes"].values() for w in ws  # 每千度, 每百公里: 每, a multiplier, a unit
                                 if w.startswith("每") and w[1:2] and (w[1] in self.small or w[1] in self.big))
         self.b_cur, self.b_per_prefix = _before(self.cur_map), _before([w for ws in prefixes.values() for w in ws], True)
@@ -1114,24 +1115,39 @@ class _Scan:
         at, first, yearly = s, None, False
         for _ in range(_BETWEEN_WORDS + 1):  # 每度電價皆調漲0.1元: a few such words in a row
             if pt := self.before(pattern, at, floor):
-                return _Denominator(pt[0], units[key(pt[1])], first, yearly)
+                return _Denominator(pt[0], self.in_context(pt, units[key(pt[1])]), first, yearly)
             if not (mid := self.before(between, at, floor)):
                 return None
             at, first, yearly = mid[0], first or mid[1], yearly or key(mid[1]) in r.year_words
         return None
+
+    def in_context(self, pt: tuple[int, str], unit: str) -> str:
+        """The unit of the per-prefix pt (its start and word), read in the text around it (quantities.json
+        per_prefix_context: 每度 beside water words is per m3)."""
+        c = self.r.per_prefix_context.get(key(pt[1]))
+        if c is None:
+            return unit
+        t, at = self.t, pt[0]
+        lo, hi = max(0, at - c["reach"]), min(len(t), at + c["reach"])
+        for m in _SENTENCE_MARKS:  # within its own sentence
+            lo = max(lo, t.rfind(m, lo, at) + 1)
+            hi = e if (e := t.find(m, at, hi)) >= 0 else hi
+        around = t[lo:hi]
+        near = any(w in around for w in c["near"]) and not any(w in around for w in c["not_near"])
+        return c["unit"] if near else unit
 
     def denominator_head(self, s: int, floor: int) -> _Denominator | None:
         """A rate's denominator named before the noun whose amount is at s (1リットルあたりのガソリン税は
         53.8円, 每公升油耗值拉高到27公里), or None."""
         r, t = self.r, self.t
         if (hd := r.per_head.search(t, max(floor, s - _PER_HEAD_REACH), s)) and (pt := self.before(r.b_per_prefix, hd.end("w"), floor)):
-            return _Denominator(pt[0], r.per_prefix[key(pt[1])], None)
+            return _Denominator(pt[0], self.in_context(pt, r.per_prefix[key(pt[1])]), None)
         at = t.rfind("每", max(floor, s - _PER_GAP_REACH), s)  # 每公升油耗值拉高到27公里: 每 and its unit, a noun, the amount
         for e in range(s - 1, at, -1) if at >= 0 else ():
             if t[e] in _PER_GAP_STOPS or t[e].isdigit():
                 return None
             if (pt := self.before(r.b_per_prefix, e, floor)) and pt[0] <= at:
-                unit = r.per_prefix[key(pt[1])]
+                unit = self.in_context(pt, r.per_prefix[key(pt[1])])
                 return None if unit in _PER_ENTITY else _Denominator(pt[0], unit, None)
         return None
 
@@ -1803,6 +1819,7 @@ def _times_sign(t: str, at: int) -> bool:
 
 
 _FACTOR_ENDS = ")）]"
+_SENTENCE_MARKS = "。！？\n"  # what ends the sentence a per-prefix is read in
 
 
 def _negative_period(d: _Draft) -> bool:
