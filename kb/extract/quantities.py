@@ -1299,6 +1299,11 @@ class _Scan:
         c = self.t[s - 1]
         if c == "第" or (c == " " and s > 1 and self.t[s - 2] == "第"):
             return True
+        if c in _ORDINAL_LIST_MARKS:  # 第五、六、七、八项: each number of a list opened by 第 is an ordinal too
+            i = s - 1
+            while i > max(0, s - _ORDINAL_LIST_REACH) and (self.t[i - 1] in _ORDINAL_LIST_MARKS or self.t[i - 1] in _LIST_NUMERALS):
+                i -= 1
+            return i > 0 and self.t[i - 1] == "第" and self.t[i] in _LIST_NUMERALS
         return (c in " .§" or (c.isascii() and c.isalpha())) and self.before(self.r.b_ordinal, s, 0) is not None
 
     def finish(self, d: _Draft, floor: int, ranged: bool) -> _Draft | None:
@@ -1819,6 +1824,9 @@ def _times_sign(t: str, at: int) -> bool:
 
 
 _FACTOR_ENDS = ")）]"
+_ORDINAL_LIST_MARKS = "、，,"  # what separates the numbers of a list opened by 第 (第二、三、四项)
+_LIST_NUMERALS = frozenset("〇零一二三四五六七八九十百0123456789０１２３４５６７８９")
+_ORDINAL_LIST_REACH = 24  # how far back the 第 of such a list may stand
 _SENTENCE_MARKS = "。！？\n"  # what ends the sentence a per-prefix is read in
 
 
