@@ -1116,6 +1116,9 @@ class _Scan:
         for _ in range(_BETWEEN_WORDS + 1):  # 每度電價皆調漲0.1元: a few such words in a row
             if pt := self.before(pattern, at, floor):
                 return _Denominator(pt[0], self.in_context(pt, units[key(pt[1])]), first, yearly)
+            if (gl := _LATIN_GLOSS_BEFORE.search(self.t, max(floor, at - _LATIN_GLOSS_REACH), at)) \
+                    and (pt := self.before(pattern, gl.start(), floor)):
+                return _Denominator(pt[0], self.in_context(pt, units[key(pt[1])]), first, yearly)  # 每立方米(per cubic metre)
             if not (mid := self.before(between, at, floor)):
                 return None
             at, first, yearly = mid[0], first or mid[1], yearly or key(mid[1]) in r.year_words
@@ -1824,6 +1827,9 @@ def _times_sign(t: str, at: int) -> bool:
 
 
 _FACTOR_ENDS = ")）]"
+# an English gloss in brackets right after a CJK denominator (按每立方米(per cubic metre)分別上調0.20元)
+_LATIN_GLOSS_BEFORE = regex_cache.compile(r"[(（][A-Za-z][A-Za-z0-9 .,/-]{0,30}[)）]$")
+_LATIN_GLOSS_REACH = 34
 _ORDINAL_LIST_MARKS = "、，,"  # what separates the numbers of a list opened by 第 (第二、三、四项)
 _LIST_NUMERALS = frozenset("〇零一二三四五六七八九十百0123456789０１２３４５６７８９")
 _ORDINAL_LIST_REACH = 24  # how far back the 第 of such a list may stand
