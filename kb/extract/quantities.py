@@ -731,6 +731,8 @@ class _Scan:
             g = next((alt for alt in g.get("otherwise", ()) if self.unit_context(pos, alt)), None)
             if g is None:
                 return None
+        if "instead" in g:  # 総トン数四百トン: tons of a gross tonnage
+            g = next((alt for alt in g["instead"] if self.unit_context(pos, alt)), g)
         return (_DURATION_MONTH if g.get("role") == "month" and (month_ok or self.dim == "duration") else g), um.end() + len(end_mark)
 
     def unit_context(self, pos: int, g: dict) -> bool:
@@ -748,6 +750,8 @@ class _Scan:
             return True
         if "context_after" in g and any(w in _PHRASE_END.split(t[pos:pos + _UNIT_CONTEXT_REACH])[0] for w in g["context_after"]):
             return True  # 二十五度以上陡坡地: the slope named after the figure
+        if g.get("phrase_only"):
+            return False
         sentence = _STATEMENT_END.split(t[max(0, pos - _UNIT_SENTENCE_REACH):pos])[-1]
         if any(w in sentence for w in words):
             return not any(w in sentence for w in other)
