@@ -232,6 +232,8 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
                 x.value, x.value_max = dated  # 11月30日まで in a call that stated its year before
             if x.role is None:  # a column header names the figure, else the lead-in of the list it is in
                 x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.header_cells_of(x.start))), None)
+            if x.role is None:  # | 手数料を納付すべき者 | 金額 |: the table's other header cells name what its figures are
+                x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.other_header_cells(x.start))), None)
             if x.role is None and lead.span is not None and lead.span[0] < vc.start:
                 x.role = role_reader.role_in(x, clang, *lead.span)
             if x.role is None and contexts.row is not None and contexts.label is not None and contexts.label[1] <= x.start:
@@ -431,6 +433,14 @@ class _Contexts:
             return []
         i = self.column_of(pos)
         return self.header_cells[i] if 0 <= i < len(self.header_cells) else []
+
+    def other_header_cells(self, pos: int) -> list[tuple[int, int]]:
+        """The view spans of the header cells of the current table's other columns, left to right
+        (| 手数料を納付すべき者 | 金額 |: the fee named over the payers' column); none outside a table's body."""
+        if self.row is None:
+            return []
+        i = self.column_of(pos)
+        return [span for k, cells in enumerate(self.header_cells) if k != i for span in cells]
 
 
 def _per_row(ctx: ContextUnit | None, row: ContextUnit) -> ContextUnit | None:
