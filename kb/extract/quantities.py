@@ -2760,7 +2760,7 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
             for rx_c, value, cmp, needs in _count_words() if any(w in low for w in needs) for m in rx_c.finditer(low)]
     op = _ordinal_periods()
     for g in op.groups:
-        if any(w in low for w in g.gates):
+        if any(w in low for w in g.gates) and any(u in low for u in g.units):
             out += [Quantity("duration", op.ordinals[m.group("o")], None, g.units[m.group("u")], None,
                              text[m.start("o"):m.end()], m.start("o"), m.end())
                     for m in g.rx.finditer(low)]
