@@ -2697,14 +2697,28 @@ def _bounded_share_amounts(text: str, matches: Iterator[re.Match], share: dict[s
     return out
 
 
+class _AmountWords(NamedTuple):
+    """quantities.json percent_words and en_fractions, read once."""
+    rx: re.Pattern  # any of the words
+    table: dict[str, float]  # word (lower-cased) -> percent
+    gates: tuple[str, ...]  # a text holding none of these holds none of the words
+    verbs: tuple[str, ...]  # verbs a CJK share word must stand beside
+    after: re.Pattern  # such a verb after the word
+
+
 @cache
-def _amount_words() -> tuple[re.Pattern, dict, tuple[str, ...], re.Pattern]:
+def _amount_words() -> _AmountWords:
     d = _rules().d
-    table = _en_fractions(d["en_fractions"]) | {w.lower(): float(v) for w, v in d["percent_words"].items() if not w.startswith("_")}
+    fractions = d["en_fractions"]
+    table = _en_fractions(fractions) | {w.lower(): float(v) for w, v in d["percent_words"].items() if not w.startswith("_")}
+    # every fraction holds its denominator word or that word's irregular plural (thirds, halves)
+    gates = [*fractions["denominators"], *fractions["plurals"].values()]
+    gates += [w for w in table if not any(g in w for g in gates)]
     verbs = tuple(d["percent_words_cjk_with"])
     after = regex_cache.compile(f"[^。，、；,;（）()]{{0,{_SHARE_GAP}}}?(?:{'|'.join(map(re.escape, verbs))})")
-    return regex_cache.compile("(?<![A-Za-z])(?:" + "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
-                      + ")(?![A-Za-z])", re.I), table, verbs, after
+    rx = regex_cache.compile("(?<![A-Za-z])(?:" + "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
+                             + ")(?![A-Za-z])", re.I)
+    return _AmountWords(rx, table, tuple(gates), verbs, after)
 
 
 def _en_fractions(spec: dict) -> dict[str, float]:
@@ -2743,11 +2757,11 @@ def word_amounts(text: str, low: str | None = None) -> list[Quantity]:
     """Shares written as words: 全額 (100 percent), 半額, half of, two thirds of; multiples (按次加倍處罰,
     the penalty is doubled: 2 multiple); counts of occasions (at most once, only one … per …). low is
     text lower-cased, when at hand."""
-    rx, table, verbs, after = _amount_words()
+    aw = _amount_words()
     low = text.lower() if low is None else low
     # Substring tests in C first: each pattern runs only where a word it needs stands.
-    out = [Quantity("percent", table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
-           for m in rx.finditer(text) if _a_share(text, m, verbs, after)] if any(w in low for w in table) else []
+    out = [Quantity("percent", aw.table[m.group().lower()], None, "percent", None, m.group(), m.start(), m.end())
+           for m in aw.rx.finditer(text) if _a_share(text, m, aw.verbs, aw.after)] if any(w in low for w in aw.gates) else []
     b = _bounded_shares()
     if any(w in low for w in b.en_words):
         out += _bounded_share_amounts(text, b.en.finditer(low), b.share)
