@@ -2211,7 +2211,8 @@ class _LeadMarks(NamedTuple):
 
 @cache
 def _lead_marks() -> tuple[_LeadMarks, ...]:
-    d, sums = _rules().d["lead_period_rates"], frozenset(_rules().d["sum_currencies"])
+    # a bare dollar (DOLLAR: its country is named later) is one of those currencies too
+    d, sums = _rules().d["lead_period_rates"], frozenset(_rules().d["sum_currencies"]) | {DOLLAR}
     return tuple(_LeadMarks(v.get("period", period), v.get("drops", v.get("period", period)),
                             frozenset(v["units"]) | (sums if v.get("sums") else frozenset()),
                             {lang: regex_cache.compile(p) for lang, p in v["before"].items()},
@@ -2219,6 +2220,7 @@ def _lead_marks() -> tuple[_LeadMarks, ...]:
                  for period, v in d.items() if not period.startswith("_"))
 
 
+_LEAD_REACH = 60  # how far before a figure its period word may stand (a monthly charge on their electric bills of $0.85)
 # 排出水量（一日当たりの平均的な排出水の量をいう。以下同じ。）が千立方メートル以上: a term defined in the
 # brackets right before the figure it is compared with
 _DEFINED_BEFORE = regex_cache.compile("をいう。(?:以下[^（）()。]{0,16}同じ。)?[）)](?:が|は)$")
@@ -2250,7 +2252,7 @@ def _lead_rates(text: str, start: int, quantities: list[Quantity], langs, marks:
     for q in quantities:
         if q.unit in marks.units:
             floor = max([start] + [p.end for p in out if p.unit == q.unit])  # the figure's own phrase
-            phrase = text[max(floor, q.start - 40):q.start]
+            phrase = text[max(floor, q.start - _LEAD_REACH):q.start]
             hit = next((m for lang in langs if (rx := marks.before.get(lang)) and (m := rx.search(phrase))), None)
             if hit is not None:
                 at = q.start - len(phrase) + hit.start()
