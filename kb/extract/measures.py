@@ -221,10 +221,10 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         clang = clangs[i]
         context = contexts.enter(vc, i in by_clause)
         qs = [bare_bound_count(t, with_context(q, context(q))) for q in table_years(t, vc, by_clause[i])] if i in by_clause else []
-        qs = glossed_rates(t, bracketed_rates(t, vc.start, vc.end, header_years(t, vc, qs, contexts.header_cells_of)))
+        qs = bracketed_rates(t, vc.start, vc.end, header_years(t, vc, qs, contexts.header_cells_of))
         qs = bounded_ranges(t, without_restated(t, qs))
         qs, head_yearly = yearly_rates(t, low, vc.start, qs, LANG_KEYS[clang], head_yearly and vc.kind == "subclause")
-        qs = lead_period_rates(t, vc.start, qs, LANG_KEYS[clang])
+        qs = glossed_rates(t, lead_period_rates(t, vc.start, qs, LANG_KEYS[clang]))  # after the rates a gloss restates
         rels = relations(t, vc, qs, clang, ends_line) if qs else {}
         cands = _one_frequency_each(role_reader.measures(vc, clang, qs, rels)) if qs else []
         for x in cands:
