@@ -1685,6 +1685,8 @@ class _Scan:
             hi.kind, hi.unit, hi.value = "date", "date", y
         if d.kind == "money" and hi.unit is None and hi.cmp is None and (hi.kind == "number" or (hi.kind == "count" and hi.scale > 1)):
             hi.kind, hi.unit = "money", d.unit  # $230–350 million, EUR 2.5-7.5 million: the currency is said once
+            if d.unit and "/" not in d.unit and (per := _per_after(t, hi.end, r)):
+                hi.unit, hi.end = f"{d.unit}/{per.unit}", per.end  # USD 2.5 to 3.13 per unit: the rate is stated once, after the range
         low, kind, unit = d.value, d.kind, d.unit
         if d.kind == "number" and hi.kind == "date" and self.era is not None and self._bare_era_year(d.start, low):
             d.kind, d.unit, low = "date", "date", float(self.era + low)  # 114至115年: both years of the era
