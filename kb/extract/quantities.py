@@ -462,9 +462,8 @@ _FLOWING = frozenset({"t", "m3", "ft3", "kg", "g", "lb", "MJ", "GJ", "TJ", "PJ",
 # energy or power per floor or collector area (60千瓦时/平方米, 400MJ/m2, 7.1 watts per square foot of door opening)
 _PER_AREA = frozenset({"kWh", "MWh", "MJ", "GJ", "kW"})
 _AREAS = frozenset({"m2", "ft2"})
-# speeds, flows per second, field strengths (風速四十メートル毎秒, 三キロボルト毎メートル, 10 m3 per second) and
-# hours of running a year (50 hours per calendar year: an allowance of operating time, hour/yr) and certificates per
-# unit of electricity supplied (0.097 ROCs per MWh: an obligation level)
+# speeds, flows per second and field strengths (風速四十メートル毎秒, 三キロボルト毎メートル, 10 m3 per second); hours
+# of running a year (50 hours per calendar year: an operating allowance); certificates per MWh supplied (0.097 ROCs)
 _PHYSICAL_RATES = frozenset({("m", "s"), ("m3", "s"), ("L", "s"), ("kV", "m"), ("V", "m"), ("hour", "yr"), ("ROC", "MWh")})
 _RATE_NUMERATORS = _FLOWING | _PER_AREA | {u for u, _ in _PHYSICAL_RATES}  # what a denominator right after it may make a rate of
 # what one of _FLOWING written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
