@@ -368,17 +368,17 @@ def abbreviated_years(text: str, quantities: list[Quantity], lang: str) -> list[
                 q = _as_year(q, m)
                 shortened = q.start if shortened is None else shortened
             elif ab.year_after.match(text, q.end):
-                candidates.append(len(out))
+                candidates.append((len(out), m))
         out.append(q)
     # Once the text has named a year by its last two digits, a later N年 with a date's particle (25年には,
     # 26年から) near the years it wrote in full is one too.
     if shortened is not None and first:
         years = [int(k) for k in first]
         low, high = min(years) - ab.reach_before, max(years) + ab.reach_after
-        for i in candidates:
+        for i, m in candidates:
             q = out[i]
             if q.start > shortened and low <= q.value <= high:
-                out[i] = _as_year(q, _TWO_DIGIT_YEAR.fullmatch(q.surface))
+                out[i] = _as_year(q, m)
     return out
 
 

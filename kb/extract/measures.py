@@ -230,10 +230,9 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
         for x in cands:
             if (dated := notice_years.year_of(vc, x.q, rels.get(x.start))) is not None:
                 x.value, x.value_max = dated  # 11月30日まで in a call that stated its year before
-            if x.role is None:  # a column header names the figure, else the lead-in of the list it is in
-                x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.header_cells_of(x.start))), None)
-            if x.role is None:  # | 手数料を納付すべき者 | 金額 |: the table's other header cells name what its figures are
-                x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in contexts.other_header_cells(x.start))), None)
+            if x.role is None:  # its column's header names it, else another (| 手数料を納付すべき者 | 金額 |), else the list's lead-in
+                cells = (*contexts.header_cells_of(x.start), *contexts.other_header_cells(x.start))
+                x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in cells)), None)
             if x.role is None and lead.span is not None and lead.span[0] < vc.start:
                 x.role = role_reader.role_in(x, clang, *lead.span)
             if x.role is None and contexts.row is not None and contexts.label is not None and contexts.label[1] <= x.start:

@@ -239,7 +239,9 @@ class _Rules(NumeralRules):
         self.cmp_first = firsts(d["comparator_suffixes"])
         self.substance_after = regex_cache.compile("|".join(d["substance_after"].values()), re.I)
         self.connector = regex_cache.compile(f"[ ]?(?:{alt(d['range_connectors'], ci=True)})[ ]?")
-        self.upper_word = regex_cache.compile(f"(?:{alt(d['range_upper_words'], ci=True)}) (?=[0-9])")
+        # 5 to less than 50 tonnes, from 19 kW to under 56 kW: an English upper-bound prefix may open a range's top
+        uppers = [w for w, c in d["comparator_prefixes"].items() if c in ("<", "<=") and w[:1].isalpha() and w.isascii()]
+        self.upper_word = regex_cache.compile(f"(?:{alt(uppers, ci=True)}) (?=[0-9])")
         self.connector_first = firsts(d["range_connectors"] + [w for v in d["range_openers"].values() for w in v])
         self.date_gap = regex_cache.compile(d["date_range_gap"])
         self.date_latest = regex_cache.compile(d["date_range_latest"])
@@ -1134,12 +1136,8 @@ class _Scan:
         c = self.r.per_prefix_context.get(key(pt[1]))
         if c is None:
             return unit
-        t, at = self.t, pt[0]
-        lo, hi = max(0, at - c["reach"]), min(len(t), at + c["reach"])
-        for m in _SENTENCE_MARKS:  # within its own sentence
-            lo = max(lo, t.rfind(m, lo, at) + 1)
-            hi = e if (e := t.find(m, at, hi)) >= 0 else hi
-        around = t[lo:hi]
+        t, at = self.t, pt[0]  # within its own sentence, as unit_context reads one
+        around = _STATEMENT_END.split(t[max(0, at - c["reach"]):at])[-1] + _STATEMENT_END.split(t[at:at + c["reach"]])[0]
         near = any(w in around for w in c["near"]) and not any(w in around for w in c["not_near"])
         return c["unit"] if near else unit
 
@@ -1302,15 +1300,20 @@ class _Scan:
         """Whether 第 at s counts years from an event before it (验收后的第三年, 公告後之第五年)."""
         return "年" in self.t[s + 1:s + 7] and self.r.ordinal_after_event.search(self.t, max(0, s - 4), s) is not None
 
+    def numeral_char(self, i: int) -> bool:
+        """Whether text[i] is a digit or a character CJK numerals are written with (三, 十, 百)."""
+        c = self.t[i]
+        return c.isdigit() or c in self.r.cjk_numeral_chars
+
     def ordinal_before(self, s: int) -> bool:
         c = self.t[s - 1]
         if c == "第" or (c == " " and s > 1 and self.t[s - 2] == "第"):
             return True
         if c in _ORDINAL_LIST_MARKS:  # 第五、六、七、八项: each number of a list opened by 第 is an ordinal too
             i = s - 1
-            while i > max(0, s - _ORDINAL_LIST_REACH) and (self.t[i - 1] in _ORDINAL_LIST_MARKS or self.t[i - 1] in _LIST_NUMERALS):
+            while i > max(0, s - _ORDINAL_LIST_REACH) and (self.t[i - 1] in _ORDINAL_LIST_MARKS or self.numeral_char(i - 1)):
                 i -= 1
-            return i > 0 and self.t[i - 1] == "第" and self.t[i] in _LIST_NUMERALS
+            return i > 0 and self.t[i - 1] == "第" and self.numeral_char(i)
         return (c in " .§" or (c.isascii() and c.isalpha())) and self.before(self.r.b_ordinal, s, 0) is not None
 
     def finish(self, d: _Draft, floor: int, ranged: bool) -> _Draft | None:
@@ -1837,9 +1840,7 @@ _FACTOR_ENDS = ")）]"
 _LATIN_GLOSS_BEFORE = regex_cache.compile(r"[(（][A-Za-z][A-Za-z0-9 .,/-]{0,30}[)）]$")
 _LATIN_GLOSS_REACH = 34
 _ORDINAL_LIST_MARKS = "、，,"  # what separates the numbers of a list opened by 第 (第二、三、四项)
-_LIST_NUMERALS = frozenset("〇零一二三四五六七八九十百0123456789０１２３４５６７８９")
 _ORDINAL_LIST_REACH = 24  # how far back the 第 of such a list may stand
-_SENTENCE_MARKS = "。！？\n"  # what ends the sentence a per-prefix is read in
 
 
 def _negative_period(d: _Draft) -> bool:
