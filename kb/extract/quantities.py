@@ -149,7 +149,7 @@ class _Rules(NumeralRules):
         d = self.d = {**numerals, **d}
         e = re.escape
         self.seconds, self.half_grain = d["grain_seconds"], d["half_grain"]
-        self.freq = {**d["frequency_words"], **_once_words(d["frequency_once"])}
+        self.freq = {**d["frequency_words"], **_once_words(d["frequency_once"]), **_en_intervals(d["en_frequency"])}
         self.law_number_before = regex_cache.compile(d["law_number_before"])  # Regulation (EU) 2023/2024: no year
         # kanji digits written in place, as a year is (一六年, 二○年), not counted with 十
         self.place_digits = frozenset(c for c, v in d["digits"].items() if v < 10) | frozenset(d["zero_marks"])
@@ -496,6 +496,12 @@ def _once_words(spec: dict) -> dict[str, str]:
     """The frequency words that say once in an interval (毎月一回, 年に1回), each with its interval's unit."""
     return {form.format(interval=interval, once=once): unit for interval, unit in spec["intervals"].items()
             for form in spec["forms"] for once in spec["once"]}
+
+
+def _en_intervals(spec: dict) -> dict:
+    """The English frequency words of the grammar (each fiscal year, once per calendar year), each with its interval."""
+    return {f"{lead} {kind}{word}": unit for lead in spec["leads"] for kind in spec["kinds"]
+            for word, unit in spec["intervals"].items()}
 
 
 def _frequency(v) -> tuple[float, str]:
@@ -2371,7 +2377,8 @@ _COUNT_BOUND = regex_cache.compile(r" or (more|fewer|less|above|over)(?![a-z])")
 _BEFORE_MINUS = frozenset(" \t\n(（[")  # what may stand before a minus sign glued to a figure
 _COUNTED = {"kind": "count", "unit": None}  # the unit group of a noun counted under a bound
 
-_OWN_MARKER_GAP = regex_cache.compile(r"[ ,]*(?:of(?: [A-Za-z0-9₂-]+){1,4}[ ,]*)?")  # what the substance of a flow leaves before its marker
+# what the substance of a flow and its bracketed gloss leave before its marker (of carbon dioxide equivalent (CO2eq) each year)
+_OWN_MARKER_GAP = regex_cache.compile(r"[ ,]*(?:of(?: [A-Za-z0-9₂-]+){1,4}[ ,]*)?(?:\([^()]{1,30}\)[ ,]*)?")
 _IN_ONE_YEAR_GAP = regex_cache.compile(r" in (?:any )?")  # between a yearly sum and its marker's one year (in 1 calendar year)
 _RATE_GAP = regex_cache.compile(r"[^，。；、,;:：]{0,16}")
 _RATE_UNITS = frozenset({"t", "kg", "g", "m3", "kWh"})  # what a shorter frequency word (每季, 每月) makes a flow of
