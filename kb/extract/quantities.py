@@ -660,11 +660,16 @@ class _Scan:
         return None
 
     def _modified_plural(self, m: re.Match, d: _Draft, floor: int) -> bool:
-        """Whether an unbounded number counts a plural noun past one word describing it (two
-        compensation deadlines, 53 sector bodies), not an amount (£1bn green projects); the caller has
-        found that first word no plural."""
-        return (self.plural(m.group("n2"))
-                and m.group("n2") not in self.r.uncounted_words and not self.before(self.r.b_cur, d.start, floor))
+        """Whether an unbounded number counts a plural noun past one or two words describing it (two
+        compensation deadlines, 53 sector bodies, 66,000 public water systems), not an amount (£1bn
+        green projects); the caller has found that first word no plural."""
+        if self.before(self.r.b_cur, d.start, floor):
+            return False
+        if self.plural(m.group("n2")):
+            return m.group("n2") not in self.r.uncounted_words
+        m3 = self.r.bounded_noun3.match(self.t, d.end)  # or past two (66,000 public water systems), neither a frequency
+        return m3 is not None and self.plural(m3.group("n3")) and m3.group("n3") not in self.r.uncounted_words \
+            and not any(w in self.r.freq for w in self.low[d.end:m3.start("n3")].split())
 
     def plural_after(self, pos: int) -> int | None:
         """The end of the plural noun a bound's number counts at pos (' children', ' eligible
@@ -716,9 +721,10 @@ class _Scan:
             noun = m.group(g)
             if noun is not None and (d.value != 1) == self.plural(noun):
                 return _COUNTED, m.end(g)  # 'two loan' is no count
-        if cp is not None and (m3 := self.r.bounded_noun3.match(self.t, d.end)) and self.plural(m3.group("n3")) \
+        if (m3 := self.r.bounded_noun3.match(self.t, d.end)) and self.plural(m3.group("n3")) \
+                and (cp is not None or not self.plural(m.group("n2") or "s")) \
                 and m3.group("n3") not in self.r.uncounted_words and self.unit(m3.start("n3") - 1) is None:
-            return _COUNTED, m3.end("n3")  # under a bound, a plural after two modifiers is what it counts
+            return _COUNTED, m3.end("n3")  # a plural after two modifiers is what it counts (66,000 public water systems)
         return None
 
     def unit(self, pos: int, month_ok: bool = False) -> tuple[dict, int] | None:
