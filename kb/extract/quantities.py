@@ -2222,6 +2222,7 @@ class _LeadMarks(NamedTuple):
     period: str  # the denominator a period word before the figure makes (day, hour, yr)
     drops: str  # the unit of the period word's own duration, left out once it made the rate (day, year)
     units: frozenset[str]  # what that period makes a flow of
+    reach: int  # how far before the figure the period word may stand
     before: dict[str, re.Pattern]  # language -> the period word and the phrase up to the figure
     defined: dict[str, re.Pattern]  # language -> the period word inside a defining bracket right before the figure
 
@@ -2231,7 +2232,7 @@ def _lead_marks() -> tuple[_LeadMarks, ...]:
     # a bare dollar (DOLLAR: its country is named later) is one of those currencies too
     d, sums = _rules().d["lead_period_rates"], frozenset(_rules().d["sum_currencies"]) | {DOLLAR}
     return tuple(_LeadMarks(v.get("period", period), v.get("drops", v.get("period", period)),
-                            frozenset(v["units"]) | (sums if v.get("sums") else frozenset()),
+                            frozenset(v["units"]) | (sums if v.get("sums") else frozenset()), v.get("reach", _LEAD_REACH),
                             {lang: regex_cache.compile(p) for lang, p in v["before"].items()},
                             {lang: regex_cache.compile(p) for lang, p in v.get("defined", {}).items()})
                  for period, v in d.items() if not period.startswith("_"))
@@ -2269,7 +2270,7 @@ def _lead_rates(text: str, start: int, quantities: list[Quantity], langs, marks:
     for q in quantities:
         if q.unit in marks.units:
             floor = max([start] + [p.end for p in out if p.unit == q.unit])  # the figure's own phrase
-            phrase = text[max(floor, q.start - _LEAD_REACH):q.start]
+            phrase = text[max(floor, q.start - marks.reach):q.start]
             hit = next((m for lang in langs if (rx := marks.before.get(lang)) and (m := rx.search(phrase))), None)
             if hit is not None:
                 at = q.start - len(phrase) + hit.start()
