@@ -722,7 +722,7 @@ class _Scan:
             if noun is not None and (d.value != 1) == self.plural(noun):
                 return _COUNTED, m.end(g)  # 'two loan' is no count
         if (m3 := self.r.bounded_noun3.match(self.t, d.end)) and self.plural(m3.group("n3")) \
-                and (cp is not None or not self.plural(m.group("n2") or "s")) \
+                and (cp is not None or m.group("n2") is not None) \
                 and m3.group("n3") not in self.r.uncounted_words and self.unit(m3.start("n3") - 1) is None:
             return _COUNTED, m3.end("n3")  # a plural after two modifiers is what it counts (66,000 public water systems)
         return None
