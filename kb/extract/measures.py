@@ -231,7 +231,7 @@ def _measures(body: str, view: Joined, clauses: list[Clause], lang: str, country
             if (dated := notice_years.year_of(vc, x.q, rels.get(x.start))) is not None:
                 x.value, x.value_max = dated  # 11月30日まで in a call that stated its year before
             if x.role is None:  # its column's header names it, else another (| 手数料を納付すべき者 | 金額 |), else the list's lead-in
-                cells = (*contexts.header_cells_of(x.start), *contexts.other_header_cells(x.start))
+                cells = contexts.header_cells_of(x.start, others=True)
                 x.role = next(filter(None, (role_reader.role_in(x, clang, *cell) for cell in cells)), None)
             if x.role is None and lead.span is not None and lead.span[0] < vc.start:
                 x.role = role_reader.role_in(x, clang, *lead.span)
@@ -425,21 +425,15 @@ class _Contexts:
         i = bisect_right(self.bars, pos)  # cell separators before pos in the current row
         return i + len(self.header_cells) - len(self.bars) - 1 if self.header_cells else i
 
-    def header_cells_of(self, pos: int) -> list[tuple[int, int]]:
+    def header_cells_of(self, pos: int, others: bool = False) -> list[tuple[int, int]]:
         """The view spans of the header cells above position pos of the current table row, the
-        nearest first (none outside a table's body)."""
+        nearest first, then with `others` those of the other columns, left to right (| 手数料を納付すべき者
+        | 金額 |: the fee named over the payers' column); none outside a table's body."""
         if self.row is None:
             return []
         i = self.column_of(pos)
-        return self.header_cells[i] if 0 <= i < len(self.header_cells) else []
-
-    def other_header_cells(self, pos: int) -> list[tuple[int, int]]:
-        """The view spans of the header cells of the current table's other columns, left to right
-        (| 手数料を納付すべき者 | 金額 |: the fee named over the payers' column); none outside a table's body."""
-        if self.row is None:
-            return []
-        i = self.column_of(pos)
-        return [span for k, cells in enumerate(self.header_cells) if k != i for span in cells]
+        own = self.header_cells[i] if 0 <= i < len(self.header_cells) else []
+        return own + [span for k, cells in enumerate(self.header_cells) if k != i for span in cells] if others else own
 
 
 def _per_row(ctx: ContextUnit | None, row: ContextUnit) -> ContextUnit | None:

@@ -667,9 +667,19 @@ class _Scan:
             return False
         if self.plural(m.group("n2")):
             return m.group("n2") not in self.r.uncounted_words
-        m3 = self.r.bounded_noun3.match(self.t, d.end)  # or past two (66,000 public water systems), neither a frequency
-        return m3 is not None and self.plural(m3.group("n3")) and m3.group("n3") not in self.r.uncounted_words \
-            and not any(w in self.r.freq for w in self.low[d.end:m3.start("n3")].split())
+        return self.third_noun(d.end) is not None
+
+    def counted_plural(self, noun: str) -> bool:
+        """Whether an English word is a plural noun a number may count (not paragraphs, times, applies)."""
+        return self.plural(noun) and noun not in self.r.uncounted_words
+
+    def third_noun(self, end: int) -> re.Match | None:
+        """The match of a plural noun a number ending at `end` counts past two describing words (66,000 public
+        water systems), neither of them a frequency (four consecutive quarterly measurements keeps its quarterly)."""
+        m3 = self.r.bounded_noun3.match(self.t, end)
+        if m3 is None or not self.counted_plural(m3.group("n3")) or any(w in self.r.freq for w in self.low[end:m3.start("n3")].split()):
+            return None
+        return m3
 
     def plural_after(self, pos: int) -> int | None:
         """The end of the plural noun a bound's number counts at pos (' children', ' eligible
@@ -684,7 +694,7 @@ class _Scan:
         if self.plural(m.group("n2")):
             return m.end("n2")
         for rx in (self.r.bounded_noun3, self.r.bounded_noun4):  # 20 or more single-use plastic (flexible) straws
-            if (m := rx.match(self.t, pos)) is not None and self.plural(m.group("n3")) and m.group("n3") not in self.r.uncounted_words:
+            if (m := rx.match(self.t, pos)) is not None and self.counted_plural(m.group("n3")):
                 return m.end("n3")
         return None
 
@@ -721,9 +731,7 @@ class _Scan:
             noun = m.group(g)
             if noun is not None and (d.value != 1) == self.plural(noun):
                 return _COUNTED, m.end(g)  # 'two loan' is no count
-        if (m3 := self.r.bounded_noun3.match(self.t, d.end)) and self.plural(m3.group("n3")) \
-                and (cp is not None or m.group("n2") is not None) \
-                and m3.group("n3") not in self.r.uncounted_words and self.unit(m3.start("n3") - 1) is None:
+        if (cp is not None or m.group("n2") is not None) and (m3 := self.third_noun(d.end)) and self.unit(m3.start("n3") - 1) is None:
             return _COUNTED, m3.end("n3")  # a plural after two modifiers is what it counts (66,000 public water systems)
         return None
 
