@@ -24,7 +24,17 @@ from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
 from kb import regex_cache
-from kb.extract.numerals import MAX_RUN, NumeralRules, cached_core_value, core_value, english_cardinal, finite, loose_number, parse_number
+from kb.extract.numerals import (
+    BARE_DECIMAL,
+    MAX_RUN,
+    NumeralRules,
+    cached_core_value,
+    core_value,
+    english_cardinal,
+    finite,
+    loose_number,
+    parse_number,
+)
 from kb.extract.patterns import (
     ROUND_CLOSE,
     ROUND_OPEN,
@@ -167,7 +177,7 @@ class _Rules(NumeralRules):
         # as a prefix tree over the lower-cased text. Searching the anchor itself tries all its
         # branches at every position (three times slower over a policy corpus).
         freq_first = "".join(sorted({w[0] for w in self.freq if not w.isascii()}))
-        self.anchor_first = regex_cache.compile(f"[{self.num_first}{e(freq_first)}半{e(d['era_first_year'][:1])}]")
+        self.anchor_first = regex_cache.compile(f"[{self.num_first}{e(freq_first)}半{e(d['era_first_year'][:1])}]|{BARE_DECIMAL}")
         self.en_anchor = regex_cache.compile(f"(?P<w>{trie(dict.fromkeys(sorted(self.words)))})(?![a-z])")
         # 十分 (enough) is no number, but 十分の九 / 十分之一 is a fraction and 十分間 ten minutes: a stopword
         # ending in 分 before の or 之 and a numeral, or before 間, does not stop the scan; nor does one that
@@ -223,6 +233,8 @@ class _Rules(NumeralRules):
         # £18 / tCO2e, 50-80新元/ tCO2e: a slash with a blank after it, as web pages write it
         self.per_spaced_map = {w[1:]: k for w, k in self.per.items() if w.startswith("/") and w[1:2].isalpha()}
         self.per_spaced = regex_cache.compile(f"[ ]?/[ ](?P<p>{alt(self.per_spaced_map, ci=True)})")
+        pi = d["per_item"]
+        self.per_item = regex_cache.compile(f"[ ](?:{alt(pi['leads'])}) {pi['describing']}(?P<p>{alt(pi['things'])})(?![A-Za-z-])")
         self.per_after = tuple(d["rate_markers"])
         self.step_after = regex_cache.compile(d["step_after"])
         self.cur_map = d["currency_prefixes"]
@@ -489,6 +501,8 @@ def _per_after(t: str, at: int, r: _Rules) -> _Per | None:
         return _Per(r.per[key(pm.group("p"))], pm.end())
     if (t.startswith(" /", at) or t.startswith("/ ", at)) and (pm := r.per_spaced.match(t, at)):
         return _Per(r.per_spaced_map[key(pm.group("p"))], pm.end())
+    if t.startswith(" ", at) and (pm := r.per_item.match(t, at)):
+        return _Per(pm.group("p"), pm.end())
     return None
 
 
@@ -910,7 +924,7 @@ class _Scan:
                 return None  # 4号文, 〔2020〕: a document's number, not a quantity
             if prev in r.xref_before and t[pos:pos + 1] in r.xref_after and not t.startswith(r.xref_counted, pos + 1):
                 return None  # 前二項, 同三条: a cross-reference to provisions, not a count
-            arabic = core[0].isdigit()
+            arabic = core[0].isdigit() or core[0] == "."
             if arabic and prev.isascii() and prev.isalpha() and not self.before(r.b_fiscal, s, 0) \
                     and not self.before(r.b_cur, s, 0) and not (t.startswith("年", pos) and self.era_initial(s, 0)) \
                     and not (prev in "xX" and _times_sign(t, s - 1)):
