@@ -1140,6 +1140,10 @@ class _Scan:
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
         if d.unit in _RATE_NUMERATORS and (per := _per_after(t, d.end, r)) and _flow_of(d.unit, per.unit):
             d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # 万吨/年, Mt per year, t per GWh, 1 万公里 / 年, 400MJ/m2
+        elif d.unit == "g" and (per := _per_after(t, d.end, r)) and per.unit in r.concentration_per:
+            # 5g of added sugar per 100ml, 2 mg per litre: a concentration in the mass unit written
+            name, size = _written_mass(t, d.end, r) or ("g", 1.0)
+            d.value, d.scale, d.unit, d.end = _rescaled(d.value, size), d.scale / size, f"{name}/{per.unit}", per.end
         elif d.unit == "km" and r.speed_before.search(t, max(floor, d.start - _SPEED_REACH), d.start):
             d.unit = "km/hour"  # 时速不得超25公里, 時速60公里以下: a speed, in kilometres an hour
         if t[d.end:d.end + 1] == "+" and not t[d.end + 1:d.end + 2].isalnum() and d.kind != "date":
@@ -1741,10 +1745,10 @@ class _Scan:
             pass  # 每兆瓦时0.9吨至1.0吨, MWhあたり0.918トンから1.094トン: the denominator before the range covers both ends
         elif d.kind == "money" and d.unit == hi.unit and d.scale == 1 and hi.scale > 1 and low <= hi.value / hi.scale:
             low *= hi.scale  # from $230 to $350 million, between €2.5 and €7.5 million: the scale is said once
+        elif unit and hi.unit and "/" not in unit and (once := _rate_stated_once(t, d, hi, r)) is not None:
+            low, unit = once, hi.unit  # between €0.37 and €0.48 per kg, 5g - 8g of sugar per 100ml: the rate is stated once
         elif not _same_dimension(d, hi):
             return None
-        elif hi.unit and unit and hi.unit.startswith(unit + "/"):
-            unit = hi.unit  # between €0.37 and €0.48 per kg: the rate is stated once, after the range
         high = hi.value
         if back and not t.startswith(_COUNTED_BACK, hi.end):
             return None  # 30日前から施行日まで: the second end is no span counted back
@@ -1939,6 +1943,19 @@ def _shared_denominators(t: str, drafts: list[_Draft], r: _Rules) -> list[_Draft
             d.unit = rate.unit  # $900 per metric ton in 2024, rising to $1,200 in 2025; 每度電由5元降至4元; 0.918トン、1.013トン
         rate = d if "/" in d.unit else None
     return drafts
+
+
+def _rate_stated_once(t: str, d: _Draft, hi: _Draft, r: _Rules) -> float | None:
+    """The low end of a range in the rate its high end states (5 t - 8 t of CO2 per year, 5g - 8g of sugar
+    per 100ml: the denominator is written once, after the range), or None when hi is no rate of d's unit;
+    a low end in milligrams, read in grams, is given back in the unit written."""
+    numerator, slash, _ = (hi.unit or "").partition("/")
+    if not slash or d.value is None:
+        return None
+    if numerator == d.unit:
+        return d.value
+    mass = _written_mass(t, d.end, r) if d.unit == "g" else None
+    return _rescaled(d.value, mass[1]) if mass and mass[0] == numerator else None
 
 
 def _written_mass(t: str, end: int, r: _Rules) -> tuple[str, float] | None:
