@@ -917,8 +917,8 @@ class _Scan:
                           and (s < 2 or t[s - 2] not in r.d["word_before_one_not_after"].get(prev, ""))
                           and not (pos < len(t) and t[pos] in r.d["word_before_one_unless_before"].get(prev, "")))
                          or (core == "一" and any(t.endswith(w, 0, s) for w in r.d["last_before_one"]))
-                         or (prev in r.d["vague_before"] and core[0] in r.small)):
-                return None  # 统一, 上一年度, 每一公噸; 数百万トン and 几十万元 have no value to give
+                         or (prev in r.d["vague_before"] and core[0] in r.small and not r.frac.match(t, pos))):
+                return None  # 统一, 上一年度, 每一公噸; 数百万トン and 几十万元 have no value to give (時數十分之一 is a share)
             if core[0] in r.si_heads and t[pos:pos + 1] and t[pos] in r.si_heads[core[0]]:
                 return None
             if t[pos:pos + 1] in r.id_suffix or (prev in r.doc_brackets and t[pos:pos + 1] == r.doc_brackets[prev]):
