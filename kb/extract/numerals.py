@@ -26,7 +26,7 @@ _DECIMAL_COMMA = r",(?<=[0-9],)(?=[0-9]{1,2}(?![0-9]))|,(?<=(?<![0-9])0,)(?=[0-9
 # section number and an ordinal.
 _SPACE_GROUP = (" (?=[0-9]{3}(?![0-9]|st|nd|rd|th))"
                 "(?:(?<=(?<![0-9.,])[0-9] )|(?<=(?<![0-9.,])[0-9]{2} )|(?<=(?<![0-9.,])[0-9]{3} )|(?<=[0-9] [0-9]{3} ))")
-BARE_DECIMAL = r"(?<![0-9A-Za-z.,])\.(?=[0-9])"
+_BARE_DECIMAL = r"(?<![0-9A-Za-z.,])\.(?=[0-9])"
 _THOUSANDS = regex_cache.compile(r"[, ](?=[0-9]{3}(?![0-9]))")
 # Statutes that write numbers in positional kanji group thousands with 、 (一、〇〇〇, 二七、〇〇〇): a 、
 # between positional digits, before exactly three of them one of which is 〇, is a separator, not a list mark.
@@ -55,7 +55,7 @@ class NumeralRules:
         # 千瓦/千克/兆瓦: an SI prefix, not a multiplier
         prefixed = "|".join(f"{e(k)}(?![{e(v)}])" for k, v in heads.items())
         # .05 ($.05 a bag, .5 percent): a decimal point with no whole part, not after a figure or a word
-        first = f"[0-9{dig}{mult}{two}]|{prefixed}|{BARE_DECIMAL}"
+        first = f"[0-9{dig}{mult}{two}]|{prefixed}|{_BARE_DECIMAL}"
         cont = (f"[0-9{dig}{mult}]|{prefixed}|[{two}](?<![0-9{dig}][{two}])"  # 两 right after a digit is the tael
                 f"|,(?<=[0-9],)(?=[0-9]{{3}}(?![0-9]))|{_KANJI_GROUP}|{_SPACE_GROUP}|{_DECIMAL_COMMA}"
                 f"|\\.(?:(?<=[0-9]\\.)(?=[0-9])|(?<=[{dig}]\\.)(?=[{dig}]))"  # digits of one script: 2.一百 is a list number

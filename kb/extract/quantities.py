@@ -25,7 +25,6 @@ from typing import NamedTuple
 
 from kb import regex_cache
 from kb.extract.numerals import (
-    BARE_DECIMAL,
     MAX_RUN,
     NumeralRules,
     cached_core_value,
@@ -177,7 +176,9 @@ class _Rules(NumeralRules):
         # as a prefix tree over the lower-cased text. Searching the anchor itself tries all its
         # branches at every position (three times slower over a policy corpus).
         freq_first = "".join(sorted({w[0] for w in self.freq if not w.isascii()}))
-        self.anchor_first = regex_cache.compile(f"[{self.num_first}{e(freq_first)}半{e(d['era_first_year'][:1])}]|{BARE_DECIMAL}")
+        # a full stop may begin a decimal with no whole part (.05): in the class, since an alternation
+        # beside it would slow the search twofold; the anchor's own match then rejects the rest
+        self.anchor_first = regex_cache.compile(f"[{self.num_first}{e(freq_first)}半{e(d['era_first_year'][:1])}.]")
         self.en_anchor = regex_cache.compile(f"(?P<w>{trie(dict.fromkeys(sorted(self.words)))})(?![a-z])")
         # 十分 (enough) is no number, but 十分の九 / 十分之一 is a fraction and 十分間 ten minutes: a stopword
         # ending in 分 before の or 之 and a numeral, or before 間, does not stop the scan; nor does one that
@@ -2390,8 +2391,6 @@ def _coordinated_yearly(low: str, qs: list[Quantity]) -> list[Quantity]:
     return out
 
 
-# One or two words that may describe a counted noun: not a preposition, article or conjunction
-# (2.5m per project, £1bn to four clusters). Bounded, so linear.
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _LIST_REACH = 32  # how far before 这 a list it sums up is looked for (电力和氢这六大)
 _LIST_SUMMING = frozenset("这這")  # the Chinese 'these' that sums up a list just named (a Japanese 、 is any comma)
