@@ -602,7 +602,7 @@ class RoleReader:
             if e <= x.start:
                 ok = len(t[e:x.start].strip()) <= md["window_before"] and "。" not in t[e:x.start]
             elif s >= x.end:  # a figure between them is the one the modifier follows (£500 … by £40 per day)
-                ok = len(t[x.end:s].strip()) <= md["window_after"] and not any(ch in t[x.end:s] for ch in "。；;，,") \
+                ok = len(t[x.end:s].strip()) <= md["window_after"] and not any(ch in t[x.end:s] for ch in "。；;，,、") \
                     and not DIGIT_RX.search(t, x.end, s)
             else:
                 ok = False
