@@ -358,7 +358,8 @@ class _Rules(NumeralRules):
         self.anaphora = regex_cache.compile(f"(?:{alt(d['anaphora_before'], ci=True)})[ ]?$")
         # an English that before a number is mostly a conjunction (estimated that 10,000 entities)
         self.counted_anaphora = regex_cache.compile(f"(?:{alt([w for w in d['anaphora_before'] if not w.isascii()])})[ ]?$")
-        self.list_summed = regex_cache.compile(d["list_summed_before"])
+        self.list_summing = frozenset(d["list_summed"]["words"])
+        self.list_summed = regex_cache.compile(d["list_summed"]["before"])
         self.duration_label_after = tuple(d["duration_label_after"])
         self.flow_period_units = frozenset(d["flow_period"]["units"])
         self.flow_period_after = regex_cache.compile(d["flow_period"]["after"])
@@ -682,8 +683,16 @@ class _Scan:
         if self.before(self.r.b_cur, d.start, floor):
             return False
         if self.plural(m.group("n2")):
-            return m.group("n2") not in self.r.uncounted_words
+            return self.counted_plural(m.group("n2"))
         return self.third_noun(d.end) is not None
+
+    def counted_again(self, s: int, floor: int) -> bool:
+        """Whether a count at s follows a word pointing back to things stated before (这两项要求), and not one
+        summing up the list it closes (电力和氢这六大高碳行业)."""
+        r, t = self.r, self.t
+        an = r.counted_anaphora.search(t, max(floor, s - _ANAPHORA_REACH), s)
+        return an is not None and not (an.group().rstrip(" ") in r.list_summing
+                                       and r.list_summed.search(t, max(floor, an.start() - _LIST_REACH), an.start()))
 
     def counted_plural(self, noun: str) -> bool:
         """Whether an English word is a plural noun a number may count (not paragraphs, times, applies)."""
@@ -1455,8 +1464,7 @@ class _Scan:
             d.cmp = "<="  # 得申請展延一次: how many times a period may be extended, at most
         d.start = s
         if (d.kind == "duration" and r.anaphora.search(t, max(floor, s - _ANAPHORA_REACH), s)) \
-                or (d.kind == "count" and (an := r.counted_anaphora.search(t, max(floor, s - _ANAPHORA_REACH), s))
-                    and not (an.group()[0] in _LIST_SUMMING and r.list_summed.search(t, max(floor, an.start() - _LIST_REACH), an.start()))):
+                or (d.kind == "count" and self.counted_again(s, floor)):
             return None  # 当該一年間, that seven-year period, 这两项要求: a period or a number of things stated before, named again
         if d.kind == "duration" and (t.startswith(r.duration_label_after, d.end)
                                      or (r.narrative_before.search(t, max(floor, s - _ANAPHORA_REACH), s)
@@ -2393,7 +2401,6 @@ def _coordinated_yearly(low: str, qs: list[Quantity]) -> list[Quantity]:
 
 _ANAPHORA_REACH = 10  # how far before a duration the word pointing back to it may begin
 _LIST_REACH = 32  # how far before 这 a list it sums up is looked for (电力和氢这六大)
-_LIST_SUMMING = frozenset("这這")  # the Chinese 'these' that sums up a list just named (a Japanese 、 is any comma)
 _GROUPING_NOUN = 2  # characters of the noun after a grouping counter (三大城市群) that name the grouping
 _GLUED_NAME = regex_cache.compile("[0-9]+[A-Z]")  # 45W, 48C: digits and a capital, no blank between
 _NAME_HYPHEN = regex_cache.compile("(?<![A-Za-z])[A-Z][A-Za-z]{1,9}-$")  # a capitalised name and a hyphen before a number
