@@ -480,11 +480,20 @@ _FLOWING = frozenset({"t", "m3", "ft3", "kg", "g", "lb", "MJ", "GJ", "TJ", "PJ",
 _PER_AREA = frozenset({"kWh", "MWh", "MJ", "GJ", "kW"})
 _AREAS = frozenset({"m2", "ft2"})
 # speeds, flows per second and field strengths (風速四十メートル毎秒, 三キロボルト毎メートル, 10 m3 per second); hours
-# of running a year (50 hours per calendar year: an operating allowance); certificates per MWh supplied (0.097 ROCs)
-_PHYSICAL_RATES = frozenset({("m", "s"), ("m3", "s"), ("L", "s"), ("kV", "m"), ("V", "m"), ("hour", "yr"), ("ROC", "MWh")})
+# of running a year (50 hours per calendar year: an operating allowance); certificates per MWh supplied (0.097 ROCs);
+# fuel used per 100 km (3 litres per 100 kilometres: renamed L/100km)
+_PHYSICAL_RATES = frozenset({("m", "s"), ("m3", "s"), ("L", "s"), ("kV", "m"), ("V", "m"), ("hour", "yr"), ("ROC", "MWh"),
+                             ("m3", "100km")})
 _RATE_NUMERATORS = _FLOWING | _PER_AREA | {u for u, _ in _PHYSICAL_RATES}  # what a denominator right after it may make a rate of
 # what one of _FLOWING written after its denominator is counted per (1kWh当たり0.45キログラム: kg/kWh)
 _INTENSITY_OF = frozenset({"kWh", "MWh", "GWh", "t", "kg", "L", "m3", "m2", "km", "100km", "vehicle", "unit", "dwelling"})
+
+
+def _rename_rate(d: _Draft, r: _Rules) -> None:
+    """Give a composed rate the name it goes by (m3/100km is fuel consumption in L/100km), its value rescaled."""
+    if renamed := r.d["rate_renames"].get(d.unit):
+        d.unit, factor = renamed
+        d.value, d.vmax = d.value * factor, None if d.vmax is None else d.vmax * factor
 
 
 def _flow_of(unit: str, per: str) -> bool:
@@ -1151,6 +1160,7 @@ class _Scan:
                 d.value, d.end = d.value + cv[0] * sub, nm.end() + 1
         if d.unit in _RATE_NUMERATORS and (per := _per_after(t, d.end, r)) and _flow_of(d.unit, per.unit):
             d.unit, d.end = f"{d.unit}/{per.unit}", per.end  # 万吨/年, Mt per year, t per GWh, 1 万公里 / 年, 400MJ/m2
+            _rename_rate(d, r)
         elif d.unit == "g" and (per := _per_after(t, d.end, r)) and per.unit in r.concentration_per:
             # 5g of added sugar per 100ml, 2 mg per litre: a concentration in the mass unit written
             name, size = _written_mass(t, d.end, r) or ("g", 1.0)
@@ -1428,9 +1438,7 @@ class _Scan:
         elif d.kind == "quantity" and d.unit in _FLOWING and (den := self.denominator_before(s, floor, r.b_cmp)) \
                 and den.unit in _INTENSITY_OF:
             d.unit, s = f"{d.unit}/{den.unit}", den.start  # 1kWh当たり0.45キログラム, 每公里不超过0.2千克
-            if renamed := r.d["rate_renames"].get(d.unit):  # 百公里5升: L/100km
-                d.unit, factor = renamed
-                d.value, d.vmax = d.value * factor, None if d.vmax is None else d.vmax * factor
+            _rename_rate(d, r)  # 百公里5升: L/100km
             if den.between is not None:
                 d.cmp = r.cmp_pre[key(den.between)]
         elif d.kind == "quantity" and d.unit in _FLOWING and (den := self.denominator_head(s, floor)) and den.unit in _INTENSITY_OF:
