@@ -747,6 +747,8 @@ class _Scan:
         its noun; a plural after more than one."""
         if not ("a" <= self.t[d.end + 1:d.end + 2] <= "z") or (m := self.r.bounded_noun.match(self.t, d.end)) is None:
             return None
+        if self.before(self.r.b_cur, d.start, floor):
+            return None  # on £25,000 earns: a sum, whatever word follows it
         cp = self.before(self.r.b_cmp, d.start, floor)
         if cp is not None and not cp[1][:1].isascii():
             return None
@@ -2273,7 +2275,8 @@ def _yearly() -> _YearlyMarks:
 @cache
 def _yearly_money(side: str) -> dict[str, re.Pattern]:
     """quantities.json yearly_rates money_before or money_after, compiled per language."""
-    return {lang: regex_cache.compile(p) for lang, p in _rules().d["yearly_rates"][side].items()}
+    marks = {lang: regex_cache.compile(p) for lang, p in _rules().d["yearly_rates"][side].items()}
+    return marks | {"en": regex_cache.compile(_en_period_sum("yr"))} if side == "money_before" else marks
 
 
 class _LeadMarks(NamedTuple):
@@ -2291,9 +2294,16 @@ def _lead_marks() -> tuple[_LeadMarks, ...]:
     d, sums = _rules().d["lead_period_rates"], frozenset(_rules().d["sum_currencies"]) | {DOLLAR}
     return tuple(_LeadMarks(v.get("period", period), v.get("drops", v.get("period", period)),
                             frozenset(v["units"]) | (sums if v.get("sums") else frozenset()), v.get("reach", _LEAD_REACH),
-                            {lang: regex_cache.compile(p) for lang, p in v["before"].items()},
+                            {lang: regex_cache.compile(p) for lang, p in v["before"].items()}
+                            | ({"en": regex_cache.compile(_en_period_sum(v["period"]))} if v.get("en_sums") else {}),
                             {lang: regex_cache.compile(p) for lang, p in v.get("defined", {}).items()})
                  for period, v in d.items() if not period.startswith("_"))
+
+
+def _en_period_sum(period: str) -> str:
+    """The English grammar of a sum named by its period before it (quantities.json en_period_sums), for `period`."""
+    g = _rules().d["en_period_sums"]
+    return g["pattern"].replace("<ADJ>", g["adjectives"][period])
 
 
 _LEAD_REACH = 60  # how far before a figure its period word may stand (a monthly charge on their electric bills of $0.85)
