@@ -315,6 +315,7 @@ class _Rules(NumeralRules):
         self.modifiers = regex_cache.compile(f"( {word})( {word})?( {word})?( {word})?(?= )")
         self.uncounted_words = frozenset(d["uncounted_words"])
         self.irregular_plurals = frozenset(d["irregular_plurals"])
+        self.context_yearly = frozenset(d["context_yearly"])
         fy = load_data("dates.json")["notice_years"]["fiscal_year"]  # the Japanese fiscal year, defined once
         self.fiscal_suffix, self.fiscal_first_month = fy["suffix"], fy["first_month"]
         self.ordinal_after_event = regex_cache.compile(d["ordinal_after_event"])
@@ -2566,6 +2567,8 @@ def context_unit(text: str, start: int = 0, end: int | None = None) -> ContextUn
         label = _GLOSS_BEFORE_PER.sub("", label)
     per_rx, pers, cur_rx, curs = _context_rules()
     per, cur = per_rx.search(label), cur_rx.search(label)
+    if per is None and label.strip() in _rules().context_yearly:
+        return ContextUnit(None, "yr")  # a row labelled Annually: the sums under it are yearly
     if per is None and cur is None:
         if _interval_label().fullmatch(label.strip()):
             return ContextUnit(None, None, interval=True)
