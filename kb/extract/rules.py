@@ -101,7 +101,8 @@ class _Grammar:
                 weaker += [(w, "word", lang, weak) for w in block.get("fallback", [])]
                 weaker += [(_reference_ends(p, ref), "pattern", lang, weak) for p in block.get("fallback_patterns", [])]
         # fallback patterns last: where one starts where a specific one does, the specific one wins
-        entries += weaker + [(w, "word", lang, _SAME) for lang, words in d["by_reference"].items() for w in words]
+        entries += weaker + [(w, "word", lang, _SAME) for lang, words in d["by_reference"].items() for w in words] \
+            + [(p, "pattern", lang, _SAME) for lang, pats in d["by_reference_patterns"].items() for p in pats]
         self.family[_SAME] = _SAME
         self.cues = CueSet(entries)
         ex = d["exclusions"]
