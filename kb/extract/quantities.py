@@ -1169,7 +1169,7 @@ class _Scan:
             name, size = _written_mass(t, d.end, r) or ("g", 1.0)
             d.value, d.scale, d.unit, d.end = _rescaled(d.value, size), d.scale / size, f"{name}/{per.unit}", per.end
         elif d.unit == "km" and r.speed_before.search(t, max(floor, d.start - _SPEED_REACH), d.start):
-            d.unit = "km/hour"  # 时速不得超25公里, 時速60公里以下: a speed, in kilometres an hour
+            d.unit = "km/h"  # 时速不得超25公里, 時速60公里以下: a speed, in kilometres an hour
         if t[d.end:d.end + 1] == "+" and not t[d.end + 1:d.end + 2].isalnum() and d.kind != "date":
             d.cmp, d.end = ">=", d.end + 1  # 5.5hr+ batteries, 4 hours+: that much or more
         return self.finish(d, floor, ranged)
