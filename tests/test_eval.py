@@ -36,7 +36,7 @@ LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
 # are re-based (to the figures read when they join) when new passages join a split, and otherwise
 # only raised, except where a change buys recall with less precision (its commit gives both figures).
 EXTRA_FLOORS = {
-    ("tune", False): (0.946, 0.931), ("tune", True): (0.876, 0.885),
+    ("tune", False): (0.946, 0.931), ("tune", True): (0.875, 0.885),
     ("held", False): (0.890, 0.853), ("held", True): (0.858, 0.850),
 }
 KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
