@@ -36,8 +36,8 @@ LANG_QUANT_RECALL = {"ja": 0.97, "zh": 0.99, "en": 0.99}
 # are re-based (to the figures read when they join) when new passages join a split, and otherwise
 # only raised, except where a change buys recall with less precision (its commit gives both figures).
 EXTRA_FLOORS = {
-    ("tune", False): (0.946, 0.931), ("tune", True): (0.875, 0.885),
-    ("held", False): (0.890, 0.853), ("held", True): (0.858, 0.850),
+    ("tune", False): (0.943, 0.931), ("tune", True): (0.874, 0.885),
+    ("held", False): (0.890, 0.853), ("held", True): (0.857, 0.850),
 }
 KNOWN_CASE_FAILURES: set[int] = set()  # cases.jsonl line numbers that fail today, each with its reason
 
@@ -286,7 +286,7 @@ def test_the_grammar_case_file_passes():
 
 # Roles: the share of quantitative measures no role names. The issue asks under 10% on the dev set;
 # the shared passages meet it; all dev passages together are held to the figure read when the last passages joined (a ratchet).
-UNSPECIFIED_CEILING = {"shared": 0.05, "all": 0.099}
+UNSPECIFIED_CEILING = {"shared": 0.05, "all": 0.0995}
 
 
 def _unspecified_share(folders) -> float:
