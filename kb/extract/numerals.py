@@ -20,14 +20,17 @@ _TOKEN = regex_cache.compile(r"[0-9]+(?:\.[0-9]+)?|.", re.S)
 # A comma before one or two digits, or after a lone 0, cannot group thousands: it is a decimal comma
 # (2,2 %, EUR 25,50, 0,0619 in EU legal English). Three digits after it group thousands (12,500).
 # Each branch starts with its literal, so that the engine drops it at once at any other character.
-_DECIMAL_COMMA = r",(?<=[0-9],)(?=[0-9]{1,2}(?![0-9]))|,(?<=(?<![0-9])0,)(?=[0-9])"
+_DECIMAL_COMMA = r",(?<=[0-9],)(?=[0-9]{1,2}(?![0-9]|,[0-9]))|,(?<=(?<![0-9])0,)(?=[0-9])"
+# Indian grouping puts a comma before each two digits above the thousands (3,75,000; 1,00,00,000): a
+# comma before two digits and another group is such a separator, never a decimal comma.
+_LAKH_GROUP = r",(?<=[0-9],)(?=[0-9]{2},[0-9])"
 # A space groups thousands (25 000, 2 500 000; SI and EU style) after a first group of one to three digits
 # that no other digit, point or comma precedes: 2025 100 stays a year and a number, and 24 180th day a
 # section number and an ordinal.
 _SPACE_GROUP = (" (?=[0-9]{3}(?![0-9]|st|nd|rd|th))"
                 "(?:(?<=(?<![0-9.,])[0-9] )|(?<=(?<![0-9.,])[0-9]{2} )|(?<=(?<![0-9.,])[0-9]{3} )|(?<=[0-9] [0-9]{3} ))")
 _BARE_DECIMAL = r"(?<![0-9A-Za-z.,])\.(?=[0-9])"
-_THOUSANDS = regex_cache.compile(r"[, ](?=[0-9]{3}(?![0-9]))")
+_THOUSANDS = regex_cache.compile(r"[, ](?=[0-9]{3}(?![0-9]))|" + _LAKH_GROUP)
 # Statutes that write numbers in positional kanji group thousands with 、 (一、〇〇〇, 二七、〇〇〇): a 、
 # between positional digits, before exactly three of them one of which is 〇, is a separator, not a list mark.
 _KANJI_DIGITS = "〇一二三四五六七八九"
@@ -57,7 +60,7 @@ class NumeralRules:
         # .05 ($.05 a bag, .5 percent): a decimal point with no whole part, not after a figure or a word
         first = f"[0-9{dig}{mult}{two}]|{prefixed}|{_BARE_DECIMAL}"
         cont = (f"[0-9{dig}{mult}]|{prefixed}|[{two}](?<![0-9{dig}][{two}])"  # 两 right after a digit is the tael
-                f"|,(?<=[0-9],)(?=[0-9]{{3}}(?![0-9]))|{_KANJI_GROUP}|{_SPACE_GROUP}|{_DECIMAL_COMMA}"
+                f"|,(?<=[0-9],)(?=[0-9]{{3}}(?![0-9]))|{_LAKH_GROUP}|{_KANJI_GROUP}|{_SPACE_GROUP}|{_DECIMAL_COMMA}"
                 f"|\\.(?:(?<=[0-9]\\.)(?=[0-9])|(?<=[{dig}]\\.)(?=[{dig}]))"  # digits of one script: 2.一百 is a list number
                 f"|[{dp}](?=[0-9{dig}])")
         num = f"(?:{first})(?:{cont}){{0,{MAX_RUN}}}"
