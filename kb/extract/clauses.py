@@ -129,10 +129,11 @@ def _rules() -> SimpleNamespace:
         ender_run=regex_cache.compile("[" + re.escape(s["cjk_enders"] + s["fullwidth_period"] + s["ascii_enders"]) + "]++"),
         abbreviations=frozenset(s["abbreviations"]),
         # ... and an ASCII comma between CJK characters stands where it left a ， or a lost 。, except
-        # before a conjunction that goes on with the same statement (逾5峰瓩,且在10峰瓩以下: a ，), and after a
-        # year that leads the statement it frames (2025年,力争…达到2.95%).
+        # before a conjunction that goes on with the same statement (逾5峰瓩,且在10峰瓩以下: a ，) or after a year
+        # that leads the statement it frames (2025年,力争…: clauses.json comma_after_lead).
         semicolon=regex_cache.compile("[" + re.escape(data["subclauses"]["chars"])
-                                      + f"]|(?<=[{CJK}])(?<![0-9][0-9][0-9][0-9]年),(?=[{CJK}])(?!{data['subclauses']['comma_joins']})"),
+                                      + f"]|(?<=[{CJK}])(?<!{data['subclauses']['comma_after_lead']}),(?=[{CJK}])"
+                                      + f"(?!{data['subclauses']['comma_joins']})"),
         bracket=regex_cache.compile("[" + re.escape("".join(pairs)) + "]"),
         openers={p[0]: i for i, p in enumerate(pairs)},
         closers={p[1]: i for i, p in enumerate(pairs)},
